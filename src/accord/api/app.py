@@ -1,0 +1,134 @@
+"""The FastAPI application: routers, error handling, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from accord import __version__
+from accord.api.routes import conversions, keys, money, partners, programs
+from accord.errors import AccordError, InvalidInput
+from accord.settings import Settings
+from accord.store.engine import Store
+
+log = logging.getLogger("accord.api")
+
+DESCRIPTION = """
+Accord's REST API. Authenticate with an API key: `Authorization: Bearer acc_...`.
+Brand keys manage programs, partners, links, conversions, commissions and payouts;
+a partner's key sees only that partner's own links, conversions, commissions and payouts.
+
+Amounts are decimal strings with an ISO 4217 currency. Times are ISO 8601 in UTC.
+Errors are JSON: `{"error": {"code", "message", "field"}}`; `field` names what to fix.
+Lists page with `limit` and `starting_after` (the last id of the previous page).
+"""
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+    errors = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or "body"
+        message = err.get("msg", "is invalid")
+        if err.get("type") == "extra_forbidden":
+            message = "is not a known field; check the spelling against the API docs"
+        elif err.get("type") == "missing":
+            message = "is required"
+        elif err.get("type") == "json_invalid":
+            field, message = "body", "is not valid JSON"
+        errors.append({"field": field, "message": message})
+    return errors
+
+
+def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
+    app = FastAPI(
+        title="Accord API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.recorder = recorder
+
+    @app.exception_handler(AccordError)
+    async def accord_error(request: Request, exc: AccordError):
+        body = exc.as_dict()
+        rejected = getattr(exc, "rejected_event_id", None)
+        if rejected:
+            body["rejected_event_id"] = rejected
+        return JSONResponse({"error": body}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        errors = _validation_errors(exc)
+        first = errors[0] if errors else {"field": "body", "message": "is invalid"}
+        body: dict[str, object] = {
+            "code": "invalid_input",
+            "message": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            "field": first["field"],
+            "errors": errors,
+        }
+        rejected = await _keep_refused_body(request, exc, first)
+        if rejected:
+            body["rejected_event_id"] = rejected
+        return JSONResponse({"error": body}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception):
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "internal_error",
+                    "message": "Accord failed to handle this request; it has been logged",
+                }
+            },
+            status_code=500,
+        )
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, object]:
+        with store.read() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+        return {"status": "ok", "version": __version__, "database": store.dialect}
+
+    for module in (programs, partners, conversions, money, keys):
+        app.include_router(module.router, prefix="/api/v1")
+    return app
+
+
+_KEPT_PATHS = ("/api/v1/conversions",)
+
+
+async def _keep_refused_body(
+    request: Request, exc: RequestValidationError, first: dict[str, object]
+) -> str | None:
+    """A conversion body that fails validation is kept as a rejected event, if the caller is
+    known, so that nothing a brand sent disappears."""
+    if request.method != "POST" or not request.url.path.startswith(_KEPT_PATHS):
+        return None
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    from accord.conversions.service import keep_rejected
+    from accord.tenancy.service import authenticate
+
+    store: Store = request.app.state.store
+    try:
+        caller = authenticate(store, header[7:].strip())
+    except AccordError:
+        return None
+    raw = exc.body
+    payload = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    if isinstance(raw, bytes):
+        payload = raw.decode("utf-8", "replace")
+    error = InvalidInput(str(first["field"]), str(first["message"]))
+    kind = "reversal" if "/reversals" in request.url.path else "conversion"
+    return keep_rejected(store, caller, kind, payload, error)

@@ -1,0 +1,216 @@
+"""Server-to-server conversions and their reversals."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
+from accord.api.schemas import (
+    Amount,
+    CommissionBrief,
+    ConversionOut,
+    ErrorResponse,
+    Page,
+    RejectedEventOut,
+    ReversalOut,
+)
+from accord.commissions.tables import Commission
+from accord.conversions import service as conversions
+from accord.conversions.model import ConversionReport, ReversalRequest
+from accord.conversions.reversals import reverse_conversion
+from accord.conversions.tables import Conversion, RejectedEvent
+from accord.errors import AccordError, NotFound
+
+router = APIRouter(tags=["conversions"])
+
+ERRORS = {
+    401: {"model": ErrorResponse, "description": "Missing or unknown API key"},
+    404: {"model": ErrorResponse, "description": "Unknown program"},
+    409: {"model": ErrorResponse, "description": "Same order id sent with different values"},
+    422: {"model": ErrorResponse, "description": "A field is wrong; `field` names it"},
+}
+
+
+def conversion_out(
+    conversion: Conversion, commissions: list[Commission], duplicate: bool = False
+) -> ConversionOut:
+    cur = conversion.currency
+    return ConversionOut(
+        id=conversion.id,
+        program_id=conversion.program_id,
+        event_type=conversion.event_type,
+        order_id=conversion.order_id,
+        amount=Amount.minor(conversion.amount_minor, cur),
+        reversed_amount=Amount.minor(conversion.reversed_minor, cur),
+        customer_id=conversion.customer_id,
+        customer_status=conversion.customer_status,
+        customer_status_source=conversion.customer_status_source,
+        click_id=conversion.click_id,
+        promo_code=conversion.promo_code,
+        occurred_at=conversion.occurred_at,
+        received_at=conversion.received_at,
+        status=conversion.status,
+        partner_id=conversion.partner_id,
+        attribution_reason=conversion.attribution_reason,
+        commission_note=conversion.commission_note,
+        items=conversion.items,
+        commissions=[
+            CommissionBrief(
+                id=c.id,
+                partner_id=c.partner_id,
+                status=c.status,
+                amount=Amount.minor(c.amount_minor, c.currency),
+            )
+            for c in commissions
+        ],
+        duplicate=duplicate,
+    )
+
+
+def _commissions(store, conversion_ids: list[str]) -> dict[str, list[Commission]]:
+    result: dict[str, list[Commission]] = {cid: [] for cid in conversion_ids}
+    if not conversion_ids:
+        return result
+    with store.read() as session:
+        for c in session.scalars(
+            select(Commission)
+            .where(Commission.conversion_id.in_(conversion_ids))
+            .order_by(Commission.id)
+        ):
+            result[c.conversion_id].append(c)
+    return result
+
+
+@router.post("/conversions", response_model=ConversionOut, status_code=201, responses=ERRORS)
+def record_conversion(
+    body: ConversionReport, request: Request, response: Response, store: StoreDep, caller: CallerDep
+):
+    """Record a conversion, attribute it and compute its commission.
+
+    Idempotent on (program_id, order_id, event_type): a retry with the same body returns the
+    first result with `duplicate: true` and status 200; the same key with a different body is
+    refused with 409. A request that is refused is kept as a rejected event.
+    """
+    recorder = getattr(request.app.state, "recorder", None)
+    try:
+        recorded = conversions.record_conversion(
+            store, caller, body, flush_clicks=recorder.flush if recorder else None
+        )
+    except AccordError as error:
+        error.rejected_event_id = conversions.keep_rejected(
+            store, caller, "conversion", body.model_dump(mode="json"), error
+        )
+        raise
+    if not recorded.created:
+        response.status_code = 200
+    coms = _commissions(store, [recorded.conversion.id])[recorded.conversion.id]
+    return conversion_out(recorded.conversion, coms, duplicate=not recorded.created)
+
+
+@router.get("/conversions", response_model=Page[ConversionOut])
+def list_conversions(
+    store: StoreDep,
+    caller: CallerDep,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
+    program_id: str | None = None,
+    status: str | None = None,
+    order_id: str | None = None,
+):
+    """Conversions of the brand's programs (a partner sees those attributed to it)."""
+    query = select(Conversion)
+    if caller.is_brand:
+        query = query.where(Conversion.organization_id == caller.organization_id)
+    else:
+        query = query.where(Conversion.partner_id == caller.partner_id)
+    if program_id:
+        query = query.where(Conversion.program_id == program_id)
+    if status:
+        query = query.where(Conversion.status == status)
+    if order_id:
+        query = query.where(Conversion.order_id == order_id)
+    with store.read() as session:
+        rows, more, nxt = page(session, query, Conversion.id, limit, starting_after)
+    coms = _commissions(store, [r.id for r in rows])
+    data = [conversion_out(r, coms[r.id]) for r in rows]
+    if not caller.is_brand:
+        data = [d.model_copy(update={"customer_id": None, "items": None}) for d in data]
+    return Page[ConversionOut](data=data, has_more=more, next_starting_after=nxt)
+
+
+@router.get("/conversions/{conversion_id}", response_model=ConversionOut)
+def get_conversion(conversion_id: str, store: StoreDep, caller: CallerDep):
+    with store.read() as session:
+        query = select(Conversion).where(Conversion.id == conversion_id)
+        if caller.is_brand:
+            query = query.where(Conversion.organization_id == caller.organization_id)
+        else:
+            query = query.where(Conversion.partner_id == caller.partner_id)
+        conversion = session.scalar(query)
+    if conversion is None:
+        raise NotFound("conversion", conversion_id, field="conversion_id")
+    out = conversion_out(conversion, _commissions(store, [conversion.id])[conversion.id])
+    if not caller.is_brand:
+        out = out.model_copy(update={"customer_id": None, "items": None})
+    return out
+
+
+@router.post(
+    "/conversions/{conversion_id}/reversals",
+    response_model=ReversalOut,
+    status_code=201,
+    responses=ERRORS,
+)
+def create_reversal(
+    conversion_id: str,
+    body: ReversalRequest,
+    response: Response,
+    store: StoreDep,
+    caller: CallerDep,
+):
+    """Reverse the whole conversion (no amount) or part of it, with a reason code.
+
+    Commissions are recomputed on what remains; money already paid is clawed back from the
+    partner's next payout.
+    """
+    try:
+        done = reverse_conversion(store, caller, conversion_id, body)
+    except AccordError as error:
+        error.rejected_event_id = conversions.keep_rejected(
+            store,
+            caller,
+            "reversal",
+            {"conversion_id": conversion_id, **body.model_dump(mode="json")},
+            error,
+        )
+        raise
+    if not done.created:
+        response.status_code = 200
+    cur = done.conversion.currency
+    return ReversalOut(
+        id=done.reversal.id,
+        conversion_id=done.conversion.id,
+        amount=Amount.minor(done.reversal.amount_minor, cur),
+        reason_code=done.reversal.reason_code,
+        note=done.reversal.note,
+        at=done.reversal.at,
+        commission_change=Amount.minor(done.commission_delta_minor, cur),
+        conversion_status=done.conversion.status,
+        duplicate=not done.created,
+    )
+
+
+@router.get("/rejected-events", response_model=Page[RejectedEventOut])
+def list_rejected(
+    store: StoreDep, caller: CallerDep, limit: Limit = 100, starting_after: StartingAfter = None
+):
+    """Requests Accord refused, with the reason: nothing sent is lost silently."""
+    query = select(RejectedEvent).where(RejectedEvent.organization_id == caller.organization_id)
+    with store.read() as session:
+        rows, more, nxt = page(session, query, RejectedEvent.id, limit, starting_after)
+    return Page[RejectedEventOut](
+        data=[RejectedEventOut.model_validate(r, from_attributes=True) for r in rows],
+        has_more=more,
+        next_starting_after=nxt,
+    )

@@ -1,0 +1,170 @@
+"""Partners, links and promo codes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
+from accord.api.schemas import (
+    LinkIn,
+    LinkOut,
+    NewPartnerOut,
+    Page,
+    PartnerIn,
+    PartnerOut,
+    PromoCodeIn,
+    PromoCodeOut,
+)
+from accord.partners import service as partners
+from accord.partners.tables import Enrollment, Partner
+from accord.programs.tables import Program
+from accord.tracking import service as tracking
+from accord.tracking.tables import Link, PromoCode
+
+router = APIRouter()
+
+
+@router.get("/partners", response_model=Page[PartnerOut], tags=["partners"])
+def list_partners(
+    store: StoreDep,
+    caller: CallerDep,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
+    program_id: str | None = None,
+    partner_type: str | None = None,
+):
+    """Partners enrolled in the brand's programs (a partner key sees only itself)."""
+    query = partners.visible_partners(caller)
+    if program_id:
+        query = query.where(
+            Partner.id.in_(select(Enrollment.partner_id).where(Enrollment.program_id == program_id))
+        )
+    if partner_type:
+        query = query.where(Partner.partner_type == partners.parse_partner_type(partner_type))
+    with store.read() as session:
+        rows, more, nxt = page(session, query, Partner.id, limit, starting_after)
+    return Page[PartnerOut](
+        data=[PartnerOut.model_validate(r, from_attributes=True) for r in rows],
+        has_more=more,
+        next_starting_after=nxt,
+    )
+
+
+@router.post("/partners", response_model=NewPartnerOut, status_code=201, tags=["partners"])
+def create_partner(body: PartnerIn, store: StoreDep, caller: CallerDep):
+    """Add a partner, enroll it (approved) and issue its API key, shown once."""
+    new = partners.create_partner(
+        store,
+        caller,
+        body.program_id,
+        name=body.name,
+        partner_type=body.partner_type,
+        country=body.country,
+        email=body.email,
+        contract_id=body.contract_id,
+    )
+    return NewPartnerOut(
+        **PartnerOut.model_validate(new.partner, from_attributes=True).model_dump(),
+        enrollment_status=new.enrollment.status,
+        api_key=new.api_key,
+    )
+
+
+@router.get("/partners/{partner_id}", response_model=PartnerOut, tags=["partners"])
+def get_partner(partner_id: str, store: StoreDep, caller: CallerDep):
+    with store.read() as session:
+        return PartnerOut.model_validate(
+            partners.load_partner(session, caller, partner_id), from_attributes=True
+        )
+
+
+def link_out(request: Request, link: Link) -> LinkOut:
+    base = request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+    return LinkOut(
+        id=link.id,
+        code=link.code,
+        url=f"{base.rstrip('/')}/c/{link.code}",
+        program_id=link.program_id,
+        partner_id=link.partner_id,
+        destination_url=link.destination_url,
+        active=link.active,
+        created_at=link.created_at,
+    )
+
+
+@router.get("/links", response_model=Page[LinkOut], tags=["links"])
+def list_links(
+    request: Request,
+    store: StoreDep,
+    caller: CallerDep,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
+    program_id: str | None = None,
+    partner_id: str | None = None,
+):
+    query = select(Link)
+    if caller.is_brand:
+        query = query.join(Program, Program.id == Link.program_id).where(
+            Program.organization_id == caller.organization_id
+        )
+    else:
+        query = query.where(Link.partner_id == caller.partner_id)
+    if program_id:
+        query = query.where(Link.program_id == program_id)
+    if partner_id:
+        query = query.where(Link.partner_id == partner_id)
+    with store.read() as session:
+        rows, more, nxt = page(session, query, Link.id, limit, starting_after)
+    return Page[LinkOut](
+        data=[link_out(request, r) for r in rows], has_more=more, next_starting_after=nxt
+    )
+
+
+@router.post("/links", response_model=LinkOut, status_code=201, tags=["links"])
+def create_link(request: Request, body: LinkIn, store: StoreDep, caller: CallerDep):
+    """A tracking link. Brands name the partner; a partner's key makes links for itself."""
+    link = tracking.create_link(
+        store,
+        caller,
+        body.program_id,
+        partner_id=body.partner_id,
+        destination_url=body.destination_url,
+        code=body.code,
+    )
+    return link_out(request, link)
+
+
+@router.get("/promo-codes", response_model=Page[PromoCodeOut], tags=["links"])
+def list_promo_codes(
+    store: StoreDep,
+    caller: CallerDep,
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
+    program_id: str | None = None,
+):
+    query = select(PromoCode)
+    if caller.is_brand:
+        query = query.join(Program, Program.id == PromoCode.program_id).where(
+            Program.organization_id == caller.organization_id
+        )
+    else:
+        query = query.where(PromoCode.partner_id == caller.partner_id)
+    if program_id:
+        query = query.where(PromoCode.program_id == program_id)
+    with store.read() as session:
+        rows, more, nxt = page(session, query, PromoCode.id, limit, starting_after)
+    return Page[PromoCodeOut](
+        data=[PromoCodeOut.model_validate(r, from_attributes=True) for r in rows],
+        has_more=more,
+        next_starting_after=nxt,
+    )
+
+
+@router.post("/promo-codes", response_model=PromoCodeOut, status_code=201, tags=["links"])
+def create_promo_code(body: PromoCodeIn, store: StoreDep, caller: CallerDep):
+    """A promo code credited to its partner when an order uses it without a qualifying click."""
+    promo = tracking.create_promo_code(
+        store, caller, body.program_id, body.code, partner_id=body.partner_id
+    )
+    return PromoCodeOut.model_validate(promo, from_attributes=True)

@@ -1,0 +1,121 @@
+"""Programs, their contracts and summary."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from accord.api.deps import CallerDep, StoreDep
+from accord.api.schemas import (
+    Amount,
+    ContractIn,
+    ContractOut,
+    ContractVersionIn,
+    ContractVersionOut,
+    ProgramIn,
+    ProgramOut,
+)
+from accord.contracts import service as contracts
+from accord.money import Money
+from accord.programs import service as programs
+from accord.programs.model import ProgramTerms
+from accord.programs.tables import Program
+from accord.reports.service import program_summary
+
+router = APIRouter(tags=["programs"])
+
+
+def program_out(p: Program) -> ProgramOut:
+    return ProgramOut(
+        id=p.id,
+        name=p.name,
+        currency=p.currency,
+        default_landing_url=p.default_landing_url,
+        attribution_window_days=p.attribution_window_days,
+        locking_days=p.locking_days,
+        payout_threshold=Amount.minor(p.payout_threshold_minor, p.currency),
+        click_id_param=p.click_id_param,
+        created_at=p.created_at,
+    )
+
+
+@router.get("/programs", response_model=list[ProgramOut])
+def list_programs(store: StoreDep, caller: CallerDep):
+    """Programs of the caller's brand, or the programs a partner is enrolled in."""
+    return [program_out(p) for p in programs.list_programs(store, caller)]
+
+
+@router.post("/programs", response_model=ProgramOut, status_code=201)
+def create_program(body: ProgramIn, store: StoreDep, caller: CallerDep):
+    terms = ProgramTerms(
+        name=body.name,
+        currency=body.currency,
+        default_landing_url=body.default_landing_url,
+        attribution_window_days=body.attribution_window_days,
+        locking_days=body.locking_days,
+        payout_threshold=Money.of(body.payout_threshold, body.currency, field="payout_threshold"),
+        click_id_param=body.click_id_param,
+    )
+    return program_out(programs.create_program(store, caller, terms))
+
+
+@router.get("/programs/{program_id}", response_model=ProgramOut)
+def get_program(program_id: str, store: StoreDep, caller: CallerDep):
+    with store.read() as session:
+        return program_out(programs.load_program(session, caller, program_id))
+
+
+@router.get("/programs/{program_id}/summary")
+def get_summary(program_id: str, store: StoreDep, caller: CallerDep) -> dict:
+    """Clicks, conversions, revenue, commissions, ledger balances and their reconciliation."""
+    return program_summary(store, caller, program_id).as_dict()
+
+
+def _rules(body) -> list[contracts.RuleSpec]:
+    return [
+        contracts.RuleSpec(r.event_type, r.percent, r.fixed, r.customer_status, r.name)
+        for r in body.rules
+    ]
+
+
+@router.get(
+    "/programs/{program_id}/contracts", response_model=list[ContractOut], tags=["contracts"]
+)
+def list_contracts(program_id: str, store: StoreDep, caller: CallerDep):
+    return [
+        ContractOut.model_validate(c, from_attributes=True)
+        for c in contracts.list_contracts(store, caller, program_id)
+    ]
+
+
+@router.post(
+    "/programs/{program_id}/contracts",
+    response_model=ContractOut,
+    status_code=201,
+    tags=["contracts"],
+)
+def create_contract(program_id: str, body: ContractIn, store: StoreDep, caller: CallerDep):
+    """A contract with ranked payout rules (first match wins) as its version 1."""
+    contract = contracts.create_contract(
+        store,
+        caller,
+        program_id,
+        body.name,
+        _rules(body),
+        effective_from=body.effective_from,
+        is_default=body.is_default,
+    )
+    return ContractOut.model_validate(contract, from_attributes=True)
+
+
+@router.post(
+    "/contracts/{contract_id}/versions",
+    response_model=ContractVersionOut,
+    status_code=201,
+    tags=["contracts"],
+)
+def add_version(contract_id: str, body: ContractVersionIn, store: StoreDep, caller: CallerDep):
+    """New terms; commissions already computed keep the version that produced them."""
+    version = contracts.add_version(
+        store, caller, contract_id, _rules(body), effective_from=body.effective_from
+    )
+    return ContractVersionOut.model_validate(version, from_attributes=True)

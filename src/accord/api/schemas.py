@@ -1,0 +1,311 @@
+"""Request and response bodies of the REST API. Money is a string amount with its currency."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.money import Money
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Amount(BaseModel):
+    amount: str = Field(examples=["129.90"])
+    currency: str = Field(examples=["USD"])
+
+    @classmethod
+    def minor(cls, minor: int, currency: str) -> Amount:
+        return cls(amount=str(Money.from_minor(minor, currency).amount), currency=currency)
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    has_more: bool
+    next_starting_after: str | None = None
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    rejected_event_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+# programs -------------------------------------------------------------------------------
+class ProgramIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    currency: str = Field(min_length=3, max_length=3, examples=["USD"])
+    default_landing_url: str = Field(examples=["https://shop.example/"])
+    attribution_window_days: int = 30
+    locking_days: int = 30
+    payout_threshold: Decimal = Decimal(0)
+    click_id_param: str = "accord_click"
+
+
+class ProgramOut(BaseModel):
+    id: str
+    name: str
+    currency: str
+    default_landing_url: str
+    attribution_window_days: int
+    locking_days: int
+    payout_threshold: Amount
+    click_id_param: str
+    created_at: datetime
+
+
+# contracts ------------------------------------------------------------------------------
+class RuleIn(Strict):
+    event_type: str = Field(examples=["sale"])
+    percent: Decimal | None = Field(default=None, examples=["8.5"])
+    fixed: Decimal | None = Field(default=None, examples=["5.00"])
+    customer_status: str = Field(default="any", examples=["new"])
+    name: str = ""
+
+
+class ContractIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    rules: list[RuleIn] = Field(min_length=1, max_length=200)
+    is_default: bool = False
+    effective_from: datetime | None = None
+
+
+class ContractVersionIn(Strict):
+    rules: list[RuleIn] = Field(min_length=1, max_length=200)
+    effective_from: datetime | None = None
+
+
+class ContractOut(BaseModel):
+    id: str
+    program_id: str
+    name: str
+    is_default: bool
+    created_at: datetime
+
+
+class ContractVersionOut(BaseModel):
+    id: str
+    contract_id: str
+    number: int
+    effective_from: datetime
+
+
+# partners -------------------------------------------------------------------------------
+class PartnerIn(Strict):
+    program_id: str
+    name: str = Field(min_length=1, max_length=200)
+    partner_type: str = Field(examples=["content"])
+    country: str | None = Field(default=None, examples=["US"])
+    email: str | None = None
+    contract_id: str | None = None
+
+
+class PartnerOut(BaseModel):
+    id: str
+    name: str
+    partner_type: str
+    country: str | None
+    email: str | None
+    created_at: datetime
+
+
+class NewPartnerOut(PartnerOut):
+    enrollment_status: str
+    api_key: str = Field(description="The partner's API key. Shown once: store it now.")
+
+
+# links ----------------------------------------------------------------------------------
+class LinkIn(Strict):
+    program_id: str
+    partner_id: str | None = Field(default=None, description="Required for brand keys.")
+    destination_url: str | None = None
+    code: str | None = Field(default=None, description="A vanity code; random if omitted.")
+
+
+class LinkOut(BaseModel):
+    id: str
+    code: str
+    url: str
+    program_id: str
+    partner_id: str
+    destination_url: str
+    active: bool
+    created_at: datetime
+
+
+class PromoCodeIn(Strict):
+    program_id: str
+    partner_id: str
+    code: str
+
+
+class PromoCodeOut(BaseModel):
+    id: str
+    code: str
+    program_id: str
+    partner_id: str
+    active: bool
+    created_at: datetime
+
+
+# conversions ----------------------------------------------------------------------------
+class CommissionBrief(BaseModel):
+    id: str
+    partner_id: str
+    status: str
+    amount: Amount
+
+
+class ConversionOut(BaseModel):
+    id: str
+    program_id: str
+    event_type: str
+    order_id: str
+    amount: Amount
+    reversed_amount: Amount
+    customer_id: str | None
+    customer_status: str
+    customer_status_source: str
+    click_id: str | None
+    promo_code: str | None
+    occurred_at: datetime
+    received_at: datetime
+    status: str
+    partner_id: str | None
+    attribution_reason: str
+    commission_note: str | None
+    items: list[dict[str, Any]] | None
+    commissions: list[CommissionBrief] = []
+    duplicate: bool = Field(default=False, description="True when this answers a retry.")
+
+
+class ReversalOut(BaseModel):
+    id: str
+    conversion_id: str
+    amount: Amount
+    reason_code: str
+    note: str | None
+    at: datetime
+    commission_change: Amount
+    conversion_status: str
+    duplicate: bool = False
+
+
+# commissions ----------------------------------------------------------------------------
+class CommissionOut(BaseModel):
+    id: str
+    program_id: str
+    partner_id: str
+    conversion_id: str
+    status: str
+    amount: Amount
+    original_amount: Amount
+    contract_version_id: str
+    payout_rule_id: str
+    occurred_at: datetime
+    lock_due_at: datetime
+    locked_at: datetime | None
+    approved_at: datetime | None
+    paid_at: datetime | None
+    reversed_at: datetime | None
+    payout_id: str | None
+
+
+class AdjustmentOut(BaseModel):
+    id: str
+    change: Amount
+    reason_code: str
+    status_before: str
+    reversal_id: str | None
+    at: datetime
+
+
+class CommissionDetail(CommissionOut):
+    explanation: dict[str, Any]
+    adjustments: list[AdjustmentOut]
+
+
+class ApproveIn(Strict):
+    program_id: str
+    commission_ids: list[str] | None = Field(
+        default=None, description="Omit to approve every locked commission of the program."
+    )
+
+
+class LockIn(Strict):
+    program_id: str
+
+
+class CountOut(BaseModel):
+    count: int
+    ids: list[str] = []
+
+
+# balances and payouts -------------------------------------------------------------------
+class BalanceOut(BaseModel):
+    partner_id: str
+    currency: str
+    pending: str
+    payable: str
+    paid: str
+
+
+class PayoutOut(BaseModel):
+    id: str
+    batch_id: str
+    program_id: str
+    partner_id: str
+    amount: Amount
+    commission_count: int
+    status: str
+    created_at: datetime
+
+
+class PayoutBatchIn(Strict):
+    program_id: str
+
+
+class PayoutBatchOut(BaseModel):
+    id: str | None
+    program_id: str
+    total: Amount
+    payouts: list[PayoutOut]
+
+
+# misc -----------------------------------------------------------------------------------
+class RejectedEventOut(BaseModel):
+    id: str
+    kind: str
+    error_code: str
+    field: str | None
+    message: str
+    payload: str
+    at: datetime
+
+
+class ApiKeyIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ApiKeyOut(BaseModel):
+    key_id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewApiKeyOut(ApiKeyOut):
+    token: str = Field(description="Shown once: store it now.")

@@ -1,0 +1,64 @@
+"""Attribution: which partner's touchpoint earns credit for a conversion. Pure, no I/O.
+
+The rule for now: the last click within the program's attribution window wins; when no click
+qualifies, a promo code used on the order gives the credit to the code's partner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+
+class TouchpointKind(StrEnum):
+    CLICK = "click"
+    PROMO_CODE = "promo_code"
+
+
+@dataclass(frozen=True, slots=True)
+class Touchpoint:
+    kind: TouchpointKind
+    ref: str  # the click id or the promo code
+    partner_id: str
+    at: datetime | None  # None for a promo code: it is used at the conversion itself
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    touchpoint: Touchpoint
+    share: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome: credits (shares add up to 1) and a reason code, also when nobody wins."""
+
+    credits: tuple[Credit, ...]
+    reason: str
+    model: str = "last_click"
+
+    @property
+    def attributed(self) -> bool:
+        return bool(self.credits)
+
+
+def attribute(touchpoints: list[Touchpoint], occurred_at: datetime, window: timedelta) -> Decision:
+    """Last click within the window; otherwise the promo code; otherwise nobody.
+
+    A click after the conversion, or older than the window, does not qualify. Ties on time go
+    to the later click id, which is time-ordered.
+    """
+    clicks = [t for t in touchpoints if t.kind is TouchpointKind.CLICK and t.at is not None]
+    eligible = [c for c in clicks if c.at <= occurred_at and occurred_at - c.at <= window]
+    if eligible:
+        winner = max(eligible, key=lambda c: (c.at, c.ref))
+        return Decision((Credit(winner, Decimal(1)),), "last_click_in_window")
+    codes = [t for t in touchpoints if t.kind is TouchpointKind.PROMO_CODE]
+    if codes:
+        return Decision((Credit(codes[0], Decimal(1)),), "promo_code", model="promo_code")
+    if clicks:
+        late = all(c.at > occurred_at for c in clicks)
+        return Decision((), "click_after_conversion" if late else "click_outside_window")
+    return Decision((), "no_touchpoint")

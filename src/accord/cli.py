@@ -1,0 +1,408 @@
+"""The `accord` command line: thin commands that parse, call a service and print."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from accord import __version__
+from accord.errors import AccordError
+from accord.settings import get_settings
+
+app = typer.Typer(
+    help="Accord: self-hosted partnership automation. Partners, tracking links, conversions, "
+    "attribution, commissions, a double-entry ledger and payouts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+commissions_app = typer.Typer(help="Lock and approve commissions.", no_args_is_help=True)
+payouts_app = typer.Typer(help="Run payout batches.", no_args_is_help=True)
+org_app = typer.Typer(help="Create organizations (brands and agencies).", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage the API keys of your organization.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(keys_app, name="keys")
+app.add_typer(commissions_app, name="commissions")
+app.add_typer(payouts_app, name="payouts")
+
+console = Console()
+err = Console(stderr=True)
+
+ApiKeyOption = Annotated[
+    str,
+    typer.Option(
+        "--api-key", envvar="ACCORD_API_KEY", help="Your API key (or set ACCORD_API_KEY)."
+    ),
+]
+
+
+def _store(clock=None):
+    from accord.store.engine import open_store
+
+    return open_store(get_settings(), clock=clock)
+
+
+def _caller(store, api_key: str):
+    from accord.tenancy.service import authenticate
+
+    return authenticate(store, api_key)
+
+
+def _fail(error: AccordError) -> None:
+    err.print(f"[red]error[/red] ({error.code}): {error.message}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def version() -> None:
+    """Print Accord's version."""
+    console.print(f"accord {__version__}")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (also done on every start)."""
+    from accord.store.migrate import current_revision
+
+    store = _store()
+    console.print(
+        f"schema at revision {current_revision(store.engine)} on {store.dialect} "
+        f"({get_settings().resolved_database_url().split('@')[-1]})"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    server: Annotated[str, typer.Option(help="granian (default) or uvicorn.")] = "granian",
+) -> None:
+    """Serve the REST API and the click endpoint (/c/CODE) on the configured store.
+
+    API docs at http://HOST:PORT/docs, the OpenAPI document at /openapi.json.
+    """
+    store = _store()  # migrate once here, before workers start
+    store.dispose()
+    os.environ["ACCORD_SKIP_MIGRATE"] = "1"
+    os.environ.setdefault("ACCORD_PUBLIC_URL", f"http://{host}:{port}")
+    console.print(
+        f"Accord {__version__} serving on http://{host}:{port} "
+        f"(docs at /docs, store: {store.dialect})"
+    )
+    if server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            "accord.server:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
+    if server != "granian":
+        err.print("--server must be granian or uvicorn")
+        raise typer.Exit(2)
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    Server(
+        "accord.server:app_from_env",
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        factory=True,
+        log_access=False,
+    ).serve()
+
+
+@app.command()
+def demo(
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=50.0, help="Size: 1 = 200 partners, 5,000 clicks.")
+    ] = 1.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON object and exit.")
+    ] = False,
+    serve_after: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve", help="Keep serving the API afterwards (default; not with --json)."
+        ),
+    ] = True,
+    host: Annotated[str, typer.Option(help="Address the demo server listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the demo server listens on.")] = 8000,
+    seed: Annotated[int, typer.Option(help="Random seed for the demo data.")] = 7,
+) -> None:
+    """Run a partner program end to end over HTTP and print its report.
+
+    Creates a brand, a program, contracts and partners of five types with links and promo
+    codes; sends clicks through GET /c/CODE and conversions, retries and reversals through
+    the conversion API; moves the clock past the locking period; approves, pays, claws back;
+    and prints clicks, conversions, revenue, commissions and ledger balances.
+    """
+    from accord.clock import ShiftableClock
+    from accord.demo.run import run_demo
+
+    settings = get_settings().model_copy(
+        update={"host": host, "port": port, "public_url": f"http://{host}:{port}"}
+    )
+    store = _store(clock=ShiftableClock())
+    out = err if as_json else console
+    columns = (
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=out, transient=as_json) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        result, server = run_demo(
+            store, settings, scale=scale, seed=seed, progress=progress, host=host, port=port
+        )
+    if as_json:
+        server.stop()
+        sys.stdout.write(json.dumps(result.as_dict(), indent=2) + "\n")
+        return
+    _print_summary(result)
+    if not serve_after:
+        server.stop()
+        return
+    console.print(
+        f"\nServing the demo's data on [bold]{result.base_url}[/bold] "
+        f"(API docs: {result.base_url}/docs). Press Ctrl+C to stop."
+    )
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        server.stop()
+
+
+def _money(value: Decimal, currency: str) -> str:
+    return f"{value:,.2f} {currency}"
+
+
+def _print_summary(result) -> None:
+    s = result.summary
+    t = result.traffic
+    console.print(
+        f"\n[bold]{s.program_name}[/bold] ({s.program_id}), demo took {result.wall_seconds:.1f}s"
+    )
+    console.print(
+        f"HTTP: {t.clicks_sent:,} clicks → {t.clicks_redirected:,} redirects; "
+        f"{t.conversions_sent:,} conversion requests ({t.duplicates_sent} retries, "
+        f"{t.duplicates_answered} answered as duplicates); {t.reversals_sent} "
+        f"reversals; {t.clawbacks_sent} clawbacks after payout"
+    )
+    totals = Table(title="Program totals", show_header=False)
+    totals.add_column(style="bold")
+    totals.add_column(justify="right")
+    cur = s.currency
+    for label, value in [
+        ("clicks", f"{s.clicks:,}"),
+        ("conversions", f"{s.conversions:,} ({s.attributed_conversions:,} attributed)"),
+        ("revenue (net of returns)", _money(s.revenue, cur)),
+        ("commissions", _money(s.commissions, cur)),
+        ("  pending", _money(s.pending, cur)),
+        ("  payable (incl. clawbacks)", _money(s.payable, cur)),
+        ("  paid", _money(s.paid, cur)),
+        ("payouts", f"{result.payouts}"),
+        ("ledger balanced", "yes" if s.ledger_balanced else "NO"),
+    ]:
+        totals.add_row(label, value)
+    console.print(totals)
+    for title, rows in (("By partner type", s.by_partner_type), ("Top partners", s.top_partners)):
+        table = Table(title=title)
+        for col in (
+            "partner" if rows is s.top_partners else "type",
+            "partners",
+            "clicks",
+            "conversions",
+            "revenue",
+            "commissions",
+        ):
+            table.add_column(col, justify="left" if col in ("type", "partner") else "right")
+        for r in rows:
+            table.add_row(
+                r.name,
+                str(r.partners),
+                f"{r.clicks:,}",
+                f"{r.conversions:,}",
+                _money(r.revenue, cur),
+                _money(r.commissions, cur),
+            )
+        console.print(table)
+    console.print(
+        "Reconciliation: commissions = pending + payable + paid → "
+        f"{_money(s.commissions, cur)} = {_money(s.pending, cur)} + "
+        f"{_money(s.payable, cur)} + {_money(s.paid, cur)}; checks: "
+        + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in s.checks.items())
+    )
+    console.print(
+        f"\nTry it: curl -H 'Authorization: Bearer {result.brand_api_key}' "
+        f"{result.base_url}/api/v1/programs/{s.program_id}/summary"
+    )
+    console.print(f"A partner's key (sees only its own data): {result.partner_api_key}")
+
+
+@org_app.command("create")
+def org_create(
+    name: Annotated[str, typer.Argument(help="The organization's name.")],
+    kind: Annotated[str, typer.Option(help="brand or agency.")] = "brand",
+) -> None:
+    """Create a brand (or agency) organization and print its first API key (shown once)."""
+    from accord.tenancy.model import OrganizationKind
+    from accord.tenancy.service import create_organization
+
+    if kind not in ("brand", "agency"):
+        err.print("--kind must be brand or agency (partners are added by a brand)")
+        raise typer.Exit(2)
+    try:
+        new = create_organization(_store(), OrganizationKind(kind), name)
+    except AccordError as error:
+        _fail(error)
+    console.print(f"organization {new.organization_id}")
+    console.print(f"API key (store it now, it is not shown again): {new.api_key}")
+
+
+@keys_app.command("create")
+def keys_create(
+    api_key: ApiKeyOption, name: Annotated[str, typer.Argument(help="What the key is for.")]
+) -> None:
+    """Create another API key for your organization."""
+    from accord.tenancy.service import create_api_key
+
+    store = _store()
+    try:
+        console.print(create_api_key(store, _caller(store, api_key), name))
+    except AccordError as error:
+        _fail(error)
+
+
+@keys_app.command("list")
+def keys_list(api_key: ApiKeyOption) -> None:
+    """List your organization's API keys (ids only; secrets are never shown again)."""
+    from accord.tenancy.service import list_api_keys
+
+    store = _store()
+    try:
+        keys = list_api_keys(store, _caller(store, api_key))
+    except AccordError as error:
+        _fail(error)
+    table = Table("key id", "name", "created", "revoked")
+    for k in keys:
+        table.add_row(
+            k.key_id,
+            k.name,
+            k.created_at.isoformat(timespec="seconds"),
+            k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    api_key: ApiKeyOption, key_id: Annotated[str, typer.Argument(help="The key id to revoke.")]
+) -> None:
+    """Revoke an API key."""
+    from accord.tenancy.service import revoke_api_key
+
+    store = _store()
+    try:
+        revoke_api_key(store, _caller(store, api_key), key_id)
+    except AccordError as error:
+        _fail(error)
+    console.print(f"revoked {key_id}")
+
+
+@commissions_app.command("lock")
+def commissions_lock(api_key: ApiKeyOption, program_id: Annotated[str, typer.Argument()]) -> None:
+    """Lock pending commissions whose locking period has passed."""
+    from accord.commissions.service import lock_due
+
+    store = _store()
+    try:
+        console.print(f"locked {lock_due(store, _caller(store, api_key), program_id)}")
+    except AccordError as error:
+        _fail(error)
+
+
+@commissions_app.command("approve")
+def commissions_approve(
+    api_key: ApiKeyOption, program_id: Annotated[str, typer.Argument()]
+) -> None:
+    """Approve every locked commission of a program."""
+    from accord.commissions.service import approve
+
+    store = _store()
+    try:
+        console.print(f"approved {len(approve(store, _caller(store, api_key), program_id))}")
+    except AccordError as error:
+        _fail(error)
+
+
+@payouts_app.command("run")
+def payouts_run(api_key: ApiKeyOption, program_id: Annotated[str, typer.Argument()]) -> None:
+    """Pay every partner whose payable balance reaches the program's threshold."""
+    from accord.money import Money
+    from accord.payouts.service import run_batch
+
+    store = _store()
+    try:
+        result = run_batch(store, _caller(store, api_key), program_id)
+    except AccordError as error:
+        _fail(error)
+    if result.batch is None:
+        console.print("nobody is due a payout")
+        return
+    console.print(
+        f"batch {result.batch.id}: {len(result.payouts)} payouts, "
+        f"{Money.from_minor(result.batch.total_minor, result.batch.currency)}"
+    )
+
+
+@app.command()
+def report(
+    api_key: ApiKeyOption,
+    program_id: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Print a program's totals, ledger balances and top partners."""
+    from accord.reports.service import program_summary
+
+    store = _store()
+    try:
+        summary = program_summary(store, _caller(store, api_key), program_id)
+    except AccordError as error:
+        _fail(error)
+    if as_json:
+        sys.stdout.write(json.dumps(summary.as_dict(), indent=2) + "\n")
+        return
+    console.print_json(json.dumps(summary.as_dict()))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Commissions and their adjustments (reversals), one per attributed partner share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accord.store.base import Base, UTCDateTime
+
+
+class Commission(Base):
+    __tablename__ = "commissions"
+    __table_args__ = (
+        Index("ix_commissions_program_status", "program_id", "status"),
+        Index("ix_commissions_partner_status", "partner_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
+    conversion_id: Mapped[str] = mapped_column(ForeignKey("conversions.id"), index=True)
+    attribution_id: Mapped[str] = mapped_column(ForeignKey("attributions.id"), unique=True)
+    contract_version_id: Mapped[str] = mapped_column(ForeignKey("contract_versions.id"))
+    payout_rule_id: Mapped[str] = mapped_column(ForeignKey("payout_rules.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)  # current, after adjustments
+    original_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    explanation: Mapped[dict] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lock_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    payout_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CommissionAdjustment(Base):
+    """An immutable change to a commission's amount, with its reason."""
+
+    __tablename__ = "commission_adjustments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    commission_id: Mapped[str] = mapped_column(ForeignKey("commissions.id"), index=True)
+    delta_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason_code: Mapped[str] = mapped_column(String(32))
+    status_before: Mapped[str] = mapped_column(String(16))
+    reversal_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversion_reversals.id"), nullable=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

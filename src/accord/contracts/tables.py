@@ -1,0 +1,46 @@
+"""Contracts, their versions and payout rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accord.store.base import Base, DecimalText, UTCDateTime
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ContractVersion(Base):
+    __tablename__ = "contract_versions"
+    __table_args__ = (UniqueConstraint("contract_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PayoutRule(Base):
+    __tablename__ = "payout_rules"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contract_version_id: Mapped[str] = mapped_column(ForeignKey("contract_versions.id"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(64))
+    customer_status: Mapped[str] = mapped_column(String(16))  # any, new, returning
+    percent: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    fixed_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))

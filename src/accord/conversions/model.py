@@ -1,0 +1,104 @@
+"""A conversion as a brand reports it, validated field by field. Pure, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from accord.contracts.model import is_valid_event_type
+from accord.money import check_currency
+
+
+class Item(BaseModel):
+    """One line of a cart."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=200)
+    category: str | None = Field(default=None, max_length=200)
+    quantity: int = Field(default=1, ge=1, le=1_000_000)
+    price: Decimal = Field(ge=0, description="Unit price in the conversion's currency.")
+
+
+class ConversionReport(BaseModel):
+    """A conversion reported server-to-server. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    program_id: str = Field(min_length=1, max_length=40)
+    event_type: str = Field(
+        default="sale", description="sale, lead, signup, install, first_purchase, or custom:<name>"
+    )
+    order_id: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The brand's order or "
+        "event id; with program and event type it makes the request idempotent.",
+    )
+    amount: Decimal = Field(default=Decimal(0), ge=0, description='Order value, e.g. "129.90".')
+    currency: str = Field(
+        min_length=3, max_length=3, description="ISO 4217 code; must be the program's currency."
+    )
+    customer_id: str | None = Field(default=None, max_length=200)
+    customer_status: Literal["new", "returning"] | None = Field(
+        default=None, description="Omit to let Accord derive it from the customer's history."
+    )
+    click_id: str | None = Field(default=None, max_length=64)
+    promo_code: str | None = Field(default=None, max_length=64)
+    occurred_at: datetime | None = Field(
+        default=None,
+        description="ISO 8601 with a timezone; defaults to the time Accord receives it.",
+    )
+    items: list[Item] | None = Field(default=None, max_length=1000)
+
+    @field_validator("event_type")
+    @classmethod
+    def _event_type(cls, value: str) -> str:
+        if not is_valid_event_type(value):
+            raise ValueError("use sale, lead, signup, install, first_purchase or custom:<name>")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return check_currency(value)
+
+    @field_validator("amount")
+    @classmethod
+    def _amount(cls, value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise ValueError("needs a timezone, e.g. 2026-11-11T10:00:00Z")
+        return value
+
+    def fingerprint(self) -> str:
+        """A hash of the request's content, to tell a retry from a changed request."""
+        canonical = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def canonical(self) -> dict[str, object]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class ReversalRequest(BaseModel):
+    """Reverse a conversion in whole (no amount) or in part."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal | None = Field(default=None, gt=0, description="Omit to reverse the rest.")
+    reason_code: str = Field(
+        description="returned, order_error, fraud, test, duplicate, cancelled or other"
+    )
+    note: str | None = Field(default=None, max_length=2000)
+    idempotency_key: str | None = Field(default=None, max_length=200)

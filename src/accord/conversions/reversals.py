@@ -1,0 +1,108 @@
+"""Reversing a conversion, in whole or in part, with a reason code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from accord.commissions.model import ReasonCode
+from accord.commissions.service import adjust_for_reversal
+from accord.commissions.tables import Commission
+from accord.conversions.model import ReversalRequest
+from accord.conversions.tables import Attribution, Conversion, ConversionReversal
+from accord.errors import Conflict, InvalidInput, NotFound
+from accord.ids import new_id
+from accord.money import Money
+from accord.store.engine import Store
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+
+
+@dataclass
+class Reversed:
+    reversal: ConversionReversal
+    conversion: Conversion
+    commission_delta_minor: int
+    created: bool
+
+
+def reverse_conversion(
+    store: Store, caller: Caller, conversion_id: str, request: ReversalRequest
+) -> Reversed:
+    """Reverse `amount` (or all that remains) of a conversion and adjust its commissions."""
+    require_brand(caller)
+    try:
+        reason = ReasonCode(request.reason_code)
+    except ValueError:
+        allowed = ", ".join(r.value for r in ReasonCode)
+        raise InvalidInput(
+            "reason_code", f"{request.reason_code!r} is not one of: {allowed}"
+        ) from None
+    now = store.clock.now()
+    with store.unit() as session:
+        conversion = session.scalar(
+            select(Conversion)
+            .where(
+                Conversion.id == conversion_id,
+                Conversion.organization_id == caller.organization_id,
+            )
+            .with_for_update()
+        )
+        if conversion is None:
+            raise NotFound("conversion", conversion_id, field="conversion_id")
+        if request.idempotency_key:
+            earlier = session.scalar(
+                select(ConversionReversal).where(
+                    ConversionReversal.idempotency_key == request.idempotency_key
+                )
+            )
+            if earlier is not None:
+                if earlier.conversion_id != conversion.id:
+                    raise Conflict("idempotency_key was already used for another conversion")
+                return Reversed(earlier, conversion, 0, False)
+        left = conversion.amount_minor - conversion.reversed_minor
+        if left <= 0 and conversion.status == "reversed":
+            raise Conflict(f"conversion {conversion.id} is already fully reversed")
+        if request.amount is None:
+            amount = Money.from_minor(left, conversion.currency)
+        else:
+            amount = Money.of(request.amount, conversion.currency)
+            if amount.minor > left:
+                raise InvalidInput(
+                    "amount",
+                    f"{amount} exceeds the unreversed amount "
+                    f"{Money.from_minor(left, conversion.currency)}",
+                )
+            if amount.minor <= 0:
+                raise InvalidInput("amount", "must be at least one minor unit")
+        reversal = ConversionReversal(
+            id=new_id("rev"),
+            conversion_id=conversion.id,
+            amount_minor=amount.minor,
+            currency=conversion.currency,
+            reason_code=reason.value,
+            note=request.note,
+            idempotency_key=request.idempotency_key,
+            at=now,
+        )
+        session.add(reversal)
+        session.flush()
+        conversion.reversed_minor += amount.minor
+        after = Money.from_minor(
+            conversion.amount_minor - conversion.reversed_minor, conversion.currency
+        )
+        if after.is_zero():
+            conversion.status = "reversed"
+        delta = 0
+        rows = session.execute(
+            select(Commission, Attribution.share)
+            .join(Attribution, Attribution.id == Commission.attribution_id)
+            .where(Commission.conversion_id == conversion.id)
+            .order_by(Commission.id)
+        ).all()
+        for commission, share in rows:
+            delta += adjust_for_reversal(
+                session, commission, after, share, reason.value, reversal.id, now
+            )
+        return Reversed(reversal, conversion, delta, True)

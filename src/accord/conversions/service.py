@@ -1,0 +1,246 @@
+"""Recording conversions: validate, attribute, compute commissions, post to the ledger.
+
+One conversion is one unit of work. The same (program, order id, event type) sent again with
+the same content returns the first result and changes nothing; sent with different content it
+is refused, naming the fields that differ.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from accord.attribution.model import Decision, Touchpoint, TouchpointKind, attribute
+from accord.commissions.service import create_commission
+from accord.conversions.model import ConversionReport
+from accord.conversions.tables import Attribution, Conversion, RejectedEvent
+from accord.errors import AccordError, IdempotencyConflict, InvalidInput
+from accord.ids import new_id
+from accord.money import Money
+from accord.partners.model import EnrollmentStatus
+from accord.partners.service import load_enrollment
+from accord.programs.service import load_program
+from accord.programs.tables import Program
+from accord.store.engine import Store
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+from accord.tracking.model import normalize_promo_code
+from accord.tracking.service import find_click, find_promo_code
+
+#: Called when a conversion names a click id the store does not have yet; the click edge in
+#: this process flushes its buffer so that a click answered a moment ago is found.
+ClickFlush = Callable[[], None]
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass
+class Recorded:
+    conversion: Conversion
+    created: bool
+    commission_ids: list[str] = field(default_factory=list)
+
+
+def record_conversion(
+    store: Store,
+    caller: Caller,
+    report: ConversionReport,
+    *,
+    flush_clicks: ClickFlush | None = None,
+) -> Recorded:
+    """Record one conversion idempotently; see the module docstring."""
+    require_brand(caller)
+    for attempt in range(2):
+        try:
+            return _record(store, caller, report, flush_clicks)
+        except IntegrityError:
+            # A concurrent request inserted the same order first: the retry finds it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record(
+    store: Store, caller: Caller, report: ConversionReport, flush_clicks: ClickFlush | None
+) -> Recorded:
+    now = store.clock.now()
+    with store.unit() as session:
+        program = load_program(session, caller, report.program_id)
+        existing = session.scalar(
+            select(Conversion).where(
+                Conversion.program_id == program.id,
+                Conversion.order_id == report.order_id,
+                Conversion.event_type == report.event_type,
+            )
+        )
+        if existing is not None:
+            return _replay(session, existing, report)
+        if report.currency != program.currency:
+            raise InvalidInput(
+                "currency",
+                f"{report.currency} differs from the program's currency {program.currency}",
+            )
+        occurred_at = report.occurred_at or now
+        if occurred_at > now + FUTURE_TOLERANCE:
+            raise InvalidInput("occurred_at", "is in the future")
+        amount = Money.of(report.amount, report.currency)
+        promo = normalize_promo_code(report.promo_code) if report.promo_code else None
+        status, status_source = _customer_status(session, program.id, report)
+        touchpoints, missing = _touchpoints(session, program, report.click_id, promo, flush_clicks)
+        decision = attribute(
+            touchpoints, occurred_at, timedelta(days=program.attribution_window_days)
+        )
+        conversion = Conversion(
+            id=new_id("cnv"),
+            organization_id=program.organization_id,
+            program_id=program.id,
+            event_type=report.event_type,
+            order_id=report.order_id,
+            amount_minor=amount.minor,
+            reversed_minor=0,
+            currency=amount.currency,
+            customer_id=report.customer_id,
+            customer_status=status,
+            customer_status_source=status_source,
+            click_id=report.click_id,
+            promo_code=promo,
+            items=[item.model_dump(mode="json") for item in report.items] if report.items else None,
+            occurred_at=occurred_at,
+            received_at=now,
+            status="attributed" if decision.attributed else "unattributed",
+            partner_id=decision.credits[0].touchpoint.partner_id if decision.attributed else None,
+            attribution_reason=(
+                missing if missing and not decision.attributed else decision.reason
+            ),
+            request_hash=report.fingerprint(),
+            request=report.canonical(),
+        )
+        session.add(conversion)
+        session.flush()  # the unique key on (program, order, event) decides races here
+        commission_ids = _credit(session, program, conversion, decision, now)
+        return Recorded(conversion, True, commission_ids)
+
+
+def _replay(session: Session, existing: Conversion, report: ConversionReport) -> Recorded:
+    if existing.request_hash != report.fingerprint():
+        before = existing.request or {}
+        after = report.canonical()
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        raise IdempotencyConflict(
+            f"order {existing.order_id!r} ({existing.event_type}) was already recorded with "
+            f"different values for: {', '.join(changed)}; use a new order_id, or reverse the "
+            "conversion and send it again",
+            field=changed[0] if changed else "order_id",
+        )
+    from accord.commissions.tables import Commission
+
+    ids = list(
+        session.scalars(select(Commission.id).where(Commission.conversion_id == existing.id))
+    )
+    return Recorded(existing, False, ids)
+
+
+def _customer_status(
+    session: Session, program_id: str, report: ConversionReport
+) -> tuple[str, str]:
+    """The reported status, or derived: returning if the customer converted here before."""
+    if report.customer_status is not None:
+        return report.customer_status, "reported"
+    if report.customer_id is None:
+        return "new", "derived"
+    seen = session.scalar(
+        select(Conversion.id)
+        .where(
+            Conversion.program_id == program_id,
+            Conversion.customer_id == report.customer_id,
+        )
+        .limit(1)
+    )
+    return ("returning" if seen else "new"), "derived"
+
+
+def _touchpoints(
+    session: Session,
+    program: Program,
+    click_id: str | None,
+    promo: str | None,
+    flush_clicks: ClickFlush | None,
+) -> tuple[list[Touchpoint], str | None]:
+    """Touchpoints named by the conversion, and a reason code if one could not be found."""
+    found: list[Touchpoint] = []
+    missing = None
+    if click_id:
+        click = find_click(session, program.id, click_id)
+        if click is None and flush_clicks is not None:
+            flush_clicks()
+            click = find_click(session, program.id, click_id)
+        if click is None:
+            missing = "unknown_click_id"
+        else:
+            found.append(Touchpoint(TouchpointKind.CLICK, click.id, click.partner_id, click.at))
+    if promo:
+        code = find_promo_code(session, program.id, promo)
+        if code is None:
+            missing = missing or "unknown_promo_code"
+        else:
+            found.append(Touchpoint(TouchpointKind.PROMO_CODE, code.code, code.partner_id, None))
+    return found, missing
+
+
+def _credit(
+    session: Session, program: Program, conversion: Conversion, decision: Decision, now: datetime
+) -> list[str]:
+    """Store the attribution and a commission for each credited, approved partner."""
+    ids = []
+    for credit in decision.credits:
+        touch = credit.touchpoint
+        attribution = Attribution(
+            id=new_id("atr"),
+            conversion_id=conversion.id,
+            partner_id=touch.partner_id,
+            touchpoint_kind=touch.kind.value,
+            touchpoint_ref=touch.ref,
+            touched_at=touch.at,
+            model=decision.model,
+            share=credit.share,
+        )
+        session.add(attribution)
+        session.flush()
+        enrollment = load_enrollment(session, program.id, touch.partner_id)
+        if enrollment is None or enrollment.status != EnrollmentStatus.APPROVED:
+            conversion.commission_note = "partner_not_approved"
+            continue
+        commission = create_commission(
+            session, program, conversion, attribution, enrollment.contract_id, now
+        )
+        if commission is None:
+            conversion.commission_note = "no_matching_rule"
+        else:
+            ids.append(commission.id)
+    return ids
+
+
+def keep_rejected(
+    store: Store, caller: Caller, kind: str, payload: object, error: AccordError
+) -> str:
+    """Keep a request Accord refused, with its reason, so nothing is lost silently."""
+    body = payload if isinstance(payload, str) else json.dumps(payload, default=str)
+    with store.unit() as session:
+        row = RejectedEvent(
+            id=new_id("rej"),
+            organization_id=caller.organization_id,
+            kind=kind,
+            payload=body[:1_000_000],
+            error_code=error.code,
+            field=error.field,
+            message=error.message,
+            at=store.clock.now(),
+        )
+        session.add(row)
+    return row.id

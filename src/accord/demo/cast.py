@@ -1,0 +1,131 @@
+"""The demo's cast: a brand, its contracts and partners of several types. Pure data."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from accord.contracts.service import RuleSpec
+
+BRAND = "Lumen Outdoor"
+PROGRAM = "Lumen Partners"
+LANDING = "https://shop.lumen-outdoor.example/"
+
+#: partner type -> (share of partners, contract name, payout rules)
+CONTRACTS: dict[str, tuple[float, str, list[RuleSpec]]] = {
+    "coupon": (0.15, "Coupon sites", [RuleSpec("sale", percent="3")]),
+    "cashback": (0.10, "Cashback sites", [RuleSpec("sale", percent="5")]),
+    "content": (
+        0.30,
+        "Content publishers",
+        [
+            RuleSpec("sale", percent="10", customer_status="new", name="new customer sale"),
+            RuleSpec("sale", percent="6", name="returning customer sale"),
+        ],
+    ),
+    "influencer": (
+        0.30,
+        "Creators",
+        [
+            RuleSpec(
+                "sale",
+                percent="12",
+                fixed="2.00",
+                customer_status="new",
+                name="new customer sale + bonus",
+            ),
+            RuleSpec("sale", percent="8", name="sale"),
+            RuleSpec("signup", fixed="1.50", name="newsletter signup"),
+        ],
+    ),
+    "b2b_referral": (
+        0.15,
+        "B2B referral",
+        [
+            RuleSpec("lead", fixed="40.00", name="qualified lead"),
+            RuleSpec("sale", percent="15", name="referred wholesale order"),
+        ],
+    ),
+}
+
+DEFAULT_RULES = [RuleSpec("sale", percent="5", name="standard sale")]
+
+COUNTRIES = ["US", "GB", "DE", "FR", "CN", "JP", "AU", "CA", "SG", "NL"]
+_FIRST = [
+    "Trail",
+    "Summit",
+    "Camp",
+    "Peak",
+    "River",
+    "Forest",
+    "Alpine",
+    "Coast",
+    "Canyon",
+    "Nomad",
+    "Wild",
+    "North",
+    "Ridge",
+    "Harbor",
+    "Glacier",
+    "Desert",
+    "Meadow",
+    "Pine",
+]
+_SECOND = {
+    "coupon": ["Deals", "Coupons", "Savings", "Codes", "Bargains"],
+    "cashback": ["Cashback", "Rewards", "Back", "Points"],
+    "content": ["Review", "Journal", "Guide", "Blog", "Magazine", "Gear Lab"],
+    "influencer": ["Adventures", "Stories", "Life", "Explorer", "Vlog", "Diaries"],
+    "b2b_referral": ["Outfitters", "Supply Co", "Wholesale", "Retail Group", "Trading"],
+}
+
+USER_AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36 MicroMessenger/8.0.49",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerSeed:
+    name: str
+    partner_type: str
+    country: str
+    weight: float  # how much traffic this partner drives, Pareto-shaped
+    promo_code: str | None
+
+
+def partners(count: int, rng: random.Random) -> list[PartnerSeed]:
+    """`count` partners across the types, with long-tailed traffic (a few bring most)."""
+    seeds = []
+    types = list(CONTRACTS)
+    quotas = [max(1, round(count * CONTRACTS[t][0])) for t in types]
+    while sum(quotas) > count and max(quotas) > 1:
+        quotas[quotas.index(max(quotas))] -= 1
+    while sum(quotas) < count:
+        quotas[quotas.index(min(quotas))] += 1
+    used: set[str] = set()
+    for partner_type, quota in zip(types, quotas, strict=True):
+        for _ in range(quota):
+            while True:
+                name = f"{rng.choice(_FIRST)} {rng.choice(_SECOND[partner_type])}"
+                if name not in used:
+                    break
+                name = f"{name} {rng.randint(2, 99)}"
+                if name not in used:
+                    break
+            used.add(name)
+            code = None
+            if partner_type in ("coupon", "influencer") and rng.random() < 0.7:
+                code = "".join(ch for ch in name.upper() if ch.isalnum())[:10] + str(
+                    rng.randint(10, 99)
+                )
+            seeds.append(
+                PartnerSeed(name, partner_type, rng.choice(COUNTRIES), rng.paretovariate(1.3), code)
+            )
+    return seeds

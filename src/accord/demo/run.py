@@ -1,0 +1,435 @@
+"""Run the demo: set up a program, drive clicks and conversions over HTTP, pay partners.
+
+Everything a partner or brand engineer would do over the wire goes through the real HTTP
+server on localhost: clicks on `GET /c/{code}`, conversions, retries and reversals on the
+conversion API, then locking, approval and the payout batch on the commission API.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import uvicorn
+
+from accord.clock import ShiftableClock
+from accord.contracts.service import create_contract
+from accord.demo import cast
+from accord.money import Money
+from accord.partners.service import create_partner
+from accord.programs.model import ProgramTerms
+from accord.programs.service import create_program
+from accord.reports.service import Summary, program_summary
+from accord.server import AccordApp
+from accord.settings import Settings
+from accord.store.engine import Store
+from accord.tenancy.model import OrganizationKind
+from accord.tenancy.service import authenticate, create_organization
+from accord.tracking.service import create_link, create_promo_code
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+LOCKING_DAYS = 30
+WINDOW_DAYS = 30
+
+
+@dataclass
+class DemoPartner:
+    id: str
+    name: str
+    partner_type: str
+    weight: float
+    link_code: str
+    promo_code: str | None
+    api_key: str
+
+
+@dataclass
+class Traffic:
+    clicks_sent: int = 0
+    clicks_redirected: int = 0
+    conversions_sent: int = 0
+    conversions_created: int = 0
+    duplicates_sent: int = 0
+    duplicates_answered: int = 0
+    reversals_sent: int = 0
+    clawbacks_sent: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DemoResult:
+    summary: Summary
+    traffic: Traffic
+    wall_seconds: float
+    base_url: str
+    brand_api_key: str
+    partner_api_key: str
+    payouts: int
+
+    def as_dict(self) -> dict[str, object]:
+        s = self.summary
+        return {
+            "program_id": s.program_id,
+            "currency": s.currency,
+            "clicks": s.clicks,
+            "conversions": s.conversions,
+            "attributed_conversions": s.attributed_conversions,
+            "revenue": str(s.revenue),
+            "commissions": str(s.commissions),
+            "pending": str(s.pending),
+            "payable": str(s.payable),
+            "paid": str(s.paid),
+            "payouts": self.payouts,
+            "ledger_balanced": s.ledger_balanced,
+            "checks": s.checks,
+            "http": {
+                "clicks_sent": self.traffic.clicks_sent,
+                "clicks_redirected": self.traffic.clicks_redirected,
+                "conversions_sent": self.traffic.conversions_sent,
+                "conversions_created": self.traffic.conversions_created,
+                "retries_sent": self.traffic.duplicates_sent,
+                "retries_answered_as_duplicates": self.traffic.duplicates_answered,
+                "reversals_sent": self.traffic.reversals_sent,
+                "clawbacks_sent": self.traffic.clawbacks_sent,
+                "errors": self.traffic.errors[:20],
+            },
+            "by_partner_type": [r.as_dict() for r in s.by_partner_type],
+            "top_partners": [r.as_dict() for r in s.top_partners],
+            "wall_seconds": round(self.wall_seconds, 2),
+            "api_url": self.base_url,
+            "brand_api_key": self.brand_api_key,
+            "partner_api_key": self.partner_api_key,
+        }
+
+
+class LocalServer:
+    """The real ASGI app served by uvicorn on localhost, in a background thread."""
+
+    def __init__(self, app: AccordApp, host: str, port: int) -> None:
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="on", access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="accord-http", daemon=True)
+        self.base_url = f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the HTTP server did not start on {self.base_url}; is the port in use? "
+                    "Pass --port to choose another."
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+    def wait(self) -> None:
+        while self.thread.is_alive():
+            self.thread.join(0.5)
+
+
+def run_demo(
+    store: Store,
+    settings: Settings,
+    *,
+    scale: float = 1.0,
+    seed: int = 7,
+    progress: Progress | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> tuple[DemoResult, LocalServer]:
+    """Run the whole lifecycle once; returns the result and the still-running server."""
+    if not isinstance(store.clock, ShiftableClock):
+        raise ValueError("the demo needs a store with a ShiftableClock to move time forward")
+    started = time.perf_counter()
+    report = progress or (lambda phase, done, total: None)
+    rng = random.Random(seed)
+    n_partners = max(5, round(200 * scale))
+    n_clicks = max(50, round(5000 * scale))
+
+    brand = create_organization(store, OrganizationKind.BRAND, cast.BRAND)
+    caller = authenticate(store, brand.api_key)
+    program = create_program(
+        store,
+        caller,
+        ProgramTerms(
+            name=cast.PROGRAM,
+            currency="USD",
+            default_landing_url=cast.LANDING,
+            attribution_window_days=WINDOW_DAYS,
+            locking_days=LOCKING_DAYS,
+            payout_threshold=Money.of("25", "USD"),
+        ),
+    )
+    create_contract(store, caller, program.id, "Standard", cast.DEFAULT_RULES, is_default=True)
+    contract_ids = {
+        ptype: create_contract(store, caller, program.id, name, rules).id
+        for ptype, (_, name, rules) in cast.CONTRACTS.items()
+    }
+    partners: list[DemoPartner] = []
+    seeds = cast.partners(n_partners, rng)
+    for i, seed_partner in enumerate(seeds, 1):
+        new = create_partner(
+            store,
+            caller,
+            program.id,
+            name=seed_partner.name,
+            partner_type=seed_partner.partner_type,
+            country=seed_partner.country,
+            contract_id=contract_ids[seed_partner.partner_type],
+        )
+        link = create_link(store, caller, program.id, partner_id=new.partner.id)
+        if seed_partner.promo_code:
+            create_promo_code(
+                store, caller, program.id, seed_partner.promo_code, partner_id=new.partner.id
+            )
+        partners.append(
+            DemoPartner(
+                new.partner.id,
+                seed_partner.name,
+                seed_partner.partner_type,
+                seed_partner.weight,
+                link.code,
+                seed_partner.promo_code,
+                new.api_key,
+            )
+        )
+        report("partners", i, len(seeds))
+
+    server = LocalServer(AccordApp(store, settings), host, port)
+    server.start()
+    traffic = Traffic()
+    try:
+        with httpx.Client(
+            base_url=server.base_url,
+            timeout=30,
+            headers={"authorization": f"Bearer {brand.api_key}"},
+        ) as http:
+            clicks = _drive_clicks(server.base_url, partners, n_clicks, rng, traffic, report)
+            created = _drive_conversions(http, program.id, partners, clicks, rng, traffic, report)
+            _drive_reversals(http, created, rng, traffic, report, clawback=False)
+            store.clock.shift(timedelta(days=LOCKING_DAYS + 1))
+            report("lock, approve, pay", 0, 3)
+            _ok(http.post("/api/v1/commissions/lock", json={"program_id": program.id}))
+            report("lock, approve, pay", 1, 3)
+            _ok(http.post("/api/v1/commissions/approve", json={"program_id": program.id}))
+            report("lock, approve, pay", 2, 3)
+            batch = _ok(http.post("/api/v1/payout-batches", json={"program_id": program.id}))
+            report("lock, approve, pay", 3, 3)
+            store.clock.shift(timedelta(days=2))
+            _drive_reversals(http, created, rng, traffic, report, clawback=True)
+    except BaseException:
+        server.stop()
+        raise
+    finally:
+        store.clock.reset()
+    summary = program_summary(store, caller, program.id)
+    top_partner = max(partners, key=lambda p: p.weight)
+    result = DemoResult(
+        summary,
+        traffic,
+        time.perf_counter() - started,
+        server.base_url,
+        brand.api_key,
+        top_partner.api_key,
+        len(batch["payouts"]),
+    )
+    return result, server
+
+
+def _ok(response: httpx.Response) -> dict:
+    if response.status_code >= 400:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url} answered "
+            f"{response.status_code}: {response.text}"
+        )
+    return response.json()
+
+
+@dataclass(frozen=True, slots=True)
+class _Click:
+    partner: DemoPartner
+    click_id: str
+
+
+def _drive_clicks(
+    base_url: str,
+    partners: list[DemoPartner],
+    n: int,
+    rng: random.Random,
+    traffic: Traffic,
+    report: Progress,
+) -> list[_Click]:
+    """Click partners' links over HTTP, Pareto-weighted, from a few threads at once."""
+    picks = rng.choices(partners, weights=[p.weight for p in partners], k=n)
+    agents = [rng.choice(cast.USER_AGENTS) for _ in range(n)]
+    out: list[_Click] = []
+    lock = threading.Lock()
+
+    def work(chunk: list[int]) -> None:
+        with httpx.Client(base_url=base_url, timeout=30) as http:
+            for i in chunk:
+                partner = picks[i]
+                response = http.get(f"/c/{partner.link_code}", headers={"user-agent": agents[i]})
+                with lock:
+                    traffic.clicks_sent += 1
+                    if response.status_code == 302:
+                        traffic.clicks_redirected += 1
+                        query = parse_qs(urlsplit(response.headers["location"]).query)
+                        out.append(_Click(partner, query["accord_click"][0]))
+                    else:
+                        traffic.errors.append(f"click {response.status_code}")
+                    done = traffic.clicks_sent
+                if done % 50 == 0 or done == n:
+                    report("clicks", done, n)
+
+    workers = 4
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(work, [list(range(k, n, workers)) for k in range(workers)]))
+    return out
+
+
+def _amount(rng: random.Random, low: int, high: int) -> str:
+    cents = rng.randint(low * 100, high * 100)
+    return str(Decimal(cents) / 100)
+
+
+def _drive_conversions(
+    http: httpx.Client,
+    program_id: str,
+    partners: list[DemoPartner],
+    clicks: list[_Click],
+    rng: random.Random,
+    traffic: Traffic,
+    report: Progress,
+) -> list[dict]:
+    """Convert about one click in ten, plus orders with promo codes and no click."""
+    customers = [f"cust-{i:05d}" for i in range(max(20, len(clicks) // 12))]
+    bodies = []
+    for n, click in enumerate(rng.sample(clicks, k=max(10, len(clicks) // 10))):
+        body = {
+            "program_id": program_id,
+            "order_id": f"ORD-{n:06d}",
+            "click_id": click.click_id,
+            "customer_id": rng.choice(customers),
+            "currency": "USD",
+        }
+        if click.partner.partner_type == "b2b_referral":
+            body.update(event_type=rng.choice(["lead", "lead", "sale"]))
+            body["amount"] = _amount(rng, 300, 2500) if body["event_type"] == "sale" else "0"
+        elif click.partner.partner_type == "influencer" and rng.random() < 0.2:
+            body.update(event_type="signup", amount="0")
+        else:
+            body.update(
+                event_type="sale",
+                amount=_amount(rng, 15, 400),
+                items=[
+                    {
+                        "sku": f"SKU-{rng.randint(100, 140)}",
+                        "category": "gear",
+                        "quantity": 1,
+                        "price": "0",
+                    }
+                ],
+            )
+            body["items"][0]["price"] = body["amount"]
+        bodies.append(body)
+    coded = [p for p in partners if p.promo_code]
+    for n in range(max(2, len(clicks) // 60)):
+        if not coded:
+            break
+        bodies.append(
+            {
+                "program_id": program_id,
+                "order_id": f"PROMO-{n:05d}",
+                "event_type": "sale",
+                "amount": _amount(rng, 20, 250),
+                "currency": "USD",
+                "promo_code": rng.choice(coded).promo_code.lower(),
+                "customer_id": rng.choice(customers),
+            }
+        )
+    for n in range(max(1, len(clicks) // 200)):
+        bodies.append(
+            {
+                "program_id": program_id,
+                "order_id": f"DIRECT-{n:05d}",
+                "event_type": "sale",
+                "amount": _amount(rng, 20, 150),
+                "currency": "USD",
+            }
+        )
+    retries = rng.sample(bodies, k=max(1, len(bodies) // 20))
+    created: list[dict] = []
+    total = len(bodies) + len(retries)
+    for body in bodies:
+        response = http.post("/api/v1/conversions", json=body)
+        traffic.conversions_sent += 1
+        if response.status_code == 201:
+            traffic.conversions_created += 1
+            created.append(response.json())
+        else:
+            traffic.errors.append(f"conversion {response.status_code}: {response.text[:200]}")
+        if traffic.conversions_sent % 10 == 0:
+            report("conversions", traffic.conversions_sent, total)
+    for body in retries:  # the network dropped the answer; the brand sends it again
+        response = http.post("/api/v1/conversions", json=body)
+        traffic.conversions_sent += 1
+        traffic.duplicates_sent += 1
+        if response.status_code == 200 and response.json()["duplicate"]:
+            traffic.duplicates_answered += 1
+        else:
+            traffic.errors.append(f"retry {response.status_code}: {response.text[:200]}")
+    report("conversions", total, total)
+    return created
+
+
+def _drive_reversals(
+    http: httpx.Client,
+    created: list[dict],
+    rng: random.Random,
+    traffic: Traffic,
+    report: Progress,
+    *,
+    clawback: bool,
+) -> None:
+    """Returns before locking (whole and partial), and after payout (clawbacks)."""
+    paid = [c for c in created if c["commissions"] and Decimal(c["amount"]["amount"]) > 0]
+    if clawback:
+        chosen = rng.sample(paid, k=min(len(paid), max(1, len(created) // 100)))
+    else:
+        chosen = rng.sample(paid, k=min(len(paid), max(1, len(created) // 20)))
+    phase = "clawbacks" if clawback else "reversals"
+    for i, conversion in enumerate(chosen, 1):
+        latest = _ok(http.get(f"/api/v1/conversions/{conversion['id']}"))
+        left = Decimal(latest["amount"]["amount"]) - Decimal(latest["reversed_amount"]["amount"])
+        if left <= 0:
+            continue
+        body: dict[str, object] = {
+            "reason_code": rng.choice(["returned", "returned", "order_error", "cancelled"])
+        }
+        if rng.random() < 0.5 and left > 1:
+            body["amount"] = str((left / 2).quantize(Decimal("0.01")))
+        response = http.post(f"/api/v1/conversions/{conversion['id']}/reversals", json=body)
+        if response.status_code == 201:
+            if clawback:
+                traffic.clawbacks_sent += 1
+            else:
+                traffic.reversals_sent += 1
+        else:
+            traffic.errors.append(f"reversal {response.status_code}: {response.text[:200]}")
+        report(phase, i, len(chosen))

@@ -1,0 +1,77 @@
+"""Errors that users see, each with a stable code.
+
+Domain and service code raise these; the API and CLI turn them into an HTTP response or a
+message in one place. Anything else is an internal error and shows as a generic 500.
+"""
+
+from __future__ import annotations
+
+
+class AccordError(Exception):
+    """Base of every error shown to a user: a stable code, a message, an HTTP status."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def as_dict(self) -> dict[str, object]:
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+class InvalidInput(AccordError):
+    """A field of the request is wrong; the message says what to send instead."""
+
+    code = "invalid_input"
+    status = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", field=field)
+
+
+class NotFound(AccordError):
+    code = "not_found"
+    status = 404
+
+    def __init__(self, kind: str, ident: str, *, field: str | None = None) -> None:
+        super().__init__(f"{kind} {ident!r} not found", field=field)
+        self.kind = kind
+
+
+class Unauthenticated(AccordError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(AccordError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(AccordError):
+    code = "conflict"
+    status = 409
+
+
+class IdempotencyConflict(Conflict):
+    """The same idempotency key was used before with a different request body."""
+
+    code = "idempotency_conflict"
+
+
+class InvalidTransition(Conflict):
+    """A status change the lifecycle does not allow (approving a reversed commission)."""
+
+    code = "invalid_transition"
+
+
+class StaleVersion(Conflict):
+    """Someone else changed the row first; reload and try again."""
+
+    code = "stale_version"

@@ -1,0 +1,33 @@
+"""Identifiers: a short type prefix and a time-ordered random part (ULID layout).
+
+`cnv_01JD7Q8M6W9X2ZK3T4V5B6N7P8` sorts by creation time, carries 80 random bits and needs no
+coordination between processes, so tracking edges can mint click ids without the database.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+
+
+def ulid() -> str:
+    """A 26-character ULID: 48 bits of milliseconds then 80 random bits."""
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str) -> str:
+    """A prefixed identifier such as `prt_01JD...` (partner) or `com_01JD...` (commission)."""
+    return f"{prefix}_{ulid()}"
+
+
+def short_code(length: int = 8) -> str:
+    """A random code for links and keys, from an alphabet without look-alike characters."""
+    raw = os.urandom(length)
+    return "".join(_ALPHABET[b & 31] for b in raw).lower()

@@ -1,0 +1,116 @@
+"""Use cases for payout batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from accord.commissions.model import CommissionStatus
+from accord.commissions.tables import Commission
+from accord.errors import NotFound
+from accord.ids import new_id
+from accord.ledger.model import AccountKind, accounts_for, transfer
+from accord.ledger.service import account_balances, post
+from accord.money import Money
+from accord.payouts.model import plan_batch
+from accord.payouts.tables import Payout, PayoutBatch
+from accord.programs.service import load_program
+from accord.store.engine import Store
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+
+
+@dataclass
+class BatchResult:
+    batch: PayoutBatch | None
+    payouts: list[Payout]
+
+
+def run_batch(store: Store, caller: Caller, program_id: str) -> BatchResult:
+    """Pay each partner's payable balance (net of clawbacks) that reaches the threshold."""
+    require_brand(caller)
+    now = store.clock.now()
+    with store.unit() as session:
+        program = load_program(session, caller, program_id, for_update=True)
+        balances = {
+            row.partner_id: row.balance_minor
+            for row in account_balances(session, program.id, kind=AccountKind.PARTNER_PAYABLE)
+            if row.currency == program.currency and row.partner_id
+        }
+        lines = plan_batch(balances, program.payout_threshold_minor)
+        if not lines:
+            return BatchResult(None, [])
+        batch = PayoutBatch(
+            id=new_id("pbt"),
+            organization_id=program.organization_id,
+            program_id=program.id,
+            currency=program.currency,
+            total_minor=sum(line.amount_minor for line in lines),
+            payout_count=len(lines),
+            created_at=now,
+        )
+        session.add(batch)
+        session.flush()
+        payouts = []
+        for line in lines:
+            payout = Payout(
+                id=new_id("pay"),
+                batch_id=batch.id,
+                organization_id=program.organization_id,
+                program_id=program.id,
+                partner_id=line.partner_id,
+                amount_minor=line.amount_minor,
+                currency=program.currency,
+                commission_count=0,
+                status="paid",
+                created_at=now,
+            )
+            session.add(payout)
+            session.flush()
+            acct = accounts_for(program.id, line.partner_id, program.currency)
+            post(
+                session,
+                program.organization_id,
+                transfer(
+                    f"payout:{payout.id}",
+                    f"payout in batch {batch.id}",
+                    acct[AccountKind.PARTNER_PAYABLE],
+                    acct[AccountKind.PAID_OUT],
+                    Money.from_minor(line.amount_minor, program.currency),
+                ),
+                now,
+            )
+            result = session.execute(
+                update(Commission)
+                .where(
+                    Commission.program_id == program.id,
+                    Commission.partner_id == line.partner_id,
+                    Commission.status == CommissionStatus.APPROVED.value,
+                )
+                .values(
+                    status=CommissionStatus.PAID.value,
+                    paid_at=now,
+                    payout_id=payout.id,
+                    version=Commission.version + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            payout.commission_count = int(result.rowcount or 0)
+            payouts.append(payout)
+        return BatchResult(batch, payouts)
+
+
+def visible_payouts(caller: Caller):
+    query = select(Payout)
+    if caller.is_brand:
+        return query.where(Payout.organization_id == caller.organization_id)
+    return query.where(Payout.partner_id == caller.partner_id)
+
+
+def get_payout(store: Store, caller: Caller, payout_id: str) -> Payout:
+    with store.read() as session:
+        payout = session.scalar(visible_payouts(caller).where(Payout.id == payout_id))
+        if payout is None:
+            raise NotFound("payout", payout_id, field="payout_id")
+        return payout

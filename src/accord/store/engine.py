@@ -1,0 +1,102 @@
+"""Engine and unit of work: one Store per process, one transaction per use case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from accord.clock import Clock, SystemClock
+from accord.settings import Settings, get_settings
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _sqlite_begin
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    """Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so a unit of work never
+    fails half-way when it upgrades from reading to writing; read-only sessions stay deferred."""
+    mode = "DEFERRED" if conn.get_execution_options().get("accord_read_only") else "IMMEDIATE"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL mode, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Store:
+    """The operational store of one process: engine, sessions and the clock."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            engine.execution_options(accord_read_only=True), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def unit(self) -> Iterator[Session]:
+        """One unit of work: commits once at the end, rolls back on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads only; nothing is committed."""
+        session = self._read_sessions()
+        try:
+            yield session
+        finally:
+            session.close()  # ends the transaction; loaded objects stay readable
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(
+    settings: Settings | None = None,
+    *,
+    url: str | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+) -> Store:
+    """Open the configured store and bring its schema up to date."""
+    settings = settings or get_settings()
+    url = url or settings.resolved_database_url()
+    store = Store(make_engine(url), clock)
+    if migrate:
+        from accord.store.migrate import upgrade
+
+        upgrade(store.engine)
+    return store

@@ -1,0 +1,27 @@
+"""Imports every stage's tables so the metadata (and Alembic) sees the whole schema."""
+
+from accord.commissions import tables as commissions_tables
+from accord.contracts import tables as contracts_tables
+from accord.conversions import tables as conversions_tables
+from accord.ledger import tables as ledger_tables
+from accord.partners import tables as partners_tables
+from accord.payouts import tables as payouts_tables
+from accord.programs import tables as programs_tables
+from accord.store.base import Base
+from accord.tenancy import tables as tenancy_tables
+from accord.tracking import tables as tracking_tables
+
+metadata = Base.metadata
+
+__all__ = [
+    "commissions_tables",
+    "contracts_tables",
+    "conversions_tables",
+    "ledger_tables",
+    "metadata",
+    "partners_tables",
+    "payouts_tables",
+    "programs_tables",
+    "tenancy_tables",
+    "tracking_tables",
+]

@@ -1,0 +1,173 @@
+"""Use cases for links, promo codes and clicks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.errors import Conflict, InvalidInput, NotFound
+from accord.ids import new_id, short_code
+from accord.partners.model import EnrollmentStatus
+from accord.partners.service import load_enrollment
+from accord.programs.model import check_url
+from accord.programs.service import load_program
+from accord.programs.tables import Program
+from accord.store.engine import Store
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+from accord.tracking.model import LinkTarget, check_link_code, normalize_promo_code
+from accord.tracking.tables import Click, Link, PromoCode
+
+
+def _partner_for(session: Session, caller: Caller, program_id: str, partner_id: str | None) -> str:
+    """The partner a link or code is for: the caller itself, or one the brand names."""
+    if not caller.is_brand:
+        if partner_id not in (None, caller.partner_id):
+            raise InvalidInput("partner_id", "a partner can create links only for itself")
+        partner_id = caller.partner_id
+    if partner_id is None:
+        raise InvalidInput("partner_id", "is required")
+    enrollment = load_enrollment(session, program_id, partner_id)
+    if enrollment is None:
+        raise NotFound("partner", partner_id, field="partner_id")
+    if enrollment.status != EnrollmentStatus.APPROVED:
+        raise Conflict(f"partner {partner_id} is {enrollment.status} in this program, not approved")
+    return partner_id
+
+
+def create_link(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    partner_id: str | None = None,
+    destination_url: str | None = None,
+    code: str | None = None,
+) -> Link:
+    """A tracking link; without a destination it lands on the program's default page."""
+    with store.unit() as session:
+        program = load_program(session, caller, program_id)
+        partner = _partner_for(session, caller, program.id, partner_id)
+        destination = (
+            check_url(destination_url, "destination_url")
+            if destination_url
+            else (program.default_landing_url)
+        )
+        if code is not None:
+            check_link_code(code)
+            if session.scalar(select(Link.id).where(Link.code == code)):
+                raise Conflict(f"link code {code!r} is taken; choose another")
+        link = Link(
+            id=new_id("lnk"),
+            code=code or short_code(8),
+            program_id=program.id,
+            partner_id=partner,
+            destination_url=destination,
+            active=True,
+            created_at=store.clock.now(),
+        )
+        session.add(link)
+    return link
+
+
+def create_promo_code(
+    store: Store, caller: Caller, program_id: str, code: str, *, partner_id: str | None = None
+) -> PromoCode:
+    """A promo code that credits its partner when used on an order without a qualifying click."""
+    require_brand(caller)
+    with store.unit() as session:
+        program = load_program(session, caller, program_id)
+        partner = _partner_for(session, caller, program.id, partner_id)
+        normalized = normalize_promo_code(code, "code")
+        taken = session.scalar(
+            select(PromoCode.id).where(
+                PromoCode.program_id == program.id, PromoCode.code == normalized
+            )
+        )
+        if taken:
+            raise Conflict(f"promo code {normalized!r} already exists in this program")
+        promo = PromoCode(
+            id=new_id("pmc"),
+            program_id=program.id,
+            partner_id=partner,
+            code=normalized,
+            active=True,
+            created_at=store.clock.now(),
+        )
+        session.add(promo)
+    return promo
+
+
+def link_target(session: Session, code: str) -> LinkTarget | None:
+    """Resolve a link code for the click edge (active links only)."""
+    row = session.execute(
+        select(
+            Link.id, Link.program_id, Link.partner_id, Link.destination_url, Program.click_id_param
+        )
+        .join(Program, Program.id == Link.program_id)
+        .where(Link.code == code, Link.active)
+    ).first()
+    return LinkTarget(*row) if row else None
+
+
+def all_link_targets(store: Store) -> dict[str, LinkTarget]:
+    """Every active link, for warming the edge's in-memory cache."""
+    with store.read() as session:
+        rows = session.execute(
+            select(
+                Link.code,
+                Link.id,
+                Link.program_id,
+                Link.partner_id,
+                Link.destination_url,
+                Program.click_id_param,
+            )
+            .join(Program, Program.id == Link.program_id)
+            .where(Link.active)
+        )
+        return {code: LinkTarget(*rest) for code, *rest in rows}
+
+
+def record_clicks(store: Store, clicks: Sequence[dict[str, Any]]) -> int:
+    """Append a batch of clicks in one transaction (the edge's group commit)."""
+    if not clicks:
+        return 0
+    with store.unit() as session:
+        session.execute(Click.__table__.insert(), list(clicks))
+    return len(clicks)
+
+
+def find_click(session: Session, program_id: str, click_id: str) -> Click | None:
+    return session.scalar(select(Click).where(Click.id == click_id, Click.program_id == program_id))
+
+
+def find_promo_code(session: Session, program_id: str, code: str) -> PromoCode | None:
+    return session.scalar(
+        select(PromoCode).where(
+            PromoCode.program_id == program_id, PromoCode.code == code, PromoCode.active
+        )
+    )
+
+
+def click_row(
+    target: LinkTarget,
+    click_id: str,
+    at: datetime,
+    ip: str | None,
+    user_agent: str | None,
+    referrer: str | None,
+) -> dict[str, Any]:
+    return {
+        "id": click_id,
+        "link_id": target.link_id,
+        "program_id": target.program_id,
+        "partner_id": target.partner_id,
+        "at": at,
+        "ip": ip,
+        "user_agent": user_agent[:512] if user_agent else None,
+        "referrer": referrer[:2000] if referrer else None,
+    }

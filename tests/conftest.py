@@ -1,0 +1,104 @@
+"""Test fixtures: every test that touches the store runs on SQLite and on PostgreSQL.
+
+PostgreSQL is taken from ACCORD_TEST_POSTGRES_URL (default: the local server,
+postgresql+psycopg://postgres@127.0.0.1:5432/test). Each run creates its own database and
+drops it afterwards. Without a reachable server the PostgreSQL half is skipped and the
+summary says so; under CI (CI=true) it is required and its absence fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from accord.clock import FixedClock
+from accord.store.engine import Store, make_engine
+from accord.store.migrate import upgrade
+
+PG_URL = os.environ.get(
+    "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_backend_notes: dict[str, str] = {}
+
+START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def _create_pg_database() -> str:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")  # CREATE DATABASE refuses a tx
+    name = f"accord_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(url: str) -> None:
+    name = make_url(url).database
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A freshly migrated database per backend, shared by the session's tests."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('store')}/accord.db"
+        _backend_notes["sqlite"] = "ran"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    try:
+        url = _create_pg_database()
+    except Exception as exc:  # connection refused, auth failure, missing driver
+        reason = f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__})"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI requires the PostgreSQL run", pytrace=False)
+        _backend_notes["postgresql"] = f"SKIPPED: {reason}"
+        pytest.skip(reason)
+    _backend_notes["postgresql"] = f"ran against {make_url(PG_URL).host}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    _drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def store(engine, clock) -> Store:
+    """A store on the current backend with a clock the test moves by hand.
+
+    Tests share the database; each creates its own brand, so tenancy keeps them apart.
+    """
+    return Store(engine, clock)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _backend_notes:
+        return
+    terminalreporter.section("database backends")
+    for backend in ("sqlite", "postgresql"):
+        note = _backend_notes.get(backend, "not used by the selected tests")
+        terminalreporter.write_line(f"{backend}: {note}")

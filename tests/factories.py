@@ -1,0 +1,126 @@
+"""Building blocks for tests: a brand with a program, partners with links, conversions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from accord.contracts.service import RuleSpec, create_contract
+from accord.conversions.model import ConversionReport
+from accord.conversions.service import Recorded, record_conversion
+from accord.ids import short_code
+from accord.money import Money
+from accord.partners.service import create_partner
+from accord.programs.model import ProgramTerms
+from accord.programs.service import create_program
+from accord.store.engine import Store
+from accord.tenancy.model import Caller, OrganizationKind
+from accord.tenancy.service import authenticate, create_organization
+from accord.tracking.model import new_click_id
+from accord.tracking.service import click_row, create_link, link_target, record_clicks
+
+DEFAULT_RULES = [
+    RuleSpec("sale", percent="10", customer_status="new"),
+    RuleSpec("sale", percent="5"),
+    RuleSpec("lead", fixed="20.00"),
+]
+
+
+@dataclass
+class Brand:
+    store: Store
+    caller: Caller
+    api_key: str
+    program_id: str
+    currency: str
+    contract_id: str
+    partners: list[TestPartner] = field(default_factory=list)
+
+
+@dataclass
+class TestPartner:
+    id: str
+    api_key: str
+    caller: Caller
+    link_code: str
+
+
+def make_brand(
+    store: Store,
+    *,
+    currency: str = "USD",
+    rules: list[RuleSpec] | None = None,
+    window_days: int = 30,
+    locking_days: int = 30,
+    threshold: str = "0",
+) -> Brand:
+    org = create_organization(store, OrganizationKind.BRAND, f"Brand {short_code(4)}")
+    caller = authenticate(store, org.api_key)
+    program = create_program(
+        store,
+        caller,
+        ProgramTerms(
+            name="Test program",
+            currency=currency,
+            default_landing_url="https://brand.example/",
+            attribution_window_days=window_days,
+            locking_days=locking_days,
+            payout_threshold=Money.of(threshold, currency),
+        ),
+    )
+    contract = create_contract(
+        store, caller, program.id, "Standard", rules or DEFAULT_RULES, is_default=True
+    )
+    return Brand(store, caller, org.api_key, program.id, currency, contract.id)
+
+
+def add_partner(
+    brand: Brand,
+    *,
+    partner_type: str = "content",
+    approved: bool = True,
+    contract_id: str | None = None,
+) -> TestPartner:
+    new = create_partner(
+        brand.store,
+        brand.caller,
+        brand.program_id,
+        name=f"Partner {short_code(4)}",
+        partner_type=partner_type,
+        approved=approved,
+        contract_id=contract_id,
+    )
+    partner_caller = authenticate(brand.store, new.api_key)
+    code = ""
+    if approved:
+        code = create_link(
+            brand.store, brand.caller, brand.program_id, partner_id=new.partner.id
+        ).code
+    partner = TestPartner(new.partner.id, new.api_key, partner_caller, code)
+    brand.partners.append(partner)
+    return partner
+
+
+def click(brand: Brand, partner: TestPartner) -> str:
+    """Record a click on the partner's link now (as the edge would) and return its id."""
+    with brand.store.read() as session:
+        target = link_target(session, partner.link_code)
+    click_id = new_click_id()
+    record_clicks(
+        brand.store,
+        [click_row(target, click_id, brand.store.clock.now(), "203.0.113.7", "pytest", None)],
+    )
+    return click_id
+
+
+def convert(
+    brand: Brand, order_id: str | None = None, amount: str | Decimal = "100.00", **fields
+) -> Recorded:
+    report = ConversionReport(
+        program_id=brand.program_id,
+        order_id=order_id or short_code(10),
+        amount=Decimal(str(amount)),
+        currency=brand.currency,
+        **fields,
+    )
+    return record_conversion(brand.store, brand.caller, report)
