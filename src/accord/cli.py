@@ -257,11 +257,12 @@ def _print_summary(result) -> None:
         f"{_money(s.payable, cur)} + {_money(s.paid, cur)}; checks: "
         + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in s.checks.items())
     )
-    console.print(
-        f"\nTry it: curl -H 'Authorization: Bearer {result.brand_api_key}' "
+    typer.echo(f"\nBrand API key:   {result.brand_api_key}")
+    typer.echo(f"Partner API key: {result.partner_api_key} (sees only its own data)")
+    typer.echo(
+        f"Try it: curl -H 'Authorization: Bearer {result.brand_api_key}' "
         f"{result.base_url}/api/v1/programs/{s.program_id}/summary"
     )
-    console.print(f"A partner's key (sees only its own data): {result.partner_api_key}")
 
 
 @org_app.command("create")
@@ -280,8 +281,8 @@ def org_create(
         new = create_organization(_store(), OrganizationKind(kind), name)
     except AccordError as error:
         _fail(error)
-    console.print(f"organization {new.organization_id}")
-    console.print(f"API key (store it now, it is not shown again): {new.api_key}")
+    typer.echo(f"organization {new.organization_id}")
+    typer.echo(f"API key (store it now, it is not shown again): {new.api_key}")
 
 
 @keys_app.command("create")
@@ -293,7 +294,7 @@ def keys_create(
 
     store = _store()
     try:
-        console.print(create_api_key(store, _caller(store, api_key), name))
+        typer.echo(create_api_key(store, _caller(store, api_key), name))
     except AccordError as error:
         _fail(error)
 

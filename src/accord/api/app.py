@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord import __version__
 from accord.api.routes import conversions, keys, money, partners, programs
@@ -33,7 +34,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, object]]:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or "body"
-        message = err.get("msg", "is invalid")
+        message = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         if err.get("type") == "extra_forbidden":
             message = "is not a known field; check the spelling against the API docs"
         elif err.get("type") == "missing":
@@ -64,6 +65,21 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         if rejected:
             body["rejected_event_id"] = rejected
         return JSONResponse({"error": body}, status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        message = {
+            404: f"no such endpoint: {request.method} {request.url.path}; see /docs",
+            405: f"{request.method} is not allowed on {request.url.path}",
+        }
+        body = {
+            "code": codes.get(exc.status_code, "http_error"),
+            "message": message.get(exc.status_code, str(exc.detail)),
+        }
+        return JSONResponse(
+            {"error": body}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):

@@ -33,9 +33,10 @@ from accord.tenancy.service import require_brand
 from accord.tracking.model import normalize_promo_code
 from accord.tracking.service import find_click, find_promo_code
 
-#: Called when a conversion names a click id the store does not have yet; the click edge in
-#: this process flushes its buffer so that a click answered a moment ago is found.
-ClickFlush = Callable[[], None]
+#: Called with a conversion's click id before its transaction starts: the click edge in this
+#: process writes its buffer if the click is still in it, so a click answered a moment ago
+#: is found.
+ClickFlush = Callable[[str], None]
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -56,9 +57,11 @@ def record_conversion(
 ) -> Recorded:
     """Record one conversion idempotently; see the module docstring."""
     require_brand(caller)
+    if report.click_id and flush_clicks is not None:
+        flush_clicks(report.click_id)
     for attempt in range(2):
         try:
-            return _record(store, caller, report, flush_clicks)
+            return _record(store, caller, report)
         except IntegrityError:
             # A concurrent request inserted the same order first: the retry finds it.
             if attempt:
@@ -66,9 +69,7 @@ def record_conversion(
     raise AssertionError("unreachable")
 
 
-def _record(
-    store: Store, caller: Caller, report: ConversionReport, flush_clicks: ClickFlush | None
-) -> Recorded:
+def _record(store: Store, caller: Caller, report: ConversionReport) -> Recorded:
     now = store.clock.now()
     with store.unit() as session:
         program = load_program(session, caller, report.program_id)
@@ -92,7 +93,7 @@ def _record(
         amount = Money.of(report.amount, report.currency)
         promo = normalize_promo_code(report.promo_code) if report.promo_code else None
         status, status_source = _customer_status(session, program.id, report)
-        touchpoints, missing = _touchpoints(session, program, report.click_id, promo, flush_clicks)
+        touchpoints, missing = _touchpoints(session, program, report.click_id, promo)
         decision = attribute(
             touchpoints, occurred_at, timedelta(days=program.attribution_window_days)
         )
@@ -170,16 +171,12 @@ def _touchpoints(
     program: Program,
     click_id: str | None,
     promo: str | None,
-    flush_clicks: ClickFlush | None,
 ) -> tuple[list[Touchpoint], str | None]:
     """Touchpoints named by the conversion, and a reason code if one could not be found."""
     found: list[Touchpoint] = []
     missing = None
     if click_id:
         click = find_click(session, program.id, click_id)
-        if click is None and flush_clicks is not None:
-            flush_clicks()
-            click = find_click(session, program.id, click_id)
         if click is None:
             missing = "unknown_click_id"
         else:

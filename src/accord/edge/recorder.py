@@ -24,6 +24,7 @@ class ClickRecorder:
         self._interval = interval_ms / 1000
         self._batch_size = batch_size
         self._buffer: list[dict[str, Any]] = []
+        self._pending_ids: set[str] = set()
         self._buffer_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
@@ -34,6 +35,7 @@ class ClickRecorder:
     def add(self, row: dict[str, Any]) -> None:
         with self._buffer_lock:
             self._buffer.append(row)
+            self._pending_ids.add(row["id"])
             full = len(self._buffer) >= self._batch_size
         if full:
             self._wake.set()
@@ -41,6 +43,15 @@ class ClickRecorder:
     @property
     def waiting(self) -> int:
         return len(self._buffer)
+
+    def ensure_stored(self, click_id: str) -> None:
+        """Write the buffer now if it holds `click_id` (a conversion is waiting for it).
+
+        Call this outside any open transaction: on SQLite a writer inside one would wait
+        for itself.
+        """
+        if click_id in self._pending_ids:
+            self.flush()
 
     def flush(self) -> int:
         """Write everything buffered now; returns how many clicks were written."""
@@ -56,6 +67,8 @@ class ClickRecorder:
                 with self._buffer_lock:
                     self._buffer[:0] = batch
                 raise
+            with self._buffer_lock:
+                self._pending_ids.difference_update(row["id"] for row in batch)
             self.written += written
             return written
 

@@ -95,7 +95,7 @@ def record_conversion(
     recorder = getattr(request.app.state, "recorder", None)
     try:
         recorded = conversions.record_conversion(
-            store, caller, body, flush_clicks=recorder.flush if recorder else None
+            store, caller, body, flush_clicks=recorder.ensure_stored if recorder else None
         )
     except AccordError as error:
         error.rejected_event_id = conversions.keep_rejected(
