@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -213,7 +214,7 @@ def _print_summary(result) -> None:
         f"{t.duplicates_answered} answered as duplicates); {t.reversals_sent} "
         f"reversals; {t.clawbacks_sent} clawbacks after payout"
     )
-    totals = Table(title="Program totals", show_header=False)
+    totals = Table(title="Program totals", show_header=False, box=box.SIMPLE_HEAD)
     totals.add_column(style="bold")
     totals.add_column(justify="right")
     cur = s.currency
@@ -231,25 +232,33 @@ def _print_summary(result) -> None:
         totals.add_row(label, value)
     console.print(totals)
     for title, rows in (("By partner type", s.by_partner_type), ("Top partners", s.top_partners)):
-        table = Table(title=title)
-        for col in (
-            "partner" if rows is s.top_partners else "type",
-            "partners",
-            "clicks",
-            "conversions",
-            "revenue",
-            "commissions",
-        ):
-            table.add_column(col, justify="left" if col in ("type", "partner") else "right")
+        top = rows is s.top_partners
+        table = Table(title=f"{title} ({cur})", box=box.SIMPLE_HEAD, pad_edge=False)
+        first = ("partner", "type") if top else ("type", "partners")
+        numbers = ("clicks", "conv.") + (() if top else ("CR",)) + ("revenue", "earned", "EPC")
+        body = []
         for r in rows:
-            table.add_row(
+            cells = [
                 r.name,
-                str(r.partners),
+                (r.partner_type or "") if top else str(r.partners),
                 f"{r.clicks:,}",
                 f"{r.conversions:,}",
-                _money(r.revenue, cur),
-                _money(r.commissions, cur),
-            )
+            ]
+            if not top:
+                cells.append("-" if r.conversion_rate is None else f"{r.conversion_rate:.1%}")
+            cells += [
+                f"{r.revenue:,.2f}",
+                f"{r.commissions:,.2f}",
+                "-" if r.epc is None else f"{r.epc:.2f}",
+            ]
+            body.append(cells)
+        for col in first:
+            table.add_column(col, no_wrap=True, max_width=16, overflow="ellipsis")
+        for i, col in enumerate(numbers, start=2):
+            width = max([len(col), *(len(cells[i]) for cells in body)])
+            table.add_column(col, justify="right", no_wrap=True, min_width=width)
+        for cells in body:
+            table.add_row(*cells)
         console.print(table)
     console.print(
         "Reconciliation: commissions = pending + payable + paid → "

@@ -32,16 +32,34 @@ class Row:
     conversions: int = 0
     revenue: Decimal = Decimal(0)
     commissions: Decimal = Decimal(0)
+    partner_type: str | None = None
+
+    @property
+    def conversion_rate(self) -> Decimal | None:
+        """Conversions per click, as a fraction (None without clicks)."""
+        if not self.clicks:
+            return None
+        return (Decimal(self.conversions) / self.clicks).quantize(Decimal("0.0001"))
+
+    @property
+    def epc(self) -> Decimal | None:
+        """Earnings per click: commissions divided by clicks (None without clicks)."""
+        if not self.clicks:
+            return None
+        return (self.commissions / self.clicks).quantize(Decimal("0.0001"))
 
     def as_dict(self) -> dict[str, object]:
         return {
             "key": self.key,
             "name": self.name,
+            "partner_type": self.partner_type,
             "partners": self.partners,
             "clicks": self.clicks,
             "conversions": self.conversions,
+            "conversion_rate": None if self.conversion_rate is None else str(self.conversion_rate),
             "revenue": str(self.revenue),
             "commissions": str(self.commissions),
+            "epc": None if self.epc is None else str(self.epc),
         }
 
 
@@ -126,7 +144,9 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
         rows = _partner_rows(session, program.id)
     types: dict[str, Row] = {}
     for row in rows:
-        agg = types.setdefault(row.key_type, Row(row.key_type, row.key_type))
+        agg = types.setdefault(
+            row.key_type, Row(row.key_type, row.key_type, partner_type=row.key_type)
+        )
         agg.partners += 1
         agg.clicks += row.clicks
         agg.conversions += row.conversions
@@ -144,6 +164,7 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
             r.conversions,
             dec(r.revenue_minor),
             dec(r.commission_minor),
+            r.key_type,
         )
         for r in ranked[:top]
     ]
