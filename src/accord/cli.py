@@ -24,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 commissions_app = typer.Typer(help="Lock and approve commissions.", no_args_is_help=True)
 payouts_app = typer.Typer(help="Run payout batches.", no_args_is_help=True)
