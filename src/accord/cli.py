@@ -279,19 +279,38 @@ def _print_summary(result) -> None:
 def org_create(
     name: Annotated[str, typer.Argument(help="The organization's name.")],
     kind: Annotated[str, typer.Option(help="brand or agency.")] = "brand",
+    email: Annotated[
+        str | None, typer.Option(help="Also create a user who signs in with this email.")
+    ] = None,
 ) -> None:
-    """Create a brand (or agency) organization and print its first API key (shown once)."""
+    """Create a brand (or agency) organization and print its first API key (shown once).
+
+    With --email, also create its first user; the password is asked for (or read from
+    ACCORD_PASSWORD) and stored argon2-hashed.
+    """
     from accord.tenancy.model import OrganizationKind
-    from accord.tenancy.service import create_organization
+    from accord.tenancy.service import check_credentials, create_organization, create_user
 
     if kind not in ("brand", "agency"):
         err.print("--kind must be brand or agency (partners are added by a brand)")
         raise typer.Exit(2)
+    password = None
+    if email:
+        password = os.environ.get("ACCORD_PASSWORD") or typer.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+    store = _store()
     try:
-        new = create_organization(_store(), OrganizationKind(kind), name)
+        if email:
+            check_credentials(email, password)
+        new = create_organization(store, OrganizationKind(kind), name)
+        if email:
+            create_user(store, new.organization_id, email, password)
     except AccordError as error:
         _fail(error)
     typer.echo(f"organization {new.organization_id}")
+    if email:
+        typer.echo(f"user {email.strip().lower()}")
     typer.echo(f"API key (store it now, it is not shown again): {new.api_key}")
 
 

@@ -64,3 +64,24 @@ def test_migrate_reports_the_schema_revision(cli_store):
     result = runner.invoke(app, ["migrate"])
     assert result.exit_code == 0
     assert "schema at revision 0002 on sqlite" in result.output
+
+
+def test_a_brand_user_is_created_with_a_hashed_password(cli_store, monkeypatch):
+    from accord.store.engine import open_store
+    from accord.tenancy.service import verify_user
+
+    monkeypatch.setenv("ACCORD_PASSWORD", "short")
+    refused = runner.invoke(app, ["org", "create", "Acme", "--email", "ops@acme.example"])
+    assert refused.exit_code == 2 and "password: use at least 10 characters" in refused.output
+
+    monkeypatch.setenv("ACCORD_PASSWORD", "correct horse battery")
+    made = runner.invoke(app, ["org", "create", "Acme", "--email", "Ops@Acme.example"])
+    assert made.exit_code == 0, made.output
+    store = open_store(get_settings())
+    user = verify_user(store, "ops@acme.example", "correct horse battery")
+    assert user.password_hash.startswith("$argon2")
+    from accord.errors import Unauthenticated
+
+    with pytest.raises(Unauthenticated):
+        verify_user(store, "ops@acme.example", "wrong password here")
+    store.dispose()

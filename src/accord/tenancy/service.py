@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
 
 from accord.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from accord.ids import new_id
 from accord.partners.tables import Partner
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind, issue_key, parse_token, secret_matches
-from accord.tenancy.tables import ApiKey, Organization
+from accord.tenancy.tables import ApiKey, Organization, User
+
+_passwords = PasswordHasher()
+MIN_PASSWORD = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +112,46 @@ def authenticate(store: Store, token: str) -> Caller:
 def require_brand(caller: Caller) -> None:
     if not caller.is_brand:
         raise Forbidden("this action is for the brand's API keys, not a partner's")
+
+
+def create_user(store: Store, organization_id: str, email: str, password: str) -> User:
+    """A person who signs in to the console for an organization; the password is argon2-hashed."""
+    email = check_credentials(email, password)
+    with store.unit() as session:
+        if session.get(Organization, organization_id) is None:
+            raise NotFound("organization", organization_id, field="organization_id")
+        taken = session.scalar(select(User.id).where(func.lower(User.email) == email))
+        if taken:
+            raise InvalidInput("email", "a user with this email already exists")
+        user = User(
+            id=new_id("usr"),
+            organization_id=organization_id,
+            email=email,
+            password_hash=_passwords.hash(password),
+            created_at=store.clock.now(),
+        )
+        session.add(user)
+    return user
+
+
+def check_credentials(email: str, password: str) -> str:
+    """The normalized email, or InvalidInput naming what is wrong."""
+    email = email.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise InvalidInput("email", f"{email!r} is not an email address")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput("password", f"use at least {MIN_PASSWORD} characters")
+    return email
+
+
+def verify_user(store: Store, email: str, password: str) -> User:
+    """The user with this email and password, or Unauthenticated (same message for both)."""
+    with store.read() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        if user is None or not _passwords.verify(user.password_hash, password):
+            raise Unauthenticated("wrong email or password")
+    except (VerificationError, InvalidHashError):
+        raise Unauthenticated("wrong email or password") from None
+    return user
