@@ -8,17 +8,20 @@ sums in SQL are exact too. Rounding is half-up to the currency's exponent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache, lru_cache
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
-from babel.numbers import get_currency_precision, list_currencies
+from iso4217 import Currency
 
 from accord.errors import InvalidInput
 
+#: ISO 4217 minor units of every current currency that has one (not XAU, XXX and the like).
+_EXPONENTS: dict[str, int] = {
+    c.code: c.exponent for c in Currency if c.exponent is not None and len(c.code) == 3
+}
 
-@lru_cache(maxsize=1)
-def _known_currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
+#: Amounts are stored as 64-bit integers of minor units; anything near that is refused.
+MAX_MAJOR_DIGITS = 15
+_WIDE = Context(prec=60)
 
 
 def check_currency(code: str, *, field: str = "currency") -> str:
@@ -26,15 +29,14 @@ def check_currency(code: str, *, field: str = "currency") -> str:
     if not isinstance(code, str) or len(code) != 3 or not code.isalpha():
         raise InvalidInput(field, f"{code!r} is not a three-letter ISO 4217 currency code")
     upper = code.upper()
-    if upper not in _known_currencies():
-        raise InvalidInput(field, f"{code!r} is not a known ISO 4217 currency code")
+    if upper not in _EXPONENTS:
+        raise InvalidInput(field, f"{code!r} is not an ISO 4217 currency with a minor unit")
     return upper
 
 
-@cache
 def exponent(currency: str) -> int:
-    """Digits after the decimal point in the currency's minor unit (USD 2, JPY 0, KWD 3)."""
-    return get_currency_precision(currency)
+    """Digits after the decimal point in the ISO 4217 minor unit (USD 2, JPY 0, KWD 3)."""
+    return _EXPONENTS[currency]
 
 
 def _quantum(currency: str) -> Decimal:
@@ -53,6 +55,10 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
         raise InvalidInput(field, f"{value!r} is not a decimal number") from None
     if not number.is_finite():
         raise InvalidInput(field, "must be a finite number")
+    if number.adjusted() >= MAX_MAJOR_DIGITS:
+        raise InvalidInput(
+            field, f"is too large: at most {MAX_MAJOR_DIGITS} digits before the point"
+        )
     return number
 
 
@@ -75,7 +81,7 @@ class Money:
         """Money from user input, rounded half-up to the currency's minor unit."""
         code = check_currency(currency)
         number = to_decimal(amount, field=field)
-        return cls(number.quantize(_quantum(code), rounding=ROUND_HALF_UP), code)
+        return cls(number.quantize(_quantum(code), rounding=ROUND_HALF_UP, context=_WIDE), code)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -84,18 +90,18 @@ class Money:
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
         """Money from integer minor units as stored in the database."""
-        return cls(Decimal(int(minor)).scaleb(-exponent(currency)), currency)
+        return cls(Decimal(int(minor)).scaleb(-exponent(currency), context=_WIDE), currency)
 
     # conversion -----------------------------------------------------------------
     @property
     def minor(self) -> int:
         """The amount in integer minor units (exact: amounts are always quantized)."""
-        scaled = self.quantized().amount.scaleb(exponent(self.currency))
+        scaled = self.quantized().amount.scaleb(exponent(self.currency), context=_WIDE)
         return int(scaled)
 
     def quantized(self) -> Money:
         return Money(
-            self.amount.quantize(_quantum(self.currency), rounding=ROUND_HALF_UP),
+            self.amount.quantize(_quantum(self.currency), rounding=ROUND_HALF_UP, context=_WIDE),
             self.currency,
         )
 

@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord import __version__
@@ -65,6 +66,14 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         if rejected:
             body["rejected_event_id"] = rejected
         return JSONResponse({"error": body}, status_code=exc.status)
+
+    @app.exception_handler(StaleDataError)
+    async def stale(request: Request, exc: StaleDataError):
+        body = {
+            "code": "stale_version",
+            "message": "someone changed this record at the same time; reload and retry",
+        }
+        return JSONResponse({"error": body}, status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

@@ -11,7 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accord.contracts.model import is_valid_event_type
-from accord.money import check_currency
+from accord.errors import InvalidInput
+from accord.money import MAX_MAJOR_DIGITS, Money, check_currency
 
 
 class Item(BaseModel):
@@ -66,13 +67,18 @@ class ConversionReport(BaseModel):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        return check_currency(value)
+        try:
+            return check_currency(value)
+        except InvalidInput as error:  # report it as a validation error on the field
+            raise ValueError(error.message.removeprefix("currency: ")) from None
 
     @field_validator("amount")
     @classmethod
     def _amount(cls, value: Decimal) -> Decimal:
         if not value.is_finite():
             raise ValueError("must be a finite number")
+        if value.adjusted() >= MAX_MAJOR_DIGITS:
+            raise ValueError(f"is too large: at most {MAX_MAJOR_DIGITS} digits before the point")
         return value
 
     @field_validator("occurred_at")
@@ -88,7 +94,12 @@ class ConversionReport(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def canonical(self) -> dict[str, object]:
-        return self.model_dump(mode="json", exclude_none=True)
+        """The request's content with amounts written one way (129.9 and 129.90 are equal)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        data["amount"] = str(Money.of(self.amount, self.currency).amount)
+        for item, dumped in zip(self.items or [], data.get("items", []), strict=True):
+            dumped["price"] = _plain(item.price)
+        return data
 
 
 class ReversalRequest(BaseModel):
@@ -102,3 +113,9 @@ class ReversalRequest(BaseModel):
     )
     note: str | None = Field(default=None, max_length=2000)
     idempotency_key: str | None = Field(default=None, max_length=200)
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal without trailing zeros or exponent: 12.50 -> '12.5', 1E+2 -> '100'."""
+    text = format(value.normalize(), "f")
+    return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from accord.commissions.model import CommissionStatus
 from accord.commissions.tables import Commission
@@ -114,3 +114,42 @@ def get_payout(store: Store, caller: Caller, payout_id: str) -> Payout:
         if payout is None:
             raise NotFound("payout", payout_id, field="payout_id")
         return payout
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerBalance:
+    partner_id: str
+    currency: str
+    pending_minor: int  # earned, not yet approved (ledger)
+    payable_minor: int  # approved, not yet paid; negative after a clawback (ledger)
+    paid_minor: int  # sum of payouts
+
+
+def partner_balances(store: Store, caller: Caller, program_id: str) -> list[PartnerBalance]:
+    """Pending, payable and paid per partner of a program (a partner sees only its own)."""
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        only = None if caller.is_brand else caller.partner_id
+        ledger: dict[tuple[str, str], dict[AccountKind, int]] = {}
+        for row in account_balances(session, program.id, partner_id=only):
+            if row.partner_id is not None:
+                ledger.setdefault((row.partner_id, row.currency), {})[row.kind] = row.balance_minor
+        paid_query = (
+            select(Payout.partner_id, Payout.currency, func.sum(Payout.amount_minor))
+            .where(Payout.program_id == program.id)
+            .group_by(Payout.partner_id, Payout.currency)
+        )
+        if only is not None:
+            paid_query = paid_query.where(Payout.partner_id == only)
+        paid = {(p, c): int(total) for p, c, total in session.execute(paid_query)}
+    keys = sorted(set(ledger) | set(paid))
+    return [
+        PartnerBalance(
+            partner_id,
+            currency,
+            ledger.get((partner_id, currency), {}).get(AccountKind.PARTNER_PENDING, 0),
+            ledger.get((partner_id, currency), {}).get(AccountKind.PARTNER_PAYABLE, 0),
+            paid.get((partner_id, currency), 0),
+        )
+        for partner_id, currency in keys
+    ]

@@ -25,7 +25,7 @@ class LinkTarget:
 
 
 def check_link_code(code: str) -> str:
-    if not CODE_PATTERN.match(code):
+    if not CODE_PATTERN.fullmatch(code):
         raise InvalidInput(
             "code", "use 3-64 letters, digits, '-' or '_', starting with a letter or digit"
         )
@@ -35,7 +35,7 @@ def check_link_code(code: str) -> str:
 def normalize_promo_code(code: str, field: str = "promo_code") -> str:
     """Promo codes compare case-insensitively; they are stored upper case."""
     code = code.strip()
-    if not PROMO_PATTERN.match(code):
+    if not PROMO_PATTERN.fullmatch(code):
         raise InvalidInput(field, "use 2-64 letters, digits, '-' or '_'")
     return code.upper()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
 from accord.api.schemas import (
@@ -22,8 +21,6 @@ from accord.api.schemas import (
 )
 from accord.commissions import service as commissions
 from accord.commissions.tables import Commission
-from accord.ledger.model import AccountKind
-from accord.ledger.service import account_balances
 from accord.money import Money
 from accord.payouts import service as payouts
 from accord.payouts.tables import Payout
@@ -115,33 +112,15 @@ def approve_commissions(body: ApproveIn, store: StoreDep, caller: CallerDep):
 @router.get("/balances", response_model=list[BalanceOut], tags=["payouts"])
 def list_balances(program_id: str, store: StoreDep, caller: CallerDep):
     """Each partner's pending, payable and paid amounts, derived from the ledger."""
-    with store.read() as session:
-        program = load_program(session, caller, program_id)
-        partner = None if caller.is_brand else caller.partner_id
-        rows = account_balances(session, program.id, partner_id=partner)
-    table: dict[tuple[str, str], dict[str, int]] = {}
-    paid = {}
-    with store.read() as session:
-        for p in session.scalars(select(Payout).where(Payout.program_id == program_id)):
-            key = (p.partner_id, p.currency)
-            paid[key] = paid.get(key, 0) + p.amount_minor
-    for r in rows:
-        if r.partner_id is None or (partner and r.partner_id != partner):
-            continue
-        entry = table.setdefault((r.partner_id, r.currency), {"pending": 0, "payable": 0})
-        if r.kind is AccountKind.PARTNER_PENDING:
-            entry["pending"] += r.balance_minor
-        elif r.kind is AccountKind.PARTNER_PAYABLE:
-            entry["payable"] += r.balance_minor
     return [
         BalanceOut(
-            partner_id=pid,
-            currency=cur,
-            pending=str(Money.from_minor(v["pending"], cur).amount),
-            payable=str(Money.from_minor(v["payable"], cur).amount),
-            paid=str(Money.from_minor(paid.get((pid, cur), 0), cur).amount),
+            partner_id=b.partner_id,
+            currency=b.currency,
+            pending=str(Money.from_minor(b.pending_minor, b.currency).amount),
+            payable=str(Money.from_minor(b.payable_minor, b.currency).amount),
+            paid=str(Money.from_minor(b.paid_minor, b.currency).amount),
         )
-        for (pid, cur), v in sorted(table.items())
+        for b in payouts.partner_balances(store, caller, program_id)
     ]
 
 
