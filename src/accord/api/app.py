@@ -33,8 +33,13 @@ Lists page with `limit` and `starting_after` (the last id of the previous page).
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, object]]:
     errors = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        field = ".".join(loc) or "body"
+        field = ""
+        for part in err.get("loc", ()):
+            if isinstance(part, int):
+                field += f"[{part}]"
+            elif part not in ("body", "query", "path", "header"):
+                field += f".{part}" if field else str(part)
+        field = field or "body"
         message = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         if err.get("type") == "extra_forbidden":
             message = "is not a known field; check the spelling against the API docs"

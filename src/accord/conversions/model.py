@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -41,7 +41,12 @@ class ConversionReport(BaseModel):
         description="The brand's order or "
         "event id; with program and event type it makes the request idempotent.",
     )
-    amount: Decimal = Field(default=Decimal(0), ge=0, description='Order value, e.g. "129.90".')
+    amount: Decimal = Field(
+        default=Decimal(0),
+        ge=0,
+        description='Order value as a decimal string, e.g. "129.90"; rounded half-up to the '
+        "currency's minor unit.",
+    )
     currency: str = Field(
         min_length=3, max_length=3, description="ISO 4217 code; must be the program's currency."
     )
@@ -84,9 +89,11 @@ class ConversionReport(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("needs a timezone, e.g. 2026-11-11T10:00:00Z")
-        return value
+        return value.astimezone(UTC)
 
     def fingerprint(self) -> str:
         """A hash of the request's content, to tell a retry from a changed request."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accord.commissions.model import ReasonCode
 from accord.commissions.service import adjust_for_reversal
-from accord.commissions.tables import Commission
+from accord.commissions.tables import Commission, CommissionAdjustment
 from accord.conversions.model import ReversalRequest
 from accord.conversions.tables import Attribution, Conversion, ConversionReversal
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
 from accord.store.engine import Store
@@ -51,16 +51,16 @@ def reverse_conversion(
         )
         if conversion is None:
             raise NotFound("conversion", conversion_id, field="conversion_id")
+        asked = _request_record(request, conversion.currency)
         if request.idempotency_key:
             earlier = session.scalar(
                 select(ConversionReversal).where(
-                    ConversionReversal.idempotency_key == request.idempotency_key
+                    ConversionReversal.conversion_id == conversion.id,
+                    ConversionReversal.idempotency_key == request.idempotency_key,
                 )
             )
             if earlier is not None:
-                if earlier.conversion_id != conversion.id:
-                    raise Conflict("idempotency_key was already used for another conversion")
-                return Reversed(earlier, conversion, 0, False)
+                return _replay(session, earlier, conversion, asked)
         left = conversion.amount_minor - conversion.reversed_minor
         if left <= 0 and conversion.status == "reversed":
             raise Conflict(f"conversion {conversion.id} is already fully reversed")
@@ -84,6 +84,7 @@ def reverse_conversion(
             reason_code=reason.value,
             note=request.note,
             idempotency_key=request.idempotency_key,
+            request=asked,
             at=now,
         )
         session.add(reversal)
@@ -106,3 +107,28 @@ def reverse_conversion(
                 session, commission, after, share, reason.value, reversal.id, now
             )
         return Reversed(reversal, conversion, delta, True)
+
+
+def _request_record(request: ReversalRequest, currency: str) -> dict[str, object]:
+    """The request as stored, amounts written one way, to tell a retry from a new request."""
+    amount = None if request.amount is None else str(Money.of(request.amount, currency).amount)
+    return {"amount": amount, "reason_code": request.reason_code, "note": request.note}
+
+
+def _replay(
+    session, earlier: ConversionReversal, conversion: Conversion, asked: dict[str, object]
+) -> Reversed:
+    """Answer a retry with the first result; refuse the same key with a different request."""
+    changed = sorted(k for k in asked if earlier.request.get(k) != asked[k])
+    if changed:
+        raise IdempotencyConflict(
+            f"idempotency_key {earlier.idempotency_key!r} was used for a reversal with "
+            f"different values for: {', '.join(changed)}",
+            field=changed[0],
+        )
+    delta = session.scalar(
+        select(func.coalesce(func.sum(CommissionAdjustment.delta_minor), 0)).where(
+            CommissionAdjustment.reversal_id == earlier.id
+        )
+    )
+    return Reversed(earlier, conversion, int(delta), False)

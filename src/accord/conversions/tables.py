@@ -60,6 +60,7 @@ class Attribution(Base):
 
 class ConversionReversal(Base):
     __tablename__ = "conversion_reversals"
+    __table_args__ = (UniqueConstraint("conversion_id", "idempotency_key"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     conversion_id: Mapped[str] = mapped_column(ForeignKey("conversions.id"), index=True)
@@ -67,7 +68,8 @@ class ConversionReversal(Base):
     currency: Mapped[str] = mapped_column(String(3))
     reason_code: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request: Mapped[dict] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -72,6 +72,9 @@ class ClickEdge:
                 user_agent = value.decode("latin-1")
             elif name == b"referer":
                 referrer = value.decode("latin-1")
+        if scope["method"] == "HEAD":  # link checkers and prefetchers: answer, count nothing
+            await _redirect(send, target.destination_url)
+            return
         client = scope.get("client")
         click_id = new_click_id()
         self._recorder.add(
@@ -84,19 +87,23 @@ class ClickEdge:
                 referrer,
             )
         )
-        location = redirect_url(target.destination_url, target.click_id_param, click_id)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 302,
-                "headers": [
-                    (b"location", location.encode("latin-1", "replace")),
-                    (b"cache-control", b"no-store"),
-                    (b"content-length", b"0"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": b""})
+        await _redirect(send, redirect_url(target.destination_url, target.click_id_param, click_id))
+
+
+async def _redirect(send, location: str) -> None:
+    # Destinations are stored as ASCII URIs (see accord.programs.model.check_url).
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 302,
+            "headers": [
+                (b"location", location.encode("ascii", "replace")),
+                (b"cache-control", b"no-store"),
+                (b"content-length", b"0"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _respond(send, status: int, body: bytes, extra=()) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from accord.errors import InvalidInput
 from accord.money import Money
@@ -27,13 +27,41 @@ class ProgramTerms:
             raise InvalidInput("attribution_window_days", "must be between 1 and 365")
         if not 0 <= self.locking_days <= 365:
             raise InvalidInput("locking_days", "must be between 0 and 365")
+        if self.payout_threshold is not None and self.payout_threshold.amount < 0:
+            raise InvalidInput("payout_threshold", "must not be negative")
         if not self.click_id_param.replace("_", "").isalnum():
             raise InvalidInput("click_id_param", "use letters, digits and underscores only")
 
 
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
 def check_url(url: str, field: str) -> str:
-    """An absolute http(s) URL, or an error naming the field."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """An absolute http(s) URL as plain ASCII, or an error naming the field.
+
+    Non-ASCII paths and queries (`/日本/靴?颜色=红`) are percent-encoded as UTF-8, spaces
+    become %20, and international host names are IDNA-encoded, so a redirect to it is valid.
+    Control characters are refused.
+    """
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise InvalidInput(field, "contains control characters (such as a line break)")
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise InvalidInput(field, f"{url!r} is not an absolute http(s) URL")
-    return url
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+        port = f":{parts.port}" if parts.port else ""
+    except (UnicodeError, ValueError):
+        raise InvalidInput(field, f"{parts.hostname!r} is not a valid host name") from None
+    if parts.username or parts.password:
+        raise InvalidInput(field, "must not contain a user name or password")
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            host + port,
+            quote(parts.path, safe=_PATH_SAFE),
+            quote(parts.query, safe=_QUERY_SAFE),
+            quote(parts.fragment, safe=_QUERY_SAFE),
+        )
+    )

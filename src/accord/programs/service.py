@@ -9,7 +9,7 @@ from accord.errors import NotFound
 from accord.ids import new_id
 from accord.money import Money, check_currency
 from accord.partners.tables import Enrollment
-from accord.programs.model import ProgramTerms
+from accord.programs.model import ProgramTerms, check_url
 from accord.programs.tables import Program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -29,7 +29,7 @@ def create_program(store: Store, caller: Caller, terms: ProgramTerms) -> Program
             currency=currency,
             attribution_window_days=terms.attribution_window_days,
             locking_days=terms.locking_days,
-            default_landing_url=terms.default_landing_url,
+            default_landing_url=check_url(terms.default_landing_url, "default_landing_url"),
             click_id_param=terms.click_id_param,
             payout_threshold_minor=Money.of(threshold.amount, currency).minor,
             created_at=store.clock.now(),

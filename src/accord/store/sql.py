@@ -18,6 +18,10 @@ def insert_ignore(session: Session, table: Table, values: dict[str, Any], *, key
     """
     dialect = session.get_bind().dialect.name
     build = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = build(table).values(**values).on_conflict_do_nothing(index_elements=[key])
-    result = session.execute(statement)
-    return bool(result.rowcount)
+    statement = (
+        build(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(table.c[key])  # rowcount is not reliable here on every driver
+    )
+    return session.execute(statement).first() is not None

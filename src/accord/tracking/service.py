@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.ids import new_id, short_code
 from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
@@ -27,7 +27,7 @@ def _partner_for(session: Session, caller: Caller, program_id: str, partner_id: 
     """The partner a link or code is for: the caller itself, or one the brand names."""
     if not caller.is_brand:
         if partner_id not in (None, caller.partner_id):
-            raise InvalidInput("partner_id", "a partner can create links only for itself")
+            raise Forbidden("a partner can create links only for itself", field="partner_id")
         partner_id = caller.partner_id
     if partner_id is None:
         raise InvalidInput("partner_id", "is required")

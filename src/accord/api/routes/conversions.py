@@ -20,9 +20,11 @@ from accord.conversions import service as conversions
 from accord.conversions.model import ConversionReport, ReversalRequest
 from accord.conversions.reversals import reverse_conversion
 from accord.conversions.tables import Conversion, RejectedEvent
-from accord.errors import AccordError, NotFound
+from accord.errors import AccordError, InvalidInput, NotFound
 
 router = APIRouter(tags=["conversions"])
+
+CONVERSION_STATUSES = ("attributed", "unattributed", "reversed")
 
 ERRORS = {
     401: {"model": ErrorResponse, "description": "Missing or unknown API key"},
@@ -127,6 +129,10 @@ def list_conversions(
     if program_id:
         query = query.where(Conversion.program_id == program_id)
     if status:
+        if status not in CONVERSION_STATUSES:
+            raise InvalidInput(
+                "status", f"{status!r} is not one of: " + ", ".join(CONVERSION_STATUSES)
+            )
         query = query.where(Conversion.status == status)
     if order_id:
         query = query.where(Conversion.order_id == order_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
 from accord.api.schemas import (
@@ -161,9 +161,14 @@ def get_payout(payout_id: str, store: StoreDep, caller: CallerDep):
 
 
 @router.post("/payout-batches", response_model=PayoutBatchOut, status_code=201, tags=["payouts"])
-def run_payout_batch(body: PayoutBatchIn, store: StoreDep, caller: CallerDep):
-    """Pay every partner whose payable balance (net of clawbacks) reaches the threshold."""
+def run_payout_batch(body: PayoutBatchIn, response: Response, store: StoreDep, caller: CallerDep):
+    """Pay every partner whose payable balance (net of clawbacks) reaches the threshold.
+
+    201 with the new batch; 200 with `id: null` and no payouts when nobody is due.
+    """
     result = payouts.run_batch(store, caller, body.program_id)
+    if result.batch is None:
+        response.status_code = 200
     with store.read() as session:
         currency = load_program(session, caller, body.program_id).currency
     total = sum(p.amount_minor for p in result.payouts)

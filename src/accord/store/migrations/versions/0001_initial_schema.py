@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 03:07:39.326068
+Create Date: 2026-11-23 03:23:29.380011
 """
 
 from __future__ import annotations
@@ -400,6 +400,7 @@ def upgrade() -> None:
         sa.Column("reason_code", sa.String(length=32), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),
+        sa.Column("request", sa.JSON(), nullable=False),
         sa.Column("at", accord.store.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversion_id"],
@@ -408,7 +409,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversion_reversals")),
         sa.UniqueConstraint(
-            "idempotency_key", name=op.f("uq_conversion_reversals_idempotency_key")
+            "conversion_id",
+            "idempotency_key",
+            name=op.f("uq_conversion_reversals_conversion_id_idempotency_key"),
         ),
     )
     with op.batch_alter_table("conversion_reversals", schema=None) as batch_op:
