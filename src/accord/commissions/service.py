@@ -182,7 +182,9 @@ def approve(
     require_brand(caller)
     now = store.clock.now()
     with store.unit() as session:
-        program = load_program(session, caller, program_id)
+        # The program row lock orders approvals with payout batches: a batch never sees a
+        # commission approved half-way through it.
+        program = load_program(session, caller, program_id, for_update=True)
         query = select(Commission).where(Commission.program_id == program.id)
         if commission_ids is None:
             query = query.where(Commission.status == CommissionStatus.LOCKED.value)
