@@ -1,35 +1,52 @@
-"""The process's ASGI application: the click edge on `/c/`, the API everywhere else."""
+"""The process's ASGI application: the tracking edge on `/c/` and `/i/`, the API elsewhere."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from functools import partial
+from pathlib import Path
 
 from accord.api.app import create_api
-from accord.edge.click import PREFIX, ClickEdge
-from accord.edge.recorder import ClickRecorder
+from accord.edge.click import CLICK_PREFIX, IMPRESSION_PREFIX, TrackingEdge
+from accord.edge.recorder import EventRecorder
 from accord.settings import Settings, get_settings
 from accord.store.engine import Store, open_store
+from accord.tracking.service import record_events
+
+EDGE_PREFIXES = (CLICK_PREFIX, IMPRESSION_PREFIX)
+
+
+def spool_dir(settings: Settings, store: Store) -> Path:
+    """The spool of this store: one folder per database, so events never cross stores."""
+    url = store.engine.url.render_as_string(hide_password=True)
+    return settings.data_dir / "spool" / hashlib.sha256(url.encode()).hexdigest()[:16]
+
 
 log = logging.getLogger("accord.server")
 
 
 class AccordApp:
-    """Routes `/c/...` to the raw click edge and everything else to FastAPI."""
+    """Routes `/c/...` and `/i/...` to the raw tracking edge, everything else to FastAPI."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.recorder = ClickRecorder(
-            store,
+        self.recorder = EventRecorder(
+            partial(record_events, store),
+            spool_dir=spool_dir(settings, store) if settings.spool else None,
             interval_ms=settings.click_flush_interval_ms,
             batch_size=settings.click_batch_size,
         )
-        self.edge = ClickEdge(store, self.recorder)
+        self.edge = TrackingEdge(store, self.recorder)
         self.api = create_api(store, settings, self.recorder)
         self.started = False
 
     def start(self) -> None:
         if not self.started:
+            replayed = self.recorder.replay()
+            if replayed:
+                log.warning("stored %d events a stopped process had spooled", replayed)
             links = self.edge.warm()
             self.recorder.start()
             self.started = True
@@ -42,7 +59,7 @@ class AccordApp:
 
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]
-        if kind == "http" and scope["path"].startswith(PREFIX):
+        if kind == "http" and scope["path"].startswith(EDGE_PREFIXES):
             await self.edge(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)

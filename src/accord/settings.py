@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     )
     click_flush_interval_ms: int = Field(default=50, ge=1, le=10_000)
     click_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    spool: bool = Field(
+        default=True,
+        description="Append each click to a spool file before answering, so that a killed "
+        "process loses none (replayed on the next start).",
+    )
     debug: bool = False
 
     @field_validator("database_url")

@@ -33,6 +33,13 @@ class Conversion(Base):
     click_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     promo_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     items: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    #: How it reached Accord: api, batch, form, csv, pixel, js, app, inquiry.
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    email_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    #: Device and WeChat identifiers the event carried ({"gaid": ..., "openid": ...}).
+    identities: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16))  # attributed, unattributed, reversed

@@ -1,36 +1,61 @@
-"""The click endpoint, `GET /c/{code}`: a raw ASGI callable, no framework on the hot path.
+"""The tracking edge: `GET /c/{code}` (clicks) and `GET /i/{code}` (impressions).
 
-Links are cached in memory (warmed at start, filled on a miss); the click is buffered for
-the recorder's next batch and the browser gets its 302 straight away.
+A raw ASGI callable, no framework on the hot path. Links are cached in memory (warmed at
+start, filled on a miss, refreshed after `CACHE_TTL`); each event is handed to the
+recorder, which spools it before the response is sent and stores it in the next batch.
+
+A click URL takes `sub1`..`sub5` (stored with the click), `url` (a deep link, used only
+when it is safe: see accord.tracking.model.deep_link) and any other parameter, which is
+passed through to the landing page (UTM tags). An expired link sends the shopper to the
+program's landing page without a click id. A repeat of the same IP, link and user agent
+within the program's duplicate window is recorded but flagged as a duplicate.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
+from urllib.parse import parse_qsl
 
 import anyio.to_thread
 
-from accord.edge.recorder import ClickRecorder
+from accord.edge.recorder import EventRecorder
 from accord.store.engine import Store
-from accord.tracking.model import LinkTarget, new_click_id, redirect_url
-from accord.tracking.service import all_link_targets, click_row, link_target
+from accord.tracking.model import (
+    LinkTarget,
+    deep_link,
+    new_click_id,
+    passthrough,
+    redirect_url,
+    sub_ids,
+)
+from accord.tracking.service import all_link_targets, click_row, impression_row, link_target
 
-PREFIX = "/c/"
+CLICK_PREFIX = "/c/"
+IMPRESSION_PREFIX = "/i/"
 MISS_TTL = 5.0
+CACHE_TTL = 60.0
+DUPLICATE_MEMORY = 200_000
 
 _NOT_FOUND = b'{"error":{"code":"not_found","message":"unknown or inactive tracking link"}}'
 _NOT_ALLOWED = b'{"error":{"code":"method_not_allowed","message":"use GET"}}'
+# A transparent 1x1 GIF.
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
 
 
-class ClickEdge:
-    def __init__(self, store: Store, recorder: ClickRecorder) -> None:
+class TrackingEdge:
+    def __init__(self, store: Store, recorder: EventRecorder) -> None:
         self._store = store
         self._recorder = recorder
-        self._links: dict[str, LinkTarget] = {}
+        self._links: dict[str, tuple[LinkTarget, float]] = {}
         self._misses: dict[str, float] = {}
+        self._recent: dict[tuple[str | None, str, str | None], float] = {}
 
     def warm(self) -> int:
-        self._links = all_link_targets(self._store)
+        loaded = time.monotonic()
+        self._links = {code: (t, loaded) for code, t in all_link_targets(self._store).items()}
         return len(self._links)
 
     def forget(self, code: str) -> None:
@@ -41,53 +66,124 @@ class ClickEdge:
             return link_target(session, code)
 
     async def _resolve(self, code: str) -> LinkTarget | None:
-        target = self._links.get(code)
-        if target is not None:
-            return target
+        now = time.monotonic()
+        cached = self._links.get(code)
+        if cached is not None and now - cached[1] < CACHE_TTL:
+            return cached[0]
         missed = self._misses.get(code)
-        if missed is not None and time.monotonic() - missed < MISS_TTL:
+        if cached is None and missed is not None and now - missed < MISS_TTL:
             return None
         target = await anyio.to_thread.run_sync(self._lookup, code)
         if target is None:
-            self._misses[code] = time.monotonic()
+            self._links.pop(code, None)
+            self._misses[code] = now
             if len(self._misses) > 100_000:
                 self._misses.clear()
         else:
-            self._links[code] = target
+            self._links[code] = (target, now)
             self._misses.pop(code, None)
         return target
 
+    def _duplicate(
+        self, target: LinkTarget, ip: str | None, agent: str | None, at: datetime
+    ) -> bool:
+        """Seen the same IP, link and user agent within the program's window?"""
+        key = (ip, target.link_id, agent)
+        stamp = at.timestamp()
+        last = self._recent.get(key)
+        self._recent[key] = stamp
+        if len(self._recent) > DUPLICATE_MEMORY:
+            horizon = stamp - 3600
+            self._recent = {k: v for k, v in self._recent.items() if v > horizon}
+        return last is not None and stamp - last < target.duplicate_seconds
+
     async def __call__(self, scope, receive, send) -> None:
-        if scope["method"] not in ("GET", "HEAD"):
+        method = scope["method"]
+        if method not in ("GET", "HEAD"):
             await _respond(send, 405, _NOT_ALLOWED, [(b"allow", b"GET, HEAD")])
             return
-        code = scope["path"][len(PREFIX) :].strip("/")
+        path = scope["path"]
+        impression = path.startswith(IMPRESSION_PREFIX)
+        code = path[3:].strip("/")
         target = await self._resolve(code) if code else None
         if target is None:
             await _respond(send, 404, _NOT_FOUND)
             return
-        user_agent = referrer = None
-        for name, value in scope["headers"]:
-            if name == b"user-agent":
-                user_agent = value.decode("latin-1")
-            elif name == b"referer":
-                referrer = value.decode("latin-1")
-        if scope["method"] == "HEAD":  # link checkers and prefetchers: answer, count nothing
-            await _redirect(send, target.destination_url)
+        now = self._store.clock.now()
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        if impression:
+            await self._impression(target, scope, query, now, send)
             return
-        client = scope.get("client")
+        if target.expired(now):
+            landing = target.default_landing_url or target.destination_url
+            await _redirect(send, redirect_url(landing, target.click_id_param, None))
+            return
+        destination = deep_link(dict(query).get("url"), target)
+        if method == "HEAD":  # link checkers and prefetchers: answer, count nothing
+            await _redirect(send, destination)
+            return
+        agent, referrer = _headers(scope)
+        ip = _client_ip(scope)
         click_id = new_click_id()
         self._recorder.add(
+            "click",
             click_row(
                 target,
                 click_id,
-                self._store.clock.now(),
-                client[0] if client else None,
-                user_agent,
+                now,
+                ip,
+                agent,
                 referrer,
-            )
+                destination_url=destination,
+                subs=sub_ids(query),
+                duplicate=self._duplicate(target, ip, agent, now),
+            ),
         )
-        await _redirect(send, redirect_url(target.destination_url, target.click_id_param, click_id))
+        await _redirect(
+            send, redirect_url(destination, target.click_id_param, click_id, passthrough(query))
+        )
+
+    async def _impression(self, target: LinkTarget, scope, query, now, send) -> None:
+        if scope["method"] == "GET":
+            agent, _ = _headers(scope)
+            self._recorder.add(
+                "impression",
+                impression_row(
+                    target,
+                    new_click_id().replace("clk_", "imp_"),
+                    now,
+                    _client_ip(scope),
+                    agent,
+                    sub_ids(query)["sub1"],
+                ),
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"image/gif"),
+                    (b"content-length", str(len(PIXEL)).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": PIXEL})
+
+
+def _headers(scope) -> tuple[str | None, str | None]:
+    agent = referrer = None
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            agent = value.decode("latin-1")
+        elif name == b"referer":
+            referrer = value.decode("latin-1")
+    return agent, referrer
+
+
+def _client_ip(scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
 
 
 async def _redirect(send, location: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.store.base import Base, UTCDateTime
@@ -22,4 +22,8 @@ class Program(Base):
     default_landing_url: Mapped[str] = mapped_column(String(2000))
     click_id_param: Mapped[str] = mapped_column(String(64))
     payout_threshold_minor: Mapped[int] = mapped_column(BigInteger)
+    #: Host names deep links may point at (a leading "." admits subdomains); the default
+    #: landing page's host is always permitted.
+    permitted_domains: Mapped[list] = mapped_column(JSON, default=list)
+    duplicate_click_seconds: Mapped[int] = mapped_column(Integer, default=30)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

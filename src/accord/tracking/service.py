@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -20,7 +22,9 @@ from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.model import LinkTarget, check_link_code, normalize_promo_code
-from accord.tracking.tables import Click, Link, PromoCode
+from accord.tracking.tables import Click, Impression, Link, PromoCode
+
+EVENT_TABLES = {"click": Click.__table__, "impression": Impression.__table__}
 
 
 def _partner_for(session: Session, caller: Caller, program_id: str, partner_id: str | None) -> str:
@@ -47,6 +51,7 @@ def create_link(
     partner_id: str | None = None,
     destination_url: str | None = None,
     code: str | None = None,
+    expires_at: datetime | None = None,
 ) -> Link:
     """A tracking link; without a destination it lands on the program's default page."""
     with store.unit() as session:
@@ -68,8 +73,11 @@ def create_link(
             partner_id=partner,
             destination_url=destination,
             active=True,
+            expires_at=expires_at,
             created_at=store.clock.now(),
         )
+        if expires_at is not None and expires_at <= link.created_at:
+            raise InvalidInput("expires_at", "must be in the future")
         session.add(link)
     return link
 
@@ -102,43 +110,63 @@ def create_promo_code(
     return promo
 
 
+def _target_query():
+    return select(
+        Link.code,
+        Link.id,
+        Link.program_id,
+        Link.partner_id,
+        Link.destination_url,
+        Program.click_id_param,
+        Program.default_landing_url,
+        Program.permitted_domains,
+        Program.duplicate_click_seconds,
+        Link.expires_at,
+    ).join(Program, Program.id == Link.program_id)
+
+
+def _target(row) -> LinkTarget:
+    _code, link_id, program_id, partner_id, dest, param, landing, domains, dup, expires = row
+    return LinkTarget(
+        link_id, program_id, partner_id, dest, param, landing, tuple(domains or ()), dup, expires
+    )
+
+
 def link_target(session: Session, code: str) -> LinkTarget | None:
     """Resolve a link code for the click edge (active links only)."""
-    row = session.execute(
-        select(
-            Link.id, Link.program_id, Link.partner_id, Link.destination_url, Program.click_id_param
-        )
-        .join(Program, Program.id == Link.program_id)
-        .where(Link.code == code, Link.active)
-    ).first()
-    return LinkTarget(*row) if row else None
+    row = session.execute(_target_query().where(Link.code == code, Link.active)).first()
+    return _target(row) if row else None
 
 
 def all_link_targets(store: Store) -> dict[str, LinkTarget]:
     """Every active link, for warming the edge's in-memory cache."""
     with store.read() as session:
-        rows = session.execute(
-            select(
-                Link.code,
-                Link.id,
-                Link.program_id,
-                Link.partner_id,
-                Link.destination_url,
-                Program.click_id_param,
-            )
-            .join(Program, Program.id == Link.program_id)
-            .where(Link.active)
-        )
-        return {code: LinkTarget(*rest) for code, *rest in rows}
+        rows = session.execute(_target_query().where(Link.active))
+        return {row[0]: _target(row) for row in rows}
+
+
+def record_events(store: Store, rows: Sequence[tuple[str, dict[str, Any]]]) -> int:
+    """Append a batch of clicks and impressions in one transaction (the edge's group commit).
+
+    Inserting an id that is already stored does nothing, so a batch replayed after a crash
+    is counted once.
+    """
+    if not rows:
+        return 0
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for kind, row in rows:
+        by_table.setdefault(kind, []).append(row)
+    with store.unit() as session:
+        for kind, batch in by_table.items():
+            table = EVENT_TABLES[kind]
+            build = pg_insert if store.dialect == "postgresql" else sqlite_insert
+            session.execute(build(table).on_conflict_do_nothing(index_elements=["id"]), batch)
+    return len(rows)
 
 
 def record_clicks(store: Store, clicks: Sequence[dict[str, Any]]) -> int:
-    """Append a batch of clicks in one transaction (the edge's group commit)."""
-    if not clicks:
-        return 0
-    with store.unit() as session:
-        session.execute(Click.__table__.insert(), list(clicks))
-    return len(clicks)
+    """Append a batch of clicks (see record_events)."""
+    return record_events(store, [("click", c) for c in clicks])
 
 
 def find_click(session: Session, program_id: str, click_id: str) -> Click | None:
@@ -160,7 +188,13 @@ def click_row(
     ip: str | None,
     user_agent: str | None,
     referrer: str | None,
+    *,
+    destination_url: str | None = None,
+    subs: dict[str, str | None] | None = None,
+    duplicate: bool = False,
 ) -> dict[str, Any]:
+    """A click as the clicks table stores it."""
+    subs = subs or {}
     return {
         "id": click_id,
         "link_id": target.link_id,
@@ -170,4 +204,32 @@ def click_row(
         "ip": ip,
         "user_agent": user_agent[:512] if user_agent else None,
         "referrer": referrer[:2000] if referrer else None,
+        "destination_url": (destination_url or target.destination_url)[:2000],
+        "sub1": subs.get("sub1"),
+        "sub2": subs.get("sub2"),
+        "sub3": subs.get("sub3"),
+        "sub4": subs.get("sub4"),
+        "sub5": subs.get("sub5"),
+        "duplicate": duplicate,
+    }
+
+
+def impression_row(
+    target: LinkTarget,
+    impression_id: str,
+    at: datetime,
+    ip: str | None,
+    user_agent: str | None,
+    sub1: str | None,
+) -> dict[str, Any]:
+    """An impression as the impressions table stores it."""
+    return {
+        "id": impression_id,
+        "link_id": target.link_id,
+        "program_id": target.program_id,
+        "partner_id": target.partner_id,
+        "at": at,
+        "ip": ip,
+        "user_agent": user_agent[:512] if user_agent else None,
+        "sub1": sub1,
     }

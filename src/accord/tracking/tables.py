@@ -19,6 +19,7 @@ class Link(Base):
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
     destination_url: Mapped[str] = mapped_column(String(2000))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -48,3 +49,46 @@ class Click(Base):
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
     referrer: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    destination_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    sub1: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sub2: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sub3: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sub4: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sub5: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    #: Same IP, link and user agent within the program's duplicate window: kept, not unique.
+    duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Impression(Base):
+    """A view of a partner's creative or link (view-through). Append-only."""
+
+    __tablename__ = "impressions"
+    __table_args__ = (Index("ix_impressions_program_at", "program_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    link_id: Mapped[str] = mapped_column(String(40), index=True)
+    program_id: Mapped[str] = mapped_column(String(40))
+    partner_id: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    sub1: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class Identity(Base):
+    """A customer identifier seen with a click: a device id, a WeChat OpenID or UnionID.
+
+    Events from apps and mini-programs often carry no click id; they name the device or the
+    WeChat user, and this table leads back to the click that brought them.
+    """
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("program_id", "kind", "value"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))  # gaid, idfa, idfv, openid, unionid
+    value: Mapped[str] = mapped_column(String(200))
+    click_id: Mapped[str] = mapped_column(String(40))
+    partner_id: Mapped[str] = mapped_column(String(40))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

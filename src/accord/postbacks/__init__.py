@@ -1,0 +1,1 @@
+"""Outbound postbacks: partners' URLs called, signed, when their commissions change."""
