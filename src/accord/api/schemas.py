@@ -53,6 +53,30 @@ class ProgramIn(Strict):
     locking_days: int = 30
     payout_threshold: Decimal = Decimal(0)
     click_id_param: str = "accord_click"
+    permitted_domains: list[str] = Field(
+        default_factory=list,
+        description="Hosts deep links may go to besides the landing page's; "
+        "'.shop.example' admits its subdomains.",
+        examples=[["shop.example", ".lumen.example"]],
+    )
+    duplicate_click_seconds: int = Field(
+        default=30,
+        description="Repeat clicks (same IP, link, user agent) within this "
+        "many seconds are flagged as duplicates.",
+    )
+
+
+class ProgramPatch(Strict):
+    """Only the fields sent are changed; the currency is fixed once a program exists."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    default_landing_url: str | None = None
+    attribution_window_days: int | None = None
+    locking_days: int | None = None
+    payout_threshold: Decimal | None = None
+    click_id_param: str | None = None
+    permitted_domains: list[str] | None = None
+    duplicate_click_seconds: int | None = None
 
 
 class ProgramOut(BaseModel):
@@ -64,6 +88,8 @@ class ProgramOut(BaseModel):
     locking_days: int
     payout_threshold: Amount
     click_id_param: str
+    permitted_domains: list[str]
+    duplicate_click_seconds: int
     created_at: datetime
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from accord.errors import InvalidInput
@@ -18,6 +19,8 @@ class ProgramTerms:
     locking_days: int = 30
     payout_threshold: Money | None = None
     click_id_param: str = "accord_click"
+    permitted_domains: tuple[str, ...] = field(default_factory=tuple)
+    duplicate_click_seconds: int = 30
 
     def validate(self) -> None:
         if not self.name.strip():
@@ -31,6 +34,35 @@ class ProgramTerms:
             raise InvalidInput("payout_threshold", "must not be negative")
         if not self.click_id_param.replace("_", "").isalnum():
             raise InvalidInput("click_id_param", "use letters, digits and underscores only")
+        if not 0 <= self.duplicate_click_seconds <= 86_400:
+            raise InvalidInput("duplicate_click_seconds", "must be between 0 and 86400")
+        if len(self.permitted_domains) > 100:
+            raise InvalidInput("permitted_domains", "at most 100 domains")
+        for i, domain in enumerate(self.permitted_domains):
+            check_domain(domain, f"permitted_domains[{i}]")
+
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def check_domain(domain: str, field: str) -> str:
+    """A host name for deep links, lower case and IDNA-encoded; a leading "." admits
+    subdomains (".shop.example")."""
+    text = domain.strip().lower()
+    wildcard = text.startswith(".")
+    name = text[1:] if wildcard else text
+    try:
+        ascii_name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidInput(field, f"{domain!r} is not a host name") from None
+    labels = ascii_name.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise InvalidInput(
+            field,
+            f"{domain!r} is not a host name such as shop.example or "
+            ".shop.example (with subdomains)",
+        )
+    return ("." if wildcard else "") + ascii_name
 
 
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"

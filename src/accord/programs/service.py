@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import NotFound
+from accord.errors import InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money, check_currency
 from accord.partners.tables import Enrollment
-from accord.programs.model import ProgramTerms, check_url
+from accord.programs.model import ProgramTerms, check_domain, check_url
 from accord.programs.tables import Program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -32,6 +34,11 @@ def create_program(store: Store, caller: Caller, terms: ProgramTerms) -> Program
             default_landing_url=check_url(terms.default_landing_url, "default_landing_url"),
             click_id_param=terms.click_id_param,
             payout_threshold_minor=Money.of(threshold.amount, currency).minor,
+            permitted_domains=[
+                check_domain(d, f"permitted_domains[{i}]")
+                for i, d in enumerate(terms.permitted_domains)
+            ],
+            duplicate_click_seconds=terms.duplicate_click_seconds,
             created_at=store.clock.now(),
         )
         session.add(program)
@@ -67,3 +74,71 @@ def list_programs(store: Store, caller: Caller) -> list[Program]:
                 Enrollment.partner_id == caller.partner_id
             )
         return list(session.scalars(query))
+
+
+EDITABLE = frozenset(
+    {
+        "name",
+        "default_landing_url",
+        "attribution_window_days",
+        "locking_days",
+        "payout_threshold",
+        "click_id_param",
+        "permitted_domains",
+        "duplicate_click_seconds",
+    }
+)
+
+
+def update_program(
+    store: Store, caller: Caller, program_id: str, changes: dict[str, object]
+) -> Program:
+    """Change a program's settings; the currency is fixed once the program exists.
+
+    New windows and locking periods apply to conversions from now on; commissions already
+    computed keep their dates.
+    """
+    require_brand(caller)
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        name = sorted(unknown)[0]
+        hint = (
+            "the currency of a program cannot change"
+            if name == "currency"
+            else ("is not a program setting")
+        )
+        raise InvalidInput(name, hint)
+    with store.unit() as session:
+        program = load_program(session, caller, program_id, for_update=True)
+        current = ProgramTerms(
+            name=program.name,
+            currency=program.currency,
+            default_landing_url=program.default_landing_url,
+            attribution_window_days=program.attribution_window_days,
+            locking_days=program.locking_days,
+            payout_threshold=Money.from_minor(program.payout_threshold_minor, program.currency),
+            click_id_param=program.click_id_param,
+            permitted_domains=tuple(program.permitted_domains or ()),
+            duplicate_click_seconds=program.duplicate_click_seconds,
+        )
+        changes = dict(changes)
+        if "payout_threshold" in changes:
+            changes["payout_threshold"] = Money.of(
+                changes["payout_threshold"], program.currency, field="payout_threshold"
+            )
+        if "permitted_domains" in changes:
+            changes["permitted_domains"] = tuple(changes["permitted_domains"] or ())
+        terms = replace(current, **changes)
+        terms.validate()
+        program.name = terms.name.strip()
+        program.default_landing_url = check_url(terms.default_landing_url, "default_landing_url")
+        program.attribution_window_days = terms.attribution_window_days
+        program.locking_days = terms.locking_days
+        program.payout_threshold_minor = terms.payout_threshold.minor
+        program.click_id_param = terms.click_id_param
+        program.permitted_domains = [
+            check_domain(d, f"permitted_domains[{i}]")
+            for i, d in enumerate(terms.permitted_domains)
+        ]
+        program.duplicate_click_seconds = terms.duplicate_click_seconds
+    return program

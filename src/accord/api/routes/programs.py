@@ -13,6 +13,7 @@ from accord.api.schemas import (
     ContractVersionOut,
     ProgramIn,
     ProgramOut,
+    ProgramPatch,
 )
 from accord.contracts import service as contracts
 from accord.money import Money
@@ -34,6 +35,8 @@ def program_out(p: Program) -> ProgramOut:
         locking_days=p.locking_days,
         payout_threshold=Amount.minor(p.payout_threshold_minor, p.currency),
         click_id_param=p.click_id_param,
+        permitted_domains=list(p.permitted_domains or []),
+        duplicate_click_seconds=p.duplicate_click_seconds,
         created_at=p.created_at,
     )
 
@@ -54,8 +57,17 @@ def create_program(body: ProgramIn, store: StoreDep, caller: CallerDep):
         locking_days=body.locking_days,
         payout_threshold=Money.of(body.payout_threshold, body.currency, field="payout_threshold"),
         click_id_param=body.click_id_param,
+        permitted_domains=tuple(body.permitted_domains),
+        duplicate_click_seconds=body.duplicate_click_seconds,
     )
     return program_out(programs.create_program(store, caller, terms))
+
+
+@router.patch("/programs/{program_id}", response_model=ProgramOut)
+def update_program(program_id: str, body: ProgramPatch, store: StoreDep, caller: CallerDep):
+    """Change settings: windows, locking, threshold, landing page, permitted domains."""
+    changes = body.model_dump(exclude_unset=True)
+    return program_out(programs.update_program(store, caller, program_id, changes))
 
 
 @router.get("/programs/{program_id}", response_model=ProgramOut)
