@@ -75,3 +75,44 @@ class StaleVersion(Conflict):
     """Someone else changed the row first; reload and try again."""
 
     code = "stale_version"
+
+
+class InvalidRequest(InvalidInput):
+    """Several fields are wrong at once; `errors` lists each with its message."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        first = errors[0] if errors else {"field": "body", "message": "is invalid"}
+        AccordError.__init__(
+            self,
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "body: is invalid",
+            field=first["field"],
+        )
+        self.errors = errors
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "errors": self.errors}
+
+
+_SKIP_LOC = ("body", "query", "path", "header")
+
+
+def describe_validation(errors: list[dict]) -> list[dict[str, str]]:
+    """Turn pydantic's error list into fields a user can find: `rules[0].percent`."""
+    described = []
+    for err in errors:
+        field = ""
+        for part in err.get("loc", ()):
+            if isinstance(part, int):
+                field += f"[{part}]"
+            elif part not in _SKIP_LOC:
+                field += f".{part}" if field else str(part)
+        message = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+        kind = err.get("type")
+        if kind == "extra_forbidden":
+            message = "is not a known field; check the spelling against the API docs"
+        elif kind == "missing":
+            message = "is required"
+        elif kind == "json_invalid":
+            field, message = "body", "is not valid JSON"
+        described.append({"field": field or "body", "message": message})
+    return described

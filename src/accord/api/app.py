@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord import __version__
 from accord.api.routes import conversions, keys, money, partners, programs
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidRequest, describe_validation
 from accord.settings import Settings
 from accord.store.engine import Store
 
@@ -28,27 +28,6 @@ Amounts are decimal strings with an ISO 4217 currency. Times are ISO 8601 in UTC
 Errors are JSON: `{"error": {"code", "message", "field"}}`; `field` names what to fix.
 Lists page with `limit` and `starting_after` (the last id of the previous page).
 """
-
-
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, object]]:
-    errors = []
-    for err in exc.errors():
-        field = ""
-        for part in err.get("loc", ()):
-            if isinstance(part, int):
-                field += f"[{part}]"
-            elif part not in ("body", "query", "path", "header"):
-                field += f".{part}" if field else str(part)
-        field = field or "body"
-        message = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
-            message = "is not a known field; check the spelling against the API docs"
-        elif err.get("type") == "missing":
-            message = "is required"
-        elif err.get("type") == "json_invalid":
-            field, message = "body", "is not valid JSON"
-        errors.append({"field": field, "message": message})
-    return errors
 
 
 def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
@@ -97,15 +76,9 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
-        errors = _validation_errors(exc)
-        first = errors[0] if errors else {"field": "body", "message": "is invalid"}
-        body: dict[str, object] = {
-            "code": "invalid_input",
-            "message": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-            "field": first["field"],
-            "errors": errors,
-        }
-        rejected = await _keep_refused_body(request, exc, first)
+        error = InvalidRequest(describe_validation(exc.errors()))
+        body = error.as_dict()
+        rejected = await _keep_refused_body(request, exc.body, error)
         if rejected:
             body["rejected_event_id"] = rejected
         return JSONResponse({"error": body}, status_code=422)
@@ -131,15 +104,35 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
 
     for module in (programs, partners, conversions, money, keys):
         app.include_router(module.router, prefix="/api/v1")
+    _document_raw_bodies(app)
     return app
+
+
+def _document_raw_bodies(app: FastAPI) -> None:
+    """Conversion bodies are read by hand (JSON or form); put their schema in the docs."""
+    from fastapi.openapi.utils import get_openapi
+
+    from accord.conversions.model import ConversionReport
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            models = ConversionReport.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(models.pop("$defs", {}))
+            components["ConversionReport"] = models
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 _KEPT_PATHS = ("/api/v1/conversions",)
 
 
-async def _keep_refused_body(
-    request: Request, exc: RequestValidationError, first: dict[str, object]
-) -> str | None:
+async def _keep_refused_body(request: Request, raw: object, error: AccordError) -> str | None:
     """A conversion body that fails validation is kept as a rejected event, if the caller is
     known, so that nothing a brand sent disappears."""
     if request.method != "POST" or not request.url.path.startswith(_KEPT_PATHS):
@@ -155,10 +148,9 @@ async def _keep_refused_body(
         caller = authenticate(store, header[7:].strip())
     except AccordError:
         return None
-    raw = exc.body
-    payload = raw if isinstance(raw, str) else json.dumps(raw, default=str)
     if isinstance(raw, bytes):
         payload = raw.decode("utf-8", "replace")
-    error = InvalidInput(str(first["field"]), str(first["message"]))
+    else:
+        payload = raw if isinstance(raw, str) else json.dumps(raw, default=str)
     kind = "reversal" if "/reversals" in request.url.path else "conversion"
     return keep_rejected(store, caller, kind, payload, error)

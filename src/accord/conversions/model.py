@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,6 +25,29 @@ class Item(BaseModel):
     category: str | None = Field(default=None, max_length=200)
     quantity: int = Field(default=1, ge=1, le=1_000_000)
     price: Decimal = Field(ge=0, description="Unit price in the conversion's currency.")
+
+
+class Device(BaseModel):
+    """Mobile advertising and vendor ids of the device the event came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gaid: str | None = Field(default=None, max_length=64, description="Google advertising id")
+    idfa: str | None = Field(default=None, max_length=64, description="Apple advertising id")
+    idfv: str | None = Field(default=None, max_length=64, description="Apple vendor id")
+
+
+class WeChat(BaseModel):
+    """A WeChat user as a mini-program or official account sees them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    appid: str | None = Field(default=None, max_length=64)
+    openid: str | None = Field(default=None, max_length=128)
+    unionid: str | None = Field(default=None, max_length=128)
+
+
+IDENTITY_KINDS = ("gaid", "idfa", "idfv", "openid", "unionid")
 
 
 class ConversionReport(BaseModel):
@@ -61,6 +85,54 @@ class ConversionReport(BaseModel):
         description="ISO 8601 with a timezone; defaults to the time Accord receives it.",
     )
     items: list[Item] | None = Field(default=None, max_length=1000)
+    email_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 (hex) of the customer's trimmed, lower-case email; "
+        "Accord never stores a plain email.",
+    )
+    ip: str | None = Field(default=None, max_length=64, description="The shopper's IP address.")
+    user_agent: str | None = Field(default=None, max_length=512)
+    device: Device | None = Field(default=None, description="App events: the device's ids.")
+    wechat: WeChat | None = Field(
+        default=None, description="Mini-program and official account events: the WeChat user."
+    )
+
+    @field_validator("email_sha256")
+    @classmethod
+    def _email_hash(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower()
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise ValueError("must be 64 hexadecimal characters (SHA-256 of the email)")
+        return value
+
+    @field_validator("ip")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
+
+    def identities(self) -> dict[str, str]:
+        """Device and WeChat identifiers, by kind; the mini-program's OpenID is scoped to
+        its appid, so it is stored as 'appid:openid'."""
+        found: dict[str, str] = {}
+        if self.device:
+            for kind in ("gaid", "idfa", "idfv"):
+                value = getattr(self.device, kind)
+                if value and value.strip("0-"):  # all-zero ids mean tracking is off
+                    found[kind] = value.strip().lower()
+        if self.wechat:
+            if self.wechat.openid:
+                prefix = f"{self.wechat.appid}:" if self.wechat.appid else ""
+                found["openid"] = prefix + self.wechat.openid
+            if self.wechat.unionid:
+                found["unionid"] = self.wechat.unionid
+        return found
 
     @field_validator("event_type")
     @classmethod
@@ -126,3 +198,29 @@ def _plain(value: Decimal) -> str:
     """A decimal without trailing zeros or exponent: 12.50 -> '12.5', 1E+2 -> '100'."""
     text = format(value.normalize(), "f")
     return text
+
+
+def from_form(pairs: list[tuple[str, str]]) -> dict[str, object]:
+    """A form-encoded conversion as the JSON body it stands for.
+
+    `device.gaid=...` and `wechat.openid=...` become nested objects, `items` carries a JSON
+    array, and empty fields count as absent (forms send every field).
+    """
+    data: dict[str, object] = {}
+    for key, value in pairs:
+        if value == "":
+            continue
+        if key == "items":
+            try:
+                data["items"] = json.loads(value)
+            except ValueError:
+                data["items"] = value  # validation names the field
+            continue
+        if "." in key:
+            outer, inner = key.split(".", 1)
+            nested = data.setdefault(outer, {})
+            if isinstance(nested, dict):
+                nested[inner] = value
+            continue
+        data[key] = value
+    return data

@@ -31,7 +31,12 @@ from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.model import normalize_promo_code
-from accord.tracking.service import find_click, find_promo_code
+from accord.tracking.service import (
+    click_for_identities,
+    find_click,
+    find_promo_code,
+    remember_identities,
+)
 
 #: Called with a conversion's click id before its transaction starts: the click edge in this
 #: process writes its buffer if the click is still in it, so a click answered a moment ago
@@ -54,6 +59,7 @@ def record_conversion(
     report: ConversionReport,
     *,
     flush_clicks: ClickFlush | None = None,
+    source: str = "api",
 ) -> Recorded:
     """Record one conversion idempotently; see the module docstring."""
     require_brand(caller)
@@ -61,7 +67,7 @@ def record_conversion(
         flush_clicks(report.click_id)
     for attempt in range(2):
         try:
-            return _record(store, caller, report)
+            return _record(store, caller, report, source)
         except IntegrityError:
             # A concurrent request inserted the same order first: the retry finds it.
             if attempt:
@@ -69,7 +75,7 @@ def record_conversion(
     raise AssertionError("unreachable")
 
 
-def _record(store: Store, caller: Caller, report: ConversionReport) -> Recorded:
+def _record(store: Store, caller: Caller, report: ConversionReport, source: str) -> Recorded:
     now = store.clock.now()
     with store.unit() as session:
         program = load_program(session, caller, report.program_id)
@@ -93,7 +99,8 @@ def _record(store: Store, caller: Caller, report: ConversionReport) -> Recorded:
         amount = Money.of(report.amount, report.currency)
         promo = normalize_promo_code(report.promo_code) if report.promo_code else None
         status, status_source = _customer_status(session, program.id, report)
-        touchpoints, missing = _touchpoints(session, program, report.click_id, promo)
+        identities = report.identities()
+        touchpoints, missing = _touchpoints(session, program, report.click_id, promo, identities)
         decision = attribute(
             touchpoints, occurred_at, timedelta(days=program.attribution_window_days)
         )
@@ -121,6 +128,11 @@ def _record(store: Store, caller: Caller, report: ConversionReport) -> Recorded:
             ),
             request_hash=report.fingerprint(),
             request=report.canonical(),
+            source=source,
+            email_sha256=report.email_sha256,
+            ip=report.ip,
+            user_agent=report.user_agent,
+            identities=identities or None,
         )
         session.add(conversion)
         session.flush()  # the unique key on (program, order, event) decides races here
@@ -171,16 +183,27 @@ def _touchpoints(
     program: Program,
     click_id: str | None,
     promo: str | None,
+    identities: dict[str, str],
 ) -> tuple[list[Touchpoint], str | None]:
-    """Touchpoints named by the conversion, and a reason code if one could not be found."""
+    """Touchpoints named by the conversion, and a reason code if one could not be found.
+
+    The click is the one named by `click_id`; without one, an app or mini-program event is
+    led back to its click through a device id or WeChat id seen with it before. A click id
+    arriving with such ids teaches Accord that link for later events.
+    """
     found: list[Touchpoint] = []
     missing = None
+    click = None
     if click_id:
         click = find_click(session, program.id, click_id)
         if click is None:
             missing = "unknown_click_id"
-        else:
-            found.append(Touchpoint(TouchpointKind.CLICK, click.id, click.partner_id, click.at))
+        elif identities:
+            remember_identities(session, program.id, identities, click)
+    if click is None and identities:
+        click = click_for_identities(session, program.id, identities)
+    if click is not None:
+        found.append(Touchpoint(TouchpointKind.CLICK, click.id, click.partner_id, click.at))
     if promo:
         code = find_promo_code(session, program.id, promo)
         if code is None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.model import LinkTarget, check_link_code, normalize_promo_code
-from accord.tracking.tables import Click, Impression, Link, PromoCode
+from accord.tracking.tables import Click, Identity, Impression, Link, PromoCode
 
 EVENT_TABLES = {"click": Click.__table__, "impression": Impression.__table__}
 
@@ -233,3 +233,43 @@ def impression_row(
         "user_agent": user_agent[:512] if user_agent else None,
         "sub1": sub1,
     }
+
+
+def remember_identities(
+    session: Session, program_id: str, identities: dict[str, str], click: Click
+) -> None:
+    """Record that these device or WeChat ids came with this click (the latest click wins)."""
+    build = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for kind, value in identities.items():
+        statement = build(Identity.__table__).values(
+            id=new_id("idn"),
+            program_id=program_id,
+            kind=kind,
+            value=value,
+            click_id=click.id,
+            partner_id=click.partner_id,
+            seen_at=click.at,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["program_id", "kind", "value"],
+            set_={"click_id": click.id, "partner_id": click.partner_id, "seen_at": click.at},
+            where=Identity.__table__.c.seen_at <= click.at,
+        )
+        session.execute(statement)
+
+
+def click_for_identities(
+    session: Session, program_id: str, identities: dict[str, str]
+) -> Click | None:
+    """The latest click any of these identities was seen with, if any."""
+    if not identities:
+        return None
+
+    match = or_(*(and_(Identity.kind == k, Identity.value == v) for k, v in identities.items()))
+    click_id = session.scalar(
+        select(Identity.click_id)
+        .where(Identity.program_id == program_id, match)
+        .order_by(Identity.seen_at.desc())
+        .limit(1)
+    )
+    return find_click(session, program_id, click_id) if click_id else None

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
 from accord.api.schemas import (
@@ -17,10 +23,11 @@ from accord.api.schemas import (
 )
 from accord.commissions.tables import Commission
 from accord.conversions import service as conversions
-from accord.conversions.model import ConversionReport, ReversalRequest
+from accord.conversions.model import ConversionReport, ReversalRequest, from_form
 from accord.conversions.reversals import reverse_conversion
 from accord.conversions.tables import Conversion, RejectedEvent
-from accord.errors import AccordError, InvalidInput, NotFound
+from accord.errors import AccordError, InvalidInput, InvalidRequest, NotFound, describe_validation
+from accord.tenancy.service import require_brand
 
 router = APIRouter(tags=["conversions"])
 
@@ -84,30 +91,178 @@ def _commissions(store, conversion_ids: list[str]) -> dict[str, list[Commission]
     return result
 
 
-@router.post("/conversions", response_model=ConversionOut, status_code=201, responses=ERRORS)
-def record_conversion(
-    body: ConversionReport, request: Request, response: Response, store: StoreDep, caller: CallerDep
-):
-    """Record a conversion, attribute it and compute its commission.
+FORM = "application/x-www-form-urlencoded"
+BATCH_LIMIT = 1000
 
-    Idempotent on (program_id, order_id, event_type): a retry with the same body returns the
-    first result with `duplicate: true` and status 200; the same key with a different body is
-    refused with 409. A request that is refused is kept as a rejected event.
-    """
+
+async def _read_body(request: Request) -> object:
+    """The request body as data: JSON (the default) or a form."""
+    raw = await request.body()
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == FORM:
+        return from_form(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise InvalidRequest([{"field": "body", "message": "is not valid JSON"}]) from None
+
+
+def _validate(data: object) -> ConversionReport:
+    try:
+        return ConversionReport.model_validate(data)
+    except ValidationError as error:
+        raise InvalidRequest(describe_validation(error.errors())) from None
+
+
+def _record_one(store, caller, request: Request, data: object, source: str):
+    """Validate and record one conversion; a refusal is kept as a rejected event."""
     recorder = getattr(request.app.state, "recorder", None)
     try:
-        recorded = conversions.record_conversion(
-            store, caller, body, flush_clicks=recorder.ensure_stored if recorder else None
+        report = _validate(data)
+        return conversions.record_conversion(
+            store,
+            caller,
+            report,
+            source=source,
+            flush_clicks=recorder.ensure_stored if recorder else None,
         )
     except AccordError as error:
         error.rejected_event_id = conversions.keep_rejected(
-            store, caller, "conversion", body.model_dump(mode="json"), error
+            store, caller, "conversion", data, error
         )
         raise
+
+
+@router.post(
+    "/conversions",
+    response_model=ConversionOut,
+    status_code=201,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ConversionReport"}},
+                FORM: {"schema": {"$ref": "#/components/schemas/ConversionReport"}},
+            },
+        }
+    },
+)
+async def record_conversion(
+    request: Request, response: Response, store: StoreDep, caller: CallerDep
+):
+    """Record a conversion, attribute it and compute its commission.
+
+    The body is JSON, or a form (`application/x-www-form-urlencoded`, with `device.gaid`,
+    `wechat.openid` for nested fields and `items` as a JSON array). Idempotent on
+    (program_id, order_id, event_type): a retry with the same content returns the first
+    result with `duplicate: true` and status 200; the same key with different content is
+    refused with 409. A refused request is kept as a rejected event.
+    """
+    try:
+        data = await _read_body(request)
+    except AccordError as error:
+        error.rejected_event_id = await run_in_threadpool(
+            conversions.keep_rejected,
+            store,
+            caller,
+            "conversion",
+            raw_text(await request.body()),
+            error,
+        )
+        raise
+    source = (
+        "form"
+        if isinstance(data, dict) and request.headers.get("content-type", "").startswith(FORM)
+        else "api"
+    )
+    recorded = await run_in_threadpool(_record_one, store, caller, request, data, source)
     if not recorded.created:
         response.status_code = 200
-    coms = _commissions(store, [recorded.conversion.id])[recorded.conversion.id]
-    return conversion_out(recorded.conversion, coms, duplicate=not recorded.created)
+    coms = await run_in_threadpool(_commissions, store, [recorded.conversion.id])
+    return conversion_out(
+        recorded.conversion, coms[recorded.conversion.id], duplicate=not recorded.created
+    )
+
+
+class BatchIn(BaseModel):
+    conversions: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=BATCH_LIMIT,
+        description="Up to 1,000 conversions, each shaped like the single conversion body.",
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "properties": {
+                "conversions": {"items": {"$ref": "#/components/schemas/ConversionReport"}}
+            }
+        },
+    )
+
+
+class BatchItemOut(BaseModel):
+    index: int
+    status: str = Field(description="created, duplicate or rejected")
+    conversion: ConversionOut | None = None
+    error: dict[str, Any] | None = None
+
+
+class BatchOut(BaseModel):
+    created: int
+    duplicates: int
+    rejected: int
+    results: list[BatchItemOut]
+
+
+@router.post("/conversions/batch", response_model=BatchOut, responses=ERRORS)
+def record_batch(body: BatchIn, request: Request, store: StoreDep, caller: CallerDep):
+    """Record up to 1,000 conversions; each succeeds or fails on its own.
+
+    The answer lists every item in order with `created`, `duplicate` or `rejected` and,
+    for a rejected one, the error naming the field (the item is kept as a rejected event).
+    """
+    require_brand(caller)
+    recorder = getattr(request.app.state, "recorder", None)
+    if recorder is not None:
+        recorder.flush()  # clicks answered a moment ago are stored before attribution
+    results: list[BatchItemOut] = []
+    recorded_list = []
+    for index, item in enumerate(body.conversions):
+        try:
+            recorded = _record_one(store, caller, request, item, "batch")
+        except AccordError as error:
+            detail = error.as_dict()
+            if getattr(error, "rejected_event_id", None):
+                detail["rejected_event_id"] = error.rejected_event_id
+            results.append(BatchItemOut(index=index, status="rejected", error=detail))
+            continue
+        recorded_list.append((index, recorded))
+    coms = _commissions(store, [r.conversion.id for _, r in recorded_list])
+    for index, recorded in recorded_list:
+        results.append(
+            BatchItemOut(
+                index=index,
+                status="created" if recorded.created else "duplicate",
+                conversion=conversion_out(
+                    recorded.conversion,
+                    coms[recorded.conversion.id],
+                    duplicate=not recorded.created,
+                ),
+            )
+        )
+    results.sort(key=lambda r: r.index)
+    return BatchOut(
+        created=sum(r.status == "created" for r in results),
+        duplicates=sum(r.status == "duplicate" for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+        results=results,
+    )
+
+
+def raw_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
 @router.get("/conversions", response_model=Page[ConversionOut])
