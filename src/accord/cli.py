@@ -34,6 +34,8 @@ app.add_typer(org_app, name="org")
 app.add_typer(keys_app, name="keys")
 app.add_typer(commissions_app, name="commissions")
 app.add_typer(payouts_app, name="payouts")
+conversions_app = typer.Typer(help="Import offline conversions.", no_args_is_help=True)
+app.add_typer(conversions_app, name="conversions")
 
 console = Console()
 err = Console(stderr=True)
@@ -408,6 +410,71 @@ def payouts_run(api_key: ApiKeyOption, program_id: Annotated[str, typer.Argument
         f"batch {result.batch.id}: {len(result.payouts)} payouts, "
         f"{Money.from_minor(result.batch.total_minor, result.batch.currency)}"
     )
+
+
+@conversions_app.command("import")
+def conversions_import(
+    api_key: ApiKeyOption,
+    file: Annotated[typer.FileText, typer.Argument(help="A UTF-8 CSV file with a header line.")],
+    program_id: Annotated[
+        str | None,
+        typer.Option("--program", help="Program id for rows without a program_id column."),
+    ] = None,
+    results: Annotated[
+        str | None, typer.Option(help="Write each row's result to this CSV file.")
+    ] = None,
+) -> None:
+    """Import offline conversions from CSV; each row is recorded on its own.
+
+    Columns are the API's conversion fields (order_id, amount, currency, click_id,
+    promo_code, customer_id, occurred_at, device.gaid, wechat.openid, items as JSON...).
+    Prints a count per result and every rejected row with the field at fault.
+    """
+    import csv
+
+    from accord.conversions.imports import import_conversions
+
+    text = file.read()
+    store = _store()
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        caller = _caller(store, api_key)
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("import", total=None)
+            rows = import_conversions(
+                store,
+                caller,
+                text,
+                program_id=program_id,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except AccordError as error:
+        _fail(error)
+    counts = {s: sum(r.status == s for r in rows) for s in ("created", "duplicate", "rejected")}
+    console.print(
+        f"{len(rows)} rows: {counts['created']} created, {counts['duplicate']} "
+        f"already recorded, {counts['rejected']} rejected"
+    )
+    for r in rows:
+        if r.status == "rejected":
+            console.print(f"  line {r.row}: {r.error['message']}")
+    if results:
+        with open(results, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["row", "status", "conversion_id", "field", "message"])
+            for r in rows:
+                error = r.error or {}
+                writer.writerow(
+                    [
+                        r.row,
+                        r.status,
+                        r.conversion_id or "",
+                        error.get("field", ""),
+                        error.get("message", ""),
+                    ]
+                )
+    if counts["rejected"]:
+        raise typer.Exit(1)
 
 
 @app.command()

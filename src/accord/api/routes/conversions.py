@@ -23,6 +23,7 @@ from accord.api.schemas import (
 )
 from accord.commissions.tables import Commission
 from accord.conversions import service as conversions
+from accord.conversions.imports import import_conversions
 from accord.conversions.model import ConversionReport, ReversalRequest, from_form
 from accord.conversions.reversals import reverse_conversion
 from accord.conversions.tables import Conversion, RejectedEvent
@@ -258,6 +259,63 @@ def record_batch(body: BatchIn, request: Request, store: StoreDep, caller: Calle
         duplicates=sum(r.status == "duplicate" for r in results),
         rejected=sum(r.status == "rejected" for r in results),
         results=results,
+    )
+
+
+class ImportRowOut(BaseModel):
+    row: int = Field(description="Line in the file; the header is line 1.")
+    status: str = Field(description="created, duplicate or rejected")
+    conversion_id: str | None = None
+    error: dict[str, Any] | None = None
+
+
+class ImportOut(BaseModel):
+    created: int
+    duplicates: int
+    rejected: int
+    rows: list[ImportRowOut]
+
+
+@router.post(
+    "/conversions/import",
+    response_model=ImportOut,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "order_id,amount,currency,click_id\nA-1001,129.90,USD,clk_...\n",
+                }
+            },
+        }
+    },
+)
+async def import_csv(
+    request: Request, store: StoreDep, caller: CallerDep, program_id: str | None = None
+):
+    """Import offline conversions from CSV (UTF-8, a header line naming the columns).
+
+    Columns are the conversion's fields (`device.gaid`, `wechat.openid` for nested ones,
+    `items` as JSON); `program_id` may be given once as a query parameter instead. Each
+    row is recorded on its own, idempotently, and the answer gives every row's result.
+    """
+    text = (await request.body()).decode("utf-8-sig", "replace")
+    recorder = getattr(request.app.state, "recorder", None)
+    if recorder is not None:
+        await run_in_threadpool(recorder.flush)
+    results = await run_in_threadpool(
+        lambda: import_conversions(store, caller, text, program_id=program_id)
+    )
+    return ImportOut(
+        created=sum(r.status == "created" for r in results),
+        duplicates=sum(r.status == "duplicate" for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+        rows=[
+            ImportRowOut(row=r.row, status=r.status, conversion_id=r.conversion_id, error=r.error)
+            for r in results
+        ],
     )
 
 
