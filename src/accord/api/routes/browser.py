@@ -1,0 +1,167 @@
+"""The browser side of tracking: the first-party tag, its event endpoint and the pixel.
+
+These endpoints take no API key: they are called from shoppers' browsers on the brand's
+site. An event is accepted only when the browser says it comes from the program's own
+site (the Origin or Referer host is the landing page's host or a permitted domain);
+everything refused is kept as a rejected event with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from accord.conversions.model import ConversionReport, from_form
+from accord.conversions.service import keep_rejected, record_conversion
+from accord.edge.click import PIXEL
+from accord.errors import (
+    AccordError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    describe_validation,
+)
+from accord.programs.tables import Program
+from accord.store.engine import Store
+from accord.tenancy.model import Caller, OrganizationKind
+from accord.tracking.model import host_permitted
+
+router = APIRouter(tags=["browser tracking"])
+TAG = Path(__file__).resolve().parents[2] / "edge" / "accord.js"
+CORS = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-methods": "POST, OPTIONS",
+    "access-control-allow-headers": "content-type",
+    "access-control-max-age": "86400",
+}
+
+
+@cache
+def _tag() -> bytes:
+    return TAG.read_bytes()
+
+
+@router.get("/accord.js", include_in_schema=True)
+def tag() -> Response:
+    """The first-party JavaScript tag (see its header comment for how to install it)."""
+    return Response(
+        _tag(),
+        media_type="application/javascript",
+        headers={"cache-control": "public, max-age=3600"},
+    )
+
+
+def _site(request: Request) -> str | None:
+    for header in ("origin", "referer"):
+        value = request.headers.get(header)
+        if value and value != "null":
+            return urlsplit(value).hostname
+    return None
+
+
+def _record(store: Store, data: dict, site: str | None, source: str) -> dict:
+    """Validate, check the site, record; returns the result or raises after keeping it."""
+    program_id = str(data.get("program_id", ""))
+    with store.read() as session:
+        program = session.scalar(select(Program).where(Program.id == program_id))
+    if program is None:
+        raise NotFound("program", program_id, field="program_id")
+    caller = Caller(program.organization_id, OrganizationKind.BRAND)
+    try:
+        allowed = (
+            urlsplit(program.default_landing_url).hostname or "",
+            *(program.permitted_domains or []),
+        )
+        if site is None or not host_permitted(site, tuple(allowed)):
+            raise Forbidden(
+                f"browser events for this program must come from its own site, not "
+                f"{site or 'an unknown page'}; add the host to the program's permitted domains",
+                field="origin",
+            )
+        try:
+            report = ConversionReport.model_validate(data)
+        except ValidationError as error:
+            raise InvalidRequest(describe_validation(error.errors())) from None
+        recorded = record_conversion(store, caller, report, source=source)
+    except AccordError as error:
+        error.rejected_event_id = keep_rejected(store, caller, "conversion", data, error)
+        raise
+    return {
+        "id": recorded.conversion.id,
+        "duplicate": not recorded.created,
+        "status": recorded.conversion.status,
+    }
+
+
+@router.options("/t/events", include_in_schema=False)
+def events_preflight() -> Response:
+    return Response(status_code=204, headers=CORS)
+
+
+@router.post("/t/events")
+async def browser_event(request: Request) -> Response:
+    """A conversion or event sent by the tag (`accord('track', ...)`), as JSON.
+
+    The body is the conversion's fields; the tag adds program_id and the stored click_id.
+    """
+    store: Store = request.app.state.store
+    try:
+        data = json.loads(await request.body())
+        if not isinstance(data, dict):
+            raise ValueError
+    except ValueError:
+        body = {
+            "error": {
+                "code": "invalid_input",
+                "field": "body",
+                "message": "body: is not a JSON object",
+            }
+        }
+        return Response(json.dumps(body), 422, headers=CORS, media_type="application/json")
+    try:
+        result = await run_in_threadpool(_record, store, data, _site(request), "js")
+    except AccordError as error:
+        body = error.as_dict()
+        if getattr(error, "rejected_event_id", None):
+            body["rejected_event_id"] = error.rejected_event_id
+        return Response(
+            json.dumps({"error": body}), error.status, headers=CORS, media_type="application/json"
+        )
+    return Response(
+        json.dumps(result),
+        200 if result["duplicate"] else 201,
+        headers=CORS,
+        media_type="application/json",
+    )
+
+
+@router.get("/t/pixel.gif")
+async def pixel(request: Request) -> Response:
+    """A conversion pixel for pages that cannot run JavaScript.
+
+    `<img src="https://TRACK.HOST/t/pixel.gif?program_id=prg_...&event_type=sale&order_id=1001
+    &amount=129.90&currency=USD&click_id=clk_...">` (or `event=` for `event_type=`). It
+    always answers the image; the outcome is in the `X-Accord-Result` header and, when
+    refused, in the rejected events.
+    """
+    store: Store = request.app.state.store
+    data = from_form(list(request.query_params.multi_items()))
+    if "event" in data and "event_type" not in data:
+        data["event_type"] = data.pop("event")
+    try:
+        result = await run_in_threadpool(_record, store, data, _site(request), "pixel")
+        outcome = "duplicate" if result["duplicate"] else "created"
+    except AccordError as error:
+        outcome = f"rejected: {error.code}"
+    return Response(
+        PIXEL,
+        media_type="image/gif",
+        headers={"cache-control": "no-store", "x-accord-result": outcome},
+    )
