@@ -130,7 +130,7 @@ def test_an_expired_link_lands_on_the_program_page_without_a_click(edge, store, 
 
 
 def test_a_repeat_click_within_the_window_is_kept_but_flagged(edge, store, clock):
-    _brand, partner, app, client = edge
+    brand, partner, app, client = edge
     headers = {"user-agent": "Mozilla/5.0 test"}
     for _ in range(3):
         client.get(f"/c/{partner.link_code}", headers=headers)
@@ -141,10 +141,14 @@ def test_a_repeat_click_within_the_window_is_kept_but_flagged(edge, store, clock
     clicks = _clicks(store, partner_id=partner.id)
     assert len(clicks) == 5
     assert sorted(c.duplicate for c in clicks) == [False, False, False, True, True]
+    from accord.reports.service import program_summary
+
+    summary = program_summary(store, brand.caller, brand.program_id)
+    assert (summary.clicks, summary.unique_clicks) == (5, 3)
 
 
 def test_an_impression_answers_a_pixel_and_is_counted(edge, store):
-    _brand, partner, app, client = edge
+    brand, partner, app, client = edge
     response = client.get(f"/i/{partner.link_code}?sub1=banner")
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/gif"
@@ -155,6 +159,9 @@ def test_an_impression_answers_a_pixel_and_is_counted(edge, store):
         clicks = session.scalar(select(func.count()).where(Click.partner_id == partner.id))
     assert [r.sub1 for r in rows] == ["banner"]
     assert clicks == 0
+    from accord.reports.service import program_summary
+
+    assert program_summary(store, brand.caller, brand.program_id).impressions == 1
 
 
 def test_the_program_settings_refuse_a_bad_domain_naming_it(store):

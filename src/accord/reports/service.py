@@ -20,7 +20,7 @@ from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
-from accord.tracking.tables import Click
+from accord.tracking.tables import Click, Impression
 
 
 @dataclass
@@ -69,6 +69,8 @@ class Summary:
     program_name: str
     currency: str
     clicks: int
+    unique_clicks: int
+    impressions: int
     conversions: int
     attributed_conversions: int
     revenue: Decimal
@@ -88,6 +90,8 @@ class Summary:
             "program_name": self.program_name,
             "currency": self.currency,
             "clicks": self.clicks,
+            "unique_clicks": self.unique_clicks,
+            "impressions": self.impressions,
             "conversions": self.conversions,
             "attributed_conversions": self.attributed_conversions,
             "revenue": str(self.revenue),
@@ -113,7 +117,14 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
         def dec(minor: int | None) -> Decimal:
             return Money.from_minor(int(minor or 0), cur).amount
 
-        clicks = session.scalar(select(func.count()).where(Click.program_id == program.id)) or 0
+        clicks, unique_clicks = session.execute(
+            select(func.count(), func.count().filter(Click.duplicate.is_(False))).where(
+                Click.program_id == program.id
+            )
+        ).one()
+        impressions = session.scalar(
+            select(func.count()).where(Impression.program_id == program.id)
+        )
         net = Conversion.amount_minor - Conversion.reversed_minor
         conv_count, attributed, revenue = session.execute(
             select(
@@ -173,6 +184,8 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
         program_name=program.name,
         currency=cur,
         clicks=int(clicks),
+        unique_clicks=int(unique_clicks),
+        impressions=int(impressions or 0),
         conversions=int(conv_count),
         attributed_conversions=int(attributed),
         revenue=dec(revenue),
