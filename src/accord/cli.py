@@ -16,6 +16,7 @@ from rich.table import Table
 
 from accord import __version__
 from accord.errors import AccordError
+from accord.postbacks.worker import cli as postbacks_app
 from accord.settings import get_settings
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.add_typer(commissions_app, name="commissions")
 app.add_typer(payouts_app, name="payouts")
 conversions_app = typer.Typer(help="Import offline conversions.", no_args_is_help=True)
 app.add_typer(conversions_app, name="conversions")
+app.add_typer(postbacks_app, name="postbacks")
 
 console = Console()
 err = Console(stderr=True)

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         "process loses none (replayed on the next start).",
     )
     debug: bool = False
+    postback_allow_private: bool = Field(
+        default=False,
+        description="Let postbacks reach private, loopback and link-local addresses "
+        "(local test receivers only; never in production).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -23,6 +23,7 @@ from accord.ids import new_id
 from accord.ledger.model import AccountKind, accounts_for, transfer
 from accord.ledger.service import post
 from accord.money import Money
+from accord.postbacks.service import enqueue
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
@@ -84,6 +85,7 @@ def create_commission(
         ),
         now,
     )
+    enqueue(session, commission, conversion, "conversion.attributed", now)
     return commission
 
 
@@ -147,6 +149,9 @@ def adjust_for_reversal(
         check_transition(commission.status, CommissionStatus.REVERSED, commission.id)
         commission.status = CommissionStatus.REVERSED.value
         commission.reversed_at = now
+    if delta or remaining.is_zero():
+        event = "commission.reversed" if remaining.is_zero() else "commission.adjusted"
+        enqueue(session, commission, None, event, now)
     return delta
 
 
@@ -213,6 +218,7 @@ def approve(
                 ),
                 now,
             )
+            enqueue(session, commission, None, "commission.approved", now)
             approved.append(commission.id)
         session.flush()
         return approved

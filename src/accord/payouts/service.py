@@ -15,6 +15,7 @@ from accord.ledger.service import account_balances, post
 from accord.money import Money
 from accord.payouts.model import plan_batch
 from accord.payouts.tables import Payout, PayoutBatch
+from accord.postbacks.service import enqueue_paid
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -97,6 +98,7 @@ def run_batch(store: Store, caller: Caller, program_id: str) -> BatchResult:
                 .execution_options(synchronize_session=False)
             )
             payout.commission_count = int(result.rowcount or 0)
+            enqueue_paid(session, payout, now)
             payouts.append(payout)
         return BatchResult(batch, payouts)
 

@@ -314,8 +314,8 @@ def refusal(address: Address) -> str | None:
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
         ("not public", not address.is_global),
     )
     return next((name for name, hit in checks if hit), None)
@@ -328,19 +328,7 @@ def check_destination(url: str, resolve: Resolver, field: str = "url") -> list[A
     address is refused too.
     """
     host = urlsplit(url).hostname or ""
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        try:
-            found = list(dict.fromkeys(resolve(host)))
-        except (OSError, UnicodeError):
-            raise InvalidInput(field, f"the host {host!r} does not resolve") from None
-        if not found:
-            raise InvalidInput(field, f"the host {host!r} does not resolve")
-        try:
-            addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
-        except ValueError:
-            raise InvalidInput(field, f"the host {host!r} resolves to a malformed address") from None
+    addresses = _addresses(host, resolve, field)
     for address in addresses:
         reason = refusal(address)
         if reason:
@@ -349,4 +337,20 @@ def check_destination(url: str, resolve: Resolver, field: str = "url") -> list[A
                 f"{host} resolves to {address}, a {reason} address; "
                 "postbacks are sent to public addresses only",
             )
+    return addresses
+
+
+def _addresses(host: str, resolve: Resolver, field: str) -> list[Address]:
+    """The host itself when it is an IP address, else what the resolver answers."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        found = list(dict.fromkeys(resolve(host)))
+        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
+    except (OSError, UnicodeError, ValueError):
+        addresses = []
+    if not addresses:
+        raise InvalidInput(field, f"the host {host!r} does not resolve to an IP address")
     return addresses

@@ -6,6 +6,7 @@ from accord.conversions import tables as conversions_tables
 from accord.ledger import tables as ledger_tables
 from accord.partners import tables as partners_tables
 from accord.payouts import tables as payouts_tables
+from accord.postbacks import tables as postbacks_tables
 from accord.programs import tables as programs_tables
 from accord.store.base import Base
 from accord.tenancy import tables as tenancy_tables
@@ -21,6 +22,7 @@ __all__ = [
     "metadata",
     "partners_tables",
     "payouts_tables",
+    "postbacks_tables",
     "programs_tables",
     "tenancy_tables",
     "tracking_tables",

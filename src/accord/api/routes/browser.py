@@ -66,7 +66,7 @@ def _site(request: Request) -> str | None:
     return None
 
 
-def _record(store: Store, data: dict, site: str | None, source: str) -> dict:
+def _record(store: Store, data: dict, site: str | None, source: str, flush=None) -> dict:
     """Validate, check the site, record; returns the result or raises after keeping it."""
     program_id = str(data.get("program_id", ""))
     with store.read() as session:
@@ -89,7 +89,7 @@ def _record(store: Store, data: dict, site: str | None, source: str) -> dict:
             report = ConversionReport.model_validate(data)
         except ValidationError as error:
             raise InvalidRequest(describe_validation(error.errors())) from None
-        recorded = record_conversion(store, caller, report, source=source)
+        recorded = record_conversion(store, caller, report, source=source, flush_clicks=flush)
     except AccordError as error:
         error.rejected_event_id = keep_rejected(store, caller, "conversion", data, error)
         raise
@@ -98,6 +98,12 @@ def _record(store: Store, data: dict, site: str | None, source: str) -> dict:
         "duplicate": not recorded.created,
         "status": recorded.conversion.status,
     }
+
+
+def _flush(request: Request):
+    """Lets a conversion find a click this process answered a moment ago."""
+    recorder = getattr(request.app.state, "recorder", None)
+    return recorder.ensure_stored if recorder is not None else None
 
 
 @router.options("/t/events", include_in_schema=False)
@@ -126,7 +132,9 @@ async def browser_event(request: Request) -> Response:
         }
         return Response(json.dumps(body), 422, headers=CORS, media_type="application/json")
     try:
-        result = await run_in_threadpool(_record, store, data, _site(request), "js")
+        result = await run_in_threadpool(
+            _record, store, data, _site(request), "js", _flush(request)
+        )
     except AccordError as error:
         body = error.as_dict()
         if getattr(error, "rejected_event_id", None):
@@ -156,7 +164,9 @@ async def pixel(request: Request) -> Response:
     if "event" in data and "event_type" not in data:
         data["event_type"] = data.pop("event")
     try:
-        result = await run_in_threadpool(_record, store, data, _site(request), "pixel")
+        result = await run_in_threadpool(
+            _record, store, data, _site(request), "pixel", _flush(request)
+        )
         outcome = "duplicate" if result["duplicate"] else "created"
     except AccordError as error:
         outcome = f"rejected: {error.code}"

@@ -1,0 +1,1 @@
+"""Outbound postbacks: rules, use cases, the API and a real receiver."""
