@@ -224,7 +224,8 @@ def _print_summary(result) -> None:
     totals.add_column(justify="right")
     cur = s.currency
     for label, value in [
-        ("clicks", f"{s.clicks:,}"),
+        ("impressions", f"{s.impressions:,}"),
+        ("clicks", f"{s.clicks:,} ({s.unique_clicks:,} unique)"),
         ("conversions", f"{s.conversions:,} ({s.attributed_conversions:,} attributed)"),
         ("revenue (net of returns)", _money(s.revenue, cur)),
         ("commissions", _money(s.commissions, cur)),

@@ -38,7 +38,7 @@ class AccordApp:
             interval_ms=settings.click_flush_interval_ms,
             batch_size=settings.click_batch_size,
         )
-        self.edge = TrackingEdge(store, self.recorder)
+        self.edge = TrackingEdge(store, self.recorder, frozenset(settings.trusted_proxies))
         self.api = create_api(store, settings, self.recorder)
         self.started = False
 

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         description="Append each click to a spool file before answering, so that a killed "
         "process loses none (replayed on the next start).",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of load balancers whose X-Forwarded-For header is believed "
+        '(JSON list, e.g. ["127.0.0.1"]); clicks then record the shopper\'s address.',
+    )
     debug: bool = False
     postback_allow_private: bool = Field(
         default=False,

@@ -179,3 +179,24 @@ def test_the_program_settings_refuse_a_bad_domain_naming_it(store):
     with pytest.raises(InvalidInput) as caught:
         update_program(store, brand.caller, brand.program_id, {"currency": "EUR"})
     assert caught.value.field == "currency"
+
+
+def test_the_shoppers_address_is_taken_from_a_trusted_proxy_only(store, tmp_path):
+    brand = make_brand(store)
+    partner = add_partner(brand)
+    forwarded = {"x-forwarded-for": "198.51.100.7, 10.0.0.2"}
+    trusting = AccordApp(
+        store, Settings(data_dir=tmp_path / "a", trusted_proxies=["testclient", "10.0.0.2"])
+    )
+    with TestClient(trusting, follow_redirects=False) as client:
+        _, query = _location(client.get(f"/c/{partner.link_code}", headers=forwarded))
+        trusting.recorder.flush()
+    (click,) = _clicks(store, id=query["accord_click"][0])
+    assert click.ip == "198.51.100.7"
+
+    wary = AccordApp(store, Settings(data_dir=tmp_path / "b"))
+    with TestClient(wary, follow_redirects=False) as client:
+        _, query = _location(client.get(f"/c/{partner.link_code}", headers=forwarded))
+        wary.recorder.flush()
+    (click,) = _clicks(store, id=query["accord_click"][0])
+    assert click.ip == "testclient"  # a header anyone can send is not believed

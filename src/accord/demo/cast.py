@@ -50,6 +50,8 @@ CONTRACTS: dict[str, tuple[float, str, list[RuleSpec]]] = {
 
 DEFAULT_RULES = [RuleSpec("sale", percent="5", name="standard sale")]
 
+PLACEMENTS = ["newsletter", "sidebar", "video-description", "instagram-bio", "review-footer"]
+
 COUNTRIES = ["US", "GB", "DE", "FR", "CN", "JP", "AU", "CA", "SG", "NL"]
 _FIRST = [
     "Trail",

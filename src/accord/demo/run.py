@@ -81,6 +81,8 @@ class DemoResult:
             "program_id": s.program_id,
             "currency": s.currency,
             "clicks": s.clicks,
+            "unique_clicks": s.unique_clicks,
+            "impressions": s.impressions,
             "conversions": s.conversions,
             "attributed_conversions": s.attributed_conversions,
             "revenue": str(s.revenue),
@@ -210,6 +212,7 @@ def run_demo(
         )
         report("partners", i, len(seeds))
 
+    settings = settings.model_copy(update={"trusted_proxies": ["127.0.0.1"]})
     server = LocalServer(AccordApp(store, settings), host, port)
     server.start()
     traffic = Traffic()
@@ -277,6 +280,20 @@ def _drive_clicks(
     """Click partners' links over HTTP, Pareto-weighted, from a few threads at once."""
     picks = rng.choices(partners, weights=[p.weight for p in partners], k=n)
     agents = [rng.choice(cast.USER_AGENTS) for _ in range(n)]
+    # A shopper in ten clicks twice in a row: the edge flags the repeat as a duplicate.
+    shoppers = [
+        f"198.51.100.{rng.randint(1, 254)}"
+        if rng.random() < 0.1
+        else f"203.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        for _ in range(n)
+    ]
+    # Partners tag some clicks with a sub id and UTM parameters for their own reporting.
+    queries = [
+        {"sub1": rng.choice(cast.PLACEMENTS), "utm_source": "partner", "utm_medium": "affiliate"}
+        if rng.random() < 0.4
+        else {}
+        for _ in range(n)
+    ]
     out: list[_Click] = []
     lock = threading.Lock()
 
@@ -284,7 +301,12 @@ def _drive_clicks(
         with httpx.Client(base_url=base_url, timeout=30) as http:
             for i in chunk:
                 partner = picks[i]
-                response = http.get(f"/c/{partner.link_code}", headers={"user-agent": agents[i]})
+                # The demo server sits behind "a load balancer" on localhost that passes
+                # each shopper's address on.
+                headers = {"user-agent": agents[i], "x-forwarded-for": shoppers[i]}
+                if i % 4 == 0:  # the partner's banner was seen before it was clicked
+                    http.get(f"/i/{partner.link_code}", headers=headers)
+                response = http.get(f"/c/{partner.link_code}", params=queries[i], headers=headers)
                 with lock:
                     traffic.clicks_sent += 1
                     if response.status_code == 302:

@@ -46,9 +46,12 @@ PIXEL = bytes.fromhex(
 
 
 class TrackingEdge:
-    def __init__(self, store: Store, recorder: EventRecorder) -> None:
+    def __init__(
+        self, store: Store, recorder: EventRecorder, trusted_proxies: frozenset[str] = frozenset()
+    ) -> None:
         self._store = store
         self._recorder = recorder
+        self._trusted = trusted_proxies
         self._links: dict[str, tuple[LinkTarget, float]] = {}
         self._misses: dict[str, float] = {}
         self._recent: dict[tuple[str | None, str, str | None], float] = {}
@@ -97,6 +100,20 @@ class TrackingEdge:
             self._recent = {k: v for k, v in self._recent.items() if v > horizon}
         return last is not None and stamp - last < target.duplicate_seconds
 
+    def _client_ip(self, scope) -> str | None:
+        """The peer's address; behind a trusted proxy, the last untrusted X-Forwarded-For hop."""
+        client = scope.get("client")
+        peer = client[0] if client else None
+        if peer is None or peer not in self._trusted:
+            return peer
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-for":
+                hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+                for hop in reversed(hops):
+                    if hop not in self._trusted:
+                        return hop[:64]
+        return peer
+
     async def __call__(self, scope, receive, send) -> None:
         method = scope["method"]
         if method not in ("GET", "HEAD"):
@@ -123,7 +140,7 @@ class TrackingEdge:
             await _redirect(send, destination)
             return
         agent, referrer = _headers(scope)
-        ip = _client_ip(scope)
+        ip = self._client_ip(scope)
         click_id = new_click_id()
         self._recorder.add(
             "click",
@@ -152,7 +169,7 @@ class TrackingEdge:
                     target,
                     new_click_id().replace("clk_", "imp_"),
                     now,
-                    _client_ip(scope),
+                    self._client_ip(scope),
                     agent,
                     sub_ids(query)["sub1"],
                 ),
@@ -179,11 +196,6 @@ def _headers(scope) -> tuple[str | None, str | None]:
         elif name == b"referer":
             referrer = value.decode("latin-1")
     return agent, referrer
-
-
-def _client_ip(scope) -> str | None:
-    client = scope.get("client")
-    return client[0] if client else None
 
 
 async def _redirect(send, location: str) -> None:
