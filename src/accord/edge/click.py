@@ -127,7 +127,8 @@ class TrackingEdge:
             await _respond(send, 404, _NOT_FOUND)
             return
         now = self._store.clock.now()
-        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        raw_query = scope.get("query_string", b"")
+        query = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else []
         if impression:
             await self._impression(target, scope, query, now, send)
             return

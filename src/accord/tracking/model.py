@@ -145,6 +145,15 @@ def redirect_url(
     Parameters from the click replace those of the same name in the destination; the click
     id parameter is always Accord's own.
     """
+    if not extra and f"{param}=" not in destination:
+        # The common case, on the hot path: nothing to merge, just append the click id.
+        if click_id is None:
+            return destination
+        base, hash_mark, fragment = destination.partition("#")
+        joiner = "&" if "?" in base else "?"
+        if base.endswith(("?", "&")):
+            joiner = ""
+        return f"{base}{joiner}{param}={click_id}{hash_mark}{fragment}"  # ids are URL-safe
     parts = urlsplit(destination)
     override = {k for k, _ in extra} | {param}
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in override]
