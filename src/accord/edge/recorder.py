@@ -139,7 +139,7 @@ class EventRecorder:
             self._buffer.append((kind, row))
             self._pending_ids.add(row["id"])
             full = len(self._buffer) >= self._batch_size
-        if full:
+        if full and not self._wake.is_set():
             self._wake.set()
 
     @property
