@@ -124,3 +124,12 @@ def convert(
         **fields,
     )
     return record_conversion(brand.store, brand.caller, report)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,13 +13,7 @@ from accord.programs.service import update_program
 from accord.server import AccordApp
 from accord.settings import Settings
 from accord.tracking.service import create_link
-from tests.factories import add_partner, make_brand
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.factories import add_partner, free_port, make_brand
 
 
 def _shop(api_base: str, program_id: str) -> ThreadingHTTPServer:
@@ -42,7 +35,7 @@ def _shop(api_base: str, program_id: str) -> ThreadingHTTPServer:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -66,7 +59,7 @@ def _wait_for(api_base: str, key: str, count: int) -> list[dict]:
 def test_the_tag_keeps_the_click_and_reports_sales_from_the_brands_site(chromium, store, tmp_path):
     brand = make_brand(store)
     partner = add_partner(brand)
-    port = _free_port()
+    port = free_port()
     api_base = f"http://127.0.0.1:{port}"
     shop = _shop(api_base, brand.program_id)
     shop_base = f"http://127.0.0.1:{shop.server_port}"

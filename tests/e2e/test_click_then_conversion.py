@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -10,19 +9,13 @@ import httpx
 from accord.demo.run import LocalServer
 from accord.server import AccordApp
 from accord.settings import Settings
-from tests.factories import add_partner, make_brand
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.factories import add_partner, free_port, make_brand
 
 
 def test_a_conversion_finds_a_click_the_edge_has_not_written_yet(store):
     brand = make_brand(store)
     partner = add_partner(brand)
-    port = _free_port()
+    port = free_port()
     # Clicks would wait ten seconds for their batch: the conversion must not.
     settings = Settings(port=port, click_flush_interval_ms=10_000)
     app = AccordApp(store, settings)

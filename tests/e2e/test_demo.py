@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from decimal import Decimal
 
 import pytest
@@ -11,19 +10,14 @@ from accord.clock import ShiftableClock
 from accord.demo.run import run_demo
 from accord.settings import Settings
 from accord.store.engine import Store
+from tests.factories import free_port
 
 pytestmark = pytest.mark.e2e
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_demo_drives_clicks_and_conversions_over_http_and_reconciles(engine):
     store = Store(engine, ShiftableClock())
-    port = _free_port()
+    port = free_port()
     phases: set[str] = set()
     result, server = run_demo(
         store,

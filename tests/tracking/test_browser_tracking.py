@@ -2,49 +2,28 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
-import pytest
-from starlette.testclient import TestClient
-
-from accord.server import AccordApp
-from accord.settings import Settings
-from tests.factories import add_partner, make_brand
+from tests.tracking.conftest import click_through
 
 SITE = {"origin": "https://brand.example"}
 
 
-@pytest.fixture
-def browser_api(store, tmp_path):
-    brand = make_brand(store)
-    partner = add_partner(brand)
-    app = AccordApp(store, Settings(data_dir=tmp_path))
-    with TestClient(app, follow_redirects=False) as client:
-        yield brand, partner, client
-
-
-def _click(client, partner) -> str:
-    location = client.get(f"/c/{partner.link_code}").headers["location"]
-    return parse_qs(urlsplit(location).query)["accord_click"][0]
-
-
-def test_the_tag_is_served_as_javascript(browser_api):
-    _, _, client = browser_api
+def test_the_tag_is_served_as_javascript(api):
+    _, _, client = api
     response = client.get("/accord.js")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/javascript")
     assert b"accord_click" in response.content and b"/t/events" in response.content
 
 
-def test_an_event_from_the_brands_site_is_recorded_and_attributed(browser_api):
-    brand, partner, client = browser_api
+def test_an_event_from_the_brands_site_is_recorded_and_attributed(api):
+    brand, partner, client = api
     body = {
         "program_id": brand.program_id,
         "event_type": "sale",
         "order_id": "JS-1",
         "amount": "25.00",
         "currency": "USD",
-        "click_id": _click(client, partner),
+        "click_id": click_through(client, partner),
     }
     response = client.post(
         "/t/events",
@@ -62,8 +41,8 @@ def test_an_event_from_the_brands_site_is_recorded_and_attributed(browser_api):
     assert [c["order_id"] for c in listed["data"]] == ["JS-1"]
 
 
-def test_an_event_from_another_site_is_refused_and_kept(browser_api):
-    brand, _, client = browser_api
+def test_an_event_from_another_site_is_refused_and_kept(api):
+    brand, _, client = api
     body = {"program_id": brand.program_id, "order_id": "JS-2", "amount": "5.00", "currency": "USD"}
     response = client.post("/t/events", json=body, headers={"origin": "https://evil.example"})
     assert response.status_code == 403
@@ -75,8 +54,8 @@ def test_an_event_from_another_site_is_refused_and_kept(browser_api):
     assert [r["id"] for r in rejected["data"]] == [error["rejected_event_id"]]
 
 
-def test_the_cors_preflight_is_answered(browser_api):
-    _, _, client = browser_api
+def test_the_cors_preflight_is_answered(api):
+    _, _, client = api
     response = client.options(
         "/t/events", headers={**SITE, "access-control-request-method": "POST"}
     )
@@ -84,9 +63,9 @@ def test_the_cors_preflight_is_answered(browser_api):
     assert "POST" in response.headers["access-control-allow-methods"]
 
 
-def test_the_pixel_records_a_conversion_and_always_answers_an_image(browser_api):
-    brand, partner, client = browser_api
-    click_id = _click(client, partner)
+def test_the_pixel_records_a_conversion_and_always_answers_an_image(api):
+    brand, partner, client = api
+    click_id = click_through(client, partner)
     url = (
         f"/t/pixel.gif?program_id={brand.program_id}&event=sale&order_id=PX-1"
         f"&amount=40.00&currency=USD&click_id={click_id}"

@@ -4,34 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
 
-import pytest
-from starlette.testclient import TestClient
-
-from accord.server import AccordApp
-from accord.settings import Settings
-from tests.factories import add_partner, make_brand
-
-
-@pytest.fixture
-def api(store, tmp_path):
-    brand = make_brand(store)
-    partner = add_partner(brand)
-    app = AccordApp(store, Settings(data_dir=tmp_path))
-    with TestClient(app, follow_redirects=False) as client:
-        client.headers["authorization"] = f"Bearer {brand.api_key}"
-        yield brand, partner, client
-
-
-def _click(client, partner) -> str:
-    location = client.get(f"/c/{partner.link_code}").headers["location"]
-    return parse_qs(urlsplit(location).query)["accord_click"][0]
+from tests.tracking.conftest import click_through
 
 
 def test_a_form_encoded_conversion_is_recorded_like_json(api):
     brand, partner, client = api
-    click_id = _click(client, partner)
+    click_id = click_through(client, partner)
     response = client.post(
         "/api/v1/conversions",
         data={
@@ -72,7 +51,7 @@ def test_a_bad_form_field_is_named_and_kept(api):
 
 def test_a_batch_records_each_item_on_its_own_and_names_what_failed(api):
     brand, partner, client = api
-    click_id = _click(client, partner)
+    click_id = click_through(client, partner)
     good = {
         "program_id": brand.program_id,
         "order_id": "B-1",
@@ -119,7 +98,7 @@ def test_a_batch_over_the_limit_is_refused_whole(api):
 
 def test_an_app_install_then_a_purchase_by_device_id_credit_the_partner(api, clock):
     brand, partner, client = api
-    click_id = _click(client, partner)
+    click_id = click_through(client, partner)
     install = client.post(
         "/api/v1/conversions",
         json={
@@ -152,7 +131,7 @@ def test_an_app_install_then_a_purchase_by_device_id_credit_the_partner(api, clo
 
 def test_a_mini_program_user_is_followed_by_openid_within_its_app(api):
     brand, partner, client = api
-    click_id = _click(client, partner)
+    click_id = click_through(client, partner)
     wechat = {"appid": "wx1234", "openid": "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"}
     first = client.post(
         "/api/v1/conversions",

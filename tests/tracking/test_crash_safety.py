@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from accord.tracking.tables import Click
-from tests.factories import add_partner, make_brand
+from tests.factories import add_partner, free_port, make_brand
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(database_url: str, data_dir: Path, port: int, flush_ms: int) -> subprocess.Popen:
@@ -56,7 +49,7 @@ def _serve(database_url: str, data_dir: Path, port: int, flush_ms: int) -> subpr
 def test_sigkill_under_load_loses_no_click_whose_redirect_was_sent(store, database_url, tmp_path):
     brand = make_brand(store)
     partners = [add_partner(brand) for _ in range(3)]
-    port = _free_port()
+    port = free_port()
     # A long flush interval: when the process dies, most clicks exist only in the spool.
     server = _serve(database_url, tmp_path, port, flush_ms=5_000)
     answered: list[str] = []

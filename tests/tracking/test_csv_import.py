@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
-import pytest
-from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from accord.cli import app as cli
-from accord.server import AccordApp
-from accord.settings import Settings, get_settings
-from tests.factories import add_partner, make_brand
-
-
-@pytest.fixture
-def api(store, tmp_path):
-    brand = make_brand(store)
-    partner = add_partner(brand)
-    app = AccordApp(store, Settings(data_dir=tmp_path))
-    with TestClient(app, follow_redirects=False) as client:
-        client.headers["authorization"] = f"Bearer {brand.api_key}"
-        yield brand, partner, client
-
-
-def _click(client, partner) -> str:
-    location = client.get(f"/c/{partner.link_code}").headers["location"]
-    return parse_qs(urlsplit(location).query)["accord_click"][0]
+from accord.settings import get_settings
+from tests.tracking.conftest import click_through
 
 
 def test_each_row_is_recorded_on_its_own_with_its_result(api):
     brand, partner, client = api
-    click_id = _click(client, partner)
+    click_id = click_through(client, partner)
     text = (
         "\ufefforder_id,amount,currency,click_id,customer_id,occurred_at\n"
         f"S-1,100.00,USD,{click_id},c1,\n"
