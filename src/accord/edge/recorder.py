@@ -46,6 +46,23 @@ def _decode(line: bytes) -> tuple[str, dict[str, Any]] | None:
         return None  # a line cut short by the crash itself: its 302 was never sent
 
 
+def _writer_alive(path: Path) -> bool:
+    """Is the process that named this segment still running (and not this one)?"""
+    try:
+        pid = int(path.name.split("-")[1])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Segment:
     """One spool file, append-only, locked by the process writing it."""
 
@@ -107,6 +124,8 @@ class EventRecorder:
         self._spool_dir.mkdir(parents=True, exist_ok=True)
         total = 0
         for path in sorted(self._spool_dir.glob("events-*.jsonl")):
+            if _writer_alive(path):
+                continue
             try:
                 fd = os.open(path, os.O_RDONLY)
             except FileNotFoundError:
