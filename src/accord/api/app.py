@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -18,6 +21,7 @@ from accord.settings import Settings
 from accord.store.engine import Store
 
 log = logging.getLogger("accord.api")
+SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
 
 DESCRIPTION = """
 Accord's REST API. Authenticate with an API key: `Authorization: Bearer acc_...`.
@@ -35,10 +39,22 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         title="Accord API",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # served below with Swagger UI from Accord itself, not a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Accord API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+        )
+
     app.state.store = store
     app.state.settings = settings
     app.state.recorder = recorder
