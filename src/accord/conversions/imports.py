@@ -7,11 +7,9 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
-from accord.conversions.model import ConversionReport, from_form
-from accord.conversions.service import ClickFlush, keep_rejected, record_conversion
-from accord.errors import AccordError, InvalidInput, InvalidRequest, describe_validation
+from accord.conversions.model import from_form
+from accord.conversions.service import ClickFlush, record_submitted
+from accord.errors import AccordError, InvalidInput
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -95,16 +93,11 @@ def import_conversions(
         if program_id and "program_id" not in data:
             data["program_id"] = program_id
         try:
-            try:
-                report = ConversionReport.model_validate(data)
-            except ValidationError as error:
-                raise InvalidRequest(describe_validation(error.errors())) from None
-            recorded = record_conversion(
-                store, caller, report, source="csv", flush_clicks=flush_clicks
+            recorded = record_submitted(
+                store, caller, data, source="csv", flush_clicks=flush_clicks
             )
         except AccordError as error:
-            detail = error.as_dict()
-            detail["rejected_event_id"] = keep_rejected(store, caller, "conversion", data, error)
+            detail = {**error.as_dict(), "rejected_event_id": error.rejected_event_id}
             results.append(RowResult(number, "rejected", error=detail))
         else:
             results.append(

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from accord.contracts.model import is_valid_event_type
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, InvalidRequest, describe_validation
 from accord.money import MAX_MAJOR_DIGITS, Money, check_currency
 
 
@@ -198,6 +198,14 @@ def _plain(value: Decimal) -> str:
     """A decimal without trailing zeros or exponent: 12.50 -> '12.5', 1E+2 -> '100'."""
     text = format(value.normalize(), "f")
     return text
+
+
+def parse_report(data: object) -> ConversionReport:
+    """A conversion from submitted data, or InvalidRequest naming every field at fault."""
+    try:
+        return ConversionReport.model_validate(data)
+    except ValidationError as error:
+        raise InvalidRequest(describe_validation(error.errors())) from None
 
 
 def from_form(pairs: list[tuple[str, str]]) -> dict[str, object]:

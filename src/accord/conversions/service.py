@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.attribution.model import Decision, Touchpoint, TouchpointKind, attribute
 from accord.commissions.service import create_commission
-from accord.conversions.model import ConversionReport
+from accord.conversions.model import ConversionReport, parse_report
 from accord.conversions.tables import Attribution, Conversion, RejectedEvent
 from accord.errors import AccordError, IdempotencyConflict, InvalidInput
 from accord.ids import new_id
@@ -244,6 +244,25 @@ def _credit(
         else:
             ids.append(commission.id)
     return ids
+
+
+def record_submitted(
+    store: Store,
+    caller: Caller,
+    data: object,
+    *,
+    source: str,
+    flush_clicks: ClickFlush | None = None,
+) -> Recorded:
+    """Validate a conversion as it was sent (a JSON object, a form, a CSV row, a pixel's
+    query) and record it. A refusal is kept as a rejected event, and the error raised
+    carries its id in `rejected_event_id`."""
+    try:
+        report = parse_report(data)
+        return record_conversion(store, caller, report, source=source, flush_clicks=flush_clicks)
+    except AccordError as error:
+        error.rejected_event_id = keep_rejected(store, caller, "conversion", data, error)
+        raise
 
 
 def keep_rejected(

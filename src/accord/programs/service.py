@@ -20,29 +20,33 @@ from accord.tenancy.service import require_brand
 
 def create_program(store: Store, caller: Caller, terms: ProgramTerms) -> Program:
     require_brand(caller)
-    terms.validate()
     currency = check_currency(terms.currency)
-    threshold = terms.payout_threshold or Money.zero(currency)
     with store.unit() as session:
         program = Program(
             id=new_id("prg"),
             organization_id=caller.organization_id,
-            name=terms.name.strip(),
             currency=currency,
-            attribution_window_days=terms.attribution_window_days,
-            locking_days=terms.locking_days,
-            default_landing_url=check_url(terms.default_landing_url, "default_landing_url"),
-            click_id_param=terms.click_id_param,
-            payout_threshold_minor=Money.of(threshold.amount, currency).minor,
-            permitted_domains=[
-                check_domain(d, f"permitted_domains[{i}]")
-                for i, d in enumerate(terms.permitted_domains)
-            ],
-            duplicate_click_seconds=terms.duplicate_click_seconds,
             created_at=store.clock.now(),
         )
+        _apply(program, replace(terms, currency=currency))
         session.add(program)
     return program
+
+
+def _apply(program: Program, terms: ProgramTerms) -> None:
+    """Validate the terms and write every editable setting, normalized, to the program."""
+    terms.validate()
+    threshold = terms.payout_threshold or Money.zero(program.currency)
+    program.name = terms.name.strip()
+    program.default_landing_url = check_url(terms.default_landing_url, "default_landing_url")
+    program.attribution_window_days = terms.attribution_window_days
+    program.locking_days = terms.locking_days
+    program.payout_threshold_minor = Money.of(threshold.amount, program.currency).minor
+    program.click_id_param = terms.click_id_param
+    program.permitted_domains = [
+        check_domain(d, f"permitted_domains[{i}]") for i, d in enumerate(terms.permitted_domains)
+    ]
+    program.duplicate_click_seconds = terms.duplicate_click_seconds
 
 
 def load_program(
@@ -128,17 +132,5 @@ def update_program(
             )
         if "permitted_domains" in changes:
             changes["permitted_domains"] = tuple(changes["permitted_domains"] or ())
-        terms = replace(current, **changes)
-        terms.validate()
-        program.name = terms.name.strip()
-        program.default_landing_url = check_url(terms.default_landing_url, "default_landing_url")
-        program.attribution_window_days = terms.attribution_window_days
-        program.locking_days = terms.locking_days
-        program.payout_threshold_minor = terms.payout_threshold.minor
-        program.click_id_param = terms.click_id_param
-        program.permitted_domains = [
-            check_domain(d, f"permitted_domains[{i}]")
-            for i, d in enumerate(terms.permitted_domains)
-        ]
-        program.duplicate_click_seconds = terms.duplicate_click_seconds
+        _apply(program, replace(current, **changes))
     return program

@@ -14,19 +14,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from accord.conversions.model import ConversionReport, from_form
-from accord.conversions.service import keep_rejected, record_conversion
+from accord.conversions.model import from_form
+from accord.conversions.service import keep_rejected, record_submitted
 from accord.edge.click import PIXEL
 from accord.errors import (
     AccordError,
     Forbidden,
-    InvalidRequest,
     NotFound,
-    describe_validation,
 )
 from accord.programs.tables import Program
 from accord.store.engine import Store
@@ -74,25 +71,19 @@ def _record(store: Store, data: dict, site: str | None, source: str, flush=None)
     if program is None:
         raise NotFound("program", program_id, field="program_id")
     caller = Caller(program.organization_id, OrganizationKind.BRAND)
-    try:
-        allowed = (
-            urlsplit(program.default_landing_url).hostname or "",
-            *(program.permitted_domains or []),
+    allowed = (
+        urlsplit(program.default_landing_url).hostname or "",
+        *(program.permitted_domains or []),
+    )
+    if site is None or not host_permitted(site, tuple(allowed)):
+        error = Forbidden(
+            f"browser events for this program must come from its own site, not "
+            f"{site or 'an unknown page'}; add the host to the program's permitted domains",
+            field="origin",
         )
-        if site is None or not host_permitted(site, tuple(allowed)):
-            raise Forbidden(
-                f"browser events for this program must come from its own site, not "
-                f"{site or 'an unknown page'}; add the host to the program's permitted domains",
-                field="origin",
-            )
-        try:
-            report = ConversionReport.model_validate(data)
-        except ValidationError as error:
-            raise InvalidRequest(describe_validation(error.errors())) from None
-        recorded = record_conversion(store, caller, report, source=source, flush_clicks=flush)
-    except AccordError as error:
         error.rejected_event_id = keep_rejected(store, caller, "conversion", data, error)
-        raise
+        raise error
+    recorded = record_submitted(store, caller, data, source=source, flush_clicks=flush)
     return {
         "id": recorded.conversion.id,
         "duplicate": not recorded.created,

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -24,10 +24,10 @@ from accord.api.schemas import (
 from accord.commissions.tables import Commission
 from accord.conversions import service as conversions
 from accord.conversions.imports import import_conversions
-from accord.conversions.model import ConversionReport, ReversalRequest, from_form
+from accord.conversions.model import ReversalRequest, from_form
 from accord.conversions.reversals import reverse_conversion
 from accord.conversions.tables import Conversion, RejectedEvent
-from accord.errors import AccordError, InvalidInput, InvalidRequest, NotFound, describe_validation
+from accord.errors import AccordError, InvalidInput, InvalidRequest, NotFound
 from accord.tenancy.service import require_brand
 
 router = APIRouter(tags=["conversions"])
@@ -108,30 +108,16 @@ async def _read_body(request: Request) -> object:
         raise InvalidRequest([{"field": "body", "message": "is not valid JSON"}]) from None
 
 
-def _validate(data: object) -> ConversionReport:
-    try:
-        return ConversionReport.model_validate(data)
-    except ValidationError as error:
-        raise InvalidRequest(describe_validation(error.errors())) from None
-
-
 def _record_one(store, caller, request: Request, data: object, source: str):
     """Validate and record one conversion; a refusal is kept as a rejected event."""
     recorder = getattr(request.app.state, "recorder", None)
-    try:
-        report = _validate(data)
-        return conversions.record_conversion(
-            store,
-            caller,
-            report,
-            source=source,
-            flush_clicks=recorder.ensure_stored if recorder else None,
-        )
-    except AccordError as error:
-        error.rejected_event_id = conversions.keep_rejected(
-            store, caller, "conversion", data, error
-        )
-        raise
+    return conversions.record_submitted(
+        store,
+        caller,
+        data,
+        source=source,
+        flush_clicks=recorder.ensure_stored if recorder else None,
+    )
 
 
 @router.post(
