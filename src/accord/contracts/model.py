@@ -21,6 +21,8 @@ class EventType(StrEnum):
     SIGNUP = "signup"
     INSTALL = "install"
     FIRST_PURCHASE = "first_purchase"
+    RENEWAL = "renewal"
+    CLICK = "click"
 
 
 class CustomerStatus(StrEnum):
