@@ -20,9 +20,9 @@ from accord.tracking.model import new_click_id
 from accord.tracking.service import click_row, create_link, link_target, record_clicks
 
 DEFAULT_RULES = [
-    RuleSpec("sale", percent="10", customer_status="new"),
-    RuleSpec("sale", percent="5"),
-    RuleSpec("lead", fixed="20.00"),
+    RuleSpec(event_type="sale", percent="10", customer_status="new"),
+    RuleSpec(event_type="sale", percent="5"),
+    RuleSpec(event_type="lead", fixed="20.00"),
 ]
 
 

@@ -52,8 +52,9 @@ def test_a_partial_reversal_reduces_a_percent_commission_proportionally(api, bra
     assert adjustment["status_before"] == "pending"
     assert adjustment["reversal_id"] == reversal["id"]
     explanation = commission["explanation"]
-    assert explanation["percent"] == "10"
-    assert explanation["order_amount"] == "100.00"
+    [line] = explanation["lines"]
+    assert line["percent"] == "10"
+    assert explanation["inputs"]["amount"] == "100.00"
     assert explanation["arithmetic"].startswith("100.00 x 10%")
     assert "10.00 USD" in explanation["arithmetic"]
     # the explanation plus the adjustments account for the amount now owed

@@ -63,7 +63,7 @@ def test_another_brand_gets_not_found_for_the_program(store, two_brands):
         lambda: program_summary(store, b.caller, a.program_id),
         lambda: record_conversion(store, b.caller, report),
         lambda: create_partner(store, b.caller, a.program_id, name="Spy", partner_type="content"),
-        lambda: create_contract(store, b.caller, a.program_id, "Mine", [RuleSpec("sale", "50")]),
+        lambda: create_contract(store, b.caller, a.program_id, "Mine", [RuleSpec(event_type="sale", percent="50")]),  # noqa: E501
         lambda: create_link(store, b.caller, a.program_id, partner_id=someone),
         lambda: create_promo_code(store, b.caller, a.program_id, "STEAL", partner_id=someone),
         lambda: set_enrollment_status(store, b.caller, a.program_id, someone, "suspended"),
@@ -157,7 +157,9 @@ def test_a_partner_is_refused_brand_only_actions(store, two_brands):
         ),
         lambda: create_program(store, caller, terms),
         lambda: create_partner(store, caller, a.program_id, name="Sub", partner_type="content"),
-        lambda: create_contract(store, caller, a.program_id, "Mine", [RuleSpec("sale", "90")]),
+        lambda: create_contract(
+            store, caller, a.program_id, "Mine", [RuleSpec(event_type="sale", percent="90")]
+        ),
         lambda: create_promo_code(store, caller, a.program_id, "MINE"),
         lambda: set_enrollment_status(store, caller, a.program_id, partner.id, "approved"),
     ]

@@ -135,7 +135,7 @@ def test_a_commission_keeps_the_contract_version_it_was_computed_under(store, cl
     partner = add_partner(brand)
     before = convert(brand, amount="100.00", click_id=click(brand, partner))
     clock.advance(timedelta(hours=1))
-    add_version(store, brand.caller, brand.contract_id, [RuleSpec("sale", percent="20")])
+    add_version(store, brand.caller, brand.contract_id, [RuleSpec(event_type="sale", percent="20")])
     clock.advance(timedelta(hours=1))
     after = convert(brand, amount="100.00", customer_id="x", click_id=click(brand, partner))
 

@@ -26,6 +26,7 @@ ALLOWED = {
     (S.APPROVED, S.PAID),
     (S.APPROVED, S.REVERSED),
     (S.PAID, S.REVERSED),
+    (S.OVER_CAP, S.REVERSED),
 }
 ALL_PAIRS = [(a, b) for a in S for b in S]
 

@@ -15,7 +15,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord import __version__
-from accord.api.routes import browser, conversions, keys, money, partners, postbacks, programs
+from accord.api.routes import (
+    browser,
+    contracts,
+    conversions,
+    keys,
+    money,
+    partners,
+    postbacks,
+    programs,
+)
 from accord.errors import AccordError, InvalidRequest, describe_validation
 from accord.settings import Settings
 from accord.store.engine import Store
@@ -118,7 +127,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
             session.connection().exec_driver_sql("SELECT 1")
         return {"status": "ok", "version": __version__, "database": store.dialect}
 
-    for module in (programs, partners, conversions, money, keys, postbacks):
+    for module in (programs, contracts, partners, conversions, money, keys, postbacks):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(browser.router)
     _document_raw_bodies(app)

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from accord.contracts.terms import Bonus, Bounty, Cap, RuleSpec, TermsSpec
 from accord.money import Money
 
 T = TypeVar("T")
@@ -94,24 +95,33 @@ class ProgramOut(BaseModel):
 
 
 # contracts ------------------------------------------------------------------------------
-class RuleIn(Strict):
-    event_type: str = Field(examples=["sale"])
-    percent: Decimal | None = Field(default=None, examples=["8.5"])
-    fixed: Decimal | None = Field(default=None, examples=["5.00"])
-    customer_status: str = Field(default="any", examples=["new"])
-    name: str = ""
+class ContractTermsIn(Strict):
+    """A version's terms: ranked rules (first match wins), caps, bonuses and bounties."""
+
+    rules: list[RuleSpec] = Field(min_length=1, max_length=500)
+    caps: list[Cap] = Field(default_factory=list, max_length=20)
+    bonuses: list[Bonus] = Field(default_factory=list, max_length=50)
+    bounties: list[Bounty] = Field(default_factory=list, max_length=50)
+    effective_from: datetime | None = None
+    requires_acceptance: bool = Field(
+        default=False,
+        description="Partners keep their last accepted version until they accept this one.",
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+    def terms(self) -> TermsSpec:
+        return TermsSpec(
+            rules=self.rules, caps=self.caps, bonuses=self.bonuses, bounties=self.bounties
+        )
 
 
-class ContractIn(Strict):
+class ContractIn(ContractTermsIn):
     name: str = Field(min_length=1, max_length=200)
-    rules: list[RuleIn] = Field(min_length=1, max_length=200)
     is_default: bool = False
-    effective_from: datetime | None = None
 
 
-class ContractVersionIn(Strict):
-    rules: list[RuleIn] = Field(min_length=1, max_length=200)
-    effective_from: datetime | None = None
+class ContractVersionIn(ContractTermsIn):
+    pass
 
 
 class ContractOut(BaseModel):
@@ -127,6 +137,19 @@ class ContractVersionOut(BaseModel):
     contract_id: str
     number: int
     effective_from: datetime
+    requires_acceptance: bool
+    note: str | None
+    terms: dict
+    created_at: datetime
+
+
+class AcceptanceOut(BaseModel):
+    id: str
+    contract_version_id: str
+    partner_id: str
+    accepted_by: str
+    ip: str | None
+    accepted_at: datetime
 
 
 # partners -------------------------------------------------------------------------------
@@ -235,12 +258,14 @@ class CommissionOut(BaseModel):
     id: str
     program_id: str
     partner_id: str
-    conversion_id: str
-    status: str
+    kind: str = Field(description="conversion, or bonus (a month target reached)")
+    conversion_id: str | None
+    status: str = Field(description="pending, locked, approved, paid, reversed or over_cap")
     amount: Amount
     original_amount: Amount
+    gross_amount: Amount = Field(description="What the terms gave before a cap cut it.")
     contract_version_id: str
-    payout_rule_id: str
+    payout_rule_id: str | None
     occurred_at: datetime
     lock_due_at: datetime
     locked_at: datetime | None

@@ -1,7 +1,9 @@
 """Attribution: which partner's touchpoint earns credit for a conversion. Pure, no I/O.
 
 The rule for now: the last click within the program's attribution window wins; when no click
-qualifies, a promo code used on the order gives the credit to the code's partner.
+qualifies, a promo code used on the order gives the credit to the code's partner. Renewals of
+a subscription go to the partner of its first order, and an accepted inquiry to the partner
+who raised it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from enum import StrEnum
 class TouchpointKind(StrEnum):
     CLICK = "click"
     PROMO_CODE = "promo_code"
+    #: A renewal: the partner of the subscription's first order.
+    SUBSCRIPTION = "subscription"
+    #: A partner's inquiry the brand accepted: credit given by a person.
+    INQUIRY = "inquiry"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,13 @@ def attribute(touchpoints: list[Touchpoint], occurred_at: datetime, window: time
     codes = [t for t in touchpoints if t.kind is TouchpointKind.PROMO_CODE]
     if codes:
         return Decision((Credit(codes[0], Decimal(1)),), "promo_code", model="promo_code")
+    for kind, reason in (
+        (TouchpointKind.SUBSCRIPTION, "subscription_renewal"),
+        (TouchpointKind.INQUIRY, "inquiry_accepted"),
+    ):
+        assigned = [t for t in touchpoints if t.kind is kind]
+        if assigned:
+            return Decision((Credit(assigned[0], Decimal(1)),), reason, model=kind.value)
     if clicks:
         late = all(c.at > occurred_at for c in clicks)
         return Decision((), "click_after_conversion" if late else "click_outside_window")

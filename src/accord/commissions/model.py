@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from accord.errors import InvalidTransition
@@ -14,6 +14,8 @@ class CommissionStatus(StrEnum):
     APPROVED = "approved"
     PAID = "paid"
     REVERSED = "reversed"
+    #: Over a cap of the contract: recorded, earns nothing.
+    OVER_CAP = "over_cap"
 
 
 _NEXT: dict[CommissionStatus, frozenset[CommissionStatus]] = {
@@ -22,6 +24,7 @@ _NEXT: dict[CommissionStatus, frozenset[CommissionStatus]] = {
     CommissionStatus.APPROVED: frozenset({CommissionStatus.PAID, CommissionStatus.REVERSED}),
     CommissionStatus.PAID: frozenset({CommissionStatus.REVERSED}),
     CommissionStatus.REVERSED: frozenset(),
+    CommissionStatus.OVER_CAP: frozenset({CommissionStatus.REVERSED}),
 }
 
 #: Statuses whose money sits in the partner's pending account, not yet payable.
@@ -48,6 +51,18 @@ def check_transition(current: str, target: CommissionStatus, commission_id: str)
         )
 
 
-def lock_due_at(occurred_at: datetime, locking_days: int) -> datetime:
-    """When a commission locks: the program's locking period after the event."""
+class LockPolicy(StrEnum):
+    AFTER_EVENT = "after_event"
+    AFTER_MONTH_END = "after_month_end"
+
+
+def lock_due_at(
+    occurred_at: datetime, locking_days: int, policy: str = LockPolicy.AFTER_EVENT
+) -> datetime:
+    """When a commission locks: the locking period after the event, or after the end of
+    the event's month (UTC), as the program says."""
+    if policy == LockPolicy.AFTER_MONTH_END:
+        year, month = occurred_at.year + occurred_at.month // 12, occurred_at.month % 12 + 1
+        month_end = datetime(year, month, 1, tzinfo=UTC)
+        return month_end + timedelta(days=locking_days)
     return occurred_at + timedelta(days=locking_days)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from accord.commissions.model import (
@@ -15,20 +16,133 @@ from accord.commissions.model import (
     lock_due_at,
 )
 from accord.commissions.tables import Commission, CommissionAdjustment
-from accord.contracts.model import CustomerStatus, Facts, apply_rule, quote
-from accord.contracts.service import terms_at, to_rule
-from accord.contracts.tables import PayoutRule
+from accord.contracts.engine import SCALE, Facts, Item, rescale, round_half_up, stored_lines
+from accord.contracts.service import Terms, terms_at
+from accord.conversions.tables import Attribution, Conversion
 from accord.errors import InvalidInput, NotFound
+from accord.fx.service import Rate, convert_minor, rate_at
 from accord.ids import new_id
 from accord.ledger.model import AccountKind, accounts_for, transfer
 from accord.ledger.service import post
 from accord.money import Money
+from accord.partners.tables import Enrollment
 from accord.postbacks.service import enqueue
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
+
+
+class SqlUsage:
+    """What a partner and the program earned before a conversion, read from commissions.
+
+    Tiers count the partner's commissions of the event type in the month (over-cap ones
+    too: the conversion happened); caps count those not reversed and not over a cap.
+    """
+
+    def __init__(self, session: Session, program_id: str) -> None:
+        self.session = session
+        self.program_id = program_id
+
+    def month(self, partner_id: str, event_type: str, month: int) -> tuple[int, int]:
+        row = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(Commission.basis_minor), 0)).where(
+                Commission.program_id == self.program_id,
+                Commission.partner_id == partner_id,
+                Commission.month_key == month,
+                Commission.event_type == event_type,
+                Commission.kind == "conversion",
+                Commission.status != CommissionStatus.REVERSED.value,
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def used(self, partner_id: str | None, period: int | None) -> tuple[int, int]:
+        query = select(func.count(), func.coalesce(func.sum(Commission.amount_minor), 0)).where(
+            Commission.program_id == self.program_id,
+            Commission.kind == "conversion",
+            Commission.status.not_in(
+                [CommissionStatus.REVERSED.value, CommissionStatus.OVER_CAP.value]
+            ),
+        )
+        if partner_id is not None:
+            query = query.where(Commission.partner_id == partner_id)
+        if period is not None:
+            if period > 999_999:
+                query = query.where(Commission.day_key == period)
+            else:
+                query = query.where(Commission.month_key == period)
+        row = self.session.execute(query).one()
+        return int(row[0]), int(row[1])
+
+
+def conversion_facts(
+    session: Session, program: Program, conversion, partner_id: str, share: Decimal
+) -> tuple[Facts, Rate]:
+    """The conversion as the contract sees it, in the program's currency."""
+    rate = rate_at(
+        session,
+        program.organization_id,
+        conversion.currency,
+        program.currency,
+        conversion.occurred_at,
+        field="currency",
+    )
+    items = ()
+    if conversion.items:
+        items = tuple(
+            Item(
+                str(item["sku"]),
+                item.get("category"),
+                int(item.get("quantity") or 1),
+                convert_minor(
+                    Money.of(item["price"], conversion.currency).minor,
+                    conversion.currency,
+                    program.currency,
+                    rate.rate,
+                ),
+            )
+            for item in conversion.items
+        )
+    started = None
+    if conversion.subscription_id:
+        started = session.scalar(
+            select(func.min(Conversion.occurred_at)).where(
+                Conversion.program_id == program.id,
+                Conversion.subscription_id == conversion.subscription_id,
+            )
+        )
+    facts = Facts(
+        partner_id=partner_id,
+        event_type=conversion.event_type,
+        amount_minor=convert_minor(
+            conversion.amount_minor, conversion.currency, program.currency, rate.rate
+        ),
+        occurred_at=conversion.occurred_at,
+        customer_status=conversion.customer_status,
+        country=conversion.country,
+        device=conversion.device_type,
+        promo_code=conversion.promo_code,
+        items=items,
+        share=share,
+        subscription_started_at=started,
+    )
+    return facts, rate
+
+
+def _serialise(session: Session, program: Program, partner_id: str, terms: Terms) -> None:
+    """Caps, tiers and bonuses read what was earned before: writers of the same partner (or,
+    with program caps, of the program) take turns."""
+    compiled = terms.compiled
+    if any(not cap.partner for cap in compiled.caps):
+        session.execute(select(Program.id).where(Program.id == program.id).with_for_update())
+    elif compiled.caps or compiled.bonuses or any(r.tier_metric for r in compiled.rules):
+        session.execute(
+            select(Enrollment.id)
+            .where(Enrollment.program_id == program.id, Enrollment.partner_id == partner_id)
+            .with_for_update()
+        )
 
 
 def create_commission(
@@ -40,117 +154,281 @@ def create_commission(
     now: datetime,
 ) -> Commission | None:
     """Compute the commission for one attributed share and accrue it in the ledger."""
-    terms = terms_at(session, program.id, contract_id, conversion.occurred_at)
+    partner_id = attribution.partner_id
+    terms = terms_at(
+        session,
+        program.id,
+        contract_id,
+        conversion.occurred_at,
+        currency=program.currency,
+        partner_id=partner_id,
+    )
     if terms is None:
         return None
-    facts = Facts(
-        event_type=conversion.event_type,
-        customer_status=CustomerStatus(conversion.customer_status),
-        amount=Money.from_minor(conversion.amount_minor, conversion.currency),
-        share=attribution.share,
-    )
-    result = quote(terms.rules, facts, terms.contract_version_id)
-    if result is None:
+    facts, rate = conversion_facts(session, program, conversion, partner_id, attribution.share)
+    compiled = terms.compiled
+    if compiled.caps or compiled.bonuses or compiled.needs_month.get(facts.event_type):
+        _serialise(session, program, partner_id, terms)
+    outcome = compiled.evaluate(facts, SqlUsage(session, program.id))
+    if outcome.rule is None:
         return None
+    explanation = compiled.explain(facts, outcome)
+    explanation["contract_version"] = {
+        "id": terms.version.id,
+        "number": terms.version.number,
+        "effective_from": terms.version.effective_from.isoformat(),
+    }
+    if rate.effective_from is not None:
+        explanation["exchange"] = {
+            "from": conversion.currency,
+            "to": program.currency,
+            "rate": str(rate.rate),
+            "rate_effective_from": rate.effective_from.isoformat(),
+            "order_amount": str(Money.from_minor(conversion.amount_minor, conversion.currency)),
+        }
+    status = CommissionStatus.OVER_CAP if outcome.over_cap else CommissionStatus.PENDING
     commission = Commission(
         id=new_id("com"),
         organization_id=program.organization_id,
         program_id=program.id,
-        partner_id=attribution.partner_id,
+        partner_id=partner_id,
+        kind="conversion",
         conversion_id=conversion.id,
         attribution_id=attribution.id,
-        contract_version_id=terms.contract_version_id,
-        payout_rule_id=result.rule.id,
-        status=CommissionStatus.PENDING.value,
-        amount_minor=result.amount.minor,
-        original_minor=result.amount.minor,
-        currency=result.amount.currency,
-        explanation=result.explanation,
+        contract_version_id=terms.version.id,
+        payout_rule_id=terms.rule_ids[outcome.rule.index],
+        event_type=conversion.event_type,
+        basis_minor=facts.amount_minor,
+        gross_minor=outcome.gross_minor,
+        source_currency=conversion.currency if rate.effective_from else None,
+        fx_rate=rate.rate if rate.effective_from else None,
+        lines=stored_lines(outcome),
+        month_key=outcome.month,
+        day_key=outcome.day,
+        status=status.value,
+        amount_minor=outcome.amount_minor,
+        original_minor=outcome.amount_minor,
+        currency=program.currency,
+        explanation=explanation,
         occurred_at=conversion.occurred_at,
         created_at=now,
-        lock_due_at=lock_due_at(conversion.occurred_at, program.locking_days),
+        lock_due_at=lock_due_at(conversion.occurred_at, program.locking_days, program.lock_policy),
     )
     session.add(commission)
     session.flush()
+    _accrue(session, program, commission, f"commission on order {conversion.order_id}", now)
+    enqueue(session, commission, conversion, "conversion.attributed", now)
+    if outcome.retro is not None:
+        _retroactive_top_up(session, program, commission, terms, outcome.retro, now)
+    for bonus in outcome.bonuses:
+        _award_bonus(session, program, terms, partner_id, bonus, outcome.month, now)
+    return commission
+
+
+def _accrue(session: Session, program: Program, commission: Commission, memo: str, now) -> None:
     acct = accounts_for(program.id, commission.partner_id, commission.currency)
     post(
         session,
         program.organization_id,
         transfer(
             f"commission:{commission.id}:accrue",
-            f"commission on order {conversion.order_id}",
+            memo,
             acct[AccountKind.COMMISSION_EXPENSE],
             acct[AccountKind.PARTNER_PENDING],
-            result.amount,
+            Money.from_minor(commission.amount_minor, commission.currency),
         ),
         now,
     )
-    enqueue(session, commission, conversion, "conversion.attributed", now)
-    return commission
+
+
+def _retroactive_top_up(
+    session: Session,
+    program: Program,
+    reached_by: Commission,
+    terms: Terms,
+    retro: tuple[int, int],
+    now: datetime,
+) -> None:
+    """A retroactive tier was reached: the month's earlier commissions under the same rule
+    are recomputed at the new rate, and the difference is posted as an adjustment."""
+    rule_index, tier = retro
+    step = terms.compiled.rules[rule_index].steps[tier]
+    earlier = session.scalars(
+        select(Commission)
+        .where(
+            Commission.program_id == program.id,
+            Commission.partner_id == reached_by.partner_id,
+            Commission.month_key == reached_by.month_key,
+            Commission.payout_rule_id == reached_by.payout_rule_id,
+            Commission.id != reached_by.id,
+            Commission.status.not_in(
+                [CommissionStatus.REVERSED.value, CommissionStatus.OVER_CAP.value]
+            ),
+        )
+        .order_by(Commission.occurred_at, Commission.id)
+    ).all()
+    for commission in earlier:
+        if commission.original_minor < commission.gross_minor:
+            continue  # a cap cut it: the cap still holds
+        lines = [dict(line) for line in commission.lines or []]
+        changed = False
+        for line in lines:
+            if line.get("rule") == rule_index and int(line.get("tier") or 0) < tier:
+                line["percent_units"], line["tier"] = step.percent, tier
+                if line["kind"] != "item":
+                    line["fixed_minor"] = step.fixed or 0
+                changed = True
+        if not changed:
+            continue
+        commission.lines = lines
+        target = _recomputed(session, commission, None)
+        _post_adjustment(
+            session, commission, target - commission.amount_minor, "tier_retroactive", None, now
+        )
+
+
+def _award_bonus(
+    session: Session,
+    program: Program,
+    terms: Terms,
+    partner_id: str,
+    bonus,
+    month: int,
+    now: datetime,
+) -> None:
+    key = f"bonus:{terms.version.id}:{bonus.index}:{partner_id}:{month}"
+    if session.scalar(select(Commission.id).where(Commission.bonus_key == key)):
+        return
+    spec = terms.compiled.terms.bonuses[bonus.index]
+    commission = Commission(
+        id=new_id("com"),
+        organization_id=program.organization_id,
+        program_id=program.id,
+        partner_id=partner_id,
+        kind="bonus",
+        bonus_key=key,
+        contract_version_id=terms.version.id,
+        event_type=spec.event_type,
+        basis_minor=0,
+        gross_minor=bonus.amount,
+        lines=[],
+        month_key=month,
+        day_key=month * 100 + 1,
+        status=CommissionStatus.PENDING.value,
+        amount_minor=bonus.amount,
+        original_minor=bonus.amount,
+        currency=program.currency,
+        explanation={
+            "bonus": spec.name,
+            "metric": spec.metric,
+            "threshold": str(spec.threshold),
+            "event_type": spec.event_type,
+            "month": f"{month // 100:04d}-{month % 100:02d}",
+            "amount": str(Money.from_minor(bonus.amount, program.currency).amount),
+            "contract_version": {"id": terms.version.id, "number": terms.version.number},
+            "arithmetic": f"target {spec.threshold} {spec.metric} reached: "
+            f"{Money.from_minor(bonus.amount, program.currency)}",
+        },
+        occurred_at=now,
+        created_at=now,
+        lock_due_at=lock_due_at(now, program.locking_days, program.lock_policy),
+    )
+    session.add(commission)
+    session.flush()
+    _accrue(session, program, commission, f"bonus {spec.name}", now)
+
+
+def _recomputed(session: Session, commission: Commission, returned: dict[str, int] | None) -> int:
+    """A conversion commission's amount from its stored lines, the order's remaining
+    amount and any returned items."""
+    conversion = session.get(Conversion, commission.conversion_id)
+    attribution = session.get(Attribution, commission.attribution_id)
+    remaining = conversion.amount_minor - conversion.reversed_minor
+    num, den = rescale(
+        commission.lines or [],
+        original_minor=conversion.amount_minor,
+        remaining_minor=remaining,
+        returned=returned,
+    )
+    share_num, share_den = attribution.share.as_integer_ratio()
+    return round_half_up(num * share_num, SCALE * den * share_den)
+
+
+def _post_adjustment(
+    session: Session,
+    commission: Commission,
+    delta: int,
+    reason_code: str,
+    reversal_id: str | None,
+    now: datetime,
+) -> None:
+    """Change a commission's amount by `delta`, with an immutable adjustment and the
+    ledger posting on the side its money sits (pending, or payable once approved)."""
+    if not delta:
+        return
+    status_before = commission.status
+    adjustment = CommissionAdjustment(
+        id=new_id("adj"),
+        commission_id=commission.id,
+        delta_minor=delta,
+        currency=commission.currency,
+        reason_code=reason_code,
+        status_before=status_before,
+        reversal_id=reversal_id,
+        at=now,
+    )
+    session.add(adjustment)
+    acct = accounts_for(commission.program_id, commission.partner_id, commission.currency)
+    side = (
+        AccountKind.PARTNER_PENDING
+        if CommissionStatus(status_before) in UNAPPROVED
+        else AccountKind.PARTNER_PAYABLE
+    )
+    post(
+        session,
+        commission.organization_id,
+        transfer(
+            f"adjustment:{adjustment.id}",
+            f"adjustment ({reason_code})",
+            acct[AccountKind.COMMISSION_EXPENSE],
+            acct[side],
+            Money.from_minor(delta, commission.currency),
+        ),
+        now,
+    )
+    commission.amount_minor += delta
 
 
 def adjust_for_reversal(
     session: Session,
     commission: Commission,
-    remaining: Money,
-    share,
+    returned: dict[str, int] | None,
     reason_code: str,
     reversal_id: str,
     now: datetime,
 ) -> int:
-    """Recompute a commission on the order's remaining amount and post the difference.
+    """Recompute a commission after its order was reversed in whole or in part.
 
-    Percent rules shrink with the amount; a fixed amount stays until the whole order is
-    reversed. Money already approved or paid comes back out of the partner's payable
-    balance, which may go negative: a clawback netted against the next payout.
+    Percent lines shrink with what is left of the order (or with the returned items);
+    fixed amounts stay until the whole order is reversed. Money already approved or paid
+    comes back out of the partner's payable balance, which may go negative: a clawback
+    netted against the next payout. A commission never grows from a reversal.
     """
     if commission.status == CommissionStatus.REVERSED:
         return 0
-    rule = to_rule(session.get(PayoutRule, commission.payout_rule_id))
-    if remaining.is_zero():
-        target = Money.zero(commission.currency)
-    else:
-        target = apply_rule(rule, remaining, share)
-    delta = target.minor - commission.amount_minor
-    status_before = commission.status
-    if delta:
-        session.add(
-            CommissionAdjustment(
-                id=new_id("adj"),
-                commission_id=commission.id,
-                delta_minor=delta,
-                currency=commission.currency,
-                reason_code=reason_code,
-                status_before=status_before,
-                reversal_id=reversal_id,
-                at=now,
-            )
-        )
-        acct = accounts_for(commission.program_id, commission.partner_id, commission.currency)
-        side = (
-            AccountKind.PARTNER_PENDING
-            if CommissionStatus(status_before) in UNAPPROVED
-            else AccountKind.PARTNER_PAYABLE
-        )
-        post(
-            session,
-            commission.organization_id,
-            transfer(
-                f"reversal:{reversal_id}:{commission.id}",
-                f"reversal ({reason_code})",
-                acct[AccountKind.COMMISSION_EXPENSE],
-                acct[side],
-                Money.from_minor(delta, commission.currency),
-            ),
-            now,
-        )
-        commission.amount_minor = target.minor
-    if remaining.is_zero():
+    conversion = session.get(Conversion, commission.conversion_id)
+    whole = conversion.amount_minor - conversion.reversed_minor <= 0
+    target = (
+        0 if whole else min(_recomputed(session, commission, returned), commission.amount_minor)
+    )
+    delta = target - commission.amount_minor
+    _post_adjustment(session, commission, delta, reason_code, reversal_id, now)
+    if whole:
         check_transition(commission.status, CommissionStatus.REVERSED, commission.id)
         commission.status = CommissionStatus.REVERSED.value
         commission.reversed_at = now
-    if delta or remaining.is_zero():
-        event = "commission.reversed" if remaining.is_zero() else "commission.adjusted"
+    if delta or whole:
+        event = "commission.reversed" if whole else "commission.adjusted"
         enqueue(session, commission, None, event, now)
     return delta
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accord.store.base import Base, UTCDateTime
+from accord.store.base import Base, DecimalText, UTCDateTime
 
 
 class Commission(Base):
@@ -15,16 +16,38 @@ class Commission(Base):
     __table_args__ = (
         Index("ix_commissions_program_status", "program_id", "status"),
         Index("ix_commissions_partner_status", "partner_id", "status"),
+        Index("ix_commissions_partner_month", "program_id", "partner_id", "month_key"),
+        Index("ix_commissions_program_day", "program_id", "day_key"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
-    conversion_id: Mapped[str] = mapped_column(ForeignKey("conversions.id"), index=True)
-    attribution_id: Mapped[str] = mapped_column(ForeignKey("attributions.id"), unique=True)
+    #: conversion: earned by a conversion; bonus: a month target reached.
+    kind: Mapped[str] = mapped_column(String(16), default="conversion")
+    conversion_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversions.id"), index=True, nullable=True
+    )
+    attribution_id: Mapped[str | None] = mapped_column(
+        ForeignKey("attributions.id"), unique=True, nullable=True
+    )
+    #: For bonuses: unique per version, bonus, partner and month, so one is paid once.
+    bonus_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
     contract_version_id: Mapped[str] = mapped_column(ForeignKey("contract_versions.id"))
-    payout_rule_id: Mapped[str] = mapped_column(ForeignKey("payout_rules.id"))
+    payout_rule_id: Mapped[str | None] = mapped_column(ForeignKey("payout_rules.id"), nullable=True)
+    event_type: Mapped[str] = mapped_column(String(64), default="sale")
+    #: The order amount in the program currency the commission was computed on.
+    basis_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: What the terms gave before a cap cut it.
+    gross_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The conversion's own currency and the rate used to reach the program currency.
+    source_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    fx_rate: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    #: The lines the amount was computed from (accord.contracts.engine.stored_lines).
+    lines: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    month_key: Mapped[int] = mapped_column(Integer, default=0)
+    day_key: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # current, after adjustments
     original_minor: Mapped[int] = mapped_column(BigInteger)

@@ -625,7 +625,9 @@ class CompiledTerms:
             return str(Money.from_minor(minor, currency).amount)
 
         def pct(units: int | None) -> str:
-            return str(Decimal(units or 0).scaleb(-6).normalize()) if units is not None else "0"
+            if units is None:
+                return "0"
+            return format(Decimal(units).scaleb(-6).normalize(), "f")
 
         described = []
         for line in outcome.lines:
@@ -721,29 +723,31 @@ def rescale(
     """Stored lines after part of the order was returned, as an exact fraction of
     SCALE-units (numerator, denominator).
 
-    Whole-order returns (remaining 0) leave nothing. Returned cart lines (SKU -> quantity)
-    shrink the item lines they name, fixed per-unit amounts included; an amount returned
-    without items shrinks every percent basis in proportion, and fixed amounts stay.
+    A whole return leaves nothing. Item lines whose SKU was returned shrink by the returned
+    quantity, their per-unit fixed amounts with them; other lines' percent bases shrink in
+    proportion to what is left of the order (item lines too, when no items were named), and
+    their fixed amounts and bounties stay.
     """
     if remaining_minor <= 0:
         return 0, 1
-    den = original_minor if returned is None and original_minor else 1
+    den = original_minor or 1
+    left = remaining_minor if original_minor else 1
     num = 0
     for line in lines:
         basis = int(line["basis_minor"])  # type: ignore[arg-type]
         percent = int(line.get("percent_units") or 0)  # type: ignore[arg-type]
         fixed = int(line["fixed_minor"])  # type: ignore[arg-type]
-        if returned is not None:
-            sku = line.get("sku")
-            if line["kind"] == "item" and isinstance(sku, str) and sku in returned:
+        kind, sku = line["kind"], line.get("sku")
+        if kind == "item" and returned is not None:
+            if isinstance(sku, str) and sku in returned:
                 quantity = int(line["quantity"])  # type: ignore[arg-type]
-                left = max(quantity - returned[sku], 0)
-                basis, fixed = basis * left // quantity, fixed * left // quantity
-            num += basis * percent + fixed * SCALE
-        elif line["kind"] == "bounty" or den == 1:
+                kept = max(quantity - returned[sku], 0)
+                basis, fixed = basis * kept // quantity, fixed * kept // quantity
             num += (basis * percent + fixed * SCALE) * den
+        elif kind == "bounty":
+            num += fixed * SCALE * den
         else:
-            num += basis * percent * remaining_minor + fixed * SCALE * den
+            num += basis * percent * left + fixed * SCALE * den
     return num, den
 
 

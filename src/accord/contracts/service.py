@@ -1,79 +1,66 @@
-"""Use cases for contracts, their versions and payout rules."""
+"""Use cases for contracts, their versions, acceptances and the terms in force."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.contracts.model import CustomerCondition, Rule, is_valid_event_type
-from accord.contracts.tables import Contract, ContractVersion, PayoutRule
-from accord.errors import InvalidInput, NotFound
+from accord.contracts.engine import CompiledTerms
+from accord.contracts.tables import Contract, ContractAcceptance, ContractVersion, PayoutRule
+from accord.contracts.terms import RuleSpec, TermsSpec, parse_terms, terms_of
+from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.ids import new_id
-from accord.money import Money, to_decimal
+from accord.money import Money
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 
-
-@dataclass(frozen=True, slots=True)
-class RuleSpec:
-    """A payout rule as a person writes it: percent and/or fixed amount in program currency."""
-
-    event_type: str
-    percent: Decimal | str | int | None = None
-    fixed: Decimal | str | int | None = None
-    customer_status: str = "any"
-    name: str = ""
+__all__ = ["RuleSpec", "Terms", "TermsSpec"]
 
 
 @dataclass(frozen=True, slots=True)
 class Terms:
-    contract_version_id: str
-    rules: list[Rule] = field(default_factory=list)
+    """The version in force for a partner, compiled, with its rules' stored ids by rank."""
+
+    version: ContractVersion
+    compiled: CompiledTerms
+    rule_ids: tuple[str, ...]
+
+    @property
+    def contract_version_id(self) -> str:
+        return self.version.id
 
 
-def _check_rules(specs: list[RuleSpec], currency: str) -> list[PayoutRule]:
-    if not specs:
-        raise InvalidInput("rules", "a contract needs at least one payout rule")
+TermsInput = TermsSpec | list[RuleSpec] | dict
+
+
+def _spec(terms: TermsInput) -> TermsSpec:
+    if isinstance(terms, list):
+        return terms_of(terms)
+    return parse_terms(terms)
+
+
+def _rule_rows(spec: TermsSpec, currency: str) -> list[PayoutRule]:
+    """One row per rule: what commissions point at, and what lists show."""
     rows = []
-    for rank, spec in enumerate(specs):
-        where = f"rules[{rank}]"
-        if not is_valid_event_type(spec.event_type):
-            raise InvalidInput(
-                f"{where}.event_type",
-                f"{spec.event_type!r} is not sale, lead, signup, install, first_purchase "
-                "or custom:<name>",
-            )
-        try:
-            condition = CustomerCondition(spec.customer_status)
-        except ValueError:
-            raise InvalidInput(f"{where}.customer_status", "use any, new or returning") from None
-        percent = fixed = None
-        if spec.percent is not None:
-            percent = to_decimal(spec.percent, field=f"{where}.percent")
-        if spec.fixed is not None:
-            fixed = Money.of(spec.fixed, currency, field=f"{where}.fixed")
-        if percent is None and fixed is None:
-            raise InvalidInput(where, "give a percent, a fixed amount, or both")
-        if percent is not None and not 0 <= percent <= 100:
-            raise InvalidInput(f"{where}.percent", "must be between 0 and 100")
-        if fixed is not None and fixed.amount < 0:
-            raise InvalidInput(f"{where}.fixed", "must not be negative")
+    for rank, rule in enumerate(spec.rules):
+        fixed = None if rule.fixed is None else Money.of(rule.fixed, currency).minor
         rows.append(
             PayoutRule(
                 id=new_id("rul"),
                 rank=rank,
-                name=spec.name or f"{spec.event_type} ({condition.value} customers)",
-                event_type=spec.event_type,
-                customer_status=condition.value,
-                percent=percent,
-                fixed_minor=None if fixed is None else fixed.minor,
+                name=rule.label(),
+                event_type=rule.event_type,
+                customer_status=rule.customer_condition,
+                percent=rule.percent,
+                fixed_minor=fixed,
                 currency=currency,
+                group_name=rule.group,
+                basis=rule.basis,
             )
         )
     return rows
@@ -84,19 +71,22 @@ def create_contract(
     caller: Caller,
     program_id: str,
     name: str,
-    rules: list[RuleSpec],
+    terms: TermsInput,
     *,
     effective_from: datetime | None = None,
     is_default: bool = False,
+    requires_acceptance: bool = False,
+    note: str | None = None,
 ) -> Contract:
-    """A contract with its first version; the default one applies to partners without one."""
+    """A contract (a template partners are put on) with its first version; the default
+    one applies to partners without one."""
     require_brand(caller)
     if not name.strip():
         raise InvalidInput("name", "must not be empty")
+    spec = _spec(terms)
     now = store.clock.now()
     with store.unit() as session:
         program = load_program(session, caller, program_id)
-        payout_rules = _check_rules(rules, program.currency)
         if is_default:
             for other in session.scalars(
                 select(Contract).where(Contract.program_id == program.id, Contract.is_default)
@@ -111,7 +101,17 @@ def create_contract(
         )
         session.add(contract)
         session.flush()
-        _add_version(session, contract, 1, effective_from or now, payout_rules, now)
+        _add_version(
+            session,
+            contract,
+            1,
+            effective_from or now,
+            spec,
+            program.currency,
+            now,
+            requires_acceptance=requires_acceptance,
+            note=note,
+        )
     return contract
 
 
@@ -119,12 +119,15 @@ def add_version(
     store: Store,
     caller: Caller,
     contract_id: str,
-    rules: list[RuleSpec],
+    terms: TermsInput,
     *,
     effective_from: datetime | None = None,
+    requires_acceptance: bool = False,
+    note: str | None = None,
 ) -> ContractVersion:
     """New terms as a new version; commissions already computed keep their version."""
     require_brand(caller)
+    spec = _spec(terms)
     now = store.clock.now()
     with store.unit() as session:
         contract = session.get(Contract, contract_id)
@@ -142,8 +145,11 @@ def add_version(
             contract,
             number,
             effective_from or now,
-            _check_rules(rules, program.currency),
+            spec,
+            program.currency,
             now,
+            requires_acceptance=requires_acceptance,
+            note=note,
         )
 
 
@@ -152,19 +158,27 @@ def _add_version(
     contract: Contract,
     number: int,
     effective_from: datetime,
-    rules: list[PayoutRule],
+    spec: TermsSpec,
+    currency: str,
     now: datetime,
+    *,
+    requires_acceptance: bool,
+    note: str | None,
 ) -> ContractVersion:
+    CompiledTerms(spec, currency)  # refuses amounts the currency cannot hold
     version = ContractVersion(
         id=new_id("ctv"),
         contract_id=contract.id,
         number=number,
         effective_from=effective_from,
         created_at=now,
+        terms=spec.as_json(),
+        requires_acceptance=requires_acceptance,
+        note=note,
     )
     session.add(version)
     session.flush()
-    for rule in rules:
+    for rule in _rule_rows(spec, currency):
         rule.contract_version_id = version.id
         session.add(rule)
     return version
@@ -179,37 +193,145 @@ def load_contract(session: Session, program_id: str, contract_id: str) -> Contra
     return contract
 
 
-def to_rule(row: PayoutRule) -> Rule:
-    return Rule(
-        id=row.id,
-        rank=row.rank,
-        name=row.name,
-        event_type=row.event_type,
-        customer_status=CustomerCondition(row.customer_status),
-        percent=row.percent,
-        fixed=None if row.fixed_minor is None else Money.from_minor(row.fixed_minor, row.currency),
-    )
+_COMPILED: dict[str, tuple[CompiledTerms, tuple[str, ...]]] = {}
+
+
+def compiled(session: Session, version: ContractVersion, currency: str) -> Terms:
+    """A version's terms compiled once per process: versions never change."""
+    cached = _COMPILED.get(version.id)
+    if cached is None:
+        spec = parse_terms(version.terms)
+        rule_ids = tuple(
+            session.scalars(
+                select(PayoutRule.id)
+                .where(PayoutRule.contract_version_id == version.id)
+                .order_by(PayoutRule.rank)
+            )
+        )
+        if len(_COMPILED) > 2000:
+            _COMPILED.clear()
+        cached = _COMPILED[version.id] = (CompiledTerms(spec, currency), rule_ids)
+    return Terms(version, cached[0], cached[1])
 
 
 def terms_at(
-    session: Session, program_id: str, contract_id: str | None, at: datetime
+    session: Session,
+    program_id: str,
+    contract_id: str | None,
+    at: datetime,
+    *,
+    currency: str,
+    partner_id: str | None = None,
 ) -> Terms | None:
-    """The contract version in force at `at` (the partner's contract, else the default)."""
+    """The version in force at `at` for a partner (their contract, else the default).
+
+    The latest version effective by then applies, except one that requires acceptance and
+    that the partner has not accepted: they stay on the version before it.
+    """
     if contract_id is None:
         contract_id = session.scalar(
             select(Contract.id).where(Contract.program_id == program_id, Contract.is_default)
         )
         if contract_id is None:
             return None
-    version = session.scalar(
+    versions = session.scalars(
         select(ContractVersion)
         .where(ContractVersion.contract_id == contract_id, ContractVersion.effective_from <= at)
         .order_by(ContractVersion.effective_from.desc(), ContractVersion.number.desc())
     )
-    if version is None:
-        return None
-    rows = session.scalars(select(PayoutRule).where(PayoutRule.contract_version_id == version.id))
-    return Terms(version.id, [to_rule(r) for r in rows])
+    for version in versions:
+        if version.requires_acceptance and partner_id is not None:
+            accepted = session.scalar(
+                select(ContractAcceptance.id).where(
+                    ContractAcceptance.contract_version_id == version.id,
+                    ContractAcceptance.partner_id == partner_id,
+                )
+            )
+            if accepted is None:
+                continue
+        return compiled(session, version, currency)
+    return None
+
+
+def accept_version(
+    store: Store, caller: Caller, version_id: str, *, accepted_by: str, ip: str | None = None
+) -> ContractAcceptance:
+    """A partner accepts a version of the contract they are on; accepting twice is a no-op."""
+    from accord.partners.service import load_enrollment
+
+    if caller.partner_id is None:
+        raise Forbidden("only a partner can accept a contract version")
+    now = store.clock.now()
+    with store.unit() as session:
+        version = session.get(ContractVersion, version_id)
+        contract = None if version is None else session.get(Contract, version.contract_id)
+        enrollment = (
+            None
+            if contract is None
+            else load_enrollment(session, contract.program_id, caller.partner_id)
+        )
+        if version is None or contract is None or enrollment is None:
+            raise NotFound("contract version", version_id, field="contract_version_id")
+        on_it = enrollment.contract_id == contract.id or (
+            enrollment.contract_id is None and contract.is_default
+        )
+        if not on_it:
+            raise Forbidden(f"contract version {version_id} is not the partner's contract")
+        earlier = session.scalar(
+            select(ContractAcceptance).where(
+                ContractAcceptance.contract_version_id == version.id,
+                ContractAcceptance.partner_id == caller.partner_id,
+            )
+        )
+        if earlier is not None:
+            return earlier
+        row = ContractAcceptance(
+            id=new_id("acc"),
+            contract_version_id=version.id,
+            partner_id=caller.partner_id,
+            accepted_by=accepted_by[:200],
+            ip=ip,
+            accepted_at=now,
+        )
+        session.add(row)
+        return row
+
+
+def _version_for_brand(session: Session, caller: Caller, version_id: str) -> ContractVersion:
+    version = session.get(ContractVersion, version_id)
+    contract = None if version is None else session.get(Contract, version.contract_id)
+    if version is None or contract is None:
+        raise NotFound("contract version", version_id, field="contract_version_id")
+    load_program(session, caller, contract.program_id)
+    return version
+
+
+def list_versions(store: Store, caller: Caller, contract_id: str) -> list[ContractVersion]:
+    with store.read() as session:
+        contract = session.get(Contract, contract_id)
+        if contract is None:
+            raise NotFound("contract", contract_id, field="contract_id")
+        load_program(session, caller, contract.program_id)
+        return list(
+            session.scalars(
+                select(ContractVersion)
+                .where(ContractVersion.contract_id == contract.id)
+                .order_by(ContractVersion.number)
+            )
+        )
+
+
+def acceptances(store: Store, caller: Caller, version_id: str) -> list[ContractAcceptance]:
+    require_brand(caller)
+    with store.read() as session:
+        _version_for_brand(session, caller, version_id)
+        return list(
+            session.scalars(
+                select(ContractAcceptance)
+                .where(ContractAcceptance.contract_version_id == version_id)
+                .order_by(ContractAcceptance.accepted_at)
+            )
+        )
 
 
 def list_contracts(store: Store, caller: Caller, program_id: str) -> list[Contract]:

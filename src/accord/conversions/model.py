@@ -72,13 +72,31 @@ class ConversionReport(BaseModel):
         "currency's minor unit.",
     )
     currency: str = Field(
-        min_length=3, max_length=3, description="ISO 4217 code; must be the program's currency."
+        min_length=3,
+        max_length=3,
+        description="ISO 4217 code. Another currency than the program's is converted with "
+        "the exchange rate in force when the conversion happened.",
     )
     customer_id: str | None = Field(default=None, max_length=200)
     customer_status: Literal["new", "returning"] | None = Field(
         default=None, description="Omit to let Accord derive it from the customer's history."
     )
     click_id: str | None = Field(default=None, max_length=64)
+    country: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="The customer's country, ISO 3166-1 alpha-2 (for country rules).",
+    )
+    device_type: Literal["desktop", "mobile", "tablet", "app", "other"] | None = Field(
+        default=None, description="The device the order came from (for device rules)."
+    )
+    subscription_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Subscriptions: send it with the first order and each `renewal`; "
+        "renewals are credited to the partner of the subscription's first order.",
+    )
     promo_code: str | None = Field(default=None, max_length=64)
     occurred_at: datetime | None = Field(
         default=None,
@@ -96,6 +114,15 @@ class ConversionReport(BaseModel):
     wechat: WeChat | None = Field(
         default=None, description="Mini-program and official account events: the WeChat user."
     )
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.isalpha():
+            raise ValueError("must be a two-letter country code such as US")
+        return value.upper()
 
     @field_validator("email_sha256")
     @classmethod
@@ -181,12 +208,23 @@ class ConversionReport(BaseModel):
         return data
 
 
+class ReturnedItem(BaseModel):
+    """Units of one cart line that came back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
 class ReversalRequest(BaseModel):
-    """Reverse a conversion in whole (no amount) or in part."""
+    """Reverse a conversion in whole (no amount, no items) or in part: an amount, or the
+    cart lines that came back (their value is the amount unless one is given)."""
 
     model_config = ConfigDict(extra="forbid")
 
     amount: Decimal | None = Field(default=None, gt=0, description="Omit to reverse the rest.")
+    items: list[ReturnedItem] | None = Field(default=None, min_length=1, max_length=1000)
     reason_code: str = Field(
         description="returned, order_error, fraud, test, duplicate, cancelled or other"
     )

@@ -10,7 +10,7 @@ from accord.commissions.model import ReasonCode
 from accord.commissions.service import adjust_for_reversal
 from accord.commissions.tables import Commission, CommissionAdjustment
 from accord.conversions.model import ReversalRequest
-from accord.conversions.tables import Attribution, Conversion, ConversionReversal
+from accord.conversions.tables import Conversion, ConversionReversal
 from accord.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
@@ -64,7 +64,15 @@ def reverse_conversion(
         left = conversion.amount_minor - conversion.reversed_minor
         if left <= 0 and conversion.status == "reversed":
             raise Conflict(f"conversion {conversion.id} is already fully reversed")
-        if request.amount is None:
+        returned_before = returned_items(session, conversion.id)
+        items_value = None
+        if request.items:
+            items_value = _returned_value(conversion, request.items, returned_before)
+        if request.amount is None and items_value is not None:
+            amount = Money.from_minor(min(items_value, left), conversion.currency)
+            if amount.minor <= 0:
+                raise InvalidInput("items", "the returned items have no value left to reverse")
+        elif request.amount is None:
             amount = Money.from_minor(left, conversion.currency)
         else:
             amount = Money.of(request.amount, conversion.currency)
@@ -95,31 +103,83 @@ def reverse_conversion(
         )
         if after.is_zero():
             conversion.status = "reversed"
+        returned = None
+        if request.items or returned_before:
+            returned = dict(returned_before)
+            for item in request.items or ():
+                returned[item.sku] = returned.get(item.sku, 0) + item.quantity
         delta = 0
-        rows = session.execute(
-            select(Commission, Attribution.share)
-            .join(Attribution, Attribution.id == Commission.attribution_id)
+        rows = session.scalars(
+            select(Commission)
             .where(Commission.conversion_id == conversion.id)
             .order_by(Commission.id)
         ).all()
-        for commission, share in rows:
+        for commission in rows:
             delta += adjust_for_reversal(
-                session, commission, after, share, reason.value, reversal.id, now
+                session, commission, returned, reason.value, reversal.id, now
             )
         return Reversed(reversal, conversion, delta, True)
+
+
+def returned_items(session, conversion_id: str) -> dict[str, int]:
+    """SKU -> units returned so far, over every reversal of the conversion."""
+    returned: dict[str, int] = {}
+    for request in session.scalars(
+        select(ConversionReversal.request).where(ConversionReversal.conversion_id == conversion_id)
+    ):
+        for item in (request or {}).get("items") or ():
+            returned[item["sku"]] = returned.get(item["sku"], 0) + int(item["quantity"])
+    return returned
+
+
+def _returned_value(conversion: Conversion, items, returned_before: dict[str, int]) -> int:
+    """The value of returned cart lines, refusing SKUs the order did not have or more
+    units than are left of them."""
+    lines: dict[str, tuple[int, int]] = {}
+    for line in conversion.items or ():
+        price = Money.of(line["price"], conversion.currency).minor
+        quantity, _ = lines.get(line["sku"], (0, price))
+        lines[line["sku"]] = (quantity + int(line.get("quantity") or 1), price)
+    value = 0
+    asked: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item.sku not in lines:
+            known = ", ".join(sorted(lines)) or "none"
+            raise InvalidInput(
+                f"items[{i}].sku", f"{item.sku!r} is not in the order (its SKUs: {known})"
+            )
+        asked[item.sku] = asked.get(item.sku, 0) + item.quantity
+        bought, price = lines[item.sku]
+        still = bought - returned_before.get(item.sku, 0)
+        if asked[item.sku] > still:
+            raise InvalidInput(
+                f"items[{i}].quantity",
+                f"only {still} of {item.sku!r} are left to return (bought {bought})",
+            )
+        value += price * item.quantity
+    return value
 
 
 def _request_record(request: ReversalRequest, currency: str) -> dict[str, object]:
     """The request as stored, amounts written one way, to tell a retry from a new request."""
     amount = None if request.amount is None else str(Money.of(request.amount, currency).amount)
-    return {"amount": amount, "reason_code": request.reason_code, "note": request.note}
+    record: dict[str, object] = {
+        "amount": amount,
+        "reason_code": request.reason_code,
+        "note": request.note,
+    }
+    if request.items:
+        record["items"] = [{"sku": i.sku, "quantity": i.quantity} for i in request.items]
+    return record
 
 
 def _replay(
     session, earlier: ConversionReversal, conversion: Conversion, asked: dict[str, object]
 ) -> Reversed:
     """Answer a retry with the first result; refuse the same key with a different request."""
-    changed = sorted(k for k in asked if earlier.request.get(k) != asked[k])
+    changed = sorted(
+        k for k in set(asked) | set(earlier.request) if earlier.request.get(k) != asked.get(k)
+    )
     if changed:
         raise IdempotencyConflict(
             f"idempotency_key {earlier.idempotency_key!r} was used for a reversal with "

@@ -21,6 +21,7 @@ from accord.commissions.service import create_commission
 from accord.conversions.model import ConversionReport, parse_report
 from accord.conversions.tables import Attribution, Conversion, RejectedEvent
 from accord.errors import AccordError, IdempotencyConflict, InvalidInput
+from accord.fx.service import rate_at
 from accord.ids import new_id
 from accord.money import Money
 from accord.partners.model import EnrollmentStatus
@@ -88,19 +89,30 @@ def _record(store: Store, caller: Caller, report: ConversionReport, source: str)
         )
         if existing is not None:
             return _replay(session, existing, report)
-        if report.currency != program.currency:
-            raise InvalidInput(
-                "currency",
-                f"{report.currency} differs from the program's currency {program.currency}",
-            )
         occurred_at = report.occurred_at or now
         if occurred_at > now + FUTURE_TOLERANCE:
             raise InvalidInput("occurred_at", "is in the future")
+        # Another currency needs a rate in force; refused up front, naming the pair.
+        rate_at(
+            session,
+            program.organization_id,
+            report.currency,
+            program.currency,
+            occurred_at,
+            field="currency",
+        )
         amount = Money.of(report.amount, report.currency)
         promo = normalize_promo_code(report.promo_code) if report.promo_code else None
         status, status_source = _customer_status(session, program.id, report)
         identities = report.identities()
         touchpoints, missing = _touchpoints(session, program, report.click_id, promo, identities)
+        if report.subscription_id and report.event_type == "renewal" and not touchpoints:
+            first = _subscription_start(session, program.id, report.subscription_id)
+            if first is not None:
+                touchpoints = [
+                    Touchpoint(TouchpointKind.SUBSCRIPTION, first.id, first.partner_id, None)
+                ]
+                missing = None
         decision = attribute(
             touchpoints, occurred_at, timedelta(days=program.attribution_window_days)
         )
@@ -118,6 +130,9 @@ def _record(store: Store, caller: Caller, report: ConversionReport, source: str)
             customer_status_source=status_source,
             click_id=report.click_id,
             promo_code=promo,
+            country=report.country,
+            device_type=report.device_type,
+            subscription_id=report.subscription_id,
             items=[item.model_dump(mode="json") for item in report.items] if report.items else None,
             occurred_at=occurred_at,
             received_at=now,
@@ -138,6 +153,20 @@ def _record(store: Store, caller: Caller, report: ConversionReport, source: str)
         session.flush()  # the unique key on (program, order, event) decides races here
         commission_ids = _credit(session, program, conversion, decision, now)
         return Recorded(conversion, True, commission_ids)
+
+
+def _subscription_start(session: Session, program_id: str, subscription_id: str):
+    """The subscription's first attributed conversion, whose partner earns its renewals."""
+    return session.scalar(
+        select(Conversion)
+        .where(
+            Conversion.program_id == program_id,
+            Conversion.subscription_id == subscription_id,
+            Conversion.partner_id.is_not(None),
+        )
+        .order_by(Conversion.occurred_at, Conversion.id)
+        .limit(1)
+    )
 
 
 def _replay(session: Session, existing: Conversion, report: ConversionReport) -> Recorded:

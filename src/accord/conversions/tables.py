@@ -17,6 +17,7 @@ class Conversion(Base):
         UniqueConstraint("program_id", "order_id", "event_type"),
         Index("ix_conversions_program_received", "program_id", "received_at"),
         Index("ix_conversions_program_customer", "program_id", "customer_id"),
+        Index("ix_conversions_program_subscription", "program_id", "subscription_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -33,6 +34,10 @@ class Conversion(Base):
     click_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     promo_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     items: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    device_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: Renewals name their subscription; its first conversion decides the partner.
+    subscription_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     #: How it reached Accord: api, batch, form, csv, pixel, js, app, inquiry.
     source: Mapped[str] = mapped_column(String(16), default="api")
     email_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -13,14 +13,16 @@ LANDING = "https://shop.lumen-outdoor.example/"
 
 #: partner type -> (share of partners, contract name, payout rules)
 CONTRACTS: dict[str, tuple[float, str, list[RuleSpec]]] = {
-    "coupon": (0.15, "Coupon sites", [RuleSpec("sale", percent="3")]),
-    "cashback": (0.10, "Cashback sites", [RuleSpec("sale", percent="5")]),
+    "coupon": (0.15, "Coupon sites", [RuleSpec(event_type="sale", percent="3")]),
+    "cashback": (0.10, "Cashback sites", [RuleSpec(event_type="sale", percent="5")]),
     "content": (
         0.30,
         "Content publishers",
         [
-            RuleSpec("sale", percent="10", customer_status="new", name="new customer sale"),
-            RuleSpec("sale", percent="6", name="returning customer sale"),
+            RuleSpec(
+                event_type="sale", percent="10", customer_status="new", name="new customer sale"
+            ),
+            RuleSpec(event_type="sale", percent="6", name="returning customer sale"),
         ],
     ),
     "influencer": (
@@ -28,27 +30,27 @@ CONTRACTS: dict[str, tuple[float, str, list[RuleSpec]]] = {
         "Creators",
         [
             RuleSpec(
-                "sale",
+                event_type="sale",
                 percent="12",
                 fixed="2.00",
                 customer_status="new",
                 name="new customer sale + bonus",
             ),
-            RuleSpec("sale", percent="8", name="sale"),
-            RuleSpec("signup", fixed="1.50", name="newsletter signup"),
+            RuleSpec(event_type="sale", percent="8", name="sale"),
+            RuleSpec(event_type="signup", fixed="1.50", name="newsletter signup"),
         ],
     ),
     "b2b_referral": (
         0.15,
         "B2B referral",
         [
-            RuleSpec("lead", fixed="40.00", name="qualified lead"),
-            RuleSpec("sale", percent="15", name="referred wholesale order"),
+            RuleSpec(event_type="lead", fixed="40.00", name="qualified lead"),
+            RuleSpec(event_type="sale", percent="15", name="referred wholesale order"),
         ],
     ),
 }
 
-DEFAULT_RULES = [RuleSpec("sale", percent="5", name="standard sale")]
+DEFAULT_RULES = [RuleSpec(event_type="sale", percent="5", name="standard sale")]
 
 PLACEMENTS = ["newsletter", "sidebar", "video-description", "instagram-bio", "review-footer"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.store.base import Base, UTCDateTime
@@ -19,6 +19,11 @@ class Partner(Base):
     partner_type: Mapped[str] = mapped_column(String(32))
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    #: The currency payouts are sent in (None: the program's currency).
+    payout_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    #: sepa, paypal, stripe or manual, with its details (IBAN/BIC, PayPal email, acct_ id).
+    payout_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    payout_details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accord.store.base import Base, UTCDateTime
+from accord.store.base import Base, DecimalText, UTCDateTime
 
 
 class PayoutBatch(Base):
@@ -34,4 +35,10 @@ class Payout(Base):
     currency: Mapped[str] = mapped_column(String(3))
     commission_count: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))  # paid
+    #: What the partner receives, in their payout currency, and the rate used.
+    sent_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    sent_currency: Mapped[str] = mapped_column(String(3), default="")
+    fx_rate: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    method: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    provider_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

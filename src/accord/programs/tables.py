@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accord.store.base import Base, UTCDateTime
+from accord.store.base import Base, DecimalText, UTCDateTime
 
 
 class Program(Base):
@@ -26,4 +27,13 @@ class Program(Base):
     #: landing page's host is always permitted.
     permitted_domains: Mapped[list] = mapped_column(JSON, default=list)
     duplicate_click_seconds: Mapped[int] = mapped_column(Integer, default=30)
+    #: after_event: locks `locking_days` after the event; after_month_end: that many days
+    #: after the end of the event's month.
+    lock_policy: Mapped[str] = mapped_column(String(16), default="after_event")
+    #: Approve commissions as soon as they lock, without a person.
+    auto_approve: Mapped[bool] = mapped_column(default=False)
+    #: manual, weekly (Mondays) or monthly (the 1st): when `accord schedule run` pays.
+    payout_schedule: Mapped[str] = mapped_column(String(16), default="manual")
+    #: The platform operator's fee on approved commissions, in percent.
+    platform_fee_percent: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal(0))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,6 +3,8 @@
 from accord.commissions import tables as commissions_tables
 from accord.contracts import tables as contracts_tables
 from accord.conversions import tables as conversions_tables
+from accord.fx import tables as fx_tables
+from accord.inquiries import tables as inquiries_tables
 from accord.ledger import tables as ledger_tables
 from accord.partners import tables as partners_tables
 from accord.payouts import tables as payouts_tables
@@ -18,6 +20,8 @@ __all__ = [
     "commissions_tables",
     "contracts_tables",
     "conversions_tables",
+    "fx_tables",
+    "inquiries_tables",
     "ledger_tables",
     "metadata",
     "partners_tables",

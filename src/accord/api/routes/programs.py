@@ -7,15 +7,10 @@ from fastapi import APIRouter
 from accord.api.deps import CallerDep, StoreDep
 from accord.api.schemas import (
     Amount,
-    ContractIn,
-    ContractOut,
-    ContractVersionIn,
-    ContractVersionOut,
     ProgramIn,
     ProgramOut,
     ProgramPatch,
 )
-from accord.contracts import service as contracts
 from accord.money import Money
 from accord.programs import service as programs
 from accord.programs.model import ProgramTerms
@@ -80,54 +75,3 @@ def get_program(program_id: str, store: StoreDep, caller: CallerDep):
 def get_summary(program_id: str, store: StoreDep, caller: CallerDep) -> dict:
     """Clicks, conversions, revenue, commissions, ledger balances and their reconciliation."""
     return program_summary(store, caller, program_id).as_dict()
-
-
-def _rules(body) -> list[contracts.RuleSpec]:
-    return [
-        contracts.RuleSpec(r.event_type, r.percent, r.fixed, r.customer_status, r.name)
-        for r in body.rules
-    ]
-
-
-@router.get(
-    "/programs/{program_id}/contracts", response_model=list[ContractOut], tags=["contracts"]
-)
-def list_contracts(program_id: str, store: StoreDep, caller: CallerDep):
-    return [
-        ContractOut.model_validate(c, from_attributes=True)
-        for c in contracts.list_contracts(store, caller, program_id)
-    ]
-
-
-@router.post(
-    "/programs/{program_id}/contracts",
-    response_model=ContractOut,
-    status_code=201,
-    tags=["contracts"],
-)
-def create_contract(program_id: str, body: ContractIn, store: StoreDep, caller: CallerDep):
-    """A contract with ranked payout rules (first match wins) as its version 1."""
-    contract = contracts.create_contract(
-        store,
-        caller,
-        program_id,
-        body.name,
-        _rules(body),
-        effective_from=body.effective_from,
-        is_default=body.is_default,
-    )
-    return ContractOut.model_validate(contract, from_attributes=True)
-
-
-@router.post(
-    "/contracts/{contract_id}/versions",
-    response_model=ContractVersionOut,
-    status_code=201,
-    tags=["contracts"],
-)
-def add_version(contract_id: str, body: ContractVersionIn, store: StoreDep, caller: CallerDep):
-    """New terms; commissions already computed keep the version that produced them."""
-    version = contracts.add_version(
-        store, caller, contract_id, _rules(body), effective_from=body.effective_from
-    )
-    return ContractVersionOut.model_validate(version, from_attributes=True)
