@@ -7,7 +7,6 @@ Create Date: 2026-11-23 05:31:47.525477
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -255,14 +254,14 @@ def _backfill() -> None:
             sa.text(
                 "UPDATE commissions SET event_type = :e, basis_minor = :b, gross_minor = :g,"
                 " month_key = :m, day_key = :d, lines = :l WHERE id = :id"
-            ),
+            ).bindparams(sa.bindparam("l", type_=sa.JSON())),
             {
                 "e": event,
                 "b": amount,
                 "g": original,
                 "m": at.year * 100 + at.month,
                 "d": (at.year * 100 + at.month) * 100 + at.day,
-                "l": json.dumps([line]),
+                "l": [line],
                 "id": cid,
             },
         )
@@ -286,8 +285,10 @@ def _backfill() -> None:
                 spec["fixed"] = str(Decimal(fixed).scaleb(-exponent(currency)))
             specs.append(spec)
         bind.execute(
-            sa.text("UPDATE contract_versions SET terms = :t WHERE id = :id"),
-            {"t": json.dumps({"rules": specs}), "id": version_id},
+            sa.text("UPDATE contract_versions SET terms = :t WHERE id = :id").bindparams(
+                sa.bindparam("t", type_=sa.JSON())
+            ),
+            {"t": {"rules": specs}, "id": version_id},
         )
 
 
