@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,13 +29,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-commissions_app = typer.Typer(help="Lock and approve commissions.", no_args_is_help=True)
+commissions_app = typer.Typer(help="Lock, approve and explain commissions.", no_args_is_help=True)
+contracts_app = typer.Typer(help="Try draft contract terms on past conversions.")
 payouts_app = typer.Typer(help="Run payout batches.", no_args_is_help=True)
 org_app = typer.Typer(help="Create organizations (brands and agencies).", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage the API keys of your organization.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(keys_app, name="keys")
 app.add_typer(commissions_app, name="commissions")
+app.add_typer(contracts_app, name="contracts")
 app.add_typer(payouts_app, name="payouts")
 conversions_app = typer.Typer(help="Import offline conversions.", no_args_is_help=True)
 app.add_typer(conversions_app, name="conversions")
@@ -393,6 +397,71 @@ def commissions_approve(
         console.print(f"approved {len(approve(store, _caller(store, api_key), program_id))}")
     except AccordError as error:
         _fail(error)
+
+
+@commissions_app.command("explain")
+def commissions_explain(
+    api_key: ApiKeyOption, commission_id: Annotated[str, typer.Argument()]
+) -> None:
+    """Show why a commission is what it is: the contract version, the rule that matched,
+    the inputs, each line's arithmetic and every adjustment since."""
+    from accord.commissions.service import explain
+
+    store = _store()
+    try:
+        explained = explain(store, _caller(store, api_key), commission_id)
+    except AccordError as error:
+        _fail(error)
+    console.print_json(data=explained)
+
+
+@contracts_app.command("what-if")
+def contracts_what_if(
+    api_key: ApiKeyOption,
+    program_id: Annotated[str, typer.Argument()],
+    terms_file: Annotated[
+        Path, typer.Argument(help="JSON terms: {rules: [...], caps, bonuses, bounties}")
+    ],
+    since: Annotated[datetime, typer.Option(help="Start of the period (UTC).")],
+    until: Annotated[datetime, typer.Option(help="End of the period, exclusive (UTC).")],
+) -> None:
+    """Replay draft terms over a past period: per partner, what they would have earned
+    against what they did earn. Nothing is written."""
+    from accord.contracts.terms import parse_terms
+    from accord.contracts.whatif import what_if
+
+    store = _store()
+    try:
+        terms = parse_terms(json.loads(terms_file.read_text()))
+        result = what_if(
+            store,
+            _caller(store, api_key),
+            program_id,
+            terms,
+            since.replace(tzinfo=since.tzinfo or UTC),
+            until.replace(tzinfo=until.tzinfo or UTC),
+        )
+    except AccordError as error:
+        _fail(error)
+    except (OSError, ValueError) as error:
+        err.print(f"[red]error[/red]: cannot read {terms_file}: {error}")
+        raise typer.Exit(2) from None
+    data = result.as_dict()
+    table = Table(title=f"What-if {data['since']} → {data['until']} ({data['currency']})")
+    for column in ("partner", "conversions", "actual", "draft", "difference", "over cap"):
+        table.add_column(column, justify="left" if column == "partner" else "right")
+    for row in data["partners"]:
+        table.add_row(
+            row["partner_id"],
+            str(row["conversions"]),
+            row["actual"],
+            row["draft"],
+            row["difference"],
+            str(row["over_cap"]),
+        )
+    table.add_row("total", str(data["conversions"]), data["actual"], data["draft"],
+                  data["difference"], "")  # fmt: skip
+    console.print(table)
 
 
 @payouts_app.command("run")

@@ -534,3 +534,41 @@ def parse_status(value: str | None) -> CommissionStatus | None:
     except ValueError:
         allowed = ", ".join(s.value for s in CommissionStatus)
         raise InvalidInput("status", f"{value!r} is not one of: {allowed}") from None
+
+
+def explain(store: Store, caller: Caller, commission_id: str) -> dict[str, object]:
+    """Everything that decided a commission: version, rule, inputs, lines and arithmetic,
+    the exchange rate used, and each adjustment since, with the amount they add up to."""
+    commission, adjustments = get_commission(store, caller, commission_id)
+
+    def money(minor: int) -> str:
+        return str(Money.from_minor(minor, commission.currency).amount)
+
+    history = [
+        {
+            "at": a.at.isoformat(),
+            "change": money(a.delta_minor),
+            "reason_code": a.reason_code,
+            "status_before": a.status_before,
+            "reversal_id": a.reversal_id,
+        }
+        for a in adjustments
+    ]
+    total = commission.original_minor + sum(a.delta_minor for a in adjustments)
+    steps = [f"{money(commission.original_minor)} computed"] + [
+        f"{'+' if a.delta_minor >= 0 else '-'} {money(abs(a.delta_minor))} ({a.reason_code})"
+        for a in adjustments
+    ]
+    return {
+        "commission_id": commission.id,
+        "kind": commission.kind,
+        "status": commission.status,
+        "partner_id": commission.partner_id,
+        "conversion_id": commission.conversion_id,
+        "currency": commission.currency,
+        "amount": money(commission.amount_minor),
+        "computed": commission.explanation,
+        "adjustments": history,
+        "current": f"{' '.join(steps)} = {money(total)} {commission.currency}",
+        "consistent": total == commission.amount_minor,
+    }

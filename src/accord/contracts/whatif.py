@@ -119,7 +119,7 @@ def what_if(
                     Commission.occurred_at < until,
                     Commission.kind == "conversion",
                 )
-            )
+            ).tuples()
         )
         usage = MemoryUsage()
         for conversion, attribution in rows:

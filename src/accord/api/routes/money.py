@@ -98,6 +98,14 @@ def get_commission(commission_id: str, store: StoreDep, caller: CallerDep):
     )
 
 
+@router.get("/commissions/{commission_id}/explain", tags=["commissions"])
+def explain_commission(commission_id: str, store: StoreDep, caller: CallerDep) -> dict:
+    """Why this amount: the contract version and rule that matched, the inputs (amounts in
+    the program currency, the exchange rate if one was used), each line's arithmetic, caps,
+    tiers, and every adjustment since, adding up to the current amount."""
+    return commissions.explain(store, caller, commission_id)
+
+
 @router.post("/commissions/lock", response_model=CountOut, tags=["commissions"])
 def lock_commissions(body: LockIn, store: StoreDep, caller: CallerDep):
     """Lock pending commissions whose locking period has passed (the scheduler does this too)."""
