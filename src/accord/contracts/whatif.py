@@ -119,7 +119,7 @@ def what_if(
                     Commission.occurred_at < until,
                     Commission.kind == "conversion",
                 )
-            ).tuples()
+            ).all()
         )
         usage = MemoryUsage()
         for conversion, attribution in rows:
