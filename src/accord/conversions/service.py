@@ -61,14 +61,19 @@ def record_conversion(
     *,
     flush_clicks: ClickFlush | None = None,
     source: str = "api",
+    credit_partner_id: str | None = None,
 ) -> Recorded:
-    """Record one conversion idempotently; see the module docstring."""
+    """Record one conversion idempotently; see the module docstring.
+
+    `credit_partner_id` gives the credit to that partner outright (an accepted inquiry),
+    whatever the click or code says.
+    """
     require_brand(caller)
     if report.click_id and flush_clicks is not None:
         flush_clicks(report.click_id)
     for attempt in range(2):
         try:
-            return _record(store, caller, report, source)
+            return _record(store, caller, report, source, credit_partner_id)
         except IntegrityError:
             # A concurrent request inserted the same order first: the retry finds it.
             if attempt:
@@ -76,7 +81,13 @@ def record_conversion(
     raise AssertionError("unreachable")
 
 
-def _record(store: Store, caller: Caller, report: ConversionReport, source: str) -> Recorded:
+def _record(
+    store: Store,
+    caller: Caller,
+    report: ConversionReport,
+    source: str,
+    credit_partner_id: str | None = None,
+) -> Recorded:
     now = store.clock.now()
     with store.unit() as session:
         program = load_program(session, caller, report.program_id)
@@ -106,6 +117,11 @@ def _record(store: Store, caller: Caller, report: ConversionReport, source: str)
         status, status_source = _customer_status(session, program.id, report)
         identities = report.identities()
         touchpoints, missing = _touchpoints(session, program, report.click_id, promo, identities)
+        if credit_partner_id is not None:
+            touchpoints = [
+                Touchpoint(TouchpointKind.INQUIRY, report.order_id, credit_partner_id, None)
+            ]
+            missing = None
         if report.subscription_id and report.event_type == "renewal" and not touchpoints:
             first = _subscription_start(session, program.id, report.subscription_id)
             if first is not None:
