@@ -1,5 +1,8 @@
 """`python -m benchmarks`: measure the click endpoint and conversion ingestion against baselines.
 
+`--only commissions` measures the contract engine alone (no server, wrk or nginx); it runs
+only when asked for.
+
 Prints figures and ratios against baselines measured in the same run; never asserts on a
 time. Progress goes to stderr, the figures to stdout (`--json` for one JSON object).
 """
@@ -15,6 +18,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.clicks import ClickLoad, run_clicks
+from benchmarks.commissions import DEFAULT_CONVERSIONS, run_commissions
+from benchmarks.commissions import render as render_commissions
 from benchmarks.conversions import BATCH_MAX, ConversionLoad, run_conversions
 from benchmarks.machine import CpuWatch, describe
 from benchmarks.nginx import nginx_binary
@@ -38,7 +43,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "bulk inserts. Figures are compared with baselines measured in the same run.",
     )
     parser.add_argument(
-        "--only", choices=["clicks", "conversions"], help="Run one benchmark (default: both)."
+        "--only",
+        choices=["clicks", "conversions", "commissions"],
+        help="Run one benchmark (default: clicks and conversions; commissions only when "
+        "asked for).",
     )
     parser.add_argument(
         "--duration", type=float, default=10.0, help="Seconds of load per click target (10)."
@@ -83,6 +91,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-postgres", action="store_true", help="Measure conversions on SQLite only."
     )
+    parser.add_argument(
+        "--conversions",
+        type=int,
+        default=DEFAULT_CONVERSIONS,
+        help=f"Conversions the commissions benchmark computes ({DEFAULT_CONVERSIONS:,}).",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="Commissions: also run the engine sharded by partner over N processes (2; 1 = no).",
+    )
     parser.add_argument("--json", action="store_true", help="Print all figures as JSON.")
     parser.add_argument(
         "--keep-temp",
@@ -98,6 +118,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--workers needs at least one count of 1 or more")
     if args.duration < 1 or args.warmup < 0 or args.scale <= 0:
         parser.error("--duration must be at least 1, --warmup 0 or more, --scale above 0")
+    if args.conversions < 1 or args.processes < 1:
+        parser.error("--conversions and --processes must be at least 1")
     if not 1 <= args.batch_size <= BATCH_MAX:
         parser.error(f"--batch-size must be between 1 and {BATCH_MAX}")
     return args
@@ -112,6 +134,8 @@ def missing_tools() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks; 0 when they ran, non-zero when they could not."""
     args = parse_args(argv)
+    if args.only == "commissions":
+        return commissions(args)
     want_clicks = args.only in (None, "clicks")
     want_conversions = args.only in (None, "conversions")
     if want_clicks and (missing := missing_tools()):
@@ -156,6 +180,17 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     data = as_json(info, click_load, clicks, click_others, conversion_load, conversions)
     print(json.dumps(data, indent=2) if args.json else render(data))
+    return 0
+
+
+def commissions(args: argparse.Namespace) -> int:
+    """The commission engine benchmark: in process, nothing to install or start."""
+    try:
+        data = run_commissions(args.conversions, args.processes)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    print(json.dumps(data, indent=2) if args.json else render_commissions(data))
     return 0
 
 

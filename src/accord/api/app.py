@@ -19,6 +19,7 @@ from accord.api.routes import (
     browser,
     contracts,
     conversions,
+    inquiries,
     keys,
     money,
     partners,
@@ -127,7 +128,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
             session.connection().exec_driver_sql("SELECT 1")
         return {"status": "ok", "version": __version__, "database": store.dialect}
 
-    for module in (programs, contracts, partners, conversions, money, keys, postbacks):
+    for module in (programs, contracts, partners, conversions, money, keys, postbacks, inquiries):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(browser.router)
     _document_raw_bodies(app)
