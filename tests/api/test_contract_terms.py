@@ -59,12 +59,17 @@ def test_item_rules_and_a_country_condition_pay_through_the_api(api, brand):
         brand,
         {
             "rules": [
-                {"event_type": "sale", "basis": "item", "percent": "20", "when": {"categories": {"include": ["shoes"]}}},
+                {
+                    "event_type": "sale",
+                    "basis": "item",
+                    "percent": "20",
+                    "when": {"categories": {"include": ["shoes"]}},
+                },
                 {"event_type": "sale", "percent": "10", "when": {"countries": {"include": ["DE"]}}},
                 {"event_type": "sale", "percent": "2"},
             ]
         },
-    )  # fmt: skip
+    )
     partner = add_partner(brand, contract_id=contract["id"])
     cart = [
         {"sku": "RUN-1", "category": "shoes", "quantity": 1, "price": "80.00"},
