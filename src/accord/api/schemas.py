@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,6 +65,21 @@ class ProgramIn(Strict):
         description="Repeat clicks (same IP, link, user agent) within this "
         "many seconds are flagged as duplicates.",
     )
+    lock_policy: Literal["after_event", "after_month_end"] = Field(
+        default="after_event",
+        description="Commissions lock locking_days after the conversion, or that many days "
+        "after the end of its month.",
+    )
+    auto_approve: bool = Field(
+        default=False, description="Approve commissions as soon as they lock."
+    )
+    payout_schedule: Literal["manual", "weekly", "monthly"] = Field(
+        default="manual",
+        description="When `accord schedule run` pays by itself: never, Mondays, or the 1st.",
+    )
+    platform_fee_percent: Decimal = Field(
+        default=Decimal(0), description="The platform's fee on approved commissions, percent."
+    )
 
 
 class ProgramPatch(Strict):
@@ -78,6 +93,10 @@ class ProgramPatch(Strict):
     click_id_param: str | None = None
     permitted_domains: list[str] | None = None
     duplicate_click_seconds: int | None = None
+    lock_policy: Literal["after_event", "after_month_end"] | None = None
+    auto_approve: bool | None = None
+    payout_schedule: Literal["manual", "weekly", "monthly"] | None = None
+    platform_fee_percent: Decimal | None = None
 
 
 class ProgramOut(BaseModel):
@@ -91,6 +110,10 @@ class ProgramOut(BaseModel):
     click_id_param: str
     permitted_domains: list[str]
     duplicate_click_seconds: int
+    lock_policy: str
+    auto_approve: bool
+    payout_schedule: str
+    platform_fee_percent: str
     created_at: datetime
 
 
@@ -320,6 +343,9 @@ class PayoutOut(BaseModel):
     program_id: str
     partner_id: str
     amount: Amount
+    sent: Amount = Field(description="What the partner receives, in their payout currency.")
+    fx_rate: str | None = Field(description="The rate used when the currencies differ.")
+    method: str | None
     commission_count: int
     status: str
     created_at: datetime

@@ -22,7 +22,7 @@ from accord.conversions.tables import Attribution, Conversion
 from accord.errors import InvalidInput, NotFound
 from accord.fx.service import Rate, convert_minor, rate_at
 from accord.ids import new_id
-from accord.ledger.model import AccountKind, accounts_for, transfer
+from accord.ledger.model import AccountKind, accounts_for, program_account, transfer
 from accord.ledger.service import post
 from accord.money import Money
 from accord.partners.tables import Enrollment
@@ -434,11 +434,15 @@ def adjust_for_reversal(
 
 
 def lock_due(store: Store, caller: Caller, program_id: str) -> int:
-    """Lock every pending commission whose locking period has passed; returns how many."""
+    """Lock every pending commission whose locking period has passed; returns how many.
+
+    A program that approves automatically then approves what is locked, in the same way a
+    person would (see `approve`).
+    """
     require_brand(caller)
     now = store.clock.now()
     with store.unit() as session:
-        load_program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         result = session.execute(
             update(Commission)
             .where(
@@ -451,7 +455,10 @@ def lock_due(store: Store, caller: Caller, program_id: str) -> int:
             )
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount or 0)
+        locked = int(result.rowcount or 0)
+    if program.auto_approve:
+        approve(store, caller, program_id)
+    return locked
 
 
 def approve(
@@ -496,6 +503,7 @@ def approve(
                 ),
                 now,
             )
+            _charge_fee(session, program, commission, now)
             enqueue(session, commission, None, "commission.approved", now)
             approved.append(commission.id)
         session.flush()
@@ -572,3 +580,24 @@ def explain(store: Store, caller: Caller, commission_id: str) -> dict[str, objec
         "current": f"{' '.join(steps)} = {money(total)} {commission.currency}",
         "consistent": total == commission.amount_minor,
     }
+
+
+def _charge_fee(session: Session, program: Program, commission: Commission, now) -> None:
+    """The platform's fee on an approved commission, rounded half-up once."""
+    percent = program.platform_fee_percent or Decimal(0)
+    if not percent or commission.amount_minor <= 0:
+        return
+    num, den = (percent / 100).as_integer_ratio()
+    fee = round_half_up(commission.amount_minor * num, den)
+    post(
+        session,
+        program.organization_id,
+        transfer(
+            f"commission:{commission.id}:fee",
+            f"platform fee {percent}%",
+            program_account(program.id, AccountKind.PLATFORM_FEE_EXPENSE, commission.currency),
+            program_account(program.id, AccountKind.PLATFORM_FEES, commission.currency),
+            Money.from_minor(fee, commission.currency),
+        ),
+        now,
+    )

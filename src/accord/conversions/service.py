@@ -21,7 +21,7 @@ from accord.commissions.service import create_commission
 from accord.conversions.model import ConversionReport, parse_report
 from accord.conversions.tables import Attribution, Conversion, RejectedEvent
 from accord.errors import AccordError, IdempotencyConflict, InvalidInput
-from accord.fx.service import rate_at
+from accord.fx.service import convert_minor, rate_at
 from accord.ids import new_id
 from accord.money import Money
 from accord.partners.model import EnrollmentStatus
@@ -104,7 +104,7 @@ def _record(
         if occurred_at > now + FUTURE_TOLERANCE:
             raise InvalidInput("occurred_at", "is in the future")
         # Another currency needs a rate in force; refused up front, naming the pair.
-        rate_at(
+        rate = rate_at(
             session,
             program.organization_id,
             report.currency,
@@ -141,6 +141,10 @@ def _record(
             amount_minor=amount.minor,
             reversed_minor=0,
             currency=amount.currency,
+            program_amount_minor=convert_minor(
+                amount.minor, amount.currency, program.currency, rate.rate
+            ),
+            fx_rate=rate.rate if rate.effective_from is not None else None,
             customer_id=report.customer_id,
             customer_status=status,
             customer_status_source=status_source,

@@ -28,6 +28,9 @@ class Conversion(Base):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     reversed_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
+    #: The amount in the program's currency, at `fx_rate` (None: the same currency).
+    program_amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    fx_rate: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
     customer_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     customer_status: Mapped[str] = mapped_column(String(16))  # new, returning
     customer_status_source: Mapped[str] = mapped_column(String(16))  # reported, derived

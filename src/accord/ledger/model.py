@@ -7,8 +7,13 @@ both. An account's balance is measured on its normal side:
     partner_pending     (partner, credit-normal)  earned, not yet approved
     partner_payable     (partner, credit-normal)  approved, not yet paid; negative = clawback
     paid_out            (program, credit-normal)  sent to partners
+    platform_fee_expense (program, debit-normal)  the platform's fee on approved commissions
+    platform_fees       (program, credit-normal)  that fee, owed to the platform operator
+    funds_held          (program, debit-normal)   money the brand deposited, held to pay out
+    brand_funding       (program, credit-normal)  the brand's deposits less what was paid
 
-Because every entry balances, commission_expense = pending + payable + paid_out, always.
+Because every entry balances, commission_expense = pending + payable + paid_out,
+platform_fee_expense = platform_fees and funds_held = brand_funding, always.
 """
 
 from __future__ import annotations
@@ -25,9 +30,15 @@ class AccountKind(StrEnum):
     PARTNER_PENDING = "partner_pending"
     PARTNER_PAYABLE = "partner_payable"
     PAID_OUT = "paid_out"
+    PLATFORM_FEE_EXPENSE = "platform_fee_expense"
+    PLATFORM_FEES = "platform_fees"
+    FUNDS_HELD = "funds_held"
+    BRAND_FUNDING = "brand_funding"
 
 
-DEBIT_NORMAL = frozenset({AccountKind.COMMISSION_EXPENSE})
+DEBIT_NORMAL = frozenset(
+    {AccountKind.COMMISSION_EXPENSE, AccountKind.PLATFORM_FEE_EXPENSE, AccountKind.FUNDS_HELD}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +135,8 @@ def accounts_for(program_id: str, partner_id: str, currency: str) -> dict[Accoun
         ),
         AccountKind.PAID_OUT: AccountRef(AccountKind.PAID_OUT, program_id, currency),
     }
+
+
+def program_account(program_id: str, kind: AccountKind, currency: str) -> AccountRef:
+    """One of the program's own accounts (fees, funding, paid out)."""
+    return AccountRef(kind, program_id, currency)

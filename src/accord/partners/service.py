@@ -135,3 +135,65 @@ def load_enrollment(session: Session, program_id: str, partner_id: str) -> Enrol
             Enrollment.program_id == program_id, Enrollment.partner_id == partner_id
         )
     )
+
+
+PAYOUT_METHODS = ("sepa", "paypal", "stripe", "manual")
+
+
+def set_payout_method(store: Store, caller: Caller, data: dict[str, str]) -> Partner:
+    """A partner's payout method and currency, checked before it is kept: a valid IBAN
+    (and BIC), an email for PayPal, a connected account id for Stripe."""
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    from accord.money import check_currency
+
+    if caller.partner_id is None:
+        raise InvalidInput("method", "only a partner sets its payout method")
+    method = data.get("method", "")
+    if method not in PAYOUT_METHODS:
+        raise InvalidInput("method", f"use one of: {', '.join(PAYOUT_METHODS)}")
+    details: dict[str, str] = {}
+    if data.get("account_name"):
+        details["account_name"] = data["account_name"].strip()
+    if method == "sepa":
+        try:
+            details["iban"] = IBAN(data.get("iban") or "").compact
+        except SchwiftyException as error:
+            raise InvalidInput("iban", f"is not a valid IBAN: {error}") from None
+        if data.get("bic"):
+            try:
+                details["bic"] = str(BIC(data["bic"]))
+            except SchwiftyException as error:
+                raise InvalidInput("bic", f"is not a valid BIC: {error}") from None
+    elif method == "paypal":
+        email = (data.get("paypal_email") or "").strip()
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain:
+            raise InvalidInput("paypal_email", "give the email address of the PayPal account")
+        details["paypal_email"] = email
+    elif method == "stripe":
+        account = (data.get("stripe_account_id") or "").strip()
+        if not account.startswith("acct_") or len(account) < 10:
+            raise InvalidInput("stripe_account_id", "give the connected account id (acct_...)")
+        details["stripe_account_id"] = account
+    currency = check_currency(data["currency"]) if data.get("currency") else None
+    with store.unit() as session:
+        partner = session.get(Partner, caller.partner_id)
+        if partner is None:
+            raise NotFound("partner", caller.partner_id)
+        partner.payout_method = method
+        partner.payout_currency = currency
+        partner.payout_details = details
+        return partner
+
+
+def masked_details(details: dict[str, str]) -> dict[str, str]:
+    """Payout details as shown back: account numbers cut to their last characters."""
+    shown = dict(details)
+    if "iban" in shown:
+        shown["iban"] = f"{shown['iban'][:4]} **** {shown['iban'][-4:]}"
+    if "paypal_email" in shown:
+        local, _, domain = shown["paypal_email"].partition("@")
+        shown["paypal_email"] = f"{local[:1]}***@{domain}"
+    return shown

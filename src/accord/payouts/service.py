@@ -8,11 +8,13 @@ from sqlalchemy import func, select, update
 
 from accord.commissions.model import CommissionStatus
 from accord.commissions.tables import Commission
-from accord.errors import NotFound
+from accord.errors import InvalidInput, NotFound
+from accord.fx.service import convert_minor, rate_at
 from accord.ids import new_id
-from accord.ledger.model import AccountKind, accounts_for, transfer
+from accord.ledger.model import AccountKind, accounts_for, program_account, transfer
 from accord.ledger.service import account_balances, post
 from accord.money import Money
+from accord.partners.tables import Partner
 from accord.payouts.model import plan_batch
 from accord.payouts.tables import Payout, PayoutBatch
 from accord.postbacks.service import enqueue_paid
@@ -55,6 +57,16 @@ def run_batch(store: Store, caller: Caller, program_id: str) -> BatchResult:
         session.flush()
         payouts = []
         for line in lines:
+            partner = session.get(Partner, line.partner_id)
+            target = (partner.payout_currency if partner else None) or program.currency
+            rate = rate_at(
+                session,
+                program.organization_id,
+                program.currency,
+                target,
+                now,
+                field="payout_currency",
+            )
             payout = Payout(
                 id=new_id("pay"),
                 batch_id=batch.id,
@@ -65,6 +77,10 @@ def run_batch(store: Store, caller: Caller, program_id: str) -> BatchResult:
                 currency=program.currency,
                 commission_count=0,
                 status="paid",
+                sent_minor=convert_minor(line.amount_minor, program.currency, target, rate.rate),
+                sent_currency=target,
+                fx_rate=rate.rate if rate.effective_from is not None else None,
+                method=partner.payout_method if partner else None,
                 created_at=now,
             )
             session.add(payout)
@@ -78,6 +94,18 @@ def run_batch(store: Store, caller: Caller, program_id: str) -> BatchResult:
                     f"payout in batch {batch.id}",
                     acct[AccountKind.PARTNER_PAYABLE],
                     acct[AccountKind.PAID_OUT],
+                    Money.from_minor(line.amount_minor, program.currency),
+                ),
+                now,
+            )
+            post(
+                session,
+                program.organization_id,
+                transfer(
+                    f"payout:{payout.id}:funds",
+                    "paid from the brand's funds",
+                    program_account(program.id, AccountKind.BRAND_FUNDING, program.currency),
+                    program_account(program.id, AccountKind.FUNDS_HELD, program.currency),
                     Money.from_minor(line.amount_minor, program.currency),
                 ),
                 now,
@@ -155,3 +183,81 @@ def partner_balances(store: Store, caller: Caller, program_id: str) -> list[Part
         )
         for partner_id, currency in keys
     ]
+
+
+def fund_program(
+    store: Store, caller: Caller, program_id: str, amount: object, reference: str
+) -> int:
+    """Record money the brand deposited to pay partners; returns the funding balance
+    (deposits less payouts, in minor units; negative when payouts ran ahead of deposits).
+    A reference used twice records the deposit once."""
+    require_brand(caller)
+    if not reference.strip():
+        raise InvalidInput("reference", "give the bank or transfer reference of the deposit")
+    now = store.clock.now()
+    with store.unit() as session:
+        program = load_program(session, caller, program_id, for_update=True)
+        money = Money.of(amount, program.currency)
+        if money.minor <= 0:
+            raise InvalidInput("amount", "must be greater than zero")
+        post(
+            session,
+            program.organization_id,
+            transfer(
+                f"funding:{program.id}:{reference.strip()[:120]}",
+                f"deposit {reference.strip()[:120]}",
+                program_account(program.id, AccountKind.FUNDS_HELD, program.currency),
+                program_account(program.id, AccountKind.BRAND_FUNDING, program.currency),
+                money,
+            ),
+            now,
+        )
+        return funding_balance(session, program.id, program.currency)
+
+
+def funding_balance(session, program_id: str, currency: str) -> int:
+    for row in account_balances(session, program_id, kind=AccountKind.BRAND_FUNDING):
+        if row.currency == currency:
+            return row.balance_minor
+    return 0
+
+
+def payout_due(schedule: str, today, last_batch_at) -> bool:
+    """Whether a scheduled program pays today: weekly on Mondays, monthly on the 1st,
+    once that day (UTC)."""
+    if schedule == "weekly" and today.weekday() != 0:
+        return False
+    if schedule == "monthly" and today.day != 1:
+        return False
+    if schedule not in ("weekly", "monthly"):
+        return False
+    return last_batch_at is None or last_batch_at.date() < today
+
+
+@dataclass
+class ScheduleRun:
+    program_id: str
+    locked: int
+    approved_automatically: bool
+    batch: BatchResult | None
+
+
+def run_schedules(store: Store, caller: Caller) -> list[ScheduleRun]:
+    """The periodic work of every program of the brand: lock what is due (approving it
+    when the program approves automatically), then pay when the payout schedule says so."""
+    from accord.commissions.service import lock_due
+    from accord.programs.service import list_programs
+
+    require_brand(caller)
+    runs = []
+    for program in list_programs(store, caller):
+        locked = lock_due(store, caller, program.id)
+        batch = None
+        with store.read() as session:
+            last = session.scalar(
+                select(func.max(PayoutBatch.created_at)).where(PayoutBatch.program_id == program.id)
+            )
+        if payout_due(program.payout_schedule, store.clock.now().date(), last):
+            batch = run_batch(store, caller, program.id)
+        runs.append(ScheduleRun(program.id, locked, program.auto_approve, batch))
+    return runs

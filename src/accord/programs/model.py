@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from accord.errors import InvalidInput
@@ -21,6 +22,10 @@ class ProgramTerms:
     click_id_param: str = "accord_click"
     permitted_domains: tuple[str, ...] = field(default_factory=tuple)
     duplicate_click_seconds: int = 30
+    lock_policy: str = "after_event"
+    auto_approve: bool = False
+    payout_schedule: str = "manual"
+    platform_fee_percent: Decimal = Decimal(0)
 
     def validate(self) -> None:
         if not self.name.strip():
@@ -40,6 +45,22 @@ class ProgramTerms:
             raise InvalidInput("permitted_domains", "at most 100 domains")
         for i, domain in enumerate(self.permitted_domains):
             check_domain(domain, f"permitted_domains[{i}]")
+        if self.lock_policy not in LOCK_POLICIES:
+            raise InvalidInput("lock_policy", f"use one of: {', '.join(LOCK_POLICIES)}")
+        if self.payout_schedule not in PAYOUT_SCHEDULES:
+            raise InvalidInput("payout_schedule", f"use one of: {', '.join(PAYOUT_SCHEDULES)}")
+        fee = self.platform_fee_percent
+        if not fee.is_finite() or not 0 <= fee <= 100 or fee.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise InvalidInput(
+                "platform_fee_percent", "must be a percent from 0 to 100, at most 4 decimals"
+            )
+
+
+#: after_event: `locking_days` after the conversion; after_month_end: that many days after
+#: the end of the conversion's month (UTC).
+LOCK_POLICIES = ("after_event", "after_month_end")
+#: When `accord schedule run` pays: never by itself, Mondays, or the 1st of the month.
+PAYOUT_SCHEDULES = ("manual", "weekly", "monthly")
 
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

@@ -47,6 +47,10 @@ def _apply(program: Program, terms: ProgramTerms) -> None:
         check_domain(d, f"permitted_domains[{i}]") for i, d in enumerate(terms.permitted_domains)
     ]
     program.duplicate_click_seconds = terms.duplicate_click_seconds
+    program.lock_policy = terms.lock_policy
+    program.auto_approve = terms.auto_approve
+    program.payout_schedule = terms.payout_schedule
+    program.platform_fee_percent = terms.platform_fee_percent
 
 
 def load_program(
@@ -90,6 +94,10 @@ EDITABLE = frozenset(
         "click_id_param",
         "permitted_domains",
         "duplicate_click_seconds",
+        "lock_policy",
+        "auto_approve",
+        "payout_schedule",
+        "platform_fee_percent",
     }
 )
 
@@ -124,6 +132,10 @@ def update_program(
             click_id_param=program.click_id_param,
             permitted_domains=tuple(program.permitted_domains or ()),
             duplicate_click_seconds=program.duplicate_click_seconds,
+            lock_policy=program.lock_policy,
+            auto_approve=program.auto_approve,
+            payout_schedule=program.payout_schedule,
+            platform_fee_percent=program.platform_fee_percent,
         )
         changes = dict(changes)
         if "payout_threshold" in changes:

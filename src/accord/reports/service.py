@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
@@ -125,7 +125,7 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
         impressions = session.scalar(
             select(func.count()).where(Impression.program_id == program.id)
         )
-        net = Conversion.amount_minor - Conversion.reversed_minor
+        net = net_revenue()
         conv_count, attributed, revenue = session.execute(
             select(
                 func.count(),
@@ -212,6 +212,17 @@ class _PartnerAgg:
     commission_minor: int
 
 
+def net_revenue():
+    """What is left of each order, in the program's currency at the order's rate (whole
+    minor units, rounded down for a partly reversed foreign order)."""
+    return case(
+        (Conversion.amount_minor == 0, 0),
+        else_=Conversion.program_amount_minor
+        * (Conversion.amount_minor - Conversion.reversed_minor)
+        // Conversion.amount_minor,
+    )
+
+
 def _partner_rows(session, program_id: str) -> list[_PartnerAgg]:
     """One aggregated row per enrolled partner: three grouped queries, joined in SQL."""
     clicks = (
@@ -224,7 +235,7 @@ def _partner_rows(session, program_id: str) -> list[_PartnerAgg]:
         select(
             Conversion.partner_id.label("pid"),
             func.count().label("n"),
-            func.sum(Conversion.amount_minor - Conversion.reversed_minor).label("rev"),
+            func.sum(net_revenue()).label("rev"),
         )
         .where(Conversion.program_id == program_id, Conversion.partner_id.is_not(None))
         .group_by(Conversion.partner_id)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
 from fastapi import APIRouter, Response
+from pydantic import Field
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
 from accord.api.schemas import (
@@ -18,10 +23,13 @@ from accord.api.schemas import (
     PayoutBatchIn,
     PayoutBatchOut,
     PayoutOut,
+    Strict,
 )
 from accord.commissions import service as commissions
 from accord.commissions.tables import Commission
 from accord.money import Money
+from accord.partners import service as partners
+from accord.payouts import exports
 from accord.payouts import service as payouts
 from accord.payouts.tables import Payout
 from accord.programs.service import load_program
@@ -141,6 +149,9 @@ def payout_out(p: Payout) -> PayoutOut:
         program_id=p.program_id,
         partner_id=p.partner_id,
         amount=Amount.minor(p.amount_minor, p.currency),
+        sent=Amount.minor(p.sent_minor, p.sent_currency or p.currency),
+        fx_rate=None if p.fx_rate is None else format(p.fx_rate, "f"),
+        method=p.method,
         commission_count=p.commission_count,
         status=p.status,
         created_at=p.created_at,
@@ -187,4 +198,116 @@ def run_payout_batch(body: PayoutBatchIn, response: Response, store: StoreDep, c
         program_id=body.program_id,
         total=Amount.minor(total, currency),
         payouts=[payout_out(p) for p in result.payouts],
+    )
+
+
+class FundingIn(Strict):
+    program_id: str
+    amount: Decimal = Field(gt=0, examples=["5000.00"])
+    reference: str = Field(min_length=1, max_length=120, description="The transfer reference.")
+
+
+@router.post("/funding", tags=["payouts"])
+def fund_program(body: FundingIn, store: StoreDep, caller: CallerDep) -> dict:
+    """Record a deposit the brand made to pay partners; the same reference twice records
+    it once. Answers the funding balance: deposits less payouts."""
+    balance = payouts.fund_program(store, caller, body.program_id, body.amount, body.reference)
+    with store.read() as session:
+        currency = load_program(session, caller, body.program_id).currency
+    return {"program_id": body.program_id, "funding_balance": Amount.minor(balance, currency)}
+
+
+class PayoutMethodIn(Strict):
+    """Where a partner is paid. sepa needs an IBAN (and BIC outside the IBAN's country);
+    paypal an email; stripe a connected account id (acct_...)."""
+
+    method: Literal["sepa", "paypal", "stripe", "manual"]
+    currency: str | None = Field(
+        default=None, min_length=3, max_length=3, description="Payout currency (default: the "
+        "program's); converted at the exchange rate in force on the day of the payout."
+    )  # fmt: skip
+    account_name: str | None = Field(default=None, max_length=70)
+    iban: str | None = None
+    bic: str | None = None
+    paypal_email: str | None = Field(default=None, max_length=320)
+    stripe_account_id: str | None = Field(default=None, max_length=64)
+
+
+@router.put("/payout-method", tags=["payouts"])
+def set_payout_method(body: PayoutMethodIn, store: StoreDep, caller: CallerDep) -> dict:
+    """A partner sets how and in which currency they are paid."""
+    partner = partners.set_payout_method(store, caller, body.model_dump(exclude_none=True))
+    return {
+        "partner_id": partner.id,
+        "method": partner.payout_method,
+        "currency": partner.payout_currency,
+        "details": partners.masked_details(partner.payout_details or {}),
+    }
+
+
+@router.post("/schedule/run", tags=["payouts"])
+def run_schedule(store: StoreDep, caller: CallerDep) -> list[dict]:
+    """The periodic work of each of the brand's programs, as `accord schedule run` does:
+    lock what is due (approving it for programs that approve automatically), then pay the
+    programs whose payout schedule falls today."""
+    return [
+        {
+            "program_id": run.program_id,
+            "locked": run.locked,
+            "auto_approve": run.approved_automatically,
+            "payout_batch_id": run.batch.batch.id if run.batch and run.batch.batch else None,
+        }
+        for run in payouts.run_schedules(store, caller)
+    ]
+
+
+@router.get("/payout-batches/{batch_id}/payouts.csv", tags=["payouts"])
+def batch_csv(batch_id: str, store: StoreDep, caller: CallerDep) -> Response:
+    """Every payout of a batch as CSV for a finance team."""
+    text = exports.batch_csv(store, caller, batch_id)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{batch_id}.csv"'},
+    )
+
+
+@router.get("/payout-batches/{batch_id}/sepa.xml", tags=["payouts"])
+def batch_sepa(
+    batch_id: str,
+    store: StoreDep,
+    caller: CallerDep,
+    debtor_name: str,
+    debtor_iban: str,
+    debtor_bic: str | None = None,
+    execution_date: date | None = None,
+) -> Response:
+    """The batch as a SEPA credit transfer file (pain.001.001.09) to upload to the brand's
+    bank: EUR payouts to partners with an IBAN; anything else is refused naming the payout."""
+    xml = exports.batch_sepa(
+        store,
+        caller,
+        batch_id,
+        debtor_name=debtor_name,
+        debtor_iban=debtor_iban,
+        debtor_bic=debtor_bic,
+        execution_date=execution_date,
+    )
+    return Response(
+        xml,
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{batch_id}.xml"'},
+    )
+
+
+@router.get("/payouts/{payout_id}/statement.pdf", tags=["payouts"])
+def payout_statement(
+    payout_id: str, store: StoreDep, caller: CallerDep, locale: str = "en"
+) -> Response:
+    """The partner's PDF statement for a payout (locale en or zh_Hans)."""
+    pdf = exports.statement_pdf(store, caller, payout_id, locale=locale)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{payout_id}.pdf"'},
     )

@@ -32,6 +32,10 @@ def program_out(p: Program) -> ProgramOut:
         click_id_param=p.click_id_param,
         permitted_domains=list(p.permitted_domains or []),
         duplicate_click_seconds=p.duplicate_click_seconds,
+        lock_policy=p.lock_policy,
+        auto_approve=p.auto_approve,
+        payout_schedule=p.payout_schedule,
+        platform_fee_percent=format(p.platform_fee_percent, "f"),
         created_at=p.created_at,
     )
 
@@ -54,6 +58,10 @@ def create_program(body: ProgramIn, store: StoreDep, caller: CallerDep):
         click_id_param=body.click_id_param,
         permitted_domains=tuple(body.permitted_domains),
         duplicate_click_seconds=body.duplicate_click_seconds,
+        lock_policy=body.lock_policy,
+        auto_approve=body.auto_approve,
+        payout_schedule=body.payout_schedule,
+        platform_fee_percent=body.platform_fee_percent,
     )
     return program_out(programs.create_program(store, caller, terms))
 

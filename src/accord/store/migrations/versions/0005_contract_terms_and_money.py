@@ -166,6 +166,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
 
     with op.batch_alter_table("conversions", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("program_amount_minor", sa.BigInteger(), nullable=False, server_default="0")
+        )
+        batch_op.add_column(
+            sa.Column("fx_rate", accord.store.base.DecimalText(length=40), nullable=True)
+        )
         batch_op.add_column(sa.Column("country", sa.String(length=2), nullable=True))
         batch_op.add_column(sa.Column("device_type", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("subscription_id", sa.String(length=200), nullable=True))
@@ -229,6 +235,7 @@ def _backfill() -> None:
     """Earlier commissions get the facts the new columns hold, from their conversion and
     rule, so reversals and usage counts treat them like new ones."""
     bind = op.get_bind()
+    bind.execute(sa.text("UPDATE conversions SET program_amount_minor = amount_minor"))
     rows = bind.execute(
         sa.text(
             "SELECT c.id, c.occurred_at, v.amount_minor, v.event_type, r.percent, r.fixed_minor,"
@@ -319,6 +326,8 @@ def downgrade() -> None:
     with op.batch_alter_table("conversions", schema=None) as batch_op:
         batch_op.drop_index("ix_conversions_program_subscription")
         batch_op.drop_column("subscription_id")
+        batch_op.drop_column("fx_rate")
+        batch_op.drop_column("program_amount_minor")
         batch_op.drop_column("device_type")
         batch_op.drop_column("country")
 

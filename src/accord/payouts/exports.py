@@ -1,0 +1,221 @@
+"""What finance teams and partners take away from a payout batch: a CSV, a SEPA credit
+transfer file, and each partner's PDF statement, built from the stored payouts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from accord.commissions.tables import Commission, CommissionAdjustment
+from accord.conversions.tables import Conversion
+from accord.errors import InvalidInput, NotFound
+from accord.money import Money
+from accord.partners.tables import Partner
+from accord.payouts import documents, files
+from accord.payouts.service import visible_payouts
+from accord.payouts.tables import Payout, PayoutBatch
+from accord.programs.tables import Program
+from accord.store.engine import Store
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+from accord.tenancy.tables import Organization
+
+
+def _payee(partner: Partner) -> files.Payee:
+    details = partner.payout_details or {}
+    return files.Payee(
+        partner_id=partner.id,
+        name=details.get("account_name") or partner.name,
+        email=partner.email,
+        country=partner.country,
+        iban=details.get("iban"),
+        bic=details.get("bic"),
+        paypal_email=details.get("paypal_email"),
+        stripe_account_id=details.get("stripe_account_id"),
+    )
+
+
+def _instructions(session, batch: PayoutBatch) -> list[files.PayoutInstruction]:
+    rows = session.execute(
+        select(Payout, Partner)
+        .join(Partner, Partner.id == Payout.partner_id)
+        .where(Payout.batch_id == batch.id)
+        .order_by(Payout.id)
+    ).all()
+    return [
+        files.PayoutInstruction(
+            payout_id=payout.id,
+            partner_id=partner.id,
+            payee=_payee(partner),
+            amount=Money.from_minor(
+                payout.sent_minor or payout.amount_minor, payout.sent_currency or payout.currency
+            ),
+            reference=f"Commission payout {payout.id}",
+            method=files.PayoutMethod(partner.payout_method) if partner.payout_method else None,
+        )
+        for payout, partner in rows
+    ]
+
+
+def _batch(session, caller: Caller, batch_id: str) -> PayoutBatch:
+    batch = session.get(PayoutBatch, batch_id)
+    if batch is None or batch.organization_id != caller.organization_id:
+        raise NotFound("payout batch", batch_id, field="batch_id")
+    return batch
+
+
+def batch_csv(store: Store, caller: Caller, batch_id: str) -> str:
+    """Every payout of the batch, one row each, for a finance team's spreadsheet."""
+    require_brand(caller)
+    with store.read() as session:
+        return files.payouts_csv(_instructions(session, _batch(session, caller, batch_id)))
+
+
+def batch_sepa(
+    store: Store,
+    caller: Caller,
+    batch_id: str,
+    *,
+    debtor_name: str,
+    debtor_iban: str,
+    debtor_bic: str | None,
+    execution_date: date | None,
+) -> bytes:
+    """The batch as a SEPA credit transfer (pain.001.001.09) for the brand's bank."""
+    require_brand(caller)
+    with store.read() as session:
+        batch = _batch(session, caller, batch_id)
+        debtor = files.Debtor(name=debtor_name, iban=debtor_iban, bic=debtor_bic)
+        return files.sepa_credit_transfer(
+            debtor,
+            _instructions(session, batch),
+            message_id=batch.id,
+            execution_date=execution_date or store.clock.now().date(),
+            created_at=store.clock.now(),
+        )
+
+
+def _method(partner: Partner) -> documents.PayoutMethod:
+    details = partner.payout_details or {}
+    if partner.payout_method == "sepa" and details.get("iban"):
+        return documents.PayoutMethod("sepa", details["iban"])
+    if partner.payout_method == "paypal" and details.get("paypal_email"):
+        return documents.PayoutMethod("paypal", details["paypal_email"])
+    account = details.get("stripe_account_id") or details.get("iban") or "manual transfer"
+    return documents.PayoutMethod("bank", account)
+
+
+def _as_of(adjustments: list[CommissionAdjustment], until: datetime) -> int:
+    return sum(a.delta_minor for a in adjustments if a.at <= until)
+
+
+def statement_pdf(store: Store, caller: Caller, payout_id: str, *, locale: str = "en") -> bytes:
+    """A partner's statement for one payout: the commissions it settles, with their
+    adjustments, the clawbacks netted against it, and the total paid. The brand and the
+    partner paid can read it; the figures add up or the statement is refused."""
+    if locale not in ("en", "zh_Hans"):
+        raise InvalidInput("locale", "use en or zh_Hans")
+    with store.read() as session:
+        payout = session.scalar(visible_payouts(caller).where(Payout.id == payout_id))
+        if payout is None:
+            raise NotFound("payout", payout_id, field="payout_id")
+        partner = session.get(Partner, payout.partner_id)
+        program = session.get(Program, payout.program_id)
+        brand = session.get(Organization, program.organization_id)
+        previous = session.scalar(
+            select(Payout.created_at)
+            .where(
+                Payout.partner_id == payout.partner_id,
+                Payout.program_id == payout.program_id,
+                Payout.created_at < payout.created_at,
+            )
+            .order_by(Payout.created_at.desc())
+            .limit(1)
+        )
+        settled = session.execute(
+            select(Commission, Conversion)
+            .outerjoin(Conversion, Conversion.id == Commission.conversion_id)
+            .where(Commission.payout_id == payout.id)
+            .order_by(Commission.occurred_at, Commission.id)
+        ).all()
+        currency = payout.currency
+        lines = []
+        for commission, conversion in settled:
+            adjustments = list(
+                session.scalars(
+                    select(CommissionAdjustment).where(
+                        CommissionAdjustment.commission_id == commission.id
+                    )
+                )
+            )
+            lines.append(
+                documents.StatementLine(
+                    occurred_on=commission.occurred_at.date(),
+                    order_id=conversion.order_id if conversion else "bonus",
+                    event_type=commission.event_type,
+                    rule_name=str(
+                        (commission.explanation or {}).get("rule", {}).get("name")
+                        or (commission.explanation or {}).get("bonus", "")
+                    ),
+                    original=Money.from_minor(commission.original_minor, currency),
+                    adjustments=Money.from_minor(_as_of(adjustments, payout.created_at), currency),
+                    status="paid",
+                )
+            )
+        clawbacks = []
+        later = (
+            select(CommissionAdjustment, Commission, Conversion)
+            .join(Commission, Commission.id == CommissionAdjustment.commission_id)
+            .outerjoin(Conversion, Conversion.id == Commission.conversion_id)
+            .where(
+                Commission.partner_id == payout.partner_id,
+                Commission.program_id == payout.program_id,
+                CommissionAdjustment.status_before == "paid",
+                CommissionAdjustment.at <= payout.created_at,
+            )
+        )
+        if previous is not None:
+            later = later.where(CommissionAdjustment.at > previous)
+        for adjustment, commission, conversion in session.execute(later).all():
+            order = conversion.order_id if conversion else "bonus"
+            amount = Money.from_minor(abs(adjustment.delta_minor), currency)
+            if adjustment.delta_minor < 0:
+                clawbacks.append(
+                    documents.Clawback(
+                        occurred_on=adjustment.at.date(),
+                        order_id=order,
+                        reason=adjustment.reason_code,
+                        earlier_payout_id=commission.payout_id or "",
+                        amount=amount,
+                    )
+                )
+            else:
+                lines.append(
+                    documents.StatementLine(
+                        occurred_on=adjustment.at.date(),
+                        order_id=order,
+                        event_type=commission.event_type,
+                        rule_name=adjustment.reason_code,
+                        original=Money.zero(currency),
+                        adjustments=amount,
+                        status="paid",
+                    )
+                )
+        dates = [line.occurred_on for line in lines] or [payout.created_at.date()]
+        statement = documents.Statement(
+            program_name=program.name,
+            brand_name=brand.name if brand else "",
+            partner_name=partner.name,
+            partner_id=partner.id,
+            payout_id=payout.id,
+            batch_id=payout.batch_id,
+            paid_on=payout.created_at.date(),
+            period_start=min(dates),
+            period_end=max(max(dates), payout.created_at.date()),
+            method=_method(partner),
+            net_paid=Money.from_minor(payout.amount_minor, currency),
+            lines=lines,
+            clawbacks=clawbacks,
+        )
+    return documents.render_statement(statement, locale=locale)
