@@ -79,6 +79,8 @@ class Summary:
     pending: Decimal
     payable: Decimal
     paid: Decimal
+    platform_fees: Decimal
+    funding_balance: Decimal
     ledger_balanced: bool
     checks: dict[str, bool]
     by_partner_type: list[Row] = field(default_factory=list)
@@ -100,6 +102,8 @@ class Summary:
             "pending": str(self.pending),
             "payable": str(self.payable),
             "paid": str(self.paid),
+            "platform_fees": str(self.platform_fees),
+            "funding_balance": str(self.funding_balance),
             "ledger_balanced": self.ledger_balanced,
             "checks": self.checks,
             "by_partner_type": [r.as_dict() for r in self.by_partner_type],
@@ -146,11 +150,17 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
         pending = balances.get((AccountKind.PARTNER_PENDING.value, cur), 0)
         payable = balances.get((AccountKind.PARTNER_PAYABLE.value, cur), 0)
         paid = balances.get((AccountKind.PAID_OUT.value, cur), 0)
+        fee_expense = balances.get((AccountKind.PLATFORM_FEE_EXPENSE.value, cur), 0)
+        fees = balances.get((AccountKind.PLATFORM_FEES.value, cur), 0)
+        held = balances.get((AccountKind.FUNDS_HELD.value, cur), 0)
+        funding = balances.get((AccountKind.BRAND_FUNDING.value, cur), 0)
         trial = trial_balance(session, program.id)
         checks = {
             "debits_equal_credits": all(d == c for d, c in trial.values()),
             "commissions_equal_expense": commission_total == expense,
             "expense_equals_pending_payable_paid": expense == pending + payable + paid,
+            "fee_expense_equals_fees": fee_expense == fees,
+            "funds_held_equal_brand_funding": held == funding,
         }
         rows = _partner_rows(session, program.id)
     types: dict[str, Row] = {}
@@ -194,6 +204,8 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
         pending=dec(pending),
         payable=dec(payable),
         paid=dec(paid),
+        platform_fees=dec(fees),
+        funding_balance=dec(funding),
         ledger_balanced=all(checks.values()),
         checks=checks,
         by_partner_type=sorted(types.values(), key=lambda r: -r.commissions),
