@@ -31,7 +31,10 @@ app = typer.Typer(
 )
 commissions_app = typer.Typer(help="Lock, approve and explain commissions.", no_args_is_help=True)
 contracts_app = typer.Typer(help="Try draft contract terms on past conversions.")
-payouts_app = typer.Typer(help="Run payout batches.", no_args_is_help=True)
+payouts_app = typer.Typer(
+    help="Run payout batches; write payout files and statements.", no_args_is_help=True
+)
+schedule_app = typer.Typer(help="The periodic money work, for cron.", no_args_is_help=True)
 org_app = typer.Typer(help="Create organizations (brands and agencies).", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage the API keys of your organization.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
@@ -39,6 +42,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(commissions_app, name="commissions")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(payouts_app, name="payouts")
+app.add_typer(schedule_app, name="schedule")
 conversions_app = typer.Typer(help="Import offline conversions.", no_args_is_help=True)
 app.add_typer(conversions_app, name="conversions")
 app.add_typer(postbacks_app, name="postbacks")
@@ -482,6 +486,90 @@ def payouts_run(api_key: ApiKeyOption, program_id: Annotated[str, typer.Argument
         f"batch {result.batch.id}: {len(result.payouts)} payouts, "
         f"{Money.from_minor(result.batch.total_minor, result.batch.currency)}"
     )
+
+
+@payouts_app.command("file")
+def payouts_file(
+    api_key: ApiKeyOption,
+    batch_id: Annotated[str, typer.Argument()],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the file.")],
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv, or sepa (pain.001.001.09, EUR only).")
+    ] = "csv",
+    debtor_name: Annotated[
+        str | None, typer.Option(help="SEPA: the paying account's name.")
+    ] = None,
+    debtor_iban: Annotated[str | None, typer.Option(help="SEPA: the paying IBAN.")] = None,
+    debtor_bic: Annotated[str | None, typer.Option(help="SEPA: the paying bank's BIC.")] = None,
+) -> None:
+    """Write a payout batch as a CSV for finance, or as a SEPA credit transfer file for the
+    bank."""
+    from accord.payouts.exports import batch_csv, batch_sepa
+
+    store = _store()
+    try:
+        caller = _caller(store, api_key)
+        if file_format == "csv":
+            output.write_text(batch_csv(store, caller, batch_id), encoding="utf-8")
+        elif file_format == "sepa":
+            if not (debtor_name and debtor_iban):
+                raise typer.BadParameter("sepa needs --debtor-name and --debtor-iban")
+            output.write_bytes(
+                batch_sepa(
+                    store,
+                    caller,
+                    batch_id,
+                    debtor_name=debtor_name,
+                    debtor_iban=debtor_iban,
+                    debtor_bic=debtor_bic,
+                    execution_date=None,
+                )
+            )
+        else:
+            raise typer.BadParameter("use --format csv or --format sepa")
+    except AccordError as error:
+        _fail(error)
+    console.print(f"wrote {output}")
+
+
+@payouts_app.command("statement")
+def payouts_statement(
+    api_key: ApiKeyOption,
+    payout_id: Annotated[str, typer.Argument()],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the PDF.")],
+    locale: Annotated[str, typer.Option(help="en or zh_Hans.")] = "en",
+) -> None:
+    """Write a partner's PDF statement for one payout."""
+    from accord.payouts.exports import statement_pdf
+
+    store = _store()
+    try:
+        output.write_bytes(statement_pdf(store, _caller(store, api_key), payout_id, locale=locale))
+    except AccordError as error:
+        _fail(error)
+    console.print(f"wrote {output}")
+
+
+@schedule_app.command("run")
+def schedule_run(api_key: ApiKeyOption) -> None:
+    """Do each program's periodic work: lock what is due (approving it where the program
+    approves automatically) and pay where the payout schedule falls today. Run it from cron,
+    e.g. hourly."""
+    from accord.money import Money
+    from accord.payouts.service import run_schedules
+
+    store = _store()
+    try:
+        runs = run_schedules(store, _caller(store, api_key))
+    except AccordError as error:
+        _fail(error)
+    for run in runs:
+        paid = "no payout due"
+        if run.batch and run.batch.batch:
+            batch = run.batch.batch
+            paid = f"batch {batch.id}: {Money.from_minor(batch.total_minor, batch.currency)}"
+        approve = " (approved automatically)" if run.approved_automatically else ""
+        console.print(f"{run.program_id}: locked {run.locked}{approve}; {paid}")
 
 
 @conversions_app.command("import")

@@ -25,9 +25,7 @@ def _paid_batch(api: Api, brand, partner, amount="200.00") -> dict:
     return batch.json()
 
 
-def test_a_partner_sets_a_sepa_method_and_the_batch_exports_csv_sepa_and_a_statement(
-    api, brand
-):
+def test_a_partner_sets_a_sepa_method_and_the_batch_exports_csv_sepa_and_a_statement(api, brand):
     api.client.patch(
         f"/api/v1/programs/{brand.program_id}",
         json={"platform_fee_percent": "2.5"},

@@ -75,7 +75,7 @@ def _sum(amounts: Iterable[Money], currency: str) -> Money:
     return total
 
 
-PayoutKind = Literal["sepa", "paypal", "bank"]
+PayoutKind = Literal["sepa", "paypal", "bank", "manual"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +89,11 @@ class PayoutMethod:
     account: str
 
     def __post_init__(self) -> None:
-        if self.kind not in ("sepa", "paypal", "bank"):
-            raise ValueError(f"unknown payout method {self.kind!r}: use sepa, paypal or bank")
-        if not self.account.strip():
+        if self.kind not in ("sepa", "paypal", "bank", "manual"):
+            raise ValueError(
+                f"unknown payout method {self.kind!r}: use sepa, paypal, bank or manual"
+            )
+        if self.kind != "manual" and not self.account.strip():
             raise ValueError("payout method needs an account")
 
     @property
@@ -345,6 +347,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "sepa": "SEPA transfer to IBAN {account}",
         "paypal": "PayPal to {account}",
         "bank": "Bank transfer to account {account}",
+        "manual": "Paid by the brand directly (no payout method on file)",
         "invoice": "Invoice",
         "invoice_number": "Invoice number",
         "issued_on": "Issue date",
@@ -396,6 +399,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "sepa": "SEPA 转账至 IBAN {account}",
         "paypal": "PayPal 付款至 {account}",
         "bank": "银行转账至账户 {account}",
+        "manual": "由品牌方直接支付（未设置收款方式）",
         "invoice": "账单",
         "invoice_number": "账单编号",
         "issued_on": "开具日期",

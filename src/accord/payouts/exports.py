@@ -102,8 +102,10 @@ def _method(partner: Partner) -> documents.PayoutMethod:
         return documents.PayoutMethod("sepa", details["iban"])
     if partner.payout_method == "paypal" and details.get("paypal_email"):
         return documents.PayoutMethod("paypal", details["paypal_email"])
-    account = details.get("stripe_account_id") or details.get("iban") or "manual transfer"
-    return documents.PayoutMethod("bank", account)
+    account = details.get("stripe_account_id") or details.get("iban")
+    if account:
+        return documents.PayoutMethod("bank", account)
+    return documents.PayoutMethod("manual", "")
 
 
 def _as_of(adjustments: list[CommissionAdjustment], until: datetime) -> int:
