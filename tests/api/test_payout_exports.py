@@ -81,6 +81,20 @@ def test_a_partner_sets_a_sepa_method_and_the_batch_exports_csv_sepa_and_a_state
     chinese = api.get(f"/payouts/{payout['id']}/statement.pdf", locale="zh_Hans")
     assert chinese.status_code == 200 and chinese.content.startswith(b"%PDF")
 
+    today = brand.store.clock.now().date()
+    invoice = api.get(
+        f"/programs/{brand.program_id}/invoice.pdf",
+        since=str(today - timedelta(days=40)),
+        until=str(today + timedelta(days=1)),
+    )
+    assert invoice.status_code == 200, invoice.text
+    billed = "".join(p.extract_text() for p in PdfReader(io.BytesIO(invoice.content)).pages)
+    assert "20.00" in billed and "0.50" in billed and "20.50" in billed  # 2.5% fee
+    not_for_partners = as_partner.get(
+        f"/programs/{brand.program_id}/invoice.pdf", since=str(today), until=str(today)
+    )
+    assert not_for_partners.status_code in (403, 422)
+
     summary = api.ok(f"/programs/{brand.program_id}/summary")
     assert summary["ledger_balanced"] is True, summary["checks"]
     assert summary["platform_fees"] == "0.50"  # 2.5% of 20.00

@@ -694,7 +694,11 @@ class _Page(FPDF):
             self.use(8, color=_MUTED)
             self.cell(width - 8, 4.5, label)
             self.set_xy(x, top + 7.5)
-            self.use(13 if strong else 11.5, bold=True, color=_ACCENT if strong else _INK)
+            size = 13.0 if strong else 11.5
+            self.use(size, bold=True, color=_ACCENT if strong else _INK)
+            while size > 7 and self.get_string_width(value) > width - 8:
+                size -= 0.5  # a long value (a period in Chinese) shrinks to fit its column
+                self.use(size, bold=True, color=_ACCENT if strong else _INK)
             self.cell(width - 8, 7, value)
         self.set_y(top + height + 6)
 

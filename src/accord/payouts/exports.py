@@ -4,6 +4,7 @@ transfer file, and each partner's PDF statement, built from the stored payouts."
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -221,3 +222,93 @@ def statement_pdf(store: Store, caller: Caller, payout_id: str, *, locale: str =
             clawbacks=clawbacks,
         )
     return documents.render_statement(statement, locale=locale)
+
+
+def invoice_pdf(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    since: date,
+    until: date,
+    issuer: str = "Accord",
+    locale: str = "en",
+) -> bytes:
+    """The brand's invoice for a period [since, until): the commissions approved in it (at
+    their amount when approved), the clawbacks credited in it, and the platform fee on the
+    net, due in 14 days."""
+    from datetime import UTC, time, timedelta
+
+    from accord.programs.service import load_program
+
+    require_brand(caller)
+    if locale not in ("en", "zh_Hans"):
+        raise InvalidInput("locale", "use en or zh_Hans")
+    if since >= until:
+        raise InvalidInput("until", "must be after since")
+    start = datetime.combine(since, time(), UTC)
+    end = datetime.combine(until, time(), UTC)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        brand = session.get(Organization, program.organization_id)
+        approved = list(
+            session.scalars(
+                select(Commission).where(
+                    Commission.program_id == program.id,
+                    Commission.approved_at >= start,
+                    Commission.approved_at < end,
+                )
+            )
+        )
+        charged = 0
+        for commission in approved:
+            earlier = session.scalars(
+                select(CommissionAdjustment.delta_minor).where(
+                    CommissionAdjustment.commission_id == commission.id,
+                    CommissionAdjustment.at <= commission.approved_at,
+                )
+            )
+            charged += commission.original_minor + sum(earlier)
+        clawed = [
+            -delta
+            for delta in session.scalars(
+                select(CommissionAdjustment.delta_minor)
+                .join(Commission, Commission.id == CommissionAdjustment.commission_id)
+                .where(
+                    Commission.program_id == program.id,
+                    CommissionAdjustment.status_before == "paid",
+                    CommissionAdjustment.at >= start,
+                    CommissionAdjustment.at < end,
+                    CommissionAdjustment.delta_minor < 0,
+                )
+            )
+        ]
+        currency = program.currency
+        lines = [
+            documents.InvoiceLine(
+                "commissions", program.name, Money.from_minor(charged, currency), len(approved)
+            )
+        ]
+        if clawed:
+            lines.append(
+                documents.InvoiceLine(
+                    "clawbacks", program.name, Money.from_minor(sum(clawed), currency), len(clawed)
+                )
+            )
+        rate = (program.platform_fee_percent or Decimal(0)) / 100
+        subtotal = Money.from_minor(charged - sum(clawed), currency)
+        fee = subtotal.times(rate)
+        today = store.clock.now().date()
+        invoice = documents.Invoice(
+            invoice_number=f"{program.id[-8:]}-{since:%Y%m%d}",
+            issued_on=today,
+            due_on=today + timedelta(days=14),
+            period_start=since,
+            period_end=until - timedelta(days=1),
+            issuer=documents.Party(issuer),
+            bill_to=documents.Party(brand.name if brand else program.name),
+            platform_fee_rate=rate,
+            lines=lines,
+            total_due=subtotal + fee,
+        )
+    return documents.render_invoice(invoice, locale=locale)

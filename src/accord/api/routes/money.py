@@ -311,3 +311,22 @@ def payout_statement(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{payout_id}.pdf"'},
     )
+
+
+@router.get("/programs/{program_id}/invoice.pdf", tags=["payouts"])
+def program_invoice(
+    program_id: str,
+    store: StoreDep,
+    caller: CallerDep,
+    since: date,
+    until: date,
+    locale: str = "en",
+) -> Response:
+    """The brand's PDF invoice for [since, until): commissions approved, clawbacks
+    credited, and the platform fee on the net."""
+    pdf = exports.invoice_pdf(store, caller, program_id, since=since, until=until, locale=locale)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="invoice-{program_id}.pdf"'},
+    )
