@@ -220,37 +220,61 @@ class ItemTest:
         return self.category is None or self.category(item.category)
 
 
-def _checks(when: When, customer: str, currency: str, *, item_basis: bool) -> tuple[Check, ...]:
-    """The order-level conditions of a rule or bounty as small predicates."""
-    checks: list[Check] = []
+def _condition(
+    when: When,
+    customer: str,
+    currency: str,
+    *,
+    item_basis: bool,
+    extra: tuple[tuple[str, object], ...] = (),
+) -> Check | None:
+    """The order-level conditions of a rule or bounty as one Python function.
+
+    The function's source holds only attribute names and operators; every value (a time,
+    an amount, a set, a matcher) is passed in as a named constant, never as text.
+    """
+    parts: list[str] = []
+    env: dict[str, object] = {}
+
+    def const(value: object) -> str:
+        name = f"k{len(env)}"
+        env[name] = value
+        return name
+
+    for template, value in extra:
+        parts.append(template.format(const(value)))
     if customer != "any":
-        checks.append(lambda f, c=customer: f.customer_status == c)
+        parts.append(f"f.customer_status == {const(customer)}")
     if when.starts_at is not None:
-        checks.append(lambda f, t=when.starts_at: f.occurred_at >= t)
+        parts.append(f"f.occurred_at >= {const(when.starts_at)}")
     if when.ends_at is not None:
-        checks.append(lambda f, t=when.ends_at: f.occurred_at < t)
+        parts.append(f"f.occurred_at < {const(when.ends_at)}")
     if when.order_min is not None:
-        checks.append(lambda f, m=_minor(when.order_min, currency): f.amount_minor >= m)
+        parts.append(f"f.amount_minor >= {const(_minor(when.order_min, currency))}")
     if when.order_max is not None:
-        checks.append(lambda f, m=_minor(when.order_max, currency): f.amount_minor < m)
+        parts.append(f"f.amount_minor < {const(_minor(when.order_max, currency))}")
     country = _matcher(when.countries)
     if country is not None:
-        checks.append(lambda f, t=country: t(f.country))
+        parts.append(f"{const(country)}(f.country)")
     if when.devices:
-        checks.append(lambda f, d=frozenset(when.devices): f.device in d)
+        parts.append(f"f.device in {const(frozenset(when.devices))}")
     if when.promo == "required":
-        checks.append(lambda f: f.promo_code is not None)
+        parts.append("f.promo_code is not None")
     elif when.promo == "absent":
-        checks.append(lambda f: f.promo_code is None)
+        parts.append("f.promo_code is None")
     promo = _matcher(when.promo_codes)
     if promo is not None:
-        checks.append(lambda f, t=promo: f.promo_code is not None and t(f.promo_code))
+        parts.append(f"(f.promo_code is not None and {const(promo)}(f.promo_code))")
     if not item_basis:
         item_test = _item_test(when)
         if item_test is not None:
             # An order rule with SKU or category conditions needs some line to match.
-            checks.append(lambda f, t=item_test: any(t(i) for i in f.items))
-    return tuple(checks)
+            parts.append(f"any({const(item_test)}(i) for i in f.items)")
+    if not parts:
+        return None
+    source = "def condition(f):\n    return " + " and ".join(parts) + "\n"
+    exec(compile(source, "<contract terms>", "exec"), env)
+    return env["condition"]  # type: ignore[return-value]
 
 
 def _item_test(when: When) -> ItemTest | None:
@@ -273,7 +297,7 @@ class CompiledRule:
     spec: RuleSpec
     event_type: str
     item_basis: bool
-    checks: tuple[Check, ...]
+    condition: Check | None
     item_test: ItemTest | None
     percent: int | None
     fixed: int | None
@@ -284,9 +308,8 @@ class CompiledRule:
     recurring: bool
 
     def applies(self, facts: Facts) -> bool:
-        for check in self.checks:
-            if not check(facts):
-                return False
+        if self.condition is not None and not self.condition(facts):
+            return False
         if self.recurring:
             started = facts.subscription_started_at
             if started is None:
@@ -330,7 +353,7 @@ class CompiledBounty:
     name: str
     event_type: str
     amount: int
-    checks: tuple[Check, ...]
+    condition: Check  # the event type, the time box and the bounty's own conditions
 
 
 @dataclass(slots=True)
@@ -411,10 +434,16 @@ class CompiledTerms:
                 b.name,
                 b.event_type,
                 _minor(b.amount, currency),
-                (
-                    lambda f, t=b.starts_at: f.occurred_at >= t,
-                    lambda f, t=b.ends_at: f.occurred_at < t,
-                    *_checks(b.when, b.when.customer_status, currency, item_basis=False),
+                _condition(
+                    b.when,
+                    b.when.customer_status,
+                    currency,
+                    item_basis=False,
+                    extra=(
+                        ("f.event_type == {}", b.event_type),
+                        ("f.occurred_at >= {}", b.starts_at),
+                        ("f.occurred_at < {}", b.ends_at),
+                    ),
                 ),
             )
             for i, b in enumerate(terms.bounties)
@@ -439,7 +468,9 @@ class CompiledTerms:
             spec=spec,
             event_type=spec.event_type,
             item_basis=item_basis,
-            checks=_checks(spec.when, spec.customer_condition, currency, item_basis=item_basis),
+            condition=_condition(
+                spec.when, spec.customer_condition, currency, item_basis=item_basis
+            ),
             item_test=_item_test(spec.when),
             percent=percent,
             fixed=fixed,
@@ -467,7 +498,10 @@ class CompiledTerms:
         claimed: set[int] | None = None  # indexes of cart lines claimed by item rules
         claimed_minor = 0
         for rule in rules:
-            if not rule.applies(facts):
+            condition = rule.condition
+            if condition is not None and not condition(facts):
+                continue
+            if rule.recurring and not rule.applies(facts):
                 continue
             if rule.item_basis:
                 tier = self._tier_index(rule, month, 0)
@@ -505,7 +539,7 @@ class CompiledTerms:
         if outcome.rule is None:
             return outcome
         for bounty in self.bounties:
-            if bounty.event_type == facts.event_type and all(c(facts) for c in bounty.checks):
+            if bounty.condition(facts):
                 lines.append(
                     Line("bounty", None, 0, None, bounty.amount, bounty.amount * SCALE,
                          bounty=bounty.index)
