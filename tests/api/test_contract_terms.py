@@ -234,3 +234,33 @@ def test_what_if_compares_draft_terms_with_what_was_earned(api, brand):
     assert row["actual"] == "40.00"  # 10% new customer... twice
     assert row["draft"] == "60.00"
     assert body["difference"] == "20.00"
+
+
+def test_click_rules_pay_each_days_unique_clicks_once(api, brand):
+    contract = _contract(
+        api,
+        brand,
+        {
+            "rules": [
+                {"event_type": "click", "fixed": "0.05"},
+                {"event_type": "sale", "percent": "5"},
+            ]
+        },
+    )
+    partner = add_partner(brand, contract_id=contract["id"])
+    for _ in range(3):
+        click_through(api.client, partner.link_code)  # one shopper: the repeats are duplicates
+    for n in range(4):
+        api.client.get(
+            f"/c/{partner.link_code}", headers={"user-agent": f"shopper {n}"}
+        )  # four more shoppers (different user agents), unique clicks
+    assert api.post("/schedule/run").json()[0]["click_commissions"] == 0  # the day is not over
+    brand.store.clock.advance(timedelta(days=1))
+    [run] = api.post("/schedule/run").json()
+    assert run["click_commissions"] == 1
+    [paid] = [c for c in api.all("/commissions", partner_id=partner.id) if c["kind"] == "clicks"]
+    explained = api.ok(f"/commissions/{paid['id']}/explain")["computed"]
+    unique = explained["unique_clicks"]
+    assert unique >= 4
+    assert paid["amount"]["amount"] == f"{unique * 0.05:.2f}"
+    assert api.post("/schedule/run").json()[0]["click_commissions"] == 0  # once per day

@@ -281,7 +281,10 @@ class CommissionOut(BaseModel):
     id: str
     program_id: str
     partner_id: str
-    kind: str = Field(description="conversion, or bonus (a month target reached)")
+    kind: str = Field(
+        description="conversion; bonus (a month target reached); clicks (a day's unique "
+        "clicks under a click rule)"
+    )
     conversion_id: str | None
     status: str = Field(description="pending, locked, approved, paid, reversed or over_cap")
     amount: Amount

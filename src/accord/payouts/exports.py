@@ -155,7 +155,7 @@ def statement_pdf(store: Store, caller: Caller, payout_id: str, *, locale: str =
             lines.append(
                 documents.StatementLine(
                     occurred_on=commission.occurred_at.date(),
-                    order_id=conversion.order_id if conversion else "bonus",
+                    order_id=conversion.order_id if conversion else commission.kind,
                     event_type=commission.event_type,
                     rule_name=str(
                         (commission.explanation or {}).get("rule", {}).get("name")
@@ -181,7 +181,7 @@ def statement_pdf(store: Store, caller: Caller, payout_id: str, *, locale: str =
         if previous is not None:
             later = later.where(CommissionAdjustment.at > previous)
         for adjustment, commission, conversion in session.execute(later).all():
-            order = conversion.order_id if conversion else "bonus"
+            order = conversion.order_id if conversion else commission.kind
             amount = Money.from_minor(abs(adjustment.delta_minor), currency)
             if adjustment.delta_minor < 0:
                 clawbacks.append(

@@ -240,17 +240,21 @@ class ScheduleRun:
     locked: int
     approved_automatically: bool
     batch: BatchResult | None
+    click_commissions: int = 0
 
 
 def run_schedules(store: Store, caller: Caller) -> list[ScheduleRun]:
-    """The periodic work of every program of the brand: lock what is due (approving it
-    when the program approves automatically), then pay when the payout schedule says so."""
+    """The periodic work of every program of the brand: pay yesterday's clicks under click
+    rules, lock what is due (approving it when the program approves automatically), then
+    pay when the payout schedule says so."""
     from accord.commissions.service import lock_due
+    from accord.commissions.traffic import accrue_click_commissions
     from accord.programs.service import list_programs
 
     require_brand(caller)
     runs = []
     for program in list_programs(store, caller):
+        clicks_paid = accrue_click_commissions(store, caller, program.id)
         locked = lock_due(store, caller, program.id)
         batch = None
         with store.read() as session:
@@ -259,5 +263,5 @@ def run_schedules(store: Store, caller: Caller) -> list[ScheduleRun]:
             )
         if payout_due(program.payout_schedule, store.clock.now().date(), last):
             batch = run_batch(store, caller, program.id)
-        runs.append(ScheduleRun(program.id, locked, program.auto_approve, batch))
+        runs.append(ScheduleRun(program.id, locked, program.auto_approve, batch, clicks_paid))
     return runs

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
@@ -246,13 +246,17 @@ def set_payout_method(body: PayoutMethodIn, store: StoreDep, caller: CallerDep) 
 
 
 @router.post("/schedule/run", tags=["payouts"])
-def run_schedule(store: StoreDep, caller: CallerDep) -> list[dict]:
+def run_schedule(request: Request, store: StoreDep, caller: CallerDep) -> list[dict]:
     """The periodic work of each of the brand's programs, as `accord schedule run` does:
-    lock what is due (approving it for programs that approve automatically), then pay the
-    programs whose payout schedule falls today."""
+    pay yesterday's clicks under click rules, lock what is due (approving it for programs
+    that approve automatically), then pay the programs whose payout schedule falls today."""
+    recorder = getattr(request.app.state, "recorder", None)
+    if recorder is not None:
+        recorder.flush()  # clicks answered a moment ago are counted
     return [
         {
             "program_id": run.program_id,
+            "click_commissions": run.click_commissions,
             "locked": run.locked,
             "auto_approve": run.approved_automatically,
             "payout_batch_id": run.batch.batch.id if run.batch and run.batch.batch else None,
