@@ -43,7 +43,9 @@ app.add_typer(commissions_app, name="commissions")
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(payouts_app, name="payouts")
 app.add_typer(schedule_app, name="schedule")
-conversions_app = typer.Typer(help="Import offline conversions.", no_args_is_help=True)
+conversions_app = typer.Typer(
+    help="Import offline conversions and modifications.", no_args_is_help=True
+)
 app.add_typer(conversions_app, name="conversions")
 app.add_typer(postbacks_app, name="postbacks")
 
@@ -570,6 +572,45 @@ def schedule_run(api_key: ApiKeyOption) -> None:
             paid = f"batch {batch.id}: {Money.from_minor(batch.total_minor, batch.currency)}"
         approve = " (approved automatically)" if run.approved_automatically else ""
         console.print(f"{run.program_id}: locked {run.locked}{approve}; {paid}")
+
+
+@conversions_app.command("reverse")
+def conversions_reverse(
+    api_key: ApiKeyOption,
+    file: Annotated[typer.FileText, typer.Argument(help="A UTF-8 CSV file with a header line.")],
+    program_id: Annotated[
+        str | None,
+        typer.Option("--program", help="Program id for rows found by order_id."),
+    ] = None,
+) -> None:
+    """Reverse or modify conversions from CSV: per row a conversion_id (or order_id), and
+    an amount, items (SKU:qty;SKU:qty) or nothing (the whole order), with a reason_code."""
+    from accord.conversions.imports import import_reversals
+
+    text = file.read()
+    store = _store()
+    columns = (TextColumn("reversing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        caller = _caller(store, api_key)
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("reverse", total=None)
+            rows = import_reversals(
+                store,
+                caller,
+                text,
+                program_id=program_id,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except AccordError as error:
+        _fail(error)
+    counts = {s: sum(r.status == s for r in rows) for s in ("reversed", "duplicate", "rejected")}
+    console.print(
+        f"{len(rows)} rows: {counts['reversed']} reversed, {counts['duplicate']} already "
+        f"applied, {counts['rejected']} rejected"
+    )
+    for r in rows:
+        if r.status == "rejected":
+            console.print(f"  line {r.row}: {r.error['message']}")
 
 
 @conversions_app.command("import")

@@ -264,3 +264,27 @@ def test_click_rules_pay_each_days_unique_clicks_once(api, brand):
     assert unique >= 4
     assert paid["amount"]["amount"] == f"{unique * 0.05:.2f}"
     assert api.post("/schedule/run").json()[0]["click_commissions"] == 0  # once per day
+
+
+def test_modifications_upload_reverses_by_order_id_amount_and_items(api, brand):
+    partner = add_partner(brand)
+    cart = [{"sku": "TV-55", "quantity": 2, "price": "100.00"}]
+    first = _sale(api, brand, partner, "200.00", items=cart)
+    second = _sale(api, brand, partner, "80.00")
+    lines = [
+        "order_id,amount,items,reason_code,idempotency_key",
+        f"{first['order_id']},,TV-55:1,returned,rma-1",
+        f"{second['order_id']},30.00,,order_error,",
+        "NO-SUCH-ORDER,,,returned,",
+        f"{second['order_id']},,,not_a_reason,",
+    ]
+    csv = "\n".join(lines) + "\n"
+    url = f"/api/v1/reversals/import?program_id={brand.program_id}"
+    headers = {**api.headers, "content-type": "text/csv"}
+    result = api.client.post(url, content=csv, headers=headers).json()
+    assert [r["status"] for r in result["rows"]] == ["reversed", "reversed", "rejected", "rejected"]
+    assert result["rows"][0]["commission_change"] == "-10.00"  # half the cart: 10% of 100.00
+    assert result["rows"][2]["error"]["field"] == "order_id"
+    assert result["rows"][3]["error"]["field"] == "reason_code"
+    again = api.client.post(url, content=csv, headers=headers).json()
+    assert again["rows"][0]["status"] == "duplicate"  # the idempotency key holds

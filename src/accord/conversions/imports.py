@@ -51,19 +51,21 @@ class RowResult:
     error: dict[str, object] | None = None
 
 
-def read_rows(text: str) -> list[dict[str, str]]:
+def read_rows(
+    text: str, *, columns: frozenset[str] = COLUMNS, required: tuple[str, ...] = REQUIRED
+) -> list[dict[str, str]]:
     """The file's rows, after checking its header names only known columns."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise InvalidInput("file", "is empty: the first line must name the columns")
-    unknown = [h for h in header if h not in COLUMNS]
+    unknown = [h for h in header if h not in columns]
     if unknown:
         raise InvalidInput(
             "columns",
-            f"unknown column(s): {', '.join(unknown)}; known: " + ", ".join(sorted(COLUMNS)),
+            f"unknown column(s): {', '.join(unknown)}; known: " + ", ".join(sorted(columns)),
         )
-    missing = [c for c in REQUIRED if c not in header]
+    missing = [c for c in required if c not in header]
     if missing:
         raise InvalidInput("columns", f"missing column(s): {', '.join(missing)}")
     reader.fieldnames = header
@@ -103,6 +105,123 @@ def import_conversions(
             results.append(
                 RowResult(
                     number, "created" if recorded.created else "duplicate", recorded.conversion.id
+                )
+            )
+        if progress is not None:
+            progress(len(results), len(rows))
+    return results
+
+
+#: Columns of a modifications file: which order, and what to take off it.
+REVERSAL_COLUMNS = frozenset(
+    {
+        "program_id",
+        "conversion_id",
+        "order_id",
+        "event_type",
+        "amount",
+        "items",
+        "reason_code",
+        "note",
+        "idempotency_key",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalRowResult:
+    row: int
+    status: str  # reversed, duplicate, rejected
+    conversion_id: str | None = None
+    reversal_id: str | None = None
+    commission_change: str | None = None
+    error: dict[str, object] | None = None
+
+
+def _returned_items(text: str) -> list[dict[str, object]]:
+    """`SKU:qty;SKU:qty` (or JSON) as returned items."""
+    import json
+
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise InvalidInput("items", "is not valid JSON") from None
+    items = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        sku, _, quantity = part.rpartition(":")
+        if not sku or not quantity.isdigit():
+            raise InvalidInput("items", f"{part!r}: write SKU:quantity, e.g. TV-55:1;HDMI:2")
+        items.append({"sku": sku, "quantity": int(quantity)})
+    return items
+
+
+def import_reversals(
+    store: Store,
+    caller: Caller,
+    text: str,
+    *,
+    program_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ReversalRowResult]:
+    """Reverse conversions row by row from a CSV (whole, an amount, or returned items, each
+    with a reason code). Rows find their conversion by `conversion_id`, or by `order_id`
+    (with `event_type`, default sale) in the program. A row with an `idempotency_key` is
+    applied once however often the file is uploaded; every row gets its own result."""
+    from pydantic import ValidationError
+    from sqlalchemy import select
+
+    from accord.conversions.model import ReversalRequest
+    from accord.conversions.reversals import reverse_conversion
+    from accord.conversions.tables import Conversion
+    from accord.errors import InvalidRequest, describe_validation
+    from accord.money import Money
+
+    require_brand(caller)
+    rows = read_rows(text, columns=REVERSAL_COLUMNS, required=("reason_code",))
+    results = []
+    for number, row in enumerate(rows, start=2):
+        try:
+            conversion_id = row.get("conversion_id")
+            if not conversion_id:
+                program = row.get("program_id") or program_id
+                if not (program and row.get("order_id")):
+                    raise InvalidInput(
+                        "order_id", "give conversion_id, or order_id with a program_id"
+                    )
+                with store.read() as session:
+                    conversion_id = session.scalar(
+                        select(Conversion.id).where(
+                            Conversion.organization_id == caller.organization_id,
+                            Conversion.program_id == program,
+                            Conversion.order_id == row["order_id"],
+                            Conversion.event_type == (row.get("event_type") or "sale"),
+                        )
+                    )
+                if conversion_id is None:
+                    raise InvalidInput("order_id", f"no conversion {row['order_id']!r} found")
+            data: dict[str, object] = {"reason_code": row["reason_code"]}
+            for key in ("amount", "note", "idempotency_key"):
+                if row.get(key):
+                    data[key] = row[key]
+            if row.get("items"):
+                data["items"] = _returned_items(row["items"])
+            try:
+                request = ReversalRequest.model_validate(data)
+            except ValidationError as error:
+                raise InvalidRequest(describe_validation(error.errors())) from None
+            done = reverse_conversion(store, caller, conversion_id, request)
+        except AccordError as error:
+            results.append(ReversalRowResult(number, "rejected", error=error.as_dict()))
+        else:
+            change = Money.from_minor(done.commission_delta_minor, done.conversion.currency)
+            results.append(
+                ReversalRowResult(
+                    number,
+                    "reversed" if done.created else "duplicate",
+                    done.conversion.id,
+                    done.reversal.id,
+                    str(change.amount),
                 )
             )
         if progress is not None:

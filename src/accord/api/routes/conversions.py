@@ -23,7 +23,7 @@ from accord.api.schemas import (
 )
 from accord.commissions.tables import Commission
 from accord.conversions import service as conversions
-from accord.conversions.imports import import_conversions
+from accord.conversions.imports import import_conversions, import_reversals
 from accord.conversions.model import ReversalRequest, from_form
 from accord.conversions.reversals import reverse_conversion
 from accord.conversions.tables import Conversion, RejectedEvent
@@ -303,6 +303,52 @@ async def import_csv(
             for r in results
         ],
     )
+
+
+@router.post(
+    "/reversals/import",
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "order_id,amount,items,reason_code,idempotency_key\n"
+                    "A-1001,,TV-55:1,returned,rma-881\nA-1002,20.00,,order_error,\n",
+                }
+            },
+        }
+    },
+)
+async def import_reversals_csv(
+    request: Request, store: StoreDep, caller: CallerDep, program_id: str | None = None
+) -> dict:
+    """Modify or reverse conversions from CSV: one reversal per row, whole (no amount, no
+    items), partial (`amount`) or per item (`items` as `SKU:quantity;SKU:quantity`), each
+    with a `reason_code`. Rows name the conversion by `conversion_id` or by `order_id` (and
+    `event_type`, default sale) with `program_id` (a column or the query parameter). Each
+    row gets its own result; a row with an `idempotency_key` applies once."""
+    text = (await request.body()).decode("utf-8-sig", "replace")
+    results = await run_in_threadpool(
+        lambda: import_reversals(store, caller, text, program_id=program_id)
+    )
+    return {
+        "reversed": sum(r.status == "reversed" for r in results),
+        "duplicates": sum(r.status == "duplicate" for r in results),
+        "rejected": sum(r.status == "rejected" for r in results),
+        "rows": [
+            {
+                "row": r.row,
+                "status": r.status,
+                "conversion_id": r.conversion_id,
+                "reversal_id": r.reversal_id,
+                "commission_change": r.commission_change,
+                "error": r.error,
+            }
+            for r in results
+        ],
+    }
 
 
 def raw_text(raw: bytes) -> str:
