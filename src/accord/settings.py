@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         '(JSON list, e.g. ["127.0.0.1"]); clicks then record the shopper\'s address.',
     )
     debug: bool = False
+    paypal_client_id: str | None = Field(default=None, description="PayPal REST app client id.")
+    paypal_client_secret: str | None = Field(default=None, description="Its secret.")
+    paypal_live: bool = Field(default=False, description="PayPal's live API, not its sandbox.")
+    stripe_secret_key: str | None = Field(
+        default=None, description="Stripe secret key (sk_live_... or sk_test_...) for transfers."
+    )
     postback_allow_private: bool = Field(
         default=False,
         description="Let postbacks reach private, loopback and link-local addresses "

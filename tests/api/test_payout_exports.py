@@ -136,3 +136,50 @@ def test_the_schedule_locks_approves_automatically_and_pays_on_the_first(api, br
     assert run["payout_batch_id"] is not None
     [again] = api.post("/schedule/run").json()
     assert again["payout_batch_id"] is None  # once a day
+
+
+def test_a_batch_is_sent_through_stripe_once_with_our_ids_as_idempotency_keys(api, app, brand):
+    import httpx
+
+    from accord.payouts.providers.stripe import StripeTransfers
+
+    seen = []
+
+    def stripe(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        n = len(seen)
+        return httpx.Response(
+            200,
+            json={
+                "id": f"tr_{n:04d}",
+                "object": "transfer",
+                "amount": 1000,
+                "currency": "usd",
+                "destination": "acct_1Nv0FGQ9RKHgCVdK",
+            },
+        )
+
+    client = httpx.Client(transport=httpx.MockTransport(stripe))
+    app.api.state.payout_provider = lambda settings, name: StripeTransfers(
+        "sk_test_x", client=client
+    )
+    partner = add_partner(brand)
+    put = api.client.put(
+        "/api/v1/payout-method",
+        json={"method": "stripe", "stripe_account_id": "acct_1Nv0FGQ9RKHgCVdK"},
+        headers=Api(api.client, partner.api_key).headers,
+    )
+    assert put.status_code == 200, put.text
+    batch = _paid_batch(api, brand, partner, amount="100.00")
+    sent = api.post(f"/payout-batches/{batch['id']}/send", {"provider": "stripe"})
+    assert sent.status_code == 200, sent.text
+    [row] = sent.json()["payouts"]
+    assert row["reference"] == "tr_0001" and row["status"] == "paid"  # a transfer is final
+    [request] = seen
+    assert request.headers["Idempotency-Key"] == batch["payouts"][0]["id"]
+    assert b"destination=acct_1Nv0FGQ9RKHgCVdK" in request.content
+    assert b"amount=1000" in request.content
+    again = api.post(f"/payout-batches/{batch['id']}/send", {"provider": "stripe"})
+    assert again.json()["payouts"] == [] and len(seen) == 1  # nothing is sent twice
+    payout = api.ok(f"/payouts/{row['payout_id']}")
+    assert payout["provider_ref"] == "tr_0001"

@@ -349,6 +349,8 @@ class PayoutOut(BaseModel):
     sent: Amount = Field(description="What the partner receives, in their payout currency.")
     fx_rate: str | None = Field(description="The rate used when the currencies differ.")
     method: str | None
+    provider_ref: str | None = Field(description="The payment provider's reference, once sent.")
+    delivery_status: str | None = Field(description="At the provider: sent, paid, failed...")
     commission_count: int
     status: str
     created_at: datetime

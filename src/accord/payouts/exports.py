@@ -312,3 +312,63 @@ def invoice_pdf(
             total_due=subtotal + fee,
         )
     return documents.render_invoice(invoice, locale=locale)
+
+
+def send_batch(store: Store, caller: Caller, batch_id: str, provider) -> list[Payout]:
+    """Send the batch's payouts whose partner chose this provider's method, and keep each
+    result (reference, status, message) on its payout. Payouts already sent are skipped, and
+    the provider is given our ids as idempotency keys, so sending again never pays twice."""
+    from accord.payouts.providers.base import ProviderError
+
+    require_brand(caller)
+    with store.read() as session:
+        batch = _batch(session, caller, batch_id)
+        pending = {
+            p.id
+            for p in session.scalars(
+                select(Payout).where(
+                    Payout.batch_id == batch.id,
+                    Payout.method == provider.name,
+                    Payout.provider_ref.is_(None),
+                )
+            )
+        }
+        instructions = [i for i in _instructions(session, batch) if i.payout_id in pending]
+    if not instructions:
+        return []
+    try:
+        results = provider.send(batch_id, instructions)
+        failure = None
+    except ProviderError as error:
+        results, failure = list(error.results), error
+    with store.unit() as session:
+        updated = []
+        for result in results:
+            payout = session.get(Payout, result.payout_id)
+            payout.provider_ref = result.reference or None
+            payout.delivery_status = str(result.status)
+            payout.delivery_message = (result.message or result.provider_status)[:500]
+            updated.append(payout)
+    if failure is not None:
+        raise failure
+    return updated
+
+
+def provider_for(settings, name: str):
+    """The configured adapter for `paypal` or `stripe`, or an error saying what to set."""
+    from accord.payouts.providers.paypal import PayPalPayouts
+    from accord.payouts.providers.stripe import StripeTransfers
+
+    if name == "paypal":
+        if not (settings.paypal_client_id and settings.paypal_client_secret):
+            raise InvalidInput(
+                "provider", "set ACCORD_PAYPAL_CLIENT_ID and ACCORD_PAYPAL_CLIENT_SECRET"
+            )
+        return PayPalPayouts(
+            settings.paypal_client_id, settings.paypal_client_secret, live=settings.paypal_live
+        )
+    if name == "stripe":
+        if not settings.stripe_secret_key:
+            raise InvalidInput("provider", "set ACCORD_STRIPE_SECRET_KEY")
+        return StripeTransfers(settings.stripe_secret_key)
+    raise InvalidInput("provider", "use paypal or stripe")

@@ -41,4 +41,7 @@ class Payout(Base):
     fx_rate: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
     method: Mapped[str | None] = mapped_column(String(16), nullable=True)
     provider_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: At the payment provider: sent, paid, failed or returned (None: not sent through one).
+    delivery_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    delivery_message: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

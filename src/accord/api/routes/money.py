@@ -152,6 +152,8 @@ def payout_out(p: Payout) -> PayoutOut:
         sent=Amount.minor(p.sent_minor, p.sent_currency or p.currency),
         fx_rate=None if p.fx_rate is None else format(p.fx_rate, "f"),
         method=p.method,
+        provider_ref=p.provider_ref,
+        delivery_status=p.delivery_status,
         commission_count=p.commission_count,
         status=p.status,
         created_at=p.created_at,
@@ -334,3 +336,31 @@ def program_invoice(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="invoice-{program_id}.pdf"'},
     )
+
+
+class SendIn(Strict):
+    provider: Literal["paypal", "stripe"]
+
+
+@router.post("/payout-batches/{batch_id}/send", tags=["payouts"])
+def send_batch(batch_id: str, body: SendIn, request: Request, store: StoreDep, caller: CallerDep):
+    """Send the batch's payouts through PayPal Payouts or Stripe Connect transfers (to the
+    partners who chose that method), with our batch and payout ids as idempotency keys;
+    each payout keeps the provider's reference and status. Credentials come from the
+    server's settings (ACCORD_PAYPAL_CLIENT_ID/SECRET, ACCORD_STRIPE_SECRET_KEY)."""
+    factory = getattr(request.app.state, "payout_provider", None) or exports.provider_for
+    provider = factory(request.app.state.settings, body.provider)
+    sent = exports.send_batch(store, caller, batch_id, provider)
+    return {
+        "batch_id": batch_id,
+        "provider": body.provider,
+        "payouts": [
+            {
+                "payout_id": p.id,
+                "reference": p.provider_ref,
+                "status": p.delivery_status,
+                "message": p.delivery_message,
+            }
+            for p in sent
+        ],
+    }

@@ -204,6 +204,8 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("method", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("provider_ref", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("delivery_status", sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column("delivery_message", sa.String(length=500), nullable=True))
 
     with op.batch_alter_table("programs", schema=None) as batch_op:
         batch_op.add_column(
@@ -308,6 +310,8 @@ def downgrade() -> None:
         batch_op.drop_column("lock_policy")
 
     with op.batch_alter_table("payouts", schema=None) as batch_op:
+        batch_op.drop_column("delivery_message")
+        batch_op.drop_column("delivery_status")
         batch_op.drop_column("provider_ref")
         batch_op.drop_column("method")
         batch_op.drop_column("fx_rate")
