@@ -243,6 +243,7 @@ def _print_summary(result) -> None:
         ("  payable (incl. clawbacks)", _money(s.payable, cur)),
         ("  paid", _money(s.paid, cur)),
         ("payouts", f"{result.payouts}"),
+        ("brand funding (deposits less payouts)", _money(s.funding_balance, cur)),
         ("ledger balanced", "yes" if s.ledger_balanced else "NO"),
     ]:
         totals.add_row(label, value)
@@ -282,6 +283,13 @@ def _print_summary(result) -> None:
         f"{_money(s.payable, cur)} + {_money(s.paid, cur)}; checks: "
         + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in s.checks.items())
     )
+    labels = {
+        "payouts_csv": "Payout batch (CSV for finance)",
+        "statement_en": "Largest payout's statement",
+        "statement_zh_Hans": "The same statement in Chinese",
+    }
+    for key, path in result.documents.items():
+        typer.echo(f"{labels.get(key, key)}: {path}")
     typer.echo(f"\nBrand API key:   {result.brand_api_key}")
     typer.echo(f"Partner API key: {result.partner_api_key} (sees only its own data)")
     typer.echo(

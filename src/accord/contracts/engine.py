@@ -116,9 +116,14 @@ class Usage(Protocol):
 class MemoryUsage:
     """Usage kept in memory: for batches, what-if replays and benchmarks."""
 
-    def __init__(self) -> None:
+    def __init__(self, terms: CompiledTerms | None = None) -> None:
+        """With `terms`, only the counters its caps read are kept (faster); without, all."""
         self.months: dict[tuple[str, str, int], list[int]] = {}
         self.caps: dict[tuple[str | None, int | None], list[int]] = {}
+        every = ((True, "day"), (True, "month"), (True, "total"))
+        every += ((False, "day"), (False, "month"), (False, "total"))
+        wanted = every if terms is None else {(c.partner, c.period) for c in terms.caps}
+        self._scopes = tuple(s for s in every if s in wanted)
 
     def month(self, partner_id: str, event_type: str, month: int) -> tuple[int, int]:
         stats = self.months.get((partner_id, event_type, month))
@@ -146,17 +151,14 @@ class MemoryUsage:
         caps = self.caps
         amount = outcome.amount_minor
         partner = facts.partner_id
-        for k in (
-            (partner, outcome.day),
-            (partner, month),
-            (partner, None),
-            (None, outcome.day),
-            (None, month),
-            (None, None),
-        ):
-            stats = caps.get(k)
+        for by_partner, period in self._scopes:
+            key = (
+                partner if by_partner else None,
+                outcome.day if period == "day" else month if period == "month" else None,
+            )
+            stats = caps.get(key)
             if stats is None:
-                caps[k] = [1, amount]
+                caps[key] = [1, amount]
             else:
                 stats[0] += 1
                 stats[1] += amount
@@ -486,10 +488,10 @@ class CompiledTerms:
         """What this conversion earns under these terms, given what was earned before."""
         event = facts.event_type
         rules = (self.by_event if facts.items else self.by_event_plain).get(event, ())
-        outcome = Outcome(None)
         at = facts.occurred_at
-        outcome.month = at.year * 100 + at.month
-        outcome.day = outcome.month * 100 + at.day
+        month_of = at.year * 100 + at.month
+        outcome = Outcome(None, [], 0, 0, False, None, None, [], 1, 1, (0, 0), month_of,
+                          month_of * 100 + at.day)  # fmt: skip
         month: tuple[int, int] | None = None
         if self.needs_month.get(event) or self.bonuses:
             month = usage.month(facts.partner_id, event, outcome.month)

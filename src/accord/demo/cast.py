@@ -5,50 +5,88 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from accord.contracts.service import RuleSpec
+from accord.contracts.terms import RuleSpec
 
 BRAND = "Lumen Outdoor"
 PROGRAM = "Lumen Partners"
 LANDING = "https://shop.lumen-outdoor.example/"
 
-#: partner type -> (share of partners, contract name, payout rules)
-CONTRACTS: dict[str, tuple[float, str, list[RuleSpec]]] = {
-    "coupon": (0.15, "Coupon sites", [RuleSpec(event_type="sale", percent="3")]),
-    "cashback": (0.10, "Cashback sites", [RuleSpec(event_type="sale", percent="5")]),
+#: partner type -> (share of partners, contract name, terms: rules, caps, bonuses)
+CONTRACTS: dict[str, tuple[float, str, dict]] = {
+    "coupon": (0.15, "Coupon sites", {"rules": [{"event_type": "sale", "percent": "3"}]}),
+    "cashback": (
+        0.10,
+        "Cashback sites",
+        {
+            "rules": [{"event_type": "sale", "percent": "5"}],
+            "caps": [{"scope": "partner", "period": "day", "measure": "commission", "limit": "60"}],
+        },
+    ),
     "content": (
         0.30,
         "Content publishers",
-        [
-            RuleSpec(
-                event_type="sale", percent="10", customer_status="new", name="new customer sale"
-            ),
-            RuleSpec(event_type="sale", percent="6", name="returning customer sale"),
-        ],
+        {
+            "rules": [
+                {
+                    "event_type": "sale",
+                    "basis": "item",
+                    "percent": "12",
+                    "name": "tents and shelters",
+                    "when": {"categories": {"include": ["tents"]}},
+                },
+                {
+                    "event_type": "sale",
+                    "percent": "10",
+                    "customer_status": "new",
+                    "name": "new customer sale",
+                },
+                {"event_type": "sale", "percent": "6", "name": "returning customer sale"},
+            ]
+        },
     ),
     "influencer": (
         0.30,
         "Creators",
-        [
-            RuleSpec(
-                event_type="sale",
-                percent="12",
-                fixed="2.00",
-                customer_status="new",
-                name="new customer sale + bonus",
-            ),
-            RuleSpec(event_type="sale", percent="8", name="sale"),
-            RuleSpec(event_type="signup", fixed="1.50", name="newsletter signup"),
-        ],
+        {
+            "rules": [
+                {
+                    "event_type": "sale",
+                    "percent": "12",
+                    "fixed": "2.00",
+                    "customer_status": "new",
+                    "name": "new customer sale + bonus",
+                },
+                {
+                    "event_type": "sale",
+                    "percent": "8",
+                    "name": "sale",
+                    "tiers": {
+                        "metric": "conversions",
+                        "mode": "retroactive",
+                        "steps": [{"from": "5", "percent": "10"}],
+                    },
+                },
+                {"event_type": "signup", "fixed": "1.50", "name": "newsletter signup"},
+            ],
+            "bonuses": [{"name": "Ten sales in a month", "threshold": "10", "amount": "50.00"}],
+        },
     ),
     "b2b_referral": (
         0.15,
         "B2B referral",
-        [
-            RuleSpec(event_type="lead", fixed="40.00", name="qualified lead"),
-            RuleSpec(event_type="sale", percent="15", name="referred wholesale order"),
-        ],
+        {
+            "rules": [
+                {"event_type": "lead", "fixed": "40.00", "name": "qualified lead"},
+                {"event_type": "sale", "percent": "15", "name": "referred wholesale order"},
+            ]
+        },
     ),
 }
+
+#: Categories of the shop's catalogue, for item rules.
+CATEGORIES = ["tents", "apparel", "gear", "gear"]
+#: Euro-zone shoppers pay in EUR, converted at this rate into the program's USD.
+EUR_USD = "1.08"
 
 DEFAULT_RULES = [RuleSpec(event_type="sale", percent="5", name="standard sale")]
 

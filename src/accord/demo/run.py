@@ -23,8 +23,9 @@ import uvicorn
 from accord.clock import ShiftableClock
 from accord.contracts.service import create_contract
 from accord.demo import cast
+from accord.fx.service import set_rate
 from accord.money import Money
-from accord.partners.service import create_partner
+from accord.partners.service import create_partner, set_payout_method
 from accord.programs.model import ProgramTerms
 from accord.programs.service import create_program
 from accord.reports.service import Summary, program_summary
@@ -74,6 +75,7 @@ class DemoResult:
     brand_api_key: str
     partner_api_key: str
     payouts: int
+    documents: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         s = self.summary
@@ -110,6 +112,7 @@ class DemoResult:
             "api_url": self.base_url,
             "brand_api_key": self.brand_api_key,
             "partner_api_key": self.partner_api_key,
+            "documents": self.documents,
         }
 
 
@@ -182,6 +185,9 @@ def run_demo(
         ptype: create_contract(store, caller, program.id, name, rules).id
         for ptype, (_, name, rules) in cast.CONTRACTS.items()
     }
+    # Euro-zone orders are converted at the rate of the day; euro payouts back at its inverse.
+    a_day_ago = store.clock.now() - timedelta(days=1)
+    set_rate(store, caller, "EUR", "USD", cast.EUR_USD, a_day_ago)
     partners: list[DemoPartner] = []
     seeds = cast.partners(n_partners, rng)
     for i, seed_partner in enumerate(seeds, 1):
@@ -195,6 +201,17 @@ def run_demo(
             contract_id=contract_ids[seed_partner.partner_type],
         )
         link = create_link(store, caller, program.id, partner_id=new.partner.id)
+        if i % 2:  # half the partners are paid by PayPal, euro-zone ones in EUR
+            euro = seed_partner.country in ("DE", "FR", "NL")
+            set_payout_method(
+                store,
+                authenticate(store, new.api_key),
+                {
+                    "method": "paypal",
+                    "paypal_email": f"payouts+{i}@partner.example",
+                    **({"currency": "EUR"} if euro else {}),
+                },
+            )
         if seed_partner.promo_code:
             create_promo_code(
                 store, caller, program.id, seed_partner.promo_code, partner_id=new.partner.id
@@ -231,8 +248,15 @@ def run_demo(
             report("lock, approve, pay", 1, 3)
             _ok(http.post("/api/v1/commissions/approve", json={"program_id": program.id}))
             report("lock, approve, pay", 2, 3)
+            deposit = {
+                "program_id": program.id,
+                "amount": str(max(1000, round(20000 * scale, -3))),
+                "reference": "WIRE-LUMEN-0001",
+            }
+            _ok(http.post("/api/v1/funding", json=deposit))  # the brand funds its payouts
             batch = _ok(http.post("/api/v1/payout-batches", json={"program_id": program.id}))
             report("lock, approve, pay", 3, 3)
+            documents = _write_documents(http, settings.data_dir / "demo", batch)
             store.clock.shift(timedelta(days=2))
             _drive_reversals(http, created, rng, traffic, report, clawback=True)
     except BaseException:
@@ -250,8 +274,33 @@ def run_demo(
         brand.api_key,
         top_partner.api_key,
         len(batch["payouts"]),
+        documents,
     )
     return result, server
+
+
+def _write_documents(http: httpx.Client, folder, batch: dict) -> dict[str, str]:
+    """The payout batch's CSV and the largest payout's statement, in English and Chinese,
+    fetched through the API as a finance team and a partner would."""
+    if not batch.get("id"):
+        return {}
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    response = http.get(f"/api/v1/payout-batches/{batch['id']}/payouts.csv")
+    if response.status_code == 200:
+        path = folder / "payouts.csv"
+        path.write_text(response.text, encoding="utf-8")
+        written["payouts_csv"] = str(path)
+    largest = max(batch["payouts"], key=lambda p: Decimal(p["amount"]["amount"]))
+    for locale in ("en", "zh_Hans"):
+        response = http.get(
+            f"/api/v1/payouts/{largest['id']}/statement.pdf", params={"locale": locale}
+        )
+        if response.status_code == 200:
+            path = folder / f"statement-{locale}.pdf"
+            path.write_bytes(response.content)
+            written[f"statement_{locale}"] = str(path)
+    return written
 
 
 def _ok(response: httpx.Response) -> dict:
@@ -362,13 +411,15 @@ def _drive_conversions(
                 items=[
                     {
                         "sku": f"SKU-{rng.randint(100, 140)}",
-                        "category": "gear",
+                        "category": rng.choice(cast.CATEGORIES),
                         "quantity": 1,
                         "price": "0",
                     }
                 ],
             )
             body["items"][0]["price"] = body["amount"]
+            if rng.random() < 0.1:  # a euro-zone shopper, in EUR
+                body.update(currency="EUR", country=rng.choice(["DE", "FR", "NL"]))
         bodies.append(body)
     coded = [p for p in partners if p.promo_code]
     for n in range(max(2, len(clicks) // 60)):
