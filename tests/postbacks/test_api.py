@@ -71,3 +71,22 @@ def test_a_partner_reads_the_deliveries_of_its_endpoint(client, store):
     assert partner.ok(f"/postbacks/{endpoint['id']}/deliveries", status="delivered")["data"] == []
     wrong = error_of(partner.get(f"/postbacks/{endpoint['id']}/deliveries", status="sent"), 422)
     assert wrong["field"] == "status"
+
+
+def test_a_retried_registration_with_an_idempotency_key_returns_the_same_endpoint(client, store):
+    brand = make_brand(store)
+    partner = Api(client, add_partner(brand).api_key)
+
+    def register(url: str, key: str):
+        headers = {**partner.headers, "Idempotency-Key": key}
+        return client.post("/api/v1/postbacks", json={"url": url}, headers=headers)
+
+    first = register(PUBLIC_URL, "setup-1")
+    again = register(PUBLIC_URL, "setup-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["secret"] == first.json()["secret"]
+    assert len(partner.ok("/postbacks")) == 1
+    changed = register(PUBLIC_URL + "&x=1", "setup-1")
+    assert error_of(changed, 409)["field"] == "idempotency_key"
+    assert register(PUBLIC_URL, "setup-2").json()["id"] != first.json()["id"]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
-from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
 from accord.payouts.tables import Payout
@@ -73,10 +73,13 @@ def register_endpoint(
     events: Sequence[str] | None = None,
     resolve: Resolver = system_resolve,
     allow_private: bool = False,
+    idempotency_key: str | None = None,
 ) -> PostbackEndpoint:
     """Register a postback URL template for the calling partner.
 
-    The returned endpoint carries its signing secret, which the API shows this once.
+    The returned endpoint carries its signing secret, which the API shows this once. With an
+    `idempotency_key`, a retry returns the endpoint the key first made (and its secret), and
+    the same key with another URL, program or events is refused.
     Unknown macros and events are refused by name, and so is a host that resolves to a
     private, loopback or link-local address (unless `allow_private`, for tests).
     """
@@ -88,6 +91,22 @@ def register_endpoint(
     with store.unit() as session:
         if program_id is not None:
             load_program(session, caller, program_id)
+        if idempotency_key:
+            earlier = session.scalar(
+                select(PostbackEndpoint).where(
+                    PostbackEndpoint.partner_id == partner_id,
+                    PostbackEndpoint.idempotency_key == idempotency_key,
+                )
+            )
+            if earlier is not None:
+                asked = (template, program_id, list(wanted))
+                if (earlier.url_template, earlier.program_id, list(earlier.events)) != asked:
+                    raise IdempotencyConflict(
+                        f"Idempotency-Key {idempotency_key!r} registered another postback "
+                        f"({earlier.id}); use a new key for a different URL, program or events",
+                        field="idempotency_key",
+                    )
+                return earlier
         active = session.scalar(
             select(func.count())
             .select_from(PostbackEndpoint)
@@ -105,6 +124,7 @@ def register_endpoint(
             secret=format_secret(os.urandom(32)),
             events=wanted,
             active=True,
+            idempotency_key=idempotency_key,
             created_at=store.clock.now(),
         )
         session.add(endpoint)

@@ -24,6 +24,8 @@ class PostbackEndpoint(Base):
     secret: Mapped[str] = mapped_column(String(100))
     events: Mapped[list] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The client's Idempotency-Key: a retried registration returns this endpoint.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

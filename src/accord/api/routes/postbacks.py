@@ -105,7 +105,13 @@ def delivery_out(d: PostbackDelivery) -> DeliveryOut:
 def register_postback(body: PostbackIn, request: Request, store: StoreDep, caller: CallerDep):
     """Register a postback URL (a partner's key). Accord calls it when a conversion is
     attributed to the partner and when the commission's status changes, retrying for up
-    to three days. The signing secret is in this response only."""
+    to three days. The signing secret is in this response only; send an `Idempotency-Key`
+    header to retry safely (the retry returns the same endpoint and secret)."""
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise InvalidInput(
+            "idempotency_key", "the Idempotency-Key header takes 1 to 200 characters"
+        )
     endpoint = postbacks.register_endpoint(
         store,
         caller,
@@ -113,6 +119,7 @@ def register_postback(body: PostbackIn, request: Request, store: StoreDep, calle
         program_id=body.program_id,
         events=body.events,
         allow_private=request.app.state.settings.postback_allow_private,
+        idempotency_key=key,
     )
     return NewPostbackOut(**postback_out(endpoint).model_dump(), secret=endpoint.secret)
 
