@@ -363,7 +363,7 @@ def run_engine(
 ) -> dict[str, Any]:
     """Evaluate and record every conversion in order; the time covers nothing else."""
     compiled = CompiledTerms(parse_terms(terms), CURRENCY)
-    usage = MemoryUsage()
+    usage = MemoryUsage(compiled)
     evaluate, record = compiled.evaluate, usage.record
     total = paid = unmatched = over_cap = cut = bonuses = retro = 0
     started = time.perf_counter()

@@ -190,9 +190,19 @@ def _matcher(match: Match | None, *, upper: bool = False) -> Callable[[str | Non
     exc_exact, exc_prefix, exc_wild = compile_side(match.exclude)
     has_include = bool(match.include)
 
+    cache: dict[str, bool] = {}  # catalogues repeat: each SKU or code is worked out once
+
     def test(value: str | None) -> bool:
         if value is None:
             return not has_include
+        known = cache.get(value)
+        if known is None:
+            if len(cache) >= 100_000:
+                cache.clear()
+            known = cache[value] = decide(value)
+        return known
+
+    def decide(value: str) -> bool:
         folded = value.casefold()
         if (
             folded in exc_exact
@@ -337,6 +347,10 @@ class CompiledCap:
     period: str  # day, month, total
     measure: str  # conversions, commission
     limit: int  # count, or minor units
+    period_index: int = 0  # into (day, month, all time)
+
+    def __post_init__(self) -> None:
+        self.period_index = ("day", "month", "total").index(self.period)
 
 
 @dataclass(slots=True)
@@ -620,15 +634,15 @@ class CompiledTerms:
                 outcome.retro = (rule.index, tier)
 
     def _apply_caps(self, facts: Facts, usage: Usage, outcome: Outcome) -> None:
+        periods = (outcome.day, outcome.month, None)
+        counters = usage.caps if type(usage) is MemoryUsage else None  # in memory: read directly
         for cap in self.caps:
-            period = (
-                outcome.day
-                if cap.period == "day"
-                else outcome.month
-                if cap.period == "month"
-                else None
-            )
-            conversions, commission = usage.used(facts.partner_id if cap.partner else None, period)
+            who = facts.partner_id if cap.partner else None
+            if counters is not None:
+                stats = counters.get((who, periods[cap.period_index]))
+                conversions, commission = (stats[0], stats[1]) if stats else (0, 0)
+            else:
+                conversions, commission = usage.used(who, periods[cap.period_index])
             if cap.measure == "conversions":
                 if conversions >= cap.limit:
                     outcome.over_cap, outcome.cap, outcome.amount_minor = True, cap, 0
