@@ -5,7 +5,8 @@ compiled once; conversions generated beforehand from a fixed seed (about 2,000 p
 months in time order, carts, promo codes, shared credit) are then evaluated and recorded
 one after the other, as a batch import or a what-if replay does. Beside it, the cheapest
 per-conversion loop over the same data (a flat 5% rounded half-up, summed per partner) is
-measured in the same run, and, optionally, the engine in two processes sharded by partner.
+measured in the same run, and the engine in two processes: whole months each when every
+cap is per day or month (exact), else sharded by partner without program caps.
 
     python -m benchmarks --only commissions [--conversions N] [--json]
     python -m benchmarks.commissions [--conversions N] [--processes 1|2] [--json]
@@ -27,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from accord.contracts.engine import CompiledTerms, Facts, Item, MemoryUsage
+from accord.contracts.engine import CompiledTerms, Facts, Item, MemoryUsage, shard_by_month
 from accord.contracts.terms import parse_terms
 from benchmarks.machine import CpuWatch
 from benchmarks.processes import log
@@ -425,15 +426,21 @@ def _shard_worker(shard: Sequence[Facts], terms: dict[str, Any], ready, go, resu
     results.put(run_engine(shard, terms, quiet=True))
 
 
-def run_sharded(facts: Sequence[Facts], terms: dict[str, Any], processes: int) -> dict[str, Any]:
-    """The engine in `processes` forked workers, each with the conversions of its partners.
+def run_sharded(
+    facts: Sequence[Facts], terms: dict[str, Any], processes: int, by: str = "partner"
+) -> dict[str, Any]:
+    """The engine in `processes` forked workers, each with whole months (exact when months
+    are independent) or the conversions of its partners (then without program caps).
 
     The shards are split before the clock starts and inherited through fork; the time runs
     from the start signal until the last worker has sent its figures.
     """
-    shards: list[list[Facts]] = [[] for _ in range(processes)]
-    for f in facts:
-        shards[int(f.partner_id.rsplit("-", 1)[1]) % processes].append(f)
+    if by == "month":
+        shards = shard_by_month(facts, processes)
+    else:
+        shards = [[] for _ in range(processes)]
+        for f in facts:
+            shards[int(f.partner_id.rsplit("-", 1)[1]) % processes].append(f)
     context = multiprocessing.get_context("fork")
     ready, results, go = context.Queue(), context.Queue(), context.Event()
     workers = [
@@ -467,7 +474,13 @@ def run_sharded(facts: Sequence[Facts], terms: dict[str, Any], processes: int) -
         "over_cap": sum(p["over_cap"] for p in parts),
         "bonuses_reached": sum(p["bonuses_reached"] for p in parts),
         "retro_flags": sum(p["retro_flags"] for p in parts),
-        "caps": "partner caps only (program-scoped caps dropped: not exact across shards)",
+        "by": by,
+        "caps": (
+            "every cap, tier and bonus is per day or month, so whole months in parallel "
+            "give exactly the one-process result"
+            if by == "month"
+            else "partner caps only (program-scoped caps dropped: not exact across shards)"
+        ),
     }
 
 
@@ -487,7 +500,13 @@ def run_commissions(count: int = DEFAULT_CONVERSIONS, processes: int = 2) -> dic
     baseline = run_baseline(facts)
     engine = run_engine(facts, terms)
     sharded = None
-    if processes > 1:
+    if processes > 1 and CompiledTerms(spec, CURRENCY).months_independent:
+        sharded = run_sharded(facts, terms, processes, by="month")
+        sharded["same_as_one_process"] = (
+            sharded["commission_minor"] == engine["commission_minor"]
+            and sharded["over_cap"] == engine["over_cap"]
+        )
+    elif processes > 1:
         sharded = run_sharded(facts, without_program_caps(terms), processes)
     return {
         "goal_per_s": GOAL_PER_S,
@@ -534,7 +553,7 @@ def render(data: dict[str, Any]) -> str:
         f"{engine['seconds']:>10.2f}  {usd(engine['commission_minor'])}",
     ]
     if sharded:
-        label = f"engine, {sharded['processes']} procs by partner *"
+        label = f"engine, {sharded['processes']} procs by {sharded['by']} *"
         lines.append(
             f"{label:<36}{sharded['per_s']:>12,.0f}{sharded['seconds']:>10.2f}"
             f"  {usd(sharded['commission_minor'])}"
@@ -558,6 +577,9 @@ def render(data: dict[str, Any]) -> str:
             f"* {sharded['caps']}; {sharded['over_cap']:,} over_cap, "
             f"{sharded['bonuses_reached']:,} bonuses, {sharded['retro_flags']:,} retro flags",
         ]
+        if "same_as_one_process" in sharded:
+            same = "yes" if sharded["same_as_one_process"] else "NO"
+            lines.append(f"same commission and over_cap counts as one process: {same}")
     others = data["others_cpu"]
     if others is not None and others > 0.05:
         lines.append(f"Note: other processes used {others:.0%} of this machine's CPU meanwhile")

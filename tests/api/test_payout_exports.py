@@ -183,3 +183,55 @@ def test_a_batch_is_sent_through_stripe_once_with_our_ids_as_idempotency_keys(ap
     assert again.json()["payouts"] == [] and len(seen) == 1  # nothing is sent twice
     payout = api.ok(f"/payouts/{row['payout_id']}")
     assert payout["provider_ref"] == "tr_0001"
+
+
+def test_a_batch_sent_through_paypal_is_refreshed_item_by_item(api, app, brand):
+    import httpx
+
+    from accord.payouts.providers.paypal import PayPalPayouts
+
+    state = {"payout_id": None}
+
+    def paypal(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/oauth2/token":
+            return httpx.Response(
+                200, json={"access_token": "A21", "token_type": "Bearer", "expires_in": 32400}
+            )
+        if request.method == "POST":
+            header = {"payout_batch_id": "5UXD2E8A7EBQJ", "batch_status": "PENDING"}
+            return httpx.Response(201, json={"batch_header": header})
+        item = {
+            "payout_item_id": "8AELMXH8UB2P8",
+            "transaction_status": "UNCLAIMED",
+            "payout_batch_id": "5UXD2E8A7EBQJ",
+            "payout_item": {
+                "recipient_type": "EMAIL",
+                "amount": {"value": "10.00", "currency": "USD"},
+                "receiver": "ana@example.com",
+                "sender_item_id": state["payout_id"],
+            },
+        }
+        header = {"payout_batch_id": "5UXD2E8A7EBQJ", "batch_status": "SUCCESS"}
+        body = {"total_items": 1, "total_pages": 1, "batch_header": header, "items": [item]}
+        return httpx.Response(200, json=body)
+
+    client = httpx.Client(transport=httpx.MockTransport(paypal))
+    app.api.state.payout_provider = lambda _settings, _name: PayPalPayouts(
+        "id", "secret", client=client
+    )
+    partner = add_partner(brand)
+    api.client.put(
+        "/api/v1/payout-method",
+        json={"method": "paypal", "paypal_email": "ana@example.com"},
+        headers=Api(api.client, partner.api_key).headers,
+    ).raise_for_status()
+    batch = _paid_batch(api, brand, partner, amount="100.00")
+    state["payout_id"] = batch["payouts"][0]["id"]
+    [sent] = api.post(f"/payout-batches/{batch['id']}/send", {"provider": "paypal"}).json()[
+        "payouts"
+    ]
+    assert sent["status"] == "sent" and sent["reference"] == "5UXD2E8A7EBQJ"
+    refreshed = api.post(f"/payout-batches/{batch['id']}/refresh", {"provider": "paypal"})
+    [row] = refreshed.json()["payouts"]
+    assert row["status"] == "sent"  # unclaimed: PayPal holds it until the partner claims it
+    assert "UNCLAIMED" in row["message"] and "8AELMXH8UB2P8" in row["message"]

@@ -18,6 +18,7 @@ from accord.contracts.engine import (
     MemoryUsage,
     rescale,
     round_half_up,
+    shard_by_month,
     stored_lines,
 )
 from accord.contracts.terms import parse_terms
@@ -368,3 +369,26 @@ def test_bad_terms_name_the_field_to_fix(terms, field):
     with pytest.raises(InvalidRequest) as caught:
         parse_terms(terms)
     assert caught.value.field == field
+
+
+def test_months_computed_apart_give_the_one_pass_result():
+    terms = compile_terms(
+        [dict(TIERED_COUNT, tiers={**TIERED_COUNT["tiers"], "mode": "retroactive"})],
+        caps=[{"scope": "program", "period": "month", "measure": "conversions", "limit": "4"}],
+        bonuses=[{"name": "Two", "threshold": "2", "amount": "5"}],
+    )
+    assert terms.months_independent
+    facts = [
+        sale(partner_id=f"p{n % 3}", occurred_at=AT + timedelta(days=9 * n)) for n in range(12)
+    ]
+    one_pass = [(o.amount_minor, o.over_cap, len(o.bonuses)) for o in run(terms, facts)]
+    by_shard = {}
+    for shard in shard_by_month(facts, 2):
+        for f, o in zip(shard, run(terms, shard), strict=True):
+            by_shard[id(f)] = (o.amount_minor, o.over_cap, len(o.bonuses))
+    assert [by_shard[id(f)] for f in facts] == one_pass
+    lifetime = compile_terms(
+        [{"event_type": "sale", "percent": "5"}],
+        caps=[{"period": "total", "limit": "100"}],
+    )
+    assert not lifetime.months_independent

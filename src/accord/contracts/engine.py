@@ -25,7 +25,7 @@ How a conversion is paid:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -497,6 +497,12 @@ class CompiledTerms:
             recurring=spec.recurring is not None,
         )
 
+    @property
+    def months_independent(self) -> bool:
+        """Whether each month can be computed alone: every cap is per day or per month
+        (tiers and bonuses always are), so a month depends on that month only."""
+        return all(cap.period != "total" for cap in self.caps)
+
     # evaluation ---------------------------------------------------------------------------
     def evaluate(self, facts: Facts, usage: Usage) -> Outcome:
         """What this conversion earns under these terms, given what was earned before."""
@@ -761,6 +767,20 @@ class CompiledTerms:
         if outcome.bonuses:
             result["bonuses_reached"] = [b.name for b in outcome.bonuses]
         return result
+
+
+def shard_by_month(facts: Sequence[Facts], shards: int) -> list[list[Facts]]:
+    """Whole months to each shard, largest month first to the least loaded shard, each
+    shard keeping the conversions' order. When the terms' months are independent
+    (`CompiledTerms.months_independent`), evaluating the shards in parallel gives exactly
+    the result of one pass."""
+    months: dict[int, list[Facts]] = {}
+    for f in facts:
+        months.setdefault(month_key(f.occurred_at), []).append(f)
+    out: list[list[Facts]] = [[] for _ in range(shards)]
+    for month in sorted(months, key=lambda m: -len(months[m])):
+        min(out, key=len).extend(months[month])
+    return out
 
 
 def rescale(

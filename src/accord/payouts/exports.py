@@ -372,3 +372,38 @@ def provider_for(settings, name: str):
             raise InvalidInput("provider", "set ACCORD_STRIPE_SECRET_KEY")
         return StripeTransfers(settings.stripe_secret_key)
     raise InvalidInput("provider", "use paypal or stripe")
+
+
+def refresh_batch(store: Store, caller: Caller, batch_id: str, provider) -> list[Payout]:
+    """Ask the provider where the batch's sent payouts stand now (PayPal reports each item:
+    paid, unclaimed, returned...) and keep the answer on each payout."""
+    require_brand(caller)
+    with store.read() as session:
+        batch = _batch(session, caller, batch_id)
+        sent = list(
+            session.scalars(
+                select(Payout).where(
+                    Payout.batch_id == batch.id,
+                    Payout.method == provider.name,
+                    Payout.delivery_status == "sent",
+                )
+            )
+        )
+    if not sent or not hasattr(provider, "batch_results"):
+        return []
+    answers = {}
+    for reference in sorted({p.provider_ref for p in sent if p.provider_ref}):
+        for result in provider.batch_results(reference):
+            answers[result.payout_id] = result
+    with store.unit() as session:
+        updated = []
+        for payout in sent:
+            result = answers.get(payout.id)
+            if result is None:
+                continue
+            row = session.get(Payout, payout.id)
+            row.delivery_status = str(result.status)
+            note = f"{result.provider_status} (item {result.reference})"
+            row.delivery_message = (f"{note}: {result.message}" if result.message else note)[:500]
+            updated.append(row)
+    return updated

@@ -364,3 +364,22 @@ def send_batch(batch_id: str, body: SendIn, request: Request, store: StoreDep, c
             for p in sent
         ],
     }
+
+
+@router.post("/payout-batches/{batch_id}/refresh", tags=["payouts"])
+def refresh_batch(
+    batch_id: str, body: SendIn, request: Request, store: StoreDep, caller: CallerDep
+):
+    """Ask the provider where the batch's sent payouts stand now (PayPal: paid, unclaimed,
+    returned, failed...) and keep it on each payout. Stripe transfers are final when sent."""
+    factory = getattr(request.app.state, "payout_provider", None) or exports.provider_for
+    provider = factory(request.app.state.settings, body.provider)
+    updated = exports.refresh_batch(store, caller, batch_id, provider)
+    return {
+        "batch_id": batch_id,
+        "provider": body.provider,
+        "payouts": [
+            {"payout_id": p.id, "status": p.delivery_status, "message": p.delivery_message}
+            for p in updated
+        ],
+    }
