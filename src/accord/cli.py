@@ -205,6 +205,11 @@ def demo(
         f"\nServing the demo's data on [bold]{result.base_url}[/bold] "
         f"(API docs: {result.base_url}/docs). Press Ctrl+C to stop."
     )
+    console.print(
+        f"Console: {result.base_url}/console — sign in as {result.console_email} "
+        f"with the password {cast_password()}",
+        markup=False,
+    )
     try:
         server.wait()
     except KeyboardInterrupt:
@@ -215,6 +220,12 @@ def demo(
 
 def _money(value: Decimal, currency: str) -> str:
     return f"{value:,.2f} {currency}"
+
+
+def cast_password() -> str:
+    from accord.demo.cast import CONSOLE_PASSWORD
+
+    return CONSOLE_PASSWORD
 
 
 def _print_summary(result) -> None:

@@ -83,6 +83,9 @@ CONTRACTS: dict[str, tuple[float, str, dict]] = {
     ),
 }
 
+#: The demo program manager's console password (a demo only: never reuse it).
+CONSOLE_PASSWORD = "lumen-demo-console"
+
 #: Categories of the shop's catalogue, for item rules.
 CATEGORIES = ["tents", "apparel", "gear", "gear"]
 #: Euro-zone shoppers pay in EUR, converted at this rate into the program's USD.

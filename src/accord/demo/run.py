@@ -33,7 +33,7 @@ from accord.server import AccordApp
 from accord.settings import Settings
 from accord.store.engine import Store
 from accord.tenancy.model import OrganizationKind
-from accord.tenancy.service import authenticate, create_organization
+from accord.tenancy.service import authenticate, create_organization, create_user
 from accord.tracking.service import create_link, create_promo_code
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -76,6 +76,7 @@ class DemoResult:
     partner_api_key: str
     payouts: int
     documents: dict[str, str] = field(default_factory=dict)
+    console_email: str = ""
 
     def as_dict(self) -> dict[str, object]:
         s = self.summary
@@ -113,6 +114,7 @@ class DemoResult:
             "brand_api_key": self.brand_api_key,
             "partner_api_key": self.partner_api_key,
             "documents": self.documents,
+            "console": {"email": self.console_email, "password": cast.CONSOLE_PASSWORD},
         }
 
 
@@ -167,6 +169,8 @@ def run_demo(
     n_clicks = max(50, round(5000 * scale))
 
     brand = create_organization(store, OrganizationKind.BRAND, cast.BRAND)
+    console_email = f"manager+{brand.organization_id[-6:].lower()}@lumen-outdoor.example"
+    create_user(store, brand.organization_id, console_email, cast.CONSOLE_PASSWORD)
     caller = authenticate(store, brand.api_key)
     program = create_program(
         store,
@@ -275,6 +279,7 @@ def run_demo(
         top_partner.api_key,
         len(batch["payouts"]),
         documents,
+        console_email,
     )
     return result, server
 

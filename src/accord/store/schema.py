@@ -13,6 +13,7 @@ from accord.programs import tables as programs_tables
 from accord.store.base import Base
 from accord.tenancy import tables as tenancy_tables
 from accord.tracking import tables as tracking_tables
+from accord.web import tables as web_tables
 
 metadata = Base.metadata
 
@@ -30,4 +31,5 @@ __all__ = [
     "programs_tables",
     "tenancy_tables",
     "tracking_tables",
+    "web_tables",
 ]

@@ -1,0 +1,78 @@
+"""Languages of the console and portal: English and Simplified Chinese.
+
+Texts are marked with `_()` in templates and code; the Chinese catalog is a Babel message
+catalog (`locale/zh_Hans/LC_MESSAGES/messages.po`) compiled in memory when first used.
+Amounts and dates are formatted for the locale with Babel.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+LOCALES = ("en", "zh_Hans")
+LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
+COOKIE = "accord_lang"
+CATALOGS = Path(__file__).parent / "locale"
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog for a locale (English texts are the message ids themselves)."""
+    po = CATALOGS / locale / "LC_MESSAGES" / "messages.po"
+    if locale == "en" or not po.exists():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def pick_locale(cookie: str | None, accept_language: str | None) -> str:
+    """The visitor's choice (cookie), else the browser's first supported language."""
+    if cookie in LOCALES:
+        return cookie
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh_Hans"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+class Formatter:
+    """Numbers, money and dates for one locale, as templates use them."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self.babel = Locale.parse(locale)
+
+    def money(self, amount: Decimal | str | int, currency: str) -> str:
+        return format_currency(Decimal(str(amount)), currency, locale=self.babel)
+
+    def number(self, value: int | Decimal) -> str:
+        return format_decimal(value, locale=self.babel)
+
+    def percent(self, value: Decimal | float | None) -> str:
+        if value is None:
+            return "\u2013"
+        return format_percent(value, format="#,##0.0%", locale=self.babel)
+
+    def date(self, value: date | datetime) -> str:
+        return format_date(value, format="medium", locale=self.babel)
+
+    def datetime(self, value: datetime) -> str:
+        return format_datetime(value, format="medium", locale=self.babel)

@@ -1,0 +1,53 @@
+"""The console over HTTP: the real app, a brand with a signed-up program manager."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+
+from accord.ids import short_code
+from accord.server import AccordApp
+from accord.settings import Settings
+from accord.tenancy.service import create_user
+from tests.factories import make_brand
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def client(store):
+    with TestClient(
+        AccordApp(store, Settings()), raise_server_exceptions=False, follow_redirects=False
+    ) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def manager(store):
+    brand = make_brand(store)
+    user = create_user(store, brand.caller.organization_id, unique_email("pm"), PASSWORD)
+    return brand, user
+
+
+def unique_email(who: str) -> str:
+    """Emails are unique across organizations: each test makes its own."""
+    return f"{who}-{short_code(8).lower()}@brand.example"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    page = client.get("/console/login")
+    return client.post(
+        "/console/login",
+        content=f"email={email}&password={password}&csrf={csrf_of(page.text)}&next=/console",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
