@@ -63,6 +63,12 @@ class Formatter:
     def money(self, amount: Decimal | str | int, currency: str) -> str:
         return format_currency(Decimal(str(amount)), currency, locale=self.babel)
 
+    def minor(self, minor: int, currency: str) -> str:
+        """Stored minor units as money: 1234 USD is $12.34."""
+        from accord.money import Money
+
+        return self.money(Money.from_minor(minor, currency).amount, currency)
+
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.babel)
 

@@ -22,7 +22,7 @@ from accord.errors import AccordError, Unauthenticated
 from accord.programs.service import list_programs
 from accord.reports.activity import attention, daily_series
 from accord.reports.service import program_summary
-from accord.web import i18n, sessions
+from accord.web import exports_table, i18n, sessions
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -51,7 +51,7 @@ def locale_of(request: Request) -> str:
     )
 
 
-def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+def render(request: Request, name: str, http_status: int = 200, **context) -> HTMLResponse:
     locale = locale_of(request)
     page = environment(locale).get_template(name)
     html = page.render(
@@ -62,7 +62,7 @@ def render(request: Request, name: str, status: int = 200, **context) -> HTMLRes
         path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     )
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=http_status)
 
 
 def _secure(request: Request) -> bool:
@@ -114,7 +114,7 @@ async def login(request: Request):
         return render(
             request,
             "login.html",
-            status=403,
+            http_status=403,
             csrf=expected or "",
             next=_safe_next(form.get("next")),
             email=form.get("email", ""),
@@ -128,7 +128,7 @@ async def login(request: Request):
         return render(
             request,
             "login.html",
-            status=401,
+            http_status=401,
             csrf=expected,
             next=_safe_next(form.get("next")),
             email=form.get("email", ""),
@@ -177,7 +177,7 @@ def dashboard(request: Request, program: str | None = None):
     if visitor is None:
         return _to_login(request)
     if not visitor.caller.is_brand:
-        return render(request, "not_for_partners.html", status=403, visitor=visitor)
+        return render(request, "not_for_partners.html", http_status=403, visitor=visitor)
     store = request.app.state.store
     programs = list_programs(store, visitor.caller)
     if not programs:
@@ -210,4 +210,208 @@ def dashboard(request: Request, program: str | None = None):
         epc=epc,
         todo=todo,
         chart_json=json.dumps(chart),
+        section="dashboard",
     )
+
+
+# commissions ------------------------------------------------------------------------------
+PAGE_SIZE = 50
+
+
+def _commission_rows(session, caller, program_id: str, status: str | None, after: str | None):
+    """A page of the program's commissions (newest ids last), with partner names and order
+    ids, and whether another page follows."""
+
+    from accord.commissions.service import visible_commissions
+    from accord.commissions.tables import Commission
+    from accord.conversions.tables import Conversion
+    from accord.partners.tables import Partner
+
+    query = (
+        visible_commissions(caller)
+        .where(Commission.program_id == program_id)
+        .add_columns(Partner.name, Conversion.order_id)
+        .join(Partner, Partner.id == Commission.partner_id)
+        .outerjoin(Conversion, Conversion.id == Commission.conversion_id)
+    )
+    if status:
+        query = query.where(Commission.status == status)
+    if after:
+        query = query.where(Commission.id > after)
+    rows = session.execute(query.order_by(Commission.id).limit(PAGE_SIZE + 1)).all()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def _program_or_first(store, visitor, program: str | None):
+    programs = list_programs(store, visitor.caller)
+    current = next((p for p in programs if p.id == program), programs[0] if programs else None)
+    return programs, current
+
+
+@router.get("/console/commissions")
+def commissions_page(
+    request: Request,
+    program: str | None = None,
+    status: str | None = None,
+    after: str | None = None,
+    done: int | None = None,
+):
+    from accord.commissions.model import CommissionStatus
+
+    visitor = _visitor(request)
+    if visitor is None:
+        return _to_login(request)
+    if not visitor.caller.is_brand:
+        return render(request, "not_for_partners.html", http_status=403, visitor=visitor)
+    store = request.app.state.store
+    programs, current = _program_or_first(store, visitor, program)
+    statuses = [s.value for s in CommissionStatus]
+    if status not in statuses:
+        status = None
+    rows, more = [], False
+    if current is not None:
+        with store.read() as session:
+            rows, more = _commission_rows(session, visitor.caller, current.id, status, after)
+    return render(
+        request,
+        "commissions.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        rows=rows,
+        more=more,
+        status_filter=status,
+        statuses=statuses,
+        after=after,
+        done=done,
+        section="commissions",
+    )
+
+
+@router.post("/console/commissions/approve")
+async def approve_selected(request: Request):
+    from accord.commissions.service import approve
+
+    visitor = _visitor(request)
+    if visitor is None:
+        return _to_login(request)
+    body = (await request.body()).decode("utf-8", "replace")
+    pairs = parse_qsl(body, keep_blank_values=True)
+    form = dict(pairs)
+    if not sessions.csrf_ok(visitor, form.get("csrf") or request.headers.get("x-csrf-token")):
+        return Response("the form had expired; reload the page and try again", status_code=403)
+    ids = [value for key, value in pairs if key == "id"]
+    program = form.get("program", "")
+    target = f"/console/commissions?program={quote(program)}&status=locked"
+    if not ids:
+        return RedirectResponse(target + "&done=0", status_code=303)
+    try:
+        approved = approve(request.app.state.store, visitor.caller, program, ids)
+    except AccordError as error:
+        return render(
+            request,
+            "problem.html",
+            http_status=error.status,
+            visitor=visitor,
+            message=error.message,
+            back=target,
+        )
+    return RedirectResponse(f"{target}&done={len(approved)}", status_code=303)
+
+
+@router.get("/console/commissions/{commission_id}")
+def commission_detail(commission_id: str, request: Request):
+    from accord.commissions.service import explain
+
+    visitor = _visitor(request)
+    if visitor is None:
+        return _to_login(request)
+    try:
+        explained = explain(request.app.state.store, visitor.caller, commission_id)
+    except AccordError as error:
+        return render(
+            request,
+            "problem.html",
+            http_status=error.status,
+            visitor=visitor,
+            message=error.message,
+            back="/console/commissions",
+        )
+    return render(
+        request,
+        "commission.html",
+        visitor=visitor,
+        c=explained,
+        section="commissions",
+        programs=[],
+        current=None,
+    )
+
+
+@router.get("/console/commissions.csv")
+def commissions_csv(request: Request, program: str, status: str | None = None):
+    """Every commission of the filter, not just one page, as CSV (or .xlsx below)."""
+    visitor = _visitor(request)
+    if visitor is None:
+        return _to_login(request)
+    rows = _all_commissions(request, visitor, program, status)
+    text = exports_table.to_csv(COMMISSION_COLUMNS, rows)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="commissions.csv"'},
+    )
+
+
+@router.get("/console/commissions.xlsx")
+def commissions_xlsx(request: Request, program: str, status: str | None = None):
+    visitor = _visitor(request)
+    if visitor is None:
+        return _to_login(request)
+    rows = _all_commissions(request, visitor, program, status)
+    data = exports_table.to_xlsx("Commissions", COMMISSION_COLUMNS, rows)
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="commissions.xlsx"'},
+    )
+
+
+COMMISSION_COLUMNS = (
+    "commission_id",
+    "partner",
+    "order_id",
+    "kind",
+    "event_type",
+    "status",
+    "amount",
+    "currency",
+    "occurred_at",
+)
+
+
+def _all_commissions(request: Request, visitor, program: str, status: str | None) -> list:
+    from accord.money import Money
+
+    store = request.app.state.store
+    out, after = [], None
+    with store.read() as session:
+        while True:
+            rows, more = _commission_rows(session, visitor.caller, program, status, after)
+            for c, partner, order in rows:
+                out.append(
+                    (
+                        c.id,
+                        partner,
+                        order or c.kind,
+                        c.kind,
+                        c.event_type,
+                        c.status,
+                        Money.from_minor(c.amount_minor, c.currency).amount,
+                        c.currency,
+                        c.occurred_at.isoformat(),
+                    )
+                )
+            if not more:
+                return out
+            after = rows[-1][0].id
