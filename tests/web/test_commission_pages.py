@@ -78,3 +78,21 @@ def test_every_console_text_has_a_chinese_translation():
         used |= set(re.findall(r"""_\(\s*'([^']+)'""", template.read_text()))
     assert used, "no texts found"
     assert used - translated == set()
+
+
+def test_partners_are_searched_filtered_sorted_and_exported(client, store):
+    brand, email, _ = _locked_commission(store)  # one partner with an 8.00 commission
+    quiet = add_partner(brand, partner_type="coupon")
+    sign_in(client, email)
+    page = client.get(f"/console/partners?program={brand.program_id}&sort=earned")
+    assert page.status_code == 200
+    html = page.text
+    assert html.index("$8.00") < html.index("$0.00")  # the earner first
+    coupons = client.get(f"/console/partners?program={brand.program_id}&type=coupon")
+    assert "coupon" in coupons.text and "$8.00" not in coupons.text
+    nobody = client.get(f"/console/partners?program={brand.program_id}&q=zzz-nobody")
+    assert "No partner matches." in nobody.text
+    csv = client.get(f"/console/partners.csv?program={brand.program_id}&type=coupon")
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("partner_id,name,type,status")
+    assert len(lines) == 2 and quiet.id in lines[1]

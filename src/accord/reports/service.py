@@ -162,7 +162,7 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
             "fee_expense_equals_fees": fee_expense == fees,
             "funds_held_equal_brand_funding": held == funding,
         }
-        rows = _partner_rows(session, program.id)
+        rows = partner_rows(session, program.id)
     types: dict[str, Row] = {}
     for row in rows:
         agg = types.setdefault(
@@ -235,7 +235,7 @@ def net_revenue():
     )
 
 
-def _partner_rows(session, program_id: str) -> list[_PartnerAgg]:
+def partner_rows(session, program_id: str) -> list[_PartnerAgg]:
     """One aggregated row per enrolled partner: three grouped queries, joined in SQL."""
     clicks = (
         select(Click.partner_id.label("pid"), func.count().label("n"))

@@ -415,3 +415,130 @@ def _all_commissions(request: Request, visitor, program: str, status: str | None
             if not more:
                 return out
             after = rows[-1][0].id
+
+
+# partners ---------------------------------------------------------------------------------
+PARTNER_SORTS = {
+    "earned": lambda r: (-r["earned_minor"], r["name"].casefold()),
+    "clicks": lambda r: (-r["clicks"], r["name"].casefold()),
+    "conversions": lambda r: (-r["conversions"], r["name"].casefold()),
+    "name": lambda r: r["name"].casefold(),
+}
+
+
+def _partner_table(store, caller, program_id: str, q: str, ptype: str, sort: str) -> list:
+    """Every partner of the program with its figures, searched, filtered and sorted."""
+    from sqlalchemy import select
+
+    from accord.partners.tables import Enrollment, Partner
+    from accord.programs.service import load_program
+    from accord.reports.service import partner_rows
+
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        extra = {
+            pid: (status, country)
+            for pid, status, country in session.execute(
+                select(Partner.id, Enrollment.status, Partner.country)
+                .join(Enrollment, Enrollment.partner_id == Partner.id)
+                .where(Enrollment.program_id == program.id)
+            )
+        }
+        rows = [
+            {
+                "id": r.partner_id,
+                "name": r.name,
+                "type": r.key_type,
+                "status": extra.get(r.partner_id, ("", None))[0],
+                "country": extra.get(r.partner_id, ("", None))[1] or "",
+                "clicks": r.clicks,
+                "conversions": r.conversions,
+                "revenue_minor": r.revenue_minor,
+                "earned_minor": r.commission_minor,
+            }
+            for r in partner_rows(session, program.id)
+        ]
+    needle = q.strip().casefold()
+    if needle:
+        rows = [r for r in rows if needle in r["name"].casefold() or needle in r["id"].casefold()]
+    if ptype:
+        rows = [r for r in rows if r["type"] == ptype]
+    return sorted(rows, key=PARTNER_SORTS.get(sort, PARTNER_SORTS["earned"]))
+
+
+@router.get("/console/partners")
+def partners_page(
+    request: Request,
+    program: str | None = None,
+    q: str = "",
+    type: str = "",
+    sort: str = "earned",
+    page: int = 1,
+):
+    from accord.partners.model import PartnerType
+
+    visitor = _visitor(request)
+    if visitor is None:
+        return _to_login(request)
+    if not visitor.caller.is_brand:
+        return render(request, "not_for_partners.html", http_status=403, visitor=visitor)
+    store = request.app.state.store
+    programs, current = _program_or_first(store, visitor, program)
+    rows: list = []
+    if current is not None:
+        rows = _partner_table(store, visitor.caller, current.id, q, type, sort)
+    page = max(1, page)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render(
+        request,
+        "partners.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        rows=shown,
+        total=len(rows),
+        q=q,
+        ptype=type,
+        types=[t.value for t in PartnerType],
+        sort=sort if sort in PARTNER_SORTS else "earned",
+        page=page,
+        pages=pages,
+        section="partners",
+    )
+
+
+@router.get("/console/partners.csv")
+def partners_csv(request: Request, program: str, q: str = "", type: str = "", sort: str = ""):
+    from accord.money import Money
+    from accord.programs.service import load_program
+
+    visitor = _visitor(request)
+    if visitor is None:
+        return _to_login(request)
+    store = request.app.state.store
+    with store.read() as session:
+        currency = load_program(session, visitor.caller, program).currency
+    rows = _partner_table(store, visitor.caller, program, q, type, sort)
+    columns = ("partner_id", "name", "type", "status", "country", "clicks", "conversions",
+               "revenue", "earned", "currency")  # fmt: skip
+    table = [
+        (
+            r["id"],
+            r["name"],
+            r["type"],
+            r["status"],
+            r["country"],
+            r["clicks"],
+            r["conversions"],
+            Money.from_minor(r["revenue_minor"], currency).amount,
+            Money.from_minor(r["earned_minor"], currency).amount,
+            currency,
+        )
+        for r in rows
+    ]
+    return Response(
+        exports_table.to_csv(columns, table),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="partners.csv"'},
+    )
