@@ -96,3 +96,48 @@ def test_partners_are_searched_filtered_sorted_and_exported(client, store):
     lines = csv.text.splitlines()
     assert lines[0].startswith("partner_id,name,type,status")
     assert len(lines) == 2 and quiet.id in lines[1]
+
+
+def test_a_conversion_is_reversed_from_the_console_with_a_reason(client, store):
+    brand, email, _commission_id = _locked_commission(store)
+    sign_in(client, email)
+    listing = client.get(f"/console/conversions?program={brand.program_id}&q=ORD-7")
+    assert "ORD-7" in listing.text
+    conversion_id = re.search(r'href="/console/conversions/(cnv_\w+)"', listing.text).group(1)
+    page = client.get(f"/console/conversions/{conversion_id}")
+    token = csrf_of(page.text)
+    url = f"/console/conversions/{conversion_id}/reverse"
+    bad = client.post(url, content=f"csrf={token}&amount=lots&reason_code=returned", headers=FORM)
+    assert bad.status_code == 422 and "amount" in bad.text
+    wrong = client.post(url, content=f"csrf={token}&reason_code=bored", headers=FORM)
+    assert wrong.status_code == 422 and "reason_code" in wrong.text
+    done = client.post(
+        url, content=f"csrf={token}&amount=20.00&reason_code=returned&note=one+item", headers=FORM
+    )
+    assert done.status_code == 303
+    after = client.get(done.headers["location"]).text
+    assert "Reversed." in after and "one item" in after
+    assert "$6.00" in after  # 10% of the 60.00 left
+
+
+def test_a_payout_batch_is_run_from_the_console_and_its_statement_opens(client, store):
+    from accord.commissions.service import approve
+
+    brand, email, _ = _locked_commission(store)
+    approve(store, brand.caller, brand.program_id)
+    sign_in(client, email)
+    page = client.get(f"/console/payouts?program={brand.program_id}")
+    assert "$8.00" in page.text  # payable now
+    token = csrf_of(page.text)
+    run = client.post(
+        "/console/payouts/run", content=f"csrf={token}&program={brand.program_id}", headers=FORM
+    )
+    assert run.status_code == 303 and "done=pbt_" in run.headers["location"]
+    listed = client.get(run.headers["location"]).text
+    payout_id = re.search(r"/console/payouts/(pay_\w+)/statement.pdf", listed).group(1)
+    pdf = client.get(f"/console/payouts/{payout_id}/statement.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    again = client.post(
+        "/console/payouts/run", content=f"csrf={token}&program={brand.program_id}", headers=FORM
+    )
+    assert again.headers["location"].endswith("done=none")

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 
 from accord.errors import AccordError, Unauthenticated
 from accord.programs.service import list_programs
@@ -541,4 +542,289 @@ def partners_csv(request: Request, program: str, q: str = "", type: str = "", so
         exports_table.to_csv(columns, table),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="partners.csv"'},
+    )
+
+
+# conversions ------------------------------------------------------------------------------
+def _brand_visitor(request: Request):
+    """The signed-in brand visitor, or the response to send instead."""
+    visitor = _visitor(request)
+    if visitor is None:
+        return None, _to_login(request)
+    if not visitor.caller.is_brand:
+        return None, render(request, "not_for_partners.html", http_status=403, visitor=visitor)
+    return visitor, None
+
+
+@router.get("/console/conversions")
+def conversions_page(
+    request: Request, program: str | None = None, q: str = "", after: str | None = None
+):
+    from sqlalchemy import select
+
+    from accord.conversions.tables import Conversion
+    from accord.partners.tables import Partner
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    store = request.app.state.store
+    programs, current = _program_or_first(store, visitor, program)
+    rows, more = [], False
+    if current is not None:
+        query = (
+            select(Conversion, Partner.name)
+            .outerjoin(Partner, Partner.id == Conversion.partner_id)
+            .where(
+                Conversion.program_id == current.id,
+                Conversion.organization_id == visitor.caller.organization_id,
+            )
+        )
+        if q.strip():
+            query = query.where(Conversion.order_id.contains(q.strip()))
+        if after:
+            query = query.where(Conversion.id > after)
+        with store.read() as session:
+            found = session.execute(query.order_by(Conversion.id).limit(PAGE_SIZE + 1)).all()
+        rows, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
+    return render(
+        request,
+        "conversions.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        rows=rows,
+        more=more,
+        q=q,
+        section="conversions",
+    )
+
+
+@router.get("/console/conversions/{conversion_id}")
+def conversion_detail(conversion_id: str, request: Request, done: str | None = None):
+    from sqlalchemy import select
+
+    from accord.commissions.model import ReasonCode
+    from accord.commissions.tables import Commission
+    from accord.conversions.tables import Conversion, ConversionReversal
+    from accord.partners.tables import Partner
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    store = request.app.state.store
+    with store.read() as session:
+        conversion = session.scalar(
+            select(Conversion).where(
+                Conversion.id == conversion_id,
+                Conversion.organization_id == visitor.caller.organization_id,
+            )
+        )
+        if conversion is None:
+            return render(
+                request,
+                "problem.html",
+                http_status=404,
+                visitor=visitor,
+                message=f"conversion {conversion_id!r} not found",
+                back="/console/conversions",
+            )
+        partner = session.get(Partner, conversion.partner_id) if conversion.partner_id else None
+        commissions = list(
+            session.scalars(select(Commission).where(Commission.conversion_id == conversion.id))
+        )
+        reversals = list(
+            session.scalars(
+                select(ConversionReversal)
+                .where(ConversionReversal.conversion_id == conversion.id)
+                .order_by(ConversionReversal.at)
+            )
+        )
+    return render(
+        request,
+        "conversion.html",
+        visitor=visitor,
+        conversion=conversion,
+        partner=partner,
+        commissions=commissions,
+        reversals=reversals,
+        reasons=[r.value for r in ReasonCode],
+        done=done,
+        error=None,
+        section="conversions",
+        programs=[],
+        current=None,
+    )
+
+
+@router.post("/console/conversions/{conversion_id}/reverse")
+async def reverse_from_console(conversion_id: str, request: Request):
+    from accord.conversions.model import ReversalRequest
+    from accord.conversions.reversals import reverse_conversion
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    form = await _form(request)
+    if not sessions.csrf_ok(visitor, form.get("csrf")):
+        return Response("the form had expired; reload the page and try again", status_code=403)
+    back = f"/console/conversions/{quote(conversion_id)}"
+    try:
+        request_body = ReversalRequest(
+            amount=form.get("amount") or None,
+            reason_code=form.get("reason_code", ""),
+            note=form.get("note") or None,
+            idempotency_key=form.get("idempotency_key") or None,
+        )
+        done = reverse_conversion(
+            request.app.state.store, visitor.caller, conversion_id, request_body
+        )
+    except AccordError as error:
+        return render(
+            request,
+            "problem.html",
+            http_status=error.status,
+            visitor=visitor,
+            message=error.message,
+            back=back,
+        )
+    except ValidationError as error:  # the amount was not a number, say
+        from accord.errors import describe_validation
+
+        problems = describe_validation(error.errors())
+        return render(
+            request,
+            "problem.html",
+            http_status=422,
+            visitor=visitor,
+            message="; ".join(f"{p['field']}: {p['message']}" for p in problems),
+            back=back,
+        )
+    return RedirectResponse(f"{back}?done={quote(done.reversal.id)}", status_code=303)
+
+
+# payouts ----------------------------------------------------------------------------------
+@router.get("/console/payouts")
+def payouts_page(request: Request, program: str | None = None, done: str | None = None):
+    from sqlalchemy import select
+
+    from accord.partners.tables import Partner
+    from accord.payouts.service import partner_balances
+    from accord.payouts.tables import Payout, PayoutBatch
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    store = request.app.state.store
+    programs, current = _program_or_first(store, visitor, program)
+    batches, payouts, payable, due = [], [], 0, 0
+    if current is not None:
+        balances = partner_balances(store, visitor.caller, current.id)
+        payable = sum(b.payable_minor for b in balances if b.payable_minor > 0)
+        due = sum(
+            1
+            for b in balances
+            if b.payable_minor > 0 and b.payable_minor >= current.payout_threshold_minor
+        )
+        with store.read() as session:
+            batches = list(
+                session.scalars(
+                    select(PayoutBatch)
+                    .where(PayoutBatch.program_id == current.id)
+                    .order_by(PayoutBatch.id.desc())
+                    .limit(20)
+                )
+            )
+            payouts = session.execute(
+                select(Payout, Partner.name)
+                .join(Partner, Partner.id == Payout.partner_id)
+                .where(Payout.program_id == current.id)
+                .order_by(Payout.id.desc())
+                .limit(PAGE_SIZE)
+            ).all()
+    return render(
+        request,
+        "payouts.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        batches=batches,
+        payouts=payouts,
+        payable=payable,
+        due=due,
+        done=done,
+        section="payouts",
+    )
+
+
+@router.post("/console/payouts/run")
+async def run_payouts_from_console(request: Request):
+    from accord.payouts.service import run_batch
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    form = await _form(request)
+    if not sessions.csrf_ok(visitor, form.get("csrf")):
+        return Response("the form had expired; reload the page and try again", status_code=403)
+    program = form.get("program", "")
+    try:
+        result = run_batch(request.app.state.store, visitor.caller, program)
+    except AccordError as error:
+        return render(
+            request,
+            "problem.html",
+            http_status=error.status,
+            visitor=visitor,
+            message=error.message,
+            back="/console/payouts",
+        )
+    done = result.batch.id if result.batch else "none"
+    return RedirectResponse(
+        f"/console/payouts?program={quote(program)}&done={quote(done)}", status_code=303
+    )
+
+
+@router.get("/console/payouts/{payout_id}/statement.pdf")
+def statement_from_console(payout_id: str, request: Request):
+    from accord.payouts.exports import statement_pdf
+
+    visitor = _visitor(request)
+    if visitor is None:
+        return _to_login(request)
+    try:
+        pdf = statement_pdf(
+            request.app.state.store, visitor.caller, payout_id, locale=locale_of(request)
+        )
+    except AccordError as error:
+        return render(
+            request,
+            "problem.html",
+            http_status=error.status,
+            visitor=visitor,
+            message=error.message,
+            back="/console/payouts",
+        )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{payout_id}.pdf"'},
+    )
+
+
+@router.get("/console/payout-batches/{batch_id}.csv")
+def batch_csv_from_console(batch_id: str, request: Request):
+    from accord.payouts.exports import batch_csv
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    try:
+        text = batch_csv(request.app.state.store, visitor.caller, batch_id)
+    except AccordError as error:
+        return Response(error.message, status_code=error.status)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{batch_id}.csv"'},
     )
