@@ -36,6 +36,10 @@ def test_a_manager_signs_in_and_sees_figures_and_the_chart_in_both_languages(
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, width
             page.screenshot(path=str(tmp_path / f"dashboard-{locale}.png"), full_page=True)
+            for section in ("partners", "conversions", "commissions", "payouts"):
+                page.goto(f"{server.base_url}/console/{section}")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390, (section, width)
             context.close()
     finally:
         server.stop()
