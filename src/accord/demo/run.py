@@ -487,12 +487,14 @@ def _drive_reversals(
 ) -> None:
     """Returns before locking (whole and partial), and after payout (clawbacks)."""
     paid = [c for c in created if c["commissions"] and Decimal(c["amount"]["amount"]) > 0]
-    if clawback:
-        chosen = rng.sample(paid, k=min(len(paid), max(1, len(created) // 100)))
-    else:
-        chosen = rng.sample(paid, k=min(len(paid), max(1, len(created) // 20)))
+    share = 100 if clawback else 20
+    wanted = min(len(paid), max(1, len(created) // share))
     phase = "clawbacks" if clawback else "reversals"
-    for i, conversion in enumerate(chosen, 1):
+    candidates = rng.sample(paid, k=len(paid))  # in random order; skip what is all returned
+    sent = 0
+    for conversion in candidates:
+        if sent >= wanted:
+            break
         latest = _ok(http.get(f"/api/v1/conversions/{conversion['id']}"))
         left = Decimal(latest["amount"]["amount"]) - Decimal(latest["reversed_amount"]["amount"])
         if left <= 0:
@@ -503,6 +505,7 @@ def _drive_reversals(
         if rng.random() < 0.5 and left > 1:
             body["amount"] = str((left / 2).quantize(Decimal("0.01")))
         response = http.post(f"/api/v1/conversions/{conversion['id']}/reversals", json=body)
+        sent += 1
         if response.status_code == 201:
             if clawback:
                 traffic.clawbacks_sent += 1
@@ -510,4 +513,4 @@ def _drive_reversals(
                 traffic.reversals_sent += 1
         else:
             traffic.errors.append(f"reversal {response.status_code}: {response.text[:200]}")
-        report(phase, i, len(chosen))
+        report(phase, sent, wanted)
