@@ -20,7 +20,7 @@ from accord.contracts.engine import SCALE, Facts, Item, rescale, round_half_up, 
 from accord.contracts.service import Terms, terms_at
 from accord.conversions.tables import Attribution, Conversion
 from accord.errors import InvalidInput, NotFound
-from accord.fx.service import Rate, convert_minor, rate_at
+from accord.fx.service import convert_minor
 from accord.ids import new_id
 from accord.ledger.model import AccountKind, accounts_for, program_account, transfer
 from accord.ledger.service import post
@@ -79,16 +79,10 @@ class SqlUsage:
 
 def conversion_facts(
     session: Session, program: Program, conversion, partner_id: str, share: Decimal
-) -> tuple[Facts, Rate]:
-    """The conversion as the contract sees it, in the program's currency."""
-    rate = rate_at(
-        session,
-        program.organization_id,
-        conversion.currency,
-        program.currency,
-        conversion.occurred_at,
-        field="currency",
-    )
+) -> tuple[Facts, Decimal | None]:
+    """The conversion as the contract sees it, in the program's currency, at the exchange
+    rate stored with it when it was recorded (None: the program's own currency)."""
+    rate = conversion.fx_rate
     items = ()
     if conversion.items:
         items = tuple(
@@ -100,7 +94,7 @@ def conversion_facts(
                     Money.of(item["price"], conversion.currency).minor,
                     conversion.currency,
                     program.currency,
-                    rate.rate,
+                    rate or Decimal(1),
                 ),
             )
             for item in conversion.items
@@ -116,9 +110,7 @@ def conversion_facts(
     facts = Facts(
         partner_id=partner_id,
         event_type=conversion.event_type,
-        amount_minor=convert_minor(
-            conversion.amount_minor, conversion.currency, program.currency, rate.rate
-        ),
+        amount_minor=conversion.program_amount_minor,
         occurred_at=conversion.occurred_at,
         customer_status=conversion.customer_status,
         country=conversion.country,
@@ -178,12 +170,11 @@ def create_commission(
         "number": terms.version.number,
         "effective_from": terms.version.effective_from.isoformat(),
     }
-    if rate.effective_from is not None:
+    if rate is not None:
         explanation["exchange"] = {
             "from": conversion.currency,
             "to": program.currency,
-            "rate": str(rate.rate),
-            "rate_effective_from": rate.effective_from.isoformat(),
+            "rate": str(rate),
             "order_amount": str(Money.from_minor(conversion.amount_minor, conversion.currency)),
         }
     status = CommissionStatus.OVER_CAP if outcome.over_cap else CommissionStatus.PENDING
@@ -200,8 +191,8 @@ def create_commission(
         event_type=conversion.event_type,
         basis_minor=facts.amount_minor,
         gross_minor=outcome.gross_minor,
-        source_currency=conversion.currency if rate.effective_from else None,
-        fx_rate=rate.rate if rate.effective_from else None,
+        source_currency=conversion.currency if rate is not None else None,
+        fx_rate=rate,
         lines=stored_lines(outcome),
         month_key=outcome.month,
         day_key=outcome.day,
