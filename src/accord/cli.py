@@ -593,6 +593,27 @@ def schedule_run(api_key: ApiKeyOption) -> None:
         console.print(f"{run.program_id}: locked {run.locked}{approve}; {paid}")
 
 
+def _import_file(api_key: str, file, label: str, run, program_id: str | None) -> list:
+    """Run a CSV import with a progress bar; an error stops with its message."""
+    text = file.read()
+    store = _store()
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        caller = _caller(store, api_key)
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task(label, total=None)
+            return run(
+                store,
+                caller,
+                text,
+                program_id=program_id,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except AccordError as error:
+        _fail(error)
+    raise AssertionError("unreachable")
+
+
 @conversions_app.command("reverse")
 def conversions_reverse(
     api_key: ApiKeyOption,
@@ -606,22 +627,7 @@ def conversions_reverse(
     an amount, items (SKU:qty;SKU:qty) or nothing (the whole order), with a reason_code."""
     from accord.conversions.imports import import_reversals
 
-    text = file.read()
-    store = _store()
-    columns = (TextColumn("reversing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    try:
-        caller = _caller(store, api_key)
-        with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("reverse", total=None)
-            rows = import_reversals(
-                store,
-                caller,
-                text,
-                program_id=program_id,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    except AccordError as error:
-        _fail(error)
+    rows = _import_file(api_key, file, "reversing", import_reversals, program_id)
     counts = {s: sum(r.status == s for r in rows) for s in ("reversed", "duplicate", "rejected")}
     console.print(
         f"{len(rows)} rows: {counts['reversed']} reversed, {counts['duplicate']} already "
@@ -654,22 +660,7 @@ def conversions_import(
 
     from accord.conversions.imports import import_conversions
 
-    text = file.read()
-    store = _store()
-    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    try:
-        caller = _caller(store, api_key)
-        with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("import", total=None)
-            rows = import_conversions(
-                store,
-                caller,
-                text,
-                program_id=program_id,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    except AccordError as error:
-        _fail(error)
+    rows = _import_file(api_key, file, "importing", import_conversions, program_id)
     counts = {s: sum(r.status == s for r in rows) for s in ("created", "duplicate", "rejected")}
     console.print(
         f"{len(rows)} rows: {counts['created']} created, {counts['duplicate']} "

@@ -82,6 +82,32 @@ def _visitor(request: Request) -> sessions.Visitor | None:
         return None
 
 
+def _brand_visitor(request: Request):
+    """The signed-in brand visitor, or the response to send instead."""
+    visitor = _visitor(request)
+    if visitor is None:
+        return None, _to_login(request)
+    if not visitor.caller.is_brand:
+        return None, render(request, "not_for_partners.html", http_status=403, visitor=visitor)
+    return visitor, None
+
+
+def _problem(request: Request, visitor, message: str, back: str, status: int) -> HTMLResponse:
+    """A page saying what went wrong, in the visitor's language, with a way back."""
+    return render(
+        request, "problem.html", http_status=status, visitor=visitor, message=message, back=back
+    )
+
+
+def _forged(visitor: sessions.Visitor, form: dict[str, str], request: Request) -> bool:
+    """Whether a state-changing request lacks the session's CSRF token."""
+    return not sessions.csrf_ok(visitor, form.get("csrf") or request.headers.get("x-csrf-token"))
+
+
+def _expired() -> Response:
+    return Response("the form had expired; reload the page and try again", status_code=403)
+
+
 def _to_login(request: Request) -> RedirectResponse:
     target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return RedirectResponse(f"/console/login?next={target}", status_code=303)
@@ -154,8 +180,8 @@ async def logout(request: Request):
     form = await _form(request)
     if visitor is None:
         return _to_login(request)
-    if not sessions.csrf_ok(visitor, form.get("csrf") or request.headers.get("x-csrf-token")):
-        return Response("the form had expired; reload the page and try again", status_code=403)
+    if _forged(visitor, form, request):
+        return _expired()
     sessions.sign_out(request.app.state.store, request.cookies.get(sessions.COOKIE))
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(sessions.COOKIE)
@@ -174,11 +200,9 @@ def switch_language(code: str, request: Request, next: str | None = None):
 
 @router.get("/console")
 def dashboard(request: Request, program: str | None = None):
-    visitor = _visitor(request)
-    if visitor is None:
-        return _to_login(request)
-    if not visitor.caller.is_brand:
-        return render(request, "not_for_partners.html", http_status=403, visitor=visitor)
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
     store = request.app.state.store
     programs = list_programs(store, visitor.caller)
     if not programs:
@@ -259,11 +283,9 @@ def commissions_page(
 ):
     from accord.commissions.model import CommissionStatus
 
-    visitor = _visitor(request)
-    if visitor is None:
-        return _to_login(request)
-    if not visitor.caller.is_brand:
-        return render(request, "not_for_partners.html", http_status=403, visitor=visitor)
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
     store = request.app.state.store
     programs, current = _program_or_first(store, visitor, program)
     statuses = [s.value for s in CommissionStatus]
@@ -299,8 +321,8 @@ async def approve_selected(request: Request):
     body = (await request.body()).decode("utf-8", "replace")
     pairs = parse_qsl(body, keep_blank_values=True)
     form = dict(pairs)
-    if not sessions.csrf_ok(visitor, form.get("csrf") or request.headers.get("x-csrf-token")):
-        return Response("the form had expired; reload the page and try again", status_code=403)
+    if _forged(visitor, form, request):
+        return _expired()
     ids = [value for key, value in pairs if key == "id"]
     program = form.get("program", "")
     target = f"/console/commissions?program={quote(program)}&status=locked"
@@ -309,14 +331,7 @@ async def approve_selected(request: Request):
     try:
         approved = approve(request.app.state.store, visitor.caller, program, ids)
     except AccordError as error:
-        return render(
-            request,
-            "problem.html",
-            http_status=error.status,
-            visitor=visitor,
-            message=error.message,
-            back=target,
-        )
+        return _problem(request, visitor, error.message, target, error.status)
     return RedirectResponse(f"{target}&done={len(approved)}", status_code=303)
 
 
@@ -330,14 +345,7 @@ def commission_detail(commission_id: str, request: Request):
     try:
         explained = explain(request.app.state.store, visitor.caller, commission_id)
     except AccordError as error:
-        return render(
-            request,
-            "problem.html",
-            http_status=error.status,
-            visitor=visitor,
-            message=error.message,
-            back="/console/commissions",
-        )
+        return _problem(request, visitor, error.message, "/console/commissions", error.status)
     return render(
         request,
         "commission.html",
@@ -478,11 +486,9 @@ def partners_page(
 ):
     from accord.partners.model import PartnerType
 
-    visitor = _visitor(request)
-    if visitor is None:
-        return _to_login(request)
-    if not visitor.caller.is_brand:
-        return render(request, "not_for_partners.html", http_status=403, visitor=visitor)
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
     store = request.app.state.store
     programs, current = _program_or_first(store, visitor, program)
     rows: list = []
@@ -546,16 +552,6 @@ def partners_csv(request: Request, program: str, q: str = "", type: str = "", so
 
 
 # conversions ------------------------------------------------------------------------------
-def _brand_visitor(request: Request):
-    """The signed-in brand visitor, or the response to send instead."""
-    visitor = _visitor(request)
-    if visitor is None:
-        return None, _to_login(request)
-    if not visitor.caller.is_brand:
-        return None, render(request, "not_for_partners.html", http_status=403, visitor=visitor)
-    return visitor, None
-
-
 @router.get("/console/conversions")
 def conversions_page(
     request: Request, program: str | None = None, q: str = "", after: str | None = None
@@ -621,13 +617,12 @@ def conversion_detail(conversion_id: str, request: Request, done: str | None = N
             )
         )
         if conversion is None:
-            return render(
+            return _problem(
                 request,
-                "problem.html",
-                http_status=404,
-                visitor=visitor,
-                message=f"conversion {conversion_id!r} not found",
-                back="/console/conversions",
+                visitor,
+                f"conversion {conversion_id!r} not found",
+                "/console/conversions",
+                404,
             )
         partner = session.get(Partner, conversion.partner_id) if conversion.partner_id else None
         commissions = list(
@@ -666,8 +661,8 @@ async def reverse_from_console(conversion_id: str, request: Request):
     if refusal is not None:
         return refusal
     form = await _form(request)
-    if not sessions.csrf_ok(visitor, form.get("csrf")):
-        return Response("the form had expired; reload the page and try again", status_code=403)
+    if _forged(visitor, form, request):
+        return _expired()
     back = f"/console/conversions/{quote(conversion_id)}"
     try:
         request_body = ReversalRequest(
@@ -680,25 +675,17 @@ async def reverse_from_console(conversion_id: str, request: Request):
             request.app.state.store, visitor.caller, conversion_id, request_body
         )
     except AccordError as error:
-        return render(
-            request,
-            "problem.html",
-            http_status=error.status,
-            visitor=visitor,
-            message=error.message,
-            back=back,
-        )
+        return _problem(request, visitor, error.message, back, error.status)
     except ValidationError as error:  # the amount was not a number, say
         from accord.errors import describe_validation
 
         problems = describe_validation(error.errors())
-        return render(
+        return _problem(
             request,
-            "problem.html",
-            http_status=422,
-            visitor=visitor,
-            message="; ".join(f"{p['field']}: {p['message']}" for p in problems),
-            back=back,
+            visitor,
+            "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+            back,
+            422,
         )
     return RedirectResponse(f"{back}?done={quote(done.reversal.id)}", status_code=303)
 
@@ -765,20 +752,13 @@ async def run_payouts_from_console(request: Request):
     if refusal is not None:
         return refusal
     form = await _form(request)
-    if not sessions.csrf_ok(visitor, form.get("csrf")):
-        return Response("the form had expired; reload the page and try again", status_code=403)
+    if _forged(visitor, form, request):
+        return _expired()
     program = form.get("program", "")
     try:
         result = run_batch(request.app.state.store, visitor.caller, program)
     except AccordError as error:
-        return render(
-            request,
-            "problem.html",
-            http_status=error.status,
-            visitor=visitor,
-            message=error.message,
-            back="/console/payouts",
-        )
+        return _problem(request, visitor, error.message, "/console/payouts", error.status)
     done = result.batch.id if result.batch else "none"
     return RedirectResponse(
         f"/console/payouts?program={quote(program)}&done={quote(done)}", status_code=303
@@ -797,14 +777,7 @@ def statement_from_console(payout_id: str, request: Request):
             request.app.state.store, visitor.caller, payout_id, locale=locale_of(request)
         )
     except AccordError as error:
-        return render(
-            request,
-            "problem.html",
-            http_status=error.status,
-            visitor=visitor,
-            message=error.message,
-            back="/console/payouts",
-        )
+        return _problem(request, visitor, error.message, "/console/payouts", error.status)
     return Response(
         pdf,
         media_type="application/pdf",

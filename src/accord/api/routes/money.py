@@ -342,14 +342,19 @@ class SendIn(Strict):
     provider: Literal["paypal", "stripe"]
 
 
+def _provider(request: Request, name: str):
+    """The configured PayPal or Stripe adapter (tests may put their own in app state)."""
+    factory = getattr(request.app.state, "payout_provider", None) or exports.provider_for
+    return factory(request.app.state.settings, name)
+
+
 @router.post("/payout-batches/{batch_id}/send", tags=["payouts"])
 def send_batch(batch_id: str, body: SendIn, request: Request, store: StoreDep, caller: CallerDep):
     """Send the batch's payouts through PayPal Payouts or Stripe Connect transfers (to the
     partners who chose that method), with our batch and payout ids as idempotency keys;
     each payout keeps the provider's reference and status. Credentials come from the
     server's settings (ACCORD_PAYPAL_CLIENT_ID/SECRET, ACCORD_STRIPE_SECRET_KEY)."""
-    factory = getattr(request.app.state, "payout_provider", None) or exports.provider_for
-    provider = factory(request.app.state.settings, body.provider)
+    provider = _provider(request, body.provider)
     sent = exports.send_batch(store, caller, batch_id, provider)
     return {
         "batch_id": batch_id,
@@ -372,8 +377,7 @@ def refresh_batch(
 ):
     """Ask the provider where the batch's sent payouts stand now (PayPal: paid, unclaimed,
     returned, failed...) and keep it on each payout. Stripe transfers are final when sent."""
-    factory = getattr(request.app.state, "payout_provider", None) or exports.provider_for
-    provider = factory(request.app.state.settings, body.provider)
+    provider = _provider(request, body.provider)
     updated = exports.refresh_batch(store, caller, batch_id, provider)
     return {
         "batch_id": batch_id,
