@@ -73,7 +73,7 @@ def test_every_console_text_has_a_chinese_translation():
     po = read_po((WEB / "locale/zh_Hans/LC_MESSAGES/messages.po").open("rb"), locale="zh_Hans")
     translated = {m.id for m in po if m.id and m.string}
     used = set()
-    for template in (WEB / "templates").glob("*.html"):
+    for template in (WEB / "templates").rglob("*.html"):
         used |= set(re.findall(r"""_\(\s*"([^"]+)\"""", template.read_text()))
         used |= set(re.findall(r"""_\(\s*'([^']+)'""", template.read_text()))
     assert used, "no texts found"

@@ -99,9 +99,10 @@ def test_a_partner_user_is_not_shown_the_brand_console(client, manager, store):
     email = unique_email("partner")
     create_user(store, org, email, PASSWORD)
     sign_in(client, email)
-    page = client.get("/console")
+    assert client.get("/console").headers["location"] == "/portal"  # a partner's home
+    page = client.get(f"/console/partners?program={brand.program_id}")
     assert page.status_code == 403
-    assert "This console is for brands" in page.text
+    assert "This console is for brands" in page.text and 'href="/portal"' in page.text
     assert "Test program" not in page.text
 
 

@@ -29,6 +29,7 @@ from accord.api.routes import (
 from accord.errors import AccordError, InvalidRequest, describe_validation
 from accord.settings import Settings
 from accord.store.engine import Store
+from accord.web import portal as web_portal
 from accord.web import routes as web_routes
 
 log = logging.getLogger("accord.api")
@@ -57,6 +58,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
     app.mount("/console/static", StaticFiles(directory=web_routes.STATIC), name="console-static")
     app.include_router(web_routes.router)
+    app.include_router(web_portal.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

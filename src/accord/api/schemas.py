@@ -80,6 +80,15 @@ class ProgramIn(Strict):
     platform_fee_percent: Decimal = Field(
         default=Decimal(0), description="The platform's fee on approved commissions, percent."
     )
+    listed: bool = Field(
+        default=False, description="Shown in the partner portal, where partners can apply."
+    )
+    description: str = Field(
+        default="", max_length=10_000, description="What partners read before applying."
+    )
+    auto_approve_partners: bool = Field(
+        default=False, description="Approve applications at once instead of reviewing them."
+    )
 
 
 class ProgramPatch(Strict):
@@ -97,6 +106,9 @@ class ProgramPatch(Strict):
     auto_approve: bool | None = None
     payout_schedule: Literal["manual", "weekly", "monthly"] | None = None
     platform_fee_percent: Decimal | None = None
+    listed: bool | None = None
+    description: str | None = Field(default=None, max_length=10_000)
+    auto_approve_partners: bool | None = None
 
 
 class ProgramOut(BaseModel):
@@ -114,6 +126,9 @@ class ProgramOut(BaseModel):
     auto_approve: bool
     payout_schedule: str
     platform_fee_percent: str
+    listed: bool
+    description: str
+    auto_approve_partners: bool
     created_at: datetime
 
 
@@ -191,7 +206,40 @@ class PartnerOut(BaseModel):
     partner_type: str
     country: str | None
     email: str | None
+    website: str | None = None
     created_at: datetime
+
+
+class ListingOut(BaseModel):
+    """A program in the partner portal's list, with the partner's own standing in it."""
+
+    program_id: str
+    name: str
+    brand: str
+    currency: str
+    description: str
+    attribution_window_days: int
+    status: str | None = Field(description="applied, approved, declined, suspended; null before")
+
+
+class ApplicationIn(Strict):
+    program_id: str
+    note: str | None = Field(
+        default=None, max_length=2000, description="How the partner will promote the program."
+    )
+
+
+class EnrollmentOut(BaseModel):
+    program_id: str
+    partner_id: str
+    status: str
+    applied_at: datetime
+    decided_at: datetime | None
+    application_note: str | None
+
+
+class EnrollmentStatusIn(Strict):
+    status: Literal["approved", "declined", "suspended"]
 
 
 class NewPartnerOut(PartnerOut):

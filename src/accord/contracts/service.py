@@ -338,3 +338,63 @@ def list_contracts(store: Store, caller: Caller, program_id: str) -> list[Contra
     with store.read() as session:
         load_program(session, caller, program_id)
         return list(session.scalars(select(Contract).where(Contract.program_id == program_id)))
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerContract:
+    """A partner's contract in a program as the partner sees it: the version it earns under
+    now, and a newer one waiting for its acceptance, if any."""
+
+    contract: Contract
+    in_force: ContractVersion | None
+    awaiting: ContractVersion | None
+
+    @property
+    def shown(self) -> ContractVersion | None:
+        return self.awaiting or self.in_force
+
+
+def partner_contract(store: Store, caller: Caller, program_id: str) -> PartnerContract | None:
+    """The partner's contract in a program it is enrolled in (its own, else the default)."""
+    from accord.partners.service import load_enrollment
+
+    if caller.partner_id is None:
+        raise Forbidden("this is the partner's view of its contract")
+    now = store.clock.now()
+    with store.read() as session:
+        enrollment = load_enrollment(session, program_id, caller.partner_id)
+        if enrollment is None:
+            raise NotFound("program", program_id, field="program_id")
+        contract = (
+            session.get(Contract, enrollment.contract_id)
+            if enrollment.contract_id
+            else session.scalar(
+                select(Contract).where(Contract.program_id == program_id, Contract.is_default)
+            )
+        )
+        if contract is None:
+            return None
+        versions = list(
+            session.scalars(
+                select(ContractVersion)
+                .where(ContractVersion.contract_id == contract.id)
+                .order_by(ContractVersion.effective_from.desc(), ContractVersion.number.desc())
+            )
+        )
+        accepted = set(
+            session.scalars(
+                select(ContractAcceptance.contract_version_id).where(
+                    ContractAcceptance.partner_id == caller.partner_id,
+                    ContractAcceptance.contract_version_id.in_([v.id for v in versions]),
+                )
+            )
+        )
+    in_force = awaiting = None
+    for version in versions:
+        needs = version.requires_acceptance and version.id not in accepted
+        if needs and awaiting is None and in_force is None:
+            awaiting = version  # the newest version the partner has not accepted yet
+        if not needs and version.effective_from <= now:
+            in_force = version
+            break
+    return PartnerContract(contract, in_force, awaiting)

@@ -197,3 +197,161 @@ def masked_details(details: dict[str, str]) -> dict[str, str]:
         local, _, domain = shown["paypal_email"].partition("@")
         shown["paypal_email"] = f"{local[:1]}***@{domain}"
     return shown
+
+
+# The partner portal: sign-up and applications -------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SignedUp:
+    partner: Partner
+    user_id: str
+
+
+def check_website(value: str | None) -> str | None:
+    """A partner's site as an http(s) URL, or None when none was given."""
+    from urllib.parse import urlsplit
+
+    value = (value or "").strip()
+    if not value:
+        return None
+    if "://" not in value:
+        value = f"https://{value}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or "." not in (parts.hostname or ""):
+        raise InvalidInput("website", f"{value!r} is not a web address such as https://example.com")
+    return value
+
+
+def sign_up_partner(
+    store: Store,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    partner_type: str,
+    country: str | None = None,
+    website: str | None = None,
+) -> SignedUp:
+    """A partner signs itself up: its organization, its partner record and its first user,
+    in one transaction. It is in no program until it applies to one."""
+    from accord.tenancy.service import add_user, check_credentials
+
+    kind = parse_partner_type(partner_type)
+    if not name.strip():
+        raise InvalidInput("name", "must not be empty")
+    country = (country or "").strip() or None
+    if country is not None and (len(country) != 2 or not country.isalpha()):
+        raise InvalidInput("country", "use a two-letter ISO 3166 code such as 'US' or 'CN'")
+    site = check_website(website)
+    email = check_credentials(email, password)
+    now = store.clock.now()
+    with store.unit() as session:
+        org_id = add_organization(session, OrganizationKind.PARTNER, name, now)
+        partner = Partner(
+            id=new_id("prt"),
+            organization_id=org_id,
+            name=name.strip(),
+            partner_type=kind.value,
+            country=country.upper() if country else None,
+            email=email,
+            website=site,
+            created_at=now,
+        )
+        session.add(partner)
+        session.flush()
+        user = add_user(session, org_id, email, password, now)
+        return SignedUp(partner, user.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A program as a partner sees it in the portal's list, with its own standing there."""
+
+    program_id: str
+    name: str
+    brand: str
+    currency: str
+    description: str
+    attribution_window_days: int
+    status: str | None  # the partner's enrollment status, None before applying
+
+
+def listed_programs(store: Store, caller: Caller) -> list[Listing]:
+    """Programs open to applications, and those the partner is already in."""
+    from sqlalchemy import or_
+
+    from accord.programs.tables import Program
+    from accord.tenancy.tables import Organization
+
+    if caller.partner_id is None:
+        raise InvalidInput("partner", "the program list is for partners")
+    with store.read() as session:
+        rows = session.execute(
+            select(Program, Organization.name, Enrollment.status)
+            .join(Organization, Organization.id == Program.organization_id)
+            .outerjoin(
+                Enrollment,
+                (Enrollment.program_id == Program.id)
+                & (Enrollment.partner_id == caller.partner_id),
+            )
+            .where(or_(Program.listed.is_(True), Enrollment.id.is_not(None)))
+            .order_by(Program.name, Program.id)
+        ).all()
+    return [
+        Listing(
+            p.id, p.name, brand, p.currency, p.description or "", p.attribution_window_days, status
+        )
+        for p, brand, status in rows
+    ]
+
+
+def apply_to_program(
+    store: Store, caller: Caller, program_id: str, note: str | None = None
+) -> Enrollment:
+    """A partner applies to a listed program. The brand reviews it, or it is approved at
+    once when the program approves partners automatically. Applying twice is refused."""
+    from accord.programs.tables import Program
+
+    if caller.partner_id is None:
+        raise InvalidInput("partner", "only a partner applies to a program")
+    note = (note or "").strip() or None
+    if note is not None and len(note) > 2000:
+        raise InvalidInput("note", "keep it under 2,000 characters")
+    now = store.clock.now()
+    with store.unit() as session:
+        program = session.get(Program, program_id)
+        if program is None or not program.listed:
+            raise NotFound("program", program_id, field="program_id")
+        existing = load_enrollment(session, program.id, caller.partner_id)
+        if existing is not None:
+            from accord.errors import Conflict
+
+            raise Conflict(f"you have already applied to this program: {existing.status}")
+        approved = bool(program.auto_approve_partners)
+        enrollment = Enrollment(
+            id=new_id("enr"),
+            program_id=program.id,
+            partner_id=caller.partner_id,
+            contract_id=None,
+            status=(EnrollmentStatus.APPROVED if approved else EnrollmentStatus.APPLIED).value,
+            applied_at=now,
+            decided_at=now if approved else None,
+            application_note=note,
+        )
+        session.add(enrollment)
+    return enrollment
+
+
+def enrollments(store: Store, caller: Caller, program_id: str, status: str) -> list[Enrollment]:
+    """A brand's enrollments in a program with one status, oldest first."""
+    require_brand(caller)
+    if status not in {s.value for s in EnrollmentStatus}:
+        raise InvalidInput("status", "use applied, approved, declined or suspended")
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        return list(
+            session.scalars(
+                select(Enrollment)
+                .where(Enrollment.program_id == program.id, Enrollment.status == status)
+                .order_by(Enrollment.applied_at, Enrollment.id)
+            )
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.store.base import Base, UTCDateTime
@@ -19,6 +19,8 @@ class Partner(Base):
     partner_type: Mapped[str] = mapped_column(String(32))
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    #: The partner's site or main channel, for the brand reviewing an application.
+    website: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     #: The currency payouts are sent in (None: the program's currency).
     payout_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     #: sepa, paypal, stripe or manual, with its details (IBAN/BIC, PayPal email, acct_ id).
@@ -38,3 +40,5 @@ class Enrollment(Base):
     status: Mapped[str] = mapped_column(String(16))  # applied, approved, declined, suspended
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: What the partner wrote when applying (how they will promote the program).
+    application_note: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -26,6 +26,9 @@ class ProgramTerms:
     auto_approve: bool = False
     payout_schedule: str = "manual"
     platform_fee_percent: Decimal = Decimal(0)
+    listed: bool = False
+    description: str = ""
+    auto_approve_partners: bool = False
 
     def validate(self) -> None:
         if not self.name.strip():
@@ -45,6 +48,8 @@ class ProgramTerms:
             raise InvalidInput("permitted_domains", "at most 100 domains")
         for i, domain in enumerate(self.permitted_domains):
             check_domain(domain, f"permitted_domains[{i}]")
+        if len(self.description) > 10_000:
+            raise InvalidInput("description", "keep it under 10,000 characters")
         if self.lock_policy not in LOCK_POLICIES:
             raise InvalidInput("lock_policy", f"use one of: {', '.join(LOCK_POLICIES)}")
         if self.payout_schedule not in PAYOUT_SCHEDULES:

@@ -51,6 +51,9 @@ def _apply(program: Program, terms: ProgramTerms) -> None:
     program.auto_approve = terms.auto_approve
     program.payout_schedule = terms.payout_schedule
     program.platform_fee_percent = terms.platform_fee_percent
+    program.listed = terms.listed
+    program.description = terms.description.strip()
+    program.auto_approve_partners = terms.auto_approve_partners
 
 
 def load_program(
@@ -98,6 +101,9 @@ EDITABLE = frozenset(
         "auto_approve",
         "payout_schedule",
         "platform_fee_percent",
+        "listed",
+        "description",
+        "auto_approve_partners",
     }
 )
 
@@ -136,6 +142,9 @@ def update_program(
             auto_approve=program.auto_approve,
             payout_schedule=program.payout_schedule,
             platform_fee_percent=program.platform_fee_percent,
+            listed=program.listed,
+            description=program.description or "",
+            auto_approve_partners=program.auto_approve_partners,
         )
         changes = dict(changes)
         if "payout_threshold" in changes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.store.base import Base, DecimalText, UTCDateTime
@@ -36,4 +36,10 @@ class Program(Base):
     payout_schedule: Mapped[str] = mapped_column(String(16), default="manual")
     #: The platform operator's fee on approved commissions, in percent.
     platform_fee_percent: Mapped[Decimal] = mapped_column(DecimalText(), default=Decimal(0))
+    #: Shown to partners in the portal's program list, where they can apply.
+    listed: Mapped[bool] = mapped_column(default=False)
+    #: What partners read before applying: the offer, the audience wanted, the rules.
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Approve partners' applications at once instead of waiting for a person.
+    auto_approve_partners: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

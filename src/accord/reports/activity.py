@@ -49,8 +49,13 @@ class Attention:
     notes: list[str] = field(default_factory=list)
 
 
-def daily_series(store: Store, caller: Caller, program_id: str, days: int = 30) -> Series:
-    """Clicks, conversions, revenue and commissions per UTC day, the last `days` days."""
+def daily_series(
+    store: Store, caller: Caller, program_id: str, days: int = 30, *, partner_id: str | None = None
+) -> Series:
+    """Clicks, conversions, revenue and commissions per UTC day, the last `days` days: the
+    program's, or one partner's in it. A partner's caller always gets only its own."""
+    if not caller.is_brand:
+        partner_id = caller.partner_id
     today = store.clock.now().date()
     first = today - timedelta(days=days - 1)
     keys = [(first + timedelta(days=i)).isoformat() for i in range(days)]
@@ -58,19 +63,26 @@ def daily_series(store: Store, caller: Caller, program_id: str, days: int = 30) 
         program = load_program(session, caller, program_id)
         since = store.clock.now() - timedelta(days=days)
 
+        def mine(table) -> tuple:
+            return () if partner_id is None else (table.partner_id == partner_id,)
+
         def per_day(query) -> dict[str, int]:
             return {str(k): int(v or 0) for k, v in session.execute(query).all()}
 
         click_day = _day(session, Click.at)
         clicks = per_day(
             select(click_day, func.count())
-            .where(Click.program_id == program.id, Click.at >= since)
+            .where(Click.program_id == program.id, Click.at >= since, *mine(Click))
             .group_by(click_day)
         )
         conv_day = _day(session, Conversion.occurred_at)
         rows = session.execute(
             select(conv_day, func.count(), func.coalesce(func.sum(net_revenue()), 0))
-            .where(Conversion.program_id == program.id, Conversion.occurred_at >= since)
+            .where(
+                Conversion.program_id == program.id,
+                Conversion.occurred_at >= since,
+                *mine(Conversion),
+            )
             .group_by(conv_day)
         ).all()
         conversions = {str(k): int(n) for k, n, _ in rows}
@@ -78,7 +90,11 @@ def daily_series(store: Store, caller: Caller, program_id: str, days: int = 30) 
         com_day = _day(session, Commission.occurred_at)
         commissions = per_day(
             select(com_day, func.coalesce(func.sum(Commission.amount_minor), 0))
-            .where(Commission.program_id == program.id, Commission.occurred_at >= since)
+            .where(
+                Commission.program_id == program.id,
+                Commission.occurred_at >= since,
+                *mine(Commission),
+            )
             .group_by(com_day)
         )
         currency = program.currency

@@ -116,21 +116,26 @@ def require_brand(caller: Caller) -> None:
 
 def create_user(store: Store, organization_id: str, email: str, password: str) -> User:
     """A person who signs in to the console for an organization; the password is argon2-hashed."""
-    email = check_credentials(email, password)
     with store.unit() as session:
         if session.get(Organization, organization_id) is None:
             raise NotFound("organization", organization_id, field="organization_id")
-        taken = session.scalar(select(User.id).where(func.lower(User.email) == email))
-        if taken:
-            raise InvalidInput("email", "a user with this email already exists")
-        user = User(
-            id=new_id("usr"),
-            organization_id=organization_id,
-            email=email,
-            password_hash=_passwords.hash(password),
-            created_at=store.clock.now(),
-        )
-        session.add(user)
+        return add_user(session, organization_id, email, password, store.clock.now())
+
+
+def add_user(session, organization_id: str, email: str, password: str, now) -> User:
+    """A user in the session's transaction: the email must be free, the password long enough."""
+    email = check_credentials(email, password)
+    taken = session.scalar(select(User.id).where(func.lower(User.email) == email))
+    if taken:
+        raise InvalidInput("email", "a user with this email already exists")
+    user = User(
+        id=new_id("usr"),
+        organization_id=organization_id,
+        email=email,
+        password_hash=_passwords.hash(password),
+        created_at=now,
+    )
+    session.add(user)
     return user
 
 

@@ -200,6 +200,9 @@ def switch_language(code: str, request: Request, next: str | None = None):
 
 @router.get("/console")
 def dashboard(request: Request, program: str | None = None):
+    signed_in = _visitor(request)
+    if signed_in is not None and signed_in.caller.partner_id is not None:
+        return RedirectResponse("/portal", status_code=303)  # a partner's home is the portal
     visitor, refusal = _brand_visitor(request)
     if refusal is not None:
         return refusal

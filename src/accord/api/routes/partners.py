@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
 from accord.api.schemas import (
+    ApplicationIn,
+    EnrollmentOut,
+    EnrollmentStatusIn,
     LinkIn,
     LinkOut,
+    ListingOut,
     NewPartnerOut,
     Page,
     PartnerIn,
@@ -69,6 +75,45 @@ def create_partner(body: PartnerIn, store: StoreDep, caller: CallerDep):
         enrollment_status=new.enrollment.status,
         api_key=new.api_key,
     )
+
+
+@router.get("/listed-programs", response_model=list[ListingOut], tags=["applications"])
+def listed_programs(store: StoreDep, caller: CallerDep):
+    """For a partner's key: programs open to applications, and those it is already in."""
+    return [ListingOut(**asdict(listing)) for listing in partners.listed_programs(store, caller)]
+
+
+@router.post("/applications", response_model=EnrollmentOut, status_code=201, tags=["applications"])
+def apply(body: ApplicationIn, store: StoreDep, caller: CallerDep):
+    """A partner applies to a listed program; approved at once if the program says so."""
+    enrollment = partners.apply_to_program(store, caller, body.program_id, body.note)
+    return EnrollmentOut.model_validate(enrollment, from_attributes=True)
+
+
+@router.get(
+    "/programs/{program_id}/applications",
+    response_model=list[EnrollmentOut],
+    tags=["applications"],
+)
+def applications(program_id: str, store: StoreDep, caller: CallerDep, status: str = "applied"):
+    """A brand's view of who applied to a program (or, with `status`, who is in it)."""
+    return [
+        EnrollmentOut.model_validate(e, from_attributes=True)
+        for e in partners.enrollments(store, caller, program_id, status)
+    ]
+
+
+@router.put(
+    "/programs/{program_id}/partners/{partner_id}/status",
+    response_model=EnrollmentOut,
+    tags=["applications"],
+)
+def decide(
+    program_id: str, partner_id: str, body: EnrollmentStatusIn, store: StoreDep, caller: CallerDep
+):
+    """Approve or decline an application, or suspend a partner."""
+    enrollment = partners.set_enrollment_status(store, caller, program_id, partner_id, body.status)
+    return EnrollmentOut.model_validate(enrollment, from_attributes=True)
 
 
 @router.get("/partners/{partner_id}", response_model=PartnerOut, tags=["partners"])

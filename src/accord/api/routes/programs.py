@@ -36,6 +36,9 @@ def program_out(p: Program) -> ProgramOut:
         auto_approve=p.auto_approve,
         payout_schedule=p.payout_schedule,
         platform_fee_percent=format(p.platform_fee_percent, "f"),
+        listed=p.listed,
+        description=p.description or "",
+        auto_approve_partners=p.auto_approve_partners,
         created_at=p.created_at,
     )
 
@@ -62,6 +65,9 @@ def create_program(body: ProgramIn, store: StoreDep, caller: CallerDep):
         auto_approve=body.auto_approve,
         payout_schedule=body.payout_schedule,
         platform_fee_percent=body.platform_fee_percent,
+        listed=body.listed,
+        description=body.description,
+        auto_approve_partners=body.auto_approve_partners,
     )
     return program_out(programs.create_program(store, caller, terms))
 

@@ -1,4 +1,4 @@
-// The dashboard's trend chart: data from the page, labels in the page's language.
+// The trend chart (dashboard and partner home): data from the page, labels in its language.
 (function () {
   var box = document.getElementById("trend");
   var data = document.getElementById("trend-data");
@@ -6,9 +6,17 @@
   var d = JSON.parse(data.textContent);
   var chart = echarts.init(box, null, { renderer: "canvas" });
   var money = function (list) { return list.map(Number); };
+  var series = [
+    { name: box.dataset.clicks, type: "bar", data: d.clicks, barMaxWidth: 14 },
+    { name: box.dataset.conversions, type: "line", data: d.conversions, smooth: true }
+  ];
+  if (d.revenue) {
+    series.push({ name: box.dataset.revenue, type: "line", yAxisIndex: 1, data: money(d.revenue), smooth: true });
+  }
+  series.push({ name: box.dataset.commissions, type: "line", yAxisIndex: 1, data: money(d.commissions), smooth: true });
   chart.setOption({
     animation: false,
-    color: ["#2563eb", "#16a34a", "#9333ea", "#ea580c"],
+    color: d.revenue ? ["#2563eb", "#16a34a", "#9333ea", "#ea580c"] : ["#2563eb", "#16a34a", "#ea580c"],
     tooltip: { trigger: "axis" },
     legend: { top: 0, type: "scroll" },
     grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
@@ -17,12 +25,44 @@
       { type: "value", name: "", minInterval: 1 },
       { type: "value", name: "", splitLine: { show: false } }
     ],
-    series: [
-      { name: box.dataset.clicks, type: "bar", data: d.clicks, barMaxWidth: 14 },
-      { name: box.dataset.conversions, type: "line", data: d.conversions, smooth: true },
-      { name: box.dataset.revenue, type: "line", yAxisIndex: 1, data: money(d.revenue), smooth: true },
-      { name: box.dataset.commissions, type: "line", yAxisIndex: 1, data: money(d.commissions), smooth: true }
-    ]
+    series: series
   });
   window.addEventListener("resize", function () { chart.resize(); });
+})();
+
+// Copy buttons: copy the text of the element named by data-copy, and say so.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("button.copy");
+  if (!button) return;
+  var source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  var text = source.textContent.trim();
+  var done = function () {
+    var label = button.textContent;
+    button.textContent = "✓";
+    setTimeout(function () { button.textContent = label; }, 1500);
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done);
+  } else {
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    try { document.execCommand("copy"); done(); } catch (e) { /* the text stays selected */ }
+  }
+});
+
+// The payout form shows only the fields of the chosen method.
+(function () {
+  var method = document.getElementById("method");
+  if (!method) return;
+  var show = function () {
+    document.querySelectorAll(".method-fields").forEach(function (box) {
+      box.hidden = box.dataset.method !== method.value;
+    });
+  };
+  method.addEventListener("change", show);
+  show();
 })();
