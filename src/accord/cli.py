@@ -210,6 +210,11 @@ def demo(
         f"with the password {cast_password()}",
         markup=False,
     )
+    console.print(
+        f"Partner portal: {result.base_url}/portal — sign in as {result.portal_email} "
+        "with the same password",
+        markup=False,
+    )
     try:
         server.wait()
     except KeyboardInterrupt:

@@ -337,3 +337,39 @@ def test_the_portal_speaks_chinese(client, store, listed):
     sign_up(client)
     page = client.get("/portal/programs", headers={"accept-language": "zh-CN,zh;q=0.9"})
     assert "申请" in page.text and 'lang="zh-Hans"' in page.text
+
+
+def test_the_brand_reviews_an_application_on_the_partners_profile(client, store, listed):
+    from tests.web.conftest import sign_in
+
+    _response, partner_email = sign_up(client, name="Mia Travels")
+    token = csrf_of(client.get("/portal/programs").text)
+    client.post(
+        f"/portal/programs/{listed.program_id}/apply",
+        content=form(csrf=token, note="Weekly travel newsletter, 40k readers."),
+        headers=FORM,
+    )
+    partner_id = _partner_caller(store, partner_email).partner_id
+    client.cookies.clear()
+    email = unique_email("pm")
+    create_user(store, listed.caller.organization_id, email, PASSWORD)
+    sign_in(client, email)
+    dashboard = client.get(f"/console?program={listed.program_id}")
+    assert f"/console/partners?program={listed.program_id}&status=applied" in dashboard.text
+    waiting = client.get(f"/console/partners?program={listed.program_id}&status=applied")
+    assert "Mia Travels" in waiting.text
+    profile = client.get(f"/console/partners/{partner_id}?program={listed.program_id}")
+    assert profile.status_code == 200
+    assert "Weekly travel newsletter, 40k readers." in profile.text
+    assert "https://lena.example" in profile.text  # the website given at sign-up
+    approved = client.post(
+        f"/console/partners/{partner_id}/status",
+        content=form(csrf=csrf_of(profile.text), program=listed.program_id, status="approved"),
+        headers=FORM,
+    )
+    assert approved.status_code == 303
+    after = client.get(approved.headers["location"])
+    assert 'class="status approved"' in after.text and ">Suspend<" in after.text
+    assert (
+        client.get(f"/console/partners/prt_nobody?program={listed.program_id}").status_code == 404
+    )

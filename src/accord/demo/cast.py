@@ -83,6 +83,34 @@ CONTRACTS: dict[str, tuple[float, str, dict]] = {
     ),
 }
 
+PROGRAM_DESCRIPTION = (
+    "Tents, sleeping bags and trail gear for people who camp for real.\n"
+    "We pay 5-15% per sale by partner type, more on tents, with 30-day cookies and "
+    "monthly payouts by PayPal or SEPA."
+)
+
+#: Partners who signed up in the portal and applied; their applications wait for review.
+APPLICANTS = [
+    ("Hike & Hammock Blog", "content", "https://hikeandhammock.example"),
+    ("Campfire Deals", "coupon", "https://campfire-deals.example"),
+]
+APPLICATION_NOTE = {
+    "content": "Gear reviews and trail guides; 120k monthly readers, mostly US and Canada.",
+    "coupon": "Verified codes only, no toolbar or browser extension traffic.",
+}
+
+
+def raised(terms: dict) -> dict:
+    """The same terms with every percent one point higher: the demo's next version."""
+    from decimal import Decimal
+
+    rules = [
+        {**r, "percent": str(Decimal(r["percent"]) + 1)} if "percent" in r else dict(r)
+        for r in terms["rules"]
+    ]
+    return {**terms, "rules": rules}
+
+
 #: The demo program manager's console password (a demo only: never reuse it).
 CONSOLE_PASSWORD = "lumen-demo-console"
 

@@ -24,6 +24,7 @@ from accord.clock import ShiftableClock
 from accord.contracts.service import create_contract
 from accord.demo import cast
 from accord.fx.service import set_rate
+from accord.ids import short_code
 from accord.money import Money
 from accord.partners.service import create_partner, set_payout_method
 from accord.programs.model import ProgramTerms
@@ -77,6 +78,7 @@ class DemoResult:
     payouts: int
     documents: dict[str, str] = field(default_factory=dict)
     console_email: str = ""
+    portal_email: str = ""
 
     def as_dict(self) -> dict[str, object]:
         s = self.summary
@@ -115,6 +117,7 @@ class DemoResult:
             "partner_api_key": self.partner_api_key,
             "documents": self.documents,
             "console": {"email": self.console_email, "password": cast.CONSOLE_PASSWORD},
+            "portal": {"email": self.portal_email, "password": cast.CONSOLE_PASSWORD},
         }
 
 
@@ -182,6 +185,8 @@ def run_demo(
             attribution_window_days=WINDOW_DAYS,
             locking_days=LOCKING_DAYS,
             payout_threshold=Money.of("25", "USD"),
+            listed=True,
+            description=cast.PROGRAM_DESCRIPTION,
         ),
     )
     create_contract(store, caller, program.id, "Standard", cast.DEFAULT_RULES, is_default=True)
@@ -268,8 +273,9 @@ def run_demo(
         raise
     finally:
         store.clock.reset()
-    summary = program_summary(store, caller, program.id)
     top_partner = max(partners, key=lambda p: p.weight)
+    portal_email = _portal_users(store, caller, program.id, top_partner, contract_ids)
+    summary = program_summary(store, caller, program.id)
     result = DemoResult(
         summary,
         traffic,
@@ -280,8 +286,52 @@ def run_demo(
         len(batch["payouts"]),
         documents,
         console_email,
+        portal_email,
     )
     return result, server
+
+
+def _portal_users(store: Store, caller, program_id: str, top, contract_ids: dict) -> str:
+    """The top partner signs in to the portal, where new terms wait for its acceptance; two
+    newcomers have signed up and applied, waiting for the brand's review."""
+    from accord.contracts.service import add_version
+    from accord.partners.service import apply_to_program, sign_up_partner
+    from accord.partners.tables import Partner
+
+    partner_caller = authenticate(store, top.api_key)
+    email = f"partner+{partner_caller.organization_id[-6:].lower()}@lumen-partners.example"
+    create_user(store, partner_caller.organization_id, email, cast.CONSOLE_PASSWORD)
+    with store.read() as session:
+        country = session.get(Partner, top.id).country
+    for name, kind, site in cast.APPLICANTS:
+        new = sign_up_partner(
+            store,
+            name=name,
+            email=f"{kind}+{short_code(6).lower()}@applicants.example",
+            password=cast.CONSOLE_PASSWORD,
+            partner_type=kind,
+            country=country,
+            website=site,
+        )
+        applicant = authenticate_partner(store, new.partner)
+        apply_to_program(store, applicant, program_id, cast.APPLICATION_NOTE[kind])
+    _, contract_name, rules = cast.CONTRACTS[top.partner_type]
+    add_version(
+        store,
+        caller,
+        contract_ids[top.partner_type],
+        cast.raised(rules),
+        effective_from=store.clock.now() + timedelta(days=7),
+        requires_acceptance=True,
+        note=f"{contract_name}: higher rates from next week, for partners who accept them.",
+    )
+    return email
+
+
+def authenticate_partner(store: Store, partner) -> object:
+    from accord.tenancy.model import Caller, OrganizationKind
+
+    return Caller(partner.organization_id, OrganizationKind.PARTNER, partner.id)
 
 
 def _write_documents(http: httpx.Client, folder, batch: dict) -> dict[str, str]:

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
-from accord.errors import AccordError, Unauthenticated
+from accord.errors import AccordError, NotFound, Unauthenticated
 from accord.programs.service import list_programs
 from accord.reports.activity import attention, daily_series
 from accord.reports.service import program_summary
@@ -438,7 +438,9 @@ PARTNER_SORTS = {
 }
 
 
-def _partner_table(store, caller, program_id: str, q: str, ptype: str, sort: str) -> list:
+def _partner_table(
+    store, caller, program_id: str, q: str, ptype: str, sort: str, status: str = ""
+) -> list:
     """Every partner of the program with its figures, searched, filtered and sorted."""
     from sqlalchemy import select
 
@@ -475,6 +477,8 @@ def _partner_table(store, caller, program_id: str, q: str, ptype: str, sort: str
         rows = [r for r in rows if needle in r["name"].casefold() or needle in r["id"].casefold()]
     if ptype:
         rows = [r for r in rows if r["type"] == ptype]
+    if status:
+        rows = [r for r in rows if r["status"] == status]
     return sorted(rows, key=PARTNER_SORTS.get(sort, PARTNER_SORTS["earned"]))
 
 
@@ -486,6 +490,7 @@ def partners_page(
     type: str = "",
     sort: str = "earned",
     page: int = 1,
+    status: str = "",
 ):
     from accord.partners.model import PartnerType
 
@@ -496,7 +501,7 @@ def partners_page(
     programs, current = _program_or_first(store, visitor, program)
     rows: list = []
     if current is not None:
-        rows = _partner_table(store, visitor.caller, current.id, q, type, sort)
+        rows = _partner_table(store, visitor.caller, current.id, q, type, sort, status)
     page = max(1, page)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -510,6 +515,7 @@ def partners_page(
         total=len(rows),
         q=q,
         ptype=type,
+        pstatus=status,
         types=[t.value for t in PartnerType],
         sort=sort if sort in PARTNER_SORTS else "earned",
         page=page,
@@ -519,7 +525,9 @@ def partners_page(
 
 
 @router.get("/console/partners.csv")
-def partners_csv(request: Request, program: str, q: str = "", type: str = "", sort: str = ""):
+def partners_csv(
+    request: Request, program: str, q: str = "", type: str = "", sort: str = "", status: str = ""
+):
     from accord.money import Money
     from accord.programs.service import load_program
 
@@ -529,7 +537,7 @@ def partners_csv(request: Request, program: str, q: str = "", type: str = "", so
     store = request.app.state.store
     with store.read() as session:
         currency = load_program(session, visitor.caller, program).currency
-    rows = _partner_table(store, visitor.caller, program, q, type, sort)
+    rows = _partner_table(store, visitor.caller, program, q, type, sort, status)
     columns = ("partner_id", "name", "type", "status", "country", "clicks", "conversions",
                "revenue", "earned", "currency")  # fmt: skip
     table = [
@@ -552,6 +560,113 @@ def partners_csv(request: Request, program: str, q: str = "", type: str = "", so
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="partners.csv"'},
     )
+
+
+@router.get("/console/partners/{partner_id}")
+def partner_profile(partner_id: str, request: Request, program: str | None = None):
+    """One partner in a program: who they are, their standing and contract, links and
+    codes, and how they perform."""
+    from sqlalchemy import select
+
+    from accord.contracts.tables import Contract, ContractAcceptance, ContractVersion
+    from accord.partners.service import load_enrollment, load_partner
+    from accord.tracking.tables import Link, PromoCode
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    store = request.app.state.store
+    programs, current = _program_or_first(store, visitor, program)
+    back = "/console/partners" + (f"?program={quote(current.id)}" if current else "")
+    if current is None:
+        return _problem(request, visitor, "no program yet", "/console", 404)
+    try:
+        with store.read() as session:
+            partner = load_partner(session, visitor.caller, partner_id)
+            enrollment = load_enrollment(session, current.id, partner.id)
+            if enrollment is None:
+                raise NotFound("partner", partner_id, field="partner_id")
+            contract = (
+                session.get(Contract, enrollment.contract_id)
+                if (enrollment.contract_id)
+                else session.scalar(
+                    select(Contract).where(Contract.program_id == current.id, Contract.is_default)
+                )
+            )
+            accepted = session.execute(
+                select(ContractVersion.number, ContractAcceptance.accepted_at)
+                .join(ContractVersion, ContractVersion.id == ContractAcceptance.contract_version_id)
+                .where(ContractAcceptance.partner_id == partner.id)
+                .order_by(ContractAcceptance.accepted_at.desc())
+            ).first()
+            links = list(
+                session.scalars(
+                    select(Link)
+                    .where(Link.program_id == current.id, Link.partner_id == partner.id)
+                    .order_by(Link.created_at.desc())
+                    .limit(PAGE_SIZE)
+                )
+            )
+            codes = list(
+                session.scalars(
+                    select(PromoCode).where(
+                        PromoCode.program_id == current.id, PromoCode.partner_id == partner.id
+                    )
+                )
+            )
+    except AccordError as error:
+        return _problem(request, visitor, error.message, back, error.status)
+    series = daily_series(store, visitor.caller, current.id, partner_id=partner.id)
+    figures = next(
+        (r for r in _partner_table(store, visitor.caller, current.id, "", "", "name")
+         if r["id"] == partner.id),
+        None,
+    )  # fmt: skip
+    chart = {
+        "days": series.days,
+        "clicks": series.clicks,
+        "conversions": series.conversions,
+        "revenue": [str(v) for v in series.revenue],
+        "commissions": [str(v) for v in series.commissions],
+    }
+    return render(
+        request,
+        "partner.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        partner=partner,
+        enrollment=enrollment,
+        contract=contract,
+        accepted=accepted,
+        links=links,
+        codes=codes,
+        figures=figures,
+        chart_json=json.dumps(chart),
+        section="partners",
+    )
+
+
+@router.post("/console/partners/{partner_id}/status")
+async def decide_partner(partner_id: str, request: Request):
+    """Approve or decline an application, or suspend or restore a partner."""
+    from accord.partners.service import set_enrollment_status
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    form = await _form(request)
+    if _forged(visitor, form, request):
+        return _expired()
+    program = form.get("program", "")
+    back = f"/console/partners/{quote(partner_id)}?program={quote(program)}"
+    try:
+        set_enrollment_status(
+            request.app.state.store, visitor.caller, program, partner_id, form.get("status", "")
+        )
+    except AccordError as error:
+        return _problem(request, visitor, error.message, back, error.status)
+    return RedirectResponse(back, status_code=303)
 
 
 # conversions ------------------------------------------------------------------------------
