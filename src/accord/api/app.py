@@ -31,6 +31,7 @@ from accord.settings import Settings
 from accord.store.engine import Store
 from accord.web import portal as web_portal
 from accord.web import routes as web_routes
+from accord.web import setup_pages as web_setup
 
 log = logging.getLogger("accord.api")
 SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
@@ -59,6 +60,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
     app.mount("/console/static", StaticFiles(directory=web_routes.STATIC), name="console-static")
     app.include_router(web_routes.router)
     app.include_router(web_portal.router)
+    app.include_router(web_setup.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -1,0 +1,187 @@
+"""The console's setup pages: settings, API keys, rejected events, contracts and their
+versions, links and promo codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+from accord.programs.service import load_program
+from accord.tenancy.service import authenticate, create_user
+from tests.factories import add_partner, make_brand
+from tests.web.conftest import PASSWORD, csrf_of, sign_in, unique_email
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def signed_in(client, store):
+    brand = make_brand(store)
+    email = unique_email("pm")
+    create_user(store, brand.caller.organization_id, email, PASSWORD)
+    sign_in(client, email)
+    return brand
+
+
+def _settings_form(page_html: str, **changes) -> str:
+    fields = dict(
+        re.findall(r'<input name="([a-z_]+)"[^>]*?value="([^"]*)"', page_html)
+    )  # the values as shown
+    fields.update(csrf=csrf_of(page_html), lock_policy="after_event", payout_schedule="manual")
+    fields.update(changes)
+    return urlencode(fields)
+
+
+def test_settings_are_changed_from_the_console_and_bad_values_are_named(client, store, signed_in):
+    brand = signed_in
+    page = client.get(f"/console/settings?program={brand.program_id}")
+    assert page.status_code == 200 and 'value="USD" disabled' in page.text
+    body = _settings_form(
+        page.text,
+        program=brand.program_id,
+        attribution_window_days="45",
+        permitted_domains="shop.brand.example\n.brand.example",
+        listed="on",
+        description="Outdoor gear, 8% on every sale.",
+    )
+    saved = client.post("/console/settings", content=body, headers=FORM)
+    assert saved.status_code == 303
+    with store.read() as session:
+        program = load_program(session, brand.caller, brand.program_id)
+        assert program.attribution_window_days == 45
+        assert program.permitted_domains == ["shop.brand.example", ".brand.example"]
+        assert program.listed and program.description == "Outdoor gear, 8% on every sale."
+    bad = client.post(
+        "/console/settings",
+        content=_settings_form(page.text, program=brand.program_id, locking_days="lots"),
+        headers=FORM,
+    )
+    assert bad.status_code == 422 and "locking_days" in bad.text and "whole number" in bad.text
+    wide = client.post(
+        "/console/settings",
+        content=_settings_form(page.text, program=brand.program_id, attribution_window_days="900"),
+        headers=FORM,
+    )
+    assert wide.status_code == 422 and "between 1 and 365" in wide.text
+
+
+def test_an_api_key_is_shown_once_works_and_is_revoked(client, store, signed_in):
+    page = client.get("/console/api-keys")
+    made = client.post(
+        "/console/api-keys",
+        content=urlencode({"csrf": csrf_of(page.text), "name": "shop backend"}),
+        headers=FORM,
+    )
+    token = re.search(r'<code id="new-key">([^<]+)</code>', made.text).group(1)
+    assert authenticate(store, token).organization_id == signed_in.caller.organization_id
+    again = client.get("/console/api-keys")
+    assert token not in again.text and "shop backend" in again.text
+    key_id = token.split("_")[1]
+    client.post(
+        f"/console/api-keys/{key_id}/revoke",
+        content=urlencode({"csrf": csrf_of(again.text)}),
+        headers=FORM,
+    )
+    from accord.errors import Unauthenticated
+
+    with pytest.raises(Unauthenticated):
+        authenticate(store, token)
+
+
+def test_a_refused_conversion_is_on_the_rejected_events_page(client, signed_in):
+    brand = signed_in
+    empty = client.get("/console/rejected")
+    assert "Nothing was rejected" in empty.text
+    refused = client.post(
+        "/api/v1/conversions",
+        headers={"authorization": f"Bearer {brand.api_key}"},
+        json={
+            "program_id": brand.program_id,
+            "order_id": "BAD-1",
+            "amount": "10",
+            "currency": "XYZ",
+        },
+    )
+    assert refused.status_code == 422
+    page = client.get("/console/rejected")
+    assert "BAD-1" in page.text and "currency" in page.text
+
+
+def test_a_new_contract_version_is_saved_from_the_console(client, store, signed_in):
+    brand = signed_in
+    page = client.get(f"/console/contracts?program={brand.program_id}")
+    assert page.status_code == 200 and "Version 1" in page.text
+    terms = {"rules": [{"event_type": "sale", "percent": "12", "name": "raised"}]}
+    body = {
+        "csrf": csrf_of(page.text),
+        "program": brand.program_id,
+        "terms": json.dumps(terms),
+        "requires_acceptance": "on",
+        "note": "Twelve percent from now on.",
+    }
+    saved = client.post(
+        f"/console/contracts/{brand.contract_id}/versions", content=urlencode(body), headers=FORM
+    )
+    assert saved.status_code == 303
+    after = client.get(saved.headers["location"])
+    assert "Version 2" in after.text and "needs acceptance" in after.text
+    broken = client.post(
+        f"/console/contracts/{brand.contract_id}/versions",
+        content=urlencode({**body, "terms": "{rules: oops"}),
+        headers=FORM,
+    )
+    assert broken.status_code == 422 and "is not valid JSON" in broken.text
+    wrong = client.post(
+        f"/console/contracts/{brand.contract_id}/versions",
+        content=urlencode({**body, "terms": json.dumps({"rules": [{"percent": "5"}]})}),
+        headers=FORM,
+    )
+    assert wrong.status_code == 422 and "event_type" in wrong.text
+
+
+def test_promo_codes_are_given_to_partners_and_links_are_listed(client, store, signed_in):
+    brand = signed_in
+    partner = add_partner(brand)
+    page = client.get(f"/console/links?program={brand.program_id}")
+    assert f"/c/{partner.link_code}" in page.text
+    made = client.post(
+        "/console/promo-codes",
+        content=urlencode(
+            {
+                "csrf": csrf_of(page.text),
+                "program": brand.program_id,
+                "code": "trail10",
+                "partner_id": partner.id,
+            }
+        ),
+        headers=FORM,
+    )
+    assert made.status_code == 303 and made.headers["location"].endswith("made=TRAIL10")
+    assert "TRAIL10" in client.get(f"/console/links?program={brand.program_id}&q=trail").text
+    taken = client.post(
+        "/console/promo-codes",
+        content=urlencode(
+            {
+                "csrf": csrf_of(page.text),
+                "program": brand.program_id,
+                "code": "TRAIL10",
+                "partner_id": partner.id,
+            }
+        ),
+        headers=FORM,
+    )
+    assert taken.status_code == 409 and "already exists" in taken.text
+
+
+def test_setup_pages_are_closed_to_partners(client, store):
+    brand = make_brand(store)
+    partner = add_partner(brand)
+    email = unique_email("partner")
+    create_user(store, authenticate(store, partner.api_key).organization_id, email, PASSWORD)
+    sign_in(client, email)
+    for path in ("/console/settings", "/console/api-keys", "/console/rejected",
+                 "/console/contracts", "/console/links"):  # fmt: skip
+        assert client.get(path).status_code == 403, path
