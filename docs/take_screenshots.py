@@ -18,7 +18,18 @@ from pathlib import Path
 CHROMIUM = os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium")
 DESKTOP = {"width": 1360, "height": 900}
 PHONE = {"width": 390, "height": 844}
-CONSOLE_PAGES = ["/console", "/console/partners", "/console/commissions", "/console/payouts"]
+CONSOLE_PAGES = [
+    "/console",
+    "/console/partners",
+    "/console/contracts",
+    "/console/links",
+    "/console/conversions",
+    "/console/commissions",
+    "/console/payouts",
+    "/console/settings",
+    "/console/api-keys",
+    "/console/rejected",
+]
 PORTAL_PAGES = [
     "/portal",
     "/portal/programs",

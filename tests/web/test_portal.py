@@ -373,3 +373,22 @@ def test_the_brand_reviews_an_application_on_the_partners_profile(client, store,
     assert (
         client.get(f"/console/partners/prt_nobody?program={listed.program_id}").status_code == 404
     )
+
+
+def test_a_partner_key_reads_programs_without_the_brands_settings(store, listed):
+    from starlette.testclient import TestClient
+
+    from accord.server import AccordApp
+    from accord.settings import Settings
+
+    partner = add_partner(listed)
+    with TestClient(AccordApp(store, Settings())) as api:
+        mine = api.get("/api/v1/programs", headers={"authorization": f"Bearer {partner.api_key}"})
+        theirs = api.get("/api/v1/programs", headers={"authorization": f"Bearer {listed.api_key}"})
+    assert mine.status_code == 200 and [p["id"] for p in mine.json()] == [listed.program_id]
+    seen = mine.json()[0]
+    for brand_only in ("platform_fee_percent", "auto_approve", "locking_days", "listed",
+                       "auto_approve_partners", "payout_schedule", "lock_policy"):  # fmt: skip
+        assert brand_only not in seen
+        assert brand_only in theirs.json()[0]
+    assert seen["description"].startswith("Headphones for travellers.")

@@ -185,3 +185,19 @@ def test_setup_pages_are_closed_to_partners(client, store):
     for path in ("/console/settings", "/console/api-keys", "/console/rejected",
                  "/console/contracts", "/console/links"):  # fmt: skip
         assert client.get(path).status_code == 403, path
+
+
+def test_partners_and_conversions_export_as_csv_and_excel(client, store, signed_in):
+    from tests.factories import click, convert
+
+    brand = signed_in
+    partner = add_partner(brand)
+    convert(brand, order_id="=HYPERLINK(1)", amount="42.50", click_id=click(brand, partner))
+    csv = client.get(f"/console/conversions.csv?program={brand.program_id}")
+    header, row = csv.text.splitlines()[:2]
+    assert header.startswith("conversion_id,order_id,event_type,status,amount")
+    assert "'=HYPERLINK(1)" in row and "42.50" in row  # no formula runs in a spreadsheet
+    for path in ("conversions", "partners"):
+        book = client.get(f"/console/{path}.xlsx?program={brand.program_id}")
+        assert book.status_code == 200 and book.content[:2] == b"PK", path
+    assert client.get(f"/console/partners.pdf?program={brand.program_id}").status_code == 404

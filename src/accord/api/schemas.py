@@ -132,6 +132,21 @@ class ProgramOut(BaseModel):
     created_at: datetime
 
 
+class PartnerProgramOut(BaseModel):
+    """A program as a partner's key sees it: what it needs to promote it, none of the
+    brand's own settings (fees, approval, locking, schedules)."""
+
+    id: str
+    name: str
+    currency: str
+    default_landing_url: str
+    attribution_window_days: int
+    payout_threshold: Amount
+    click_id_param: str
+    permitted_domains: list[str]
+    description: str
+
+
 # contracts ------------------------------------------------------------------------------
 class ContractTermsIn(Strict):
     """A version's terms: ranked rules (first match wins), caps, bonuses and bounties."""

@@ -45,3 +45,20 @@ def to_xlsx(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
     sheet.autofit()
     book.close()
     return buffer.getvalue()
+
+
+def download(name: str, kind: str, columns: Sequence[str], rows: Sequence[Sequence[object]]):
+    """The table as an attachment: `kind` is csv or xlsx."""
+    from fastapi.responses import Response
+
+    if kind == "xlsx":
+        return Response(
+            to_xlsx(name.capitalize(), columns, rows),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return Response(
+        to_csv(columns, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )

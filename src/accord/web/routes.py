@@ -524,16 +524,25 @@ def partners_page(
     )
 
 
-@router.get("/console/partners.csv")
-def partners_csv(
-    request: Request, program: str, q: str = "", type: str = "", sort: str = "", status: str = ""
+@router.get("/console/partners.{kind}")
+def partners_export(
+    request: Request,
+    kind: str,
+    program: str,
+    q: str = "",
+    type: str = "",
+    sort: str = "",
+    status: str = "",
 ):
+    """Every partner of the filter, not just one page, as CSV or Excel."""
     from accord.money import Money
     from accord.programs.service import load_program
 
-    visitor = _visitor(request)
-    if visitor is None:
-        return _to_login(request)
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    if kind not in ("csv", "xlsx"):
+        return Response("use partners.csv or partners.xlsx", status_code=404)
     store = request.app.state.store
     with store.read() as session:
         currency = load_program(session, visitor.caller, program).currency
@@ -555,11 +564,7 @@ def partners_csv(
         )
         for r in rows
     ]
-    return Response(
-        exports_table.to_csv(columns, table),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="partners.csv"'},
-    )
+    return exports_table.download("partners", kind, columns, table)
 
 
 @router.get("/console/partners/{partner_id}")
@@ -712,6 +717,50 @@ def conversions_page(
         q=q,
         section="conversions",
     )
+
+
+@router.get("/console/conversions.{kind}")
+def conversions_export(request: Request, kind: str, program: str, q: str = ""):
+    """Every conversion of the program (or of the order-id search) as CSV or Excel."""
+    from sqlalchemy import select
+
+    from accord.conversions.tables import Conversion
+    from accord.money import Money
+    from accord.partners.tables import Partner
+    from accord.programs.service import load_program
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    if kind not in ("csv", "xlsx"):
+        return Response("use conversions.csv or conversions.xlsx", status_code=404)
+    store = request.app.state.store
+    with store.read() as session:
+        current = load_program(session, visitor.caller, program)
+        query = (
+            select(Conversion, Partner.name)
+            .outerjoin(Partner, Partner.id == Conversion.partner_id)
+            .where(Conversion.program_id == current.id)
+            .order_by(Conversion.id)
+        )
+        if q.strip():
+            query = query.where(Conversion.order_id.contains(q.strip()))
+        rows = [
+            (
+                c.id,
+                c.order_id,
+                c.event_type,
+                c.status,
+                Money.from_minor(c.amount_minor, c.currency).amount,
+                c.currency,
+                name or "",
+                c.occurred_at.isoformat(),
+            )
+            for c, name in session.execute(query)
+        ]
+    columns = ("conversion_id", "order_id", "event_type", "status", "amount", "currency",
+               "partner", "occurred_at")  # fmt: skip
+    return exports_table.download("conversions", kind, columns, rows)
 
 
 @router.get("/console/conversions/{conversion_id}")

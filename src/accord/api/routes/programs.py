@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from accord.api.deps import CallerDep, StoreDep
 from accord.api.schemas import (
     Amount,
+    PartnerProgramOut,
     ProgramIn,
     ProgramOut,
     ProgramPatch,
@@ -20,7 +21,20 @@ from accord.reports.service import program_summary
 router = APIRouter(tags=["programs"])
 
 
-def program_out(p: Program) -> ProgramOut:
+def program_out(p: Program, caller=None) -> ProgramOut | PartnerProgramOut:
+    """The program for the caller: all of it for its brand, the partner's view otherwise."""
+    if caller is not None and not caller.is_brand:
+        return PartnerProgramOut(
+            id=p.id,
+            name=p.name,
+            currency=p.currency,
+            default_landing_url=p.default_landing_url,
+            attribution_window_days=p.attribution_window_days,
+            payout_threshold=Amount.minor(p.payout_threshold_minor, p.currency),
+            click_id_param=p.click_id_param,
+            permitted_domains=list(p.permitted_domains or []),
+            description=p.description or "",
+        )
     return ProgramOut(
         id=p.id,
         name=p.name,
@@ -43,10 +57,10 @@ def program_out(p: Program) -> ProgramOut:
     )
 
 
-@router.get("/programs", response_model=list[ProgramOut])
+@router.get("/programs", response_model=list[ProgramOut | PartnerProgramOut])
 def list_programs(store: StoreDep, caller: CallerDep):
     """Programs of the caller's brand, or the programs a partner is enrolled in."""
-    return [program_out(p) for p in programs.list_programs(store, caller)]
+    return [program_out(p, caller) for p in programs.list_programs(store, caller)]
 
 
 @router.post("/programs", response_model=ProgramOut, status_code=201)
@@ -79,10 +93,10 @@ def update_program(program_id: str, body: ProgramPatch, store: StoreDep, caller:
     return program_out(programs.update_program(store, caller, program_id, changes))
 
 
-@router.get("/programs/{program_id}", response_model=ProgramOut)
+@router.get("/programs/{program_id}", response_model=ProgramOut | PartnerProgramOut)
 def get_program(program_id: str, store: StoreDep, caller: CallerDep):
     with store.read() as session:
-        return program_out(programs.load_program(session, caller, program_id))
+        return program_out(programs.load_program(session, caller, program_id), caller)
 
 
 @router.get("/programs/{program_id}/summary")
