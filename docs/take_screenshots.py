@@ -89,6 +89,7 @@ def main() -> None:
             )
             shots = [
                 ("console", result.console_email, "en-US", DESKTOP, ["/console"], "en"),
+                ("console", result.console_email, "zh-CN", PHONE, ["/console"], "zh-phone"),
                 ("portal", result.portal_email, "en-US", DESKTOP, ["/portal"], "en"),
                 ("portal", result.portal_email, "zh-CN", PHONE, ["/portal"], "zh-phone"),
             ]
