@@ -90,7 +90,9 @@ def test_a_manager_approves_reverses_and_pays_in_the_console(chromium, store, li
     page.get_by_role("link", name="Payouts").click()
     assert "$35.00" in page.inner_text("main")
     page.get_by_role("button", name="Run a payout batch").click()
+    page.wait_for_url(re.compile(r"/console/jobs/job_"))  # a job, with a progress bar
     assert re.search(r"Payout batch \S+ is done\.", page.get_by_role("status").inner_text())
+    page.goto(f"{base}/console/payouts?program={brand.program_id}")
     statement = page.get_by_role("link", name=re.compile("^Statement for")).first
     assert statement.get_attribute("href").endswith("/statement.pdf")
     context.close()

@@ -51,3 +51,17 @@ def sign_in(client, email: str, password: str = PASSWORD):
         content=f"email={email}&password={password}&csrf={csrf_of(page.text)}&next=/console",
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
+
+
+def wait_for_job(client, page_path: str, seconds: float = 60) -> str:
+    """Poll a job's status fragment as the page does, until the job ends; its last HTML."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        fragment = client.get(page_path.rstrip("/") + "/status").text
+        if "hx-trigger" not in fragment:  # the page stops polling once the job has ended
+            return fragment
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the job at {page_path} did not end: {fragment}")
+        time.sleep(0.05)

@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 
 from accord.commissions.service import lock_due
 from tests.factories import add_partner, click, convert, make_brand
-from tests.web.conftest import PASSWORD, csrf_of, sign_in, unique_email
+from tests.web.conftest import PASSWORD, csrf_of, sign_in, unique_email, wait_for_job
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 WEB = Path(__file__).parents[2] / "src" / "accord" / "web"
@@ -132,12 +132,14 @@ def test_a_payout_batch_is_run_from_the_console_and_its_statement_opens(client, 
     run = client.post(
         "/console/payouts/run", content=f"csrf={token}&program={brand.program_id}", headers=FORM
     )
-    assert run.status_code == 303 and "done=pbt_" in run.headers["location"]
-    listed = client.get(run.headers["location"]).text
+    assert run.status_code == 303 and run.headers["location"].startswith("/console/jobs/job_")
+    finished = wait_for_job(client, run.headers["location"])
+    assert re.search(r"Payout batch pbt_\w+ is done\.", finished) and "$8.00" in finished
+    listed = client.get(f"/console/payouts?program={brand.program_id}").text
     payout_id = re.search(r"/console/payouts/(pay_\w+)/statement.pdf", listed).group(1)
     pdf = client.get(f"/console/payouts/{payout_id}/statement.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     again = client.post(
         "/console/payouts/run", content=f"csrf={token}&program={brand.program_id}", headers=FORM
     )
-    assert again.headers["location"].endswith("done=none")
+    assert "Nobody is due a payout yet." in wait_for_job(client, again.headers["location"])

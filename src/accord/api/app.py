@@ -29,6 +29,7 @@ from accord.api.routes import (
 from accord.errors import AccordError, InvalidRequest, describe_validation
 from accord.settings import Settings
 from accord.store.engine import Store
+from accord.web import jobs_pages as web_jobs
 from accord.web import portal as web_portal
 from accord.web import routes as web_routes
 from accord.web import setup_pages as web_setup
@@ -61,6 +62,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
     app.include_router(web_routes.router)
     app.include_router(web_portal.router)
     app.include_router(web_setup.router)
+    app.include_router(web_jobs.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -30,8 +31,15 @@ class BatchResult:
     payouts: list[Payout]
 
 
-def run_batch(store: Store, caller: Caller, program_id: str) -> BatchResult:
-    """Pay each partner's payable balance (net of clawbacks) that reaches the threshold."""
+def run_batch(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Pay each partner's payable balance (net of clawbacks) that reaches the threshold;
+    `progress(done, total)` hears of each partner paid. The batch is one transaction."""
     require_brand(caller)
     now = store.clock.now()
     with store.unit() as session:
@@ -128,6 +136,8 @@ def run_batch(store: Store, caller: Caller, program_id: str) -> BatchResult:
             payout.commission_count = int(result.rowcount or 0)
             enqueue_paid(session, payout, now)
             payouts.append(payout)
+            if progress is not None:
+                progress(len(payouts), len(lines))
         return BatchResult(batch, payouts)
 
 

@@ -5,6 +5,7 @@ from accord.contracts import tables as contracts_tables
 from accord.conversions import tables as conversions_tables
 from accord.fx import tables as fx_tables
 from accord.inquiries import tables as inquiries_tables
+from accord.jobs import tables as jobs_tables
 from accord.ledger import tables as ledger_tables
 from accord.partners import tables as partners_tables
 from accord.payouts import tables as payouts_tables
@@ -23,6 +24,7 @@ __all__ = [
     "conversions_tables",
     "fx_tables",
     "inquiries_tables",
+    "jobs_tables",
     "ledger_tables",
     "metadata",
     "partners_tables",

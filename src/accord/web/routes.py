@@ -911,27 +911,6 @@ def payouts_page(request: Request, program: str | None = None, done: str | None 
     )
 
 
-@router.post("/console/payouts/run")
-async def run_payouts_from_console(request: Request):
-    from accord.payouts.service import run_batch
-
-    visitor, refusal = _brand_visitor(request)
-    if refusal is not None:
-        return refusal
-    form = await _form(request)
-    if _forged(visitor, form, request):
-        return _expired()
-    program = form.get("program", "")
-    try:
-        result = run_batch(request.app.state.store, visitor.caller, program)
-    except AccordError as error:
-        return _problem(request, visitor, error.message, "/console/payouts", error.status)
-    done = result.batch.id if result.batch else "none"
-    return RedirectResponse(
-        f"/console/payouts?program={quote(program)}&done={quote(done)}", status_code=303
-    )
-
-
 @router.get("/console/payouts/{payout_id}/statement.pdf")
 def statement_from_console(payout_id: str, request: Request):
     from accord.payouts.exports import statement_pdf
