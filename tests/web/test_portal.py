@@ -213,6 +213,9 @@ def test_the_partner_sees_its_earning_why_and_its_statement(client, store, liste
     earnings = client.get(f"/portal/commissions?program={listed.program_id}")
     assert "ORD-PORTAL-1" in earnings.text
     assert f"/portal/commissions/{commission_id}" in earnings.text
+    export = client.get(f"/portal/commissions.csv?program={listed.program_id}").text
+    assert export.splitlines()[0].startswith("commission_id,order_id,kind,event_type,status")
+    assert "ORD-PORTAL-1" in export and "cust-secret-77" not in export
     why = client.get(f"/portal/commissions/{commission_id}")
     assert why.status_code == 200 and "120.00 x 10% = 12.00 USD" in why.text
     for secret in ("cust-secret-77", "a" * 64, "198.51.100.23"):

@@ -201,3 +201,27 @@ def test_partners_and_conversions_export_as_csv_and_excel(client, store, signed_
         book = client.get(f"/console/{path}.xlsx?program={brand.program_id}")
         assert book.status_code == 200 and book.content[:2] == b"PK", path
     assert client.get(f"/console/partners.pdf?program={brand.program_id}").status_code == 404
+
+
+def test_payouts_links_and_rejected_events_export(client, store):
+    from accord.commissions.service import approve
+    from accord.payouts.service import run_batch
+    from tests.web.test_commission_pages import _locked_commission  # an 8.00 commission
+
+    brand, email, _ = _locked_commission(store)
+    sign_in(client, email)
+    approve(store, brand.caller, brand.program_id)
+    run_batch(store, brand.caller, brand.program_id)
+    payouts = client.get(f"/console/payouts.csv?program={brand.program_id}").text.splitlines()
+    assert payouts[0].startswith("payout_id,batch_id,partner,amount,currency")
+    assert len(payouts) == 2 and ",8.00,USD," in payouts[1]
+    links = client.get(f"/console/links.xlsx?program={brand.program_id}")
+    assert links.status_code == 200 and links.content[:2] == b"PK"
+    client.post(
+        "/api/v1/conversions",
+        headers={"authorization": f"Bearer {brand.api_key}"},
+        json={"program_id": brand.program_id, "order_id": "R-1", "amount": "1", "currency": "??"},
+    )
+    rejected = client.get("/console/rejected.csv").text.splitlines()
+    assert rejected[0] == "id,at,kind,error_code,field,message,request"
+    assert any("R-1" in line for line in rejected[1:])

@@ -518,6 +518,35 @@ def commissions_page(
     )
 
 
+@router.get("/portal/commissions.{kind}")
+def commissions_export(request: Request, kind: str, program: str, status: str | None = None):
+    """All of the partner's commissions in a program (or of one status), CSV or Excel."""
+    from accord.money import Money
+    from accord.web import exports_table
+
+    visitor, refusal = _partner_visitor(request)
+    if refusal is not None:
+        return refusal
+    if kind not in ("csv", "xlsx"):
+        return Response("use commissions.csv or commissions.xlsx", status_code=404)
+    store = request.app.state.store
+    rows, after = [], None
+    while True:
+        page, more = _commission_rows(store, visitor.caller, program, status, after)
+        rows += [
+            (c.id, order or "", c.kind, c.event_type, c.status,
+             Money.from_minor(c.amount_minor, c.currency).amount, c.currency,
+             c.occurred_at.isoformat())
+            for c, order in page
+        ]  # fmt: skip
+        if not more:
+            break
+        after = page[-1][0].id
+    columns = ("commission_id", "order_id", "kind", "event_type", "status", "amount",
+               "currency", "occurred_at")  # fmt: skip
+    return exports_table.download("earnings", kind, columns, rows)
+
+
 @router.get("/portal/commissions/{commission_id}")
 def commission_page(commission_id: str, request: Request):
     from accord.commissions.service import explain

@@ -859,7 +859,9 @@ async def reverse_from_console(conversion_id: str, request: Request):
 
 # payouts ----------------------------------------------------------------------------------
 @router.get("/console/payouts")
-def payouts_page(request: Request, program: str | None = None, done: str | None = None):
+def payouts_page(
+    request: Request, program: str | None = None, done: str | None = None, before: str = ""
+):
     from sqlalchemy import select
 
     from accord.partners.tables import Partner
@@ -889,13 +891,16 @@ def payouts_page(request: Request, program: str | None = None, done: str | None 
                     .limit(20)
                 )
             )
-            payouts = session.execute(
+            query = (
                 select(Payout, Partner.name)
                 .join(Partner, Partner.id == Payout.partner_id)
                 .where(Payout.program_id == current.id)
-                .order_by(Payout.id.desc())
-                .limit(PAGE_SIZE)
-            ).all()
+            )
+            if before:
+                query = query.where(Payout.id < before)
+            payouts = session.execute(query.order_by(Payout.id.desc()).limit(PAGE_SIZE + 1)).all()
+        more = len(payouts) > PAGE_SIZE
+        payouts = payouts[:PAGE_SIZE]
     return render(
         request,
         "payouts.html",
@@ -904,11 +909,56 @@ def payouts_page(request: Request, program: str | None = None, done: str | None 
         current=current,
         batches=batches,
         payouts=payouts,
+        more=more if current is not None else False,
         payable=payable,
         due=due,
         done=done,
         section="payouts",
     )
+
+
+@router.get("/console/payouts.{kind}")
+def payouts_export(request: Request, kind: str, program: str):
+    """Every payout of the program as CSV or Excel."""
+    from sqlalchemy import select
+
+    from accord.money import Money
+    from accord.partners.tables import Partner
+    from accord.payouts.tables import Payout
+    from accord.programs.service import load_program
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    if kind not in ("csv", "xlsx"):
+        return Response("use payouts.csv or payouts.xlsx", status_code=404)
+    with request.app.state.store.read() as session:
+        current = load_program(session, visitor.caller, program)
+        rows = [
+            (
+                p.id,
+                p.batch_id,
+                name,
+                Money.from_minor(p.amount_minor, p.currency).amount,
+                p.currency,
+                Money.from_minor(p.sent_minor, p.sent_currency).amount
+                if p.sent_currency and p.sent_minor is not None
+                else "",
+                p.sent_currency or "",
+                p.method or "",
+                p.commission_count,
+                p.created_at.isoformat(),
+            )
+            for p, name in session.execute(
+                select(Payout, Partner.name)
+                .join(Partner, Partner.id == Payout.partner_id)
+                .where(Payout.program_id == current.id)
+                .order_by(Payout.id)
+            )
+        ]
+    columns = ("payout_id", "batch_id", "partner", "amount", "currency", "sent", "sent_currency",
+               "method", "commissions", "created_at")  # fmt: skip
+    return exports_table.download("payouts", kind, columns, rows)
 
 
 @router.get("/console/payouts/{payout_id}/statement.pdf")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from accord.errors import AccordError, InvalidInput
@@ -225,6 +225,30 @@ def rejected_page(request: Request, program: str | None = None, before: str | No
     )
 
 
+@router.get("/console/rejected.{kind}")
+def rejected_export(request: Request, kind: str):
+    """Every rejected event, with its reason and the request as sent, as CSV or Excel."""
+    from accord.conversions.tables import RejectedEvent
+    from accord.web import exports_table
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    if kind not in ("csv", "xlsx"):
+        return Response("use rejected.csv or rejected.xlsx", status_code=404)
+    with request.app.state.store.read() as session:
+        rows = [
+            (r.id, r.at.isoformat(), r.kind, r.error_code, r.field or "", r.message, r.payload)
+            for r in session.scalars(
+                select(RejectedEvent)
+                .where(RejectedEvent.organization_id == visitor.caller.organization_id)
+                .order_by(RejectedEvent.id)
+            )
+        ]
+    columns = ("id", "at", "kind", "error_code", "field", "message", "request")
+    return exports_table.download("rejected", kind, columns, rows)
+
+
 def _pretty(payload: str) -> str:
     try:
         return json.dumps(json.loads(payload), indent=2, ensure_ascii=False)[:4000]
@@ -310,11 +334,50 @@ async def new_version(contract_id: str, request: Request):
 
 
 # links and promo codes ----------------------------------------------------------------------
+def _links_query(program_id: str, needle: str):
+    from accord.partners.tables import Partner
+    from accord.tracking.tables import Link
+
+    query = (
+        select(Link, Partner.name)
+        .join(Partner, Partner.id == Link.partner_id)
+        .where(Link.program_id == program_id)
+    )
+    if needle:
+        query = query.where(Link.code.contains(needle) | Partner.name.contains(needle))
+    return query.order_by(Link.created_at.desc(), Link.id.desc())
+
+
+@router.get("/console/links.{kind}")
+def links_export(request: Request, kind: str, program: str, q: str = ""):
+    """Every link of the program (or of the search) as CSV or Excel."""
+    from accord.programs.service import load_program
+    from accord.web import exports_table
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    if kind not in ("csv", "xlsx"):
+        return Response("use links.csv or links.xlsx", status_code=404)
+    with request.app.state.store.read() as session:
+        current = load_program(session, visitor.caller, program)
+        rows = [
+            (k.code, k.partner_id, name, k.destination_url, k.active,
+             k.expires_at.isoformat() if k.expires_at else "", k.created_at.isoformat())
+            for k, name in session.execute(_links_query(current.id, q.strip()))
+        ]  # fmt: skip
+    columns = ("code", "partner_id", "partner", "destination_url", "active", "expires_at",
+               "created_at")  # fmt: skip
+    return exports_table.download("links", kind, columns, rows)
+
+
 @router.get("/console/links")
-def links_page(request: Request, program: str | None = None, q: str = "", made: str = ""):
+def links_page(
+    request: Request, program: str | None = None, q: str = "", made: str = "", page: int = 1
+):
     from accord.partners.service import enrollments
     from accord.partners.tables import Partner
-    from accord.tracking.tables import Link, PromoCode
+    from accord.tracking.tables import PromoCode
 
     visitor, refusal = _brand_visitor(request)
     if refusal is not None:
@@ -325,25 +388,19 @@ def links_page(request: Request, program: str | None = None, q: str = "", made: 
     if current is not None:
         needle = q.strip()
         with store.read() as session:
-            link_query = (
-                select(Link, Partner.name)
-                .join(Partner, Partner.id == Link.partner_id)
-                .where(Link.program_id == current.id)
-            )
+            page = max(1, page)
+            link_query = _links_query(current.id, needle)
             code_query = (
                 select(PromoCode, Partner.name)
                 .join(Partner, Partner.id == PromoCode.partner_id)
                 .where(PromoCode.program_id == current.id)
             )
             if needle:
-                link_query = link_query.where(
-                    Link.code.contains(needle) | Partner.name.contains(needle)
-                )
                 code_query = code_query.where(
                     PromoCode.code.contains(needle.upper()) | Partner.name.contains(needle)
                 )
             links = session.execute(
-                link_query.order_by(Link.created_at.desc()).limit(PAGE_SIZE)
+                link_query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
             ).all()
             codes = session.execute(code_query.order_by(PromoCode.code).limit(PAGE_SIZE)).all()
             approved = {
@@ -361,7 +418,9 @@ def links_page(request: Request, program: str | None = None, q: str = "", made: 
         programs,
         current,
         "links",
-        links=links,
+        links=links[:PAGE_SIZE],
+        more=len(links) > PAGE_SIZE,
+        page=page,
         codes=codes,
         partners=partners,
         q=q,
