@@ -189,3 +189,43 @@ def test_without_eligible_click_or_code_there_is_no_credit_and_the_reason_says_w
         assert decision.reason == "click_after_conversion"
     else:
         assert decision.reason == "click_outside_window"
+
+
+# view-through ----------------------------------------------------------------------------
+VIEW = timedelta(hours=24)
+
+
+def impression(ref: str, at: datetime, partner: str = "prt_view") -> Touchpoint:
+    return Touchpoint(TouchpointKind.IMPRESSION, ref, partner, at)
+
+
+def test_an_impression_in_the_view_window_credits_its_partner_when_nothing_else_does():
+    seen = impression("imp_1", OCCURRED - timedelta(hours=3))
+    decision = attribute([seen], OCCURRED, WINDOW, VIEW)
+    assert decision.reason == "view_through" and decision.model == "view_through"
+    assert [c.touchpoint for c in decision.credits] == [seen]
+
+
+def test_an_impression_outside_the_view_window_or_after_the_order_credits_nobody():
+    old = impression("imp_1", OCCURRED - timedelta(hours=25))
+    after = impression("imp_2", OCCURRED + timedelta(minutes=1))
+    assert attribute([old, after], OCCURRED, WINDOW, VIEW).reason == "no_touchpoint"
+    assert not attribute([impression("imp_3", OCCURRED)], OCCURRED, WINDOW).attributed  # off
+
+
+@PROPERTY
+@given(
+    click_hours=st.integers(min_value=0, max_value=24 * 30),
+    view_hours=st.integers(min_value=0, max_value=24),
+    with_code=st.booleans(),
+)
+def test_a_click_in_the_window_or_a_code_always_beats_an_impression(
+    click_hours, view_hours, with_code
+):
+    seen = impression("imp_9", OCCURRED - timedelta(hours=view_hours))
+    touches = [seen, click("clk_9", OCCURRED - timedelta(hours=click_hours), "prt_click")]
+    if with_code:
+        touches.append(promo("SAVE10"))
+    decision = attribute(touches, OCCURRED, WINDOW, VIEW)
+    assert decision.credits[0].touchpoint.kind is TouchpointKind.CLICK
+    assert sum(c.share for c in decision.credits) == 1

@@ -89,6 +89,12 @@ class ProgramIn(Strict):
     auto_approve_partners: bool = Field(
         default=False, description="Approve applications at once instead of reviewing them."
     )
+    view_through_hours: int = Field(
+        default=24,
+        description="A conversion with no click or code within this many hours of an "
+        "impression (same IP and user agent) is credited to the impression's partner; it is "
+        "paid only if the contract's terms have `view_through`. 0 turns this off.",
+    )
 
 
 class ProgramPatch(Strict):
@@ -109,6 +115,7 @@ class ProgramPatch(Strict):
     listed: bool | None = None
     description: str | None = Field(default=None, max_length=10_000)
     auto_approve_partners: bool | None = None
+    view_through_hours: int | None = None
 
 
 class ProgramOut(BaseModel):
@@ -129,6 +136,7 @@ class ProgramOut(BaseModel):
     listed: bool
     description: str
     auto_approve_partners: bool
+    view_through_hours: int
     created_at: datetime
 
 

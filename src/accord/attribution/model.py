@@ -3,7 +3,8 @@
 The rule for now: the last click within the program's attribution window wins; when no click
 qualifies, a promo code used on the order gives the credit to the code's partner. Renewals of
 a subscription go to the partner of its first order, and an accepted inquiry to the partner
-who raised it.
+who raised it. When nothing else qualifies, the last impression within the program's
+view-through window gives a view-through credit (paid only if the contract says so).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class TouchpointKind(StrEnum):
     SUBSCRIPTION = "subscription"
     #: A partner's inquiry the brand accepted: credit given by a person.
     INQUIRY = "inquiry"
+    #: A view of the partner's creative or link before the conversion, with no click.
+    IMPRESSION = "impression"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +53,17 @@ class Decision:
         return bool(self.credits)
 
 
-def attribute(touchpoints: list[Touchpoint], occurred_at: datetime, window: timedelta) -> Decision:
-    """Last click within the window; otherwise the promo code; otherwise nobody.
+def attribute(
+    touchpoints: list[Touchpoint],
+    occurred_at: datetime,
+    window: timedelta,
+    view_window: timedelta = timedelta(0),
+) -> Decision:
+    """Last click within the window; otherwise the promo code; otherwise the last impression
+    within `view_window` (view-through); otherwise nobody.
 
-    A click after the conversion, or older than the window, does not qualify. Ties on time go
-    to the later click id, which is time-ordered.
+    A click or impression after the conversion, or older than its window, does not qualify.
+    Ties on time go to the later id, which is time-ordered.
     """
     clicks = [t for t in touchpoints if t.kind is TouchpointKind.CLICK and t.at is not None]
     eligible = [c for c in clicks if c.at <= occurred_at and occurred_at - c.at <= window]
@@ -71,6 +80,18 @@ def attribute(touchpoints: list[Touchpoint], occurred_at: datetime, window: time
         assigned = [t for t in touchpoints if t.kind is kind]
         if assigned:
             return Decision((Credit(assigned[0], Decimal(1)),), reason, model=kind.value)
+    views = [
+        t
+        for t in touchpoints
+        if t.kind is TouchpointKind.IMPRESSION
+        and t.at is not None
+        and t.at <= occurred_at
+        and occurred_at - t.at <= view_window
+        and view_window > timedelta(0)  # a zero window: view-through is off
+    ]
+    if views:
+        winner = max(views, key=lambda v: (v.at, v.ref))
+        return Decision((Credit(winner, Decimal(1)),), "view_through", model="view_through")
     if clicks:
         late = all(c.at > occurred_at for c in clicks)
         return Decision((), "click_after_conversion" if late else "click_outside_window")

@@ -157,7 +157,14 @@ def create_commission(
     )
     if terms is None:
         return None
-    facts, rate = conversion_facts(session, program, conversion, partner_id, attribution.share)
+    share = attribution.share
+    if attribution.touchpoint_kind == "impression":
+        # View-through: paid only where the terms say so, at their share of a click's pay.
+        paid = terms.compiled.terms.view_through
+        if paid is None:
+            return None
+        share = share * paid.share / 100
+    facts, rate = conversion_facts(session, program, conversion, partner_id, share)
     compiled = terms.compiled
     if compiled.caps or compiled.bonuses or compiled.needs_month.get(facts.event_type):
         _serialise(session, program, partner_id, terms)

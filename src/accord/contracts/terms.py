@@ -278,6 +278,22 @@ class Bonus(_Spec):
         return _amount(value)
 
 
+class ViewThrough(_Spec):
+    """How a view-through conversion is paid: one the partner's impression preceded, with no
+    click or code. It earns this percent of what the matching rule pays for a click.
+    Without it in the terms, view-through conversions are credited and counted, not paid."""
+
+    share: Percent = Field(examples=["50"])
+
+    @field_validator("share")
+    @classmethod
+    def _s(cls, value: Decimal) -> Decimal:
+        checked = _percent(value)
+        if not checked:
+            raise ValueError("must be more than 0 (leave view_through out to pay nothing)")
+        return checked
+
+
 class Bounty(_Spec):
     """A fixed reward on top of the rule's commission, for events inside a time box."""
 
@@ -307,6 +323,7 @@ class TermsSpec(_Spec):
     caps: list[Cap] = Field(default_factory=list, max_length=20)
     bonuses: list[Bonus] = Field(default_factory=list, max_length=50)
     bounties: list[Bounty] = Field(default_factory=list, max_length=50)
+    view_through: ViewThrough | None = None
 
     def as_json(self) -> dict:
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)

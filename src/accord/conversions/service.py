@@ -117,6 +117,8 @@ def _record(
         status, status_source = _customer_status(session, program.id, report)
         identities = report.identities()
         touchpoints, missing = _touchpoints(session, program, report.click_id, promo, identities)
+        if not touchpoints and report.ip and program.view_through_hours:
+            touchpoints = _impressions(session, program, report, occurred_at)
         if credit_partner_id is not None:
             touchpoints = [
                 Touchpoint(TouchpointKind.INQUIRY, report.order_id, credit_partner_id, None)
@@ -130,7 +132,10 @@ def _record(
                 ]
                 missing = None
         decision = attribute(
-            touchpoints, occurred_at, timedelta(days=program.attribution_window_days)
+            touchpoints,
+            occurred_at,
+            timedelta(days=program.attribution_window_days),
+            timedelta(hours=program.view_through_hours),
         )
         conversion = Conversion(
             id=new_id("cnv"),
@@ -262,6 +267,28 @@ def _touchpoints(
     return found, missing
 
 
+def _impressions(
+    session: Session, program: Program, report: ConversionReport, occurred_at: datetime
+) -> list[Touchpoint]:
+    """The last impression the same shopper (IP and user agent) saw within the program's
+    view-through window before the conversion, as a touchpoint."""
+    from accord.tracking.tables import Impression
+
+    since = occurred_at - timedelta(hours=program.view_through_hours)
+    query = select(Impression).where(
+        Impression.program_id == program.id,
+        Impression.ip == report.ip,
+        Impression.at >= since,
+        Impression.at <= occurred_at,
+    )
+    if report.user_agent:
+        query = query.where(Impression.user_agent == report.user_agent[:512])
+    seen = session.scalar(query.order_by(Impression.at.desc(), Impression.id.desc()).limit(1))
+    if seen is None:
+        return []
+    return [Touchpoint(TouchpointKind.IMPRESSION, seen.id, seen.partner_id, seen.at)]
+
+
 def _credit(
     session: Session, program: Program, conversion: Conversion, decision: Decision, now: datetime
 ) -> list[str]:
@@ -288,7 +315,9 @@ def _credit(
         commission = create_commission(
             session, program, conversion, attribution, enrollment.contract_id, now
         )
-        if commission is None:
+        if commission is None and touch.kind is TouchpointKind.IMPRESSION:
+            conversion.commission_note = "view_through_not_paid"
+        elif commission is None:
             conversion.commission_note = "no_matching_rule"
         else:
             ids.append(commission.id)

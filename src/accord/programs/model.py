@@ -29,6 +29,7 @@ class ProgramTerms:
     listed: bool = False
     description: str = ""
     auto_approve_partners: bool = False
+    view_through_hours: int = 24
 
     def validate(self) -> None:
         if not self.name.strip():
@@ -48,6 +49,8 @@ class ProgramTerms:
             raise InvalidInput("permitted_domains", "at most 100 domains")
         for i, domain in enumerate(self.permitted_domains):
             check_domain(domain, f"permitted_domains[{i}]")
+        if not 0 <= self.view_through_hours <= 720:
+            raise InvalidInput("view_through_hours", "must be between 0 (off) and 720 (30 days)")
         if len(self.description) > 10_000:
             raise InvalidInput("description", "keep it under 10,000 characters")
         if self.lock_policy not in LOCK_POLICIES:

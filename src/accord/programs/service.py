@@ -54,6 +54,7 @@ def _apply(program: Program, terms: ProgramTerms) -> None:
     program.listed = terms.listed
     program.description = terms.description.strip()
     program.auto_approve_partners = terms.auto_approve_partners
+    program.view_through_hours = terms.view_through_hours
 
 
 def load_program(
@@ -104,6 +105,7 @@ EDITABLE = frozenset(
         "listed",
         "description",
         "auto_approve_partners",
+        "view_through_hours",
     }
 )
 
@@ -145,6 +147,7 @@ def update_program(
             listed=program.listed,
             description=program.description or "",
             auto_approve_partners=program.auto_approve_partners,
+            view_through_hours=program.view_through_hours,
         )
         changes = dict(changes)
         if "payout_threshold" in changes:

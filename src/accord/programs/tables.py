@@ -40,6 +40,9 @@ class Program(Base):
     listed: Mapped[bool] = mapped_column(default=False)
     #: What partners read before applying: the offer, the audience wanted, the rules.
     description: Mapped[str] = mapped_column(Text, default="")
+    #: Hours after an impression in which a conversion with no click or code is credited
+    #: to the impression's partner (matched on the shopper's IP and user agent); 0: never.
+    view_through_hours: Mapped[int] = mapped_column(Integer, default=24)
     #: Approve partners' applications at once instead of waiting for a person.
     auto_approve_partners: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

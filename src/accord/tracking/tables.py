@@ -63,7 +63,10 @@ class Impression(Base):
     """A view of a partner's creative or link (view-through). Append-only."""
 
     __tablename__ = "impressions"
-    __table_args__ = (Index("ix_impressions_program_at", "program_id", "at"),)
+    __table_args__ = (
+        Index("ix_impressions_program_at", "program_id", "at"),
+        Index("ix_impressions_program_ip_at", "program_id", "ip", "at"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     link_id: Mapped[str] = mapped_column(String(40), index=True)

@@ -80,6 +80,7 @@ async def save_settings(request: Request):
             "payout_threshold": _decimal(form, "payout_threshold"),
             "payout_schedule": form.get("payout_schedule", "manual"),
             "duplicate_click_seconds": _integer(form, "duplicate_click_seconds"),
+            "view_through_hours": _integer(form, "view_through_hours"),
             "click_id_param": form.get("click_id_param", "").strip(),
             "permitted_domains": [
                 d.strip()

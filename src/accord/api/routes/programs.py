@@ -53,6 +53,7 @@ def program_out(p: Program, caller=None) -> ProgramOut | PartnerProgramOut:
         listed=p.listed,
         description=p.description or "",
         auto_approve_partners=p.auto_approve_partners,
+        view_through_hours=p.view_through_hours,
         created_at=p.created_at,
     )
 
@@ -82,6 +83,7 @@ def create_program(body: ProgramIn, store: StoreDep, caller: CallerDep):
         listed=body.listed,
         description=body.description,
         auto_approve_partners=body.auto_approve_partners,
+        view_through_hours=body.view_through_hours,
     )
     return program_out(programs.create_program(store, caller, terms))
 
