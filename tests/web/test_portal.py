@@ -228,6 +228,8 @@ def test_the_partner_sees_its_earning_why_and_its_statement(client, store, liste
     payout_id = batch.payouts[0].id
     payouts = client.get(f"/portal/payouts?program={listed.program_id}")
     assert f"/portal/payouts/{payout_id}/statement.pdf" in payouts.text
+    exported = client.get(f"/portal/payouts.csv?program={listed.program_id}").text
+    assert payout_id in exported and ",12.00,USD," in exported
     pdf = client.get(f"/portal/payouts/{payout_id}/statement.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
@@ -248,6 +250,7 @@ def test_a_partner_never_sees_another_partners_data(client, store, listed):
     _earning_partner(store, client, listed)
     assert client.get(f"/portal/commissions/{theirs.commission_ids[0]}").status_code == 404
     assert client.get(f"/portal/payouts/{their_payout}/statement.pdf").status_code == 404
+    assert their_payout not in client.get(f"/portal/payouts.csv?program={listed.program_id}").text
     for path in (
         f"/portal?program={listed.program_id}",
         f"/portal/commissions?program={listed.program_id}",

@@ -571,7 +571,7 @@ def commission_page(commission_id: str, request: Request):
 
 # payouts ----------------------------------------------------------------------------------
 @router.get("/portal/payouts")
-def payouts_page(request: Request, program: str | None = None):
+def payouts_page(request: Request, program: str | None = None, before: str = ""):
     from accord.payouts.service import visible_payouts
     from accord.payouts.tables import Payout
 
@@ -584,15 +584,11 @@ def payouts_page(request: Request, program: str | None = None):
     payouts, totals = [], None
     if current is not None:
         totals = _earnings(store, visitor.caller, current["program"].id)
+        query = visible_payouts(visitor.caller).where(Payout.program_id == current["program"].id)
+        if before:
+            query = query.where(Payout.id < before)
         with store.read() as session:
-            payouts = list(
-                session.scalars(
-                    visible_payouts(visitor.caller)
-                    .where(Payout.program_id == current["program"].id)
-                    .order_by(Payout.created_at.desc())
-                    .limit(PAGE_SIZE)
-                )
-            )
+            payouts = list(session.scalars(query.order_by(Payout.id.desc()).limit(PAGE_SIZE + 1)))
     return _page(
         request,
         "portal/payouts.html",
@@ -600,9 +596,40 @@ def payouts_page(request: Request, program: str | None = None):
         enrolled,
         current,
         "payouts",
-        payouts=payouts,
+        payouts=payouts[:PAGE_SIZE],
+        more=len(payouts) > PAGE_SIZE,
         totals=totals,
     )
+
+
+@router.get("/portal/payouts.{kind}")
+def payouts_export(request: Request, kind: str, program: str):
+    """All of the partner's payouts in a program, CSV or Excel."""
+    from accord.money import Money
+    from accord.payouts.service import visible_payouts
+    from accord.payouts.tables import Payout
+    from accord.web import exports_table
+
+    visitor, refusal = _partner_visitor(request)
+    if refusal is not None:
+        return refusal
+    if kind not in ("csv", "xlsx"):
+        return Response("use payouts.csv or payouts.xlsx", status_code=404)
+    with request.app.state.store.read() as session:
+        rows = [
+            (p.id, Money.from_minor(p.amount_minor, p.currency).amount, p.currency,
+             Money.from_minor(p.sent_minor, p.sent_currency).amount
+             if p.sent_currency and p.sent_minor is not None else "",
+             p.sent_currency or "", p.method or "", p.commission_count, p.created_at.isoformat())
+            for p in session.scalars(
+                visible_payouts(visitor.caller)
+                .where(Payout.program_id == program)
+                .order_by(Payout.id)
+            )
+        ]  # fmt: skip
+    columns = ("payout_id", "amount", "currency", "sent", "sent_currency", "method",
+               "commissions", "created_at")  # fmt: skip
+    return exports_table.download("payouts", kind, columns, rows)
 
 
 @router.get("/portal/payouts/{payout_id}/statement.pdf")
