@@ -43,6 +43,22 @@ def live(store):
         server.stop()
 
 
+UNLABELLED = """() => Array.from(document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button, a[href]'))
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.textContent.trim() && !el.getAttribute('placeholder'))
+  .map(el => el.outerHTML.slice(0, 80))"""
+
+
+def check_page(page, name: str, width: int) -> None:
+    """Nothing wider than the screen, every control named for a screen reader, and the
+    first Tab lands on the skip link (keyboard users start there)."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+    assert page.evaluate(UNLABELLED) == [], name
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip", name
+
+
 def sign_in(page, base: str, email: str, next_path: str = "/console") -> None:
     page.goto(f"{base}/console/login?next={next_path}")
     page.fill("input[name=email]", email)
@@ -95,6 +111,10 @@ def test_a_manager_approves_reverses_and_pays_in_the_console(chromium, store, li
     page.goto(f"{base}/console/payouts?program={brand.program_id}")
     statement = page.get_by_role("link", name=re.compile("^Statement for")).first
     assert statement.get_attribute("href").endswith("/statement.pdf")
+    for section in ("", "/partners", "/contracts", "/links", "/conversions", "/commissions",
+                    "/payouts", "/settings", "/api-keys", "/rejected", "/imports"):  # fmt: skip
+        page.goto(f"{base}/console{section}?program={brand.program_id}")
+        check_page(page, section, 1280)
     context.close()
     assert orders[2].commission_ids
 
@@ -178,6 +198,5 @@ def test_a_partner_signs_up_gets_approved_links_and_sees_an_earning(chromium, st
         "/settings",
     ):
         portal.goto(f"{base}/portal{section}")
-        width = portal.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, (section, width)  # a phone's width: nothing sticks out
+        check_page(portal, section, 390)
     partner_context.close()
