@@ -7,11 +7,37 @@ coordination between processes, so tracking edges can mint click ids without the
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 _PAIRS = [_ALPHABET[i >> 5] + _ALPHABET[i & 31] for i in range(1024)]  # 10 bits each
 _SHIFTS = tuple(range(120, -1, -10))
+
+
+class _Entropy:
+    """Random bytes from the OS, fetched 4 KiB at a time: one system call per 409 ids
+    instead of one per id (this runs for every click). Thread-safe; a forked child starts
+    with a buffer of its own, never its parent's."""
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._at = 0
+        self._pid = os.getpid()
+
+    def take(self, n: int) -> bytes:
+        with self._lock:
+            if self._at + n > len(self._pool) or self._pid != os.getpid():
+                self._pool, self._at, self._pid = os.urandom(self.SIZE), 0, os.getpid()
+            start = self._at
+            self._at = start + n
+            return self._pool[start : start + n]
+
+
+_entropy = _Entropy()
 
 
 def ulid() -> str:
@@ -20,7 +46,7 @@ def ulid() -> str:
     The 128 bits are written as 26 Crockford base32 digits, the first holding 3 bits; two
     digits are looked up at a time, since this runs for every click.
     """
-    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(_entropy.take(10), "big")
     return "".join([_PAIRS[(value >> shift) & 1023] for shift in _SHIFTS])
 
 

@@ -118,3 +118,32 @@ def test_short_code_is_lower_case_from_the_alphabet():
     assert all(set(c) <= {ch.lower() for ch in CROCKFORD} for c in codes)
     assert len(short_code(12)) == 12
     assert len(set(codes)) > 95
+
+
+def test_ids_stay_unique_across_refills_threads_and_a_fork():
+    import os
+    import threading
+
+    from accord.ids import ulid
+
+    seen: list[str] = []
+    workers = [threading.Thread(target=lambda: seen.extend(ulid() for _ in range(5000)))
+               for _ in range(4)]  # fmt: skip
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(set(seen)) == len(seen) == 20_000  # many refills of the 4 KiB pool
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child's ids must not repeat the parent's buffered randomness
+        os.write(write, "".join(ulid() for _ in range(50)).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    os.close(write)
+    theirs = os.read(read, 26 * 50).decode()
+    mine = "".join(ulid() for _ in range(50))
+    os.close(read)
+    assert {theirs[i : i + 26][10:] for i in range(0, len(theirs), 26)}.isdisjoint(
+        {mine[i : i + 26][10:] for i in range(0, len(mine), 26)}
+    )

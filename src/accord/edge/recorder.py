@@ -31,9 +31,14 @@ log = logging.getLogger("accord.edge")
 Writer = Callable[[Sequence[tuple[str, dict[str, Any]]]], int]
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # built once: this runs for every click
+
+
 def _encode(kind: str, row: dict[str, Any]) -> bytes:
-    data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-    return (json.dumps({"k": kind, "r": data}, separators=(",", ":")) + "\n").encode()
+    """One spool line. Events carry one datetime, `at`; everything else is JSON already."""
+    data = dict(row)
+    data["at"] = data["at"].isoformat()
+    return (_ENCODER.encode({"k": kind, "r": data}) + "\n").encode()
 
 
 def _decode(line: bytes) -> tuple[str, dict[str, Any]] | None:
