@@ -40,6 +40,8 @@ from accord.tracking.service import create_link, create_promo_code
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 LOCKING_DAYS = 30
+#: The demo's traffic is spread over this many days before today (fewer for tiny runs).
+DAYS = 28
 WINDOW_DAYS = 30
 
 
@@ -170,6 +172,10 @@ def run_demo(
     rng = random.Random(seed)
     n_partners = max(5, round(200 * scale))
     n_clicks = max(50, round(5000 * scale))
+    # The program starts the day before the traffic, which is spread over the last `days`
+    # days a day at a time, so that the console's charts show a program with a history.
+    days = max(1, min(DAYS, n_clicks // 50))
+    store.clock.shift(-timedelta(days=days + 1))
 
     brand = create_organization(store, OrganizationKind.BRAND, cast.BRAND)
     console_email = f"manager+{brand.organization_id[-6:].lower()}@lumen-outdoor.example"
@@ -248,8 +254,19 @@ def run_demo(
             timeout=30,
             headers={"authorization": f"Bearer {brand.api_key}"},
         ) as http:
-            clicks = _drive_clicks(server.base_url, partners, n_clicks, rng, traffic, report)
-            created = _drive_conversions(http, program.id, partners, clicks, rng, traffic, report)
+            created: list[dict] = []
+            store.clock.shift(timedelta(days=1))
+            expected = _expected_conversions(n_clicks, days)
+            for day, n_day in enumerate(_daily_clicks(n_clicks, days, store.clock.now(), rng)):
+                clicks = _drive_clicks(
+                    server.base_url, partners, n_day, rng, traffic, report, total=n_clicks
+                )
+                created += _drive_conversions(
+                    http, program.id, partners, clicks, rng, traffic, report,
+                    tag=f"{day:02d}", total=expected,
+                )  # fmt: skip
+                store.clock.shift(timedelta(days=1))
+            report("conversions", traffic.conversions_sent, traffic.conversions_sent)
             _drive_reversals(http, created, rng, traffic, report, clawback=False)
             store.clock.shift(timedelta(days=LOCKING_DAYS + 1))
             report("lock, approve, pay", 0, 3)
@@ -380,8 +397,12 @@ def _drive_clicks(
     rng: random.Random,
     traffic: Traffic,
     report: Progress,
+    *,
+    total: int | None = None,
 ) -> list[_Click]:
-    """Click partners' links over HTTP, Pareto-weighted, from a few threads at once."""
+    """Click partners' links over HTTP, Pareto-weighted, from a few threads at once;
+    progress counts towards `total` (all days' clicks)."""
+    total = total or n
     picks = rng.choices(partners, weights=[p.weight for p in partners], k=n)
     agents = [rng.choice(cast.USER_AGENTS) for _ in range(n)]
     # A shopper in ten clicks twice in a row: the edge flags the repeat as a duplicate.
@@ -420,8 +441,8 @@ def _drive_clicks(
                     else:
                         traffic.errors.append(f"click {response.status_code}")
                     done = traffic.clicks_sent
-                if done % 50 == 0 or done == n:
-                    report("clicks", done, n)
+                if done % 50 == 0 or done == total:
+                    report("clicks", done, total)
 
     workers = 4
     with ThreadPoolExecutor(workers) as pool:
@@ -442,14 +463,18 @@ def _drive_conversions(
     rng: random.Random,
     traffic: Traffic,
     report: Progress,
+    *,
+    tag: str = "",
+    total: int | None = None,
 ) -> list[dict]:
-    """Convert about one click in ten, plus orders with promo codes and no click."""
+    """Convert about one click in ten, plus orders with promo codes and no click; `tag`
+    keeps order ids unique from day to day."""
     customers = [f"cust-{i:05d}" for i in range(max(20, len(clicks) // 12))]
     bodies = []
-    for n, click in enumerate(rng.sample(clicks, k=max(10, len(clicks) // 10))):
+    for n, click in enumerate(rng.sample(clicks, k=min(len(clicks), max(2, len(clicks) // 10)))):
         body = {
             "program_id": program_id,
-            "order_id": f"ORD-{n:06d}",
+            "order_id": f"ORD-{tag}{n:05d}",
             "click_id": click.click_id,
             "customer_id": rng.choice(customers),
             "currency": "USD",
@@ -483,7 +508,7 @@ def _drive_conversions(
         bodies.append(
             {
                 "program_id": program_id,
-                "order_id": f"PROMO-{n:05d}",
+                "order_id": f"PROMO-{tag}{n:04d}",
                 "event_type": "sale",
                 "amount": _amount(rng, 20, 250),
                 "currency": "USD",
@@ -495,7 +520,7 @@ def _drive_conversions(
         bodies.append(
             {
                 "program_id": program_id,
-                "order_id": f"DIRECT-{n:05d}",
+                "order_id": f"DIRECT-{tag}{n:04d}",
                 "event_type": "sale",
                 "amount": _amount(rng, 20, 150),
                 "currency": "USD",
@@ -503,7 +528,7 @@ def _drive_conversions(
         )
     retries = rng.sample(bodies, k=max(1, len(bodies) // 20))
     created: list[dict] = []
-    total = len(bodies) + len(retries)
+    total = max(total or 0, traffic.conversions_sent + len(bodies) + len(retries))
     for body in bodies:
         response = http.post("/api/v1/conversions", json=body)
         traffic.conversions_sent += 1
@@ -522,8 +547,27 @@ def _drive_conversions(
             traffic.duplicates_answered += 1
         else:
             traffic.errors.append(f"retry {response.status_code}: {response.text[:200]}")
-    report("conversions", total, total)
+    report("conversions", traffic.conversions_sent, total)
     return created
+
+
+def _daily_clicks(n_clicks: int, days: int, first, rng: random.Random) -> list[int]:
+    """How many clicks each day gets: growing through the period, quieter at weekends,
+    and never quite the same from one day to the next. They add up to `n_clicks`."""
+    weights = []
+    for day in range(days):
+        weekend = (first + timedelta(days=day)).weekday() >= 5
+        weights.append((1 + 0.04 * day) * (0.7 if weekend else 1.0) * rng.uniform(0.8, 1.2))
+    counts = [max(1, int(n_clicks * w / sum(weights))) for w in weights]
+    counts[-1] += n_clicks - sum(counts)
+    return counts
+
+
+def _expected_conversions(n_clicks: int, days: int) -> int:
+    """About how many conversion requests the days' traffic sends, for the progress bar."""
+    per_day = n_clicks // days
+    sales = min(per_day, max(2, per_day // 10)) + max(2, per_day // 60) + max(1, per_day // 200)
+    return days * (sales + max(1, sales // 20))
 
 
 def _drive_reversals(

@@ -8,12 +8,12 @@
   var money = function (list) { return list.map(Number); };
   var series = [
     { name: box.dataset.clicks, type: "bar", data: d.clicks, barMaxWidth: 14 },
-    { name: box.dataset.conversions, type: "line", data: d.conversions, smooth: true }
+    { name: box.dataset.conversions, type: "line", data: d.conversions, smooth: 0.25 }
   ];
   if (d.revenue) {
-    series.push({ name: box.dataset.revenue, type: "line", yAxisIndex: 1, data: money(d.revenue), smooth: true });
+    series.push({ name: box.dataset.revenue, type: "line", yAxisIndex: 1, data: money(d.revenue), smooth: 0.25 });
   }
-  series.push({ name: box.dataset.commissions, type: "line", yAxisIndex: 1, data: money(d.commissions), smooth: true });
+  series.push({ name: box.dataset.commissions, type: "line", yAxisIndex: 1, data: money(d.commissions), smooth: 0.25 });
   chart.setOption({
     animation: false,
     color: d.revenue ? ["#2563eb", "#16a34a", "#9333ea", "#ea580c"] : ["#2563eb", "#16a34a", "#ea580c"],
