@@ -14,9 +14,18 @@ from accord.ledger.model import AccountKind, AccountRef, EntryDraft, balance, va
 from accord.ledger.tables import Account, Entry, EntryLine
 from accord.store.sql import insert_ignore
 
+#: Account ids by (database, account key). Accounts are never changed or deleted, so an id
+#: once read stays true; only ids read back from the database are kept, never one this
+#: transaction has just inserted (a rollback would take it away).
+_ACCOUNT_IDS: dict[tuple[str, str], str] = {}
+
 
 def _account_id(session: Session, organization_id: str, ref: AccountRef) -> str:
-    insert_ignore(
+    where = (str(session.get_bind().engine.url), ref.key)
+    known = _ACCOUNT_IDS.get(where)
+    if known is not None:
+        return known
+    inserted = insert_ignore(
         session,
         Account.__table__,
         {
@@ -30,7 +39,12 @@ def _account_id(session: Session, organization_id: str, ref: AccountRef) -> str:
         },
         key="key",
     )
-    return session.execute(select(Account.id).where(Account.key == ref.key)).scalar_one()
+    account_id = session.execute(select(Account.id).where(Account.key == ref.key)).scalar_one()
+    if not inserted:
+        if len(_ACCOUNT_IDS) > 100_000:
+            _ACCOUNT_IDS.clear()
+        _ACCOUNT_IDS[where] = account_id
+    return account_id
 
 
 def post(session: Session, organization_id: str, entry: EntryDraft | None, at: datetime) -> bool:
