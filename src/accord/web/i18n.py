@@ -101,4 +101,5 @@ DATA_WORDS = (
     N_("returned"), N_("order_error"), N_("fraud"), N_("test"), N_("duplicate"),
     N_("cancelled"), N_("other"), N_("tier_retroactive"),
     N_("running"), N_("done"), N_("failed"), N_("created"), N_("rejected"),
+    N_("attributed"), N_("unattributed"),
 )  # fmt: skip
