@@ -398,3 +398,26 @@ def test_a_partner_key_reads_programs_without_the_brands_settings(store, listed)
         assert brand_only not in seen
         assert brand_only in theirs.json()[0]
     assert seen["description"].startswith("Headphones for travellers.")
+
+
+def test_applications_through_the_api_name_what_is_wrong(store, listed):
+    from starlette.testclient import TestClient
+
+    from accord.server import AccordApp
+    from accord.settings import Settings
+
+    brand_key = {"authorization": f"Bearer {listed.api_key}"}
+    with TestClient(AccordApp(store, Settings())) as api:
+        assert api.get("/api/v1/listed-programs", headers=brand_key).status_code == 403
+        refused = api.post(
+            "/api/v1/applications", json={"program_id": listed.program_id}, headers=brand_key
+        )
+        assert refused.status_code == 403 and "brands add partners" in refused.text
+        wrong = api.put(
+            f"/api/v1/programs/{listed.program_id}/partners/prt_x/status",
+            json={"status": "maybe"},
+            headers=brand_key,
+        )
+        assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "status"
+        waiting = api.get(f"/api/v1/programs/{listed.program_id}/applications", headers=brand_key)
+        assert waiting.status_code == 200 and waiting.json() == []

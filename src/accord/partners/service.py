@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput, NotFound
+from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.partners.model import EnrollmentStatus, PartnerType
 from accord.partners.tables import Enrollment, Partner
@@ -283,7 +283,7 @@ def listed_programs(store: Store, caller: Caller) -> list[Listing]:
     from accord.tenancy.tables import Organization
 
     if caller.partner_id is None:
-        raise InvalidInput("partner", "the program list is for partners")
+        raise Forbidden("the list of programs to apply to is for partners' keys")
     with store.read() as session:
         rows = session.execute(
             select(Program, Organization.name, Enrollment.status)
@@ -312,7 +312,7 @@ def apply_to_program(
     from accord.programs.tables import Program
 
     if caller.partner_id is None:
-        raise InvalidInput("partner", "only a partner applies to a program")
+        raise Forbidden("only a partner's key applies to a program; brands add partners")
     note = (note or "").strip() or None
     if note is not None and len(note) > 2000:
         raise InvalidInput("note", "keep it under 2,000 characters")
