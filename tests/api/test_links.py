@@ -25,9 +25,21 @@ def test_a_link_destination_that_is_not_an_http_url_is_422(api, brand, destinati
     assert error["field"] == "destination_url"
 
 
+def test_a_link_may_only_lead_to_the_programs_own_sites(api, brand, store):
+    from accord.programs.service import update_program
+
+    partner = add_partner(brand)
+    error = error_of(_link(api, brand, partner, destination_url="https://evil.example/x"), 422)
+    assert error["field"] == "destination_url"
+    assert "'evil.example' is not one of the program's sites (brand.example)" in error["message"]
+    update_program(store, brand.caller, brand.program_id, {"permitted_domains": [".shop.example"]})
+    allowed = _link(api, brand, partner, destination_url="https://www.shop.example/spring")
+    assert allowed.status_code == 201, allowed.text
+
+
 def test_a_link_to_a_non_ascii_page_redirects_to_its_percent_encoded_address(api, brand):
     partner = add_partner(brand)
-    created = _link(api, brand, partner, destination_url="https://shop.example/日本/靴?颜色=红")
+    created = _link(api, brand, partner, destination_url="https://brand.example/日本/靴?颜色=红")
     assert created.status_code == 201, created.text
 
     response = api.client.get(f"/c/{created.json()['code']}")

@@ -59,7 +59,7 @@ def create_link(
         program = load_program(session, caller, program_id)
         partner = _partner_for(session, caller, program.id, partner_id)
         destination = (
-            check_url(destination_url, "destination_url")
+            _on_program_sites(program, check_url(destination_url, "destination_url"))
             if destination_url
             else (program.default_landing_url)
         )
@@ -81,6 +81,28 @@ def create_link(
             raise InvalidInput("expires_at", "must be in the future")
         session.add(link)
     return link
+
+
+def _on_program_sites(program, url: str) -> str:
+    """A link may only lead to the program's own sites: its landing page's host or a
+    permitted domain. Otherwise the brand's tracking domain would redirect anywhere a
+    partner liked (an open redirect, and a phishing tool)."""
+    from urllib.parse import urlsplit
+
+    from accord.tracking.model import host_permitted
+
+    host = urlsplit(url).hostname or ""
+    sites = (
+        urlsplit(program.default_landing_url).hostname or "",
+        *(program.permitted_domains or ()),
+    )
+    if not host_permitted(host, tuple(s for s in sites if s)):
+        raise InvalidInput(
+            "destination_url",
+            f"{host!r} is not one of the program's sites ({', '.join(s for s in sites if s)}); "
+            "the brand adds it to the program's permitted_domains first",
+        )
+    return url
 
 
 def create_promo_code(
