@@ -20,6 +20,15 @@ with warnings.catch_warnings():
 PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Every test starts with no failed sign-ins or sign-ups counted against its address."""
+    from accord.web.throttle import SIGN_IN, SIGN_UP
+
+    SIGN_IN.reset()
+    SIGN_UP.reset()
+
+
 @pytest.fixture
 def client(store):
     with TestClient(

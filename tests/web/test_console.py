@@ -116,3 +116,14 @@ def test_a_brand_without_programs_sees_how_to_start(client, store):
     sign_in(client, email)
     page = client.get("/console")
     assert page.status_code == 200 and "No program yet" in page.text
+
+
+def test_password_guessing_is_slowed_down_per_address_and_email(client, manager):
+    _brand, user = manager
+    for _ in range(10):
+        assert sign_in(client, user.email, "wrong password!").status_code == 401
+    blocked = sign_in(client, user.email)  # even the right password must wait now
+    assert blocked.status_code == 429 and "Too many wrong passwords" in blocked.text
+    assert int(blocked.headers["retry-after"]) > 0
+    other = unique_email("other")
+    assert sign_in(client, other, "wrong password!").status_code == 401  # not this one

@@ -421,3 +421,12 @@ def test_applications_through_the_api_name_what_is_wrong(store, listed):
         assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "status"
         waiting = api.get(f"/api/v1/programs/{listed.program_id}/applications", headers=brand_key)
         assert waiting.status_code == 200 and waiting.json() == []
+
+
+def test_sign_ups_from_one_address_are_limited_per_hour(client):
+    for _ in range(20):
+        made, _email = sign_up(client)
+        assert made.status_code == 303
+        client.cookies.clear()
+    refused, _ = sign_up(client)
+    assert refused.status_code == 429 and "Too many accounts" in refused.text

@@ -25,6 +25,7 @@ from accord.web.routes import (
     _expired,
     _forged,
     _form,
+    _peer,
     _problem,
     _secure,
     _to_login,
@@ -134,6 +135,10 @@ async def signup(request: Request):
 
     if not expected or not secrets.compare_digest(expected, form.get("csrf", "")):
         return again("expired", None, 403)
+    from accord.web.throttle import SIGN_UP
+
+    if SIGN_UP.wait_seconds(_peer(request)):
+        return again("throttled", None, 429)
     try:
         sign_up_partner(
             request.app.state.store,
@@ -149,6 +154,7 @@ async def signup(request: Request):
         )
     except AccordError as error:
         return again(error.message, getattr(error, "field", None), error.status)
+    SIGN_UP.hit(_peer(request))
     response = RedirectResponse("/portal/programs?welcome=1", status_code=303)
     response.set_cookie(
         sessions.COOKIE,

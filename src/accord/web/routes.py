@@ -108,6 +108,11 @@ def _expired() -> Response:
     return Response("the form had expired; reload the page and try again", status_code=403)
 
 
+def _peer(request: Request) -> str:
+    """The visitor's address as this server sees it (the proxy's, behind one)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _to_login(request: Request) -> RedirectResponse:
     target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return RedirectResponse(f"/console/login?next={target}", status_code=303)
@@ -147,11 +152,29 @@ async def login(request: Request):
             email=form.get("email", ""),
             error="expired",
         )
+    from accord.web.throttle import SIGN_IN
+
+    who = f"{_peer(request)}|{form.get('email', '').strip().lower()}"
+    wait = SIGN_IN.wait_seconds(who)
+    if wait:
+        response = render(
+            request,
+            "login.html",
+            http_status=429,
+            csrf=expected,
+            next=_safe_next(form.get("next")),
+            email=form.get("email", ""),
+            error="throttled",
+            minutes=max(1, -(-wait // 60)),
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
         token, _ = sessions.sign_in(
             request.app.state.store, form.get("email", ""), form.get("password", "")
         )
     except AccordError:
+        SIGN_IN.hit(who)
         return render(
             request,
             "login.html",
@@ -161,6 +184,7 @@ async def login(request: Request):
             email=form.get("email", ""),
             error="credentials",
         )
+    SIGN_IN.clear(who)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     response.set_cookie(
         sessions.COOKIE,
