@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from accord.errors import AccordError, NotFound
+from accord.errors import AccordError, Conflict, NotFound
 from accord.ids import new_id
 from accord.jobs.tables import Job
 from accord.store.engine import Store
@@ -31,7 +31,11 @@ Work = Callable[[Progress], dict]
 
 #: How often progress is written at most, in seconds.
 WRITE_EVERY = 0.25
+#: A running job with no news this long, or a queued one not started, has stalled.
 STALLED = timedelta(minutes=5)
+STALLED_QUEUED = timedelta(hours=1)
+#: Jobs one organization may have waiting or running at once: the pool is shared.
+PER_ORGANIZATION = 3
 _pool: ThreadPoolExecutor | None = None
 _live: dict[str, tuple[int, int | None]] = {}
 _live_lock = threading.Lock()
@@ -58,13 +62,29 @@ def start(
     """Record a running job and start `work(progress)` in the background; its returned dict
     becomes the job's result."""
     now = store.clock.now()
+    with store.read() as session:
+        busy = [
+            j
+            for j in session.scalars(
+                select(Job).where(
+                    Job.organization_id == caller.organization_id,
+                    Job.status.in_(("queued", "running")),
+                )
+            )
+            if not stalled(store, j)
+        ]
+    if len(busy) >= PER_ORGANIZATION:
+        raise Conflict(
+            f"{len(busy)} of your jobs are still waiting or running; "
+            "start this one when one of them has finished"
+        )
     job = Job(
         id=new_id("job"),
         organization_id=caller.organization_id,
         user_id=user_id,
         kind=kind,
         program_id=program_id,
-        status="running",
+        status="queued",
         done=0,
         total=None,
         created_at=now,
@@ -93,6 +113,7 @@ def _run(store: Store, job_id: str, work: Work) -> None:
         _write(store, job_id, done=done, total=total, updated_at=store.clock.now())
 
     try:
+        _write(store, job_id, status="running", updated_at=store.clock.now())
         result = work(progress)
     except AccordError as error:
         _finish(store, job_id, "failed", message=error.message)
@@ -114,7 +135,10 @@ def _finish(store: Store, job_id: str, status: str, **values) -> None:
         done, total = _live.pop(job_id, (None, None))
     if done is not None:
         values.update(done=done, total=total)
-    _write(store, job_id, status=status, updated_at=now, finished_at=now, **values)
+    try:
+        _write(store, job_id, status=status, updated_at=now, finished_at=now, **values)
+    except Exception:  # the outcome could not be stored: say so where operators look
+        log.exception("job %s ended %s but that could not be recorded", job_id, status)
 
 
 def get_job(store: Store, caller: Caller, job_id: str) -> Job:
@@ -127,7 +151,7 @@ def get_job(store: Store, caller: Caller, job_id: str) -> Job:
         raise NotFound("job", job_id, field="job_id")
     with _live_lock:
         live = _live.get(job_id)
-    if live is not None and job.status == "running":
+    if live is not None and job.status in ("queued", "running"):
         job.done, job.total = live
         job.updated_at = store.clock.now()
     return job
@@ -146,4 +170,8 @@ def recent_jobs(store: Store, caller: Caller, limit: int = 10) -> list[Job]:
 
 
 def stalled(store: Store, job: Job) -> bool:
-    return job.status == "running" and store.clock.now() - job.updated_at > STALLED
+    """No news for too long: the process that had it has probably stopped."""
+    quiet = store.clock.now() - job.updated_at
+    if job.status == "queued":
+        return quiet > STALLED_QUEUED
+    return job.status == "running" and quiet > STALLED

@@ -218,6 +218,8 @@ def check_website(value: str | None) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or "." not in (parts.hostname or ""):
         raise InvalidInput("website", f"{value!r} is not a web address such as https://example.com")
+    if len(value) > 2000:
+        raise InvalidInput("website", "keep it under 2,000 characters")
     return value
 
 
@@ -238,6 +240,8 @@ def sign_up_partner(
     kind = parse_partner_type(partner_type)
     if not name.strip():
         raise InvalidInput("name", "must not be empty")
+    if len(name.strip()) > 200:
+        raise InvalidInput("name", "keep it under 200 characters")
     country = (country or "").strip() or None
     if country is not None and (len(country) != 2 or not country.isalpha()):
         raise InvalidInput("country", "use a two-letter ISO 3166 code such as 'US' or 'CN'")

@@ -34,6 +34,8 @@ class ProgramTerms:
     def validate(self) -> None:
         if not self.name.strip():
             raise InvalidInput("name", "must not be empty")
+        if len(self.name.strip()) > 200:
+            raise InvalidInput("name", "keep it under 200 characters")
         check_url(self.default_landing_url, "default_landing_url")
         if not 1 <= self.attribution_window_days <= 365:
             raise InvalidInput("attribution_window_days", "must be between 1 and 365")
@@ -117,7 +119,7 @@ def check_url(url: str, field: str) -> str:
         raise InvalidInput(field, f"{parts.hostname!r} is not a valid host name") from None
     if parts.username or parts.password:
         raise InvalidInput(field, "must not contain a user name or password")
-    return urlunsplit(
+    result = urlunsplit(
         (
             parts.scheme.lower(),
             host + port,
@@ -126,3 +128,6 @@ def check_url(url: str, field: str) -> str:
             quote(parts.fragment, safe=_QUERY_SAFE),
         )
     )
+    if len(result) > 2000:  # as stored, once percent-encoded
+        raise InvalidInput(field, "is longer than 2,000 characters once encoded")
+    return result

@@ -100,6 +100,6 @@ DATA_WORDS = (
     N_("conversion"), N_("bonus"), N_("adjustment"), N_("clicks"), N_("renewal"),
     N_("returned"), N_("order_error"), N_("fraud"), N_("test"), N_("duplicate"),
     N_("cancelled"), N_("other"), N_("tier_retroactive"),
-    N_("running"), N_("done"), N_("failed"), N_("created"), N_("rejected"),
+    N_("queued"), N_("running"), N_("done"), N_("failed"), N_("created"), N_("rejected"),
     N_("attributed"), N_("unattributed"),
 )  # fmt: skip

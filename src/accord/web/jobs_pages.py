@@ -25,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 #: Largest CSV the console takes in one upload.
 MAX_UPLOAD = 50 * 1024 * 1024
 IMPORTS = ("conversions", "reversals")
+TOO_BIG = f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it into smaller files"
 
 
 @router.get("/console/imports")
@@ -55,7 +56,10 @@ async def start_import(kind: str, request: Request):
         return refusal
     if kind not in IMPORTS:
         return Response(f"use one of: {', '.join(IMPORTS)}", status_code=404)
-    form = await request.form(max_part_size=MAX_UPLOAD)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD + 64 * 1024:
+        return _problem(request, visitor, TOO_BIG, "/console/imports", 413)
+    form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if _forged(visitor, fields, request):
         return _expired()
@@ -64,7 +68,10 @@ async def start_import(kind: str, request: Request):
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         return _problem(request, visitor, "file: choose a CSV file to upload", back, 422)
-    raw = await upload.read()
+    raw = await upload.read(MAX_UPLOAD + 1)  # a file sent without a length stops here too
+    await upload.close()
+    if len(raw) > MAX_UPLOAD:
+        return _problem(request, visitor, TOO_BIG, back, 413)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -97,9 +104,12 @@ async def start_import(kind: str, request: Request):
             ],
         }
 
-    job = jobs.start(
-        store, caller, f"import_{kind}", work, program_id=program, user_id=visitor.user_id
-    )
+    try:
+        job = jobs.start(
+            store, caller, f"import_{kind}", work, program_id=program, user_id=visitor.user_id
+        )
+    except AccordError as error:
+        return _problem(request, visitor, error.message, back, error.status)
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
 
 
@@ -137,9 +147,12 @@ async def run_payouts(request: Request):
             "currency": result.batch.currency,
         }
 
-    job = jobs.start(
-        store, caller, "payout_batch", work, program_id=program, user_id=visitor.user_id
-    )
+    try:
+        job = jobs.start(
+            store, caller, "payout_batch", work, program_id=program, user_id=visitor.user_id
+        )
+    except AccordError as error:
+        return _problem(request, visitor, error.message, "/console/payouts", error.status)
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
 
 

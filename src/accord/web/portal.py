@@ -133,7 +133,7 @@ async def signup(request: Request):
             field=field,
         )
 
-    if not expected or not secrets.compare_digest(expected, form.get("csrf", "")):
+    if not expected or not secrets.compare_digest(expected.encode(), form.get("csrf", "").encode()):
         return again("expired", None, 403)
     from accord.web.throttle import SIGN_UP
 
@@ -153,6 +153,7 @@ async def signup(request: Request):
             request.app.state.store, form.get("email", ""), form.get("password", "")
         )
     except AccordError as error:
+        SIGN_UP.hit(_peer(request))  # failures count too: guessing which emails exist is slow
         return again(error.message, getattr(error, "field", None), error.status)
     SIGN_UP.hit(_peer(request))
     response = RedirectResponse("/portal/programs?welcome=1", status_code=303)

@@ -63,15 +63,42 @@ def render(request: Request, name: str, http_status: int = 200, **context) -> HT
         path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     )
-    return HTMLResponse(html, status_code=http_status)
+    response = HTMLResponse(html, status_code=http_status)
+    # Pages with one-click actions (approve, revoke, pay) must not be framed by other sites.
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
 
 
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+#: The largest form the pages accept (uploads have their own limit).
+MAX_FORM = 1024 * 1024
+
+
+class TooLarge(AccordError):
+    status = 413
+    code = "too_large"
+
+
+async def _body(request: Request, limit: int = MAX_FORM) -> bytes:
+    """The request body, refused with 413 past `limit` bytes (before reading it all)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the form is larger than {limit:,} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the form is larger than {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _form(request: Request) -> dict[str, str]:
-    body = (await request.body()).decode("utf-8", "replace")
+    body = (await _body(request)).decode("utf-8", "replace")
     return dict(parse_qsl(body, keep_blank_values=True))
 
 
@@ -142,7 +169,7 @@ async def login(request: Request):
     form = await _form(request)
     expected = request.cookies.get(LOGIN_CSRF)
     sent = form.get("csrf", "")
-    if not expected or not secrets.compare_digest(expected, sent):
+    if not expected or not secrets.compare_digest(expected.encode(), sent.encode()):
         return render(
             request,
             "login.html",
@@ -342,10 +369,10 @@ def commissions_page(
 async def approve_selected(request: Request):
     from accord.commissions.service import approve
 
-    visitor = _visitor(request)
-    if visitor is None:
-        return _to_login(request)
-    body = (await request.body()).decode("utf-8", "replace")
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    body = (await _body(request)).decode("utf-8", "replace")
     pairs = parse_qsl(body, keep_blank_values=True)
     form = dict(pairs)
     if _forged(visitor, form, request):
@@ -366,9 +393,9 @@ async def approve_selected(request: Request):
 def commission_detail(commission_id: str, request: Request):
     from accord.commissions.service import explain
 
-    visitor = _visitor(request)
-    if visitor is None:
-        return _to_login(request)
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
     try:
         explained = explain(request.app.state.store, visitor.caller, commission_id)
     except AccordError as error:
@@ -387,9 +414,9 @@ def commission_detail(commission_id: str, request: Request):
 @router.get("/console/commissions.csv")
 def commissions_csv(request: Request, program: str, status: str | None = None):
     """Every commission of the filter, not just one page, as CSV (or .xlsx below)."""
-    visitor = _visitor(request)
-    if visitor is None:
-        return _to_login(request)
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
     rows = _all_commissions(request, visitor, program, status)
     text = exports_table.to_csv(COMMISSION_COLUMNS, rows)
     return Response(
@@ -401,9 +428,9 @@ def commissions_csv(request: Request, program: str, status: str | None = None):
 
 @router.get("/console/commissions.xlsx")
 def commissions_xlsx(request: Request, program: str, status: str | None = None):
-    visitor = _visitor(request)
-    if visitor is None:
-        return _to_login(request)
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
     rows = _all_commissions(request, visitor, program, status)
     data = exports_table.to_xlsx("Commissions", COMMISSION_COLUMNS, rows)
     return Response(
@@ -625,7 +652,10 @@ def partner_profile(partner_id: str, request: Request, program: str | None = Non
             accepted = session.execute(
                 select(ContractVersion.number, ContractAcceptance.accepted_at)
                 .join(ContractVersion, ContractVersion.id == ContractAcceptance.contract_version_id)
-                .where(ContractAcceptance.partner_id == partner.id)
+                .where(
+                    ContractAcceptance.partner_id == partner.id,
+                    ContractVersion.contract_id == (contract.id if contract else None),
+                )
                 .order_by(ContractAcceptance.accepted_at.desc())
             ).first()
             links = list(
@@ -989,9 +1019,9 @@ def payouts_export(request: Request, kind: str, program: str):
 def statement_from_console(payout_id: str, request: Request):
     from accord.payouts.exports import statement_pdf
 
-    visitor = _visitor(request)
-    if visitor is None:
-        return _to_login(request)
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
     try:
         pdf = statement_pdf(
             request.app.state.store, visitor.caller, payout_id, locale=locale_of(request)

@@ -97,4 +97,5 @@ def sign_out(store: Store, token: str | None) -> None:
 
 
 def csrf_ok(visitor: Visitor, sent: str | None) -> bool:
-    return bool(sent) and hmac.compare_digest(visitor.csrf_token, sent or "")
+    # Compared as bytes: a non-ASCII token is simply wrong, not an error.
+    return bool(sent) and hmac.compare_digest(visitor.csrf_token.encode(), (sent or "").encode())

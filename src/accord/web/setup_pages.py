@@ -317,7 +317,13 @@ async def new_version(contract_id: str, request: Request):
             raise InvalidInput("terms", f"is not valid JSON: {error}") from None
         starts = form.get("effective_from", "").strip()
         try:
-            effective = datetime.fromisoformat(starts).replace(tzinfo=UTC) if starts else None
+            effective = datetime.fromisoformat(starts) if starts else None
+            if effective is not None:  # a plain date means midnight UTC; an offset is kept
+                effective = (
+                    effective.replace(tzinfo=UTC)
+                    if effective.tzinfo is None
+                    else effective.astimezone(UTC)
+                )
         except ValueError:
             raise InvalidInput("effective_from", "use a date such as 2027-01-01") from None
         add_version(
@@ -389,7 +395,7 @@ def links_page(
     if current is not None:
         needle = q.strip()
         with store.read() as session:
-            page = max(1, page)
+            page = min(max(1, page), 100_000)
             link_query = _links_query(current.id, needle)
             code_query = (
                 select(PromoCode, Partner.name)
