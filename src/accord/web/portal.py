@@ -22,6 +22,7 @@ from accord.web import sessions
 from accord.web.routes import (
     LOGIN_CSRF,
     PAGE_SIZE,
+    _body,
     _expired,
     _forged,
     _form,
@@ -715,11 +716,11 @@ async def add_postback(request: Request):
     visitor, refusal = _partner_visitor(request)
     if refusal is not None:
         return refusal
-    form = await _form(request)
+    pairs = parse_qsl((await _body(request)).decode("utf-8", "replace"), keep_blank_values=True)
+    form = dict(pairs)
     if _forged(visitor, form, request):
         return _expired()
-    body = (await request.body()).decode("utf-8", "replace")
-    events = [v for k, v in parse_qsl(body) if k == "event"]
+    events = [v for k, v in pairs if k == "event"]
     try:
         endpoint = register_endpoint(
             request.app.state.store,
