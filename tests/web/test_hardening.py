@@ -110,3 +110,22 @@ def test_a_brand_sees_only_acceptances_of_its_own_contract(client, store):
     sign_in(client, manager)
     profile = client.get(f"/console/partners/{partner.partner_id}?program={second.program_id}")
     assert profile.status_code == 200 and "accepted version" not in profile.text
+
+
+def test_behind_a_trusted_proxy_the_throttle_counts_each_visitor_on_its_own(store):
+    from starlette.testclient import TestClient
+
+    from accord.server import AccordApp
+    from accord.settings import Settings
+
+    brand = make_brand(store)
+    email = unique_email("pm")
+    create_user(store, brand.caller.organization_id, email, PASSWORD)
+    app = AccordApp(store, Settings(trusted_proxies=["testclient"]))
+    with TestClient(app, follow_redirects=False) as proxy:
+        for _ in range(10):
+            proxy.headers["x-forwarded-for"] = "198.51.100.7"
+            assert sign_in(proxy, email, "wrong password!").status_code == 401
+        assert sign_in(proxy, email).status_code == 429  # this visitor waits
+        proxy.headers["x-forwarded-for"] = "203.0.113.8"
+        assert sign_in(proxy, email).status_code == 303  # another visitor does not

@@ -136,8 +136,18 @@ def _expired() -> Response:
 
 
 def _peer(request: Request) -> str:
-    """The visitor's address as this server sees it (the proxy's, behind one)."""
-    return request.client.host if request.client else "unknown"
+    """The visitor's address: behind a trusted proxy (`ACCORD_TRUSTED_PROXIES`), the last
+    X-Forwarded-For hop that is not one of them, as the click edge does."""
+    peer = request.client.host if request.client else "unknown"
+    settings = getattr(request.app.state, "settings", None)
+    trusted = set(getattr(settings, "trusted_proxies", None) or ())
+    if peer not in trusted:
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop[:64]
+    return peer
 
 
 def _to_login(request: Request) -> RedirectResponse:
