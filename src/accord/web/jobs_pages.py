@@ -3,6 +3,7 @@ payout batches, each run as a job whose page shows a progress bar until it is do
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -91,7 +92,7 @@ async def start_import(kind: str, request: Request):
             rows = import_reversals(store, caller, text, program_id=program, progress=progress)
         return {
             "file": upload.filename,
-            "counts": _counts(r.status for r in rows),
+            "counts": dict(Counter(r.status for r in rows)),
             "rows": [
                 {
                     "row": r.row,
@@ -111,13 +112,6 @@ async def start_import(kind: str, request: Request):
     except AccordError as error:
         return _problem(request, visitor, error.message, back, error.status)
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
-
-
-def _counts(statuses) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for status in statuses:
-        counts[status] = counts.get(status, 0) + 1
-    return counts
 
 
 @router.post("/console/payouts/run")

@@ -613,7 +613,6 @@ def payouts_page(request: Request, program: str | None = None, before: str = "")
 @router.get("/portal/payouts.{kind}")
 def payouts_export(request: Request, kind: str, program: str):
     """All of the partner's payouts in a program, CSV or Excel."""
-    from accord.money import Money
     from accord.payouts.service import visible_payouts
     from accord.payouts.tables import Payout
     from accord.web import exports_table
@@ -625,18 +624,14 @@ def payouts_export(request: Request, kind: str, program: str):
         return Response("use payouts.csv or payouts.xlsx", status_code=404)
     with request.app.state.store.read() as session:
         rows = [
-            (p.id, Money.from_minor(p.amount_minor, p.currency).amount, p.currency,
-             Money.from_minor(p.sent_minor, p.sent_currency).amount
-             if p.sent_currency and p.sent_minor is not None else "",
-             p.sent_currency or "", p.method or "", p.commission_count, p.created_at.isoformat())
+            exports_table.payout_row(p)
             for p in session.scalars(
                 visible_payouts(visitor.caller)
                 .where(Payout.program_id == program)
                 .order_by(Payout.id)
             )
-        ]  # fmt: skip
-    columns = ("payout_id", "amount", "currency", "sent", "sent_currency", "method",
-               "commissions", "created_at")  # fmt: skip
+        ]
+    columns = exports_table.PAYOUT_COLUMNS
     return exports_table.download("payouts", kind, columns, rows)
 
 
@@ -653,11 +648,9 @@ def statement(payout_id: str, request: Request):
         )
     except AccordError as error:
         return _problem(request, visitor, error.message, "/portal/payouts", error.status)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{payout_id}.pdf"'},
-    )
+    from accord.web import exports_table
+
+    return exports_table.pdf(pdf, payout_id)
 
 
 # settings: payout method and postbacks -----------------------------------------------------

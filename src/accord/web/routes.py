@@ -986,7 +986,6 @@ def payouts_export(request: Request, kind: str, program: str):
     """Every payout of the program as CSV or Excel."""
     from sqlalchemy import select
 
-    from accord.money import Money
     from accord.partners.tables import Partner
     from accord.payouts.tables import Payout
     from accord.programs.service import load_program
@@ -999,20 +998,7 @@ def payouts_export(request: Request, kind: str, program: str):
     with request.app.state.store.read() as session:
         current = load_program(session, visitor.caller, program)
         rows = [
-            (
-                p.id,
-                p.batch_id,
-                name,
-                Money.from_minor(p.amount_minor, p.currency).amount,
-                p.currency,
-                Money.from_minor(p.sent_minor, p.sent_currency).amount
-                if p.sent_currency and p.sent_minor is not None
-                else "",
-                p.sent_currency or "",
-                p.method or "",
-                p.commission_count,
-                p.created_at.isoformat(),
-            )
+            (p.id, p.batch_id, name, *exports_table.payout_row(p)[1:])
             for p, name in session.execute(
                 select(Payout, Partner.name)
                 .join(Partner, Partner.id == Payout.partner_id)
@@ -1020,8 +1006,7 @@ def payouts_export(request: Request, kind: str, program: str):
                 .order_by(Payout.id)
             )
         ]
-    columns = ("payout_id", "batch_id", "partner", "amount", "currency", "sent", "sent_currency",
-               "method", "commissions", "created_at")  # fmt: skip
+    columns = ("payout_id", "batch_id", "partner", *exports_table.PAYOUT_COLUMNS[1:])
     return exports_table.download("payouts", kind, columns, rows)
 
 
@@ -1038,11 +1023,7 @@ def statement_from_console(payout_id: str, request: Request):
         )
     except AccordError as error:
         return _problem(request, visitor, error.message, "/console/payouts", error.status)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{payout_id}.pdf"'},
-    )
+    return exports_table.pdf(pdf, payout_id)
 
 
 @router.get("/console/payout-batches/{batch_id}.csv")
