@@ -103,6 +103,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=2,
         help="Commissions: also run the engine sharded by partner over N processes (2; 1 = no).",
     )
+    parser.add_argument(
+        "--native-threads",
+        default="1,2",
+        help="Thread counts for Accord's native click edge, comma separated (1,2; 0 = skip).",
+    )
     parser.add_argument("--json", action="store_true", help="Print all figures as JSON.")
     parser.add_argument(
         "--keep-temp",
@@ -114,6 +119,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.worker_counts = tuple(int(w) for w in args.workers.split(",") if w.strip())
     except ValueError:
         parser.error("--workers takes numbers separated by commas, e.g. 1,2")
+    try:
+        args.native_counts = tuple(
+            n for n in (int(t) for t in args.native_threads.split(",") if t.strip()) if n > 0
+        )
+    except ValueError:
+        parser.error("--native-threads takes numbers separated by commas, e.g. 1,2")
     if not args.worker_counts or min(args.worker_counts) < 1:
         parser.error("--workers needs at least one count of 1 or more")
     if args.duration < 1 or args.warmup < 0 or args.scale <= 0:
@@ -143,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         print(INSTALL_HINT.format(missing=", ".join(missing), sudo=sudo), file=sys.stderr)
         return 2
     click_load = ClickLoad(
-        args.duration, args.warmup, args.threads, args.connections, args.worker_counts
+        args.duration,
+        args.warmup,
+        args.threads,
+        args.connections,
+        args.worker_counts,
+        args.native_counts,
     )
     conversion_load = ConversionLoad(
         count=max(1, round(1000 * args.scale)),

@@ -56,10 +56,19 @@ def server_env(data_dir: Path, database_url: str, port: int) -> dict[str, str]:
 
 
 def accord_server(
-    data_dir: Path, database_url: str, port: int, workers: int, log_path: Path
+    data_dir: Path,
+    database_url: str,
+    port: int,
+    workers: int,
+    log_path: Path,
+    *,
+    tracking_port: int | None = None,
+    tracking_threads: int = 2,
 ) -> Managed:
-    """`accord serve --port P --workers N` on the given store (not started yet)."""
+    """`accord serve --port P --workers N [--tracking-port T]` on the store (not started yet)."""
     argv = [accord_executable(), "serve", "--port", str(port), "--workers", str(workers)]
+    if tracking_port is not None:
+        argv += ["--tracking-port", str(tracking_port), "--tracking-threads", str(tracking_threads)]
     env = server_env(data_dir, database_url, port)
     return Managed(f"accord serve --workers {workers}", argv, log_path, env=env, cwd=data_dir)
 

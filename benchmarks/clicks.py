@@ -8,6 +8,7 @@ and after the measured run and compared with the number of requests wrk complete
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ class ClickLoad:
     threads: int
     connections: int
     workers: tuple[int, ...]
+    native_threads: tuple[int, ...] = (1, 2)
 
 
 @dataclass
@@ -45,7 +47,7 @@ class ClickRun:
     """One target's figures."""
 
     target: str
-    kind: str  # nginx, floor, accord
+    kind: str  # nginx, floor, accord (the Python edge), native (the C edge)
     workers: str
     result: wrk.WrkResult
     stored: dict[str, int] = field(default_factory=dict)
@@ -60,7 +62,7 @@ class ClickRun:
             **self.result.as_dict(),
             "ratio_to_nginx": round(rps / nginx_rps, 4) if nginx_rps else None,
             "ratio_to_raw_asgi": round(rps / floor_rps, 4)
-            if floor_rps and self.kind == "accord"
+            if floor_rps and self.kind in ("accord", "native")
             else None,
         }
         if self.stored:
@@ -83,6 +85,7 @@ def run_clicks(work: Path, load: ClickLoad) -> list[ClickRun]:
             )
         )
     runs += [_measure_accord(work, load, workers) for workers in load.workers]
+    runs += [_measure_accord(work, load, 1, native_threads=n) for n in load.native_threads]
     return runs
 
 
@@ -126,26 +129,48 @@ def _measure_plain(
     return ClickRun(target, kind, workers, result)
 
 
-def _measure_accord(work: Path, load: ClickLoad, workers: int) -> ClickRun:
-    """Accord on a fresh SQLite store: set up links, load `/c/{code}`, count stored clicks."""
-    label = f"Accord /c/ ({workers}w)"
-    data_dir = work / f"accord-clicks-{workers}w"
+def _measure_accord(
+    work: Path, load: ClickLoad, workers: int, native_threads: int | None = None
+) -> ClickRun:
+    """Accord on a fresh SQLite store: set up links, load `/c/{code}`, count stored clicks.
+
+    With `native_threads`, the load goes to the native click edge (`accord serve
+    --tracking-port`) and its loader stores the clicks; the count waits for it to drain.
+    """
+    native = native_threads is not None
+    name = f"native-{native_threads}t" if native else f"{workers}w"
+    label = f"Accord native edge /c/ ({native_threads}t)" if native else f"Accord /c/ ({workers}w)"
+    data_dir = work / f"accord-clicks-{name}"
     data_dir.mkdir(parents=True)
     url = sqlite_url(data_dir)
     api_key = create_brand(url)
     port = free_port()
-    server = accord_server(data_dir, url, port, workers, work / f"accord-clicks-{workers}w.log")
+    tracking = free_port() if native else None
+    server = accord_server(
+        data_dir,
+        url,
+        port,
+        workers,
+        work / f"accord-clicks-{name}.log",
+        tracking_port=tracking,
+        tracking_threads=native_threads or 2,
+    )
     with server:
         server.wait_for_port(port)
         fixture = create_fixture(f"http://127.0.0.1:{port}", api_key)
         script = wrk.write_script(
-            work / f"accord-{workers}w.lua", [f"/c/{code}" for code in fixture.link_codes]
+            work / f"accord-{name}.lua", [f"/c/{code}" for code in fixture.link_codes]
         )
-        base = f"http://127.0.0.1:{port}"
+        if tracking is not None:
+            server.wait_for_port(tracking)
+            time.sleep(1.0)  # the links reach the edge's snapshot within half a second
+        base = f"http://127.0.0.1:{tracking or port}"
         _warm(base, script, load, label)
-        before = wait_until_stable(url, "clicks")
+        before = wait_until_stable(url, "clicks", settle=1.0, timeout=600)
         result = _measure(base, script, load, label)
-        settled = wait_until_stable(url, "clicks")
+        drained_from = time.monotonic()
+        settled = wait_until_stable(url, "clicks", settle=1.0, timeout=600)
+        drain_s = time.monotonic() - drained_from
         code = server.stop()
     after = wait_until_stable(url, "clicks")
     stored = {
@@ -153,10 +178,12 @@ def _measure_accord(work: Path, load: ClickLoad, workers: int) -> ClickRun:
         "stored_during_run": after - before,
         "stored_before_shutdown": settled - before,
         "stored_total_incl_warmup": after,
+        "seconds_to_store_after_load": round(drain_s, 1),
         "server_exit_code": code if code is not None else -1,
     }
     log(
         f"{label}: wrk completed {result.requests:,} requests; {after - before:,} clicks stored "
-        f"({settled - before:,} before shutdown)"
+        f"({settled - before:,} before shutdown, all stored {drain_s:.1f} s after the load)"
     )
-    return ClickRun(label, "accord", str(workers), result, stored)
+    kind = "native" if native else "accord"
+    return ClickRun(label, kind, f"{native_threads}t" if native else str(workers), result, stored)

@@ -59,10 +59,10 @@ def _goal(clicks: list[ClickRun]) -> dict[str, Any]:
     nginx = _nginx_rps(clicks)
     verdicts = {}
     for run in clicks:
-        if run.kind != "accord" or not nginx:
+        if run.kind not in ("accord", "native") or not nginx:
             continue
         share = run.result.requests_per_s / nginx
-        verdicts[run.workers] = {
+        verdicts[run.target] = {
             "share_of_nginx": round(share, 4),
             "p99_ms": run.result.p99_ms,
             "met": share >= CLICK_GOAL_SHARE and run.result.p99_ms < CLICK_GOAL_P99_MS,
@@ -70,7 +70,7 @@ def _goal(clicks: list[ClickRun]) -> dict[str, Any]:
     return {
         "share_of_nginx_at_least": CLICK_GOAL_SHARE,
         "p99_ms_below": CLICK_GOAL_P99_MS,
-        "by_workers": verdicts,
+        "by_target": verdicts,
     }
 
 
@@ -124,6 +124,11 @@ def _render_clicks(clicks: dict[str, Any]) -> list[str]:
             f"{c['stored_during_run']:,} clicks stored ({extra:+,} "
             + ("answered but not counted by wrk when it stopped" if extra >= 0 else "MISSING")
             + f"); {c['stored_before_shutdown']:,} were stored before the server stopped"
+            + (
+                f", all of them {c['seconds_to_store_after_load']:g} s after the load ended"
+                if c.get("seconds_to_store_after_load") is not None
+                else ""
+            )
         )
     others = clicks.get("cpu_used_by_other_processes")
     if others is not None and others > OTHERS_NOTICE:
@@ -132,10 +137,10 @@ def _render_clicks(clicks: dict[str, Any]) -> list[str]:
             "benchmark: its figures are lower and noisier than on an idle machine."
         )
     goal = clicks["goal"]
-    for workers, verdict in goal["by_workers"].items():
+    for target, verdict in goal["by_target"].items():
         lines.append(
             f"Goal (>= {goal['share_of_nginx_at_least']:.0%} of nginx, p99 < "
-            f"{goal['p99_ms_below']:g} ms), Accord {workers}w: "
+            f"{goal['p99_ms_below']:g} ms), {target}: "
             f"{verdict['share_of_nginx']:.0%} of nginx, p99 {verdict['p99_ms']:.2f} ms: "
             + ("met" if verdict["met"] else "not met")
         )

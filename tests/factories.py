@@ -133,3 +133,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process, seconds: float) -> None:
+    """Wait until `url` (a /health endpoint) answers 200; fail with the process's stderr
+    if it exits first or the time runs out (after killing it)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"{url}: the server exited: {process.stderr.read().decode()[-2000:]}"
+            )
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"{url} did not answer: {process.stderr.read().decode()[-2000:]}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -101,19 +102,105 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     server: Annotated[str, typer.Option(help="granian (default) or uvicorn.")] = "granian",
+    tracking_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Also serve /c/ and /i/ from the native click edge on this port (built "
+            "with the machine's C compiler on first use). Point the tracking domain here.",
+        ),
+    ] = None,
+    tracking_threads: Annotated[
+        int, typer.Option(min=1, max=64, help="Threads of the native click edge.")
+    ] = 2,
 ) -> None:
     """Serve the REST API and the click endpoint (/c/CODE) on the configured store.
 
     API docs at http://HOST:PORT/docs, the OpenAPI document at /openapi.json.
     """
+    # Partners' links point at the tracking port when there is one (set before the
+    # settings are first read, so the workers see it).
+    os.environ.setdefault("ACCORD_PUBLIC_URL", f"http://{host}:{tracking_port or port}")
     store = _store()  # migrate once here, before workers start
     store.dispose()
     os.environ["ACCORD_SKIP_MIGRATE"] = "1"
-    os.environ.setdefault("ACCORD_PUBLIC_URL", f"http://{host}:{port}")
+    edge_process = _start_native_edge(host, tracking_port, tracking_threads)
     console.print(
         f"Accord {__version__} serving on http://{host}:{port} "
         f"(docs at /docs, store: {store.dialect})"
     )
+    try:
+        _run_server(host, port, workers, server)
+    finally:
+        _stop_child(edge_process)
+
+
+def _start_native_edge(host: str, port: int | None, threads: int) -> subprocess.Popen | None:
+    """`accord edge` as a child process (granian forks its workers from this one, so the
+    edge's loader thread must not live here)."""
+    if port is None:
+        return None
+    from accord.edge.native import EdgeUnavailable, ensure_port_free, wait_listening
+
+    argv = [sys.executable, "-m", "accord.cli", "edge", "--host", host, "--port", str(port)]
+    argv += ["--threads", str(threads), "--quiet"]
+    child = None
+    try:
+        ensure_port_free(host, port)
+        child = subprocess.Popen(argv)
+        wait_listening(host, port, child, timeout=60)  # the first start compiles the edge
+    except EdgeUnavailable as error:
+        _stop_child(child)
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    console.print(f"Tracking links (/c/CODE, /i/CODE) on http://{host}:{port} (native edge)")
+    return child
+
+
+def _stop_child(child: subprocess.Popen | None) -> None:
+    if child is not None and child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+@app.command()
+def edge(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Tracking port.")] = 8001,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Threads of the edge.")] = 2,
+    quiet: Annotated[bool, typer.Option(help="Print nothing at start.")] = False,
+) -> None:
+    """Serve only tracking links (/c/CODE, /i/CODE) from the native click edge.
+
+    A small C server (built with the machine's C compiler on first use) answers clicks and
+    spools them; this process keeps its link snapshot current and stores the spooled
+    clicks. Run it beside `accord serve` on the same store, or use
+    `accord serve --tracking-port`, which starts it for you.
+    """
+    from accord.edge.native import EdgeUnavailable, serve_edge
+
+    store = _store()
+    try:
+        serve_edge(
+            store,
+            get_settings(),
+            host=host,
+            port=port,
+            threads=threads,
+            announce=None if quiet else console.print,
+        )
+    except EdgeUnavailable as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    finally:
+        store.dispose()
+
+
+def _run_server(host: str, port: int, workers: int, server: str) -> None:
     if server == "uvicorn":
         import uvicorn
 

@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from accord.api.app import create_api
+from accord.edge import native
 from accord.edge.click import CLICK_PREFIX, IMPRESSION_PREFIX, TrackingEdge
 from accord.edge.recorder import EventRecorder
 from accord.settings import Settings, get_settings
@@ -32,11 +33,13 @@ class AccordApp:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        spool = spool_dir(settings, store)
         self.recorder = EventRecorder(
             partial(record_events, store),
-            spool_dir=spool_dir(settings, store) if settings.spool else None,
+            spool_dir=spool if settings.spool else None,
             interval_ms=settings.click_flush_interval_ms,
             batch_size=settings.click_batch_size,
+            catch_up=partial(native.catch_up, store, spool),
         )
         self.edge = TrackingEdge(store, self.recorder, frozenset(settings.trusted_proxies))
         self.api = create_api(store, settings, self.recorder)

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
+    def links_base(self, request_base: str) -> str:
+        """Where partners' tracking links point: the public URL, else the address the
+        request came in on."""
+        return (self.public_url or request_base).rstrip("/")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

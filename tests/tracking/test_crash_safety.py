@@ -16,52 +16,56 @@ import pytest
 from sqlalchemy import select
 
 from accord.tracking.tables import Click
-from tests.factories import add_partner, free_port, make_brand
+from tests.factories import add_partner, free_port, make_brand, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
 
-def _serve(database_url: str, data_dir: Path, port: int, flush_ms: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "ACCORD_DATABASE_URL": database_url,
-        "ACCORD_DATA_DIR": str(data_dir),
-        "ACCORD_CLICK_FLUSH_INTERVAL_MS": str(flush_ms),
-    }
+def _start(args: list[str], env: dict[str, str], port: int, within: float) -> subprocess.Popen:
+    """Start `accord ARGS` in its own process group and wait for its /health."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "accord.cli", "serve", "--port", str(port), "--server", "uvicorn"],
-        env=env,
+        [sys.executable, "-m", "accord.cli", *args],
+        env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"server did not start: {process.stderr.read().decode()[-2000:]}")
+    wait_healthy(f"http://127.0.0.1:{port}/health", process, within)
+    return process
 
 
-def test_sigkill_under_load_loses_no_click_whose_redirect_was_sent(store, database_url, tmp_path):
-    brand = make_brand(store)
-    partners = [add_partner(brand) for _ in range(3)]
-    port = free_port()
-    # A long flush interval: when the process dies, most clicks exist only in the spool.
-    server = _serve(database_url, tmp_path, port, flush_ms=5_000)
-    answered: list[str] = []
+def _serve(database_url: str, data_dir: Path, port: int, flush_ms: int) -> subprocess.Popen:
+    env = {
+        "ACCORD_DATABASE_URL": database_url,
+        "ACCORD_DATA_DIR": str(data_dir),
+        "ACCORD_CLICK_FLUSH_INTERVAL_MS": str(flush_ms),
+    }
+    return _start(["serve", "--port", str(port), "--server", "uvicorn"], env, port, 30)
+
+
+def _serve_native_edge(
+    database_url: str, data_dir: Path, port: int, flush_ms: int
+) -> subprocess.Popen:
+    env = {
+        "ACCORD_DATABASE_URL": database_url,
+        "ACCORD_DATA_DIR": str(data_dir),
+        "ACCORD_CLICK_FLUSH_INTERVAL_MS": str(flush_ms),
+    }
+    # The first start compiles the edge.
+    return _start(["edge", "--port", str(port), "--quiet"], env, port, 60)
+
+
+def _clicks_until_killed(port: int, codes: list[str], server: subprocess.Popen) -> list[str]:
+    """Four clients click for 1.5 s; the server's process group is killed after 1 s.
+    Returns the click ids of every 302 the clients received."""
     stop = time.monotonic() + 1.5
 
     def load(worker: int) -> list[str]:
         ids = []
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
             while time.monotonic() < stop:
-                code = partners[worker % len(partners)].link_code
                 try:
-                    response = http.get(f"/c/{code}")
+                    response = http.get(f"/c/{codes[worker % len(codes)]}?sub1=w{worker}")
                 except httpx.HTTPError:
                     break
                 if response.status_code == 302:
@@ -69,6 +73,7 @@ def test_sigkill_under_load_loses_no_click_whose_redirect_was_sent(store, databa
                     ids.append(query["accord_click"][0])
         return ids
 
+    answered: list[str] = []
     with ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(load, i) for i in range(4)]
         time.sleep(1.0)
@@ -77,16 +82,48 @@ def test_sigkill_under_load_loses_no_click_whose_redirect_was_sent(store, databa
         for future in futures:
             answered.extend(future.result())
     assert len(answered) > 100
+    return answered
 
-    spooled = list((tmp_path / "spool").rglob("events-*.jsonl"))
-    assert spooled, "the killed process left its spool behind"
-    restarted = _serve(database_url, tmp_path, port, flush_ms=50)  # replays the spool
+
+def _missing_after(restarted: subprocess.Popen, store, answered: list[str]) -> set[str]:
     try:
         with store.read() as session:
             stored = set(session.scalars(select(Click.id).where(Click.id.in_(answered))))
     finally:
         restarted.terminate()
         restarted.wait(10)
-    missing = set(answered) - stored
+    return set(answered) - stored
+
+
+def test_sigkill_under_load_loses_no_click_whose_redirect_was_sent(store, database_url, tmp_path):
+    brand = make_brand(store)
+    codes = [add_partner(brand).link_code for _ in range(3)]
+    port = free_port()
+    # A long flush interval: when the process dies, most clicks exist only in the spool.
+    server = _serve(database_url, tmp_path, port, flush_ms=5_000)
+    answered = _clicks_until_killed(port, codes, server)
+
+    assert list((tmp_path / "spool").rglob("events-*.jsonl")), "the spool was left behind"
+    restarted = _serve(database_url, tmp_path, port, flush_ms=50)  # replays the spool
+    missing = _missing_after(restarted, store, answered)
     assert not missing, f"{len(missing)} of {len(answered)} answered clicks were lost"
     assert not list((tmp_path / "spool").rglob("events-*.jsonl"))
+
+
+def test_sigkill_of_the_native_edge_loses_no_click_whose_redirect_was_sent(
+    store, database_url, tmp_path
+):
+    """The edge and its loader are killed together; the next start stores the spool."""
+    brand = make_brand(store)
+    codes = [add_partner(brand).link_code for _ in range(3)]
+    port = free_port()
+    # A long loading interval: when the edge dies, its clicks exist only in the spool.
+    edge = _serve_native_edge(database_url, tmp_path, port, flush_ms=10_000)
+    answered = _clicks_until_killed(port, codes, edge)
+
+    left = list((tmp_path / "spool").rglob("edge-*"))
+    assert left, "the killed edge left spooled clicks that were not stored yet"
+    restarted = _serve_native_edge(database_url, tmp_path, port, flush_ms=50)  # stores the rest
+    missing = _missing_after(restarted, store, answered)
+    assert not missing, f"{len(missing)} of {len(answered)} answered clicks were lost"
+    assert not list((tmp_path / "spool").rglob("edge-*"))

@@ -100,6 +100,9 @@ def test_a_deep_link_to_a_permitted_page_is_followed(edge, requested, landing):
         "ftp://brand.example/file",
         "https://brand.example/\r\nSet-Cookie:x=1",
         "data:text/html,hi",
+        "https://brand.exampl\u0435/",  # a Cyrillic letter that looks like a Latin one
+        "https://[brand.example/",
+        "https://" + "a" * 250 + ".brand.example/",  # longer than any host name can be
     ],
 )
 def test_an_unsafe_deep_link_falls_back_to_the_links_destination(edge, requested):

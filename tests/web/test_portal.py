@@ -121,6 +121,10 @@ def test_a_partner_signs_up_applies_is_approved_and_makes_a_deep_link(client, st
         f"/portal/links?program={listed.program_id}&link={code}&url=https://evil.example/x"
     )
     assert "not on the brand's permitted sites" in elsewhere.text
+    # With a tracking domain configured (ACCORD_PUBLIC_URL), links are built on it.
+    client.app.settings.public_url = "https://go.brand.example/"
+    on_domain = client.get(f"/portal/links?program={listed.program_id}&link={code}&sub1=yt")
+    assert f"https://go.brand.example/c/{code}?sub1=yt" in on_domain.text
 
 
 def test_sign_up_names_what_is_wrong_and_keeps_what_was_typed(client):

@@ -95,8 +95,10 @@ class EventRecorder:
         spool_dir: Path | None = None,
         interval_ms: int = 50,
         batch_size: int = 1000,
+        catch_up: Callable[[str], None] | None = None,
     ) -> None:
         self._write = write
+        self._catch_up = catch_up
         self._spool_dir = spool_dir
         self._interval = interval_ms / 1000
         self._batch_size = batch_size
@@ -178,6 +180,8 @@ class EventRecorder:
         """
         if event_id in self._pending_ids:
             self.flush()
+        elif self._catch_up is not None:  # answered by another edge, e.g. the native one
+            self._catch_up(event_id)
 
     def flush(self) -> int:
         """Write everything buffered now; returns how many events were written."""

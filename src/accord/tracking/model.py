@@ -19,6 +19,7 @@ DEEP_LINK_PARAM = "url"
 #: Query parameters the click edge reads itself; every other one passes through (UTM tags).
 RESERVED = frozenset({*SUB_IDS, DEEP_LINK_PARAM})
 SUB_ID_MAX = 255
+NETLOC_MAX = 255  # a host and port longer than a DNS name can be is not a site
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +68,9 @@ def deep_link(requested: str | None, target: LinkTarget) -> str:
 
     A deep link is safe when it is a path on the landing page's site (`/products/42`) or an
     absolute http(s) URL on a permitted host with no user name, backslash, control
-    character, whitespace or percent-encoding in its host. Anything else falls back to the
-    link's own destination, which is never an open redirect.
+    character, whitespace, percent-encoding or non-ASCII letter in its host (permitted
+    domains are stored in ASCII, so an internationalized host is written in punycode).
+    Anything else falls back to the link's own destination, which is never an open redirect.
     """
     if not requested:
         return target.destination_url
@@ -79,10 +81,15 @@ def deep_link(requested: str | None, target: LinkTarget) -> str:
         candidate = _origin(landing) + requested
     else:
         candidate = requested
-    parts = urlsplit(candidate)
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:  # a bracket without its pair, or a host that normalizes badly
+        return target.destination_url
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return target.destination_url
     if "@" in parts.netloc or "%" in parts.netloc or not parts.hostname:
+        return target.destination_url
+    if not parts.netloc.isascii() or len(parts.netloc) > NETLOC_MAX:
         return target.destination_url
     allowed = (
         *target.permitted_domains,
@@ -108,11 +115,12 @@ def passthrough(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def sub_ids(query: list[tuple[str, str]]) -> dict[str, str | None]:
-    """sub1..sub5 from the click's query, cut to 255 characters."""
+    """sub1..sub5 from the click's query, without NUL characters (a database text column
+    cannot hold them) and cut to 255 characters."""
     found: dict[str, str | None] = dict.fromkeys(SUB_IDS)
     for key, value in query:
         if key in found and found[key] is None:
-            found[key] = value[:SUB_ID_MAX]
+            found[key] = value.replace("\x00", "")[:SUB_ID_MAX]
     return found
 
 

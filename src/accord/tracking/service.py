@@ -193,7 +193,7 @@ def record_events(store: Store, rows: Sequence[tuple[str, dict[str, Any]]]) -> i
             at = columns.index("at")
             values = []
             for row in batch:
-                record = list(row.values())
+                record = [row[name] for name in columns]
                 if sqlite:  # the text form SQLAlchemy's UTCDateTime reads back
                     record[at] = record[at].astimezone(UTC).strftime(SQLITE_TIME)
                 values.append(tuple(record))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import insert as sql_insert
+from sqlalchemy import update as sql_update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from accord.programs.tables import Program
 from accord.store.base import Base, UTCDateTime
 
 
@@ -95,3 +98,28 @@ class Identity(Base):
     click_id: Mapped[str] = mapped_column(String(40))
     partner_id: Mapped[str] = mapped_column(String(40))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkRevision(Base):
+    """One row counting changes to links and programs, for the native click edge.
+
+    Every flush that adds, changes or deletes a link or a program adds one, in the same
+    transaction. A process serving the native edge polls this number and rewrites the
+    edge's link snapshot when it moves (see accord.edge.native).
+    """
+
+    __tablename__ = "link_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+@event.listens_for(Session, "before_flush")
+def _count_link_changes(session: Session, _context, _instances) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if not any(isinstance(item, Link | Program) for item in changed):
+        return
+    table = LinkRevision.__table__
+    bumped = session.execute(sql_update(table).values(revision=table.c.revision + 1))
+    if bumped.rowcount == 0:
+        session.execute(sql_insert(table).values(id=1, revision=1))

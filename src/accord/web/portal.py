@@ -381,7 +381,7 @@ def links_page(
     enrolled = _enrolled(store, visitor.caller)
     current = _pick(enrolled, program, approved_only=True)
     links, codes, built, landed, fell_back = [], [], None, None, False
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.settings.links_base(str(request.base_url))
     subs = {"sub1": sub1, "sub2": sub2, "sub3": sub3, "sub4": sub4, "sub5": sub5}
     if current is not None:
         program_id = current["program"].id

@@ -125,11 +125,11 @@ def get_partner(partner_id: str, store: StoreDep, caller: CallerDep):
 
 
 def link_out(request: Request, link: Link) -> LinkOut:
-    base = request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+    base = request.app.state.settings.links_base(str(request.base_url))
     return LinkOut(
         id=link.id,
         code=link.code,
-        url=f"{base.rstrip('/')}/c/{link.code}",
+        url=f"{base}/c/{link.code}",
         program_id=link.program_id,
         partner_id=link.partner_id,
         destination_url=link.destination_url,
