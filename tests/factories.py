@@ -50,6 +50,7 @@ def make_brand(
     *,
     currency: str = "USD",
     rules: list[RuleSpec] | None = None,
+    terms: dict | None = None,
     window_days: int = 30,
     locking_days: int = 30,
     threshold: str = "0",
@@ -69,7 +70,12 @@ def make_brand(
         ),
     )
     contract = create_contract(
-        store, caller, program.id, "Standard", rules or DEFAULT_RULES, is_default=True
+        store,
+        caller,
+        program.id,
+        "Standard",
+        terms if terms is not None else rules or DEFAULT_RULES,
+        is_default=True,
     )
     return Brand(store, caller, org.api_key, program.id, currency, contract.id)
 

@@ -523,6 +523,39 @@ def test_a_conversion_right_after_a_native_click_finds_the_click(world):
     assert response.json()["partner_id"] == partner.id
 
 
+def test_a_batch_right_after_native_clicks_finds_every_click(world):
+    """A batch naming several clicks the loader has not stored yet stores the spool once,
+    then attributes each conversion to its click's partner."""
+    from starlette.testclient import TestClient
+
+    brand = world.brand
+    partners = brand.partners[:2]
+    answers = [
+        native(world.edge.port, "GET", f"/c/{p.link_code}".encode(), []) for p in partners * 2
+    ]
+    world.store.clock.set(datetime.now(UTC))
+    items = [
+        {
+            "program_id": brand.program_id,
+            "order_id": f"native-batch-{answer.click_id}",
+            "amount": "40.00",
+            "currency": "USD",
+            "click_id": answer.click_id,
+        }
+        for answer in answers
+    ]
+    with TestClient(world.app) as client:
+        response = client.post(
+            "/api/v1/conversions/batch",
+            headers={"authorization": f"Bearer {brand.api_key}"},
+            json={"conversions": items},
+        )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created"] * 4
+    assert [r["conversion"]["partner_id"] for r in results] == [p.id for p in partners * 2]
+
+
 def test_a_dead_edges_unfinished_segment_is_stored_at_the_next_start(world, tmp_path):
     spool = tmp_path / "spool"
     spool.mkdir()

@@ -16,6 +16,7 @@ from accord.ids import new_id
 from accord.money import Money
 from accord.programs.service import load_program
 from accord.store.engine import Store
+from accord.store.memo import remembered
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 
@@ -229,28 +230,51 @@ def terms_at(
     that the partner has not accepted: they stay on the version before it.
     """
     if contract_id is None:
-        contract_id = session.scalar(
-            select(Contract.id).where(Contract.program_id == program_id, Contract.is_default)
+        contract_id = remembered(
+            session,
+            "default_contract",
+            program_id,
+            lambda: session.scalar(
+                select(Contract.id).where(Contract.program_id == program_id, Contract.is_default)
+            ),
         )
         if contract_id is None:
             return None
-    versions = session.scalars(
-        select(ContractVersion)
-        .where(ContractVersion.contract_id == contract_id, ContractVersion.effective_from <= at)
-        .order_by(ContractVersion.effective_from.desc(), ContractVersion.number.desc())
+    versions = remembered(
+        session,
+        "contract_versions",
+        contract_id,
+        lambda: session.scalars(
+            select(ContractVersion)
+            .where(ContractVersion.contract_id == contract_id)
+            .order_by(ContractVersion.effective_from.desc(), ContractVersion.number.desc())
+        ).all(),
     )
     for version in versions:
-        if version.requires_acceptance and partner_id is not None:
-            accepted = session.scalar(
+        if version.effective_from > at:
+            continue
+        needs_acceptance = version.requires_acceptance and partner_id is not None
+        if needs_acceptance and not _accepted(session, version.id, partner_id):
+            continue
+        return compiled(session, version, currency)
+    return None
+
+
+def _accepted(session: Session, version_id: str, partner_id: str) -> bool:
+    return remembered(
+        session,
+        "acceptance",
+        (version_id, partner_id),
+        lambda: (
+            session.scalar(
                 select(ContractAcceptance.id).where(
-                    ContractAcceptance.contract_version_id == version.id,
+                    ContractAcceptance.contract_version_id == version_id,
                     ContractAcceptance.partner_id == partner_id,
                 )
             )
-            if accepted is None:
-                continue
-        return compiled(session, version, currency)
-    return None
+            is not None
+        ),
+    )
 
 
 def accept_version(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from accord.conversions.model import from_form
-from accord.conversions.service import ClickFlush, record_submitted
+from accord.conversions.service import BATCH_UNIT, ClickFlush, record_batch
 from accord.errors import AccordError, InvalidInput
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -89,24 +89,23 @@ def import_conversions(
     """Record every row as a conversion (source `csv`); a bad row is kept and reported."""
     require_brand(caller)
     rows = read_rows(text)
-    results = []
-    for number, row in enumerate(rows, start=2):
+    items = []
+    for row in rows:
         data = from_form(list(row.items()))
         if program_id and "program_id" not in data:
             data["program_id"] = program_id
-        try:
-            recorded = record_submitted(
-                store, caller, data, source="csv", flush_clicks=flush_clicks
-            )
-        except AccordError as error:
-            detail = {**error.as_dict(), "rejected_event_id": error.rejected_event_id}
-            results.append(RowResult(number, "rejected", error=detail))
-        else:
-            results.append(
-                RowResult(
-                    number, "created" if recorded.created else "duplicate", recorded.conversion.id
-                )
-            )
+        items.append(data)
+    results: list[RowResult] = []
+    for start in range(0, len(items), BATCH_UNIT):
+        chunk = items[start : start + BATCH_UNIT]
+        outcomes = record_batch(store, caller, chunk, source="csv", flush_clicks=flush_clicks)
+        for number, outcome in enumerate(outcomes, start=start + 2):
+            if isinstance(outcome, AccordError):
+                detail = {**outcome.as_dict(), "rejected_event_id": outcome.rejected_event_id}
+                results.append(RowResult(number, "rejected", error=detail))
+            else:
+                status = "created" if outcome.created else "duplicate"
+                results.append(RowResult(number, status, outcome.conversion.id))
         if progress is not None:
             progress(len(results), len(rows))
     return results

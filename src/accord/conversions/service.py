@@ -8,9 +8,10 @@ is refused, naming the fields that differ.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from accord.attribution.model import Decision, Touchpoint, TouchpointKind, attribute
 from accord.commissions.service import create_commission
+from accord.commissions.tables import Commission
 from accord.conversions.model import ConversionReport, parse_report
 from accord.conversions.tables import Attribution, Conversion, RejectedEvent
 from accord.errors import AccordError, IdempotencyConflict, InvalidInput
@@ -29,6 +31,7 @@ from accord.partners.service import load_enrollment
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
+from accord.store.memo import forget, memoized, remember, remembered
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.model import normalize_promo_code
@@ -36,13 +39,18 @@ from accord.tracking.service import (
     click_for_identities,
     find_click,
     find_promo_code,
+    prefetch_clicks,
     remember_identities,
 )
 
-#: Called with a conversion's click id before its transaction starts: the click edge in this
-#: process writes its buffer if the click is still in it, so a click answered a moment ago
-#: is found.
-ClickFlush = Callable[[str], None]
+#: Called with conversions' click ids before their transaction starts: the click edge in
+#: this process writes its buffer if a click is still in it (and the native edge's spool is
+#: stored if a click is not found), so a click answered a moment ago is found.
+ClickFlush = Callable[..., None]
+
+#: A batch is recorded in units of this many conversions: one commit each, a savepoint per
+#: conversion so that one refused conversion leaves the others alone.
+BATCH_UNIT = 250
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -51,7 +59,11 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 class Recorded:
     conversion: Conversion
     created: bool
-    commission_ids: list[str] = field(default_factory=list)
+    commissions: list[Commission] = field(default_factory=list)
+
+    @property
+    def commission_ids(self) -> list[str]:
+        return [c.id for c in self.commissions]
 
 
 def record_conversion(
@@ -88,96 +100,228 @@ def _record(
     source: str,
     credit_partner_id: str | None = None,
 ) -> Recorded:
-    now = store.clock.now()
     with store.unit() as session:
-        program = load_program(session, caller, report.program_id)
-        existing = session.scalar(
+        return _record_in(session, store, caller, report, source, credit_partner_id)
+
+
+def record_batch(
+    store: Store,
+    caller: Caller,
+    items: Sequence[object],
+    *,
+    source: str,
+    flush_clicks: ClickFlush | None = None,
+) -> list[Recorded | AccordError]:
+    """Validate and record many conversions as they were sent; each succeeds or fails alone.
+
+    Returns, in order, each item's `Recorded` or the error that refused it (kept as a
+    rejected event, its id in `rejected_event_id`). The same rules as `record_submitted`
+    apply; the work is done in units of `BATCH_UNIT` with the program, enrollments,
+    contract versions and clicks read once per unit.
+    """
+    require_brand(caller)
+    outcomes: list[Recorded | AccordError | None] = [None] * len(items)
+    reports: dict[int, ConversionReport] = {}
+    for index, data in enumerate(items):
+        try:
+            reports[index] = parse_report(data)
+        except AccordError as error:
+            outcomes[index] = error
+    click_ids = {r.click_id for r in reports.values() if r.click_id}
+    if click_ids and flush_clicks is not None:
+        flush_clicks(*click_ids)
+    waiting = sorted(reports)
+    for start in range(0, len(waiting), BATCH_UNIT):
+        _record_unit(store, caller, reports, waiting[start : start + BATCH_UNIT], outcomes, source)
+    refused = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, AccordError)]
+    if refused:
+        ids = keep_rejected_many(
+            store, caller, "conversion", [(items[i], error) for i, error in refused]
+        )
+        for (_, error), rejected_id in zip(refused, ids, strict=True):
+            error.rejected_event_id = rejected_id
+    return cast(list[Recorded | AccordError], outcomes)  # every item has its outcome now
+
+
+def _record_unit(
+    store: Store,
+    caller: Caller,
+    reports: dict[int, ConversionReport],
+    indices: list[int],
+    outcomes: list,
+    source: str,
+) -> None:
+    with store.unit() as session, memoized(session):
+        _prefetch(session, [reports[i] for i in indices])
+        for index in indices:
+            report = reports[index]
+            key = (report.program_id, report.order_id, report.event_type)
+            for attempt in range(2):
+                try:
+                    with session.begin_nested():
+                        recorded = _record_in(session, store, caller, report, source)
+                except AccordError as error:
+                    outcomes[index] = error
+                    break
+                except IntegrityError:
+                    # A concurrent request inserted the same order first: the retry finds it.
+                    forget(session, "conversion", key)
+                    if attempt:
+                        raise
+                else:
+                    outcomes[index] = recorded
+                    # What the next items of this unit must see, now that this one stands.
+                    remember(session, "conversion", {key: recorded.conversion})
+                    if report.customer_id:
+                        remember(
+                            session,
+                            "customer_seen",
+                            {(report.program_id, report.customer_id): True},
+                        )
+                    break
+
+
+def _prefetch(session: Session, reports: list[ConversionReport]) -> None:
+    """Read what a unit's conversions will look up, a query per program and kind: their
+    clicks, orders already recorded and customers already seen."""
+    by_program: dict[str, list[ConversionReport]] = {}
+    for report in reports:
+        by_program.setdefault(report.program_id, []).append(report)
+    for program_id, group in by_program.items():
+        prefetch_clicks(session, program_id, {r.click_id for r in group if r.click_id})
+        orders = sorted({r.order_id for r in group})
+        found = {
+            (c.program_id, c.order_id, c.event_type): c
+            for c in session.scalars(
+                select(Conversion).where(
+                    Conversion.program_id == program_id, Conversion.order_id.in_(orders)
+                )
+            )
+        }
+        keys = {(program_id, r.order_id, r.event_type) for r in group}
+        remember(session, "conversion", {key: found.get(key) for key in keys})
+        customers = sorted({r.customer_id for r in group if r.customer_id})
+        if customers:
+            seen = set(
+                session.scalars(
+                    select(Conversion.customer_id)
+                    .where(
+                        Conversion.program_id == program_id,
+                        Conversion.customer_id.in_(customers),
+                    )
+                    .distinct()
+                )
+            )
+            remember(
+                session,
+                "customer_seen",
+                {(program_id, customer): customer in seen for customer in customers},
+            )
+
+
+def _record_in(
+    session: Session,
+    store: Store,
+    caller: Caller,
+    report: ConversionReport,
+    source: str,
+    credit_partner_id: str | None = None,
+) -> Recorded:
+    now = store.clock.now()
+    program = remembered(
+        session,
+        "program",
+        (caller.organization_id, report.program_id),
+        lambda: load_program(session, caller, report.program_id),
+    )
+    existing = remembered(
+        session,
+        "conversion",
+        (program.id, report.order_id, report.event_type),
+        lambda: session.scalar(
             select(Conversion).where(
                 Conversion.program_id == program.id,
                 Conversion.order_id == report.order_id,
                 Conversion.event_type == report.event_type,
             )
-        )
-        if existing is not None:
-            return _replay(session, existing, report)
-        occurred_at = report.occurred_at or now
-        if occurred_at > now + FUTURE_TOLERANCE:
-            raise InvalidInput("occurred_at", "is in the future")
-        # Another currency needs a rate in force; refused up front, naming the pair.
-        rate = rate_at(
-            session,
-            program.organization_id,
-            report.currency,
-            program.currency,
-            occurred_at,
-            field="currency",
-        )
-        amount = Money.of(report.amount, report.currency)
-        promo = normalize_promo_code(report.promo_code) if report.promo_code else None
-        status, status_source = _customer_status(session, program.id, report)
-        identities = report.identities()
-        touchpoints, missing = _touchpoints(session, program, report.click_id, promo, identities)
-        if not touchpoints and report.ip and program.view_through_hours:
-            touchpoints = _impressions(session, program, report, occurred_at)
-        if credit_partner_id is not None:
+        ),
+    )
+    if existing is not None:
+        return _replay(session, existing, report)
+    occurred_at = report.occurred_at or now
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise InvalidInput("occurred_at", "is in the future")
+    # Another currency needs a rate in force; refused up front, naming the pair.
+    rate = rate_at(
+        session,
+        program.organization_id,
+        report.currency,
+        program.currency,
+        occurred_at,
+        field="currency",
+    )
+    amount = Money.of(report.amount, report.currency)
+    promo = normalize_promo_code(report.promo_code) if report.promo_code else None
+    status, status_source = _customer_status(session, program.id, report)
+    identities = report.identities()
+    touchpoints, missing = _touchpoints(session, program, report.click_id, promo, identities)
+    if not touchpoints and report.ip and program.view_through_hours:
+        touchpoints = _impressions(session, program, report, occurred_at)
+    if credit_partner_id is not None:
+        touchpoints = [Touchpoint(TouchpointKind.INQUIRY, report.order_id, credit_partner_id, None)]
+        missing = None
+    if report.subscription_id and report.event_type == "renewal" and not touchpoints:
+        first = _subscription_start(session, program.id, report.subscription_id)
+        if first is not None:
             touchpoints = [
-                Touchpoint(TouchpointKind.INQUIRY, report.order_id, credit_partner_id, None)
+                Touchpoint(TouchpointKind.SUBSCRIPTION, first.id, first.partner_id, None)
             ]
             missing = None
-        if report.subscription_id and report.event_type == "renewal" and not touchpoints:
-            first = _subscription_start(session, program.id, report.subscription_id)
-            if first is not None:
-                touchpoints = [
-                    Touchpoint(TouchpointKind.SUBSCRIPTION, first.id, first.partner_id, None)
-                ]
-                missing = None
-        decision = attribute(
-            touchpoints,
-            occurred_at,
-            timedelta(days=program.attribution_window_days),
-            timedelta(hours=program.view_through_hours),
-        )
-        conversion = Conversion(
-            id=new_id("cnv"),
-            organization_id=program.organization_id,
-            program_id=program.id,
-            event_type=report.event_type,
-            order_id=report.order_id,
-            amount_minor=amount.minor,
-            reversed_minor=0,
-            currency=amount.currency,
-            program_amount_minor=convert_minor(
-                amount.minor, amount.currency, program.currency, rate.rate
-            ),
-            fx_rate=rate.rate if rate.effective_from is not None else None,
-            customer_id=report.customer_id,
-            customer_status=status,
-            customer_status_source=status_source,
-            click_id=report.click_id,
-            promo_code=promo,
-            country=report.country,
-            device_type=report.device_type,
-            subscription_id=report.subscription_id,
-            items=[item.model_dump(mode="json") for item in report.items] if report.items else None,
-            occurred_at=occurred_at,
-            received_at=now,
-            status="attributed" if decision.attributed else "unattributed",
-            partner_id=decision.credits[0].touchpoint.partner_id if decision.attributed else None,
-            attribution_reason=(
-                missing if missing and not decision.attributed else decision.reason
-            ),
-            request_hash=report.fingerprint(),
-            request=report.canonical(),
-            source=source,
-            email_sha256=report.email_sha256,
-            ip=report.ip,
-            user_agent=report.user_agent,
-            identities=identities or None,
-        )
-        session.add(conversion)
-        session.flush()  # the unique key on (program, order, event) decides races here
-        commission_ids = _credit(session, program, conversion, decision, now)
-        return Recorded(conversion, True, commission_ids)
+    decision = attribute(
+        touchpoints,
+        occurred_at,
+        timedelta(days=program.attribution_window_days),
+        timedelta(hours=program.view_through_hours),
+    )
+    conversion = Conversion(
+        id=new_id("cnv"),
+        organization_id=program.organization_id,
+        program_id=program.id,
+        event_type=report.event_type,
+        order_id=report.order_id,
+        amount_minor=amount.minor,
+        reversed_minor=0,
+        currency=amount.currency,
+        program_amount_minor=convert_minor(
+            amount.minor, amount.currency, program.currency, rate.rate
+        ),
+        fx_rate=rate.rate if rate.effective_from is not None else None,
+        customer_id=report.customer_id,
+        customer_status=status,
+        customer_status_source=status_source,
+        click_id=report.click_id,
+        promo_code=promo,
+        country=report.country,
+        device_type=report.device_type,
+        subscription_id=report.subscription_id,
+        items=[item.model_dump(mode="json") for item in report.items] if report.items else None,
+        occurred_at=occurred_at,
+        received_at=now,
+        status="attributed" if decision.attributed else "unattributed",
+        partner_id=decision.credits[0].touchpoint.partner_id if decision.attributed else None,
+        attribution_reason=(missing if missing and not decision.attributed else decision.reason),
+        request_hash=report.fingerprint(),
+        request=report.canonical(),
+        source=source,
+        email_sha256=report.email_sha256,
+        ip=report.ip,
+        user_agent=report.user_agent,
+        identities=identities or None,
+    )
+    session.add(conversion)
+    session.flush()  # the unique key on (program, order, event) decides races here
+    commissions = _credit(session, program, conversion, decision, now)
+    return Recorded(conversion, True, commissions)
 
 
 def _subscription_start(session: Session, program_id: str, subscription_id: str):
@@ -205,12 +349,10 @@ def _replay(session: Session, existing: Conversion, report: ConversionReport) ->
             "conversion and send it again",
             field=changed[0] if changed else "order_id",
         )
-    from accord.commissions.tables import Commission
-
-    ids = list(
-        session.scalars(select(Commission.id).where(Commission.conversion_id == existing.id))
-    )
-    return Recorded(existing, False, ids)
+    commissions = session.scalars(
+        select(Commission).where(Commission.conversion_id == existing.id).order_by(Commission.id)
+    ).all()
+    return Recorded(existing, False, list(commissions))
 
 
 def _customer_status(
@@ -221,13 +363,21 @@ def _customer_status(
         return report.customer_status, "reported"
     if report.customer_id is None:
         return "new", "derived"
-    seen = session.scalar(
-        select(Conversion.id)
-        .where(
-            Conversion.program_id == program_id,
-            Conversion.customer_id == report.customer_id,
-        )
-        .limit(1)
+    seen = remembered(
+        session,
+        "customer_seen",
+        (program_id, report.customer_id),
+        lambda: (
+            session.scalar(
+                select(Conversion.id)
+                .where(
+                    Conversion.program_id == program_id,
+                    Conversion.customer_id == report.customer_id,
+                )
+                .limit(1)
+            )
+            is not None
+        ),
     )
     return ("returning" if seen else "new"), "derived"
 
@@ -291,9 +441,9 @@ def _impressions(
 
 def _credit(
     session: Session, program: Program, conversion: Conversion, decision: Decision, now: datetime
-) -> list[str]:
+) -> list[Commission]:
     """Store the attribution and a commission for each credited, approved partner."""
-    ids = []
+    made = []
     for credit in decision.credits:
         touch = credit.touchpoint
         attribution = Attribution(
@@ -320,8 +470,8 @@ def _credit(
         elif commission is None:
             conversion.commission_note = "no_matching_rule"
         else:
-            ids.append(commission.id)
-    return ids
+            made.append(commission)
+    return made
 
 
 def record_submitted(
@@ -347,17 +497,29 @@ def keep_rejected(
     store: Store, caller: Caller, kind: str, payload: object, error: AccordError
 ) -> str:
     """Keep a request Accord refused, with its reason, so nothing is lost silently."""
-    body = payload if isinstance(payload, str) else json.dumps(payload, default=str)
-    with store.unit() as session:
-        row = RejectedEvent(
-            id=new_id("rej"),
-            organization_id=caller.organization_id,
-            kind=kind,
-            payload=body[:1_000_000],
-            error_code=error.code,
-            field=error.field,
-            message=error.message,
-            at=store.clock.now(),
+    return keep_rejected_many(store, caller, kind, [(payload, error)])[0]
+
+
+def keep_rejected_many(
+    store: Store, caller: Caller, kind: str, refused: Sequence[tuple[object, AccordError]]
+) -> list[str]:
+    """Keep many refused requests in one unit of work; returns their ids in order."""
+    now = store.clock.now()
+    rows = []
+    for payload, error in refused:
+        body = payload if isinstance(payload, str) else json.dumps(payload, default=str)
+        rows.append(
+            RejectedEvent(
+                id=new_id("rej"),
+                organization_id=caller.organization_id,
+                kind=kind,
+                payload=body[:1_000_000],
+                error_code=error.code,
+                field=error.field,
+                message=error.message,
+                at=now,
+            )
         )
-        session.add(row)
-    return row.id
+    with store.unit() as session:
+        session.add_all(rows)
+    return [row.id for row in rows]

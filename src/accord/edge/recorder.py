@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,7 @@ class EventRecorder:
         spool_dir: Path | None = None,
         interval_ms: int = 50,
         batch_size: int = 1000,
-        catch_up: Callable[[str], None] | None = None,
+        catch_up: Callable[[Collection[str]], None] | None = None,
     ) -> None:
         self._write = write
         self._catch_up = catch_up
@@ -172,16 +172,17 @@ class EventRecorder:
     def waiting(self) -> int:
         return len(self._buffer)
 
-    def ensure_stored(self, event_id: str) -> None:
-        """Write the buffer now if it holds `event_id` (a conversion is waiting for it).
+    def ensure_stored(self, *event_ids: str) -> None:
+        """Write the buffer now if it holds one of `event_ids` (conversions wait for them).
 
         Call this outside any open transaction: on SQLite a writer inside one would wait
         for itself.
         """
-        if event_id in self._pending_ids:
+        others = [event_id for event_id in event_ids if event_id not in self._pending_ids]
+        if len(others) < len(event_ids):
             self.flush()
-        elif self._catch_up is not None:  # answered by another edge, e.g. the native one
-            self._catch_up(event_id)
+        if others and self._catch_up is not None:  # answered by another edge, e.g. native
+            self._catch_up(others)
 
     def flush(self) -> int:
         """Write everything buffered now; returns how many events were written."""

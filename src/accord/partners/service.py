@@ -13,6 +13,7 @@ from accord.partners.model import EnrollmentStatus, PartnerType
 from accord.partners.tables import Enrollment, Partner
 from accord.programs.service import load_program
 from accord.store.engine import Store
+from accord.store.memo import remembered
 from accord.tenancy.model import Caller, OrganizationKind
 from accord.tenancy.service import add_api_key, add_organization, require_brand
 
@@ -130,10 +131,15 @@ def load_partner(session: Session, caller: Caller, partner_id: str) -> Partner:
 
 
 def load_enrollment(session: Session, program_id: str, partner_id: str) -> Enrollment | None:
-    return session.scalar(
-        select(Enrollment).where(
-            Enrollment.program_id == program_id, Enrollment.partner_id == partner_id
-        )
+    return remembered(
+        session,
+        "enrollment",
+        (program_id, partner_id),
+        lambda: session.scalar(
+            select(Enrollment).where(
+                Enrollment.program_id == program_id, Enrollment.partner_id == partner_id
+            )
+        ),
     )
 
 

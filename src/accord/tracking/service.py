@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from accord.programs.model import check_url
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
+from accord.store.memo import remember, remembered
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.model import LinkTarget, check_link_code, normalize_promo_code
@@ -207,7 +208,28 @@ def record_clicks(store: Store, clicks: Sequence[dict[str, Any]]) -> int:
 
 
 def find_click(session: Session, program_id: str, click_id: str) -> Click | None:
-    return session.scalar(select(Click).where(Click.id == click_id, Click.program_id == program_id))
+    return remembered(
+        session,
+        "click",
+        (program_id, click_id),
+        lambda: session.scalar(
+            select(Click).where(Click.id == click_id, Click.program_id == program_id)
+        ),
+    )
+
+
+def prefetch_clicks(session: Session, program_id: str, click_ids: Iterable[str]) -> None:
+    """Find many clicks with one query, for `find_click` inside `memoized(session)`."""
+    wanted = sorted(set(click_ids))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found = {
+            click.id: click
+            for click in session.scalars(
+                select(Click).where(Click.program_id == program_id, Click.id.in_(chunk))
+            )
+        }
+        remember(session, "click", {(program_id, cid): found.get(cid) for cid in chunk})
 
 
 def find_promo_code(session: Session, program_id: str, code: str) -> PromoCode | None:

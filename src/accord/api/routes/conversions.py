@@ -166,10 +166,7 @@ async def record_conversion(
     recorded = await run_in_threadpool(_record_one, store, caller, request, data, source)
     if not recorded.created:
         response.status_code = 200
-    coms = await run_in_threadpool(_commissions, store, [recorded.conversion.id])
-    return conversion_out(
-        recorded.conversion, coms[recorded.conversion.id], duplicate=not recorded.created
-    )
+    return conversion_out(recorded.conversion, recorded.commissions, duplicate=not recorded.created)
 
 
 class BatchIn(BaseModel):
@@ -212,34 +209,24 @@ def record_batch(body: BatchIn, request: Request, store: StoreDep, caller: Calle
     """
     require_brand(caller)
     recorder = getattr(request.app.state, "recorder", None)
-    if recorder is not None:
-        recorder.flush()  # clicks answered a moment ago are stored before attribution
+    outcomes = conversions.record_batch(
+        store,
+        caller,
+        body.conversions,
+        source="batch",
+        flush_clicks=recorder.ensure_stored if recorder else None,
+    )
     results: list[BatchItemOut] = []
-    recorded_list = []
-    for index, item in enumerate(body.conversions):
-        try:
-            recorded = _record_one(store, caller, request, item, "batch")
-        except AccordError as error:
-            detail = error.as_dict()
-            if getattr(error, "rejected_event_id", None):
-                detail["rejected_event_id"] = error.rejected_event_id
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, AccordError):
+            detail = {**outcome.as_dict(), "rejected_event_id": outcome.rejected_event_id}
             results.append(BatchItemOut(index=index, status="rejected", error=detail))
             continue
-        recorded_list.append((index, recorded))
-    coms = _commissions(store, [r.conversion.id for _, r in recorded_list])
-    for index, recorded in recorded_list:
-        results.append(
-            BatchItemOut(
-                index=index,
-                status="created" if recorded.created else "duplicate",
-                conversion=conversion_out(
-                    recorded.conversion,
-                    coms[recorded.conversion.id],
-                    duplicate=not recorded.created,
-                ),
-            )
+        conversion = conversion_out(
+            outcome.conversion, outcome.commissions, duplicate=not outcome.created
         )
-    results.sort(key=lambda r: r.index)
+        status = "created" if outcome.created else "duplicate"
+        results.append(BatchItemOut(index=index, status=status, conversion=conversion))
     return BatchOut(
         created=sum(r.status == "created" for r in results),
         duplicates=sum(r.status == "duplicate" for r in results),

@@ -35,11 +35,11 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC
 from pathlib import Path
 
-from sqlalchemy import exists, select
+from sqlalchemy import func, select
 
 from accord.edge.recorder import _decode
 from accord.store.engine import Store
@@ -208,12 +208,18 @@ def _remove_stale_new_segments(spool: Path, *, older_than: float = 60.0) -> None
             os.close(fd)
 
 
-def catch_up(store: Store, spool: Path, click_id: str) -> None:
-    """Make sure a click the edge answered is stored before a conversion looks for it."""
-    if not any(spool.glob("edge-*")):
+def catch_up(store: Store, spool: Path, click_ids: Collection[str]) -> None:
+    """Make sure clicks the edge answered are stored before conversions look for them."""
+    if not click_ids or not any(spool.glob("edge-*")):
         return
+    wanted = sorted(set(click_ids))
     with store.read() as session:
-        if session.scalar(select(exists().where(Click.id == click_id))):
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found = session.scalar(select(func.count()).where(Click.id.in_(chunk)))
+            if found != len(chunk):
+                break
+        else:
             return
     load_spool(store, spool, include_open=True)
 
