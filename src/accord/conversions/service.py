@@ -50,7 +50,7 @@ ClickFlush = Callable[..., None]
 
 #: A batch is recorded in units of this many conversions: one commit each, a savepoint per
 #: conversion so that one refused conversion leaves the others alone.
-BATCH_UNIT = 250
+BATCH_UNIT = 100
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
