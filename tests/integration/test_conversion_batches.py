@@ -226,3 +226,67 @@ def test_a_failing_item_leaves_the_items_before_it_in_its_unit_recorded(store):
         ).all()
     assert stored == [5000]
     assert Decimal(results[0].commissions[0].amount_minor) == Decimal(500)
+
+
+def test_concurrent_batches_with_the_same_orders_record_each_order_once(store):
+    """Four batches at once, each naming orders the others name too, in another order.
+
+    On PostgreSQL their units run side by side, each holding the orders it has inserted
+    until it commits, so they can wait on each other; every order must still be recorded
+    once, and every item answered created or duplicate."""
+    import random
+    import threading
+
+    setup = _Setup(store)
+    orders = [f"race-{n}" for n in range(60)]
+
+    def body(order: str) -> dict:
+        n = int(order.split("-")[1])
+        drawn = {
+            "click": n % 2,
+            "order": order,
+            "amount": f"{10 + n}.00",
+            "event_type": "sale",
+            "customer": f"c{n % 7}",
+            "currency": "USD",
+        }
+        return setup.body(drawn)
+
+    plans = []
+    for worker in range(4):
+        mine = orders[worker * 10 : worker * 10 + 30]
+        random.Random(worker).shuffle(mine)
+        plans.append([body(order) for order in mine])
+    barrier = threading.Barrier(len(plans))
+    results: list = [None] * len(plans)
+
+    def run(worker: int) -> None:
+        barrier.wait()
+        try:
+            results[worker] = record_batch(store, setup.brand.caller, plans[worker], source="batch")
+        except BaseException as error:  # reported below
+            results[worker] = error
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(len(plans))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+        assert not thread.is_alive(), "a batch did not finish"
+
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    by_order: dict[str, set[str]] = {}
+    created = Counter()
+    for plan, outcomes in zip(plans, results, strict=True):
+        for sent, outcome in zip(plan, outcomes, strict=True):
+            assert not isinstance(outcome, AccordError), outcome
+            by_order.setdefault(sent["order_id"], set()).add(outcome.conversion.id)
+            created[sent["order_id"]] += outcome.created
+    sent_orders = {item["order_id"] for plan in plans for item in plan}
+    assert set(by_order) == sent_orders
+    assert all(len(ids) == 1 for ids in by_order.values())
+    assert all(created[order] == 1 for order in sent_orders)
+    commissions, rejected, balances = setup.stored(store)
+    assert len([c for c in commissions if c[1] == "conversion"]) == len(sent_orders)
+    assert not rejected
+    assert balances and sum(balances.values()) == 0  # debits equal credits

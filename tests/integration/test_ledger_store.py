@@ -271,3 +271,46 @@ def test_check_constraints_refuse_bad_lines(store, debit, credit):
             },
         )
     assert _count(store, EntryLine.__table__, entry_id=entry.id) == 2
+
+
+@pytest.mark.parametrize("undone", ["transaction", "savepoint"])
+def test_an_account_made_in_a_transaction_that_rolled_back_is_made_again(store, undone):
+    """Account ids are remembered per process, but only from transactions that committed
+    whole: an account inserted (and read again) in work that was rolled back is gone, and the
+    next entry on it must create it again rather than point at a missing row."""
+    brand = make_brand(store)
+    partner = add_partner(brand)
+    acct = accounts_for(brand.program_id, partner.id, "USD")
+    org = brand.caller.organization_id
+
+    def entry(key: str):
+        return transfer(
+            f"{brand.program_id}:{key}",
+            "test",
+            acct[AccountKind.COMMISSION_EXPENSE],
+            acct[AccountKind.PARTNER_PENDING],
+            Money.of("1.00", "USD"),
+        )
+
+    class Undo(Exception):
+        pass
+
+    at = store.clock.now()
+    with pytest.raises(Undo), store.unit() as session:
+        if undone == "savepoint":
+            with session.begin_nested():
+                post(session, org, entry("first"), at)
+                post(session, org, entry("second"), at)  # finds the accounts it just made
+        else:
+            post(session, org, entry("first"), at)
+            post(session, org, entry("second"), at)
+            session.flush()
+        raise Undo
+    with store.unit() as session:
+        assert post(session, org, entry("third"), at)
+    with store.read() as session:
+        balances = {
+            b.kind: b.balance_minor
+            for b in account_balances(session, brand.program_id, partner_id=partner.id)
+        }
+    assert balances[AccountKind.PARTNER_PENDING] == 100

@@ -8,13 +8,15 @@ is refused, naming the fields that differ.
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from accord.attribution.model import Decision, Touchpoint, TouchpointKind, attribute
@@ -30,7 +32,7 @@ from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
 from accord.programs.service import load_program
 from accord.programs.tables import Program
-from accord.store.engine import Store
+from accord.store.engine import Store, is_deadlock
 from accord.store.memo import forget, memoized, remember, remembered
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -47,6 +49,9 @@ from accord.tracking.service import (
 #: this process writes its buffer if a click is still in it (and the native edge's spool is
 #: stored if a click is not found), so a click answered a moment ago is found.
 ClickFlush = Callable[..., None]
+
+#: How often a unit of work the database cancelled to break a deadlock is tried again.
+DEADLOCK_RETRIES = 5
 
 #: A batch is recorded in units of this many conversions: one commit each, a savepoint per
 #: conversion so that one refused conversion leaves the others alone.
@@ -83,14 +88,7 @@ def record_conversion(
     require_brand(caller)
     if report.click_id and flush_clicks is not None:
         flush_clicks(report.click_id)
-    for attempt in range(2):
-        try:
-            return _record(store, caller, report, source, credit_partner_id)
-        except IntegrityError:
-            # A concurrent request inserted the same order first: the retry finds it.
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    return _record(store, caller, report, source, credit_partner_id)
 
 
 def _record(
@@ -100,8 +98,23 @@ def _record(
     source: str,
     credit_partner_id: str | None = None,
 ) -> Recorded:
-    with store.unit() as session:
-        return _record_in(session, store, caller, report, source, credit_partner_id)
+    """One conversion in its own unit of work, tried again when a concurrent request
+    inserted the same order first (the retry finds it) or when the database broke a
+    deadlock with another writer by cancelling this one."""
+    raced = False
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            with store.unit() as session:
+                return _record_in(session, store, caller, report, source, credit_partner_id)
+        except IntegrityError:
+            if raced:
+                raise
+            raced = True
+        except DBAPIError as error:
+            if not is_deadlock(error) or attempt == DEADLOCK_RETRIES:
+                raise
+            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+    raise AssertionError("unreachable")
 
 
 def record_batch(
@@ -132,7 +145,20 @@ def record_batch(
         flush_clicks(*click_ids)
     waiting = sorted(reports)
     for start in range(0, len(waiting), BATCH_UNIT):
-        _record_unit(store, caller, reports, waiting[start : start + BATCH_UNIT], outcomes, source)
+        unit = waiting[start : start + BATCH_UNIT]
+        try:
+            _record_unit(store, caller, reports, unit, outcomes, source)
+        except DBAPIError as error:
+            if not is_deadlock(error):
+                raise
+            # Another writer holds what this unit needs while waiting for what it holds
+            # (concurrent batches naming the same orders): the database cancelled this unit.
+            # Its items are recorded again one unit each, as single requests are.
+            for index in unit:
+                try:
+                    outcomes[index] = _record(store, caller, reports[index], source)
+                except AccordError as refused:
+                    outcomes[index] = refused
     refused = [(i, o) for i, o in enumerate(outcomes) if isinstance(o, AccordError)]
     if refused:
         ids = keep_rejected_many(

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from accord.ids import new_id
@@ -15,9 +15,27 @@ from accord.ledger.tables import Account, Entry, EntryLine
 from accord.store.sql import insert_ignore
 
 #: Account ids by (database, account key). Accounts are never changed or deleted, so an id
-#: once read stays true; only ids read back from the database are kept, never one this
-#: transaction has just inserted (a rollback would take it away).
+#: once committed stays true. An id read in a transaction is kept here only once that
+#: transaction has committed with no rollback on the way (not even of a savepoint): the row
+#: it names may have been inserted by the transaction itself, and a rollback takes it away.
 _ACCOUNT_IDS: dict[tuple[str, str], str] = {}
+_SEEN = "accord.ledger_accounts_seen"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_seen_accounts(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released; the transaction around it may still roll back
+    seen = session.info.pop(_SEEN, None)
+    if seen:
+        if len(_ACCOUNT_IDS) > 100_000:
+            _ACCOUNT_IDS.clear()
+        _ACCOUNT_IDS.update(seen)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_seen_accounts(session: Session, previous_transaction) -> None:
+    session.info.pop(_SEEN, None)  # some may be gone with what was rolled back
 
 
 def _account_id(session: Session, organization_id: str, ref: AccountRef) -> str:
@@ -25,7 +43,7 @@ def _account_id(session: Session, organization_id: str, ref: AccountRef) -> str:
     known = _ACCOUNT_IDS.get(where)
     if known is not None:
         return known
-    inserted = insert_ignore(
+    insert_ignore(
         session,
         Account.__table__,
         {
@@ -40,10 +58,7 @@ def _account_id(session: Session, organization_id: str, ref: AccountRef) -> str:
         key="key",
     )
     account_id = session.execute(select(Account.id).where(Account.key == ref.key)).scalar_one()
-    if not inserted:
-        if len(_ACCOUNT_IDS) > 100_000:
-            _ACCOUNT_IDS.clear()
-        _ACCOUNT_IDS[where] = account_id
+    session.info.setdefault(_SEEN, {})[where] = account_id
     return account_id
 
 

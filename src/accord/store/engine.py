@@ -8,6 +8,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import Clock, SystemClock
@@ -109,3 +110,10 @@ def open_store(
 
         upgrade(store.engine)
     return store
+
+
+def is_deadlock(error: DBAPIError) -> bool:
+    """Whether the database cancelled this transaction to break a deadlock or a
+    serialization conflict (PostgreSQL SQLSTATE 40P01 or 40001): trying again is safe."""
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return state in ("40P01", "40001")
