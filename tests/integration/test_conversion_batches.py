@@ -9,7 +9,6 @@ same attribution, the same commissions after tiers, caps and bonuses, the same l
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +19,7 @@ from accord.conversions.service import Recorded, record_batch, record_submitted
 from accord.conversions.tables import Conversion, RejectedEvent
 from accord.errors import AccordError
 from accord.ledger.tables import Account, EntryLine
+from accord.partners.service import set_enrollment_status
 from tests.factories import Brand, add_partner, click, make_brand
 
 TERMS = {
@@ -41,7 +41,7 @@ TERMS = {
     "bonuses": [{"name": "Four sales", "metric": "conversions", "threshold": "4", "amount": "25"}],
 }
 
-#: One conversion as drawn: which partner's click (2 = a partner not approved, "unknown" a
+#: One conversion as drawn: which partner's click (2 = a suspended partner, "unknown" a
 #: click id never answered, None no click), order, amount, event, customer, currency.
 item = st.fixed_dictionaries(
     {
@@ -56,17 +56,17 @@ item = st.fixed_dictionaries(
 
 
 class _Setup:
-    """A brand on TERMS with two approved partners and one not approved, each clicked."""
+    """A brand on TERMS with three partners, each clicked; the third is then suspended, so
+    its clicks are credited but earn nothing (`partner_not_approved`)."""
 
     def __init__(self, store) -> None:
         self.brand: Brand = make_brand(store, terms=TERMS)
-        partners = [add_partner(self.brand), add_partner(self.brand)]
-        pending = add_partner(self.brand, approved=False)
-        self.names = {p.id: f"partner{i}" for i, p in enumerate([*partners, pending])}
+        partners = [add_partner(self.brand) for _ in range(3)]
+        self.names = {p.id: f"partner{i}" for i, p in enumerate(partners)}
         self.clicks = {i: click(self.brand, p) for i, p in enumerate(partners)}
-        # The partner not approved has no link of its own: its click comes from partner 0's
-        # link in the data only through a second click of partner 0 credited to it below.
-        self.clicks[2] = self.clicks[0] if not pending.link_code else click(self.brand, pending)
+        set_enrollment_status(
+            store, self.brand.caller, self.brand.program_id, partners[2].id, "suspended"
+        )
 
     def body(self, drawn: dict) -> dict:
         body = {
@@ -225,7 +225,7 @@ def test_a_failing_item_leaves_the_items_before_it_in_its_unit_recorded(store):
             select(Conversion.amount_minor).where(Conversion.program_id == setup.brand.program_id)
         ).all()
     assert stored == [5000]
-    assert Decimal(results[0].commissions[0].amount_minor) == Decimal(500)
+    assert results[0].commissions[0].amount_minor == 500
 
 
 def test_concurrent_batches_with_the_same_orders_record_each_order_once(store):
@@ -290,3 +290,20 @@ def test_concurrent_batches_with_the_same_orders_record_each_order_once(store):
     assert len([c for c in commissions if c[1] == "conversion"]) == len(sent_orders)
     assert not rejected
     assert balances and sum(balances.values()) == 0  # debits equal credits
+
+
+def test_a_suspended_partners_click_in_a_batch_is_credited_but_earns_nothing(store):
+    setup = _Setup(store)
+    drawn = {
+        "click": 2,
+        "order": "s1",
+        "amount": "80.00",
+        "event_type": "sale",
+        "customer": None,
+        "currency": "USD",
+    }
+    [result] = record_batch(store, setup.brand.caller, [setup.body(drawn)], source="api")
+
+    assert setup.names[result.conversion.partner_id] == "partner2"
+    assert result.conversion.commission_note == "partner_not_approved"
+    assert result.commissions == []

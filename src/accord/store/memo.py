@@ -23,13 +23,11 @@ _KEY = "accord.memo"
 @contextmanager
 def memoized(session: Session) -> Iterator[None]:
     """Remember lookups made through `remembered` in this session until the block ends."""
-    outer = session.info.get(_KEY)
-    session.info[_KEY] = {} if outer is None else outer
+    session.info[_KEY] = {}
     try:
         yield
     finally:
-        if outer is None:
-            session.info.pop(_KEY, None)
+        session.info.pop(_KEY, None)
 
 
 def remembered(session: Session, name: str, key: Hashable, load: Callable[[], T]) -> T:
