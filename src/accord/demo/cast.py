@@ -173,8 +173,17 @@ class PartnerSeed:
     promo_code: str | None
 
 
+#: Partner types of which most partners get a promo code.
+CODED_TYPES = ("coupon", "influencer")
+
+
 def partners(count: int, rng: random.Random) -> list[PartnerSeed]:
-    """`count` partners across the types, with long-tailed traffic (a few bring most)."""
+    """`count` partners across the types, with long-tailed traffic (a few bring most).
+
+    Names and promo codes are unique by construction, at any count: a type's names go
+    through every "First Second" pair in a shuffled order, then again with " 2", " 3"...;
+    each promo code ends in a number no other code has.
+    """
     seeds = []
     types = list(CONTRACTS)
     quotas = [max(1, round(count * CONTRACTS[t][0])) for t in types]
@@ -182,23 +191,43 @@ def partners(count: int, rng: random.Random) -> list[PartnerSeed]:
         quotas[quotas.index(max(quotas))] -= 1
     while sum(quotas) < count:
         quotas[quotas.index(min(quotas))] += 1
-    used: set[str] = set()
+    coded = sum(q for t, q in zip(types, quotas, strict=True) if t in CODED_TYPES)
+    numbers = iter(distinct_numbers(coded, rng))
     for partner_type, quota in zip(types, quotas, strict=True):
-        for _ in range(quota):
-            while True:
-                name = f"{rng.choice(_FIRST)} {rng.choice(_SECOND[partner_type])}"
-                if name not in used:
-                    break
-                name = f"{name} {rng.randint(2, 99)}"
-                if name not in used:
-                    break
-            used.add(name)
+        for name in names(partner_type, quota, rng):
             code = None
-            if partner_type in ("coupon", "influencer") and rng.random() < 0.7:
-                code = "".join(ch for ch in name.upper() if ch.isalnum())[:10] + str(
-                    rng.randint(10, 99)
-                )
+            if partner_type in CODED_TYPES and rng.random() < 0.7:
+                code = promo_code(name, next(numbers))
             seeds.append(
                 PartnerSeed(name, partner_type, rng.choice(COUNTRIES), rng.paretovariate(1.3), code)
             )
     return seeds
+
+
+def names(partner_type: str, count: int, rng: random.Random) -> list[str]:
+    """`count` distinct names for partners of a type ("Canyon Deals", "Canyon Deals 2").
+
+    The second words of different types differ, so names differ across types too.
+    """
+    pairs = [f"{first} {second}" for first in _FIRST for second in _SECOND[partner_type]]
+    rng.shuffle(pairs)
+    return [
+        pairs[i % len(pairs)] + (f" {i // len(pairs) + 1}" if i >= len(pairs) else "")
+        for i in range(count)
+    ]
+
+
+def distinct_numbers(count: int, rng: random.Random) -> list[int]:
+    """`count` different numbers of the same number of digits (at least two), in random
+    order."""
+    digits = 2
+    while 9 * 10 ** (digits - 1) < count:
+        digits += 1
+    return rng.sample(range(10 ** (digits - 1), 10**digits), count)
+
+
+def promo_code(name: str, number: int) -> str:
+    """A code from the name's letters and a number: "CANYONDEALS47". Two codes with different
+    numbers differ, since the letters never contain a digit."""
+    letters = "".join(ch for ch in name.upper() if ch.isalpha() and ch.isascii())
+    return f"{letters[:12]}{number}"

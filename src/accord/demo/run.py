@@ -154,6 +154,11 @@ class LocalServer:
             self.thread.join(0.5)
 
 
+def sizes(scale: float) -> tuple[int, int]:
+    """How many partners and clicks the demo has at `scale` (1 = 200 partners, 5,000 clicks)."""
+    return max(5, round(200 * scale)), max(50, round(5000 * scale))
+
+
 def run_demo(
     store: Store,
     settings: Settings,
@@ -170,8 +175,7 @@ def run_demo(
     started = time.perf_counter()
     report = progress or (lambda phase, done, total: None)
     rng = random.Random(seed)
-    n_partners = max(5, round(200 * scale))
-    n_clicks = max(50, round(5000 * scale))
+    n_partners, n_clicks = sizes(scale)
     # The program starts the day before the traffic, which is spread over the last `days`
     # days a day at a time, so that the console's charts show a program with a history.
     days = max(1, min(DAYS, n_clicks // 50))
