@@ -288,3 +288,129 @@ def test_rejected_events_are_kept_per_organization(world):
     assert refused["rejected_event_id"] in _ids(a_api.all("/rejected-events"))
     assert refused["rejected_event_id"] not in _ids(b_api.all("/rejected-events"))
     assert refused["rejected_event_id"] not in _ids(world["p1_api"].all("/rejected-events"))
+
+
+# Contracts: a partner reads only the contract it is on ------------------------------------
+NEW_TERMS = {"rules": [{"event_type": "sale", "percent": "25"}], "requires_acceptance": True}
+
+
+def _same_as_missing(response, missing_response, sent: str, missing: str) -> None:
+    """A refusal that answers exactly as for an id that does not exist."""
+    assert response.status_code == missing_response.status_code, response.text
+    assert response.json() == _swap(missing_response.json(), missing, sent)
+
+
+def _swap(body, old: str, new: str):
+    import json
+
+    return json.loads(json.dumps(body).replace(old, new))
+
+
+@pytest.fixture
+def contracts_world(client, store):
+    """Brand A: p1 on its own contract, p2 on the program's default; each contract has a
+    second version waiting for its partner's acceptance. Brand B has a program of its own."""
+    a = make_brand(store)
+    a_api = Api(client, a.api_key)
+    own = a_api.post(
+        f"/programs/{a.program_id}/contracts",
+        {"name": "Creators", "rules": [{"event_type": "sale", "percent": "15"}]},
+    )
+    assert own.status_code == 201, own.text
+    own_id = own.json()["id"]
+    p1 = add_partner(a, contract_id=own_id)
+    p2 = add_partner(a)
+    waiting = {}
+    for name, contract_id in (("own", own_id), ("default", a.contract_id)):
+        response = a_api.post(f"/contracts/{contract_id}/versions", NEW_TERMS)
+        assert response.status_code == 201, response.text
+        waiting[name] = response.json()["id"]
+    b = make_brand(store)
+    return {
+        "a": a,
+        "a_api": a_api,
+        "b_api": Api(client, b.api_key),
+        "own_contract": own_id,
+        "waiting": waiting,
+        "p1_api": Api(client, p1.api_key),
+        "p2_api": Api(client, p2.api_key),
+    }
+
+
+def test_a_partner_lists_only_the_contract_it_is_on(contracts_world):
+    w = contracts_world
+    program_id = w["a"].program_id
+
+    assert _ids(w["p1_api"].ok(f"/programs/{program_id}/contracts")) == {w["own_contract"]}
+    assert _ids(w["p2_api"].ok(f"/programs/{program_id}/contracts")) == {w["a"].contract_id}
+    assert _ids(w["a_api"].ok(f"/programs/{program_id}/contracts")) == {
+        w["own_contract"],
+        w["a"].contract_id,
+    }
+
+
+def test_a_partner_reads_the_versions_of_its_own_contract_only(contracts_world):
+    w = contracts_world
+    p1_api, other = w["p1_api"], w["a"].contract_id
+
+    mine = p1_api.ok(f"/contracts/{w['own_contract']}/versions")
+    assert [v["number"] for v in mine] == [1, 2]
+    assert mine[1]["id"] == w["waiting"]["own"]  # the version waiting for its acceptance
+
+    refused = p1_api.get(f"/contracts/{other}/versions")
+    assert error_of(refused, 404)["field"] == "contract_id"
+    missing = p1_api.get("/contracts/ctr_doesnotexist/versions")
+    _same_as_missing(refused, missing, other, "ctr_doesnotexist")
+    # the default contract's new version waits for p2's acceptance: p1 never sees it
+    assert w["waiting"]["default"] not in p1_api.get(f"/contracts/{other}/versions").text
+
+
+def test_a_partner_cannot_accept_or_see_another_contracts_version(contracts_world):
+    w = contracts_world
+    theirs = w["waiting"]["default"]
+
+    refused = w["p1_api"].post(f"/contract-versions/{theirs}/accept")
+
+    error = error_of(refused, 404)
+    assert error["field"] == "contract_version_id"
+    missing = w["p1_api"].post("/contract-versions/ctv_doesnotexist/accept")
+    _same_as_missing(refused, missing, theirs, "ctv_doesnotexist")
+    assert w["a_api"].ok(f"/contract-versions/{theirs}/acceptances") == []
+    accepted = w["p2_api"].post(f"/contract-versions/{theirs}/accept")
+    assert accepted.status_code == 201, accepted.text
+
+
+def test_another_brand_gets_not_found_without_the_owners_program_id(contracts_world):
+    w = contracts_world
+    b_api, program_id = w["b_api"], w["a"].program_id
+    contract_id, version_id = w["own_contract"], w["waiting"]["own"]
+
+    attempts = [
+        (b_api.get(f"/contracts/{contract_id}/versions"), contract_id),
+        (b_api.post(f"/contracts/{contract_id}/versions", NEW_TERMS), contract_id),
+        (b_api.get(f"/contract-versions/{version_id}/acceptances"), version_id),
+    ]
+    missing = [
+        b_api.get("/contracts/ctr_doesnotexist/versions"),
+        b_api.post("/contracts/ctr_doesnotexist/versions", NEW_TERMS),
+        b_api.get("/contract-versions/ctv_doesnotexist/acceptances"),
+    ]
+
+    for (response, sent), absent in zip(attempts, missing, strict=True):
+        assert program_id not in response.text
+        error_of(response, 404)
+        fake = "ctr_doesnotexist" if sent == contract_id else "ctv_doesnotexist"
+        _same_as_missing(response, absent, sent, fake)
+    assert len(w["a_api"].ok(f"/contracts/{contract_id}/versions")) == 2
+
+
+def test_keys_that_may_not_act_are_refused_before_the_body_is_read(contracts_world):
+    w = contracts_world
+    program_id, contract_id = w["a"].program_id, w["own_contract"]
+
+    assert error_of(w["b_api"].post(f"/programs/{program_id}/contracts", {}), 404)
+    assert error_of(w["b_api"].post(f"/contracts/{contract_id}/versions", {}), 404)
+    assert error_of(w["p1_api"].post(f"/contracts/{contract_id}/versions", {}), 403)
+    assert error_of(w["p1_api"].post(f"/programs/{program_id}/contracts", {}), 403)
+    # the brand itself gets past authorization to the body's errors
+    assert error_of(w["a_api"].post(f"/contracts/{contract_id}/versions", {}), 422)

@@ -15,6 +15,7 @@ from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
 from accord.programs.service import load_program
+from accord.programs.tables import Program
 from accord.store.engine import Store
 from accord.store.memo import remembered
 from accord.tenancy.model import Caller
@@ -131,10 +132,8 @@ def add_version(
     spec = _spec(terms)
     now = store.clock.now()
     with store.unit() as session:
-        contract = session.get(Contract, contract_id)
-        if contract is None:
-            raise NotFound("contract", contract_id, field="contract_id")
-        program = load_program(session, caller, contract.program_id)
+        contract = visible_contract(session, caller, contract_id)
+        program = session.get(Program, contract.program_id)
         latest = session.scalar(
             select(ContractVersion)
             .where(ContractVersion.contract_id == contract.id)
@@ -280,27 +279,13 @@ def _accepted(session: Session, version_id: str, partner_id: str) -> bool:
 def accept_version(
     store: Store, caller: Caller, version_id: str, *, accepted_by: str, ip: str | None = None
 ) -> ContractAcceptance:
-    """A partner accepts a version of the contract they are on; accepting twice is a no-op."""
-    from accord.partners.service import load_enrollment
-
+    """A partner accepts a version of the contract they are on; accepting twice is a no-op.
+    A version of any other contract is not found, as if it did not exist."""
     if caller.partner_id is None:
         raise Forbidden("only a partner can accept a contract version")
     now = store.clock.now()
     with store.unit() as session:
-        version = session.get(ContractVersion, version_id)
-        contract = None if version is None else session.get(Contract, version.contract_id)
-        enrollment = (
-            None
-            if contract is None
-            else load_enrollment(session, contract.program_id, caller.partner_id)
-        )
-        if version is None or contract is None or enrollment is None:
-            raise NotFound("contract version", version_id, field="contract_version_id")
-        on_it = enrollment.contract_id == contract.id or (
-            enrollment.contract_id is None and contract.is_default
-        )
-        if not on_it:
-            raise Forbidden(f"contract version {version_id} is not the partner's contract")
+        version = visible_version(session, caller, version_id)
         earlier = session.scalar(
             select(ContractAcceptance).where(
                 ContractAcceptance.contract_version_id == version.id,
@@ -321,21 +306,71 @@ def accept_version(
         return row
 
 
-def _version_for_brand(session: Session, caller: Caller, version_id: str) -> ContractVersion:
+def contract_of_partner(session: Session, program_id: str, partner_id: str) -> str | None:
+    """The id of the contract a partner is on in a program: its enrollment's, else the
+    program's default; None when it is not in the program or there is no contract."""
+    from accord.partners.service import load_enrollment
+
+    enrollment = load_enrollment(session, program_id, partner_id)
+    if enrollment is None:
+        return None
+    if enrollment.contract_id is not None:
+        return enrollment.contract_id
+    return remembered(
+        session,
+        "default_contract",
+        program_id,
+        lambda: session.scalar(
+            select(Contract.id).where(Contract.program_id == program_id, Contract.is_default)
+        ),
+    )
+
+
+def visible_contract(session: Session, caller: Caller, contract_id: str) -> Contract:
+    """A contract the caller may read: any contract of the brand's own programs, or the one
+    contract a partner is on in a program. Anything else is not found, with the same answer
+    as an id that does not exist (nothing of another organization is named)."""
+    contract = session.get(Contract, contract_id)
+    if contract is not None and _may_read(session, caller, contract):
+        return contract
+    raise NotFound("contract", contract_id, field="contract_id")
+
+
+def _may_read(session: Session, caller: Caller, contract: Contract) -> bool:
+    if caller.is_brand:
+        owner = session.scalar(
+            select(Program.organization_id).where(Program.id == contract.program_id)
+        )
+        return owner == caller.organization_id
+    if caller.partner_id is None:
+        return False
+    return contract_of_partner(session, contract.program_id, caller.partner_id) == contract.id
+
+
+def visible_version(session: Session, caller: Caller, version_id: str) -> ContractVersion:
+    """A version of a contract the caller may read (see `visible_contract`), else NotFound."""
     version = session.get(ContractVersion, version_id)
-    contract = None if version is None else session.get(Contract, version.contract_id)
-    if version is None or contract is None:
+    if version is not None:
+        try:
+            visible_contract(session, caller, version.contract_id)
+        except NotFound:
+            version = None
+    if version is None:
         raise NotFound("contract version", version_id, field="contract_version_id")
-    load_program(session, caller, contract.program_id)
     return version
 
 
 def list_versions(store: Store, caller: Caller, contract_id: str) -> list[ContractVersion]:
+    """The versions of a contract, oldest first.
+
+    A brand reads every contract of its programs. A partner reads only the contract it is
+    on (its enrollment's, else the program's default), and all of that contract's versions:
+    each is in force for it (now, earlier, or from a later date) or waits for its
+    acceptance. Another contract of the program, and so a version waiting for another
+    partner's acceptance there, is not found.
+    """
     with store.read() as session:
-        contract = session.get(Contract, contract_id)
-        if contract is None:
-            raise NotFound("contract", contract_id, field="contract_id")
-        load_program(session, caller, contract.program_id)
+        contract = visible_contract(session, caller, contract_id)
         return list(
             session.scalars(
                 select(ContractVersion)
@@ -348,7 +383,7 @@ def list_versions(store: Store, caller: Caller, contract_id: str) -> list[Contra
 def acceptances(store: Store, caller: Caller, version_id: str) -> list[ContractAcceptance]:
     require_brand(caller)
     with store.read() as session:
-        _version_for_brand(session, caller, version_id)
+        visible_version(session, caller, version_id)
         return list(
             session.scalars(
                 select(ContractAcceptance)
@@ -359,9 +394,17 @@ def acceptances(store: Store, caller: Caller, version_id: str) -> list[ContractA
 
 
 def list_contracts(store: Store, caller: Caller, program_id: str) -> list[Contract]:
+    """A program's contracts: all of them for its brand; for a partner, only the one it is
+    on (none when the program has no contract for it)."""
     with store.read() as session:
-        load_program(session, caller, program_id)
-        return list(session.scalars(select(Contract).where(Contract.program_id == program_id)))
+        program = load_program(session, caller, program_id)
+        query = select(Contract).where(Contract.program_id == program.id)
+        if not caller.is_brand:
+            mine = contract_of_partner(session, program.id, caller.partner_id)
+            if mine is None:
+                return []
+            query = query.where(Contract.id == mine)
+        return list(session.scalars(query.order_by(Contract.created_at, Contract.id)))
 
 
 @dataclass(frozen=True, slots=True)

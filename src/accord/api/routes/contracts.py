@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from accord.api.deps import CallerDep, StoreDep
@@ -20,8 +20,25 @@ from accord.api.schemas import (
 from accord.contracts import service as contracts
 from accord.contracts.whatif import what_if
 from accord.fx import service as fx
+from accord.programs.service import load_program
+from accord.tenancy.service import require_brand
 
 router = APIRouter(tags=["contracts"])
+
+
+# Guards: they run before the body is validated, so a key that may not touch the program or
+# contract in the path is refused the same way whatever it sends (403 for a partner's key
+# on a brand's action, 404 for another brand's id, as for an id that does not exist).
+def brands_program(program_id: str, store: StoreDep, caller: CallerDep) -> None:
+    require_brand(caller)
+    with store.read() as session:
+        load_program(session, caller, program_id)
+
+
+def brands_contract(contract_id: str, store: StoreDep, caller: CallerDep) -> None:
+    require_brand(caller)
+    with store.read() as session:
+        contracts.visible_contract(session, caller, contract_id)
 
 
 def version_out(v) -> ContractVersionOut:
@@ -30,13 +47,19 @@ def version_out(v) -> ContractVersionOut:
 
 @router.get("/programs/{program_id}/contracts", response_model=list[ContractOut])
 def list_contracts(program_id: str, store: StoreDep, caller: CallerDep):
+    """The program's contracts; a partner's key sees only the contract it is on."""
     return [
         ContractOut.model_validate(c, from_attributes=True)
         for c in contracts.list_contracts(store, caller, program_id)
     ]
 
 
-@router.post("/programs/{program_id}/contracts", response_model=ContractOut, status_code=201)
+@router.post(
+    "/programs/{program_id}/contracts",
+    response_model=ContractOut,
+    status_code=201,
+    dependencies=[Depends(brands_program)],
+)
 def create_contract(program_id: str, body: ContractIn, store: StoreDep, caller: CallerDep):
     """A contract (a template partners are put on) whose version 1 holds the terms:
     ranked rules (first match wins) with conditions, tiers and renewals, plus caps,
@@ -57,11 +80,18 @@ def create_contract(program_id: str, body: ContractIn, store: StoreDep, caller: 
 
 @router.get("/contracts/{contract_id}/versions", response_model=list[ContractVersionOut])
 def list_versions(contract_id: str, store: StoreDep, caller: CallerDep):
+    """A contract's versions, oldest first. A partner's key reads only the contract it is
+    on (its own, else the program's default), with every version of it: in force for the
+    partner now, earlier or later, or waiting for its acceptance. Any other contract is
+    404, as if it did not exist."""
     return [version_out(v) for v in contracts.list_versions(store, caller, contract_id)]
 
 
 @router.post(
-    "/contracts/{contract_id}/versions", response_model=ContractVersionOut, status_code=201
+    "/contracts/{contract_id}/versions",
+    response_model=ContractVersionOut,
+    status_code=201,
+    dependencies=[Depends(brands_contract)],
 )
 def add_version(contract_id: str, body: ContractVersionIn, store: StoreDep, caller: CallerDep):
     """New terms from `effective_from`; commissions already computed keep the version that
