@@ -103,6 +103,13 @@ def test_a_deep_link_to_a_permitted_page_is_followed(edge, requested, landing):
         "https://brand.exampl\u0435/",  # a Cyrillic letter that looks like a Latin one
         "https://[brand.example/",
         "https://" + "a" * 250 + ".brand.example/",  # longer than any host name can be
+        "https://a\x7f.shop.example/",  # DEL, which a Location header cannot carry
+        "https://shop.example/a\x7fb",
+        "/sale\x7f",
+        'https://a"<b>.shop.example/',
+        "https://shop.example:99999/x",  # no such port
+        "https://shop.example:0/x",
+        "https://shop.example:x/",
     ],
 )
 def test_an_unsafe_deep_link_falls_back_to_the_links_destination(edge, requested):

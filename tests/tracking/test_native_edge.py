@@ -193,9 +193,13 @@ def both(world: World, target: bytes, headers=(), method="GET") -> tuple[Answer,
     )
 
 
+SAFE_LOCATION = re.compile(r"[\x21-\x7e]*")  # visible ASCII: no control, DEL or space
+
+
 def assert_same(world: World, target: bytes, headers=()) -> Answer:
     from_c, from_python = both(world, target, headers)
     assert from_c.shape() == from_python.shape(), target
+    assert SAFE_LOCATION.fullmatch(from_c.location), target
     if from_c.click_id and from_c.click_id.startswith("clk_"):
         assert stored_click(world, from_c.click_id) == stored_click(world, from_python.click_id)
     return from_c
@@ -224,6 +228,17 @@ CASES = [
     "?url=https://brand.example/%0D%0ASet-Cookie:x=1",
     "?url=https://[brand.example/",
     "?url=https://brand.example:8443/x",
+    "?url=https://shop.example:99999/x",
+    "?url=https://shop.example:0/x",
+    "?url=https://shop.example:/x",
+    "?url=https://shop.example:+443/x",
+    "?url=https://shop.example:%7F/x",
+    "?url=https://a%7F.shop.example/x",
+    "?url=https://a%22%3Cb%3E.shop.example/x",
+    "?url=https://a%7Bb%7D%7C%5E%60.shop.example/x",
+    "?url=https://shop.example/a%7Fb",
+    "?url=/a%7Fb",
+    "?url=https://shop.example/%01",
     "?url=",
     "?url=%2F%2Fevil.example",
     "?sub1=" + "x" * 300 + "&sub2=%C3%A9" * 2,
@@ -238,6 +253,39 @@ CASES = [
 @pytest.mark.parametrize("query", CASES)
 def test_a_click_gets_the_same_redirect_and_row_from_both_edges(world, name, query):
     assert_same(world, f"/c/{world.codes[name]}{query}".encode())
+
+
+UNSAFE_DEEP_LINKS = [
+    "https://shop.example:99999/x",
+    "https://shop.example:65536/x",
+    "https://shop.example:0/x",
+    "https://shop.example:/x",
+    "https://shop.example:8%7F/x",
+    "https://shop.example:x/",
+    "https://a%7F.shop.example/x",
+    "https://a%22%3C.shop.example/",
+    "https://a%60.shop.example/",
+    "https://shop.example/a%7Fb",
+    "/sale%7F",
+    "/sale%1F",
+    "https://shop.example/%09",
+]
+
+
+@pytest.mark.parametrize("requested", UNSAFE_DEEP_LINKS)
+def test_an_unsafe_byte_or_port_in_a_deep_link_falls_back_on_both_edges(world, requested):
+    answer = assert_same(world, f"/c/{world.codes['bare']}?url={requested}".encode())
+    assert answer.status == 302
+    assert CLICK_ID.sub("CLICK", answer.location) == "https://brand.example?accord_click=CLICK"
+
+
+def test_a_port_in_range_is_kept_on_both_edges(world):
+    answer = assert_same(
+        world, f"/c/{world.codes['bare']}?url=https://shop.example:65535/x".encode()
+    )
+    assert (
+        CLICK_ID.sub("CLICK", answer.location) == "https://shop.example:65535/x?accord_click=CLICK"
+    )
 
 
 def test_raw_latin1_bytes_and_headers_are_read_as_the_python_edge_reads_them(world):

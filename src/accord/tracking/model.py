@@ -20,6 +20,9 @@ DEEP_LINK_PARAM = "url"
 RESERVED = frozenset({*SUB_IDS, DEEP_LINK_PARAM})
 SUB_ID_MAX = 255
 NETLOC_MAX = 255  # a host and port longer than a DNS name can be is not a site
+#: A deep link's host: what a DNS name is written with (an internationalized one in punycode).
+HOST_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+PORT_PATTERN = re.compile(r"[0-9]{1,5}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +70,16 @@ def deep_link(requested: str | None, target: LinkTarget) -> str:
     """The page a click lands on: the requested deep link when it is safe, else the link's.
 
     A deep link is safe when it is a path on the landing page's site (`/products/42`) or an
-    absolute http(s) URL on a permitted host with no user name, backslash, control
-    character, whitespace, percent-encoding or non-ASCII letter in its host (permitted
-    domains are stored in ASCII, so an internationalized host is written in punycode).
-    Anything else falls back to the link's own destination, which is never an open redirect.
+    absolute http(s) URL on a permitted host. It may hold no backslash, whitespace, control
+    character or DEL anywhere; its host only letters, digits, '.', '-' and '_' (no user
+    name, percent-encoding or non-ASCII letter: permitted domains are stored in ASCII, so an
+    internationalized host is written in punycode) and a port, when given, 1 to 65535.
+    Anything else falls back to the link's own destination, which is never an open redirect
+    and always fits in a Location header.
     """
     if not requested:
         return target.destination_url
-    if any(ch in requested for ch in "\\\r\n\t ") or any(ord(ch) < 32 for ch in requested):
+    if any(ord(ch) <= 32 or ch in "\\\x7f" for ch in requested):
         return target.destination_url
     landing = target.default_landing_url or target.destination_url
     if requested.startswith("/") and not requested.startswith("//"):
@@ -90,6 +95,11 @@ def deep_link(requested: str | None, target: LinkTarget) -> str:
     if "@" in parts.netloc or "%" in parts.netloc or not parts.hostname:
         return target.destination_url
     if not parts.netloc.isascii() or len(parts.netloc) > NETLOC_MAX:
+        return target.destination_url
+    host, colon, port = parts.netloc.partition(":")
+    if not HOST_PATTERN.fullmatch(host):
+        return target.destination_url
+    if colon and not (PORT_PATTERN.fullmatch(port) and 1 <= int(port) <= 65535):
         return target.destination_url
     allowed = (
         *target.permitted_domains,

@@ -792,6 +792,28 @@ static void quote(buf_t *out, str_t s, const char *safe, int plus) {
     }
 }
 
+/* A deep link's host and port, as accord.tracking.model.HOST_PATTERN and PORT_PATTERN:
+ * letters, digits, '.', '-' and '_', then optionally ':' and a port from 1 to 65535. */
+static int netloc_safe(str_t netloc) {
+    size_t i = 0;
+    for (; i < netloc.n && netloc.p[i] != ':'; i++) {
+        char ch = netloc.p[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '-' || ch == '_'))
+            return 0;
+    }
+    if (i == 0) return 0;
+    if (i == netloc.n) return 1;
+    size_t digits = netloc.n - i - 1;
+    if (digits < 1 || digits > 5) return 0;
+    long port = 0;
+    for (size_t j = i + 1; j < netloc.n; j++) {
+        if (netloc.p[j] < '0' || netloc.p[j] > '9') return 0;
+        port = port * 10 + (netloc.p[j] - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
 static const char PATH_SAFE[] = "/%:@!$&'()*+,;=-._~";
 static const char QUERY_SAFE[] = "/%:@!$&'()*+,;=-._~?";
 
@@ -802,7 +824,7 @@ static str_t deep_link(buf_t *out, const link_t *l, str_t req, int requested) {
     if (!requested || req.n == 0) return l->destination;
     for (size_t i = 0; i < req.n; i++) {
         unsigned char c = (unsigned char)req.p[i];
-        if (c < 33 || c == '\\') return l->destination; /* controls, space, backslash */
+        if (c < 33 || c == 0x7f || c == '\\') return l->destination; /* controls, space, DEL, backslash */
     }
     buf_t candidate = {0};
     if (req.p[0] == '/' && !(req.n > 1 && req.p[1] == '/')) {
@@ -816,7 +838,7 @@ static str_t deep_link(buf_t *out, const link_t *l, str_t req, int requested) {
         goto done;
     if (!s.netloc.n || find(s.netloc.p, s.netloc.n, '@') || find(s.netloc.p, s.netloc.n, '%'))
         goto done;
-    if (s.netloc.n > NETLOC_MAX) goto done;
+    if (s.netloc.n > NETLOC_MAX || !netloc_safe(s.netloc)) goto done;
     str_t host = netloc_host(s.netloc, hostbuf, sizeof hostbuf);
     if (!host.n) goto done;
     if (!host_permitted(host, l->domains, l->ndomains)) goto done;
