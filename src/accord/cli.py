@@ -1,17 +1,27 @@
-"""The `accord` command line: thin commands that parse, call a service and print."""
+"""The `accord` command line: thin commands that parse, call a service and print.
+
+Errors are reported in one place, `AccordCommand.main`: whatever a command raises becomes
+one line on stderr and a non-zero exit code (2 for a wrong command line or a refused
+request, 1 for anything else). `ACCORD_DEBUG=1` also prints the full traceback.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
 import subprocess
 import sys
+import traceback
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,9 +32,107 @@ from accord.errors import AccordError
 from accord.postbacks.worker import cli as postbacks_app
 from accord.settings import get_settings
 
+DEBUG_VARIABLE = "ACCORD_DEBUG"
+DEBUG_HINT = f" (set {DEBUG_VARIABLE}=1 to see the full traceback)"
+
+
+class AccordCommand(typer.core.TyperGroup):
+    """The root command: runs a command and turns any error it raises into one line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.Abort:  # an interrupted prompt
+            typer.echo("aborted", err=True)
+            code = 1
+        except Exception as error:  # reported, not swallowed
+            if type(error).__name__ == "NoArgsIsHelpError":  # the help is printed already
+                code = getattr(error, "exit_code", 2)
+            else:
+                code = report_error(error)
+        code = code if isinstance(code, int) else 0
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+
+def report_error(error: Exception) -> int:
+    """Print `error` as one line on stderr; the exit code to end with."""
+    debug = os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+    if debug and not isinstance(error, typer.TyperException):
+        traceback.print_exception(error)
+    message, code = describe_error(error)
+    if debug:
+        message = message.removesuffix(DEBUG_HINT)
+    typer.echo(typer.style("error", fg="red") + message, err=True)
+    return code
+
+
+def describe_error(error: Exception) -> tuple[str, int]:
+    """What to tell the user (after "error") and the exit code."""
+    if isinstance(error, typer.TyperException):  # the command line itself is wrong
+        ctx = getattr(error, "ctx", None)  # a usage error knows the command
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = _one_line(error.format_message()).replace("Value error, ", "")
+        return f": {message}{hint}", error.exit_code
+    if isinstance(error, AccordError):
+        return f" ({error.code}): {_one_line(error.message)}", 2
+    module = type(error).__module__
+    if module.startswith("sqlalchemy"):
+        described = _database_error(error)
+        if described:
+            return f": {described}", 1
+    if module.startswith("pydantic") and hasattr(error, "errors"):  # settings
+        fields = "; ".join(
+            f"ACCORD_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        return f": invalid setting {_one_line(fields).replace('Value error, ', '')}", 1
+    if type(error).__name__ == "EdgeUnavailable":
+        return f": {_one_line(str(error))}", 1
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f": {error.strerror.lower()}{where}", 1
+    return (
+        f": unexpected {type(error).__name__}: {_one_line(str(error)) or 'no message'}"
+        + DEBUG_HINT,
+        1,
+    )
+
+
+def _database_error(error: Exception) -> str | None:
+    from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+    if isinstance(error, ArgumentError):  # includes an unknown dialect or driver
+        return f"ACCORD_DATABASE_URL is not a database Accord can use: {_one_line(str(error))}"
+    if isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return f"cannot use the database at {_database_url()}: {_one_line(cause)}"
+    return None
+
+
+def _database_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = get_settings().resolved_database_url()
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # only naming the database
+        return "ACCORD_DATABASE_URL"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 app = typer.Typer(
+    cls=AccordCommand,
     help="Accord: self-hosted partnership automation. Partners, tracking links, conversions, "
     "attribution, commissions, a double-entry ledger and payouts.",
+    epilog="New here? Run `accord demo`. Each command explains itself: "
+    "`accord COMMAND --help`. Errors print one line; set ACCORD_DEBUG=1 to see a "
+    "traceback.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -56,8 +164,27 @@ err = Console(stderr=True)
 ApiKeyOption = Annotated[
     str,
     typer.Option(
-        "--api-key", envvar="ACCORD_API_KEY", help="Your API key (or set ACCORD_API_KEY)."
+        "--api-key",
+        envvar="ACCORD_API_KEY",
+        show_envvar=False,
+        help="Your organization's API key (or set ACCORD_API_KEY); `accord org create` "
+        "prints the first one.",
     ),
+]
+
+
+class HttpServer(StrEnum):
+    granian = "granian"
+    uvicorn = "uvicorn"
+
+
+class PayoutFileFormat(StrEnum):
+    csv = "csv"
+    sepa = "sepa"
+
+
+ProgramArgument = Annotated[
+    str, typer.Argument(metavar="PROGRAM", help="The program's id (prg_...).", show_default=False)
 ]
 
 
@@ -73,9 +200,30 @@ def _caller(store, api_key: str):
     return authenticate(store, api_key)
 
 
-def _fail(error: AccordError) -> None:
-    err.print(f"[red]error[/red] ({error.code}): {error.message}")
-    raise typer.Exit(2)
+def ensure_port_free(host: str, port: int, option: str = "--port") -> None:
+    """Refuse a port another server already listens on (or one this user may not use),
+    before any work is done, instead of failing deep inside the server."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise typer.BadParameter(
+            f"cannot resolve {host!r}: {error.strerror}", param_hint="'--host'"
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+        try:
+            probe.bind(address)
+        except OSError as error:
+            why = (
+                "is already in use (another server is listening there)"
+                if error.errno == errno.EADDRINUSE
+                else f"cannot be used: {error.strerror or error}"
+            )
+            raise typer.BadParameter(
+                f"{host}:{port} {why}; stop it or choose another port", param_hint=f"'{option}'"
+            ) from None
 
 
 @app.command()
@@ -101,7 +249,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
-    server: Annotated[str, typer.Option(help="granian (default) or uvicorn.")] = "granian",
+    server: Annotated[HttpServer, typer.Option(help="The HTTP server.")] = HttpServer.granian,
     tracking_port: Annotated[
         int | None,
         typer.Option(
@@ -119,6 +267,11 @@ def serve(
 
     API docs at http://HOST:PORT/docs, the OpenAPI document at /openapi.json.
     """
+    ensure_port_free(host, port)
+    if tracking_port == port:
+        raise typer.BadParameter("must differ from --port", param_hint="'--tracking-port'")
+    if tracking_port is not None:
+        ensure_port_free(host, tracking_port, "--tracking-port")
     # Partners' links point at the tracking port when there is one (set before the
     # settings are first read, so the workers see it).
     os.environ.setdefault("ACCORD_PUBLIC_URL", f"http://{host}:{tracking_port or port}")
@@ -131,7 +284,7 @@ def serve(
         f"(docs at /docs, store: {store.dialect})"
     )
     try:
-        _run_server(host, port, workers, server)
+        _run_server(host, port, workers, server.value)
     finally:
         _stop_child(edge_process)
 
@@ -150,10 +303,9 @@ def _start_native_edge(host: str, port: int | None, threads: int) -> subprocess.
         ensure_port_free(host, port)
         child = subprocess.Popen(argv)
         wait_listening(host, port, child, timeout=60)  # the first start compiles the edge
-    except EdgeUnavailable as error:
+    except EdgeUnavailable:
         _stop_child(child)
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from error
+        raise
     console.print(f"Tracking links (/c/CODE, /i/CODE) on http://{host}:{port} (native edge)")
     return child
 
@@ -181,7 +333,7 @@ def edge(
     clicks. Run it beside `accord serve` on the same store, or use
     `accord serve --tracking-port`, which starts it for you.
     """
-    from accord.edge.native import EdgeUnavailable, serve_edge
+    from accord.edge.native import serve_edge
 
     store = _store()
     try:
@@ -193,9 +345,6 @@ def edge(
             threads=threads,
             announce=None if quiet else console.print,
         )
-    except EdgeUnavailable as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(1) from error
     finally:
         store.dispose()
 
@@ -213,9 +362,6 @@ def _run_server(host: str, port: int, workers: int, server: str) -> None:
             log_level="warning",
         )
         return
-    if server != "granian":
-        err.print("--server must be granian or uvicorn")
-        raise typer.Exit(2)
     from granian.constants import Interfaces
     from granian.server import Server
 
@@ -255,6 +401,7 @@ def demo(
     the conversion API; moves the clock past the locking period; approves, pays, claws back;
     and prints clicks, conversions, revenue, commissions and ledger balances.
     """
+    ensure_port_free(host, port)  # before minutes of set-up
     from accord.clock import ShiftableClock
     from accord.demo.run import run_demo
 
@@ -269,7 +416,9 @@ def demo(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=out, transient=as_json) as bar:
+    with Progress(
+        *columns, console=out, transient=as_json, disable=as_json and not out.is_terminal
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def progress(phase: str, done: int, total: int) -> None:
@@ -418,22 +567,20 @@ def org_create(
     from accord.tenancy.service import check_credentials, create_organization, create_user
 
     if kind not in ("brand", "agency"):
-        err.print("--kind must be brand or agency (partners are added by a brand)")
-        raise typer.Exit(2)
+        raise typer.BadParameter(
+            "use brand or agency (partners are added by a brand)", param_hint="'--kind'"
+        )
     password = None
     if email:
         password = os.environ.get("ACCORD_PASSWORD") or typer.prompt(
             "Password", hide_input=True, confirmation_prompt=True
         )
     store = _store()
-    try:
-        if email:
-            check_credentials(email, password)
-        new = create_organization(store, OrganizationKind(kind), name)
-        if email:
-            create_user(store, new.organization_id, email, password)
-    except AccordError as error:
-        _fail(error)
+    if email:
+        check_credentials(email, password)
+    new = create_organization(store, OrganizationKind(kind), name)
+    if email:
+        create_user(store, new.organization_id, email, password)
     typer.echo(f"organization {new.organization_id}")
     if email:
         typer.echo(f"user {email.strip().lower()}")
@@ -448,10 +595,7 @@ def keys_create(
     from accord.tenancy.service import create_api_key
 
     store = _store()
-    try:
-        typer.echo(create_api_key(store, _caller(store, api_key), name))
-    except AccordError as error:
-        _fail(error)
+    typer.echo(create_api_key(store, _caller(store, api_key), name))
 
 
 @keys_app.command("list")
@@ -460,10 +604,7 @@ def keys_list(api_key: ApiKeyOption) -> None:
     from accord.tenancy.service import list_api_keys
 
     store = _store()
-    try:
-        keys = list_api_keys(store, _caller(store, api_key))
-    except AccordError as error:
-        _fail(error)
+    keys = list_api_keys(store, _caller(store, api_key))
     table = Table("key id", "name", "created", "revoked")
     for k in keys:
         table.add_row(
@@ -483,86 +624,77 @@ def keys_revoke(
     from accord.tenancy.service import revoke_api_key
 
     store = _store()
-    try:
-        revoke_api_key(store, _caller(store, api_key), key_id)
-    except AccordError as error:
-        _fail(error)
+    revoke_api_key(store, _caller(store, api_key), key_id)
     console.print(f"revoked {key_id}")
 
 
 @commissions_app.command("lock")
-def commissions_lock(api_key: ApiKeyOption, program_id: Annotated[str, typer.Argument()]) -> None:
+def commissions_lock(api_key: ApiKeyOption, program_id: ProgramArgument) -> None:
     """Lock pending commissions whose locking period has passed."""
     from accord.commissions.service import lock_due
 
     store = _store()
-    try:
-        console.print(f"locked {lock_due(store, _caller(store, api_key), program_id)}")
-    except AccordError as error:
-        _fail(error)
+    console.print(f"locked {lock_due(store, _caller(store, api_key), program_id)}")
 
 
 @commissions_app.command("approve")
-def commissions_approve(
-    api_key: ApiKeyOption, program_id: Annotated[str, typer.Argument()]
-) -> None:
+def commissions_approve(api_key: ApiKeyOption, program_id: ProgramArgument) -> None:
     """Approve every locked commission of a program."""
     from accord.commissions.service import approve
 
     store = _store()
-    try:
-        console.print(f"approved {len(approve(store, _caller(store, api_key), program_id))}")
-    except AccordError as error:
-        _fail(error)
+    console.print(f"approved {len(approve(store, _caller(store, api_key), program_id))}")
 
 
 @commissions_app.command("explain")
 def commissions_explain(
-    api_key: ApiKeyOption, commission_id: Annotated[str, typer.Argument()]
+    api_key: ApiKeyOption,
+    commission_id: Annotated[
+        str, typer.Argument(metavar="COMMISSION", help="The commission's id (com_...).")
+    ],
 ) -> None:
     """Show why a commission is what it is: the contract version, the rule that matched,
     the inputs, each line's arithmetic and every adjustment since."""
     from accord.commissions.service import explain
 
     store = _store()
-    try:
-        explained = explain(store, _caller(store, api_key), commission_id)
-    except AccordError as error:
-        _fail(error)
+    explained = explain(store, _caller(store, api_key), commission_id)
     console.print_json(data=explained)
 
 
 @contracts_app.command("what-if")
 def contracts_what_if(
     api_key: ApiKeyOption,
-    program_id: Annotated[str, typer.Argument()],
+    program_id: ProgramArgument,
     terms_file: Annotated[
-        Path, typer.Argument(help="JSON terms: {rules: [...], caps, bonuses, bounties}")
+        Path,
+        typer.Argument(
+            metavar="TERMS.json",
+            help="The draft terms as JSON: {rules: [...], caps, bonuses, bounties}.",
+        ),
     ],
-    since: Annotated[datetime, typer.Option(help="Start of the period (UTC).")],
-    until: Annotated[datetime, typer.Option(help="End of the period, exclusive (UTC).")],
+    since: Annotated[
+        datetime, typer.Option(metavar="DATE", help="Start of the period (UTC), e.g. 2025-01-01.")
+    ],
+    until: Annotated[
+        datetime, typer.Option(metavar="DATE", help="End of the period, exclusive (UTC).")
+    ],
 ) -> None:
     """Replay draft terms over a past period: per partner, what they would have earned
     against what they did earn. Nothing is written."""
     from accord.contracts.terms import parse_terms
     from accord.contracts.whatif import what_if
 
+    terms = parse_terms(_json_file(terms_file, "'TERMS.json'"))
     store = _store()
-    try:
-        terms = parse_terms(json.loads(terms_file.read_text()))
-        result = what_if(
-            store,
-            _caller(store, api_key),
-            program_id,
-            terms,
-            since.replace(tzinfo=since.tzinfo or UTC),
-            until.replace(tzinfo=until.tzinfo or UTC),
-        )
-    except AccordError as error:
-        _fail(error)
-    except (OSError, ValueError) as error:
-        err.print(f"[red]error[/red]: cannot read {terms_file}: {error}")
-        raise typer.Exit(2) from None
+    result = what_if(
+        store,
+        _caller(store, api_key),
+        program_id,
+        terms,
+        since.replace(tzinfo=since.tzinfo or UTC),
+        until.replace(tzinfo=until.tzinfo or UTC),
+    )
     data = result.as_dict()
     table = Table(title=f"What-if {data['since']} → {data['until']} ({data['currency']})")
     for column in ("partner", "conversions", "actual", "draft", "difference", "over cap"):
@@ -581,17 +713,26 @@ def contracts_what_if(
     console.print(table)
 
 
+def _json_file(path: Path, name: str) -> object:
+    """A JSON file's content; a file that cannot be read or parsed is a bad argument."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise typer.BadParameter(
+            f"cannot read {path}: {(error.strerror or str(error)).lower()}", param_hint=name
+        ) from None
+    except ValueError as error:  # including text that is not UTF-8
+        raise typer.BadParameter(f"{path} is not valid JSON: {error}", param_hint=name) from None
+
+
 @payouts_app.command("run")
-def payouts_run(api_key: ApiKeyOption, program_id: Annotated[str, typer.Argument()]) -> None:
+def payouts_run(api_key: ApiKeyOption, program_id: ProgramArgument) -> None:
     """Pay every partner whose payable balance reaches the program's threshold."""
     from accord.money import Money
     from accord.payouts.service import run_batch
 
     store = _store()
-    try:
-        result = run_batch(store, _caller(store, api_key), program_id)
-    except AccordError as error:
-        _fail(error)
+    result = run_batch(store, _caller(store, api_key), program_id)
     if result.batch is None:
         console.print("nobody is due a payout")
         return
@@ -604,11 +745,14 @@ def payouts_run(api_key: ApiKeyOption, program_id: Annotated[str, typer.Argument
 @payouts_app.command("file")
 def payouts_file(
     api_key: ApiKeyOption,
-    batch_id: Annotated[str, typer.Argument()],
+    batch_id: Annotated[
+        str, typer.Argument(metavar="BATCH", help="The payout batch's id (pbt_...).")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the file.")],
     file_format: Annotated[
-        str, typer.Option("--format", help="csv, or sepa (pain.001.001.09, EUR only).")
-    ] = "csv",
+        PayoutFileFormat,
+        typer.Option("--format", help="csv, or sepa (pain.001.001.09, EUR only)."),
+    ] = PayoutFileFormat.csv,
     debtor_name: Annotated[
         str | None, typer.Option(help="SEPA: the paying account's name.")
     ] = None,
@@ -619,36 +763,33 @@ def payouts_file(
     bank."""
     from accord.payouts.exports import batch_csv, batch_sepa
 
+    if file_format is PayoutFileFormat.sepa and not (debtor_name and debtor_iban):
+        raise typer.BadParameter(
+            "sepa needs --debtor-name and --debtor-iban", param_hint="'--format'"
+        )
     store = _store()
-    try:
-        caller = _caller(store, api_key)
-        if file_format == "csv":
-            output.write_text(batch_csv(store, caller, batch_id), encoding="utf-8")
-        elif file_format == "sepa":
-            if not (debtor_name and debtor_iban):
-                raise typer.BadParameter("sepa needs --debtor-name and --debtor-iban")
-            output.write_bytes(
-                batch_sepa(
-                    store,
-                    caller,
-                    batch_id,
-                    debtor_name=debtor_name,
-                    debtor_iban=debtor_iban,
-                    debtor_bic=debtor_bic,
-                    execution_date=None,
-                )
+    caller = _caller(store, api_key)
+    if file_format is PayoutFileFormat.csv:
+        output.write_text(batch_csv(store, caller, batch_id), encoding="utf-8")
+    else:
+        output.write_bytes(
+            batch_sepa(
+                store,
+                caller,
+                batch_id,
+                debtor_name=debtor_name,
+                debtor_iban=debtor_iban,
+                debtor_bic=debtor_bic,
+                execution_date=None,
             )
-        else:
-            raise typer.BadParameter("use --format csv or --format sepa")
-    except AccordError as error:
-        _fail(error)
+        )
     console.print(f"wrote {output}")
 
 
 @payouts_app.command("statement")
 def payouts_statement(
     api_key: ApiKeyOption,
-    payout_id: Annotated[str, typer.Argument()],
+    payout_id: Annotated[str, typer.Argument(metavar="PAYOUT", help="The payout's id (pay_...).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the PDF.")],
     locale: Annotated[str, typer.Option(help="en or zh_Hans.")] = "en",
 ) -> None:
@@ -656,10 +797,7 @@ def payouts_statement(
     from accord.payouts.exports import statement_pdf
 
     store = _store()
-    try:
-        output.write_bytes(statement_pdf(store, _caller(store, api_key), payout_id, locale=locale))
-    except AccordError as error:
-        _fail(error)
+    output.write_bytes(statement_pdf(store, _caller(store, api_key), payout_id, locale=locale))
     console.print(f"wrote {output}")
 
 
@@ -672,10 +810,7 @@ def schedule_run(api_key: ApiKeyOption) -> None:
     from accord.payouts.service import run_schedules
 
     store = _store()
-    try:
-        runs = run_schedules(store, _caller(store, api_key))
-    except AccordError as error:
-        _fail(error)
+    runs = run_schedules(store, _caller(store, api_key))
     for run in runs:
         paid = "no payout due"
         if run.batch and run.batch.batch:
@@ -687,29 +822,34 @@ def schedule_run(api_key: ApiKeyOption) -> None:
 
 def _import_file(api_key: str, file, label: str, run, program_id: str | None) -> list:
     """Run a CSV import with a progress bar; an error stops with its message."""
-    text = file.read()
+    try:
+        text = file.read()
+    except UnicodeDecodeError as error:
+        raise typer.BadParameter(
+            f"{file.name} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV",
+            param_hint="'FILE.csv'",
+        ) from None
     store = _store()
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    try:
-        caller = _caller(store, api_key)
-        with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task(label, total=None)
-            return run(
-                store,
-                caller,
-                text,
-                program_id=program_id,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    except AccordError as error:
-        _fail(error)
-    raise AssertionError("unreachable")
+    caller = _caller(store, api_key)
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(label, total=None)
+        return run(
+            store,
+            caller,
+            text,
+            program_id=program_id,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
 
 
 @conversions_app.command("reverse")
 def conversions_reverse(
     api_key: ApiKeyOption,
-    file: Annotated[typer.FileText, typer.Argument(help="A UTF-8 CSV file with a header line.")],
+    file: Annotated[
+        typer.FileText,
+        typer.Argument(metavar="FILE.csv", help="A UTF-8 CSV file with a header line."),
+    ],
     program_id: Annotated[
         str | None,
         typer.Option("--program", help="Program id for rows found by order_id."),
@@ -733,7 +873,10 @@ def conversions_reverse(
 @conversions_app.command("import")
 def conversions_import(
     api_key: ApiKeyOption,
-    file: Annotated[typer.FileText, typer.Argument(help="A UTF-8 CSV file with a header line.")],
+    file: Annotated[
+        typer.FileText,
+        typer.Argument(metavar="FILE.csv", help="A UTF-8 CSV file with a header line."),
+    ],
     program_id: Annotated[
         str | None,
         typer.Option("--program", help="Program id for rows without a program_id column."),
@@ -783,17 +926,16 @@ def conversions_import(
 @app.command()
 def report(
     api_key: ApiKeyOption,
-    program_id: Annotated[str, typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    program_id: ProgramArgument,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print plain JSON (for scripts), without colours.")
+    ] = False,
 ) -> None:
     """Print a program's totals, ledger balances and top partners."""
     from accord.reports.service import program_summary
 
     store = _store()
-    try:
-        summary = program_summary(store, _caller(store, api_key), program_id)
-    except AccordError as error:
-        _fail(error)
+    summary = program_summary(store, _caller(store, api_key), program_id)
     if as_json:
         sys.stdout.write(json.dumps(summary.as_dict(), indent=2) + "\n")
         return
