@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
@@ -14,8 +14,17 @@ from accord.inquiries import service as inquiries
 from accord.inquiries.model import MAX_EVIDENCE, MAX_ORDER_ID, MAX_REASON
 from accord.inquiries.tables import Inquiry
 from accord.store.engine import Store
+from accord.tenancy.service import require_brand
 
 router = APIRouter(tags=["inquiries"])
+
+
+def brands_inquiry(inquiry_id: str, store: StoreDep, caller: CallerDep) -> None:
+    """A decision's inquiry, checked before the body is read: a partner's key is refused
+    and another brand's inquiry is 404 whatever the body, as an id that does not exist."""
+    require_brand(caller)
+    inquiries.get_inquiry(store, caller, inquiry_id)
+
 
 ERRORS = {
     401: {"model": ErrorResponse, "description": "Missing or unknown API key"},
@@ -157,7 +166,12 @@ def get_inquiry(inquiry_id: str, store: StoreDep, caller: CallerDep):
     return _out(store, inquiries.get_inquiry(store, caller, inquiry_id))
 
 
-@router.post("/inquiries/{inquiry_id}/accept", response_model=InquiryOut, responses=ERRORS)
+@router.post(
+    "/inquiries/{inquiry_id}/accept",
+    response_model=InquiryOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_inquiry)],
+)
 def accept_inquiry(
     inquiry_id: str, store: StoreDep, caller: CallerDep, body: AcceptIn | None = None
 ):
@@ -172,7 +186,12 @@ def accept_inquiry(
     return inquiry_out(done.inquiry, done.commission_ids)
 
 
-@router.post("/inquiries/{inquiry_id}/decline", response_model=InquiryOut, responses=ERRORS)
+@router.post(
+    "/inquiries/{inquiry_id}/decline",
+    response_model=InquiryOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_inquiry)],
+)
 def decline_inquiry(inquiry_id: str, body: DeclineIn, store: StoreDep, caller: CallerDep):
     """Decline an open inquiry with a reason the partner sees (brand keys only)."""
     done = inquiries.decline_inquiry(store, caller, inquiry_id, reason=body.reason)

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
@@ -27,14 +27,37 @@ from accord.api.schemas import (
 )
 from accord.commissions import service as commissions
 from accord.commissions.tables import Commission
+from accord.errors import NotFound
 from accord.money import Money
 from accord.partners import service as partners
 from accord.payouts import exports
 from accord.payouts import service as payouts
-from accord.payouts.tables import Payout
+from accord.payouts.tables import Payout, PayoutBatch
 from accord.programs.service import load_program
+from accord.tenancy.service import require_brand
 
 router = APIRouter()
+
+
+# Guards: the objects in the path are checked before the query or body is read, so a key
+# that may not use them is refused the same way whatever it sends: 403 for a partner's key
+# on a brand's action, 404 for another organization's id, as for an id that does not exist.
+def brands_batch(batch_id: str, store: StoreDep, caller: CallerDep) -> None:
+    require_brand(caller)
+    with store.read() as session:
+        batch = session.get(PayoutBatch, batch_id)
+        if batch is None or batch.organization_id != caller.organization_id:
+            raise NotFound("payout batch", batch_id, field="batch_id")
+
+
+def brands_program(program_id: str, store: StoreDep, caller: CallerDep) -> None:
+    require_brand(caller)
+    with store.read() as session:
+        load_program(session, caller, program_id)
+
+
+def visible_payout(payout_id: str, store: StoreDep, caller: CallerDep) -> None:
+    payouts.get_payout(store, caller, payout_id)
 
 
 def commission_out(c: Commission) -> CommissionOut:
@@ -267,7 +290,9 @@ def run_schedule(request: Request, store: StoreDep, caller: CallerDep) -> list[d
     ]
 
 
-@router.get("/payout-batches/{batch_id}/payouts.csv", tags=["payouts"])
+@router.get(
+    "/payout-batches/{batch_id}/payouts.csv", tags=["payouts"], dependencies=[Depends(brands_batch)]
+)
 def batch_csv(batch_id: str, store: StoreDep, caller: CallerDep) -> Response:
     """Every payout of a batch as CSV for a finance team."""
     text = exports.batch_csv(store, caller, batch_id)
@@ -278,7 +303,9 @@ def batch_csv(batch_id: str, store: StoreDep, caller: CallerDep) -> Response:
     )
 
 
-@router.get("/payout-batches/{batch_id}/sepa.xml", tags=["payouts"])
+@router.get(
+    "/payout-batches/{batch_id}/sepa.xml", tags=["payouts"], dependencies=[Depends(brands_batch)]
+)
 def batch_sepa(
     batch_id: str,
     store: StoreDep,
@@ -306,7 +333,9 @@ def batch_sepa(
     )
 
 
-@router.get("/payouts/{payout_id}/statement.pdf", tags=["payouts"])
+@router.get(
+    "/payouts/{payout_id}/statement.pdf", tags=["payouts"], dependencies=[Depends(visible_payout)]
+)
 def payout_statement(
     payout_id: str, store: StoreDep, caller: CallerDep, locale: str = "en"
 ) -> Response:
@@ -319,7 +348,9 @@ def payout_statement(
     )
 
 
-@router.get("/programs/{program_id}/invoice.pdf", tags=["payouts"])
+@router.get(
+    "/programs/{program_id}/invoice.pdf", tags=["payouts"], dependencies=[Depends(brands_program)]
+)
 def program_invoice(
     program_id: str,
     store: StoreDep,
@@ -348,7 +379,9 @@ def _provider(request: Request, name: str):
     return factory(request.app.state.settings, name)
 
 
-@router.post("/payout-batches/{batch_id}/send", tags=["payouts"])
+@router.post(
+    "/payout-batches/{batch_id}/send", tags=["payouts"], dependencies=[Depends(brands_batch)]
+)
 def send_batch(batch_id: str, body: SendIn, request: Request, store: StoreDep, caller: CallerDep):
     """Send the batch's payouts through PayPal Payouts or Stripe Connect transfers (to the
     partners who chose that method), with our batch and payout ids as idempotency keys;
@@ -371,7 +404,9 @@ def send_batch(batch_id: str, body: SendIn, request: Request, store: StoreDep, c
     }
 
 
-@router.post("/payout-batches/{batch_id}/refresh", tags=["payouts"])
+@router.post(
+    "/payout-batches/{batch_id}/refresh", tags=["payouts"], dependencies=[Depends(brands_batch)]
+)
 def refresh_batch(
     batch_id: str, body: SendIn, request: Request, store: StoreDep, caller: CallerDep
 ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
@@ -22,13 +22,26 @@ from accord.api.schemas import (
     PromoCodeIn,
     PromoCodeOut,
 )
+from accord.errors import NotFound
 from accord.partners import service as partners
 from accord.partners.tables import Enrollment, Partner
+from accord.programs.service import load_program
 from accord.programs.tables import Program
+from accord.tenancy.service import require_brand
 from accord.tracking import service as tracking
 from accord.tracking.tables import Link, PromoCode
 
 router = APIRouter()
+
+
+def brands_enrollment(program_id: str, partner_id: str, store: StoreDep, caller: CallerDep) -> None:
+    """The brand's program and a partner in it, checked before the body is read: another
+    brand's ids are 404 whatever the body, as ids that do not exist."""
+    require_brand(caller)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        if partners.load_enrollment(session, program.id, partner_id) is None:
+            raise NotFound("partner", partner_id, field="partner_id")
 
 
 @router.get("/partners", response_model=Page[PartnerOut], tags=["partners"])
@@ -107,6 +120,7 @@ def applications(program_id: str, store: StoreDep, caller: CallerDep, status: st
     "/programs/{program_id}/partners/{partner_id}/status",
     response_model=EnrollmentOut,
     tags=["applications"],
+    dependencies=[Depends(brands_enrollment)],
 )
 def decide(
     program_id: str, partner_id: str, body: EnrollmentStatusIn, store: StoreDep, caller: CallerDep

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
@@ -17,6 +17,14 @@ from accord.postbacks.model import MACROS, DeliveryStatus, PostbackEventType
 from accord.postbacks.tables import PostbackDelivery, PostbackEndpoint
 
 router = APIRouter(tags=["postbacks"])
+
+
+def partners_endpoint(postback_id: str, store: StoreDep, caller: CallerDep) -> None:
+    """The calling partner's own endpoint, checked before the query is read: a brand's key
+    is refused, another partner's endpoint is 404 as an id that does not exist."""
+    with store.read() as session:
+        postbacks.load_endpoint(session, caller, postback_id)
+
 
 _MACRO_LIST = ", ".join("{" + name + "}" for name in MACROS)
 
@@ -137,7 +145,11 @@ def delete_postback(postback_id: str, store: StoreDep, caller: CallerDep):
     return Response(status_code=204)
 
 
-@router.get("/postbacks/{postback_id}/deliveries", response_model=Page[DeliveryOut])
+@router.get(
+    "/postbacks/{postback_id}/deliveries",
+    response_model=Page[DeliveryOut],
+    dependencies=[Depends(partners_endpoint)],
+)
 def list_deliveries(
     postback_id: str,
     store: StoreDep,
@@ -154,7 +166,6 @@ def list_deliveries(
             raise InvalidInput("status", f"{status!r} is not one of: {allowed}")
         query = query.where(PostbackDelivery.status == status)
     with store.read() as session:
-        postbacks.load_endpoint(session, caller, postback_id)
         rows, more, nxt = page(session, query, PostbackDelivery.id, limit, starting_after)
     return Page[DeliveryOut](
         data=[delivery_out(d) for d in rows], has_more=more, next_starting_after=nxt
