@@ -68,6 +68,10 @@ def report_error(error: Exception) -> int:
     return code
 
 
+class CommandFailed(Exception):
+    """A command cannot do its work here (a port in use...); the message says why."""
+
+
 def describe_error(error: Exception) -> tuple[str, int]:
     """What to tell the user (after "error") and the exit code."""
     if isinstance(error, typer.TyperException):  # the command line itself is wrong
@@ -87,7 +91,7 @@ def describe_error(error: Exception) -> tuple[str, int]:
             f"ACCORD_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
         )
         return f": invalid setting {_one_line(fields).replace('Value error, ', '')}", 1
-    if type(error).__name__ == "EdgeUnavailable":
+    if isinstance(error, CommandFailed) or type(error).__name__ == "EdgeUnavailable":
         return f": {_one_line(str(error))}", 1
     if isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
@@ -216,13 +220,14 @@ def ensure_port_free(host: str, port: int, option: str = "--port") -> None:
         try:
             probe.bind(address)
         except OSError as error:
-            why = (
-                "is already in use (another server is listening there)"
-                if error.errno == errno.EADDRINUSE
-                else f"cannot be used: {error.strerror or error}"
-            )
-            raise typer.BadParameter(
-                f"{host}:{port} {why}; stop it or choose another port", param_hint=f"'{option}'"
+            if error.errno == errno.EADDRINUSE:
+                raise CommandFailed(
+                    f"{host}:{port} is already in use (another server is listening there); "
+                    f"stop it or choose another {option}"
+                ) from None
+            raise CommandFailed(
+                f"{host}:{port} cannot be used ({(error.strerror or str(error)).lower()}); "
+                f"choose another {option}"
             ) from None
 
 

@@ -214,11 +214,11 @@ def test_a_port_in_use_is_refused_before_any_work(accord):
         taken.listen()
         port = str(taken.getsockname()[1])
         serve = accord("serve", "--port", port)
-        assert_one_line_error(serve, f"127.0.0.1:{port} is already in use", "--port", code=2)
+        assert_one_line_error(serve, f"127.0.0.1:{port} is already in use", "--port", code=1)
 
         started = time.monotonic()
         demo = accord("demo", "--port", port, "--no-serve", "--scale", "0.05")
-        assert_one_line_error(demo, f"127.0.0.1:{port} is already in use", code=2)
+        assert_one_line_error(demo, f"127.0.0.1:{port} is already in use", code=1)
         assert time.monotonic() - started < 30  # refused up front, not after the set-up
 
 
