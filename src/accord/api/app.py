@@ -15,6 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord import __version__
+from accord.api import bodies
+from accord.api.bodies import KiB, MiB
 from accord.api.routes import (
     browser,
     contracts,
@@ -37,6 +39,24 @@ from accord.web import setup_pages as web_setup
 log = logging.getLogger("accord.api")
 SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
 
+#: The largest body each route accepts, in bytes (a path ending in `*` is a prefix); a larger
+#: one is refused with 413 before it is read. Every other route, the console's and the
+#: portal's forms included, accepts `DEFAULT_BODY_LIMIT`.
+BODY_LIMITS = {
+    "/api/v1/conversions": 256 * KiB,
+    "/api/v1/conversions/batch": 8 * MiB,
+    "/api/v1/conversions/import": 16 * MiB,
+    "/api/v1/reversals/import": 16 * MiB,
+    "/t/events": 64 * KiB,
+    # The upload page refuses a file past its own MAX_UPLOAD with its own page; this
+    # stops a body sent without a length that would go on past it.
+    "/console/imports/*": web_jobs.MAX_UPLOAD + MiB,
+}
+DEFAULT_BODY_LIMIT = MiB
+#: Routes that read their JSON or form body themselves (accord.api.bodies), so that a
+#: refused body is kept as a rejected event; the middleware only limits their size.
+BODIES_READ_BY_HAND = ("/api/v1/conversions", "/api/v1/conversions/batch")
+
 DESCRIPTION = """
 Accord's REST API. Authenticate with an API key: `Authorization: Bearer acc_...`.
 Brand keys manage programs, partners, links, conversions, commissions and payouts;
@@ -56,6 +76,13 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         docs_url=None,  # served below with Swagger UI from Accord itself, not a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
+    )
+    app.add_middleware(
+        bodies.BodyLimits,
+        limits=BODY_LIMITS,
+        default=DEFAULT_BODY_LIMIT,
+        by_hand=BODIES_READ_BY_HAND,
+        on_refused=_keep_refused_by_middleware,
     )
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
     app.mount("/console/static", StaticFiles(directory=web_routes.STATIC), name="console-static")
@@ -184,9 +211,14 @@ async def _keep_refused_body(request: Request, raw: object, error: AccordError) 
         caller = authenticate(store, header[7:].strip())
     except AccordError:
         return None
-    if isinstance(raw, bytes):
-        payload = raw.decode("utf-8", "replace")
+    if isinstance(raw, bytes | str):
+        payload = bodies.printable(raw)
     else:
-        payload = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+        payload = json.dumps(raw, default=str)
     kind = "reversal" if "/reversals" in request.url.path else "conversion"
     return keep_rejected(store, caller, kind, payload, error)
+
+
+async def _keep_refused_by_middleware(scope, raw: bytes, error: AccordError) -> str | None:
+    """A body the size and text checks refused, kept as `_keep_refused_body` keeps it."""
+    return await _keep_refused_body(Request(scope), raw, error)

@@ -7,8 +7,15 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from accord.api.bodies import STRICT, TEXT, check_depth, check_text
 from accord.conversions.model import from_form
-from accord.conversions.service import BATCH_UNIT, ClickFlush, record_batch
+from accord.conversions.service import (
+    BATCH_UNIT,
+    ClickFlush,
+    Recorded,
+    keep_rejected_many,
+    record_batch,
+)
 from accord.errors import AccordError, InvalidInput
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -54,8 +61,21 @@ class RowResult:
 def read_rows(
     text: str, *, columns: frozenset[str] = COLUMNS, required: tuple[str, ...] = REQUIRED
 ) -> list[dict[str, str]]:
-    """The file's rows, after checking its header names only known columns."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    """The file's rows, after checking its header names only known columns.
+
+    Lines may end in LF, CRLF or a bare CR (old Mac files); a quoted field may hold any of
+    them. A file the csv module cannot read is refused naming the line.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        return _rows(reader, columns, required)
+    except csv.Error as error:
+        raise InvalidInput("file", f"line {reader.line_num}: {error}") from None
+
+
+def _rows(
+    reader: csv.DictReader, columns: frozenset[str], required: tuple[str, ...]
+) -> list[dict[str, str]]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise InvalidInput("file", "is empty: the first line must name the columns")
@@ -89,8 +109,15 @@ def import_conversions(
     """Record every row as a conversion (source `csv`); a bad row is kept and reported."""
     require_brand(caller)
     rows = read_rows(text)
-    items = []
-    for row in rows:
+    items: list[object] = []
+    refused: dict[int, AccordError] = {}
+    for index, row in enumerate(rows):
+        try:
+            check_depth(row.get("items") or "", field="items")
+        except AccordError as error:
+            refused[index] = error
+            items.append(row)
+            continue
         data = from_form(list(row.items()))
         if program_id and "program_id" not in data:
             data["program_id"] = program_id
@@ -98,7 +125,14 @@ def import_conversions(
     results: list[RowResult] = []
     for start in range(0, len(items), BATCH_UNIT):
         chunk = items[start : start + BATCH_UNIT]
-        outcomes = record_batch(store, caller, chunk, source="csv", flush_clicks=flush_clicks)
+        outcomes = record_checked(
+            store,
+            caller,
+            chunk,
+            source="csv",
+            flush_clicks=flush_clicks,
+            refused={i - start: e for i, e in refused.items() if start <= i < start + BATCH_UNIT},
+        )
         for number, outcome in enumerate(outcomes, start=start + 2):
             if isinstance(outcome, AccordError):
                 detail = {**outcome.as_dict(), "rejected_event_id": outcome.rejected_event_id}
@@ -109,6 +143,41 @@ def import_conversions(
         if progress is not None:
             progress(len(results), len(rows))
     return results
+
+
+def record_checked(
+    store: Store,
+    caller: Caller,
+    items: list[object],
+    *,
+    source: str,
+    flush_clicks: ClickFlush | None = None,
+    refused: dict[int, AccordError] | None = None,
+) -> list[Recorded | AccordError]:
+    """`record_batch`, after refusing the items whose text no store can hold or that carry
+    control characters (NUL, escapes, line breaks; a tab is fine), naming the field. Items
+    in `refused` were refused earlier. Every refused item is kept as a rejected event."""
+    refused = dict(refused or {})
+    for index, item in enumerate(items):
+        if index not in refused:
+            try:
+                check_text(item, STRICT)
+            except AccordError as error:
+                refused[index] = error
+    clean = [item for index, item in enumerate(items) if index not in refused]
+    outcomes = iter(
+        record_batch(store, caller, clean, source=source, flush_clicks=flush_clicks)
+        if clean
+        else []
+    )
+    if refused:
+        order = sorted(refused)
+        kept = keep_rejected_many(
+            store, caller, "conversion", [(items[i], refused[i]) for i in order]
+        )
+        for index, rejected_id in zip(order, kept, strict=True):
+            refused[index].rejected_event_id = rejected_id
+    return [refused[i] if i in refused else next(outcomes) for i in range(len(items))]
 
 
 #: Columns of a modifications file: which order, and what to take off it.
@@ -142,6 +211,7 @@ def _returned_items(text: str) -> list[dict[str, object]]:
     import json
 
     if text.startswith("["):
+        check_depth(text, field="items")
         try:
             return json.loads(text)
         except ValueError:
@@ -181,6 +251,7 @@ def import_reversals(
     results = []
     for number, row in enumerate(rows, start=2):
         try:
+            check_text(row, TEXT)  # a note may span lines; nothing may hold NUL
             conversion_id = row.get("conversion_id")
             if not conversion_id:
                 program = row.get("program_id") or program_id

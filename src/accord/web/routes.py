@@ -12,13 +12,14 @@ import secrets
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 
+from accord.api import bodies
 from accord.errors import AccordError, NotFound, Unauthenticated
 from accord.programs.service import list_programs
 from accord.reports.activity import attention, daily_series
@@ -74,32 +75,20 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-#: The largest form the pages accept (uploads have their own limit).
+#: The largest form the pages accept (uploads have their own limit). The application's
+#: body limits (accord.api.bodies.BodyLimits) stop a larger one before it is read.
 MAX_FORM = 1024 * 1024
 
 
-class TooLarge(AccordError):
-    status = 413
-    code = "too_large"
-
-
 async def _body(request: Request, limit: int = MAX_FORM) -> bytes:
-    """The request body, refused with 413 past `limit` bytes (before reading it all)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"the form is larger than {limit:,} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"the form is larger than {limit:,} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The request body, refused with 413 past `limit` bytes."""
+    return await bodies.read_body(request, limit)
 
 
 async def _form(request: Request) -> dict[str, str]:
-    body = (await _body(request)).decode("utf-8", "replace")
-    return dict(parse_qsl(body, keep_blank_values=True))
+    """The form's fields, decoded strictly: a value that is not UTF-8 or holds NUL or
+    another control character (but tab and line breaks) is refused naming the field."""
+    return dict(bodies.decode_form(await _body(request), bodies.TEXT))
 
 
 def _visitor(request: Request) -> sessions.Visitor | None:
@@ -382,8 +371,7 @@ async def approve_selected(request: Request):
     visitor, refusal = _brand_visitor(request)
     if refusal is not None:
         return refusal
-    body = (await _body(request)).decode("utf-8", "replace")
-    pairs = parse_qsl(body, keep_blank_values=True)
+    pairs = bodies.decode_form(await _body(request), bodies.TEXT)
     form = dict(pairs)
     if _forged(visitor, form, request):
         return _expired()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from accord.api import bodies
 from accord.errors import AccordError, InvalidInput
 from accord.web.routes import (
     PAGE_SIZE,
@@ -311,10 +312,7 @@ async def new_version(contract_id: str, request: Request):
     program = form.get("program", "")
     back = f"/console/contracts?program={quote(program)}&contract={quote(contract_id)}"
     try:
-        try:
-            terms = json.loads(form.get("terms", ""))
-        except ValueError as error:
-            raise InvalidInput("terms", f"is not valid JSON: {error}") from None
+        terms = bodies.parse_json(form.get("terms", ""), allow=bodies.TEXT, field="terms")
         starts = form.get("effective_from", "").strip()
         try:
             effective = datetime.fromisoformat(starts) if starts else None

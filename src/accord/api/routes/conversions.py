@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from accord.api import bodies
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
 from accord.api.schemas import (
     Amount,
@@ -23,11 +22,11 @@ from accord.api.schemas import (
 )
 from accord.commissions.tables import Commission
 from accord.conversions import service as conversions
-from accord.conversions.imports import import_conversions, import_reversals
-from accord.conversions.model import ReversalRequest, from_form
+from accord.conversions.imports import import_conversions, import_reversals, record_checked
+from accord.conversions.model import ReversalRequest
 from accord.conversions.reversals import reverse_conversion
 from accord.conversions.tables import Conversion, RejectedEvent
-from accord.errors import AccordError, InvalidInput, InvalidRequest, NotFound
+from accord.errors import AccordError, InvalidInput, InvalidRequest, NotFound, describe_validation
 from accord.tenancy.service import require_brand
 
 router = APIRouter(tags=["conversions"])
@@ -96,16 +95,23 @@ FORM = "application/x-www-form-urlencoded"
 BATCH_LIMIT = 1000
 
 
-async def _read_body(request: Request) -> object:
-    """The request body as data: JSON (the default) or a form."""
-    raw = await request.body()
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == FORM:
-        return from_form(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise InvalidRequest([{"field": "body", "message": "is not valid JSON"}]) from None
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == FORM
+
+
+def _decode(request: Request, raw: bytes) -> object:
+    """The body as data: JSON (the default) or a form, decoded strictly (accord.api.bodies):
+    too deep, not UTF-8 or holding a control character is refused naming the field."""
+    if _is_form(request):
+        return bodies.form_data(raw)
+    return bodies.parse_json(raw)
+
+
+async def _kept(store, caller, raw: bytes, error: AccordError) -> None:
+    """Keep a refused body as a rejected event, its id on the error."""
+    error.rejected_event_id = await run_in_threadpool(
+        bodies.keep, store, caller, "conversion", raw, error
+    )
 
 
 def _record_one(store, caller, request: Request, data: object, source: str):
@@ -146,23 +152,13 @@ async def record_conversion(
     result with `duplicate: true` and status 200; the same key with different content is
     refused with 409. A refused request is kept as a rejected event.
     """
+    raw = await bodies.read_body(request)
     try:
-        data = await _read_body(request)
+        data = _decode(request, raw)
     except AccordError as error:
-        error.rejected_event_id = await run_in_threadpool(
-            conversions.keep_rejected,
-            store,
-            caller,
-            "conversion",
-            raw_text(await request.body()),
-            error,
-        )
+        await _kept(store, caller, raw, error)
         raise
-    source = (
-        "form"
-        if isinstance(data, dict) and request.headers.get("content-type", "").startswith(FORM)
-        else "api"
-    )
+    source = "form" if isinstance(data, dict) and _is_form(request) else "api"
     recorded = await run_in_threadpool(_record_one, store, caller, request, data, source)
     if not recorded.created:
         response.status_code = 200
@@ -186,6 +182,24 @@ class BatchIn(BaseModel):
     )
 
 
+#: The batch body as the docs show it (it is read by hand, see record_batch).
+BATCH_SCHEMA = {
+    "title": "BatchIn",
+    "type": "object",
+    "required": ["conversions"],
+    "additionalProperties": False,
+    "properties": {
+        "conversions": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": BATCH_LIMIT,
+            "items": {"$ref": "#/components/schemas/ConversionReport"},
+            "description": "Up to 1,000 conversions, each shaped like the single conversion body.",
+        }
+    },
+}
+
+
 class BatchItemOut(BaseModel):
     index: int
     status: str = Field(description="created, duplicate or rejected")
@@ -200,16 +214,40 @@ class BatchOut(BaseModel):
     results: list[BatchItemOut]
 
 
-@router.post("/conversions/batch", response_model=BatchOut, responses=ERRORS)
-def record_batch(body: BatchIn, request: Request, store: StoreDep, caller: CallerDep):
+@router.post(
+    "/conversions/batch",
+    response_model=BatchOut,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BATCH_SCHEMA}},
+        }
+    },
+)
+async def record_batch(request: Request, store: StoreDep, caller: CallerDep):
     """Record up to 1,000 conversions; each succeeds or fails on its own.
 
     The answer lists every item in order with `created`, `duplicate` or `rejected` and,
     for a rejected one, the error naming the field (the item is kept as a rejected event).
+    A body that is not JSON, is nested too deep or is not shaped as below is refused as a
+    whole (and kept).
     """
     require_brand(caller)
+    raw = await bodies.read_body(request)
+    try:
+        # Text is checked item by item below, so that one bad item refuses only itself.
+        data = bodies.parse_json(raw, allow=None)
+        try:
+            body = BatchIn.model_validate(data)
+        except ValidationError as error:
+            raise InvalidRequest(describe_validation(error.errors())) from None
+    except AccordError as error:
+        await _kept(store, caller, raw, error)
+        raise
     recorder = getattr(request.app.state, "recorder", None)
-    outcomes = conversions.record_batch(
+    outcomes = await run_in_threadpool(
+        record_checked,
         store,
         caller,
         body.conversions,
@@ -274,7 +312,7 @@ async def import_csv(
     `items` as JSON); `program_id` may be given once as a query parameter instead. Each
     row is recorded on its own, idempotently, and the answer gives every row's result.
     """
-    text = (await request.body()).decode("utf-8-sig", "replace")
+    text = _csv_text(await bodies.read_body(request))
     recorder = getattr(request.app.state, "recorder", None)
     if recorder is not None:
         await run_in_threadpool(recorder.flush)
@@ -316,7 +354,7 @@ async def import_reversals_csv(
     with a `reason_code`. Rows name the conversion by `conversion_id` or by `order_id` (and
     `event_type`, default sale) with `program_id` (a column or the query parameter). Each
     row gets its own result; a row with an `idempotency_key` applies once."""
-    text = (await request.body()).decode("utf-8-sig", "replace")
+    text = _csv_text(await bodies.read_body(request))
     results = await run_in_threadpool(
         lambda: import_reversals(store, caller, text, program_id=program_id)
     )
@@ -338,8 +376,16 @@ async def import_reversals_csv(
     }
 
 
-def raw_text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")
+def _csv_text(raw: bytes) -> str:
+    """A CSV upload as text: UTF-8 (with or without a byte order mark), or refused."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            "file",
+            f"is not UTF-8 text (byte 0x{raw[error.start]:02X} at offset {error.start}); "
+            "save it as CSV UTF-8",
+        ) from None
 
 
 @router.get("/conversions", response_model=Page[ConversionOut])

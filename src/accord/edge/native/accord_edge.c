@@ -955,38 +955,11 @@ typedef struct {
     int has_body;
 } request_t;
 
-/* RFC 9110 token characters: a method or a header field name is made of nothing else. */
-static int tchar(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static int is_token(const char *p, size_t n) {
-    if (!n) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!tchar((unsigned char)p[i])) return 0;
-    return 1;
-}
-
-/* The end of the line starting at `p` (before its LF, and before a CR right ahead of it),
- * or `end`; `*next` is where the next line starts. RFC 9112 section 2.2: a lone LF ends a
- * line as CRLF does; a lone CR does not (it is refused where it stands). */
-static const char *line_end(const char *p, const char *end, const char **next) {
-    const char *lf = find(p, (size_t)(end - p), '\n');
-    if (!lf) {
-        *next = end;
-        return end;
-    }
-    *next = lf + 1;
-    return lf > p && lf[-1] == '\r' ? lf - 1 : lf;
-}
-
-/* Parse one request head of `n` bytes (the blank line excluded). 0 = malformed. */
+/* Parse one request head ending at `end` (the blank line excluded). 0 = malformed. */
 static int parse_request(const char *p, size_t n, request_t *r) {
     memset(r, 0, sizeof *r);
-    const char *end = p + n;
-    const char *line;
-    const char *eol = line_end(p, end, &line);
+    const char *eol = memmem(p, n, "\r\n", 2);
+    if (!eol) eol = p + n;
     const char *sp1 = find(p, (size_t)(eol - p), ' ');
     if (!sp1) return 0;
     const char *target = sp1 + 1;
@@ -997,26 +970,21 @@ static int parse_request(const char *p, size_t n, request_t *r) {
     else if (str_eq(version, "HTTP/1.0")) r->keep_alive = 0;
     else return 0;
     r->method = (str_t){p, (size_t)(sp1 - p)};
-    if (!is_token(r->method.p, r->method.n)) return 0;
     str_t t = {target, (size_t)(sp2 - target)};
     if (!t.n || t.p[0] != '/') return 0;
-    for (size_t i = 0; i < t.n; i++)
-        if ((unsigned char)t.p[i] <= ' ' || t.p[i] == 0x7f) return 0;
-    /* A fragment is no part of a request target (RFC 9112 section 3.2). granian, under the
-     * Python edge, drops one a client sends anyway; so does this edge, so both agree. */
-    const char *hash = find(t.p, t.n, '#');
-    if (hash) t.n = (size_t)(hash - t.p);
     const char *q = find(t.p, t.n, '?');
     r->path = (str_t){t.p, q ? (size_t)(q - t.p) : t.n};
     r->query = q ? (str_t){q + 1, (size_t)(t.p + t.n - q - 1)} : (str_t){q, 0};
+    for (size_t i = 0; i < t.n; i++)
+        if ((unsigned char)t.p[i] <= ' ' || t.p[i] == 0x7f) return 0;
+    const char *line = eol + 2;
+    const char *end = p + n;
     while (line < end) {
-        const char *next;
-        const char *le = line_end(line, end, &next);
+        const char *le = memmem(line, (size_t)(end - line), "\r\n", 2);
+        if (!le) le = end;
         const char *colon = find(line, (size_t)(le - line), ':');
-        if (!colon) return 0;
+        if (!colon || colon == line) return 0;
         size_t nn = (size_t)(colon - line);
-        /* no whitespace before the colon, nor a folded line (RFC 9112 sections 5.1, 5.2) */
-        if (!is_token(line, nn)) return 0;
         const char *v = colon + 1;
         while (v < le && (*v == ' ' || *v == '\t')) v++;
         const char *ve = le;
@@ -1037,34 +1005,9 @@ static int parse_request(const char *p, size_t n, request_t *r) {
         } else if (str_ieq(line, nn, "transfer-encoding")) {
             r->has_body = 1;
         }
-        line = next;
+        line = le + 2;
     }
     return 1;
-}
-
-/* Where the head starting at `p` ends: its length without the blank line, and in `*used`
- * its length with it; -1 while incomplete. Lines end with CRLF or a lone LF. */
-static long head_length(const char *p, size_t n, size_t *used) {
-    const char *end = p + n;
-    const char *at = p;
-    for (;;) {
-        const char *lf = find(at, (size_t)(end - at), '\n');
-        if (!lf) return -1;
-        const char *after = lf + 1;
-        long length = (long)(lf > p && lf[-1] == '\r' ? lf - 1 - p : lf - p);
-        if (after < end && *after == '\n') {
-            *used = (size_t)(after + 1 - p);
-            return length;
-        }
-        if (after < end && *after == '\r') {
-            if (after + 1 >= end) return -1;
-            if (after[1] == '\n') {
-                *used = (size_t)(after + 2 - p);
-                return length;
-            }
-        }
-        at = after;
-    }
 }
 
 /* Whitespace as Python's str.strip() sees it in a Latin-1 header value. */
@@ -1435,13 +1378,12 @@ static void process_input(worker_t *w, conn_t *c, int64_t now) {
             at++;
             continue;
         }
-        size_t used;
-        long length = head_length(c->in + at, c->inlen - at, &used);
-        if (length < 0) {
+        char *head_end = memmem(c->in + at, c->inlen - at, "\r\n\r\n", 4);
+        if (!head_end) {
             waiting_for_more = 1;
             break;
         }
-        size_t n = (size_t)length;
+        size_t n = (size_t)(head_end - (c->in + at));
         request_t r;
         mark_dirty(w, c);
         lru_touch(w, c, now); /* activity is a whole request, not a trickle of bytes */
@@ -1452,7 +1394,7 @@ static void process_input(worker_t *w, conn_t *c, int64_t now) {
             if (!r.keep_alive) c->close_after = 1;
             handle(w, c, &r);
         }
-        at += used;
+        at += n + 4;
     }
     if (at) {
         memmove(c->in, c->in + at, c->inlen - at);
@@ -1527,11 +1469,10 @@ static void send_out(worker_t *w, conn_t *c) {
         c->lingering = 1;
         c->close_after = 0;
         c->inlen = 0;
-    } else if (c->close_after && !c->inlen) { /* the client is done and fully answered */
+    } else if (c->close_after) {
         conn_close(w, c);
         return;
-    } else if (c->inlen && !c->resume) {
-        /* requests held back while the client was behind, including after it half-closed */
+    } else if (c->inlen && !c->resume) { /* requests held back while the client was behind */
         c->resume = 1;
         c->next_resume = w->resume;
         w->resume = c;
@@ -1576,10 +1517,7 @@ static void *worker_main(void *arg) {
             c->next_resume = NULL;
             if (c->fd >= 0) {
                 process_input(w, c, now);
-                if (c->close_after == 2 && !c->dirty && c->sent == c->out.len)
-                    conn_close(w, c); /* half-closed and all answered: an unfinished head */
-                else
-                    conn_watch(w, c);
+                conn_watch(w, c);
             }
             conn_release(c);
         }
