@@ -86,7 +86,7 @@ def describe_error(error: Exception) -> tuple[str, int]:
         described = _database_error(error)
         if described:
             return f": {described}", 1
-    if module.startswith("pydantic") and hasattr(error, "errors"):  # settings
+    if module.startswith("pydantic") and getattr(error, "title", "") == "Settings":
         fields = "; ".join(
             f"ACCORD_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
         )

@@ -424,13 +424,16 @@ class Request:
     path: str
     query: dict[str, str]
     sent: set[str]  # world ids the caller put in the request
+    body: Any = None  # JSON, or CSV text; writes without one send {}
 
     def swapped(self, mapping: dict[str, str]) -> Request:
         path, query = self.path, dict(self.query)
+        body = json.dumps(self.body)
         for real, fake in mapping.items():
             path = path.replace(real, fake)
             query = {k: (fake if v == real else v) for k, v in query.items()}
-        return Request(self.method, path, query, self.sent - set(mapping))
+            body = body.replace(real, fake)
+        return Request(self.method, path, query, self.sent - set(mapping), json.loads(body))
 
 
 def _request(world: World, case: Case) -> Request:
@@ -473,7 +476,15 @@ def _request(world: World, case: Case) -> Request:
 def _call(world: World, role: str, request: Request):
     key = world.keys[role]
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    body = {} if request.method in ("POST", "PUT", "PATCH") else None
+    body = request.body
+    if body is None and request.method in ("POST", "PUT", "PATCH"):
+        body = {}
+    if isinstance(body, str):
+        headers["content-type"] = "text/csv"
+        return world.client.request(
+            request.method, request.path, params=request.query or None, content=body,
+            headers=headers,
+        )  # fmt: skip
     return world.client.request(
         request.method, request.path, params=request.query or None, json=body, headers=headers
     )
@@ -534,9 +545,15 @@ def _normalized(response) -> Any:
         body = response.json()
     except ValueError:
         body = response.text
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        body["error"].pop("rejected_event_id", None)
-    return response.status_code, body
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "rejected_event_id"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return response.status_code, strip(body)
 
 
 def _check(world: World, case: Case) -> None:
@@ -577,15 +594,20 @@ def _check(world: World, case: Case) -> None:
 
     # 3. a refusal, or a list filtered on foreign ids, is the answer for ids that do not exist
     if foreign and (status >= 400 or case.filtered):
-        mapping = {real: _fake(real, n) for n, real in enumerate(sorted(foreign))}
-        twin = _call(world, case.role, request.swapped(mapping))
-        expected = _normalized(twin)
-        for real, fake in mapping.items():
-            expected = json.loads(json.dumps(expected).replace(fake, real))
-        assert list(_normalized(response)) == expected, (
-            f"the answer differs from the one for ids that do not exist ({twin.status_code} "
-            f"{twin.text[:300]}): {detail}"
-        )
+        _same_as_for_missing_ids(world, case.role, request, response, foreign, detail)
+
+
+def _same_as_for_missing_ids(world, role, request, response, foreign, detail) -> None:
+    """The caller gets exactly what it would get with ids that do not exist."""
+    mapping = {real: _fake(real, n) for n, real in enumerate(sorted(foreign))}
+    twin = _call(world, role, request.swapped(mapping))
+    expected = _normalized(twin)
+    for real, fake in mapping.items():
+        expected = json.loads(json.dumps(expected).replace(fake, real))
+    assert list(_normalized(response)) == expected, (
+        f"the answer differs from the one for ids that do not exist ({twin.status_code} "
+        f"{twin.text[:300]}): {detail}"
+    )
 
 
 def _is_text(response) -> bool:
@@ -596,6 +618,116 @@ def _is_text(response) -> bool:
 @pytest.mark.parametrize("case", CASES)
 def test_tenant_isolation(world: World, case: Case) -> None:
     _check(world, case)
+
+
+# Writes that name their objects in the body ----------------------------------------------
+# Each with a body that is valid apart from whose objects it names ({placeholders} are the
+# world's ids, as OBJECTS maps them). Another brand (and another partner, where the body
+# names partner_own's objects) must be refused exactly as for ids that do not exist.
+_ORDER = {"order_id": "taken-1", "amount": "10.00", "currency": "USD"}
+BODY_WRITES: dict[tuple[str, str], Any] = {
+    ("POST", "/what-if"): {
+        "program_id": "{program_id}",
+        "rules": [{"event_type": "sale", "percent": "50"}],
+        "since": "2026-10-01T00:00:00Z",
+        "until": "2026-12-01T00:00:00Z",
+    },
+    ("POST", "/partners"): {
+        "program_id": "{program_id}",
+        "name": "Spy",
+        "partner_type": "content",
+        "contract_id": "{contract_id}",
+    },
+    ("POST", "/applications"): {"program_id": "{program_id}"},
+    ("POST", "/links"): {"program_id": "{program_id}", "partner_id": "{partner_id}"},
+    ("POST", "/promo-codes"): {
+        "program_id": "{program_id}",
+        "partner_id": "{partner_id}",
+        "code": "TAKEN10",
+    },
+    ("POST", "/conversions"): {"program_id": "{program_id}", **_ORDER},
+    ("POST", "/conversions/batch"): {"conversions": [{"program_id": "{program_id}", **_ORDER}]},
+    ("POST", "/conversions/import"): "program_id,order_id,amount,currency\n"
+    "{program_id},taken-2,10.00,USD\n",
+    ("POST", "/reversals/import"): "conversion_id,reason_code\n{conversion_id},fraud\n",
+    ("POST", "/commissions/lock"): {"program_id": "{program_id}"},
+    ("POST", "/commissions/approve"): {
+        "program_id": "{program_id}",
+        "commission_ids": ["{commission_id}"],
+    },
+    ("POST", "/payout-batches"): {"program_id": "{program_id}"},
+    ("POST", "/funding"): {"program_id": "{program_id}", "amount": "10.00", "reference": "x"},
+    ("POST", "/postbacks"): {"url": "https://partner.example/pb", "program_id": "{program_id}"},
+    ("POST", "/inquiries"): {
+        "program_id": "{program_id}",
+        **_ORDER,
+        "occurred_at": "2026-11-30T00:00:00Z",
+        "evidence": "a receipt",
+    },
+}
+# Writes that name no object of anyone (they act on the caller's own organization).
+NO_OBJECTS = {
+    ("POST", "/programs"),
+    ("POST", "/exchange-rates"),
+    ("PUT", "/payout-method"),
+    ("POST", "/schedule/run"),
+    ("POST", "/api-keys"),
+}
+# Answers with a result per row or item (200) instead of refusing the whole request.
+PER_ROW = {("POST", "/conversions/batch"), ("POST", "/conversions/import"),
+           ("POST", "/reversals/import")}  # fmt: skip
+BODY_ROUTES = [r for r in ALL_ROUTES if not r.path_params and r.method != "GET"]
+
+
+def _body_cases() -> list[Any]:
+    cases = []
+    for route in BODY_ROUTES:
+        template = json.dumps(BODY_WRITES.get((route.method, route.path)))
+        names = sorted(set(re.findall(r"{(\w+)}", template)))
+        for role in ("anonymous", "brand_b", "partner_other"):
+            if role != "anonymous" and (route.method, route.path) in NO_OBJECTS:
+                continue  # nobody else's objects to reach
+            if role == "partner_other" and not any(OBJECTS[n][1] != "program" for n in names):
+                continue  # only the shared program: the partner acts on its own behalf
+            case = Case(route, role)
+            cases.append(pytest.param(case, id=f"{route.label} body as {role}"))
+    return cases
+
+
+BODY_CASES = _body_cases()
+
+
+@pytest.mark.parametrize("case", BODY_CASES)
+def test_tenant_isolation_of_writes_naming_objects_in_the_body(world: World, case: Case):
+    route = case.route
+    key = (route.method, route.path)
+    if key not in BODY_WRITES and key not in NO_OBJECTS:
+        pytest.fail(
+            f"{route.label} takes its objects in the body, and the tenant matrix has no body "
+            "for it: add a valid body naming the world's objects to BODY_WRITES (or the route "
+            "to NO_OBJECTS if it acts only on the caller's own organization).",
+            pytrace=False,
+        )
+    template = json.dumps(BODY_WRITES.get(key, {}))
+    names = sorted(set(re.findall(r"{(\w+)}", template)))
+    sent = {world.ids[OBJECTS[n][0]] for n in names}
+    for name in names:
+        template = template.replace("{" + name + "}", world.ids[OBJECTS[name][0]])
+    request = Request(route.method, PREFIX + route.path, {}, sent, json.loads(template))
+    response = _call(world, case.role, request)
+    status = response.status_code
+    world.outcomes[(case.role, status)] += 1
+    detail = f"{case.role} {route.label} -> {status}\n{response.text[:500]}"
+    assert status < 500, detail
+    if case.role == "anonymous":
+        assert status == 401, detail
+        return
+    allowed = (200, 403, 404) if key in PER_ROW else (403, 404)
+    assert status in allowed, f"expected a refusal: {detail}"
+    leaked = sorted(i for i in _hidden_from(world, case.role) - sent if i in response.text)
+    assert not leaked, f"the response names ids the caller may not know, {leaked}: {detail}"
+    foreign = _foreign(world, case, names)
+    _same_as_for_missing_ids(world, case.role, request, response, foreign, detail)
 
 
 def test_an_unmapped_path_parameter_fails_with_what_to_add() -> None:
@@ -629,7 +761,9 @@ def _summary() -> str:
     return (
         f"tenant matrix: {len(MATRIX_ROUTES)} of {len(ALL_ROUTES)} /api/v1 routes "
         f"({with_params} with path parameters, {lists} lists, {filtered} lists also filtered "
-        f"by id), {len(ROLES)} roles, {len(CASES)} cases per backend"
+        f"by id), {len(ROLES)} roles, {len(CASES)} cases per backend; and {len(BODY_ROUTES)} "
+        f"writes naming objects in the body ({len(BODY_ROUTES) - len(NO_OBJECTS)} with "
+        f"objects), {len(BODY_CASES)} cases per backend"
     )
 
 

@@ -271,3 +271,42 @@ def test_a_revoked_partner_key_is_unauthenticated(store):
     revoke_api_key(store, partner.caller, key_id)
     with pytest.raises(Unauthenticated):
         authenticate(store, partner.api_key)
+
+
+def test_a_partner_reaches_only_the_contract_it_is_on(store):
+    from accord.contracts.service import (
+        accept_version,
+        acceptances,
+        add_version,
+        list_contracts,
+        list_versions,
+    )
+
+    brand = make_brand(store)
+    rules = [RuleSpec(event_type="sale", percent="12")]
+    own = create_contract(store, brand.caller, brand.program_id, "Creators", rules)
+    on_own = add_partner(brand, contract_id=own.id)
+    on_default = add_partner(brand)
+    waiting = add_version(store, brand.caller, brand.contract_id, rules, requires_acceptance=True)
+    other_brand = make_brand(store)
+
+    assert [c.id for c in list_contracts(store, on_own.caller, brand.program_id)] == [own.id]
+    assert [c.id for c in list_contracts(store, on_default.caller, brand.program_id)] == [
+        brand.contract_id
+    ]
+    assert len(list_versions(store, on_default.caller, brand.contract_id)) == 2
+    attempts = [
+        lambda: list_versions(store, on_own.caller, brand.contract_id),
+        lambda: accept_version(store, on_own.caller, waiting.id, accepted_by="test"),
+        lambda: list_versions(store, other_brand.caller, own.id),
+        lambda: add_version(store, other_brand.caller, own.id, rules),
+        lambda: acceptances(store, other_brand.caller, waiting.id),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotFound) as caught:
+            attempt()
+        assert brand.program_id not in caught.value.message
+        assert caught.value.field in ("contract_id", "contract_version_id")
+    assert acceptances(store, brand.caller, waiting.id) == []
+    accept_version(store, on_default.caller, waiting.id, accepted_by="test")
+    assert [a.partner_id for a in acceptances(store, brand.caller, waiting.id)] == [on_default.id]

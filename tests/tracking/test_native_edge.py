@@ -22,7 +22,7 @@ import anyio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accord.clock import FixedClock
 from accord.edge.native import NativeEdge, load_spool
@@ -545,6 +545,168 @@ def test_a_client_that_stops_reading_still_gets_every_answer_in_order(world):
     with world.store.read() as session:
         subs = dict(session.execute(select(Click.id, Click.sub1).where(Click.id.in_(ids))).all())
     assert [subs.get(i) for i in ids] == [f"bp{i}" for i in range(count)]
+
+
+def _raw(port: int, data: bytes, *, half_close: bool = False, timeout: float = 5) -> bytes:
+    """Send `data` as is on one connection and read until the edge closes it."""
+    with socket.create_connection((PEER, port), timeout=timeout) as conn:
+        conn.sendall(data)
+        if half_close:
+            conn.shutdown(socket.SHUT_WR)
+        return _read_all(conn)
+
+
+def test_pipelined_requests_then_a_half_close_get_every_answer(world):
+    """600 short requests and the half-close arrive together: the edge reads the end of the
+    input while most answers still wait for room in its backlog. Every one is owed."""
+    brand = world.brand
+    create_link(
+        world.store, brand.caller, brand.program_id, partner_id=brand.partners[0].id, code="hc6"
+    )
+    world.edge.tick()
+    for _ in range(8):  # each thread of the edge reads the new snapshot on its own
+        _eventually(world.edge.port, b"/c/hc6", 302)
+    count = 600
+    requests = b"GET /c/hc6 HTTP/1.1\r\n\r\n" * count  # 14 KiB: one read, with the end
+    data = _raw(world.edge.port, requests, half_close=True, timeout=10)
+    answers = [parse_response(b"HTTP/1.1 " + part) for part in data.split(b"HTTP/1.1 ")[1:]]
+    assert len(answers) == count
+    assert {a.status for a in answers} == {302}
+    ids = {a.click_id for a in answers}
+    assert len(ids) == count
+    settle(world)
+    with world.store.read() as session:
+        stored = session.scalar(select(func.count()).select_from(Click).where(Click.id.in_(ids)))
+    assert stored == count
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Transfer-Encoding : chunked",
+        b"Content-Length\t: 0",
+        b"User-Agent : x",
+        b" Host: t",  # an obsolete line folding
+        b"Bad\x01Name: x",
+        b"Caf\xe9: x",
+    ],
+)
+def test_a_header_name_with_whitespace_or_a_stray_byte_is_refused(world, header):
+    code = world.codes["plain"].encode()
+    request = b"GET /c/" + code + b" HTTP/1.1\r\nHost: t\r\n" + header + b"\r\n\r\n"
+    answer = parse_response(_raw(world.edge.port, request))
+    assert answer.status == 400
+
+
+def test_a_fragment_in_the_request_target_is_dropped_by_both_edges(world):
+    """A request target has no fragment (RFC 9112 section 3.2). granian, the Python edge's
+    server, drops one a client sends anyway; both edges do the same wherever they see it."""
+    code = world.codes["plain"].encode()
+    cases = {
+        b"/c/" + code + b"#top": (b"/c/" + code, None),
+        b"/c/" + code + b"?sub1=a#top&sub2=b": (b"/c/" + code + b"?sub1=a", "a"),
+        b"/c/" + code + b"#x?sub1=a": (b"/c/" + code, None),
+        b"/c/nope#" + code: (b"/c/nope", None),
+    }
+    for target, (without, sub1) in cases.items():
+        answer = assert_same(world, target)
+        assert answer.shape() == native(world.edge.port, "GET", without, []).shape(), target
+        if answer.click_id:
+            assert stored_click(world, answer.click_id)["sub1"] == sub1
+            assert stored_click(world, answer.click_id)["sub2"] is None
+
+
+def test_bare_line_feeds_end_lines_as_crlf_does(world):
+    """RFC 9112 section 2.2 lets a server read a lone LF as a line's end: the answer comes at
+    once, not after the idle timeout."""
+    code = world.codes["plain"].encode()
+    started = time.monotonic()
+    with socket.create_connection((PEER, world.edge.port), timeout=5) as conn:
+        conn.sendall(b"GET /c/" + code + b"?sub1=lf HTTP/1.1\nHost: t\nUser-Agent: lf/1\n\n")
+        first = conn.recv(65536)
+        conn.sendall(b"GET /c/" + code + b"?sub1=mixed HTTP/1.1\r\nHost: t\n\r\n")
+        second = conn.recv(65536)
+    assert time.monotonic() - started < 2
+    answers = [parse_response(first), parse_response(second)]
+    assert [a.status for a in answers] == [302, 302]
+    row = stored_click(world, answers[0].click_id)
+    assert (row["sub1"], row["user_agent"]) == ("lf", "lf/1")
+    assert stored_click(world, answers[1].click_id)["sub1"] == "mixed"
+    # a lone CR is not a line's end
+    bare_cr = b"GET /c/" + code + b" HTTP/1.1\rHost: t\r\n\r\n"
+    assert parse_response(_raw(world.edge.port, bare_cr)).status == 400
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads CPU time from /proc")
+def test_out_of_descriptors_the_edge_waits_without_spinning_and_recovers(tmp_path):
+    """With a few dozen descriptors and more connections than that held open, both threads
+    run out; the edge must neither burn a core retrying accept() nor stop answering once
+    connections close."""
+    import resource
+    import subprocess
+
+    from accord.edge.native import SNAPSHOT_HEADER, build
+
+    links = tmp_path / "links.tsv"
+    links.write_text(
+        SNAPSHOT_HEADER
+        + "fdlink\tlnk_1\tprg_1\tprt_1\thttps://brand.example/\taccord_click\t\t\t30\t\n"
+    )
+    port = free_port()
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+
+    argv = [str(build()), "--listen", f"{PEER}:{port}", "--links", str(links)]
+    argv += ["--spool", str(tmp_path), "--threads", "2"]
+    with open(tmp_path / "edge.log", "wb") as log:
+        edge = subprocess.Popen(argv, preexec_fn=few_descriptors, stderr=log)
+    held: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                assert native(port, "GET", b"/c/fdlink", []).status == 302
+                break
+            except OSError:
+                assert time.monotonic() < deadline and edge.poll() is None
+                time.sleep(0.02)
+
+        def connect(count: int) -> None:
+            for _ in range(count):  # more than the edge can hold: the rest wait or are refused
+                held.append(socket.create_connection((PEER, port), timeout=5))
+
+        with ThreadPoolExecutor(4) as pool:  # both threads meet the limit at once, repeatedly
+            for _ in range(3):
+                list(pool.map(connect, [250] * 4))
+        connect(20)  # and a few wait in the backlog while the CPU time is measured
+        before = _cpu_seconds(edge.pid)
+        time.sleep(2.0)
+        busy = _cpu_seconds(edge.pid) - before
+        assert busy < 0.4, f"the edge used {busy:.2f} s of CPU in 2 s while out of descriptors"
+        for conn in held:
+            conn.close()
+        held.clear()
+        deadline = time.monotonic() + 5
+        while True:  # descriptors come back as the edge sees the connections close
+            try:
+                answer = native(port, "GET", b"/c/fdlink", [])
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert answer.status == 302
+        assert edge.poll() is None
+    finally:
+        for conn in held:
+            conn.close()
+        edge.terminate()
+        edge.wait(10)
 
 
 def test_a_conversion_right_after_a_native_click_finds_the_click(world):

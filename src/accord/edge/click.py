@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 import anyio.to_thread
 
@@ -120,6 +120,14 @@ class TrackingEdge:
             await _respond(send, 405, _NOT_ALLOWED, [(b"allow", b"GET, HEAD")])
             return
         path = scope["path"]
+        raw_query = scope.get("query_string", b"")
+        raw_path = scope.get("raw_path") or b""
+        if b"#" in raw_path:  # a fragment is no part of a request target: drop it, as
+            # granian does before the request reaches here (and the native edge does)
+            path = unquote_to_bytes(raw_path.partition(b"#")[0]).decode("utf-8", "replace")
+            raw_query = b""
+        elif b"#" in raw_query:
+            raw_query = raw_query.partition(b"#")[0]
         impression = path.startswith(IMPRESSION_PREFIX)
         code = path[3:].strip("/")
         target = await self._resolve(code) if code else None
@@ -127,7 +135,6 @@ class TrackingEdge:
             await _respond(send, 404, _NOT_FOUND)
             return
         now = self._store.clock.now()
-        raw_query = scope.get("query_string", b"")
         query = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else []
         if impression:
             await self._impression(target, scope, query, now, send)

@@ -652,7 +652,7 @@ typedef struct {
     conn_t *oldest, *newest;
     conn_t *dirty;
     conn_t *resume;
-    int spare_fd; /* kept for refusing connections when out of descriptors */
+    int64_t accept_paused_until; /* out of descriptors: not watching the listening socket */
     int64_t warned_ms;
     buf_t scratch; /* per request: decoded query, deep link, redirect */
     unsigned long long events;
@@ -676,6 +676,22 @@ static void lru_touch(worker_t *w, conn_t *c, int64_t now) {
     if (!w->oldest) w->oldest = c;
 }
 
+/* Out of descriptors, accept() fails while connections wait, and the listening socket stays
+ * readable. One spare descriptor, shared by the threads (they share one descriptor table,
+ * so a slot one of them frees can be taken by another), is given up to accept and close one
+ * waiting connection; when that fails too, this thread stops watching its listening socket
+ * for ACCEPT_PAUSE_MS instead of retrying at full speed. */
+#define ACCEPT_PAUSE_MS 100
+static int spare_fd = -1;
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void spare_restore(void) {
+    pthread_mutex_lock(&spare_lock);
+    if (spare_fd < 0)
+        __atomic_store_n(&spare_fd, open("/dev/null", O_RDONLY | O_CLOEXEC), __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&spare_lock);
+}
+
 static void conn_free(conn_t *c) {
     free(c->out.p);
     free(c);
@@ -686,6 +702,7 @@ static void conn_close(worker_t *w, conn_t *c) {
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1; /* still on the dirty list until the turn ends, then freed */
+    if (__atomic_load_n(&spare_fd, __ATOMIC_RELAXED) < 0) spare_restore(); /* given up */
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -955,11 +972,38 @@ typedef struct {
     int has_body;
 } request_t;
 
-/* Parse one request head ending at `end` (the blank line excluded). 0 = malformed. */
+/* RFC 9110 token characters: a method or a header field name is made of nothing else. */
+static int tchar(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int is_token(const char *p, size_t n) {
+    if (!n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!tchar((unsigned char)p[i])) return 0;
+    return 1;
+}
+
+/* The end of the line starting at `p` (before its LF, and before a CR right ahead of it),
+ * or `end`; `*next` is where the next line starts. RFC 9112 section 2.2: a lone LF ends a
+ * line as CRLF does; a lone CR does not (it is refused where it stands). */
+static const char *line_end(const char *p, const char *end, const char **next) {
+    const char *lf = find(p, (size_t)(end - p), '\n');
+    if (!lf) {
+        *next = end;
+        return end;
+    }
+    *next = lf + 1;
+    return lf > p && lf[-1] == '\r' ? lf - 1 : lf;
+}
+
+/* Parse one request head of `n` bytes (the blank line excluded). 0 = malformed. */
 static int parse_request(const char *p, size_t n, request_t *r) {
     memset(r, 0, sizeof *r);
-    const char *eol = memmem(p, n, "\r\n", 2);
-    if (!eol) eol = p + n;
+    const char *end = p + n;
+    const char *line;
+    const char *eol = line_end(p, end, &line);
     const char *sp1 = find(p, (size_t)(eol - p), ' ');
     if (!sp1) return 0;
     const char *target = sp1 + 1;
@@ -970,21 +1014,26 @@ static int parse_request(const char *p, size_t n, request_t *r) {
     else if (str_eq(version, "HTTP/1.0")) r->keep_alive = 0;
     else return 0;
     r->method = (str_t){p, (size_t)(sp1 - p)};
+    if (!is_token(r->method.p, r->method.n)) return 0;
     str_t t = {target, (size_t)(sp2 - target)};
     if (!t.n || t.p[0] != '/') return 0;
+    for (size_t i = 0; i < t.n; i++)
+        if ((unsigned char)t.p[i] <= ' ' || t.p[i] == 0x7f) return 0;
+    /* A fragment is no part of a request target (RFC 9112 section 3.2). granian, under the
+     * Python edge, drops one a client sends anyway; so does this edge, so both agree. */
+    const char *hash = find(t.p, t.n, '#');
+    if (hash) t.n = (size_t)(hash - t.p);
     const char *q = find(t.p, t.n, '?');
     r->path = (str_t){t.p, q ? (size_t)(q - t.p) : t.n};
     r->query = q ? (str_t){q + 1, (size_t)(t.p + t.n - q - 1)} : (str_t){q, 0};
-    for (size_t i = 0; i < t.n; i++)
-        if ((unsigned char)t.p[i] <= ' ' || t.p[i] == 0x7f) return 0;
-    const char *line = eol + 2;
-    const char *end = p + n;
     while (line < end) {
-        const char *le = memmem(line, (size_t)(end - line), "\r\n", 2);
-        if (!le) le = end;
+        const char *next;
+        const char *le = line_end(line, end, &next);
         const char *colon = find(line, (size_t)(le - line), ':');
-        if (!colon || colon == line) return 0;
+        if (!colon) return 0;
         size_t nn = (size_t)(colon - line);
+        /* no whitespace before the colon, nor a folded line (RFC 9112 sections 5.1, 5.2) */
+        if (!is_token(line, nn)) return 0;
         const char *v = colon + 1;
         while (v < le && (*v == ' ' || *v == '\t')) v++;
         const char *ve = le;
@@ -1005,9 +1054,34 @@ static int parse_request(const char *p, size_t n, request_t *r) {
         } else if (str_ieq(line, nn, "transfer-encoding")) {
             r->has_body = 1;
         }
-        line = le + 2;
+        line = next;
     }
     return 1;
+}
+
+/* Where the head starting at `p` ends: its length without the blank line, and in `*used`
+ * its length with it; -1 while incomplete. Lines end with CRLF or a lone LF. */
+static long head_length(const char *p, size_t n, size_t *used) {
+    const char *end = p + n;
+    const char *at = p;
+    for (;;) {
+        const char *lf = find(at, (size_t)(end - at), '\n');
+        if (!lf) return -1;
+        const char *after = lf + 1;
+        long length = (long)(lf > p && lf[-1] == '\r' ? lf - 1 - p : lf - p);
+        if (after < end && *after == '\n') {
+            *used = (size_t)(after + 1 - p);
+            return length;
+        }
+        if (after < end && *after == '\r') {
+            if (after + 1 >= end) return -1;
+            if (after[1] == '\n') {
+                *used = (size_t)(after + 2 - p);
+                return length;
+            }
+        }
+        at = after;
+    }
 }
 
 /* Whitespace as Python's str.strip() sees it in a Latin-1 header value. */
@@ -1316,23 +1390,44 @@ static void conn_watch(worker_t *w, conn_t *c) {
     }
 }
 
+static void watch_listener(worker_t *w, uint32_t events) {
+    struct epoll_event ev = {.events = events, .data.ptr = NULL};
+    epoll_ctl(w->epfd, EPOLL_CTL_MOD, w->listen_fd, &ev);
+}
+
+/* `accepted`: connections this round took before running out. */
+static void out_of_descriptors(worker_t *w, int64_t now, int accepted) {
+    int refused = 0;
+    pthread_mutex_lock(&spare_lock);
+    if (spare_fd >= 0) {
+        close(spare_fd);
+        __atomic_store_n(&spare_fd, -1, __ATOMIC_RELAXED);
+        int fd = accept(w->listen_fd, NULL, NULL);
+        if (fd >= 0) {
+            close(fd);
+            refused = 1;
+        }
+    }
+    if (spare_fd < 0)
+        __atomic_store_n(&spare_fd, open("/dev/null", O_RDONLY | O_CLOEXEC), __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&spare_lock);
+    if (!refused && !accepted) { /* nothing moved: wait for descriptors to come back */
+        watch_listener(w, 0);
+        w->accept_paused_until = now + ACCEPT_PAUSE_MS;
+    }
+    if (now - w->warned_ms > 10000) {
+        w->warned_ms = now;
+        fprintf(stderr, "accord-edge: out of file descriptors; refusing connections\n");
+    }
+}
+
 static void accept_all(worker_t *w, int64_t now) {
     for (int i = 0; i < 256; i++) {
         struct sockaddr_storage addr;
         socklen_t len = sizeof addr;
         int fd = accept4(w->listen_fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if ((errno == EMFILE || errno == ENFILE) && w->spare_fd >= 0) {
-                /* Out of descriptors: refuse one waiting connection rather than spin. */
-                close(w->spare_fd);
-                int refused = accept(w->listen_fd, NULL, NULL);
-                if (refused >= 0) close(refused);
-                w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (now - w->warned_ms > 10000) {
-                    w->warned_ms = now;
-                    fprintf(stderr, "accord-edge: out of file descriptors; refusing connections\n");
-                }
-            }
+            if (errno == EMFILE || errno == ENFILE) out_of_descriptors(w, now, i);
             return;
         }
         int one = 1;
@@ -1378,12 +1473,13 @@ static void process_input(worker_t *w, conn_t *c, int64_t now) {
             at++;
             continue;
         }
-        char *head_end = memmem(c->in + at, c->inlen - at, "\r\n\r\n", 4);
-        if (!head_end) {
+        size_t used;
+        long length = head_length(c->in + at, c->inlen - at, &used);
+        if (length < 0) {
             waiting_for_more = 1;
             break;
         }
-        size_t n = (size_t)(head_end - (c->in + at));
+        size_t n = (size_t)length;
         request_t r;
         mark_dirty(w, c);
         lru_touch(w, c, now); /* activity is a whole request, not a trickle of bytes */
@@ -1394,7 +1490,7 @@ static void process_input(worker_t *w, conn_t *c, int64_t now) {
             if (!r.keep_alive) c->close_after = 1;
             handle(w, c, &r);
         }
-        at += n + 4;
+        at += used;
     }
     if (at) {
         memmove(c->in, c->in + at, c->inlen - at);
@@ -1469,10 +1565,11 @@ static void send_out(worker_t *w, conn_t *c) {
         c->lingering = 1;
         c->close_after = 0;
         c->inlen = 0;
-    } else if (c->close_after) {
+    } else if (c->close_after && !c->inlen) { /* the client is done and fully answered */
         conn_close(w, c);
         return;
-    } else if (c->inlen && !c->resume) { /* requests held back while the client was behind */
+    } else if (c->inlen && !c->resume) {
+        /* requests held back while the client was behind, including after it half-closed */
         c->resume = 1;
         c->next_resume = w->resume;
         w->resume = c;
@@ -1489,6 +1586,10 @@ static void *worker_main(void *arg) {
     while (!stopping) {
         int n = epoll_wait(w->epfd, events, 256, w->resume ? 0 : 50);
         int64_t now = mono_ms();
+        if (w->accept_paused_until && now >= w->accept_paused_until) {
+            w->accept_paused_until = 0;
+            watch_listener(w, EPOLLIN);
+        }
         reload_links(w, now);
         for (int i = 0; i < n; i++) {
             conn_t *c = events[i].data.ptr;
@@ -1517,7 +1618,10 @@ static void *worker_main(void *arg) {
             c->next_resume = NULL;
             if (c->fd >= 0) {
                 process_input(w, c, now);
-                conn_watch(w, c);
+                if (c->close_after == 2 && !c->dirty && c->sent == c->out.len)
+                    conn_close(w, c); /* half-closed and all answered: an unfinished head */
+                else
+                    conn_watch(w, c);
             }
             conn_release(c);
         }
@@ -1621,6 +1725,7 @@ int main(int argc, char **argv) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     dup_slots = calloc(DUP_SLOTS, sizeof(dup_slot_t));
     if (!dup_slots) die("out of memory");
     sigset_t set;
@@ -1636,7 +1741,6 @@ int main(int argc, char **argv) {
         workers[i].listen_fd = listen_socket();
         workers[i].epfd = epoll_create1(EPOLL_CLOEXEC);
         workers[i].segment_fd = -1;
-        workers[i].spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         workers[i].entropy.at = sizeof workers[i].entropy.pool;
     }
     fprintf(stderr, "accord-edge: serving %zu links on %s:%s with %d threads\n", first->nlinks,
