@@ -234,6 +234,42 @@ def form_data(raw: bytes) -> dict[str, object]:
     return data
 
 
+def form_data_kept(raw: bytes | str) -> tuple[dict[str, object], AccordError | None]:
+    """A form or query string as a conversion's data and, when `form_data` refuses it, the
+    error; the data then holds what was sent (bytes that are not UTF-8 percent-encoded,
+    `items` as sent when it is too deep to read), so that the refusal can be kept.
+
+    For endpoints that must find the program before they can keep a refusal (the pixel):
+    `data, refused = form_data_kept(request.scope["query_string"])`, then raise `refused`
+    where other refusals are kept.
+    """
+    from accord.conversions.model import from_form
+
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    try:
+        return form_data(raw), None
+    except AccordError as error:
+        refused = error
+    pairs, items = [], None
+    for part in raw.split(b"&"):
+        if not part:
+            continue
+        name, _, value = part.partition(b"=")
+        key, text = (
+            unquote_to_bytes(s.replace(b"+", b" ")).decode("utf-8", "accord-percent")
+            for s in (name, value)
+        )
+        if key == "items":
+            items = text
+        else:
+            pairs.append((key, text))
+    data = from_form(pairs)
+    if items:
+        data["items"] = items
+    return data, refused
+
+
 # Keeping what was refused -------------------------------------------------------------------
 
 
