@@ -7,6 +7,7 @@ sums in SQL are exact too. Rounding is half-up to the currency's exponent.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
@@ -22,6 +23,9 @@ _EXPONENTS: dict[str, int] = {
 #: Amounts are stored as 64-bit integers of minor units; anything near that is refused.
 MAX_MAJOR_DIGITS = 15
 _WIDE = Context(prec=60)
+#: How amounts are written: ASCII digits, an optional sign and decimal point. Full-width or
+#: other scripts' digits, exponents, spaces and thousands separators are refused.
+_PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
 def check_currency(code: str, *, field: str = "currency") -> str:
@@ -49,16 +53,29 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
         raise InvalidInput(field, "send amounts as strings or integers, not floating point")
     if isinstance(value, bool):
         raise InvalidInput(field, "is not a number")
+    if isinstance(value, str) and not _PLAIN.fullmatch(value):
+        raise InvalidInput(
+            field, f"{value[:40]!r} is not a decimal number written with 0-9 and a point"
+        )
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
-        raise InvalidInput(field, f"{value!r} is not a decimal number") from None
+        raise InvalidInput(field, f"{str(value)[:40]!r} is not a decimal number") from None
     if not number.is_finite():
         raise InvalidInput(field, "must be a finite number")
     if number.adjusted() >= MAX_MAJOR_DIGITS:
         raise InvalidInput(
             field, f"is too large: at most {MAX_MAJOR_DIGITS} digits before the point"
         )
+    return number
+
+
+def check_places(number: Decimal, currency: str, *, field: str = "amount") -> Decimal:
+    """Refuse a number with more significant decimals than the currency's minor unit."""
+    places = exponent(currency)
+    if number.is_finite() and number != number.quantize(_quantum(currency), context=_WIDE):
+        unit = "no decimals" if places == 0 else f"at most {places} decimals"
+        raise InvalidInput(field, f"{number} cannot be paid in {currency}: it takes {unit}")
     return number
 
 
@@ -82,6 +99,15 @@ class Money:
         code = check_currency(currency)
         number = to_decimal(amount, field=field)
         return cls(number.quantize(_quantum(code), rounding=ROUND_HALF_UP, context=_WIDE), code)
+
+    @classmethod
+    def parse(cls, amount: object, currency: str, *, field: str = "amount") -> Money:
+        """Money from what a user sent, exactly: more decimals than the currency has
+        (0.001 USD, 10 JPY and 5 fen written 10.5) are refused, never rounded away."""
+        code = check_currency(currency)
+        number = to_decimal(amount, field=field)
+        check_places(number, code, field=field)
+        return cls(number.quantize(_quantum(code), context=_WIDE), code)
 
     @classmethod
     def zero(cls, currency: str) -> Money:

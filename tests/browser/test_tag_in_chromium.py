@@ -63,7 +63,12 @@ def test_the_tag_keeps_the_click_and_reports_sales_from_the_brands_site(chromium
     api_base = f"http://127.0.0.1:{port}"
     shop = _shop(api_base, brand.program_id)
     shop_base = f"http://127.0.0.1:{shop.server_port}"
-    update_program(store, brand.caller, brand.program_id, {"default_landing_url": f"{shop_base}/"})
+    update_program(
+        store,
+        brand.caller,
+        brand.program_id,
+        {"default_landing_url": f"{shop_base}/", "browser_events": "held"},
+    )
     link = create_link(
         store,
         brand.caller,

@@ -116,7 +116,8 @@ class ModelConversion:
 
 AMOUNTS = st.one_of(
     st.integers(0, 300_000).map(cents_text),  # 0.00 .. 3000.00
-    st.integers(0, 3_000_000).map(lambda m: f"{m // 1000}.{m % 1000:03d}"),  # rounds half-up
+    st.integers(0, 300_000).map(str),  # whole units, as yen are written
+    st.integers(0, 3_000_000).map(lambda m: f"{m // 1000}.{m % 1000:03d}"),  # refused
     st.integers(1, 20).map(lambda n: f"{n}.005"),  # exactly on the half
     st.just("0"),
 )
@@ -309,6 +310,13 @@ def build_machine(store, clock):
         )
         def add_conversion(self, touch, partner_index, promo_index, amount, customer, foreign):
             foreign = foreign and self.brand.currency != "EUR"
+            exp = 2 if foreign else self.exp
+            if Decimal(amount) != Decimal(amount).quantize(Decimal(1).scaleb(-exp)):
+                # More decimals than the currency has: refused, never rounded away.
+                with pytest.raises(InvalidInput) as refused:
+                    self._report(touch, partner_index, promo_index, amount, customer, foreign)
+                assert refused.value.field == "amount"
+                return
             report, expected_partner = self._report(
                 touch, partner_index, promo_index, amount, customer, foreign
             )
@@ -325,7 +333,6 @@ def build_machine(store, clock):
             recorded = record_conversion(store, self.brand.caller, report)
             assert recorded.created
             conversion = recorded.conversion
-            exp = 2 if foreign else self.exp
             assert conversion.amount_minor == to_minor(amount, exp)
             basis = conversion.amount_minor
             if foreign:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.tracking.conftest import click_through
 
 SITE = {"origin": "https://brand.example"}
+
+
+@pytest.fixture(autouse=True)
+def _browser_events_held(api):
+    """These programs take browser events (held until confirmed; see test_browser_trust)."""
+    brand, _, client = api
+    response = client.patch(f"/api/v1/programs/{brand.program_id}", json={"browser_events": "held"})
+    assert response.status_code == 200
 
 
 def test_the_tag_is_served_as_javascript(api):

@@ -167,6 +167,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
     for module in (programs, contracts, partners, conversions, money, keys, postbacks, inquiries):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(browser.router)
+    app.include_router(browser.api_router, prefix="/api/v1")
     _document_raw_bodies(app)
     return app
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accord.contracts.terms import Bonus, Bounty, Cap, RuleSpec, TermsSpec
 from accord.money import Money
@@ -95,6 +95,27 @@ class ProgramIn(Strict):
         "impression (same IP and user agent) is credited to the impression's partner; it is "
         "paid only if the contract's terms have `view_through`. 0 turns this off.",
     )
+    browser_events: Literal["off", "held", "signed"] = Field(
+        default="off",
+        description="Conversions from shoppers' browsers (the tag's /t/events and the pixel): "
+        "off refuses them; held records them but holds their commissions until the brand's "
+        "server confirms the order; signed accepts only events with a `token` the brand's "
+        "server made with the program's browser signing key.",
+    )
+    browser_event_max_age_minutes: int = Field(
+        default=60,
+        description="A browser event's occurred_at may be at most this many minutes old.",
+    )
+    max_order_amount: Decimal | None = Field(
+        default=None,
+        description="The largest order accepted, in the program's currency (default: "
+        "1,000,000); larger ones are refused and kept with the reason.",
+    )
+    order_total_tolerance_percent: Decimal = Field(
+        default=Decimal(1),
+        description="How far an order's items plus shipping and tax less discount may be "
+        "from its amount, in percent of the amount.",
+    )
 
 
 class ProgramPatch(Strict):
@@ -116,6 +137,17 @@ class ProgramPatch(Strict):
     description: str | None = Field(default=None, max_length=10_000)
     auto_approve_partners: bool | None = None
     view_through_hours: int | None = None
+    browser_events: Literal["off", "held", "signed"] | None = None
+    browser_event_max_age_minutes: int | None = None
+    max_order_amount: Decimal | None = None
+    order_total_tolerance_percent: Decimal | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null: leave the field out to keep its value")
+        return value
 
 
 class ProgramOut(BaseModel):
@@ -137,7 +169,19 @@ class ProgramOut(BaseModel):
     description: str
     auto_approve_partners: bool
     view_through_hours: int
+    browser_events: str
+    browser_event_max_age_minutes: int
+    browser_signing_key_set: bool
+    max_order_amount: Amount
+    order_total_tolerance_percent: str
     created_at: datetime
+
+
+class BrowserSecretOut(BaseModel):
+    """The key the brand's server signs browser events with; shown this once."""
+
+    secret: str
+    how_to_sign: str
 
 
 class PartnerProgramOut(BaseModel):
@@ -370,6 +414,11 @@ class CommissionOut(BaseModel):
     paid_at: datetime | None
     reversed_at: datetime | None
     payout_id: str | None
+    hold_reason: str | None = Field(
+        default=None,
+        description="Why the commission waits instead of locking, e.g. awaiting_confirmation "
+        "(a browser event the brand's server has not confirmed).",
+    )
 
 
 class AdjustmentOut(BaseModel):

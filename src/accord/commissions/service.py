@@ -433,6 +433,7 @@ def adjust_for_reversal(
 
 def lock_due(store: Store, caller: Caller, program_id: str) -> int:
     """Lock every pending commission whose locking period has passed; returns how many.
+    A held commission (`hold_reason`) waits, however old.
 
     A program that approves automatically then approves what is locked, in the same way a
     person would (see `approve`).
@@ -447,6 +448,7 @@ def lock_due(store: Store, caller: Caller, program_id: str) -> int:
                 Commission.program_id == program_id,
                 Commission.status == CommissionStatus.PENDING.value,
                 Commission.lock_due_at <= now,
+                Commission.hold_reason.is_(None),
             )
             .values(
                 status=CommissionStatus.LOCKED.value, locked_at=now, version=Commission.version + 1

@@ -61,6 +61,9 @@ class Commission(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     payout_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    #: Why the commission may not lock (and so never becomes payable) for now, e.g.
+    #: awaiting_confirmation for a browser event the brand's server has not confirmed.
+    hold_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

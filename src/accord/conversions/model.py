@@ -9,11 +9,41 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from accord.contracts.model import is_valid_event_type
 from accord.errors import InvalidInput, InvalidRequest, describe_validation
-from accord.money import MAX_MAJOR_DIGITS, Money, check_currency
+from accord.money import (
+    MAX_MAJOR_DIGITS,
+    Money,
+    check_currency,
+    check_places,
+    exponent,
+    to_decimal,
+)
+
+#: The earliest time a conversion may say it happened.
+EPOCH_FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _number(value: object) -> object:
+    """An amount as sent: strings must be plain ASCII decimals (no full-width digits, no
+    exponent); JSON numbers are read by their shortest decimal form."""
+    if isinstance(value, float):
+        value = repr(value)
+    if isinstance(value, str | int | Decimal) and not isinstance(value, bool):
+        try:
+            return to_decimal(value)
+        except InvalidInput as error:
+            raise ValueError(error.message.removeprefix("amount: ")) from None
+    return value
 
 
 class Item(BaseModel):
@@ -25,6 +55,8 @@ class Item(BaseModel):
     category: str | None = Field(default=None, max_length=200)
     quantity: int = Field(default=1, ge=1, le=1_000_000)
     price: Decimal = Field(ge=0, description="Unit price in the conversion's currency.")
+
+    _price = field_validator("price", mode="before")(_number)
 
 
 class Device(BaseModel):
@@ -70,6 +102,17 @@ class ConversionReport(BaseModel):
         ge=0,
         description='Order value as a decimal string, e.g. "129.90"; rounded half-up to the '
         "currency's minor unit.",
+    )
+    shipping: Decimal = Field(
+        default=Decimal(0), ge=0, description="Shipping charged, included in `amount`."
+    )
+    tax: Decimal = Field(default=Decimal(0), ge=0, description="Tax charged, included in `amount`.")
+    discount: Decimal = Field(
+        default=Decimal(0),
+        ge=0,
+        description="Discounts taken off the cart's lines to reach `amount` (promo codes, "
+        "vouchers). With `items`, lines + shipping + tax - discount must equal `amount` "
+        "within the program's tolerance.",
     )
     currency: str = Field(
         min_length=3,
@@ -176,6 +219,30 @@ class ConversionReport(BaseModel):
         except InvalidInput as error:  # report it as a validation error on the field
             raise ValueError(error.message.removeprefix("currency: ")) from None
 
+    _numbers = field_validator("amount", "shipping", "tax", "discount", mode="before")(_number)
+
+    @model_validator(mode="after")
+    def _representable(self) -> ConversionReport:
+        """Every amount must be payable in the currency: no digits rounded away."""
+        for name in ("amount", "shipping", "tax", "discount"):
+            try:
+                check_places(getattr(self, name), self.currency, field=name)
+            except InvalidInput as error:
+                raise _field_error(name, error) from None
+        for index, item in enumerate(self.items or []):
+            try:
+                check_places(item.price, self.currency, field=f"items[{index}].price")
+            except InvalidInput as error:
+                raise _field_error(f"items[{index}].price", error) from None
+        return self
+
+    def items_total(self) -> Decimal | None:
+        """What the cart's lines add up to with shipping and tax, less the discount."""
+        if not self.items:
+            return None
+        lines = sum((item.price * item.quantity for item in self.items), Decimal(0))
+        return lines + self.shipping + self.tax - self.discount
+
     @field_validator("amount")
     @classmethod
     def _amount(cls, value: Decimal) -> Decimal:
@@ -192,6 +259,8 @@ class ConversionReport(BaseModel):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("needs a timezone, e.g. 2026-11-11T10:00:00Z")
+        if value < EPOCH_FLOOR:
+            raise ValueError("is before the year 2000: send when the conversion really happened")
         return value.astimezone(UTC)
 
     def fingerprint(self) -> str:
@@ -203,9 +272,37 @@ class ConversionReport(BaseModel):
         """The request's content with amounts written one way (129.9 and 129.90 are equal)."""
         data = self.model_dump(mode="json", exclude_none=True)
         data["amount"] = str(Money.of(self.amount, self.currency).amount)
+        for name in ("shipping", "tax", "discount"):  # absent and zero are the same request
+            value = getattr(self, name)
+            if value:
+                data[name] = str(Money.of(value, self.currency).amount)
+            else:
+                data.pop(name, None)
         for item, dumped in zip(self.items or [], data.get("items", []), strict=True):
             dumped["price"] = _plain(item.price)
         return data
+
+
+def check_order_total(report: ConversionReport, tolerance_percent: Decimal) -> None:
+    """Refuse an order whose cart does not add up to its amount: the lines (price times
+    quantity) plus shipping and tax, less the discount, may differ from `amount` by the
+    program's tolerance (a percent of the amount), or by one minor unit a line."""
+    total = report.items_total()
+    if total is None:
+        return
+    quantum = Decimal(1).scaleb(-exponent(report.currency))
+    allowed = max(report.amount * tolerance_percent / 100, quantum * len(report.items or []))
+    if abs(total - report.amount) > allowed:
+        raise InvalidInput(
+            "items",
+            f"the lines, shipping and tax less the discount come to {total} "
+            f"{report.currency}, not the order's amount {report.amount} (tolerance "
+            f"{tolerance_percent}%); send shipping, tax and discount as their own fields",
+        )
+
+
+def _field_error(name: str, error: InvalidInput) -> InvalidRequest:
+    return InvalidRequest([{"field": name, "message": error.message.removeprefix(f"{name}: ")}])
 
 
 class ReturnedItem(BaseModel):

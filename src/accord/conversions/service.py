@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from accord.attribution.model import Decision, Touchpoint, TouchpointKind, attribute
 from accord.commissions.service import create_commission
 from accord.commissions.tables import Commission
-from accord.conversions.model import ConversionReport, parse_report
+from accord.conversions.browser import AWAITING, release, same_order
+from accord.conversions.model import ConversionReport, check_order_total, parse_report
 from accord.conversions.tables import Attribution, Conversion, RejectedEvent
 from accord.errors import AccordError, IdempotencyConflict, InvalidInput
 from accord.fx.service import convert_minor, rate_at
@@ -30,7 +31,7 @@ from accord.ids import new_id
 from accord.money import Money
 from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
-from accord.programs.service import load_program
+from accord.programs.service import load_program, max_order_amount
 from accord.programs.tables import Program
 from accord.store.engine import Store, is_deadlock
 from accord.store.memo import forget, memoized, remember, remembered
@@ -58,6 +59,8 @@ DEADLOCK_RETRIES = 5
 BATCH_UNIT = 100
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+#: Conversions older than this when they arrive are refused.
+MAX_AGE = timedelta(days=3 * 365 + 1)
 
 
 @dataclass
@@ -79,16 +82,18 @@ def record_conversion(
     flush_clicks: ClickFlush | None = None,
     source: str = "api",
     credit_partner_id: str | None = None,
+    confirmation: str | None = None,
 ) -> Recorded:
     """Record one conversion idempotently; see the module docstring.
 
     `credit_partner_id` gives the credit to that partner outright (an accepted inquiry),
-    whatever the click or code says.
+    whatever the click or code says. `confirmation` is set for browser events
+    (accord.conversions.browser): `awaiting` holds the commissions it earns.
     """
     require_brand(caller)
     if report.click_id and flush_clicks is not None:
         flush_clicks(report.click_id)
-    return _record(store, caller, report, source, credit_partner_id)
+    return _record(store, caller, report, source, credit_partner_id, confirmation)
 
 
 def _record(
@@ -97,6 +102,7 @@ def _record(
     report: ConversionReport,
     source: str,
     credit_partner_id: str | None = None,
+    confirmation: str | None = None,
 ) -> Recorded:
     """One conversion in its own unit of work, tried again when a concurrent request
     inserted the same order first (the retry finds it) or when the database broke a
@@ -105,7 +111,9 @@ def _record(
     for attempt in range(DEADLOCK_RETRIES + 1):
         try:
             with store.unit() as session:
-                return _record_in(session, store, caller, report, source, credit_partner_id)
+                return _record_in(
+                    session, store, caller, report, source, credit_partner_id, confirmation
+                )
         except IntegrityError:
             if raced:
                 raise
@@ -252,6 +260,7 @@ def _record_in(
     report: ConversionReport,
     source: str,
     credit_partner_id: str | None = None,
+    confirmation: str | None = None,
 ) -> Recorded:
     now = store.clock.now()
     program = remembered(
@@ -273,10 +282,17 @@ def _record_in(
         ),
     )
     if existing is not None:
+        if existing.confirmation == "awaiting" and confirmation is None:
+            return _confirm_by_server(session, existing, report, now)
         return _replay(session, existing, report)
     occurred_at = report.occurred_at or now
     if occurred_at > now + FUTURE_TOLERANCE:
         raise InvalidInput("occurred_at", "is in the future")
+    if occurred_at < now - MAX_AGE:
+        raise InvalidInput(
+            "occurred_at", "is more than three years ago: such orders are not commissioned"
+        )
+    check_order_total(report, program.order_total_tolerance_percent)
     # Another currency needs a rate in force; refused up front, naming the pair.
     rate = rate_at(
         session,
@@ -287,6 +303,14 @@ def _record_in(
         field="currency",
     )
     amount = Money.of(report.amount, report.currency)
+    program_amount_minor = convert_minor(amount.minor, amount.currency, program.currency, rate.rate)
+    largest = max_order_amount(program)
+    if program_amount_minor > largest.minor:
+        raise InvalidInput(
+            "amount",
+            f"is more than the largest order this program accepts ({largest}); the brand "
+            "can raise max_order_amount in the program's settings",
+        )
     promo = normalize_promo_code(report.promo_code) if report.promo_code else None
     status, status_source = _customer_status(session, program.id, report)
     identities = report.identities()
@@ -318,9 +342,7 @@ def _record_in(
         amount_minor=amount.minor,
         reversed_minor=0,
         currency=amount.currency,
-        program_amount_minor=convert_minor(
-            amount.minor, amount.currency, program.currency, rate.rate
-        ),
+        program_amount_minor=program_amount_minor,
         fx_rate=rate.rate if rate.effective_from is not None else None,
         customer_id=report.customer_id,
         customer_status=status,
@@ -343,11 +365,35 @@ def _record_in(
         ip=report.ip,
         user_agent=report.user_agent,
         identities=identities or None,
+        confirmation=confirmation,
     )
     session.add(conversion)
     session.flush()  # the unique key on (program, order, event) decides races here
     commissions = _credit(session, program, conversion, decision, now)
+    if confirmation == "awaiting":
+        for commission in commissions:
+            commission.hold_reason = AWAITING
     return Recorded(conversion, True, commissions)
+
+
+def _confirm_by_server(
+    session: Session, existing: Conversion, report: ConversionReport, now: datetime
+) -> Recorded:
+    """The brand's server reports an order a browser reported first: the same amount
+    confirms it; a different one is refused, pointing at the confirmation call."""
+    differ = same_order(existing, report)
+    if differ:
+        raise IdempotencyConflict(
+            f"order {existing.order_id!r} ({existing.event_type}) was reported by a browser "
+            f"with other values for: {', '.join(differ)}; confirm it with POST "
+            f"/api/v1/conversions/{existing.id}/confirm and the order's real amount",
+            field=differ[0],
+        )
+    release(session, existing, now)
+    commissions = session.scalars(
+        select(Commission).where(Commission.conversion_id == existing.id).order_by(Commission.id)
+    ).all()
+    return Recorded(existing, False, list(commissions))
 
 
 def _subscription_start(session: Session, program_id: str, subscription_id: str):

@@ -56,6 +56,11 @@ class Conversion(Base):
     commission_note: Mapped[str | None] = mapped_column(String(64), nullable=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     request: Mapped[dict] = mapped_column(JSON)
+    #: Browser events: awaiting (its commissions are held until the brand's server confirms
+    #: it), confirmed, or signed (a token from the brand's server came with it). None: sent
+    #: by the brand's server.
+    confirmation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Attribution(Base):

@@ -30,6 +30,11 @@ class ProgramTerms:
     description: str = ""
     auto_approve_partners: bool = False
     view_through_hours: int = 24
+    browser_events: str = "off"
+    browser_event_max_age_minutes: int = 60
+    #: None: a million units of the program's currency.
+    max_order_amount: Money | None = None
+    order_total_tolerance_percent: Decimal = Decimal(1)
 
     def validate(self) -> None:
         if not self.name.strip():
@@ -59,6 +64,17 @@ class ProgramTerms:
             raise InvalidInput("lock_policy", f"use one of: {', '.join(LOCK_POLICIES)}")
         if self.payout_schedule not in PAYOUT_SCHEDULES:
             raise InvalidInput("payout_schedule", f"use one of: {', '.join(PAYOUT_SCHEDULES)}")
+        if self.browser_events not in BROWSER_EVENTS:
+            raise InvalidInput("browser_events", f"use one of: {', '.join(BROWSER_EVENTS)}")
+        if not 1 <= self.browser_event_max_age_minutes <= 7 * 24 * 60:
+            raise InvalidInput(
+                "browser_event_max_age_minutes", "must be between 1 and 10080 (a week)"
+            )
+        if self.max_order_amount is not None and self.max_order_amount.amount <= 0:
+            raise InvalidInput("max_order_amount", "must be more than zero")
+        tolerance = self.order_total_tolerance_percent
+        if not tolerance.is_finite() or not 0 <= tolerance <= 100:
+            raise InvalidInput("order_total_tolerance_percent", "must be a percent from 0 to 100")
         fee = self.platform_fee_percent
         if not fee.is_finite() or not 0 <= fee <= 100 or fee.as_tuple().exponent < -4:  # type: ignore[operator]
             raise InvalidInput(
@@ -69,6 +85,12 @@ class ProgramTerms:
 #: after_event: `locking_days` after the conversion; after_month_end: that many days after
 #: the end of the conversion's month (UTC).
 LOCK_POLICIES = ("after_event", "after_month_end")
+#: What a program does with conversions reported by shoppers' browsers (the tag, the pixel):
+#: off refuses them; held records them with their commissions held until the brand's server
+#: confirms the order; signed accepts only events carrying a token the brand's server made.
+BROWSER_EVENTS = ("off", "held", "signed")
+#: The largest order a program accepts unless it says otherwise, in units of its currency.
+DEFAULT_MAX_ORDER_MAJOR = 1_000_000
 #: When `accord schedule run` pays: never by itself, Mondays, or the 1st of the month.
 PAYOUT_SCHEDULES = ("manual", "weekly", "monthly")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 
 from sqlalchemy import select
@@ -11,7 +12,12 @@ from accord.errors import InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money, check_currency
 from accord.partners.tables import Enrollment
-from accord.programs.model import ProgramTerms, check_domain, check_url
+from accord.programs.model import (
+    DEFAULT_MAX_ORDER_MAJOR,
+    ProgramTerms,
+    check_domain,
+    check_url,
+)
 from accord.programs.tables import Program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -55,6 +61,29 @@ def _apply(program: Program, terms: ProgramTerms) -> None:
     program.description = terms.description.strip()
     program.auto_approve_partners = terms.auto_approve_partners
     program.view_through_hours = terms.view_through_hours
+    program.browser_events = terms.browser_events
+    program.browser_event_max_age_minutes = terms.browser_event_max_age_minutes
+    max_order = terms.max_order_amount or Money.of(DEFAULT_MAX_ORDER_MAJOR, program.currency)
+    program.max_order_minor = Money.of(max_order.amount, program.currency).minor
+    program.order_total_tolerance_percent = terms.order_total_tolerance_percent
+
+
+def max_order_amount(program: Program) -> Money:
+    """The largest order the program accepts, in its currency."""
+    if program.max_order_minor is None:
+        return Money.of(DEFAULT_MAX_ORDER_MAJOR, program.currency)
+    return Money.from_minor(program.max_order_minor, program.currency)
+
+
+def new_browser_secret(store: Store, caller: Caller, program_id: str) -> str:
+    """Make (or replace) the key the brand's server signs browser events with; it is
+    shown this once. Tokens signed with the previous key stop verifying."""
+    require_brand(caller)
+    secret = "bsk_" + secrets.token_urlsafe(32)
+    with store.unit() as session:
+        program = load_program(session, caller, program_id, for_update=True)
+        program.browser_signing_secret = secret
+    return secret
 
 
 def load_program(
@@ -106,6 +135,10 @@ EDITABLE = frozenset(
         "description",
         "auto_approve_partners",
         "view_through_hours",
+        "browser_events",
+        "browser_event_max_age_minutes",
+        "max_order_amount",
+        "order_total_tolerance_percent",
     }
 )
 
@@ -148,11 +181,19 @@ def update_program(
             description=program.description or "",
             auto_approve_partners=program.auto_approve_partners,
             view_through_hours=program.view_through_hours,
+            browser_events=program.browser_events,
+            browser_event_max_age_minutes=program.browser_event_max_age_minutes,
+            max_order_amount=max_order_amount(program),
+            order_total_tolerance_percent=program.order_total_tolerance_percent,
         )
         changes = dict(changes)
         if "payout_threshold" in changes:
-            changes["payout_threshold"] = Money.of(
+            changes["payout_threshold"] = Money.parse(
                 changes["payout_threshold"], program.currency, field="payout_threshold"
+            )
+        if "max_order_amount" in changes:
+            changes["max_order_amount"] = Money.parse(
+                changes["max_order_amount"], program.currency, field="max_order_amount"
             )
         if "permitted_domains" in changes:
             changes["permitted_domains"] = tuple(changes["permitted_domains"] or ())

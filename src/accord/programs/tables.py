@@ -45,4 +45,19 @@ class Program(Base):
     view_through_hours: Mapped[int] = mapped_column(Integer, default=24)
     #: Approve partners' applications at once instead of waiting for a person.
     auto_approve_partners: Mapped[bool] = mapped_column(default=False)
+    #: Conversions from shoppers' browsers (the tag and the pixel): off (refused), held
+    #: (recorded, their commissions held until the brand's server confirms them) or signed
+    #: (accepted only with a token the brand's server signed for that order).
+    browser_events: Mapped[str] = mapped_column(String(16), default="off")
+    #: The key that signs browser events' tokens (HMAC-SHA256); shown once when made.
+    browser_signing_secret: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    #: A browser event's occurred_at may be at most this many minutes before it arrives.
+    browser_event_max_age_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    #: The largest order this program accepts, in minor units of its currency.
+    max_order_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: How far (percent of the amount) a cart's lines plus shipping and tax less discount
+    #: may be from the order's amount.
+    order_total_tolerance_percent: Mapped[Decimal] = mapped_column(
+        DecimalText(), default=Decimal(1)
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -111,6 +111,22 @@ class Summary:
         }
 
 
+def commissions_over_order(session, program_id: str) -> list[str]:
+    """Commissions that earned more than the order they came from, where no fixed amount
+    in the terms accounts for it: a percent can never give more than the whole order."""
+    rows = session.execute(
+        select(Commission.id, Commission.lines)
+        .join(Conversion, Conversion.id == Commission.conversion_id)
+        .where(
+            Commission.program_id == program_id,
+            Commission.kind == "conversion",
+            Commission.original_minor > Conversion.program_amount_minor,
+        )
+        .order_by(Commission.id)
+    ).all()
+    return [cid for cid, lines in rows if not any(ln.get("fixed_minor") for ln in lines or ())]
+
+
 def program_summary(store: Store, caller: Caller, program_id: str, *, top: int = 10) -> Summary:
     """Totals for one program, per partner type and for the top partners by commission."""
     require_brand(caller)
@@ -161,6 +177,7 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
             "expense_equals_pending_payable_paid": expense == pending + payable + paid,
             "fee_expense_equals_fees": fee_expense == fees,
             "funds_held_equal_brand_funding": held == funding,
+            "commissions_within_orders": not commissions_over_order(session, program.id),
         }
         rows = partner_rows(session, program.id)
     types: dict[str, Row] = {}

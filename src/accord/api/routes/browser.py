@@ -1,24 +1,32 @@
 """The browser side of tracking: the first-party tag, its event endpoint and the pixel.
 
 These endpoints take no API key: they are called from shoppers' browsers on the brand's
-site. An event is accepted only when the browser says it comes from the program's own
-site (the Origin or Referer host is the landing page's host or a permitted domain);
-everything refused is kept as a rejected event with its reason.
+site, and anyone can call them. What they may do is the program's `browser_events` setting
+(accord.conversions.browser): off by default; when on, an event's commissions are held
+until the brand's server confirms the order, or the event carries a token the brand's
+server signed. The Origin or Referer must name the program's own site, which stops other
+sites' pages, not a forger. Everything refused is kept as a rejected event with its reason.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from accord.api.deps import CallerDep, StoreDep
+from accord.api.schemas import Amount, Strict
+from accord.conversions import browser
 from accord.conversions.model import from_form
-from accord.conversions.service import keep_rejected, record_submitted
+from accord.conversions.service import keep_rejected, record_conversion
 from accord.edge.click import PIXEL
 from accord.errors import (
     AccordError,
@@ -31,6 +39,8 @@ from accord.tenancy.model import Caller, OrganizationKind
 from accord.tracking.model import host_permitted
 
 router = APIRouter(tags=["browser tracking"])
+#: The brand's side of browser events, under /api/v1 with a key.
+api_router = APIRouter(tags=["conversions"])
 TAG = Path(__file__).resolve().parents[2] / "edge" / "accord.js"
 CORS = {
     "access-control-allow-origin": "*",
@@ -64,30 +74,39 @@ def _site(request: Request) -> str | None:
 
 
 def _record(store: Store, data: dict, site: str | None, source: str, flush=None) -> dict:
-    """Validate, check the site, record; returns the result or raises after keeping it."""
+    """Validate, check the site and the program's rules for browser events, record;
+    returns the result or raises after keeping what was sent."""
     program_id = str(data.get("program_id", ""))
     with store.read() as session:
         program = session.scalar(select(Program).where(Program.id == program_id))
     if program is None:
         raise NotFound("program", program_id, field="program_id")
     caller = Caller(program.organization_id, OrganizationKind.BRAND)
-    allowed = (
-        urlsplit(program.default_landing_url).hostname or "",
-        *(program.permitted_domains or []),
-    )
-    if site is None or not host_permitted(site, tuple(allowed)):
-        error = Forbidden(
-            f"browser events for this program must come from its own site, not "
-            f"{site or 'an unknown page'}; add the host to the program's permitted domains",
-            field="origin",
+    sent = dict(data)
+    try:
+        allowed = (
+            urlsplit(program.default_landing_url).hostname or "",
+            *(program.permitted_domains or []),
         )
-        error.rejected_event_id = keep_rejected(store, caller, "conversion", data, error)
-        raise error
-    recorded = record_submitted(store, caller, data, source=source, flush_clicks=flush)
+        if site is None or not host_permitted(site, tuple(allowed)):
+            raise Forbidden(
+                f"browser events for this program must come from its own site, not "
+                f"{site or 'an unknown page'}; add the host to the program's permitted domains",
+                field="origin",
+            )
+        report, confirmation = browser.admit(program, data, store.clock.now())
+        recorded = record_conversion(
+            store, caller, report, source=source, flush_clicks=flush, confirmation=confirmation
+        )
+    except AccordError as error:
+        sent.pop("token", None)
+        error.rejected_event_id = keep_rejected(store, caller, "conversion", sent, error)
+        raise
     return {
         "id": recorded.conversion.id,
         "duplicate": not recorded.created,
         "status": recorded.conversion.status,
+        "confirmation": recorded.conversion.confirmation,
     }
 
 
@@ -165,4 +184,38 @@ async def pixel(request: Request) -> Response:
         PIXEL,
         media_type="image/gif",
         headers={"cache-control": "no-store", "x-accord-result": outcome},
+    )
+
+
+class ConfirmIn(Strict):
+    amount: Decimal | None = Field(
+        default=None,
+        description="The order's real amount, if lower than the browser said: the "
+        "difference is reversed. Omit to confirm the amount reported.",
+    )
+
+
+class ConfirmOut(BaseModel):
+    id: str
+    confirmation: str | None
+    confirmed_at: datetime | None
+    amount: Amount
+
+
+@api_router.post("/conversions/{conversion_id}/confirm", response_model=ConfirmOut)
+def confirm_conversion(
+    conversion_id: str, store: StoreDep, caller: CallerDep, body: ConfirmIn | None = None
+):
+    """The brand's server confirms an order a browser reported: its held commissions
+    lock and become payable as any other. Sending the same order to POST /conversions
+    confirms it too."""
+    amount = body.amount if body is not None else None
+    conversion = browser.confirm(store, caller, conversion_id, amount)
+    return ConfirmOut(
+        id=conversion.id,
+        confirmation=conversion.confirmation,
+        confirmed_at=conversion.confirmed_at,
+        amount=Amount.minor(
+            conversion.amount_minor - conversion.reversed_minor, conversion.currency
+        ),
     )

@@ -80,6 +80,7 @@ def commission_out(c: Commission) -> CommissionOut:
         paid_at=c.paid_at,
         reversed_at=c.reversed_at,
         payout_id=c.payout_id,
+        hold_reason=c.hold_reason,
     )
 
 

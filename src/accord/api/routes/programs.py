@@ -7,11 +7,13 @@ from fastapi import APIRouter
 from accord.api.deps import CallerDep, StoreDep
 from accord.api.schemas import (
     Amount,
+    BrowserSecretOut,
     PartnerProgramOut,
     ProgramIn,
     ProgramOut,
     ProgramPatch,
 )
+from accord.conversions.browser import SIGNING_RECIPE
 from accord.money import Money
 from accord.programs import service as programs
 from accord.programs.model import ProgramTerms
@@ -54,6 +56,13 @@ def program_out(p: Program, caller=None) -> ProgramOut | PartnerProgramOut:
         description=p.description or "",
         auto_approve_partners=p.auto_approve_partners,
         view_through_hours=p.view_through_hours,
+        browser_events=p.browser_events,
+        browser_event_max_age_minutes=p.browser_event_max_age_minutes,
+        browser_signing_key_set=p.browser_signing_secret is not None,
+        max_order_amount=Amount(
+            amount=str(programs.max_order_amount(p).amount), currency=p.currency
+        ),
+        order_total_tolerance_percent=format(p.order_total_tolerance_percent, "f"),
         created_at=p.created_at,
     )
 
@@ -72,7 +81,9 @@ def create_program(body: ProgramIn, store: StoreDep, caller: CallerDep):
         default_landing_url=body.default_landing_url,
         attribution_window_days=body.attribution_window_days,
         locking_days=body.locking_days,
-        payout_threshold=Money.of(body.payout_threshold, body.currency, field="payout_threshold"),
+        payout_threshold=Money.parse(
+            body.payout_threshold, body.currency, field="payout_threshold"
+        ),
         click_id_param=body.click_id_param,
         permitted_domains=tuple(body.permitted_domains),
         duplicate_click_seconds=body.duplicate_click_seconds,
@@ -84,6 +95,14 @@ def create_program(body: ProgramIn, store: StoreDep, caller: CallerDep):
         description=body.description,
         auto_approve_partners=body.auto_approve_partners,
         view_through_hours=body.view_through_hours,
+        browser_events=body.browser_events,
+        browser_event_max_age_minutes=body.browser_event_max_age_minutes,
+        max_order_amount=(
+            None
+            if body.max_order_amount is None
+            else Money.parse(body.max_order_amount, body.currency, field="max_order_amount")
+        ),
+        order_total_tolerance_percent=body.order_total_tolerance_percent,
     )
     return program_out(programs.create_program(store, caller, terms))
 
@@ -93,6 +112,18 @@ def update_program(program_id: str, body: ProgramPatch, store: StoreDep, caller:
     """Change settings: windows, locking, threshold, landing page, permitted domains."""
     changes = body.model_dump(exclude_unset=True)
     return program_out(programs.update_program(store, caller, program_id, changes))
+
+
+@router.post(
+    "/programs/{program_id}/browser-signing-key",
+    response_model=BrowserSecretOut,
+    status_code=201,
+)
+def new_browser_signing_key(program_id: str, store: StoreDep, caller: CallerDep):
+    """Make (or replace) the key the brand's server signs browser events with. It is shown
+    once; events signed with the previous key stop verifying."""
+    secret = programs.new_browser_secret(store, caller, program_id)
+    return BrowserSecretOut(secret=secret, how_to_sign=SIGNING_RECIPE)
 
 
 @router.get("/programs/{program_id}", response_model=ProgramOut | PartnerProgramOut)
