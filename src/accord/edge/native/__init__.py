@@ -374,11 +374,14 @@ def serve_edge(
     announce=None,
 ) -> None:
     """Run the edge until SIGTERM or SIGINT, or until the process that started this one ends."""
-    from accord.server import spool_dir
+    from accord.server import adopt_old_spools, mark_spool, spool_dir
 
+    spool = spool_dir(settings, store)
+    adopt_old_spools(settings, store, spool)
+    mark_spool(spool, store)
     edge = NativeEdge(
         store,
-        spool_dir(settings, store),
+        spool,
         host=host,
         port=port,
         threads=threads,
