@@ -485,3 +485,31 @@ def test_the_pixel_decoder_keeps_what_was_sent_when_it_refuses_it():
     assert data["items"] == _deep_json()
 
     assert bodies.form_data_kept(b"order_id=%C3%A9") == ({"order_id": "é"}, None)
+
+
+def test_a_nul_in_a_reversal_is_422_on_the_field_and_kept(api, brand):
+    made = api.post("/conversions", sale(brand.program_id, order_id="REV-NUL")).json()
+    body = {"reason_code": "returned", "note": "a\x00b"}
+
+    error = error_of(api.post(f"/conversions/{made['id']}/reversals", body), 422)
+
+    assert error["field"] == "note"
+    kept = _rejected(api)[error["rejected_event_id"]]
+    assert kept["kind"] == "reversal" and json.loads(kept["payload"])["note"] == "a\x00b"
+
+
+def test_a_nul_in_a_reversals_csv_row_refuses_that_row(api, brand):
+    for order in ("RN-1", "RN-2"):
+        assert api.post("/conversions", sale(brand.program_id, order_id=order)).status_code == 201
+    text = "order_id,reason_code,note\nRN-1,returned,fine\nRN-2,returned,a\x00b\n"
+
+    response = api.client.post(
+        f"{API}/reversals/import?program_id={brand.program_id}",
+        content=text.encode(),
+        headers={**api.headers, "content-type": "text/csv"},
+    )
+
+    assert response.status_code == 200, response.text
+    rows = response.json()["rows"]
+    assert [r["status"] for r in rows] == ["reversed", "rejected"]
+    assert rows[1]["error"]["field"] == "note"
