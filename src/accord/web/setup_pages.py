@@ -30,9 +30,11 @@ router = APIRouter(include_in_schema=False)
 def _page(request, name, visitor, programs, current, section, **context):
     if current is not None and name == "settings.html":
         from accord.money import Money
+        from accord.programs.service import max_order_amount
 
         threshold = Money.from_minor(current.payout_threshold_minor, current.currency)
         context["fmt_threshold"] = str(threshold.amount)
+        context["fmt_max_order"] = str(max_order_amount(current).amount)
     return render(
         request,
         name,
@@ -91,6 +93,10 @@ async def save_settings(request: Request):
             "listed": form.get("listed") == "on",
             "auto_approve_partners": form.get("auto_approve_partners") == "on",
             "description": form.get("description", ""),
+            "browser_events": form.get("browser_events", "off"),
+            "browser_event_max_age_minutes": _integer(form, "browser_event_max_age_minutes"),
+            "max_order_amount": _decimal(form, "max_order_amount"),
+            "order_total_tolerance_percent": _decimal(form, "order_total_tolerance_percent"),
         }
         update_program(store, visitor.caller, program, changes)
     except AccordError as error:
@@ -117,12 +123,48 @@ def _integer(form: dict[str, str], field: str) -> int:
 
 
 def _decimal(form: dict[str, str], field: str):
-    from decimal import Decimal, InvalidOperation
+    from accord.money import to_decimal
 
+    text = form.get(field, "").strip() or "0"
     try:
-        return Decimal(form.get(field, "").strip() or "0")
-    except InvalidOperation:
-        raise InvalidInput(field, "must be an amount such as 25.00") from None
+        return to_decimal(text, field=field)
+    except InvalidInput:
+        raise InvalidInput(field, "must be a number such as 25.00") from None
+
+
+@router.post("/console/settings/browser-signing-key")
+async def make_browser_signing_key(request: Request):
+    """Make a new key for the brand's server to sign browser events with; shown once."""
+    from accord.conversions.browser import SIGNING_RECIPE
+    from accord.programs.service import new_browser_secret
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    form = await _form(request)
+    if _forged(visitor, form, request):
+        return _expired()
+    store = request.app.state.store
+    program = form.get("program", "")
+    try:
+        key = new_browser_secret(store, visitor.caller, program)
+    except AccordError as error:
+        return _problem(request, visitor, error.message, "/console/settings", error.status)
+    programs, current = _program_or_first(store, visitor, program)
+    page = _page(
+        request,
+        "settings.html",
+        visitor,
+        programs,
+        current,
+        "settings",
+        saved=None,
+        error=None,
+        signing_key=key,
+        signing_recipe=SIGNING_RECIPE,
+    )
+    page.headers["cache-control"] = "no-store"
+    return page
 
 
 # API keys ---------------------------------------------------------------------------------
