@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
+import json
 import logging
 import os
+import subprocess
+import threading
+import time
 from functools import partial
 from pathlib import Path
 
@@ -18,6 +23,11 @@ from accord.store.engine import Store, open_store
 from accord.tracking.service import record_events
 
 EDGE_PREFIXES = (CLICK_PREFIX, IMPRESSION_PREFIX)
+#: Where `accord serve --tracking-port` keeps the state of its `accord edge` child, for the
+#: API's /health (set for the API's workers, which start after the edge).
+EDGE_STATE_ENV = "ACCORD_EDGE_STATE"
+RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # seconds, one more each failed start
+STEADY_SECONDS = 30.0  # an edge that ran this long starts again with the shortest delay
 
 
 def store_identity(store: Store) -> str:
@@ -217,3 +227,102 @@ def app_from_env() -> AccordApp:
     settings = get_settings()
     migrate = os.environ.get("ACCORD_SKIP_MIGRATE") != "1"
     return build_app(open_store(settings, migrate=migrate), settings)
+
+
+class EdgeSupervisor:
+    """Keeps the `accord edge` child of `accord serve --tracking-port` running.
+
+    When the child dies while `accord serve` runs (killed, out of memory, a crash), the
+    tracking port closes with it: the supervisor logs it and starts the same command again,
+    waiting longer after each start that fails (RESTART_DELAYS), and writes the edge's state
+    to a file the API's /health reads (EDGE_STATE_ENV). A child that exits with 0 was told
+    to stop (by `accord serve` on its way out) and is not restarted.
+    """
+
+    def __init__(self, child: subprocess.Popen, host: str, port: int, state_path: Path) -> None:
+        self.child = child
+        self.command = list(child.args)
+        self.host = host
+        self.port = port
+        self.state_path = state_path
+        self.restarts = 0
+        self.last_exit: int | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="edge-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._write("running")
+        os.environ[EDGE_STATE_ENV] = str(self.state_path)
+        atexit.register(self.stop)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop supervising, and stop a child this supervisor started."""
+        self._stopping.set()
+        child = self.child
+        if child.poll() is None and self.restarts:
+            child.terminate()
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        self.state_path.unlink(missing_ok=True)
+
+    def _run(self) -> None:
+        failures = 0
+        started = time.monotonic()
+        while not self._stopping.wait(0.1):
+            code = self.child.poll()
+            if code is None:
+                continue
+            if code == 0 or self._stopping.is_set():
+                self._write("stopped")
+                return
+            self.last_exit = code
+            if time.monotonic() - started >= STEADY_SECONDS:
+                failures = 0
+            delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
+            failures += 1
+            log.error(
+                "the tracking edge (accord edge, pid %d) exited with %s; restarting it in %.1f s",
+                self.child.pid,
+                code,
+                delay,
+            )
+            self._write("restarting")
+            if self._stopping.wait(delay):
+                return
+            try:
+                self.child = subprocess.Popen(self.command, stdin=subprocess.DEVNULL)
+            except OSError:
+                log.exception("the tracking edge could not be started")
+                continue
+            self.restarts += 1
+            started = time.monotonic()
+            self._write("running")
+
+    def _write(self, state: str) -> None:
+        report = {
+            "state": state,
+            "pid": self.child.pid,
+            "host": self.host,
+            "port": self.port,
+            "restarts": self.restarts,
+            "last_exit": self.last_exit,
+        }
+        partial = self.state_path.with_name(f".{self.state_path.name}.{os.getpid()}")
+        try:
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(report))
+            os.replace(partial, self.state_path)
+        except OSError:
+            log.exception("the tracking edge's state could not be written")
+
+
+def supervise_edge(child: subprocess.Popen, host: str, port: int) -> EdgeSupervisor:
+    """Supervise `child`, an `accord edge` process started by `accord serve`."""
+    settings = get_settings()
+    state = settings.data_dir.absolute() / "run" / f"tracking-edge-{os.getpid()}-{port}.json"
+    supervisor = EdgeSupervisor(child, host, port, state)
+    supervisor.start()
+    return supervisor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -82,3 +83,52 @@ def test_a_tracking_port_in_use_is_refused_naming_it(database_url, tmp_path):
     assert done.returncode == 1
     assert f"127.0.0.1:{port} is already in use" in done.stdout + done.stderr
     assert "serving on" not in done.stdout
+
+
+def test_a_dead_edge_process_is_restarted_and_health_reports_it(database_url, tmp_path):
+    """`accord edge`, the child that runs the native edge, is killed: the API's /health says
+    the tracking edge is down, the child is started again, and the port answers clicks."""
+    api_port, tracking_port = free_port(), free_port()
+    env = {**os.environ, "ACCORD_DATABASE_URL": database_url, "ACCORD_DATA_DIR": str(tmp_path)}
+    env.pop("ACCORD_PUBLIC_URL", None)
+    argv = [sys.executable, "-m", "accord.cli", "serve", "--port", str(api_port)]
+    argv += ["--tracking-port", str(tracking_port), "--server", "uvicorn"]
+    server = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    api, edge = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{tracking_port}"
+    try:
+        wait_healthy(f"{api}/health", server, 60)
+        wait_healthy(f"{edge}/health", server, 60)
+        first = httpx.get(f"{api}/health").json()
+        assert first["status"] == "ok"
+        report = first["tracking_edge"]
+        assert (report["state"], report["answering"], report["restarts"]) == ("running", True, 0)
+        assert report["port"] == tracking_port
+
+        os.kill(report["pid"], signal.SIGKILL)
+        states = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            health = httpx.get(f"{api}/health").json()
+            states.append((health["status"], health["tracking_edge"]["state"]))
+            again = health["tracking_edge"]
+            if again["restarts"] >= 1 and again["state"] == "running" and again["answering"]:
+                break
+            time.sleep(0.05)
+        assert ("degraded", "restarting") in states  # noticed while it was down
+        assert health["status"] == "ok", states
+        assert again["pid"] != report["pid"]
+        assert httpx.get(f"{edge}/health").status_code == 200  # the port answers again
+    finally:
+        server.terminate()
+        server.wait(20)
+    errors = server.stderr.read().decode()
+    assert "tracking edge" in errors and "restarting" in errors  # the restart is logged
+    deadline = time.monotonic() + 5
+    while True:  # the restarted edge stops with the server too
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", tracking_port)) != 0:
+                break
+        assert time.monotonic() < deadline, "the tracking port stayed open after the server"
+        time.sleep(0.1)

@@ -162,7 +162,19 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
     def health() -> dict[str, object]:
         with store.read() as session:
             session.connection().exec_driver_sql("SELECT 1")
-        return {"status": "ok", "version": __version__, "database": store.dialect}
+        report: dict[str, object] = {
+            "status": "ok",
+            "version": __version__,
+            "database": store.dialect,
+        }
+        from accord.edge.native import edge_health
+
+        edge = edge_health()  # the native edge `accord serve --tracking-port` runs, if any
+        if edge is not None:
+            report["tracking_edge"] = edge
+            if edge.get("state") != "running" or not edge.get("answering"):
+                report["status"] = "degraded"
+        return report
 
     for module in (programs, contracts, partners, conversions, money, keys, postbacks, inquiries):
         app.include_router(module.router, prefix="/api/v1")

@@ -349,7 +349,12 @@ def ensure_port_free(host: str, port: int) -> None:
 
 def wait_listening(host: str, port: int, process: subprocess.Popen | None, timeout: float) -> None:
     """Wait until something accepts connections on (host, port); EdgeUnavailable if
-    `process` exits first or the time runs out."""
+    `process` exits first or the time runs out.
+
+    When `process` is an `accord edge` child (as `accord serve --tracking-port` starts it),
+    it is supervised from then on: restarted if it dies, its state shown by /health (see
+    accord.server.EdgeSupervisor).
+    """
     import socket
 
     deadline = time.monotonic() + timeout
@@ -358,10 +363,53 @@ def wait_listening(host: str, port: int, process: subprocess.Popen | None, timeo
             raise EdgeUnavailable(f"the native click edge exited at start ({process.returncode})")
         try:
             with socket.create_connection((host, port), timeout=0.5):
-                return
+                break
         except OSError:
             time.sleep(0.02)
-    raise EdgeUnavailable(f"the native click edge did not listen on {host}:{port}")
+    else:
+        raise EdgeUnavailable(f"the native click edge did not listen on {host}:{port}")
+    if process is not None and _is_edge_command(process.args):
+        from accord.server import supervise_edge
+
+        supervise_edge(process, host, port)
+
+
+def _is_edge_command(args) -> bool:
+    """`python -m accord.cli edge ...`, the command `accord serve` runs the edge with."""
+    if isinstance(args, (str, bytes)):
+        return False
+    args = [str(a) for a in args]
+    return any(a == "accord.cli" and args[i + 1 : i + 2] == ["edge"] for i, a in enumerate(args))
+
+
+def edge_health() -> dict | None:
+    """The tracking edge's state as `accord serve --tracking-port` supervises it, for the
+    API's /health; None when this server runs no edge."""
+    import json
+    import socket
+
+    path = os.environ.get("ACCORD_EDGE_STATE")
+    if not path:
+        return None
+    try:
+        report = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {"state": "unknown", "answering": False}
+    host = report.get("host") or "127.0.0.1"
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    try:
+        with socket.create_connection((host, int(report.get("port", 0))), timeout=0.25):
+            report["answering"] = True
+    except (OSError, ValueError):
+        report["answering"] = False
+    if report.get("state") == "running":
+        try:
+            os.kill(int(report["pid"]), 0)
+        except ProcessLookupError:
+            report["state"] = "down"  # died since the supervisor last looked
+        except (PermissionError, KeyError, ValueError):
+            pass
+    return report
 
 
 def serve_edge(

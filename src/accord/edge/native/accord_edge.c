@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1688,6 +1689,11 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+    /* Stop with the process that started this one: at once when it dies (SIGTERM, handled
+     * as any other), and by polling its id below where that signal is not delivered. */
+    pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) return 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 >= argc) usage();
@@ -1749,7 +1755,6 @@ int main(int argc, char **argv) {
     for (int i = 0; i < config.threads; i++)
         pthread_create(&threads[i], NULL, worker_main, &workers[i]);
     /* Until SIGTERM or SIGINT, or until the process that started this one is gone. */
-    pid_t parent = getppid();
     struct timespec second = {1, 0};
     while (sigtimedwait(&set, NULL, &second) < 0 && getppid() == parent) {
     }
