@@ -143,3 +143,16 @@ def test_a_payout_batch_is_run_from_the_console_and_its_statement_opens(client, 
         "/console/payouts/run", content=f"csrf={token}&program={brand.program_id}", headers=FORM
     )
     assert "Nobody is due a payout yet." in wait_for_job(client, again.headers["location"])
+
+
+def test_english_pages_write_data_codes_as_words():
+    from accord.web.i18n import DATA_WORDS, translations
+
+    english = translations("en")
+    coded = [word for word in DATA_WORDS if "_" in word]
+    assert coded, "no data codes found"
+    for word in coded:
+        shown = english.gettext(word)
+        assert "_" not in shown, f"{word!r} is shown as a raw code in English"
+    assert english.gettext("b2b_referral") == "B2B referral"
+    assert english.gettext("Settings") == "Settings"

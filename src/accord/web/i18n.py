@@ -31,7 +31,7 @@ def translations(locale: str) -> NullTranslations:
     """The compiled catalog for a locale (English texts are the message ids themselves)."""
     po = CATALOGS / locale / "LC_MESSAGES" / "messages.po"
     if locale == "en" or not po.exists():
-        return NullTranslations()
+        return _EnglishWords()
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
     buffer = io.BytesIO()
@@ -102,4 +102,26 @@ DATA_WORDS = (
     N_("cancelled"), N_("other"), N_("tier_retroactive"),
     N_("queued"), N_("running"), N_("done"), N_("failed"), N_("created"), N_("rejected"),
     N_("attributed"), N_("unattributed"),
+    N_("awaiting_confirmation"), N_("confirmed"), N_("signed"),
 )  # fmt: skip
+
+#: How English pages write data words whose code is not a word.
+_ENGLISH = {
+    "b2b_referral": "B2B referral",
+    "over_cap": "over cap",
+    "order_error": "order error",
+    "tier_retroactive": "retroactive tier",
+    "awaiting_confirmation": "awaiting confirmation",
+    "sepa": "SEPA",
+    "paypal": "PayPal",
+    "stripe": "Stripe",
+}
+
+
+class _EnglishWords(NullTranslations):
+    """English is the message ids themselves, but for data codes such as b2b_referral."""
+
+    def gettext(self, message: str) -> str:
+        return _ENGLISH.get(message, message)
+
+    ugettext = gettext  # what Jinja's i18n extension calls when it exists

@@ -909,6 +909,30 @@ async def reverse_from_console(conversion_id: str, request: Request):
     return RedirectResponse(f"{back}?done={quote(done.reversal.id)}", status_code=303)
 
 
+@router.post("/console/conversions/{conversion_id}/confirm")
+async def confirm_from_console(conversion_id: str, request: Request):
+    """Confirm an order a shopper's browser reported, at its amount or a lower one."""
+    from accord.conversions.browser import confirm
+
+    visitor, refusal = _brand_visitor(request)
+    if refusal is not None:
+        return refusal
+    form = await _form(request)
+    if _forged(visitor, form, request):
+        return _expired()
+    back = f"/console/conversions/{quote(conversion_id)}"
+    try:
+        confirm(
+            request.app.state.store,
+            visitor.caller,
+            conversion_id,
+            (form.get("amount") or "").strip() or None,
+        )
+    except AccordError as error:
+        return _problem(request, visitor, error.message, back, error.status)
+    return RedirectResponse(f"{back}?done=confirmed", status_code=303)
+
+
 # payouts ----------------------------------------------------------------------------------
 @router.get("/console/payouts")
 def payouts_page(
