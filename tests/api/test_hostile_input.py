@@ -451,11 +451,6 @@ def test_the_query_decoder_refuses_undecodable_values_naming_them():
     assert control.value.field == "order_id"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/t/pixel.gif must decode its query with bodies.form_data_kept and keep the "
-    "refusal; remove this marker when it does",
-)
 def test_the_pixel_refuses_an_undecodable_order_id(client, brand):
     add_partner(brand)
     url = f"/t/pixel.gif?program_id={brand.program_id}&order_id=%ff-z&amount=1&currency=USD"

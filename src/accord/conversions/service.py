@@ -580,6 +580,7 @@ def keep_rejected_many(
     rows = []
     for payload, error in refused:
         body = payload if isinstance(payload, str) else json.dumps(payload, default=str)
+        body = body.replace("\x00", "%00")  # PostgreSQL text cannot hold NUL
         rows.append(
             RejectedEvent(
                 id=new_id("rej"),

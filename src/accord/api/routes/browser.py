@@ -22,15 +22,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from accord.api import bodies
 from accord.api.deps import CallerDep, StoreDep
 from accord.api.schemas import Amount, Strict
 from accord.conversions import browser
-from accord.conversions.model import from_form
 from accord.conversions.service import keep_rejected, record_conversion
 from accord.edge.click import PIXEL
 from accord.errors import (
     AccordError,
     Forbidden,
+    InvalidInput,
     NotFound,
 )
 from accord.programs.tables import Program
@@ -73,7 +74,9 @@ def _site(request: Request) -> str | None:
     return None
 
 
-def _record(store: Store, data: dict, site: str | None, source: str, flush=None) -> dict:
+def _record(
+    store: Store, data: dict, site: str | None, source: str, flush=None, refused=None
+) -> dict:
     """Validate, check the site and the program's rules for browser events, record;
     returns the result or raises after keeping what was sent."""
     program_id = str(data.get("program_id", ""))
@@ -84,6 +87,8 @@ def _record(store: Store, data: dict, site: str | None, source: str, flush=None)
     caller = Caller(program.organization_id, OrganizationKind.BRAND)
     sent = dict(data)
     try:
+        if refused is not None:  # what was sent could not be read: kept as it came
+            raise refused
         allowed = (
             urlsplit(program.default_landing_url).hostname or "",
             *(program.permitted_domains or []),
@@ -129,18 +134,12 @@ async def browser_event(request: Request) -> Response:
     """
     store: Store = request.app.state.store
     try:
-        data = json.loads(await request.body())
+        data = await bodies.read_json(request)
         if not isinstance(data, dict):
-            raise ValueError
-    except ValueError:
-        body = {
-            "error": {
-                "code": "invalid_input",
-                "field": "body",
-                "message": "body: is not a JSON object",
-            }
-        }
-        return Response(json.dumps(body), 422, headers=CORS, media_type="application/json")
+            raise InvalidInput("body", "is not a JSON object")
+    except AccordError as error:
+        body = {"error": error.as_dict()}
+        return Response(json.dumps(body), error.status, headers=CORS, media_type="application/json")
     try:
         result = await run_in_threadpool(
             _record, store, data, _site(request), "js", _flush(request)
@@ -170,12 +169,12 @@ async def pixel(request: Request) -> Response:
     refused, in the rejected events.
     """
     store: Store = request.app.state.store
-    data = from_form(list(request.query_params.multi_items()))
+    data, refused = bodies.form_data_kept(request.scope["query_string"])
     if "event" in data and "event_type" not in data:
         data["event_type"] = data.pop("event")
     try:
         result = await run_in_threadpool(
-            _record, store, data, _site(request), "pixel", _flush(request)
+            _record, store, data, _site(request), "pixel", _flush(request), refused
         )
         outcome = "duplicate" if result["duplicate"] else "created"
     except AccordError as error:
