@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import case, func, select
 
+from accord.api import bodies
 from accord.errors import AccordError
 from accord.web import sessions
 from accord.web.routes import (
@@ -709,7 +710,10 @@ async def add_postback(request: Request):
     visitor, refusal = _partner_visitor(request)
     if refusal is not None:
         return refusal
-    pairs = parse_qsl((await _body(request)).decode("utf-8", "replace"), keep_blank_values=True)
+    try:
+        pairs = bodies.decode_form(await _body(request), bodies.TEXT)
+    except AccordError as error:
+        return _problem(request, visitor, error.message, "/portal/settings", error.status)
     form = dict(pairs)
     if _forged(visitor, form, request):
         return _expired()
