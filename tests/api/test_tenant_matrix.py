@@ -25,7 +25,10 @@ by ids that do not exist, so a refusal tells nothing about what exists. No respo
 an id of another organization (or of another partner) except those the caller sent.
 
 Writes are sent the body ``{}``: the owner may get a 422 (past authorization, stopped by
-validation), everyone else must be refused before the body is read.
+validation), everyone else must be refused before the body is read, and so gets the same
+refusal again with a body no route accepts. Writes that name their objects in the body
+(BODY_WRITES) are sent a valid body naming A's objects as another brand and, where it
+names partner_own's objects, as another partner.
 
 A route whose path parameter the world does not know, or that ACCESS does not list, fails
 with a message saying what to add, so a new route is covered the day it is added.
