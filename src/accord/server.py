@@ -302,6 +302,8 @@ class EdgeSupervisor:
             self._write("running")
 
     def _write(self, state: str) -> None:
+        if self._stopping.is_set():
+            return  # `stop` removes the file
         report = {
             "state": state,
             "pid": self.child.pid,
