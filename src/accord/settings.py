@@ -49,6 +49,34 @@ class Settings(BaseSettings):
         description="Let postbacks reach private, loopback and link-local addresses "
         "(local test receivers only; never in production).",
     )
+    rate_limits: bool = Field(
+        default=True,
+        description="Rate-limit the REST API and the browser endpoints (429 with Retry-After).",
+    )
+    rate_limit_storage: str | None = Field(
+        default=None,
+        description="Where the counts live: this process's memory by default, or Redis "
+        "(redis://host:6379/0, rediss://..., redis+unix://...) shared by every process.",
+    )
+    rate_limit_ingest: str = Field(
+        default="6000/minute",
+        description="Conversion writes per API key (POST /conversions, its batch, imports, "
+        "reversals; a batch is one request).",
+    )
+    rate_limit_key: str = Field(
+        default="1200/minute", description="Every other API request per API key."
+    )
+    rate_limit_anonymous: str = Field(
+        default="300/minute",
+        description="API requests per client address without a valid key (refused keys included).",
+    )
+    rate_limit_browser: str = Field(
+        default="60/minute",
+        description="Browser events (POST /t/events, GET /t/pixel.gif) per client address.",
+    )
+    rate_limit_browser_program: str = Field(
+        default="6000/minute", description="Browser events per program."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -59,6 +87,36 @@ class Settings(BaseSettings):
             raise ValueError("ACCORD_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
         if value.startswith(("postgresql://", "postgres://")):
             raise ValueError("use the psycopg 3 driver: postgresql+psycopg://...")
+        return value
+
+    @field_validator(
+        "rate_limit_ingest",
+        "rate_limit_key",
+        "rate_limit_anonymous",
+        "rate_limit_browser",
+        "rate_limit_browser_program",
+    )
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        import limits
+
+        try:
+            one = len(limits.parse_many(value)) == 1
+        except ValueError:
+            one = False
+        if not one:
+            raise ValueError(f"{value!r} is not a rate: write one COUNT/UNIT, e.g. 120/minute")
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_storage(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "redis+unix://")):
+            raise ValueError(
+                "ACCORD_RATE_LIMIT_STORAGE must be a redis://, rediss:// or redis+unix:// URL"
+            )
         return value
 
     def resolved_database_url(self) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord import __version__
-from accord.api import bodies
+from accord.api import bodies, ratelimit
 from accord.api.bodies import KiB, MiB
 from accord.api.routes import (
     browser,
@@ -84,6 +84,8 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         by_hand=BODIES_READ_BY_HAND,
         on_refused=_keep_refused_by_middleware,
     )
+    # Added last, so outermost: a refused request reads no body and touches no store.
+    app.add_middleware(ratelimit.RateLimits, settings=settings)
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
     app.mount("/console/static", StaticFiles(directory=web_routes.STATIC), name="console-static")
     app.include_router(web_routes.router)
@@ -199,7 +201,7 @@ def _document_raw_bodies(app: FastAPI) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(models.pop("$defs", {}))
             components["ConversionReport"] = models
-            app.openapi_schema = schema
+            app.openapi_schema = ratelimit.document(schema)
         return app.openapi_schema
 
     app.openapi = openapi
