@@ -162,9 +162,6 @@ _BODY_FIRST = (
 )
 _LATE_AUTHORIZATION = [
     # (method, path, module, parameter)
-    ("POST", "/conversions/{conversion_id}/reversals", "routes/conversions.py", "conversion_id"),
-    ("PATCH", "/programs/{program_id}", "routes/programs.py", "program_id"),
-    ("POST", "/conversions/{conversion_id}/confirm", "routes/browser.py", "conversion_id"),
 ]
 KNOWN: dict[tuple[str, str, str], str] = {
     (method, path, role): _BODY_FIRST.format(route=f"{method} {path}", module=module, param=param)

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from accord.errors import Unauthenticated
+from accord.errors import NotFound, Unauthenticated
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
-from accord.tenancy.service import authenticate
+from accord.tenancy.service import authenticate, require_brand
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer acc_...`")
 
@@ -34,6 +34,33 @@ def get_caller(
 
 StoreDep = Annotated[Store, Depends(get_store)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+# Guards: the objects in the path are checked before the query or body is read, so a key
+# that may not use them is refused the same way whatever it sends: 403 for a partner's key
+# on a brand's action, 404 for another organization's id, as for an id that does not exist.
+def brands_program(program_id: str, store: StoreDep, caller: CallerDep) -> None:
+    """The path's program is the calling brand's own."""
+    from accord.programs.service import load_program
+
+    require_brand(caller)
+    with store.read() as session:
+        load_program(session, caller, program_id)
+
+
+def brands_conversion(conversion_id: str, store: StoreDep, caller: CallerDep) -> None:
+    """The path's conversion is the calling brand's own."""
+    from accord.conversions.tables import Conversion
+
+    require_brand(caller)
+    with store.read() as session:
+        owner = session.scalar(
+            select(Conversion.organization_id).where(Conversion.id == conversion_id)
+        )
+    if owner != caller.organization_id:
+        raise NotFound("conversion", conversion_id, field="conversion_id")
+
+
 Limit = Annotated[int, Query(ge=1, le=500, description="Rows per page (1-500).")]
 StartingAfter = Annotated[
     str | None, Query(description="Return rows after this id (the previous page's last).")

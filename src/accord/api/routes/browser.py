@@ -17,13 +17,13 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from accord.api import bodies
-from accord.api.deps import CallerDep, StoreDep
+from accord.api.deps import CallerDep, StoreDep, brands_conversion
 from accord.api.schemas import Amount, Strict
 from accord.conversions import browser
 from accord.conversions.service import keep_rejected, record_conversion
@@ -201,7 +201,11 @@ class ConfirmOut(BaseModel):
     amount: Amount
 
 
-@api_router.post("/conversions/{conversion_id}/confirm", response_model=ConfirmOut)
+@api_router.post(
+    "/conversions/{conversion_id}/confirm",
+    response_model=ConfirmOut,
+    dependencies=[Depends(brands_conversion)],
+)
 def confirm_conversion(
     conversion_id: str, store: StoreDep, caller: CallerDep, body: ConfirmIn | None = None
 ):

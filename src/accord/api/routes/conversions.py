@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from accord.api import bodies
-from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, brands_conversion, page
 from accord.api.schemas import (
     Amount,
     CommissionBrief,
@@ -445,6 +445,7 @@ def get_conversion(conversion_id: str, store: StoreDep, caller: CallerDep):
     response_model=ReversalOut,
     status_code=201,
     responses=ERRORS,
+    dependencies=[Depends(brands_conversion)],
 )
 def create_reversal(
     conversion_id: str,

@@ -9,7 +9,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, brands_program, page
 from accord.api.schemas import (
     AdjustmentOut,
     Amount,
@@ -48,12 +48,6 @@ def brands_batch(batch_id: str, store: StoreDep, caller: CallerDep) -> None:
         batch = session.get(PayoutBatch, batch_id)
         if batch is None or batch.organization_id != caller.organization_id:
             raise NotFound("payout batch", batch_id, field="batch_id")
-
-
-def brands_program(program_id: str, store: StoreDep, caller: CallerDep) -> None:
-    require_brand(caller)
-    with store.read() as session:
-        load_program(session, caller, program_id)
 
 
 def visible_payout(payout_id: str, store: StoreDep, caller: CallerDep) -> None:

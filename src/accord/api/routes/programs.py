@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from accord.api.deps import CallerDep, StoreDep
+from accord.api.deps import CallerDep, StoreDep, brands_program
 from accord.api.schemas import (
     Amount,
     BrowserSecretOut,
@@ -107,7 +107,9 @@ def create_program(body: ProgramIn, store: StoreDep, caller: CallerDep):
     return program_out(programs.create_program(store, caller, terms))
 
 
-@router.patch("/programs/{program_id}", response_model=ProgramOut)
+@router.patch(
+    "/programs/{program_id}", response_model=ProgramOut, dependencies=[Depends(brands_program)]
+)
 def update_program(program_id: str, body: ProgramPatch, store: StoreDep, caller: CallerDep):
     """Change settings: windows, locking, threshold, landing page, permitted domains."""
     changes = body.model_dump(exclude_unset=True)
