@@ -415,6 +415,9 @@ def test_a_nul_in_a_console_form_is_refused_on_the_field(console):
 
     assert response.status_code == 422, response.text
     assert "note" in response.text
+    # A person sees a page in their language with a way back, not the API's JSON.
+    assert response.headers["content-type"].startswith("text/html")
+    assert "That did not work" in response.text and 'href="/console' in response.text
 
 
 # 5. Form and query values that are not UTF-8 -------------------------------------------------

@@ -417,12 +417,19 @@ def test_applications_through_the_api_name_what_is_wrong(store, listed):
             "/api/v1/applications", json={"program_id": listed.program_id}, headers=brand_key
         )
         assert refused.status_code == 403 and "brands add partners" in refused.text
+        partner = add_partner(listed)
         wrong = api.put(
-            f"/api/v1/programs/{listed.program_id}/partners/prt_x/status",
+            f"/api/v1/programs/{listed.program_id}/partners/{partner.id}/status",
             json={"status": "maybe"},
             headers=brand_key,
         )
         assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "status"
+        unknown = api.put(
+            f"/api/v1/programs/{listed.program_id}/partners/prt_x/status",
+            json={"status": "maybe"},
+            headers=brand_key,
+        )
+        assert unknown.status_code == 404  # the path's objects are checked first
         waiting = api.get(f"/api/v1/programs/{listed.program_id}/applications", headers=brand_key)
         assert waiting.status_code == 200 and waiting.json() == []
 

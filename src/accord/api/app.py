@@ -109,6 +109,8 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
 
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError):
+        if request.url.path.startswith(("/console", "/portal")):
+            return web_routes.problem_page(request, exc.message, exc.status)
         body = exc.as_dict()
         rejected = getattr(exc, "rejected_event_id", None)
         if rejected:

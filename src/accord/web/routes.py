@@ -108,6 +108,15 @@ def _brand_visitor(request: Request):
     return visitor, None
 
 
+def problem_page(request: Request, message: str, status: int) -> HTMLResponse:
+    """A refusal raised while reading a page's request (a form that is not UTF-8 or holds
+    control characters, say), as a page in the visitor's language instead of JSON."""
+    area = "/portal" if request.url.path.startswith("/portal") else "/console"
+    referer = request.headers.get("referer") or ""
+    back = referer if referer.startswith(str(request.base_url).rstrip("/") + area) else area
+    return _problem(request, _visitor(request), message, back, status)
+
+
 def _problem(request: Request, visitor, message: str, back: str, status: int) -> HTMLResponse:
     """A page saying what went wrong, in the visitor's language, with a way back."""
     return render(
