@@ -792,6 +792,48 @@ def test_a_dead_edges_unfinished_segment_is_stored_at_the_next_start(world, tmp_
     assert (click.sub1, click.ip) == ("left", "203.0.113.9")
 
 
+def test_a_segment_the_edge_completes_while_the_spool_is_read_is_not_missed(world, tmp_path):
+    """The edge renames a segment from .part to .jsonl every 200 ms; a catch-up that looks
+    for both kinds of file must find a click whose segment was renamed between the looks."""
+    import fcntl
+
+    row = {
+        "id": "clk_01KRENAMEDSEGMENT0000000000",
+        "link_id": _link_id(world, "plain"),
+        "program_id": world.brand.program_id,
+        "partner_id": world.brand.partners[0].id,
+        "at": "2026-11-20T10:00:00.000000+00:00",
+        "ip": "203.0.113.10",
+        "user_agent": None,
+        "referrer": None,
+        "destination_url": "https://brand.example/",
+        "sub1": "renamed",
+        **dict.fromkeys(["sub2", "sub3", "sub4", "sub5"]),
+        "duplicate": False,
+    }
+
+    class Renaming(type(Path())):
+        """A spool folder where the edge completes its segment as the .part files are
+        looked for (and no later)."""
+
+        def glob(self, pattern):
+            if pattern == "edge-*.part" and part.exists():
+                part.rename(part.with_suffix(".jsonl"))
+                os.close(held)  # the edge lets go of it once renamed
+            return super().glob(pattern)
+
+    spool = Renaming(tmp_path / "spool-renaming")
+    spool.mkdir()
+    part = spool / "edge-999997-0-000001.part"
+    part.write_text(json.dumps({"k": "click", "r": row}) + "\n")
+    held = os.open(part, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # a live edge writes it
+    load_spool(world.store, spool, include_open=True)
+    with world.store.read() as session:
+        click = session.get(Click, row["id"])
+    assert click is not None and click.sub1 == "renamed"
+
+
 def test_an_empty_segment_left_before_it_was_named_is_removed_once_old(world, tmp_path):
     spool = tmp_path / "spool-new"
     spool.mkdir()

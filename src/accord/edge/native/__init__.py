@@ -134,8 +134,15 @@ def write_snapshot(store: Store, path: Path) -> int:
 
 
 # ----------------------------------------------------------------------------- the spool
-def _events(path: Path, complete_lines_only: bool) -> list:
-    data = path.read_bytes()
+def _events(source: Path | int, complete_lines_only: bool) -> list:
+    """The events of a segment, read by path or from an open descriptor (which still reads
+    the file after the edge renames it)."""
+    if isinstance(source, int):
+        with os.fdopen(os.dup(source), "rb") as handle:
+            handle.seek(0)
+            data = handle.read()
+    else:
+        data = source.read_bytes()
     if complete_lines_only:
         data = data[: data.rfind(b"\n") + 1]
     return [event for event in map(_decode, data.splitlines()) if event is not None]
@@ -155,6 +162,28 @@ def load_spool(store: Store, spool: Path, *, include_open: bool = False) -> int:
     complete).
     """
     total = 0
+    # Segments being written first, complete ones after: a segment the edge completes (renames
+    # from .part to .jsonl) in between is then read as complete rather than missed.
+    for path in sorted(spool.glob("edge-*.part")):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue  # completed meanwhile: read below
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # a live edge is writing it
+                if include_open:
+                    events = _events(fd, complete_lines_only=True)
+                    _store_events(store, events)
+                    total += len(events)
+                continue
+            events = _events(fd, complete_lines_only=True)  # a torn last line: never answered
+            _store_events(store, events)
+            path.unlink(missing_ok=True)
+            total += len(events)
+        finally:
+            os.close(fd)
     for path in sorted(spool.glob("edge-*.jsonl")):
         try:
             events = _events(path, complete_lines_only=False)
@@ -163,26 +192,6 @@ def load_spool(store: Store, spool: Path, *, include_open: bool = False) -> int:
         _store_events(store, events)
         path.unlink(missing_ok=True)
         total += len(events)
-    for path in sorted(spool.glob("edge-*.part")):
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue  # completed meanwhile: the next round takes it
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:  # a live edge is writing it
-                if include_open:
-                    events = _events(path, complete_lines_only=True)
-                    _store_events(store, events)
-                    total += len(events)
-                continue
-            events = _events(path, complete_lines_only=True)  # a torn last line: never answered
-            _store_events(store, events)
-            path.unlink(missing_ok=True)
-            total += len(events)
-        finally:
-            os.close(fd)
     _remove_stale_new_segments(spool)
     return total
 
