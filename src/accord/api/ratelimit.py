@@ -1,6 +1,6 @@
 """Rate limits on the REST API and the browser endpoints, per API key and per address.
 
-One ASGI middleware, outside every other one so that a refused request costs no more than
+One ASGI middleware, outside the body limits, so that a refused request costs no more than
 a counter: it answers 429 `rate_limited` with `Retry-After` (seconds) and reads nothing.
 
 - `/api/v1/...` with a key this process has seen authenticate: counted per key (a hash of
@@ -9,9 +9,10 @@ a counter: it answers 429 `rate_limited` with `Retry-After` (seconds) and reads 
   their own, larger allowance (`rate_limit_ingest`) than every other call
   (`rate_limit_key`).
 - `/api/v1/...` without a key, or with one not yet seen to authenticate here: counted per
-  client address (`rate_limit_anonymous`). A key that then authenticates is remembered and
-  counted per key from then on; one that is refused (401) is forgotten, and the refusal
-  counts against the address, so guessing keys is as slow as sending none.
+  client address (`rate_limit_anonymous`). A key that then authenticates (the API's
+  `get_caller` leaves the caller in the request's state) is remembered and counted per key
+  from then on; one that is refused (401) is forgotten, and the refusal counts against the
+  address, so guessing keys is as slow as sending none.
 - `POST /t/events` and `GET /t/pixel.gif`: per address (`rate_limit_browser`) and per
   program named in the event (`rate_limit_browser_program`). Refusals on /t/events carry
   the route's CORS headers so that the tag can read them.
