@@ -299,3 +299,48 @@ def test_split_gives_nothing_to_a_zero_weight():
 def test_split_refuses_unusable_weights(weights):
     with pytest.raises(ValueError):
         split(Money.of("1", "USD"), weights)
+
+
+# exact parsing of what users send ---------------------------------------------------------
+@PROPERTY
+@given(currency=CURRENCIES, minor=st.integers(-(10**12), 10**12), extra_zeros=st.integers(0, 3))
+def test_parse_takes_any_amount_the_currency_holds_exactly(currency, minor, extra_zeros):
+    places = EXPONENTS[currency]
+    text = str(Decimal(minor).scaleb(-places))
+    if extra_zeros:
+        text += ("" if "." in text else ".") + "0" * extra_zeros
+    assert Money.parse(text, currency).minor == minor
+
+
+@PROPERTY
+@given(currency=CURRENCIES, minor=st.integers(0, 10**10), digit=st.integers(1, 9))
+def test_parse_refuses_a_digit_beyond_the_minor_unit_instead_of_rounding(currency, minor, digit):
+    places = EXPONENTS[currency]
+    text = str(Decimal(minor).scaleb(-places))
+    text += ("" if "." in text else ".") + "0" * (places - len(text.partition(".")[2]))
+    with pytest.raises(InvalidInput) as refused:
+        Money.parse(text + str(digit), currency, field="price")
+    assert refused.value.field == "price" and currency in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\uff11\uff12\uff13",
+        "\u0661\u0662",
+        "\u0967\u0968",
+        "1e3",
+        "1E+2",
+        "1,5",
+        " 12",
+        "12 ",
+        "+-1",
+        ".",
+        "",
+        "NaN",
+    ],
+)
+def test_to_decimal_takes_only_ascii_digits_and_one_point(text):
+    with pytest.raises(InvalidInput) as refused:
+        to_decimal(text, field="amount")
+    assert refused.value.field == "amount"
