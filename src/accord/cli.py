@@ -40,8 +40,12 @@ class AccordCommand(typer.core.TyperGroup):
     """The root command: runs a command and turns any error it raises into one line."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from accord.audit.context import Actor, acting
+
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            # what a command changes is the command line's in the audit log
+            with acting(Actor("cli")):
+                code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except typer.Abort:  # an interrupted prompt
             typer.echo("aborted", err=True)
             code = 1
@@ -198,10 +202,37 @@ def _store(clock=None):
     return open_store(get_settings(), clock=clock)
 
 
+#: The permission each command that acts with an API key needs; any other only reads.
+COMMAND_PERMISSIONS = {
+    ("keys", "create"): "keys:write",
+    ("keys", "revoke"): "keys:write",
+    ("commissions", "lock"): "commissions:write",
+    ("commissions", "approve"): "commissions:write",
+    ("payouts", "run"): "payouts:write",
+    ("schedule", "run"): "payouts:write",
+    ("conversions", "import"): "conversions:write",
+    ("conversions", "reverse"): "conversions:write",
+}
+
+
 def _caller(store, api_key: str):
+    """The key's organization, refused unless its scopes hold what the running command
+    needs; the command's changes are recorded in the audit log as `cli` with this key."""
+    from accord.audit.context import Actor, act_as
     from accord.tenancy.service import authenticate
 
-    return authenticate(store, api_key)
+    try:  # Typer carries its own copy of click
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - a Typer that uses click itself
+        from click import get_current_context
+
+    caller = authenticate(store, api_key)
+    context = get_current_context(silent=True)
+    command = (context.parent.info_name if context and context.parent else None,
+               context.info_name if context else None)  # fmt: skip
+    caller.require(COMMAND_PERMISSIONS.get(command, "read"))
+    act_as(Actor("cli", caller.key_id, None, caller.organization_id, None))
+    return caller
 
 
 def ensure_port_free(host: str, port: int, option: str = "--port") -> None:
@@ -594,13 +625,24 @@ def org_create(
 
 @keys_app.command("create")
 def keys_create(
-    api_key: ApiKeyOption, name: Annotated[str, typer.Argument(help="What the key is for.")]
+    api_key: ApiKeyOption,
+    name: Annotated[str, typer.Argument(help="What the key is for.")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            help="What the key may do, once per scope: read, programs:write, "
+            "partners:write, contracts:write, links:write, conversions:write, "
+            "commissions:write, payouts:write, postbacks:write, keys:write, users:write, "
+            "or * (everything, the default). At most what --api-key holds.",
+        ),
+    ] = None,
 ) -> None:
     """Create another API key for your organization."""
     from accord.tenancy.service import create_api_key
 
     store = _store()
-    typer.echo(create_api_key(store, _caller(store, api_key), name))
+    typer.echo(create_api_key(store, _caller(store, api_key), name, scope or ["*"]))
 
 
 @keys_app.command("list")
@@ -610,11 +652,12 @@ def keys_list(api_key: ApiKeyOption) -> None:
 
     store = _store()
     keys = list_api_keys(store, _caller(store, api_key))
-    table = Table("key id", "name", "created", "revoked")
+    table = Table("key id", "name", "scopes", "created", "revoked")
     for k in keys:
         table.add_row(
             k.key_id,
             k.name,
+            k.scopes,
             k.created_at.isoformat(timespec="seconds"),
             k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
         )

@@ -151,6 +151,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/inquiries/{inquiry_id}"): BOTH,
     ("POST", "/inquiries/{inquiry_id}/accept"): BRAND,
     ("POST", "/inquiries/{inquiry_id}/decline"): BRAND,
+    ("GET", "/audit-events"): BRAND,
 }
 
 # Known defects in route modules this test's authors do not own; strict, so each one

@@ -66,6 +66,35 @@ def test_a_brand_is_created_from_the_cli_and_its_key_works(cli_store):
     assert "unknown API key" in bad_key.output
 
 
+def test_a_key_is_created_with_scopes_and_refused_what_they_lack(cli_store):
+    created = runner.invoke(app, ["org", "create", "Acme Outdoor"])
+    key = re.search(r"(acc_\w+_\S+)", created.output).group(1)
+    made = runner.invoke(app, ["keys", "create", "reporting", "--scope", "read", "--api-key", key])
+    assert made.exit_code == 0, made.output
+    reader = made.output.strip()
+    listed = runner.invoke(app, ["keys", "list", "--api-key", key])
+    assert "read" in listed.output and "*" in listed.output
+    refused = runner.invoke(app, ["payouts", "run", "prg_x", "--api-key", reader])
+    assert refused.exit_code == 2
+    assert "this key lacks payouts:write" in refused.output
+    wider = runner.invoke(app, ["keys", "create", "more", "--scope", "*", "--api-key", reader])
+    assert wider.exit_code == 2 and "keys:write" in wider.output
+
+    from sqlalchemy import select
+
+    from accord.audit.tables import AuditEvent
+    from accord.store.engine import open_store
+
+    store = open_store(get_settings())
+    with store.read() as session:
+        made_by = session.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == "api_key")
+        ).all()
+    assert [e.actor_kind for e in made_by] == ["cli", "cli"]
+    assert made_by[1].actor_id == key.split("_")[1] and made_by[1].after["scopes"] == "read"
+    store.dispose()
+
+
 def test_migrate_brings_the_schema_to_the_latest_revision(cli_store):
     from alembic.script import ScriptDirectory
 

@@ -72,11 +72,16 @@ def test_an_api_key_is_shown_once_works_and_is_revoked(client, store, signed_in)
     page = client.get("/console/api-keys")
     made = client.post(
         "/console/api-keys",
-        content=urlencode({"csrf": csrf_of(page.text), "name": "shop backend"}),
+        content=urlencode(
+            {"csrf": csrf_of(page.text), "name": "shop backend", "scope:conversions:write": "1"}
+        ),
         headers=FORM,
     )
     token = re.search(r'<code id="new-key">([^<]+)</code>', made.text).group(1)
-    assert authenticate(store, token).organization_id == signed_in.caller.organization_id
+    caller = authenticate(store, token)
+    assert caller.organization_id == signed_in.caller.organization_id
+    assert caller.scopes == {"conversions:write"}
+    assert "<li>Conversions: change</li>" in made.text  # in words, not the raw code
     again = client.get("/console/api-keys")
     assert token not in again.text and "shop backend" in again.text
     key_id = token.split("_")[1]

@@ -18,6 +18,7 @@ from accord import __version__
 from accord.api import bodies, ratelimit
 from accord.api.bodies import KiB, MiB
 from accord.api.routes import (
+    audit,
     browser,
     contracts,
     conversions,
@@ -31,6 +32,7 @@ from accord.api.routes import (
 from accord.errors import AccordError, InvalidRequest, describe_validation
 from accord.settings import Settings
 from accord.store.engine import Store
+from accord.web import access_pages as web_access
 from accord.web import jobs_pages as web_jobs
 from accord.web import portal as web_portal
 from accord.web import routes as web_routes
@@ -92,6 +94,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
     app.include_router(web_portal.router)
     app.include_router(web_setup.router)
     app.include_router(web_jobs.router)
+    app.include_router(web_access.router)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -182,6 +185,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
 
     for module in (programs, contracts, partners, conversions, money, keys, postbacks, inquiries):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(audit.router, prefix="/api/v1")
     app.include_router(browser.router)
     app.include_router(browser.api_router, prefix="/api/v1")
     _document_raw_bodies(app)

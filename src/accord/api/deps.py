@@ -8,10 +8,13 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from accord.errors import NotFound, Unauthenticated
+from accord.audit.context import Actor, act_as
+from accord.errors import Forbidden, NotFound, Unauthenticated
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
+from accord.tenancy.permissions import required_permission
 from accord.tenancy.service import authenticate, require_brand
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer acc_...`")
@@ -21,14 +24,28 @@ def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
+    """The key's organization, refused with 403 unless its scopes hold the permission the
+    route needs (accord.tenancy.permissions derives it from the route). Every change the
+    request makes is recorded in the audit log as this key's, from the client's address.
+
+    Async, so that the audit actor it sets is seen by the route that runs after it."""
     if credentials is None:
         raise Unauthenticated("send your API key as 'Authorization: Bearer acc_...'")
-    caller = authenticate(request.app.state.store, credentials.credentials)
+    store = request.app.state.store
+    caller = await run_in_threadpool(authenticate, store, credentials.credentials)
+    route = request.scope.get("route")
+    needed = required_permission(request.method, getattr(route, "path", request.url.path))
+    if needed is None:  # a route nobody said anything about: refused, never let through
+        raise Forbidden("this route has no permission defined; it is refused to every key")
+    caller.require(needed)
     request.state.caller = caller
+    from accord.web.routes import _peer
+
+    act_as(Actor("key", caller.key_id, None, caller.organization_id, _peer(request)))
     return caller
 
 

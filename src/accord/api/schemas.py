@@ -500,13 +500,27 @@ class RejectedEventOut(BaseModel):
 
 class ApiKeyIn(Strict):
     name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(
+        default=["*"],
+        max_length=20,
+        description="`read`, write scopes per resource (`programs:write`, `partners:write`, "
+        "`contracts:write`, `links:write`, `conversions:write`, `commissions:write`, "
+        "`payouts:write`, `postbacks:write`, `keys:write`, `users:write`), or `*` for "
+        "everything; at most the scopes of the key that creates it.",
+    )
 
 
 class ApiKeyOut(BaseModel):
     key_id: str
     name: str
+    scopes: list[str]
     created_at: datetime
     revoked_at: datetime | None
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _split(cls, value):
+        return value.split() if isinstance(value, str) else value
 
 
 class NewApiKeyOut(ApiKeyOut):

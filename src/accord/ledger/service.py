@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from accord.audit.recorder import record_posting
 from accord.ids import new_id
 from accord.ledger.model import AccountKind, AccountRef, EntryDraft, balance, validate
 from accord.ledger.tables import Account, Entry, EntryLine
@@ -85,20 +86,19 @@ def post(session: Session, organization_id: str, entry: EntryDraft | None, at: d
     )
     if not inserted:
         return False
-    session.execute(
-        EntryLine.__table__.insert(),
-        [
-            {
-                "id": new_id("lin"),
-                "entry_id": entry_id,
-                "account_id": _account_id(session, organization_id, line.account),
-                "debit_minor": line.debit.minor,
-                "credit_minor": line.credit.minor,
-                "currency": line.account.currency,
-            }
-            for line in entry.lines
-        ],
-    )
+    lines = [
+        {
+            "id": new_id("lin"),
+            "entry_id": entry_id,
+            "account_id": _account_id(session, organization_id, line.account),
+            "debit_minor": line.debit.minor,
+            "credit_minor": line.credit.minor,
+            "currency": line.account.currency,
+        }
+        for line in entry.lines
+    ]
+    session.execute(EntryLine.__table__.insert(), lines)
+    record_posting(session, organization_id, entry, lines)
     return True
 
 

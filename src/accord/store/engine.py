@@ -51,9 +51,12 @@ class Store:
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        import accord.audit.recorder  # noqa: F401 - records audited changes in every unit
+
+        info = {"accord_store": self}  # the audit log reads the clock through it
+        self._sessions = sessionmaker(engine, expire_on_commit=False, info=info)
         self._read_sessions = sessionmaker(
-            engine.execution_options(accord_read_only=True), expire_on_commit=False
+            engine.execution_options(accord_read_only=True), expire_on_commit=False, info=info
         )
         # SQLite: one writer per process at a time (see unit); PostgreSQL: no such limit.
         self._writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()

@@ -1,5 +1,6 @@
 """Imports every stage's tables so the metadata (and Alembic) sees the whole schema."""
 
+from accord.audit import tables as audit_tables
 from accord.commissions import tables as commissions_tables
 from accord.contracts import tables as contracts_tables
 from accord.conversions import tables as conversions_tables
@@ -19,6 +20,7 @@ from accord.web import tables as web_tables
 metadata = Base.metadata
 
 __all__ = [
+    "audit_tables",
     "commissions_tables",
     "contracts_tables",
     "conversions_tables",

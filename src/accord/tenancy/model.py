@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from accord.errors import Unauthenticated
+from accord.errors import Forbidden, Unauthenticated
+from accord.tenancy.permissions import ALL, allows, describe
 
 KEY_PREFIX = "acc"
 
@@ -26,10 +27,26 @@ class Caller:
     organization_id: str
     kind: OrganizationKind
     partner_id: str | None = None  # set when the organization is a partner
+    #: What this caller may do: a key's scopes, or what a user's role grants.
+    scopes: frozenset[str] = field(default=frozenset({ALL}))
+    role: str | None = None  # a signed-in user's role; None for an API key
+    key_id: str | None = None  # the API key behind the request, if any
 
     @property
     def is_brand(self) -> bool:
         return self.kind in (OrganizationKind.BRAND, OrganizationKind.AGENCY)
+
+    def may(self, permission: str) -> bool:
+        return allows(self.scopes, permission)
+
+    def require(self, permission: str) -> None:
+        """Refuse with 403 naming the missing permission."""
+        if not self.may(permission):
+            if self.role is not None:
+                raise Forbidden(
+                    f"your role ({self.role}) lacks {permission} ({describe(permission)})"
+                )
+            raise Forbidden(f"this key lacks {permission}")
 
 
 @dataclass(frozen=True, slots=True)

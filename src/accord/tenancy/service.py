@@ -13,6 +13,16 @@ from accord.ids import new_id
 from accord.partners.tables import Partner
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind, issue_key, parse_token, secret_matches
+from accord.tenancy.permissions import (
+    ALL,
+    BRAND_ROLES,
+    PARTNER_ROLES,
+    ROLE_SCOPES,
+    Role,
+    check_key_scopes,
+    format_scopes,
+    parse_scopes,
+)
 from accord.tenancy.tables import ApiKey, Organization, User
 
 _passwords = PasswordHasher()
@@ -42,7 +52,9 @@ def add_organization(session, kind: OrganizationKind, name: str, now) -> str:
     return org_id
 
 
-def add_api_key(session, organization_id: str, name: str, now) -> str:
+def add_api_key(
+    session, organization_id: str, name: str, now, scopes=(ALL,), created_by: str | None = None
+) -> str:
     issued = issue_key()
     session.add(
         ApiKey(
@@ -52,15 +64,26 @@ def add_api_key(session, organization_id: str, name: str, now) -> str:
             secret_hash=issued.secret_hash,
             name=name,
             created_at=now,
+            scopes=format_scopes(scopes),
+            created_by=created_by,
         )
     )
     return issued.token
 
 
-def create_api_key(store: Store, caller: Caller, name: str) -> str:
-    """A new key for the caller's own organization; the token is returned once."""
+def create_api_key(
+    store: Store, caller: Caller, name: str, scopes=(ALL,), created_by: str | None = None
+) -> str:
+    """A new key for the caller's own organization, with at most the caller's own scopes;
+    the token is returned once."""
+    caller.require("keys:write")
+    try:
+        granted = check_key_scopes(scopes, caller.scopes)
+    except ValueError as error:
+        raise InvalidInput("scopes", str(error)) from None
+    maker = created_by or (f"key:{caller.key_id}" if caller.key_id else None)
     with store.unit() as session:
-        return add_api_key(session, caller.organization_id, name, store.clock.now())
+        return add_api_key(session, caller.organization_id, name, store.clock.now(), granted, maker)
 
 
 def list_api_keys(store: Store, caller: Caller) -> list[ApiKey]:
@@ -106,7 +129,13 @@ def authenticate(store: Store, token: str) -> Caller:
             partner_id = session.scalar(
                 select(Partner.id).where(Partner.organization_id == key.organization_id)
             )
-        return Caller(key.organization_id, OrganizationKind(kind), partner_id)
+        return Caller(
+            key.organization_id,
+            OrganizationKind(kind),
+            partner_id,
+            scopes=parse_scopes(key.scopes),
+            key_id=key.key_id,
+        )
 
 
 def require_brand(caller: Caller) -> None:
@@ -114,26 +143,35 @@ def require_brand(caller: Caller) -> None:
         raise Forbidden("this action is for the brand's API keys, not a partner's")
 
 
-def create_user(store: Store, organization_id: str, email: str, password: str) -> User:
-    """A person who signs in to the console for an organization; the password is argon2-hashed."""
+def create_user(
+    store: Store, organization_id: str, email: str, password: str, role: str | None = None
+) -> User:
+    """A person who signs in to the console for an organization; the password is argon2-hashed.
+    Without a role: the brand's owner, or the partner company's admin."""
     with store.unit() as session:
         if session.get(Organization, organization_id) is None:
             raise NotFound("organization", organization_id, field="organization_id")
-        return add_user(session, organization_id, email, password, store.clock.now())
+        return add_user(session, organization_id, email, password, store.clock.now(), role)
 
 
-def add_user(session, organization_id: str, email: str, password: str, now) -> User:
-    """A user in the session's transaction: the email must be free, the password long enough."""
+def add_user(
+    session, organization_id: str, email: str, password: str, now, role: str | None = None
+) -> User:
+    """A user in the session's transaction: the email must be free, the password long enough.
+    Without a role, the organization's first kind of user: a brand's owner, a partner's admin."""
     email = check_credentials(email, password)
     taken = session.scalar(select(User.id).where(func.lower(User.email) == email))
     if taken:
         raise InvalidInput("email", "a user with this email already exists")
+    kind = session.scalar(select(Organization.kind).where(Organization.id == organization_id))
+    role = check_role(kind, role or default_role(kind))
     user = User(
         id=new_id("usr"),
         organization_id=organization_id,
         email=email,
         password_hash=_passwords.hash(password),
         created_at=now,
+        role=role,
     )
     session.add(user)
     return user
@@ -160,3 +198,106 @@ def verify_user(store: Store, email: str, password: str) -> User:
     except (VerificationError, InvalidHashError):
         raise Unauthenticated("wrong email or password") from None
     return user
+
+
+# Roles and the users of an organization --------------------------------------------------
+def default_role(kind: str | None) -> str:
+    return Role.ADMIN.value if kind == OrganizationKind.PARTNER else Role.OWNER.value
+
+
+def roles_for(kind: str) -> tuple[Role, ...]:
+    """The roles a user of this kind of organization may have."""
+    return PARTNER_ROLES if kind == OrganizationKind.PARTNER else BRAND_ROLES
+
+
+def check_role(kind: str | None, role: str) -> str:
+    allowed = [r.value for r in roles_for(kind or OrganizationKind.BRAND)]
+    if role not in allowed:
+        raise InvalidInput("role", f"{role!r} is not a role here: use {', '.join(allowed)}")
+    return role
+
+
+def role_scopes(role: str) -> frozenset[str]:
+    """What a role grants; an unknown role (a newer release's) grants reading only."""
+    try:
+        return ROLE_SCOPES[Role(role)]
+    except ValueError:
+        return frozenset({"read"})
+
+
+def _managers(role: str) -> set[str]:
+    return {Role.OWNER.value, Role.ADMIN.value} & {role}
+
+
+def list_users(store: Store, caller: Caller) -> list[User]:
+    with store.read() as session:
+        return list(
+            session.scalars(
+                select(User)
+                .where(User.organization_id == caller.organization_id)
+                .order_by(User.created_at, User.email)
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    user: User
+    password: str  # shown once to the person who invited
+
+
+def invite_user(store: Store, caller: Caller, email: str, role: str) -> Invitation:
+    """A new user of the caller's organization with a one-time password, returned once."""
+    import secrets
+
+    caller.require("users:write")
+    password = secrets.token_urlsafe(12)
+    with store.unit() as session:
+        user = add_user(session, caller.organization_id, email, password, store.clock.now(), role)
+    return Invitation(user, password)
+
+
+def _own_user(session, caller: Caller, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.organization_id != caller.organization_id:
+        raise NotFound("user", user_id, field="user_id")
+    return user
+
+
+def _keep_a_manager(session, caller: Caller, user: User, new_role: str | None) -> None:
+    """Refuse to leave the organization without an owner (a partner: an admin)."""
+    if not _managers(user.role) or (new_role is not None and _managers(new_role)):
+        return
+    others = session.scalar(
+        select(func.count(User.id)).where(
+            User.organization_id == caller.organization_id,
+            User.role == user.role,
+            User.id != user.id,
+        )
+    )
+    if not others:
+        raise InvalidInput("role", f"the organization must keep at least one {user.role}")
+
+
+def change_role(store: Store, caller: Caller, user_id: str, role: str) -> User:
+    caller.require("users:write")
+    with store.unit() as session:
+        user = _own_user(session, caller, user_id)
+        check_role(caller.kind, role)
+        _keep_a_manager(session, caller, user, role)
+        user.role = role
+        return user
+
+
+def remove_user(store: Store, caller: Caller, user_id: str) -> None:
+    """Remove a user of the caller's organization, and end their sessions."""
+    from accord.web.tables import WebSession  # the sign-ins to end with the user
+
+    caller.require("users:write")
+    with store.unit() as session:
+        user = _own_user(session, caller, user_id)
+        _keep_a_manager(session, caller, user, None)
+        for row in session.scalars(select(WebSession).where(WebSession.user_id == user.id)):
+            session.delete(row)
+        session.flush()
+        session.delete(user)

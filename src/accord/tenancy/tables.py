@@ -27,6 +27,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: owner, manager, analyst or finance in a brand; admin or member in a partner company
+    role: Mapped[str] = mapped_column(String(16), default="owner")
 
 
 class ApiKey(Base):
@@ -40,3 +42,6 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: space-separated: `read`, `<resource>:write`, or `*` for everything
+    scopes: Mapped[str] = mapped_column(String(400), default="*")
+    created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -29,6 +29,7 @@ from accord.web.routes import (
     _form,
     _peer,
     _problem,
+    _refused,
     _secure,
     _to_login,
     _visitor,
@@ -47,7 +48,8 @@ def _partner_visitor(request: Request):
         return None, _to_login(request)
     if visitor.caller.partner_id is None:
         return None, RedirectResponse("/console", status_code=303)
-    return visitor, None
+    refusal = _refused(request, visitor)
+    return (None, refusal) if refusal is not None else (visitor, None)
 
 
 def _enrolled(store, caller) -> list[dict]:

@@ -105,7 +105,31 @@ def _brand_visitor(request: Request):
         return None, _to_login(request)
     if not visitor.caller.is_brand:
         return None, render(request, "not_for_partners.html", http_status=403, visitor=visitor)
-    return visitor, None
+    refusal = _refused(request, visitor)
+    return (None, refusal) if refusal is not None else (visitor, None)
+
+
+def _refused(request: Request, visitor: sessions.Visitor) -> HTMLResponse | None:
+    """A 403 page unless the visitor's role holds the permission the route needs (derived
+    from the route by accord.tenancy.permissions); the changes the request makes are
+    recorded in the audit log as the visitor's, from their address."""
+    from accord.audit.context import Actor, act_as
+    from accord.tenancy.permissions import required_permission
+
+    route = request.scope.get("route")
+    needed = required_permission(request.method, getattr(route, "path", request.url.path))
+    org = visitor.caller.organization_id
+    act_as(Actor("user", visitor.user_id, visitor.email, org, _peer(request)))
+    if needed is not None and visitor.caller.may(needed):
+        return None
+    return render(
+        request,
+        "forbidden.html",
+        http_status=403,
+        visitor=visitor,
+        permission=needed or "",
+        role=visitor.caller.role,
+    )
 
 
 def problem_page(request: Request, message: str, status: int) -> HTMLResponse:

@@ -21,7 +21,7 @@ from accord.errors import Unauthenticated
 from accord.partners.tables import Partner
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind
-from accord.tenancy.service import verify_user
+from accord.tenancy.service import role_scopes, verify_user
 from accord.tenancy.tables import Organization, User
 from accord.web.tables import WebSession
 
@@ -80,7 +80,13 @@ def visitor(store: Store, token: str | None) -> Visitor:
         partner_id = None
         if org.kind == OrganizationKind.PARTNER:
             partner_id = session.scalar(select(Partner.id).where(Partner.organization_id == org.id))
-        caller = Caller(org.id, OrganizationKind(org.kind), partner_id)
+        caller = Caller(
+            org.id,
+            OrganizationKind(org.kind),
+            partner_id,
+            scopes=role_scopes(user.role),
+            role=user.role,
+        )
         found = Visitor(user.id, user.email, org.name, caller, row.csrf_token)
     if stale:  # written at most once a minute: page views stay reads
         with store.unit() as session:

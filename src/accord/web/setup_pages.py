@@ -186,7 +186,15 @@ def api_keys_page(request: Request, program: str | None = None):
         "api-keys",
         keys=list_api_keys(store, visitor.caller),
         token=None,
+        scopes=_scopes_offered(visitor),
     )
+
+
+def _scopes_offered(visitor) -> list[str]:
+    """The scopes this visitor's role may give a key: what it holds itself."""
+    from accord.tenancy.permissions import ALL, KEY_SCOPES
+
+    return [s for s in (ALL, *KEY_SCOPES) if visitor.caller.may(s)]
 
 
 @router.post("/console/api-keys")
@@ -206,7 +214,14 @@ async def make_api_key(request: Request):
             request, visitor, "name: give the key a name (up to 100 characters)",
             "/console/api-keys", 422,
         )  # fmt: skip
-    token = create_api_key(store, visitor.caller, name)
+    offered = _scopes_offered(visitor)
+    scopes = [s for s in offered if form.get(f"scope:{s}")]
+    try:
+        token = create_api_key(
+            store, visitor.caller, name, scopes, created_by=f"user:{visitor.user_id}"
+        )
+    except AccordError as error:
+        return _problem(request, visitor, error.message, "/console/api-keys", error.status)
     programs, current = _program_or_first(store, visitor, form.get("program"))
     return _page(
         request,
@@ -217,6 +232,7 @@ async def make_api_key(request: Request):
         "api-keys",
         keys=list_api_keys(store, visitor.caller),
         token=token,
+        scopes=offered,
     )
 
 

@@ -22,8 +22,9 @@ def list_keys(store: StoreDep, caller: CallerDep):
 
 @router.post("/api-keys", response_model=NewApiKeyOut, status_code=201)
 def create_key(body: ApiKeyIn, store: StoreDep, caller: CallerDep):
-    """A new key; the token is shown in this response only and stored hashed."""
-    token = tenancy.create_api_key(store, caller, body.name)
+    """A new key with the scopes given (at most the calling key's own); the token is shown
+    in this response only and stored hashed."""
+    token = tenancy.create_api_key(store, caller, body.name, body.scopes)
     key_id, _ = parse_token(token)
     key = next(k for k in tenancy.list_api_keys(store, caller) if k.key_id == key_id)
     return NewApiKeyOut(
