@@ -175,3 +175,37 @@ def test_a_partner_member_makes_links_but_not_payout_methods_and_an_admin_invite
     assert invited.status_code == 201
     wrong = _post(client, "/portal/users", csrf, email=unique_email("p3"), role="owner")
     assert wrong.status_code == 422
+
+
+def test_a_payout_run_from_the_console_is_audited_as_the_finance_user(client, store):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from accord.audit.tables import AuditEvent
+    from accord.commissions.service import approve, lock_due
+    from tests.factories import click, convert
+    from tests.web.conftest import wait_for_job
+
+    brand = make_brand(store, locking_days=0)
+    partner = add_partner(brand)
+    convert(brand, order_id="paid-1", click_id=click(brand, partner))
+    store.clock.advance(timedelta(minutes=1))
+    lock_due(store, brand.caller, brand.program_id)
+    approve(store, brand.caller, brand.program_id)
+    email = unique_email("finance")
+    create_user(store, brand.caller.organization_id, email, PASSWORD, "finance")
+    sign_in(client, email)
+    csrf = csrf_of(client.get("/console/payouts").text)
+    run = _post(client, "/console/payouts/run", csrf, program=brand.program_id)
+    assert run.status_code == 303
+    wait_for_job(client, run.headers["location"])
+    with store.read() as session:
+        events = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.organization_id == brand.caller.organization_id,
+                AuditEvent.object_type.in_(("payout_batch", "payout")),
+            )
+        ).all()
+    assert {e.object_type for e in events} == {"payout_batch", "payout"}
+    assert {(e.actor_kind, e.actor_label) for e in events} == {("user", email)}

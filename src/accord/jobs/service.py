@@ -9,6 +9,7 @@ A job whose process stopped (a restart) stops being updated: it shows as stalled
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -92,7 +93,8 @@ def start(
     )
     with store.unit() as session:
         session.add(job)
-    _executor().submit(_run, store, job.id, work)
+    # the job's changes are the starter's in the audit log: it runs in a copy of its context
+    _executor().submit(contextvars.copy_context().run, _run, store, job.id, work)
     return job
 
 
