@@ -96,8 +96,28 @@ def test_every_api_route_has_a_permission_and_checks_it() -> None:
     assert not unchecked, f"these routes never check the caller's key: {unchecked}"
 
 
+class _Reporter:
+    """Prints the role matrix's size and outcomes in pytest's terminal summary."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        terminalreporter.section("role and scope matrix")
+        for line in self.lines:
+            terminalreporter.write_line(line)
+
+
+def _report(config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("role-matrix")
+    if reporter is None:
+        reporter = _Reporter()
+        config.pluginmanager.register(reporter, "role-matrix")
+    reporter.lines.append(line)
+
+
 @pytest.fixture(scope="module")
-def role_world(engine):
+def role_world(engine, request):
     store = Store(engine, FixedClock(START))
     quiet = {"rate_limits": False} if "rate_limits" in Settings.model_fields else {}
     app = AccordApp(store, Settings(spool=False, **quiet))
@@ -110,14 +130,17 @@ def role_world(engine):
             world.keys[role] = create_api_key(store, maker, f"{role} key", sorted(scopes))
         world.outcomes = Counter()
         yield world
-    print(_summary(world))
+    _report(request.config, f"{store.dialect}: {_summary(world)}")
 
 
 def _summary(world) -> str:
+    per_role = "; ".join(
+        f"{role} {world.outcomes[(role, True)]} allowed, {world.outcomes[(role, False)]} refused"
+        for role in ROLES
+    )
     return (
-        f"role matrix: {len(ALL_ROUTES)} /api/v1 routes x {len(ROLES)} roles = "
-        f"{len(ALL_ROUTES) * len(ROLES)} cases per backend; "
-        + ", ".join(f"{k}: {v}" for k, v in sorted(world.outcomes.items()))
+        f"{len(ALL_ROUTES)} /api/v1 routes x {len(ROLES)} roles = "
+        f"{len(ALL_ROUTES) * len(ROLES)} cases: {per_role}"
     )
 
 
@@ -156,7 +179,7 @@ def test_a_key_may_do_what_its_scopes_hold_and_nothing_else(role_world, route, r
     status = response.status_code
     detail = f"{route.label} as {role} ({sorted(scopes)}) -> {status} {response.text[:300]}"
     assert status < 500, detail
-    role_world.outcomes[f"{'allowed' if allows(scopes, needed) else 'refused'}"] += 1
+    role_world.outcomes[(role, allows(scopes, needed))] += 1
     if not allows(scopes, needed):
         assert status == 403, detail
         assert response.json()["error"] == {
