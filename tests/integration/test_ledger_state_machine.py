@@ -41,6 +41,7 @@ from accord.ledger.tables import Account, Entry, EntryLine
 from accord.money import exponent
 from accord.payouts.service import run_batch
 from accord.payouts.tables import Payout, PayoutBatch
+from accord.programs.service import update_program
 from accord.reports.service import program_summary
 from accord.tracking.service import create_promo_code
 from tests.factories import add_partner, click, make_brand
@@ -153,6 +154,14 @@ def build_machine(store, clock):
         def make_program(self, threshold, locking_days, currency):
             self.brand = make_brand(
                 store, currency=currency, threshold=threshold, locking_days=locking_days
+            )
+            # Orders in another currency may come to more than the default largest order
+            # once exchanged; the bound itself is tested in tests/api/test_order_bounds.py.
+            update_program(
+                store,
+                self.brand.caller,
+                self.brand.program_id,
+                {"max_order_amount": "1000000000"},
             )
             self.exp = exponent(currency)
             self.threshold_minor = to_minor(threshold, self.exp)
