@@ -314,7 +314,7 @@ def serve(
     store = _store()  # migrate once here, before workers start
     store.dispose()
     os.environ["ACCORD_SKIP_MIGRATE"] = "1"
-    edge_process = _start_native_edge(host, tracking_port, tracking_threads)
+    edge = _start_native_edge(host, tracking_port, tracking_threads)
     console.print(
         f"Accord {__version__} serving on http://{host}:{port} "
         f"(docs at /docs, store: {store.dialect})"
@@ -322,10 +322,12 @@ def serve(
     try:
         _run_server(host, port, workers, server.value)
     finally:
-        _stop_child(edge_process)
+        if edge is not None:
+            edge.stop()  # no restart from here on
+            _stop_child(edge.child)
 
 
-def _start_native_edge(host: str, port: int | None, threads: int) -> subprocess.Popen | None:
+def _start_native_edge(host: str, port: int | None, threads: int):
     """`accord edge` as a child process (granian forks its workers from this one, so the
     edge's loader thread must not live here)."""
     if port is None:
@@ -342,8 +344,11 @@ def _start_native_edge(host: str, port: int | None, threads: int) -> subprocess.
     except EdgeUnavailable:
         _stop_child(child)
         raise
+    from accord.server import supervise_edge
+
+    supervisor = supervise_edge(child, host, port)  # restarted if it dies; shown by /health
     console.print(f"Tracking links (/c/CODE, /i/CODE) on http://{host}:{port} (native edge)")
-    return child
+    return supervisor
 
 
 def _stop_child(child: subprocess.Popen | None) -> None:

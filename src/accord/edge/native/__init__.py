@@ -358,12 +358,7 @@ def ensure_port_free(host: str, port: int) -> None:
 
 def wait_listening(host: str, port: int, process: subprocess.Popen | None, timeout: float) -> None:
     """Wait until something accepts connections on (host, port); EdgeUnavailable if
-    `process` exits first or the time runs out.
-
-    When `process` is an `accord edge` child (as `accord serve --tracking-port` starts it),
-    it is supervised from then on: restarted if it dies, its state shown by /health (see
-    accord.server.EdgeSupervisor).
-    """
+    `process` exits first or the time runs out."""
     import socket
 
     deadline = time.monotonic() + timeout
@@ -377,18 +372,6 @@ def wait_listening(host: str, port: int, process: subprocess.Popen | None, timeo
             time.sleep(0.02)
     else:
         raise EdgeUnavailable(f"the native click edge did not listen on {host}:{port}")
-    if process is not None and _is_edge_command(process.args):
-        from accord.server import supervise_edge
-
-        supervise_edge(process, host, port)
-
-
-def _is_edge_command(args) -> bool:
-    """`python -m accord.cli edge ...`, the command `accord serve` runs the edge with."""
-    if isinstance(args, (str, bytes)):
-        return False
-    args = [str(a) for a in args]
-    return any(a == "accord.cli" and args[i + 1 : i + 2] == ["edge"] for i, a in enumerate(args))
 
 
 def edge_health() -> dict | None:
