@@ -85,6 +85,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         default=DEFAULT_BODY_LIMIT,
         by_hand=BODIES_READ_BY_HAND,
         on_refused=_keep_refused_by_middleware,
+        plain_parameters=("/api/v1/",),
     )
     # Added last, so outermost: a refused request reads no body and touches no store.
     app.add_middleware(ratelimit.RateLimits, settings=settings)
@@ -207,10 +208,78 @@ def _document_raw_bodies(app: FastAPI) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(models.pop("$defs", {}))
             components["ConversionReport"] = models
-            app.openapi_schema = ratelimit.document(schema)
+            app.openapi_schema = _document_errors(ratelimit.document(schema))
         return app.openapi_schema
 
     app.openapi = openapi
+
+
+#: The error answers every operation may give by its shape (see `_document_errors`).
+ERROR_ANSWERS = {
+    "401": "Missing, unknown or revoked API key (`unauthenticated`)",
+    "403": "This key may not do this: a partner's key on a brand's action, or the "
+    "reverse (`forbidden`)",
+    "404": "An id in the path or the request names nothing this key can see (`not_found`)",
+    "409": "The request conflicts with what is stored: the same order or key sent with "
+    "other values, a change the lifecycle does not allow, or a change someone made at the "
+    "same moment (`conflict`, `idempotency_conflict`, `invalid_transition`, `stale_version`)",
+    "413": "The body is larger than this endpoint accepts (`too_large`, naming the limit)",
+    "422": "A field is wrong; `field` names it and `errors` lists each (`invalid_input`)",
+}
+_WRITES = ("post", "put", "patch", "delete")
+
+
+def _document_errors(schema: dict) -> dict:
+    """Add the error answers to each operation of the OpenAPI schema by its shape, all with
+    the `ErrorResponse` body: a security requirement may answer 401 and 403; an id in the
+    path, query or body 404; a write 409; a body 413 and 422; any parameter 422. (429 is
+    added by `ratelimit.document`.) A route's own `responses=` keeps its description; one
+    that answers every request alike says so with `x-never-refuses` (the pixel)."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    components = schema.get("components", {}).get("schemas", {})
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            if operation.pop("x-never-refuses", False):
+                continue
+            parameters = operation.get("parameters", [])
+            body = operation.get("requestBody")
+            statuses = set()
+            if operation.get("security"):
+                statuses |= {"401", "403"}
+                if method in _WRITES:
+                    statuses.add("409")
+            if any(p.get("in") == "path" for p in parameters) or _names_an_id(
+                parameters, body, components
+            ):
+                statuses.add("404")
+            if body:
+                statuses |= {"413", "422"}
+            if parameters:
+                statuses.add("422")
+            responses = operation["responses"]
+            for status in statuses:
+                answer = responses.setdefault(status, {"description": ERROR_ANSWERS[status]})
+                answer["content"] = error  # FastAPI's own 422 schema is not what Accord sends
+            operation["responses"] = dict(sorted(responses.items()))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if unused not in json.dumps(schema["paths"]):
+            components.pop(unused, None)
+    return schema
+
+
+def _names_an_id(parameters: list, body: dict | None, components: dict) -> bool:
+    """Whether a query parameter or a top-level field of a JSON body is an id (`*_id`)."""
+    names = {p.get("name", "") for p in parameters if p.get("in") == "query"}
+    content = (body or {}).get("content", {}).get("application/json", {})
+    schema = content.get("schema", {})
+    for option in [schema, *schema.get("anyOf", [])]:
+        ref = option.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            option = components.get(ref.rsplit("/", 1)[1], {})
+        names |= set(option.get("properties", {}))
+    return any(name.endswith("_id") for name in names)
 
 
 _KEPT_PATHS = ("/api/v1/conversions",)

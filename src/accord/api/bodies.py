@@ -329,6 +329,35 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
+def check_parameters(scope) -> None:
+    """Refuse a path or query string that is not UTF-8 or holds a control character (but
+    tab), naming the query parameter, or `path`: such text is no id or value any route
+    takes, and PostgreSQL cannot even compare a NUL."""
+    decode_query(scope.get("query_string", b""))
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    data = unquote_to_bytes(raw_path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            "path",
+            f"is not valid UTF-8 (byte 0x{data[error.start]:02X} at position {error.start}); "
+            "send text as percent-encoded UTF-8",
+        ) from None
+    found = _refused(STRICT).search(text)
+    if found:
+        raise InvalidInput("path", _why(found.group()))
+
+
+def _check_encoding(raw: bytes) -> None:
+    """Refuse JSON text that is not in the encoding it seems to be in (UTF-8, or UTF-16 or
+    32 as `json.loads` detects them), as the by-hand routes' `parse_json` refuses it."""
+    try:
+        raw.decode(json.detect_encoding(raw))
+    except UnicodeDecodeError:
+        raise InvalidRequest([{"field": "body", "message": "is not valid JSON"}]) from None
+
+
 def _is_json(content_type: str | None) -> bool:
     kind = (content_type or "").split(";")[0].strip().lower()
     return kind == "application/json" or (
@@ -343,7 +372,9 @@ class BodyLimits:
     paths get `default`. JSON bodies are also checked for depth and control characters
     (free-text rules, `TEXT`), except on `by_hand` paths, whose handlers read the body with
     `read_json` or `form_data`. `on_refused(scope, raw, error)` may keep a refused body and
-    return the rejected event's id.
+    return the rejected event's id. Under the `plain_parameters` path prefixes the path and
+    the query string are decoded strictly too (`check_parameters`), so that no parameter
+    reaches a route, or the store, holding NUL or bytes that are not UTF-8.
     """
 
     def __init__(
@@ -354,6 +385,7 @@ class BodyLimits:
         default: int,
         by_hand: Collection[str] = (),
         on_refused=None,
+        plain_parameters: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.exact = {p: n for p, n in limits.items() if not p.endswith("*")}
@@ -364,6 +396,7 @@ class BodyLimits:
         self.default = default
         self.by_hand = frozenset(by_hand)
         self.on_refused = on_refused
+        self.plain_parameters = plain_parameters
 
     def limit_for(self, path: str) -> int:
         if path in self.exact:
@@ -384,6 +417,12 @@ class BodyLimits:
         if declared and declared.strip().isdigit() and int(declared) > limit:
             await _send_error(send, TooLarge(limit))
             return
+        if self.plain_parameters and path.startswith(self.plain_parameters):
+            try:
+                check_parameters(scope)
+            except AccordError as error:
+                await _send_error(send, error)
+                return
         if path not in self.by_hand and _is_json(_header(scope, b"content-type")):
             await self._checked_json(scope, receive, send, limit)
         else:
@@ -407,6 +446,7 @@ class BodyLimits:
                 break
         raw = b"".join(chunks)
         try:
+            _check_encoding(raw)
             check_depth(raw)
             if _MAYBE_CONTROL.search(raw):
                 try:

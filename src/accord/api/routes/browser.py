@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.api import bodies
 from accord.api.deps import CallerDep, StoreDep, brands_conversion
-from accord.api.schemas import Amount, Strict
+from accord.api.schemas import Amount, ErrorResponse, Strict
 from accord.conversions import browser
 from accord.conversions.service import keep_rejected, record_conversion
 from accord.edge.click import PIXEL
@@ -56,7 +56,16 @@ def _tag() -> bytes:
     return TAG.read_bytes()
 
 
-@router.get("/accord.js", include_in_schema=True)
+@router.get(
+    "/accord.js",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The tag's source",
+            "content": {"application/javascript": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def tag() -> Response:
     """The first-party JavaScript tag (see its header comment for how to install it)."""
     return Response(
@@ -126,7 +135,42 @@ def events_preflight() -> Response:
     return Response(status_code=204, headers=CORS)
 
 
-@router.post("/t/events")
+class EventResult(BaseModel):
+    id: str
+    duplicate: bool = Field(description="The same order was reported before.")
+    status: str
+    confirmation: str | None = Field(
+        description="awaiting (held until the brand confirms) or signed"
+    )
+
+
+_EVENT_REFUSED = {"model": ErrorResponse}
+
+
+@router.post(
+    "/t/events",
+    responses={
+        200: {"model": EventResult, "description": "The same order again: nothing new"},
+        201: {"model": EventResult, "description": "Recorded"},
+        403: {
+            **_EVENT_REFUSED,
+            "description": "The program takes no browser events, or not from this site, "
+            "or not without a valid token",
+        },
+        404: {**_EVENT_REFUSED, "description": "Unknown program"},
+        409: {**_EVENT_REFUSED, "description": "The same order sent with other values"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The conversion's fields as for POST /api/v1/conversions; the "
+            "tag adds `program_id` and the stored `click_id`, and a signed order a `token`.",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ConversionReport"}}
+            },
+        }
+    },
+)
 async def browser_event(request: Request) -> Response:
     """A conversion or event sent by the tag (`accord('track', ...)`), as JSON.
 
@@ -159,7 +203,36 @@ async def browser_event(request: Request) -> Response:
     )
 
 
-@router.get("/t/pixel.gif")
+_PIXEL_FIELDS = {
+    "program_id": "The program (required)",
+    "event_type": "sale, lead, ... (or `event`)",
+    "order_id": "The order's id",
+    "amount": "Order value as a decimal, e.g. 129.90",
+    "currency": "ISO 4217 code",
+    "click_id": "The click the shopper came from",
+    "promo_code": "A promo code used on the order",
+}
+
+
+@router.get(
+    "/t/pixel.gif",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Always the image; `X-Accord-Result` says created, duplicate or "
+            "rejected: CODE",
+            "headers": {"X-Accord-Result": {"schema": {"type": "string"}}},
+            "content": {"image/gif": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    openapi_extra={
+        "parameters": [
+            {"name": name, "in": "query", "description": text, "schema": {"type": "string"}}
+            for name, text in _PIXEL_FIELDS.items()
+        ],
+        "x-never-refuses": True,  # see accord.api.app._document_errors
+    },
+)
 async def pixel(request: Request) -> Response:
     """A conversion pixel for pages that cannot run JavaScript.
 

@@ -39,6 +39,13 @@ from accord.tenancy.service import require_brand
 router = APIRouter()
 
 
+def _file(media_type: str, description: str) -> dict:
+    """A route's 200 answer that is a file, not JSON (errors stay JSON)."""
+    kind = "binary" if media_type == "application/pdf" else None
+    schema = {"type": "string", **({"format": kind} if kind else {})}
+    return {200: {"description": description, "content": {media_type: {"schema": schema}}}}
+
+
 # Guards: the objects in the path are checked before the query or body is read, so a key
 # that may not use them is refused the same way whatever it sends: 403 for a partner's key
 # on a brand's action, 404 for another organization's id, as for an id that does not exist.
@@ -201,7 +208,13 @@ def get_payout(payout_id: str, store: StoreDep, caller: CallerDep):
     return payout_out(payouts.get_payout(store, caller, payout_id))
 
 
-@router.post("/payout-batches", response_model=PayoutBatchOut, status_code=201, tags=["payouts"])
+@router.post(
+    "/payout-batches",
+    response_model=PayoutBatchOut,
+    status_code=201,
+    tags=["payouts"],
+    responses={200: {"model": PayoutBatchOut, "description": "Nobody was due: no batch"}},
+)
 def run_payout_batch(body: PayoutBatchIn, response: Response, store: StoreDep, caller: CallerDep):
     """Pay every partner whose payable balance (net of clawbacks) reaches the threshold.
 
@@ -286,7 +299,11 @@ def run_schedule(request: Request, store: StoreDep, caller: CallerDep) -> list[d
 
 
 @router.get(
-    "/payout-batches/{batch_id}/payouts.csv", tags=["payouts"], dependencies=[Depends(brands_batch)]
+    "/payout-batches/{batch_id}/payouts.csv",
+    tags=["payouts"],
+    dependencies=[Depends(brands_batch)],
+    response_class=Response,
+    responses=_file("text/csv", "The batch's payouts, one a row (UTF-8)"),
 )
 def batch_csv(batch_id: str, store: StoreDep, caller: CallerDep) -> Response:
     """Every payout of a batch as CSV for a finance team."""
@@ -299,7 +316,11 @@ def batch_csv(batch_id: str, store: StoreDep, caller: CallerDep) -> Response:
 
 
 @router.get(
-    "/payout-batches/{batch_id}/sepa.xml", tags=["payouts"], dependencies=[Depends(brands_batch)]
+    "/payout-batches/{batch_id}/sepa.xml",
+    tags=["payouts"],
+    dependencies=[Depends(brands_batch)],
+    response_class=Response,
+    responses=_file("application/xml", "A SEPA credit transfer, pain.001.001.09"),
 )
 def batch_sepa(
     batch_id: str,
@@ -329,7 +350,11 @@ def batch_sepa(
 
 
 @router.get(
-    "/payouts/{payout_id}/statement.pdf", tags=["payouts"], dependencies=[Depends(visible_payout)]
+    "/payouts/{payout_id}/statement.pdf",
+    tags=["payouts"],
+    dependencies=[Depends(visible_payout)],
+    response_class=Response,
+    responses=_file("application/pdf", "The payout's statement"),
 )
 def payout_statement(
     payout_id: str, store: StoreDep, caller: CallerDep, locale: str = "en"
@@ -344,7 +369,11 @@ def payout_statement(
 
 
 @router.get(
-    "/programs/{program_id}/invoice.pdf", tags=["payouts"], dependencies=[Depends(brands_program)]
+    "/programs/{program_id}/invoice.pdf",
+    tags=["payouts"],
+    dependencies=[Depends(brands_program)],
+    response_class=Response,
+    responses=_file("application/pdf", "The brand's invoice for the period"),
 )
 def program_invoice(
     program_id: str,
