@@ -106,7 +106,7 @@ def test_keys_and_users_are_audited_without_their_secrets(store):
     assert key.after["name"] == "shop"
     assert key.after["scopes"] == "conversions:write"
     assert key.after["secret_hash"] == "[redacted]"
-    assert token.split("_")[2] not in str(key.after)
+    assert token.split("_", 2)[2] not in str(key.after)  # the secret may hold "_" too
     (user,) = _events(store, org, object_type="user")
     assert user.after["password_hash"] == "[redacted]" and user.after["role"] == "owner"
 
