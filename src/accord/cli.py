@@ -541,6 +541,8 @@ def _print_summary(result) -> None:
     ]:
         totals.add_row(label, value)
     console.print(totals)
+    from accord.web.i18n import english
+
     for title, rows in (("By partner type", s.by_partner_type), ("Top partners", s.top_partners)):
         top = rows is s.top_partners
         table = Table(title=f"{title} ({cur})", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -549,8 +551,8 @@ def _print_summary(result) -> None:
         body = []
         for r in rows:
             cells = [
-                r.name,
-                (r.partner_type or "") if top else str(r.partners),
+                r.name if top else english(r.name),
+                english(r.partner_type or "") if top else str(r.partners),
                 f"{r.clicks:,}",
                 f"{r.conversions:,}",
             ]

@@ -156,3 +156,9 @@ def test_english_pages_write_data_codes_as_words():
         assert "_" not in shown, f"{word!r} is shown as a raw code in English"
     assert english.gettext("b2b_referral") == "B2B referral"
     assert english.gettext("Settings") == "Settings"
+
+
+def test_the_command_lines_reports_write_partner_types_as_words():
+    from accord.web.i18n import english
+
+    assert english("b2b_referral") == "B2B referral" and english("coupon") == "coupon"

@@ -138,6 +138,11 @@ _ENGLISH = {
 }
 
 
+def english(word: str) -> str:
+    """A data code as English text shows it (b2b_referral -> B2B referral)."""
+    return _ENGLISH.get(word, word)
+
+
 class _EnglishWords(NullTranslations):
     """English is the message ids themselves, but for data codes such as b2b_referral."""
 
