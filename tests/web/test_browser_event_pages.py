@@ -15,18 +15,23 @@ from tests.web.conftest import csrf_of, sign_in
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
-def test_a_held_browser_order_is_confirmed_at_a_lower_amount_from_its_page(client, store, manager):
-    brand, user = manager
+def _held_order(store, brand, order_id: str, amount: str):
+    """A sale a shopper's browser reported, held until the brand confirms it."""
     partner = add_partner(brand)
     update_program(store, brand.caller, brand.program_id, {"browser_events": "held"})
     report = ConversionReport(
         program_id=brand.program_id,
-        order_id="WEB-7",
-        amount="500.00",
+        order_id=order_id,
+        amount=amount,
         currency="USD",
         click_id=click(brand, partner),
     )
-    held = record_conversion(store, brand.caller, report, source="js", confirmation="awaiting")
+    return record_conversion(store, brand.caller, report, source="js", confirmation="awaiting")
+
+
+def test_a_held_browser_order_is_confirmed_at_a_lower_amount_from_its_page(client, store, manager):
+    brand, user = manager
+    held = _held_order(store, brand, "WEB-7", "500.00")
     sign_in(client, user.email)
     page = client.get(f"/console/conversions/{held.conversion.id}")
     assert page.status_code == 200
@@ -50,16 +55,7 @@ def test_a_held_browser_order_is_confirmed_at_a_lower_amount_from_its_page(clien
 
 def test_a_confirmation_above_the_reported_amount_is_explained(client, store, manager):
     brand, user = manager
-    partner = add_partner(brand)
-    update_program(store, brand.caller, brand.program_id, {"browser_events": "held"})
-    report = ConversionReport(
-        program_id=brand.program_id,
-        order_id="WEB-8",
-        amount="50.00",
-        currency="USD",
-        click_id=click(brand, partner),
-    )
-    held = record_conversion(store, brand.caller, report, source="js", confirmation="awaiting")
+    held = _held_order(store, brand, "WEB-8", "50.00")
     sign_in(client, user.email)
     page = client.get(f"/console/conversions/{held.conversion.id}")
     body = f"amount=5000.00&csrf={csrf_of(page.text)}"
