@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from accord.commissions.changes import CHUNK, commission_change, commission_changes
 from accord.commissions.model import (
     UNAPPROVED,
     CommissionStatus,
@@ -20,13 +21,20 @@ from accord.contracts.engine import SCALE, Facts, Item, rescale, round_half_up, 
 from accord.contracts.service import Terms, terms_at
 from accord.conversions.tables import Attribution, Conversion
 from accord.errors import InvalidInput, NotFound
+from accord.events.model import (
+    CommissionAdjusted,
+    CommissionApproved,
+    CommissionCreated,
+    CommissionLocked,
+    CommissionReversed,
+)
+from accord.events.service import record, record_many
 from accord.fx.service import convert_minor
 from accord.ids import new_id
 from accord.ledger.model import AccountKind, accounts_for, program_account, transfer
 from accord.ledger.service import post
 from accord.money import Money
 from accord.partners.tables import Enrollment
-from accord.postbacks.service import enqueue
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
@@ -215,7 +223,7 @@ def create_commission(
     session.add(commission)
     session.flush()
     _accrue(session, program, commission, f"commission on order {conversion.order_id}", now)
-    enqueue(session, commission, conversion, "conversion.attributed", now)
+    record(session, commission_change(CommissionCreated, commission, conversion, now))
     if outcome.retro is not None:
         _retroactive_top_up(session, program, commission, terms, outcome.retro, now)
     for bonus in outcome.bonuses:
@@ -280,9 +288,12 @@ def _retroactive_top_up(
             continue
         commission.lines = lines
         target = _recomputed(session, commission, None)
-        _post_adjustment(
-            session, commission, target - commission.amount_minor, "tier_retroactive", None, now
-        )
+        delta = target - commission.amount_minor
+        _post_adjustment(session, commission, delta, "tier_retroactive", None, now)
+        if delta:
+            facts = {"delta": Money.from_minor(delta, commission.currency).amount}
+            facts["reason_code"] = "tier_retroactive"
+            record(session, commission_change(CommissionAdjusted, commission, None, now, **facts))
 
 
 def _award_bonus(
@@ -334,6 +345,7 @@ def _award_bonus(
     session.add(commission)
     session.flush()
     _accrue(session, program, commission, f"bonus {spec.name}", now)
+    record(session, commission_change(CommissionCreated, commission, None, now))
 
 
 def _recomputed(session: Session, commission: Commission, returned: dict[str, int] | None) -> int:
@@ -426,8 +438,10 @@ def adjust_for_reversal(
         commission.status = CommissionStatus.REVERSED.value
         commission.reversed_at = now
     if delta or whole:
-        event = "commission.reversed" if whole else "commission.adjusted"
-        enqueue(session, commission, None, event, now)
+        kind = CommissionReversed if whole else CommissionAdjusted
+        change = Money.from_minor(delta, commission.currency).amount
+        facts = {"delta": change, "reason_code": reason_code, "reversal_id": reversal_id}
+        record(session, commission_change(kind, commission, conversion, now, **facts))
     return delta
 
 
@@ -442,20 +456,29 @@ def lock_due(store: Store, caller: Caller, program_id: str) -> int:
     now = store.clock.now()
     with store.unit() as session:
         program = load_program(session, caller, program_id)
-        result = session.execute(
-            update(Commission)
-            .where(
-                Commission.program_id == program_id,
-                Commission.status == CommissionStatus.PENDING.value,
-                Commission.lock_due_at <= now,
-                Commission.hold_reason.is_(None),
-            )
-            .values(
-                status=CommissionStatus.LOCKED.value, locked_at=now, version=Commission.version + 1
-            )
-            .execution_options(synchronize_session=False)
+        due = select(Commission.id).where(
+            Commission.program_id == program_id,
+            Commission.status == CommissionStatus.PENDING.value,
+            Commission.lock_due_at <= now,
+            Commission.hold_reason.is_(None),
         )
-        locked = int(result.rowcount or 0)
+        ids = list(session.scalars(due.order_by(Commission.id).with_for_update()))
+        for start in range(0, len(ids), CHUNK):
+            session.execute(
+                update(Commission)
+                .where(
+                    Commission.program_id == program_id,
+                    Commission.id.in_(ids[start : start + CHUNK]),
+                )
+                .values(
+                    status=CommissionStatus.LOCKED.value,
+                    locked_at=now,
+                    version=Commission.version + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        locked = len(ids)
+        record_many(session, commission_changes(session, CommissionLocked, ids, now))
     if program.auto_approve:
         approve(store, caller, program_id)
     return locked
@@ -504,9 +527,8 @@ def approve(
                 now,
             )
             _charge_fee(session, program, commission, now)
-            enqueue(session, commission, None, "commission.approved", now)
             approved.append(commission.id)
-        session.flush()
+        record_many(session, commission_changes(session, CommissionApproved, approved, now))
         return approved
 
 

@@ -26,6 +26,8 @@ from accord.conversions.browser import AWAITING, release, same_order
 from accord.conversions.model import ConversionReport, check_order_total, parse_report
 from accord.conversions.tables import Attribution, Conversion, RejectedEvent
 from accord.errors import AccordError, IdempotencyConflict, InvalidInput
+from accord.events.model import ConversionRecorded
+from accord.events.service import record
 from accord.fx.service import convert_minor, rate_at
 from accord.ids import new_id
 from accord.money import Money
@@ -369,6 +371,7 @@ def _record_in(
     )
     session.add(conversion)
     session.flush()  # the unique key on (program, order, event) decides races here
+    record(session, conversion_recorded(conversion, now))
     commissions = _credit(session, program, conversion, decision, now)
     if confirmation == "awaiting":
         for commission in commissions:
@@ -596,3 +599,22 @@ def keep_rejected_many(
     with store.unit() as session:
         session.add_all(rows)
     return [row.id for row in rows]
+
+
+def conversion_recorded(conversion: Conversion, now: datetime) -> ConversionRecorded:
+    """The domain event of a conversion just recorded."""
+    return ConversionRecorded(
+        organization_id=conversion.organization_id,
+        program_id=conversion.program_id,
+        occurred_at=now,
+        conversion_id=conversion.id,
+        order_id=conversion.order_id,
+        event_type=conversion.event_type,
+        amount=Money.from_minor(conversion.amount_minor, conversion.currency).amount,
+        currency=conversion.currency,
+        status=conversion.status,
+        partner_id=conversion.partner_id,
+        customer_status=conversion.customer_status,
+        source=conversion.source,
+        converted_at=conversion.occurred_at,
+    )

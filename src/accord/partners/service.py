@@ -8,6 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.events.model import (
+    EnrollmentChange,
+    PartnerApplied,
+    PartnerApproved,
+    PartnerDeclined,
+    PartnerSuspended,
+)
+from accord.events.service import record
 from accord.ids import new_id
 from accord.partners.model import EnrollmentStatus, PartnerType
 from accord.partners.tables import Enrollment, Partner
@@ -81,6 +89,8 @@ def create_partner(
             decided_at=now if approved else None,
         )
         session.add(enrollment)
+        kind = PartnerApproved if approved else PartnerApplied
+        record(session, enrollment_change(kind, program.organization_id, enrollment, None, now))
         token = add_api_key(session, org_id, "default", now)
     return NewPartner(partner, enrollment, token)
 
@@ -95,7 +105,7 @@ def set_enrollment_status(
     except ValueError:
         raise InvalidInput("status", "use approved, declined or suspended") from None
     with store.unit() as session:
-        load_program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         enrollment = session.scalar(
             select(Enrollment).where(
                 Enrollment.program_id == program_id, Enrollment.partner_id == partner_id
@@ -103,8 +113,14 @@ def set_enrollment_status(
         )
         if enrollment is None:
             raise NotFound("partner", partner_id, field="partner_id")
+        before, now = enrollment.status, store.clock.now()
         enrollment.status = target.value
-        enrollment.decided_at = store.clock.now()
+        enrollment.decided_at = now
+        if before != target.value and target in _ENROLLMENT_EVENTS:
+            change = enrollment_change(
+                _ENROLLMENT_EVENTS[target], program.organization_id, enrollment, before, now
+            )
+            record(session, change)
     return enrollment
 
 
@@ -348,6 +364,11 @@ def apply_to_program(
             application_note=note,
         )
         session.add(enrollment)
+        org = program.organization_id
+        record(session, enrollment_change(PartnerApplied, org, enrollment, None, now))
+        if approved:
+            applied = EnrollmentStatus.APPLIED.value
+            record(session, enrollment_change(PartnerApproved, org, enrollment, applied, now))
     return enrollment
 
 
@@ -365,3 +386,29 @@ def enrollments(store: Store, caller: Caller, program_id: str, status: str) -> l
                 .order_by(Enrollment.applied_at, Enrollment.id)
             )
         )
+
+
+_ENROLLMENT_EVENTS: dict[EnrollmentStatus, type[EnrollmentChange]] = {
+    EnrollmentStatus.APPROVED: PartnerApproved,
+    EnrollmentStatus.DECLINED: PartnerDeclined,
+    EnrollmentStatus.SUSPENDED: PartnerSuspended,
+}
+
+
+def enrollment_change(
+    kind: type[EnrollmentChange],
+    organization_id: str,
+    enrollment: Enrollment,
+    before: str | None,
+    now,
+) -> EnrollmentChange:
+    """The domain event of a partner's enrollment changing, for the brand's organization."""
+    return kind(
+        organization_id=organization_id,
+        program_id=enrollment.program_id,
+        occurred_at=now,
+        partner_id=enrollment.partner_id,
+        enrollment_id=enrollment.id,
+        status_before=before,
+        status=enrollment.status,
+    )

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
+from accord.commissions.changes import commission_changes
 from accord.commissions.model import CommissionStatus
 from accord.commissions.tables import Commission
 from accord.errors import InvalidInput, NotFound
+from accord.events.model import CommissionPaid, PayoutSent
+from accord.events.service import record, record_many
 from accord.fx.service import convert_minor, rate_at
 from accord.ids import new_id
 from accord.ledger.model import AccountKind, accounts_for, program_account, transfer
@@ -18,7 +21,6 @@ from accord.money import Money
 from accord.partners.tables import Partner
 from accord.payouts.model import plan_batch
 from accord.payouts.tables import Payout, PayoutBatch
-from accord.postbacks.service import enqueue_paid
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -118,6 +120,13 @@ def run_batch(
                 ),
                 now,
             )
+            paid = session.scalars(
+                select(Commission.id).where(
+                    Commission.program_id == program.id,
+                    Commission.partner_id == line.partner_id,
+                    Commission.status == CommissionStatus.APPROVED.value,
+                )
+            ).all()  # the program's row lock keeps approvals out until this commits
             result = session.execute(
                 update(Commission)
                 .where(
@@ -134,11 +143,32 @@ def run_batch(
                 .execution_options(synchronize_session=False)
             )
             payout.commission_count = int(result.rowcount or 0)
-            enqueue_paid(session, payout, now)
+            record(session, _sent(payout, batch.id, now))
+            paid_events = commission_changes(
+                session, CommissionPaid, paid, now, payout_id=payout.id
+            )
+            record_many(session, paid_events)
             payouts.append(payout)
             if progress is not None:
                 progress(len(payouts), len(lines))
         return BatchResult(batch, payouts)
+
+
+def _sent(payout: Payout, batch_id: str, now) -> PayoutSent:
+    return PayoutSent(
+        organization_id=payout.organization_id,
+        program_id=payout.program_id,
+        occurred_at=now,
+        payout_id=payout.id,
+        batch_id=batch_id,
+        partner_id=payout.partner_id,
+        amount=Money.from_minor(payout.amount_minor, payout.currency).amount,
+        currency=payout.currency,
+        sent_amount=Money.from_minor(payout.sent_minor, payout.sent_currency).amount,
+        sent_currency=payout.sent_currency,
+        commission_count=payout.commission_count,
+        method=payout.method,
+    )
 
 
 def visible_payouts(caller: Caller):

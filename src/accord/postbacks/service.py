@@ -1,8 +1,9 @@
 """Use cases for postbacks.
 
-A partner registers endpoints; a change to one of its commissions enqueues one delivery per
-matching endpoint inside the unit of work that made the change (so a rolled-back change
-sends nothing); a worker sends due deliveries, signed, and retries failures on schedule.
+A partner registers endpoints; a change to one of its commissions is a domain event, and the
+postbacks subscriber (accord.postbacks.subscribers) turns it into one delivery per matching
+endpoint (a rolled-back change records no event, so sends nothing); a worker sends due
+deliveries, signed, and retries failures on schedule.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
 from accord.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
+from accord.events.model import CommissionChange
 from accord.ids import new_id
 from accord.money import Money
-from accord.payouts.tables import Payout
 from accord.postbacks.model import (
     Address,
     DeliveryStatus,
@@ -209,41 +209,47 @@ def _targets(session: Session, partner_id: str, program_id: str, event: str) -> 
 
 
 def enqueue(
-    session: Session,
-    commission: Commission,
-    conversion: Conversion | None,
-    event: PostbackEventType | str,
-    now: datetime,
+    session: Session, change: CommissionChange, event: PostbackEventType | str
 ) -> list[str]:
     """One pending delivery per active endpoint of the commission's partner that wants
     `event`; returns their ids. Runs in the caller's unit of work and commits with it.
 
-    The conversion is loaded when not given. Click id and sub ids are included only when the
-    click is the partner's own.
+    The amounts and status are the commission's and the order's when the change happened
+    (`change`); the delivery is due from that moment. Click id and sub ids are included
+    only when the click is the partner's own. A bonus, which no conversion earned, sends
+    nothing.
     """
     kind = PostbackEventType(event)
-    targets = _targets(session, commission.partner_id, commission.program_id, kind.value)
+    if change.conversion_id is None or change.program_id is None:
+        return []
+    targets = _targets(session, change.partner_id, change.program_id, kind.value)
     if not targets:
         return []
+    conversion = session.get(Conversion, change.conversion_id)
     if conversion is None:
-        conversion = session.get(Conversion, commission.conversion_id)
+        return []
     click = None
     if conversion.click_id:
         click = find_click(session, conversion.program_id, conversion.click_id)
-        if click is not None and click.partner_id != commission.partner_id:
+        if click is not None and click.partner_id != change.partner_id:
             click = None
+    if change.order_amount is not None and change.order_currency is not None:
+        amount = Money.of(change.order_amount, change.order_currency)
+    else:
+        amount = Money.from_minor(
+            conversion.amount_minor - (conversion.reversed_minor or 0), conversion.currency
+        )
+    now = change.occurred_at
     facts = PostbackEvent(
         event=kind,
-        commission_id=commission.id,
+        commission_id=change.commission_id,
         conversion_id=conversion.id,
-        program_id=commission.program_id,
+        program_id=change.program_id,
         order_id=conversion.order_id,
         event_type=conversion.event_type,
-        amount=Money.from_minor(
-            conversion.amount_minor - (conversion.reversed_minor or 0), conversion.currency
-        ),
-        payout=Money.from_minor(commission.amount_minor, commission.currency),
-        status=commission.status,
+        amount=amount,
+        payout=change.money,
+        status=change.status,
         click_id=click.id if click else None,
         subs=tuple(getattr(click, f"sub{i}", None) if click else None for i in range(1, 6)),
         occurred_at=now,
@@ -255,7 +261,7 @@ def enqueue(
         delivery = PostbackDelivery(
             id=new_id("pbd"),
             endpoint_id=target.endpoint_id,
-            commission_id=commission.id,
+            commission_id=change.commission_id,
             event=kind.value,
             url=expand(target.url_template, values),
             body=body,
@@ -267,20 +273,6 @@ def enqueue(
         session.add(delivery)
         ids.append(delivery.id)
     return ids
-
-
-def enqueue_paid(session: Session, payout: Payout, now: datetime) -> int:
-    """A `commission.paid` postback for each commission the payout paid; returns how many."""
-    event = PostbackEventType.COMMISSION_PAID
-    if not _targets(session, payout.partner_id, payout.program_id, event.value):
-        return 0
-    paid = session.scalars(
-        select(Commission)
-        .where(Commission.payout_id == payout.id)
-        .order_by(Commission.id)
-        .execution_options(populate_existing=True)  # the payout updated them in bulk
-    )
-    return sum(len(enqueue(session, c, None, event, now)) for c in paid)
 
 
 # delivering -------------------------------------------------------------------------------

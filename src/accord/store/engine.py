@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import Clock, SystemClock
 from accord.settings import Settings, get_settings
+
+log = logging.getLogger("accord.store")
+#: The key in a session's info holding the calls to make after its unit commits.
+_AFTER_COMMIT = "accord.after_commit"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
@@ -60,6 +65,7 @@ class Store:
         )
         # SQLite: one writer per process at a time (see unit); PostgreSQL: no such limit.
         self._writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        self._units = threading.local()  # this thread's open units and after-commit calls
 
     @property
     def dialect(self) -> str:
@@ -73,16 +79,42 @@ class Store:
         than in SQLite's busy handler, which sleeps in growing steps while it waits: under
         concurrent requests that sleeping, not the work, was most of the time.
         """
-        with self._writer:
-            session = self._sessions()
+        units = self._units
+        depth = getattr(units, "depth", 0)
+        if not depth:
+            units.after = {}
+        units.depth = depth + 1
+        try:
+            with self._writer:
+                session = self._sessions()
+                try:
+                    yield session
+                    session.commit()
+                    units.after.update(session.info.pop(_AFTER_COMMIT, {}))
+                except BaseException:
+                    session.rollback()
+                    raise
+                finally:
+                    session.close()
+        finally:
+            units.depth = depth
+            if not depth:
+                self._run_after_commit()
+
+    def on_commit(self, session: Session, call: Callable[[Store], None]) -> None:
+        """Call `call(store)` once after `session`'s unit commits, when the thread's
+        outermost unit has ended and SQLite's write lock is free; nothing if it rolls back.
+        The same callable registered twice is called once."""
+        session.info.setdefault(_AFTER_COMMIT, {})[call] = call
+
+    def _run_after_commit(self) -> None:
+        calls = list(self._units.after.values())
+        self._units.after = {}
+        for call in calls:
             try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
+                call(self)
+            except Exception:  # the change is committed: a failing follow-up must not undo it
+                log.exception("after-commit call %r failed", call)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -4,6 +4,7 @@ from accord.audit import tables as audit_tables
 from accord.commissions import tables as commissions_tables
 from accord.contracts import tables as contracts_tables
 from accord.conversions import tables as conversions_tables
+from accord.events import tables as events_tables
 from accord.fx import tables as fx_tables
 from accord.inquiries import tables as inquiries_tables
 from accord.jobs import tables as jobs_tables
@@ -24,6 +25,7 @@ __all__ = [
     "commissions_tables",
     "contracts_tables",
     "conversions_tables",
+    "events_tables",
     "fx_tables",
     "inquiries_tables",
     "jobs_tables",

@@ -12,6 +12,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.events.model import ClicksStored
+from accord.events.service import record_many
 from accord.ids import new_id, short_code
 from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
@@ -199,7 +201,31 @@ def record_events(store: Store, rows: Sequence[tuple[str, dict[str, Any]]]) -> i
                     record[at] = record[at].astimezone(UTC).strftime(SQLITE_TIME)
                 values.append(tuple(record))
             connection.exec_driver_sql(statement, values)
+        record_many(session, _stored(session, by_kind, store.clock.now()))
     return len(rows)
+
+
+def _stored(
+    session: Session, by_kind: dict[str, list[dict[str, Any]]], now: datetime
+) -> list[ClicksStored]:
+    """One `clicks.stored` event per program of the batch, naming its clicks and impressions."""
+    ids: dict[str, dict[str, list[str]]] = {}
+    for kind, batch in by_kind.items():
+        for row in batch:
+            ids.setdefault(row["program_id"], {}).setdefault(kind, []).append(row["id"])
+    query = select(Program.id, Program.organization_id).where(Program.id.in_(list(ids)))
+    owners = {program_id: org for program_id, org in session.execute(query)}
+    return [
+        ClicksStored(
+            organization_id=owners[program_id],
+            program_id=program_id,
+            occurred_at=now,
+            click_ids=tuple(found.get("click", ())),
+            impression_ids=tuple(found.get("impression", ())),
+        )
+        for program_id, found in ids.items()
+        if program_id in owners
+    ]
 
 
 def record_clicks(store: Store, clicks: Sequence[dict[str, Any]]) -> int:

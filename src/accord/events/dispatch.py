@@ -1,0 +1,175 @@
+"""Handling recorded events: claim pending ones in order, run their subscribers, record
+what each did; and the kick that starts a dispatch soon after a commit.
+
+Delivery is at least once and each handler is recorded once: a handler runs in a savepoint
+of the dispatcher's transaction, and the record that it succeeded commits with its writes.
+A process killed between the commit of a change and the handling of its events loses
+nothing: the events stay pending until a dispatcher takes them. Several dispatchers may run
+at once (PostgreSQL: each skips the events another holds; SQLite: one writer at a time).
+A failing handler is tried again later (see model.retry_delay) without holding up other
+handlers or events, and parked after model.MAX_ATTEMPTS for a person to look at.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from accord.events.model import DomainEvent, retry_delay
+from accord.events.subscriptions import event_class, handlers_for, load_subscribers
+from accord.events.tables import DONE, HANDLED, PARKED, PENDING, DomainEventRow, EventHandling
+from accord.store.engine import Store
+
+log = logging.getLogger("accord.events")
+
+#: Events claimed per transaction.
+BATCH = 100
+
+Kicker = Callable[[Store], None]
+
+_state = threading.local()  # whether this thread is dispatching (a kick then waits for it)
+
+
+def dispatch_pending(store: Store, *, limit: int = 500) -> int:
+    """Handle up to `limit` pending events that are due, oldest first; returns how many
+    were taken. Safe to call from several threads and processes at once, and to repeat:
+    an event or handler already handled is not run again."""
+    load_subscribers()
+    taken = 0
+    depth = getattr(_state, "depth", 0)
+    _state.depth = depth + 1
+    try:
+        while taken < limit:
+            count = _dispatch_batch(store, min(BATCH, limit - taken))
+            if not count:
+                break
+            taken += count
+    finally:
+        _state.depth = depth
+    return taken
+
+
+def _dispatch_batch(store: Store, size: int) -> int:
+    now = store.clock.now()
+    with store.unit() as session:
+        rows = session.scalars(
+            select(DomainEventRow)
+            .where(
+                DomainEventRow.status == PENDING,
+                or_(
+                    DomainEventRow.next_attempt_at.is_(None),
+                    DomainEventRow.next_attempt_at <= now,
+                ),
+            )
+            .order_by(DomainEventRow.sequence)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            return 0
+        earlier = {
+            (h.event_id, h.handler): h
+            for h in session.scalars(
+                select(EventHandling).where(EventHandling.event_id.in_([r.id for r in rows]))
+            )
+        }
+        for row in rows:
+            _handle(session, row, earlier, now)
+        return len(rows)
+
+
+def _handle(
+    session: Session,
+    row: DomainEventRow,
+    earlier: dict[tuple[str, str], EventHandling],
+    now: datetime,
+) -> None:
+    """Run the event's handlers that have not yet succeeded or been parked, and set when
+    the event is to be looked at again (never, once nothing is left to run)."""
+    handlers = handlers_for(row.type)
+    event = decode(row) if handlers else None
+    wait: datetime | None = None
+    waiting = False
+    for name, handler in handlers:
+        handling = earlier.get((row.id, name))
+        if handling is not None and handling.status != PENDING:
+            continue
+        if handling is not None and handling.next_attempt_at and handling.next_attempt_at > now:
+            wait = min(wait or handling.next_attempt_at, handling.next_attempt_at)
+            waiting = True
+            continue
+        if handling is None:
+            handling = EventHandling(event_id=row.id, handler=name, status=PENDING, attempts=0)
+            session.add(handling)
+        handling.attempts += 1
+        try:
+            with session.begin_nested():
+                if event is None:
+                    raise LookupError(f"no event class is known for {row.type!r}")
+                handler(session, event)
+        except Exception as error:
+            log.warning("handler %s failed on %s %s", name, row.type, row.id, exc_info=True)
+            handling.last_error = f"{type(error).__name__}: {error}"[:2000]
+            delay = retry_delay(handling.attempts)
+            if delay is None:
+                handling.status, handling.next_attempt_at = PARKED, None
+            else:
+                handling.next_attempt_at = now + delay
+                wait = min(wait or handling.next_attempt_at, handling.next_attempt_at)
+                waiting = True
+        else:
+            handling.status, handling.handled_at, handling.next_attempt_at = DONE, now, None
+    if waiting:
+        row.next_attempt_at = wait
+    else:
+        row.status, row.handled_at, row.next_attempt_at = HANDLED, now, None
+
+
+def decode(row: DomainEventRow) -> DomainEvent | None:
+    """The typed event a row holds; None for a type this process does not know."""
+    cls = event_class(row.type)
+    if cls is None:
+        return None
+    return cls.model_validate(
+        {
+            **row.payload,
+            "organization_id": row.organization_id,
+            "program_id": row.program_id,
+            "occurred_at": row.occurred_at,
+        }
+    )
+
+
+# the kick after a commit ------------------------------------------------------------------
+def dispatch_now(store: Store) -> None:
+    """The default kick: handle pending events at once, in the committing thread."""
+    dispatch_pending(store)
+
+
+_kicker: Kicker = dispatch_now
+
+
+def set_kicker(kicker: Kicker | None) -> Kicker:
+    """Replace what runs after a unit of work that recorded subscribed events commits
+    (None: the default, `dispatch_now`); returns the kicker it replaces.
+
+    A job queue sets one that enqueues a `dispatch_pending` task, so the request that made
+    the change does not wait for the handlers.
+    """
+    global _kicker
+    previous = _kicker
+    _kicker = kicker or dispatch_now
+    return previous
+
+
+def kick(store: Store) -> None:
+    """Called once after a commit that recorded events some handler subscribes to. A kick
+    while this thread is dispatching does nothing: the running dispatch takes the events."""
+    if getattr(_state, "depth", 0):
+        return
+    _kicker(store)
