@@ -220,7 +220,7 @@ _LONGEST_WAIT = timedelta(hours=6)
 def retry_delay(attempts: int) -> timedelta | None:
     """How long to wait after a handler's `attempts`-th failure before trying it again:
     10 s, 40 s, 160 s, ... (four times longer each time, at most six hours); None once
-    MAX_ATTEMPTS have failed (about 14 hours after the first), when it is parked."""
+    MAX_ATTEMPTS have failed (about ten hours after the first), when it is parked."""
     if attempts >= MAX_ATTEMPTS:
         return None
     return min(_FIRST_RETRY * 4 ** (attempts - 1), _LONGEST_WAIT)
