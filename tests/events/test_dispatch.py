@@ -18,6 +18,7 @@ from accord.events.service import (
     list_events,
     parked_count,
     pending_count,
+    prune_handled,
     record,
     record_many,
     retry_parked,
@@ -255,13 +256,15 @@ def test_events_are_handled_in_the_order_they_were_recorded_once_however_dispatc
     wanted = {r for unit in made for r in unit}
     name = new_id("order")
     seen = handlers.counter(Pinged, name, wanted)
+    org = new_id("org")
     for unit in made:
-        ping(store, *unit)
+        ping(store, *unit, org=org)
+    assert pending_count(store, organization_id=org) == len(wanted)
     for limit in limits:
         dispatch_pending(store, limit=limit)
     dispatch_pending(store)
     assert seen == [r for unit in made for r in unit]
-    assert pending_count(store, organization_id="org_events") == 0
+    assert pending_count(store, organization_id=org) == 0
 
 
 def test_events_are_listed_by_type_program_and_time(store, clock, held):
@@ -288,3 +291,25 @@ def test_events_are_listed_by_type_program_and_time(store, clock, held):
     first = list_events(store, org)[0]
     assert [e.event.ref for e in list_events(store, org, after=first.sequence)] == ["b"]
     assert list_events(store, "org_nobody") == []
+
+
+def test_old_handled_events_are_pruned_but_parked_failures_stay_visible(
+    store, clock, handlers, held
+):
+    kept, old, failing = refs(3)
+
+    def refuse(session, event) -> None:
+        if event.ref == failing:
+            raise RuntimeError("never works")
+
+    handlers.add(Pinged, "refuse", refuse)
+    ping(store, old, failing)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        dispatch_pending(store)
+        clock.advance(retry_delay(attempt) or timedelta(0))
+    clock.advance(timedelta(days=30))
+    ping(store, kept)
+    dispatch_pending(store)
+    prune_handled(store, before=clock.now() - timedelta(days=1))
+    assert [r.subject_id for r in events_about(store, kept, old, failing)] == [failing, kept]
+    assert handlings_of(store, events_about(store, failing)[0].id)["refuse"].status == "parked"

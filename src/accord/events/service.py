@@ -11,14 +11,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
 from accord.events.dispatch import decode, kick
 from accord.events.model import DomainEvent
 from accord.events.subscriptions import handlers_for, known, load_subscribers
-from accord.events.tables import PARKED, PENDING, DomainEventRow, EventHandling
+from accord.events.tables import HANDLED, PARKED, PENDING, DomainEventRow, EventHandling
 from accord.ids import new_id
 from accord.store.engine import Store
 
@@ -206,3 +206,28 @@ def retry_parked(store: Store, *, event_id: str | None = None, handler: str | No
             )
             store.on_commit(session, kick)
         return len(parked)
+
+
+def prune_handled(store: Store, *, before: datetime, limit: int = 10_000) -> int:
+    """Delete up to `limit` events handled and recorded before `before`, with the record of
+    their handling, oldest first; returns how many. Events with a parked handler stay, so
+    that their failure remains visible. Readers of `list_events` see only what is kept."""
+    parked = select(EventHandling.event_id).where(EventHandling.status == PARKED)
+    with store.unit() as session:
+        ids = list(
+            session.scalars(
+                select(DomainEventRow.id)
+                .where(
+                    DomainEventRow.status == HANDLED,
+                    DomainEventRow.recorded_at < before,
+                    DomainEventRow.id.not_in(parked),
+                )
+                .order_by(DomainEventRow.sequence)
+                .limit(limit)
+            )
+        )
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            session.execute(delete(EventHandling).where(EventHandling.event_id.in_(chunk)))
+            session.execute(delete(DomainEventRow).where(DomainEventRow.id.in_(chunk)))
+    return len(ids)
