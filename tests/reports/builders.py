@@ -11,6 +11,8 @@ from accord.conversions.reversals import reverse_conversion
 from accord.partners.service import set_payout_method
 from accord.payouts.service import run_batch
 from accord.store.engine import Store
+from accord.tracking.model import new_click_id
+from accord.tracking.service import click_row, link_target, record_clicks
 from tests.factories import Brand, TestPartner, add_partner, click, convert, make_brand
 
 SEPA_IBANS = ("DE89 3704 0044 0532 0130 00", "FR14 2004 1010 0505 0001 3M02 606")
@@ -74,3 +76,37 @@ def partner_paid_twice(store: Store, sales: int) -> tuple[Brand, str]:
 def reverse(brand: Brand, conversion_id: str, amount: str | None) -> None:
     request = ReversalRequest(amount=amount, reason_code="returned")
     reverse_conversion(brand.store, brand.caller, conversion_id, request)
+
+
+def active_program(store: Store, partners: int) -> Brand:
+    """`partners` partners, each paid once for a sale and with a newer sale still pending,
+    a third of those reversed in part, and one partner whose application waits."""
+    brand = partners_paid_once(store, partners).brand
+    for i, partner in enumerate(brand.partners):
+        conversion_id = sale_through(brand, partner, "50.00")
+        if i % 3 == 0:
+            reverse(brand, conversion_id, "5.00")
+    add_partner(brand, approved=False)
+    return brand
+
+
+def clicks_at(brand: Brand, partner: TestPartner, count: int, *, duplicates: int = 0) -> str:
+    """`count` clicks on the partner's link now, the last `duplicates` of them flagged as
+    repeats; returns the first click's id."""
+    with brand.store.read() as session:
+        target = link_target(session, partner.link_code)
+    now = brand.store.clock.now()
+    rows = [
+        click_row(
+            target,
+            new_click_id(),
+            now,
+            "203.0.113.7",
+            "pytest",
+            None,
+            duplicate=i >= count - duplicates,
+        )
+        for i in range(count)
+    ]
+    record_clicks(brand.store, rows)
+    return rows[0]["id"]
