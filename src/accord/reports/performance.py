@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.sql.elements import Null
 
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
@@ -242,59 +243,73 @@ class Performance(Report[PerformanceRow]):
         if ctx.caller is not None and not ctx.caller.is_brand:
             partner_id = ctx.caller.partner_id  # a partner sees only its own activity
         facts = self._facts(ctx, partner_id)
-        who, grain = self.who, self.grain
-        whole = who is not None and grain is None  # every enrolled partner gets a row
+        query, partners = self._source(ctx, facts)
         metric = {
             name: func.coalesce(func.sum(getattr(facts.c, name)), 0)
             for name in ("clicks", "unique_clicks", "conversions", "revenue", "commissions")
         }
-        joins_partners = who is not None or self.filters.by_partner or whole
-        if whole:
-            metric["partners"] = func.count(distinct(Partner.id))
+        metric["partners"] = partners
+        keys, sortable, ties = self._keys(facts)
+        assert isinstance(self.sort, Sort)
+        return (
+            query.add_columns(
+                *(column.label(name) for name, column in keys.items()),
+                *(metric[name].label(name) for name in METRICS),
+            )
+            .where(*self._conditions(ctx, partner_id))
+            .group_by(*(c for c in keys.values() if not isinstance(c, Null)))
+            .order_by(*self.sort.order_by({**sortable, **metric}), *(t.asc() for t in ties))
+        )
+
+    def _joins_partners(self) -> bool:
+        return self.who is not None or self.filters.by_partner
+
+    def _source(self, ctx: ReportContext, facts) -> tuple[Select, object]:
+        """What the rows are read from, and how partners are counted in a row: every
+        enrolled partner (by partner or type, not cut by time), or those with activity."""
+        if self.who is not None and self.grain is None:
             query = (
                 select()
                 .select_from(Enrollment)
                 .join(Partner, Partner.id == Enrollment.partner_id)
                 .outerjoin(facts, facts.c.partner_id == Partner.id)
             )
-        else:
-            metric["partners"] = func.count(distinct(facts.c.partner_id))
-            query = select().select_from(facts)
-            if joins_partners:
-                query = query.join(Partner, Partner.id == facts.c.partner_id).join(
-                    Enrollment,
-                    and_(
-                        Enrollment.partner_id == Partner.id,
-                        Enrollment.program_id == ctx.program_id,
-                    ),
-                )
-        conditions = []
-        if joins_partners:
-            conditions.append(Enrollment.program_id == ctx.program_id)
-            if partner_id is not None:
-                conditions.append(Partner.id == partner_id)
-            if self.filters.partner_type:
-                conditions.append(Partner.partner_type == self.filters.partner_type)
-            if self.filters.status:
-                conditions.append(Enrollment.status == self.filters.status)
-            needle = self.filters.search.strip().lower()
-            if needle:
-                conditions.append(
-                    func.lower(Partner.name).contains(needle, autoescape=True)
-                    | func.lower(Partner.id).contains(needle, autoescape=True)
-                )
-        keys: dict[str, object] = {
-            "partner_id": null(),
-            "partner_name": null(),
-            "partner_type": null(),
-            "status": null(),
-            "country": null(),
-            "bucket": null(),
-        }
-        sortable: dict[str, object] = {}
-        groups: list = []
+            return query, func.count(distinct(Partner.id))
+        query = select().select_from(facts)
+        if self._joins_partners():
+            enrolled = and_(
+                Enrollment.partner_id == Partner.id, Enrollment.program_id == ctx.program_id
+            )
+            query = query.join(Partner, Partner.id == facts.c.partner_id).join(Enrollment, enrolled)
+        return query, func.count(distinct(facts.c.partner_id))
+
+    def _conditions(self, ctx: ReportContext, partner_id: str | None) -> list:
+        if not self._joins_partners():
+            return []
+        conditions = [Enrollment.program_id == ctx.program_id]
+        if partner_id is not None:
+            conditions.append(Partner.id == partner_id)
+        if self.filters.partner_type:
+            conditions.append(Partner.partner_type == self.filters.partner_type)
+        if self.filters.status:
+            conditions.append(Enrollment.status == self.filters.status)
+        needle = self.filters.search.strip().lower()
+        if needle:
+            conditions.append(
+                func.lower(Partner.name).contains(needle, autoescape=True)
+                | func.lower(Partner.id).contains(needle, autoescape=True)
+            )
+        return conditions
+
+    def _keys(self, facts) -> tuple[dict, dict, list]:
+        """The row's key columns (NULL where the grouping does not use them), the keys one
+        may sort by, and the tie-breakers that make the order total."""
+        keys: dict = dict.fromkeys(
+            ("partner_id", "partner_name", "partner_type", "status", "country", "bucket"), null()
+        )
+        sortable: dict = {}
         ties: list = []
-        if who is Dimension.PARTNER:
+        if self.who is Dimension.PARTNER:
             keys.update(
                 partner_id=Partner.id,
                 partner_name=Partner.name,
@@ -302,8 +317,6 @@ class Performance(Report[PerformanceRow]):
                 status=Enrollment.status,
                 country=Partner.country,
             )
-            groups += [Partner.id, Partner.name, Partner.partner_type, Enrollment.status]
-            groups.append(Partner.country)
             sortable.update(
                 name=func.lower(Partner.name),
                 partner_id=Partner.id,
@@ -312,27 +325,13 @@ class Performance(Report[PerformanceRow]):
                 country=Partner.country,
             )
             ties += [func.lower(Partner.name), Partner.id]
-        elif who is Dimension.PARTNER_TYPE:
-            keys["partner_type"] = Partner.partner_type
-            groups.append(Partner.partner_type)
-            sortable["partner_type"] = Partner.partner_type
+        elif self.who is Dimension.PARTNER_TYPE:
+            keys["partner_type"] = sortable["partner_type"] = Partner.partner_type
             ties.append(Partner.partner_type)
-        if grain is not None:
-            keys["bucket"] = facts.c.bucket
-            groups.append(facts.c.bucket)
-            sortable["bucket"] = facts.c.bucket
+        if self.grain is not None:
+            keys["bucket"] = sortable["bucket"] = facts.c.bucket
             ties.insert(0, facts.c.bucket)
-        sortable.update(metric)
-        query = query.add_columns(
-            *(column.label(name) for name, column in keys.items()),
-            *(metric[name].label(name) for name in METRICS),
-        )
-        assert isinstance(self.sort, Sort)
-        return (
-            query.where(*conditions)
-            .group_by(*groups)
-            .order_by(*self.sort.order_by(sortable), *(t.asc() for t in ties))
-        )
+        return keys, sortable, ties
 
     def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[PerformanceRow]:
         def money(minor) -> Money:
