@@ -3,10 +3,10 @@ transfer file, and each partner's PDF statement, built from the stored payouts."
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accord.commissions.tables import Commission, CommissionAdjustment
 from accord.conversions.tables import Conversion
@@ -14,8 +14,12 @@ from accord.errors import InvalidInput, NotFound
 from accord.money import Money
 from accord.partners.tables import Partner
 from accord.payouts import documents, files
+from accord.payouts.providers.base import ProviderError
+from accord.payouts.providers.paypal import PayPalPayouts
+from accord.payouts.providers.stripe import StripeTransfers
 from accord.payouts.service import visible_payouts
 from accord.payouts.tables import Payout, PayoutBatch
+from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -37,13 +41,20 @@ def _payee(partner: Partner) -> files.Payee:
     )
 
 
-def _instructions(session, batch: PayoutBatch) -> list[files.PayoutInstruction]:
-    rows = session.execute(
+def _instructions(
+    session, batch: PayoutBatch, *, unsent_by: str | None = None
+) -> list[files.PayoutInstruction]:
+    """The batch's payouts with their payees, in one query; with `unsent_by`, only those
+    that method's provider has not been given yet."""
+    query = (
         select(Payout, Partner)
         .join(Partner, Partner.id == Payout.partner_id)
         .where(Payout.batch_id == batch.id)
         .order_by(Payout.id)
-    ).all()
+    )
+    if unsent_by is not None:
+        query = query.where(Payout.method == unsent_by, Payout.provider_ref.is_(None))
+    rows = session.execute(query).all()
     return [
         files.PayoutInstruction(
             payout_id=payout.id,
@@ -109,24 +120,21 @@ def _method(partner: Partner) -> documents.PayoutMethod:
     return documents.PayoutMethod("manual", "")
 
 
-def _as_of(adjustments: list[CommissionAdjustment], until: datetime) -> int:
-    return sum(a.delta_minor for a in adjustments if a.at <= until)
-
-
 def statement_pdf(store: Store, caller: Caller, payout_id: str, *, locale: str = "en") -> bytes:
     """A partner's statement for one payout: the commissions it settles, with their
     adjustments, the clawbacks netted against it, and the total paid. The brand and the
-    partner paid can read it; the figures add up or the statement is refused."""
+    partner paid can read it; the figures add up or the statement is refused.
+
+    Four queries whatever the number of commissions: the payout; its partner, program,
+    brand and the partner's previous payout; the settled commissions with their adjustments
+    summed; the clawbacks."""
     if locale not in ("en", "zh_Hans"):
         raise InvalidInput("locale", "use en or zh_Hans")
     with store.read() as session:
         payout = session.scalar(visible_payouts(caller).where(Payout.id == payout_id))
         if payout is None:
             raise NotFound("payout", payout_id, field="payout_id")
-        partner = session.get(Partner, payout.partner_id)
-        program = session.get(Program, payout.program_id)
-        brand = session.get(Organization, program.organization_id)
-        previous = session.scalar(
+        previous = (
             select(Payout.created_at)
             .where(
                 Payout.partner_id == payout.partner_id,
@@ -135,40 +143,54 @@ def statement_pdf(store: Store, caller: Caller, payout_id: str, *, locale: str =
             )
             .order_by(Payout.created_at.desc())
             .limit(1)
+            .scalar_subquery()
+        )
+        partner, program, brand, previous_at = session.execute(
+            select(Partner, Program, Organization, previous)
+            .select_from(Partner)
+            .join(Program, Program.id == payout.program_id)
+            .outerjoin(Organization, Organization.id == Program.organization_id)
+            .where(Partner.id == payout.partner_id)
+        ).one()
+        currency = payout.currency
+        adjusted = (
+            select(
+                CommissionAdjustment.commission_id.label("commission_id"),
+                func.sum(CommissionAdjustment.delta_minor).label("delta_minor"),
+            )
+            .join(Commission, Commission.id == CommissionAdjustment.commission_id)
+            .where(
+                Commission.payout_id == payout.id,
+                CommissionAdjustment.at <= payout.created_at,
+            )
+            .group_by(CommissionAdjustment.commission_id)
+            .subquery()
         )
         settled = session.execute(
-            select(Commission, Conversion)
+            select(Commission, Conversion.order_id, func.coalesce(adjusted.c.delta_minor, 0))
             .outerjoin(Conversion, Conversion.id == Commission.conversion_id)
+            .outerjoin(adjusted, adjusted.c.commission_id == Commission.id)
             .where(Commission.payout_id == payout.id)
             .order_by(Commission.occurred_at, Commission.id)
         ).all()
-        currency = payout.currency
-        lines = []
-        for commission, conversion in settled:
-            adjustments = list(
-                session.scalars(
-                    select(CommissionAdjustment).where(
-                        CommissionAdjustment.commission_id == commission.id
-                    )
-                )
+        lines = [
+            documents.StatementLine(
+                occurred_on=commission.occurred_at.date(),
+                order_id=order_id or commission.kind,
+                event_type=commission.event_type,
+                rule_name=str(
+                    (commission.explanation or {}).get("rule", {}).get("name")
+                    or (commission.explanation or {}).get("bonus", "")
+                ),
+                original=Money.from_minor(commission.original_minor, currency),
+                adjustments=Money.from_minor(int(delta_minor), currency),
+                status="paid",
             )
-            lines.append(
-                documents.StatementLine(
-                    occurred_on=commission.occurred_at.date(),
-                    order_id=conversion.order_id if conversion else commission.kind,
-                    event_type=commission.event_type,
-                    rule_name=str(
-                        (commission.explanation or {}).get("rule", {}).get("name")
-                        or (commission.explanation or {}).get("bonus", "")
-                    ),
-                    original=Money.from_minor(commission.original_minor, currency),
-                    adjustments=Money.from_minor(_as_of(adjustments, payout.created_at), currency),
-                    status="paid",
-                )
-            )
+            for commission, order_id, delta_minor in settled
+        ]
         clawbacks = []
         later = (
-            select(CommissionAdjustment, Commission, Conversion)
+            select(CommissionAdjustment, Commission, Conversion.order_id)
             .join(Commission, Commission.id == CommissionAdjustment.commission_id)
             .outerjoin(Conversion, Conversion.id == Commission.conversion_id)
             .where(
@@ -178,10 +200,11 @@ def statement_pdf(store: Store, caller: Caller, payout_id: str, *, locale: str =
                 CommissionAdjustment.at <= payout.created_at,
             )
         )
-        if previous is not None:
-            later = later.where(CommissionAdjustment.at > previous)
-        for adjustment, commission, conversion in session.execute(later).all():
-            order = conversion.order_id if conversion else commission.kind
+        if previous_at is not None:
+            later = later.where(CommissionAdjustment.at > previous_at)
+        later = later.order_by(CommissionAdjustment.at, CommissionAdjustment.id)
+        for adjustment, commission, order_id in session.execute(later).all():
+            order = order_id or commission.kind
             amount = Money.from_minor(abs(adjustment.delta_minor), currency)
             if adjustment.delta_minor < 0:
                 clawbacks.append(
@@ -237,10 +260,6 @@ def invoice_pdf(
     """The brand's invoice for a period [since, until): the commissions approved in it (at
     their amount when approved), the clawbacks credited in it, and the platform fee on the
     net, due in 14 days."""
-    from datetime import UTC, time, timedelta
-
-    from accord.programs.service import load_program
-
     require_brand(caller)
     if locale not in ("en", "zh_Hans"):
         raise InvalidInput("locale", "use en or zh_Hans")
@@ -251,52 +270,55 @@ def invoice_pdf(
     with store.read() as session:
         program = load_program(session, caller, program_id)
         brand = session.get(Organization, program.organization_id)
-        approved = list(
-            session.scalars(
-                select(Commission).where(
-                    Commission.program_id == program.id,
-                    Commission.approved_at >= start,
-                    Commission.approved_at < end,
-                )
-            )
+        approved = (
+            Commission.program_id == program.id,
+            Commission.approved_at >= start,
+            Commission.approved_at < end,
         )
-        charged = 0
-        for commission in approved:
-            earlier = session.scalars(
-                select(CommissionAdjustment.delta_minor).where(
-                    CommissionAdjustment.commission_id == commission.id,
-                    CommissionAdjustment.at <= commission.approved_at,
-                )
-            )
-            charged += commission.original_minor + sum(earlier)
-        clawed = [
-            -delta
-            for delta in session.scalars(
-                select(CommissionAdjustment.delta_minor)
+        clawback = (
+            Commission.program_id == program.id,
+            CommissionAdjustment.status_before == "paid",
+            CommissionAdjustment.at >= start,
+            CommissionAdjustment.at < end,
+            CommissionAdjustment.delta_minor < 0,
+        )
+        # One query: what was approved (at its amount when approved) and what was clawed back.
+        count, originals, earlier, clawed_count, clawed = session.execute(
+            select(
+                select(func.count()).where(*approved).scalar_subquery(),
+                select(func.coalesce(func.sum(Commission.original_minor), 0))
+                .where(*approved)
+                .scalar_subquery(),
+                select(func.coalesce(func.sum(CommissionAdjustment.delta_minor), 0))
                 .join(Commission, Commission.id == CommissionAdjustment.commission_id)
-                .where(
-                    Commission.program_id == program.id,
-                    CommissionAdjustment.status_before == "paid",
-                    CommissionAdjustment.at >= start,
-                    CommissionAdjustment.at < end,
-                    CommissionAdjustment.delta_minor < 0,
-                )
+                .where(*approved, CommissionAdjustment.at <= Commission.approved_at)
+                .scalar_subquery(),
+                select(func.count())
+                .select_from(CommissionAdjustment)
+                .join(Commission, Commission.id == CommissionAdjustment.commission_id)
+                .where(*clawback)
+                .scalar_subquery(),
+                select(func.coalesce(-func.sum(CommissionAdjustment.delta_minor), 0))
+                .join(Commission, Commission.id == CommissionAdjustment.commission_id)
+                .where(*clawback)
+                .scalar_subquery(),
             )
-        ]
+        ).one()
+        charged, clawed = int(originals) + int(earlier), int(clawed)
         currency = program.currency
         lines = [
             documents.InvoiceLine(
-                "commissions", program.name, Money.from_minor(charged, currency), len(approved)
+                "commissions", program.name, Money.from_minor(charged, currency), int(count)
             )
         ]
-        if clawed:
+        if clawed_count:
             lines.append(
                 documents.InvoiceLine(
-                    "clawbacks", program.name, Money.from_minor(sum(clawed), currency), len(clawed)
+                    "clawbacks", program.name, Money.from_minor(clawed, currency), int(clawed_count)
                 )
             )
         rate = (program.platform_fee_percent or Decimal(0)) / 100
-        subtotal = Money.from_minor(charged - sum(clawed), currency)
+        subtotal = Money.from_minor(charged - clawed, currency)
         fee = subtotal.times(rate)
         today = store.clock.now().date()
         invoice = documents.Invoice(
@@ -318,22 +340,11 @@ def send_batch(store: Store, caller: Caller, batch_id: str, provider) -> list[Pa
     """Send the batch's payouts whose partner chose this provider's method, and keep each
     result (reference, status, message) on its payout. Payouts already sent are skipped, and
     the provider is given our ids as idempotency keys, so sending again never pays twice."""
-    from accord.payouts.providers.base import ProviderError
-
     require_brand(caller)
     with store.read() as session:
-        batch = _batch(session, caller, batch_id)
-        pending = {
-            p.id
-            for p in session.scalars(
-                select(Payout).where(
-                    Payout.batch_id == batch.id,
-                    Payout.method == provider.name,
-                    Payout.provider_ref.is_(None),
-                )
-            )
-        }
-        instructions = [i for i in _instructions(session, batch) if i.payout_id in pending]
+        instructions = _instructions(
+            session, _batch(session, caller, batch_id), unsent_by=provider.name
+        )
     if not instructions:
         return []
     try:
@@ -342,9 +353,10 @@ def send_batch(store: Store, caller: Caller, batch_id: str, provider) -> list[Pa
     except ProviderError as error:
         results, failure = list(error.results), error
     with store.unit() as session:
+        payouts = _payouts(session, [result.payout_id for result in results])
         updated = []
         for result in results:
-            payout = session.get(Payout, result.payout_id)
+            payout = payouts[result.payout_id]
             payout.provider_ref = result.reference or None
             payout.delivery_status = str(result.status)
             payout.delivery_message = (result.message or result.provider_status)[:500]
@@ -356,9 +368,6 @@ def send_batch(store: Store, caller: Caller, batch_id: str, provider) -> list[Pa
 
 def provider_for(settings, name: str):
     """The configured adapter for `paypal` or `stripe`, or an error saying what to set."""
-    from accord.payouts.providers.paypal import PayPalPayouts
-    from accord.payouts.providers.stripe import StripeTransfers
-
     if name == "paypal":
         if not (settings.paypal_client_id and settings.paypal_client_secret):
             raise InvalidInput(
@@ -396,14 +405,20 @@ def refresh_batch(store: Store, caller: Caller, batch_id: str, provider) -> list
         for result in provider.batch_results(reference):
             answers[result.payout_id] = result
     with store.unit() as session:
+        rows = _payouts(session, [p.id for p in sent if p.id in answers])
         updated = []
         for payout in sent:
             result = answers.get(payout.id)
             if result is None:
                 continue
-            row = session.get(Payout, payout.id)
+            row = rows[payout.id]
             row.delivery_status = str(result.status)
             note = f"{result.provider_status} (item {result.reference})"
             row.delivery_message = (f"{note}: {result.message}" if result.message else note)[:500]
             updated.append(row)
     return updated
+
+
+def _payouts(session, ids: list[str]) -> dict[str, Payout]:
+    """The named payouts, by id, in one query."""
+    return {p.id: p for p in session.scalars(select(Payout).where(Payout.id.in_(ids)))}

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Select, func, select
 
 from accord.commissions.model import CommissionStatus
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion, ConversionReversal, RejectedEvent
+from accord.errors import InvalidInput
 from accord.inquiries.tables import Inquiry
 from accord.money import Money
 from accord.partners.tables import Enrollment
-from accord.programs.service import load_program
-from accord.reports.service import net_revenue
+from accord.reports.performance import Dimension, Performance, PerformanceFilters
+from accord.reports.runner import MAX_LIMIT, Page, Period, Report, ReportContext, run_report
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
-from accord.tracking.tables import Click
-
-
-def _day(session: Session, column):
-    """A timestamp's UTC day as YYYY-MM-DD text, on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.date(column)
 
 
 @dataclass
@@ -54,111 +47,96 @@ def daily_series(
 ) -> Series:
     """Clicks, conversions, revenue and commissions per UTC day, the last `days` days: the
     program's, or one partner's in it. A partner's caller always gets only its own."""
+    if not 1 <= days <= MAX_LIMIT:
+        raise InvalidInput("days", f"give a number of days from 1 to {MAX_LIMIT}")
     if not caller.is_brand:
         partner_id = caller.partner_id
     today = store.clock.now().date()
     first = today - timedelta(days=days - 1)
+    report = Performance(
+        program_id,
+        group_by=(Dimension.DAY,),
+        period=Period(since=datetime.combine(first, time(), tzinfo=UTC)),
+        filters=PerformanceFilters(partner_id=partner_id),
+        page=Page(days),
+    )
+    result = run_report(store, caller, report)
+    by_day = {row.bucket: row for row in result.rows}
     keys = [(first + timedelta(days=i)).isoformat() for i in range(days)]
-    with store.read() as session:
-        program = load_program(session, caller, program_id)
-        since = store.clock.now() - timedelta(days=days)
-
-        def mine(table) -> tuple:
-            return () if partner_id is None else (table.partner_id == partner_id,)
-
-        def per_day(query) -> dict[str, int]:
-            return {str(k): int(v or 0) for k, v in session.execute(query).all()}
-
-        click_day = _day(session, Click.at)
-        clicks = per_day(
-            select(click_day, func.count())
-            .where(Click.program_id == program.id, Click.at >= since, *mine(Click))
-            .group_by(click_day)
-        )
-        conv_day = _day(session, Conversion.occurred_at)
-        rows = session.execute(
-            select(conv_day, func.count(), func.coalesce(func.sum(net_revenue()), 0))
-            .where(
-                Conversion.program_id == program.id,
-                Conversion.occurred_at >= since,
-                *mine(Conversion),
-            )
-            .group_by(conv_day)
-        ).all()
-        conversions = {str(k): int(n) for k, n, _ in rows}
-        revenue = {str(k): int(r) for k, _, r in rows}
-        com_day = _day(session, Commission.occurred_at)
-        commissions = per_day(
-            select(com_day, func.coalesce(func.sum(Commission.amount_minor), 0))
-            .where(
-                Commission.program_id == program.id,
-                Commission.occurred_at >= since,
-                *mine(Commission),
-            )
-            .group_by(com_day)
-        )
-        currency = program.currency
-
-    def money(minor: int) -> Decimal:
-        return Money.from_minor(minor, currency).amount
-
+    found = [by_day.get(k) for k in keys]
+    none = Money.zero(result.currency).amount
     return Series(
         keys,
-        [clicks.get(k, 0) for k in keys],
-        [conversions.get(k, 0) for k in keys],
-        [money(revenue.get(k, 0)) for k in keys],
-        [money(commissions.get(k, 0)) for k in keys],
+        [r.clicks if r else 0 for r in found],
+        [r.conversions if r else 0 for r in found],
+        [r.revenue.amount if r else none for r in found],
+        [r.commissions.amount if r else none for r in found],
     )
+
+
+@dataclass(frozen=True)
+class WaitingWork(Report[Attention]):
+    """Work waiting for the brand, in one statement: commissions locked and waiting for
+    approval (count and amount), applications and open inquiries, and the reversals and
+    refused events of the last seven days."""
+
+    name = "waiting_work"
+
+    program_id: str
+
+    def build(self, ctx: ReportContext) -> Select:
+        week_ago = ctx.now - timedelta(days=7)
+        locked = (
+            Commission.program_id == ctx.program_id,
+            Commission.status == CommissionStatus.LOCKED.value,
+        )
+        return select(
+            select(func.count()).where(*locked).scalar_subquery().label("to_approve"),
+            select(func.coalesce(func.sum(Commission.amount_minor), 0))
+            .where(*locked)
+            .scalar_subquery()
+            .label("to_approve_minor"),
+            select(func.count())
+            .where(Enrollment.program_id == ctx.program_id, Enrollment.status == "applied")
+            .scalar_subquery()
+            .label("applications"),
+            select(func.count())
+            .where(Inquiry.program_id == ctx.program_id, Inquiry.status == "open")
+            .scalar_subquery()
+            .label("inquiries"),
+            select(func.count())
+            .select_from(ConversionReversal)
+            .join(Conversion, Conversion.id == ConversionReversal.conversion_id)
+            .where(Conversion.program_id == ctx.program_id, ConversionReversal.at >= week_ago)
+            .scalar_subquery()
+            .label("reversals_7d"),
+            select(func.count())
+            .where(
+                RejectedEvent.organization_id == ctx.organization_id,
+                RejectedEvent.at >= week_ago,
+            )
+            .scalar_subquery()
+            .label("rejected_7d"),
+        )
+
+    def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[Attention]:
+        return [
+            Attention(
+                to_approve=int(r.to_approve or 0),
+                to_approve_amount=Money.from_minor(
+                    int(r.to_approve_minor or 0), ctx.currency
+                ).amount,
+                applications=int(r.applications or 0),
+                inquiries=int(r.inquiries or 0),
+                reversals_7d=int(r.reversals_7d or 0),
+                rejected_7d=int(r.rejected_7d or 0),
+            )
+            for r in rows
+        ]
 
 
 def attention(store: Store, caller: Caller, program_id: str) -> Attention:
     """Work waiting for the brand: approvals, applications, inquiries, recent reversals and
     refused events."""
-    week_ago = store.clock.now() - timedelta(days=7)
-    with store.read() as session:
-        program = load_program(session, caller, program_id)
-        count, amount = session.execute(
-            select(func.count(), func.coalesce(func.sum(Commission.amount_minor), 0)).where(
-                Commission.program_id == program.id,
-                Commission.status == CommissionStatus.LOCKED.value,
-            )
-        ).one()
-        result = Attention(
-            to_approve=int(count),
-            to_approve_amount=Money.from_minor(int(amount), program.currency).amount,
-        )
-        result.applications = int(
-            session.scalar(
-                select(func.count()).where(
-                    Enrollment.program_id == program.id, Enrollment.status == "applied"
-                )
-            )
-            or 0
-        )
-        result.inquiries = int(
-            session.scalar(
-                select(func.count()).where(
-                    Inquiry.program_id == program.id, Inquiry.status == "open"
-                )
-            )
-            or 0
-        )
-        result.reversals_7d = int(
-            session.scalar(
-                select(func.count())
-                .select_from(ConversionReversal)
-                .join(Conversion, Conversion.id == ConversionReversal.conversion_id)
-                .where(Conversion.program_id == program.id, ConversionReversal.at >= week_ago)
-            )
-            or 0
-        )
-        result.rejected_7d = int(
-            session.scalar(
-                select(func.count()).where(
-                    RejectedEvent.organization_id == program.organization_id,
-                    RejectedEvent.at >= week_ago,
-                )
-            )
-            or 0
-        )
+    [result] = run_report(store, caller, WaitingWork(program_id)).rows
     return result

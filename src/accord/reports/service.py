@@ -1,26 +1,36 @@
 """The program summary: traffic, conversions, money and the ledger's reconciliation.
 
-Every figure is aggregated in SQL; Python only reshapes the aggregated rows.
+Each figure comes from a report runner (`reports.totals`, `reports.performance`) or the
+ledger's service; these functions keep the shapes the console, the API and the CLI read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
-from accord.commissions.tables import Commission
-from accord.conversions.tables import Conversion
 from accord.ledger.model import AccountKind
 from accord.ledger.service import totals_by_kind, trial_balance
 from accord.money import Money
-from accord.partners.tables import Enrollment, Partner
-from accord.programs.service import load_program
+from accord.reports.performance import Dimension, Performance, PerformanceRow
+from accord.reports.runner import Page, ReportContext, context_for, execute
+from accord.reports.sql import net_revenue
+from accord.reports.totals import CommissionsByStatus, CommissionsOverOrder, ProgramTotals
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
-from accord.tracking.tables import Click, Impression
+
+__all__ = [
+    "Row",
+    "Summary",
+    "commissions_over_order",
+    "net_revenue",
+    "partner_rows",
+    "program_summary",
+]
 
 
 @dataclass
@@ -111,113 +121,87 @@ class Summary:
         }
 
 
-def commissions_over_order(session, program_id: str) -> list[str]:
+def _trusted(program_id: str) -> ReportContext:
+    """A context for a program the caller already loaded and checked (no money shaped)."""
+    return ReportContext(program_id, "", "", datetime.now(UTC))
+
+
+def commissions_over_order(session: Session, program_id: str) -> list[str]:
     """Commissions that earned more than the order they came from, where no fixed amount
     in the terms accounts for it: a percent can never give more than the whole order."""
-    rows = session.execute(
-        select(Commission.id, Commission.lines)
-        .join(Conversion, Conversion.id == Commission.conversion_id)
-        .where(
-            Commission.program_id == program_id,
-            Commission.kind == "conversion",
-            Commission.original_minor > Conversion.program_amount_minor,
-        )
-        .order_by(Commission.id)
-    ).all()
-    return [cid for cid, lines in rows if not any(ln.get("fixed_minor") for ln in lines or ())]
+    return execute(session, _trusted(program_id), CommissionsOverOrder(program_id)).rows
+
+
+def _row(r: PerformanceRow, key: str, name: str) -> Row:
+    return Row(
+        key,
+        name,
+        r.partners,
+        r.clicks,
+        r.conversions,
+        r.revenue.amount,
+        r.commissions.amount,
+        r.partner_type,
+    )
 
 
 def program_summary(store: Store, caller: Caller, program_id: str, *, top: int = 10) -> Summary:
     """Totals for one program, per partner type and for the top partners by commission."""
     require_brand(caller)
     with store.read() as session:
-        program = load_program(session, caller, program_id)
-        cur = program.currency
-
-        def dec(minor: int | None) -> Decimal:
-            return Money.from_minor(int(minor or 0), cur).amount
-
-        clicks, unique_clicks = session.execute(
-            select(func.count(), func.count().filter(Click.duplicate.is_(False))).where(
-                Click.program_id == program.id
-            )
-        ).one()
-        impressions = session.scalar(
-            select(func.count()).where(Impression.program_id == program.id)
-        )
-        net = net_revenue()
-        conv_count, attributed, revenue = session.execute(
-            select(
-                func.count(),
-                func.count(Conversion.partner_id),
-                func.coalesce(func.sum(net), 0),
-            ).where(Conversion.program_id == program.id)
-        ).one()
-        by_status = dict(
-            session.execute(
-                select(Commission.status, func.coalesce(func.sum(Commission.amount_minor), 0))
-                .where(Commission.program_id == program.id)
-                .group_by(Commission.status)
-            ).all()
-        )
-        commission_total = sum(int(v) for v in by_status.values())
-        balances = totals_by_kind(session, program.id)
-        expense = balances.get((AccountKind.COMMISSION_EXPENSE.value, cur), 0)
-        pending = balances.get((AccountKind.PARTNER_PENDING.value, cur), 0)
-        payable = balances.get((AccountKind.PARTNER_PAYABLE.value, cur), 0)
-        paid = balances.get((AccountKind.PAID_OUT.value, cur), 0)
-        fee_expense = balances.get((AccountKind.PLATFORM_FEE_EXPENSE.value, cur), 0)
-        fees = balances.get((AccountKind.PLATFORM_FEES.value, cur), 0)
-        held = balances.get((AccountKind.FUNDS_HELD.value, cur), 0)
-        funding = balances.get((AccountKind.BRAND_FUNDING.value, cur), 0)
-        trial = trial_balance(session, program.id)
-        checks = {
-            "debits_equal_credits": all(d == c for d, c in trial.values()),
-            "commissions_equal_expense": commission_total == expense,
-            "expense_equals_pending_payable_paid": expense == pending + payable + paid,
-            "fee_expense_equals_fees": fee_expense == fees,
-            "funds_held_equal_brand_funding": held == funding,
-            "commissions_within_orders": not commissions_over_order(session, program.id),
+        ctx = context_for(session, caller, program_id, store.clock.now())
+        pid, cur = ctx.program_id, ctx.currency
+        [totals] = execute(session, ctx, ProgramTotals(pid)).rows
+        by_status = {
+            s.status: s.amount for s in execute(session, ctx, CommissionsByStatus(pid)).rows
         }
-        rows = partner_rows(session, program.id)
-    types: dict[str, Row] = {}
-    for row in rows:
-        agg = types.setdefault(
-            row.key_type, Row(row.key_type, row.key_type, partner_type=row.key_type)
-        )
-        agg.partners += 1
-        agg.clicks += row.clicks
-        agg.conversions += row.conversions
-        agg.revenue += row.revenue_minor
-        agg.commissions += row.commission_minor
-    for agg in types.values():
-        agg.revenue, agg.commissions = dec(int(agg.revenue)), dec(int(agg.commissions))
-    ranked = sorted(rows, key=lambda r: (-r.commission_minor, -r.revenue_minor, r.partner_id))
-    top_rows = [
-        Row(
-            r.partner_id,
-            r.name,
-            1,
-            r.clicks,
-            r.conversions,
-            dec(r.revenue_minor),
-            dec(r.commission_minor),
-            r.key_type,
-        )
-        for r in ranked[:top]
-    ]
+        balances = totals_by_kind(session, pid)
+        trial = trial_balance(session, pid)
+        over_order = execute(session, ctx, CommissionsOverOrder(pid)).rows
+        types = execute(session, ctx, Performance(pid, group_by=(Dimension.PARTNER_TYPE,))).rows
+        leaders = []
+        if top > 0:
+            ranked = Performance(
+                pid,
+                group_by=(Dimension.PARTNER,),
+                sort=("-commissions", "-revenue", "partner_id"),
+                page=Page(min(top, 1000)),
+            )
+            leaders = execute(session, ctx, ranked).rows
+
+    def dec(minor: int) -> Decimal:
+        return Money.from_minor(minor, cur).amount
+
+    def balance(kind: AccountKind) -> int:
+        return balances.get((kind.value, cur), 0)
+
+    commission_total = sum(m.minor for m in by_status.values())
+    expense = balance(AccountKind.COMMISSION_EXPENSE)
+    pending = balance(AccountKind.PARTNER_PENDING)
+    payable = balance(AccountKind.PARTNER_PAYABLE)
+    paid = balance(AccountKind.PAID_OUT)
+    fees = balance(AccountKind.PLATFORM_FEES)
+    funding = balance(AccountKind.BRAND_FUNDING)
+    checks = {
+        "debits_equal_credits": all(d == c for d, c in trial.values()),
+        "commissions_equal_expense": commission_total == expense,
+        "expense_equals_pending_payable_paid": expense == pending + payable + paid,
+        "fee_expense_equals_fees": balance(AccountKind.PLATFORM_FEE_EXPENSE) == fees,
+        "funds_held_equal_brand_funding": balance(AccountKind.FUNDS_HELD) == funding,
+        "commissions_within_orders": not over_order,
+    }
     return Summary(
-        program_id=program.id,
-        program_name=program.name,
+        program_id=pid,
+        program_name=ctx.program_name,
         currency=cur,
-        clicks=int(clicks),
-        unique_clicks=int(unique_clicks),
-        impressions=int(impressions or 0),
-        conversions=int(conv_count),
-        attributed_conversions=int(attributed),
-        revenue=dec(revenue),
+        clicks=totals.clicks,
+        unique_clicks=totals.unique_clicks,
+        impressions=totals.impressions,
+        conversions=totals.conversions,
+        attributed_conversions=totals.attributed_conversions,
+        revenue=totals.revenue.amount,
         commissions=dec(commission_total),
-        commissions_by_status={k: dec(v) for k, v in sorted(by_status.items())},
+        commissions_by_status={k: v.amount for k, v in sorted(by_status.items())},
         pending=dec(pending),
         payable=dec(payable),
         paid=dec(paid),
@@ -225,8 +209,8 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
         funding_balance=dec(funding),
         ledger_balanced=all(checks.values()),
         checks=checks,
-        by_partner_type=sorted(types.values(), key=lambda r: -r.commissions),
-        top_partners=top_rows,
+        by_partner_type=[_row(r, r.partner_type, r.partner_type) for r in types],
+        top_partners=[_row(r, r.partner_id, r.partner_name) for r in leaders],
     )
 
 
@@ -241,55 +225,20 @@ class _PartnerAgg:
     commission_minor: int
 
 
-def net_revenue():
-    """What is left of each order, in the program's currency at the order's rate (whole
-    minor units, rounded down for a partly reversed foreign order)."""
-    return case(
-        (Conversion.amount_minor == 0, 0),
-        else_=Conversion.program_amount_minor
-        * (Conversion.amount_minor - Conversion.reversed_minor)
-        // Conversion.amount_minor,
-    )
-
-
-def partner_rows(session, program_id: str) -> list[_PartnerAgg]:
-    """One aggregated row per enrolled partner: three grouped queries, joined in SQL."""
-    clicks = (
-        select(Click.partner_id.label("pid"), func.count().label("n"))
-        .where(Click.program_id == program_id)
-        .group_by(Click.partner_id)
-        .subquery()
-    )
-    convs = (
-        select(
-            Conversion.partner_id.label("pid"),
-            func.count().label("n"),
-            func.sum(net_revenue()).label("rev"),
+def partner_rows(session: Session, program_id: str) -> list[_PartnerAgg]:
+    """One aggregated row per enrolled partner (all of them, unpaged), in one query; for a
+    program the caller already loaded. New code runs `Performance` instead."""
+    report = Performance(program_id, group_by=(Dimension.PARTNER,), page=None)
+    rows = session.execute(report.build(_trusted(program_id))).all()
+    return [
+        _PartnerAgg(
+            r.partner_id,
+            r.partner_name,
+            r.partner_type,
+            int(r.clicks),
+            int(r.conversions),
+            int(r.revenue),
+            int(r.commissions),
         )
-        .where(Conversion.program_id == program_id, Conversion.partner_id.is_not(None))
-        .group_by(Conversion.partner_id)
-        .subquery()
-    )
-    coms = (
-        select(Commission.partner_id.label("pid"), func.sum(Commission.amount_minor).label("amt"))
-        .where(Commission.program_id == program_id)
-        .group_by(Commission.partner_id)
-        .subquery()
-    )
-    query = (
-        select(
-            Partner.id,
-            Partner.name,
-            Partner.partner_type,
-            func.coalesce(clicks.c.n, 0),
-            func.coalesce(convs.c.n, 0),
-            func.coalesce(convs.c.rev, 0),
-            func.coalesce(coms.c.amt, 0),
-        )
-        .join(Enrollment, Enrollment.partner_id == Partner.id)
-        .outerjoin(clicks, clicks.c.pid == Partner.id)
-        .outerjoin(convs, convs.c.pid == Partner.id)
-        .outerjoin(coms, coms.c.pid == Partner.id)
-        .where(Enrollment.program_id == program_id)
-    )
-    return [_PartnerAgg(*(r[:3]), *(int(x) for x in r[3:])) for r in session.execute(query)]
+        for r in rows
+    ]
