@@ -365,3 +365,14 @@ def enrollments(store: Store, caller: Caller, program_id: str, status: str) -> l
                 .order_by(Enrollment.applied_at, Enrollment.id)
             )
         )
+
+
+def partner_types(session: Session, partner_ids: list[str]) -> dict[str, str]:
+    """Each partner's type (content, coupon, cashback...), by partner id, in one query."""
+    wanted = sorted(set(partner_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Partner.id, Partner.partner_type).where(Partner.id.in_(wanted))
+    ).all()
+    return {str(partner_id): str(kind) for partner_id, kind in rows}
