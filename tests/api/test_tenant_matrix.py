@@ -129,6 +129,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/conversions/{conversion_id}"): BOTH,
     ("POST", "/conversions/{conversion_id}/reversals"): BRAND,
     ("POST", "/conversions/{conversion_id}/confirm"): BRAND,
+    ("GET", "/conversions/{conversion_id}/journey"): BRAND,
     ("GET", "/rejected-events"): BOTH,
     ("GET", "/commissions"): BOTH,
     ("GET", "/commissions/{commission_id}"): BOTH,

@@ -18,6 +18,7 @@ from accord import __version__
 from accord.api import bodies, ratelimit
 from accord.api.bodies import KiB, MiB
 from accord.api.routes import (
+    attribution,
     audit,
     browser,
     contracts,
@@ -186,6 +187,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
 
     for module in (programs, contracts, partners, conversions, money, keys, postbacks, inquiries):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
     app.include_router(browser.router)
     app.include_router(browser.api_router, prefix="/api/v1")

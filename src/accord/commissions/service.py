@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from accord.attribution.split import split_minor
 from accord.commissions.changes import CHUNK, commission_change, commission_changes
 from accord.commissions.model import (
     UNAPPROVED,
@@ -145,6 +148,110 @@ def _serialise(session: Session, program: Program, partner_id: str, terms: Terms
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One partner's part of a commission split among several partners."""
+
+    minor: int
+    whole_minor: int  # the commission the parts add back to
+    partners: int
+
+
+def create_commissions(
+    session: Session,
+    program: Program,
+    conversion,
+    credited: Sequence[tuple[Attribution, str | None]],
+    now: datetime,
+) -> list[Commission | None]:
+    """The commissions of a conversion's credited partners (attribution, contract id), in
+    their order; None where a partner earns nothing.
+
+    Credit split among several partners splits one commission. The engine multiplies a
+    contract's exact sum (integer SCALE-units) by the partner's share and rounds half-up
+    once; done for each partner alone, a third of 10.00 three times makes 9.99. So the
+    exact sum is computed once for the conversion under each partner's terms, at the whole
+    credit. Partners whose terms give the same sum (the same contract: the usual case) share
+    one whole: that sum times their shares added up, rounded half-up once (with shares
+    adding up to 1, exactly what one partner alone would earn). `split_minor` divides it
+    among them by their shares, by the largest remainder, so that the parts add back to the
+    whole to the cent. A partner whose terms give a sum of its own is paid on its own share,
+    as before; caps and view-through pay still apply to each partner's part.
+    """
+    if len(credited) < 2:
+        return [create_commission(session, program, conversion, a, c, now) for a, c in credited]
+    parts = _split(session, program, conversion, credited)
+    return [
+        create_commission(session, program, conversion, a, c, now, part=parts.get(a.id))
+        for a, c in credited
+    ]
+
+
+def _paid_share(terms: Terms, attribution: Attribution) -> Decimal | None:
+    """The share of a click's pay the attribution earns; None: view-through not paid."""
+    share = attribution.share
+    if attribution.touchpoint_kind == "impression":
+        # View-through: paid only where the terms say so, at their share of a click's pay.
+        paid = terms.compiled.terms.view_through
+        if paid is None:
+            return None
+        share = share * paid.share / 100
+    return share
+
+
+def _split(
+    session: Session,
+    program: Program,
+    conversion,
+    credited: Sequence[tuple[Attribution, str | None]],
+) -> dict[str, Part]:
+    """Each credited partner's part (by attribution id); see create_commissions."""
+    groups: dict[Fraction, list[tuple[str, Decimal]]] = {}
+    for attribution, contract_id in sorted(credited, key=lambda pair: pair[0].id):
+        terms = terms_at(
+            session,
+            program.id,
+            contract_id,
+            conversion.occurred_at,
+            currency=program.currency,
+            partner_id=attribution.partner_id,
+        )
+        share = None if terms is None else _paid_share(terms, attribution)
+        if terms is None or share is None:
+            continue
+        whole, _ = conversion_facts(
+            session, program, conversion, attribution.partner_id, Decimal(1)
+        )
+        outcome = terms.compiled.evaluate(whole, SqlUsage(session, program.id))
+        if outcome.rule is not None:
+            exact = Fraction(sum(line.units for line in outcome.lines))
+            groups.setdefault(exact, []).append((attribution.id, share))
+    return _parts(groups)
+
+
+def _parts(groups: dict[Fraction, list[tuple[str, Decimal]]]) -> dict[str, Part]:
+    """Split each group's whole (its exact sum of SCALE-units times its members' shares,
+    rounded half-up once) among its members by their shares."""
+    parts = {}
+    for exact, members in groups.items():
+        num, den = (exact * Fraction(sum(share for _, share in members))).as_integer_ratio()
+        whole = round_half_up(num, SCALE * den)
+        split = split_minor(whole, [share for _, share in members])
+        for (attribution_id, _), minor in zip(members, split, strict=True):
+            parts[attribution_id] = Part(minor, whole, len(members))
+    return parts
+
+
+def _take_part(outcome, part: Part) -> None:
+    """The engine rounded the partner's share alone; its part of the split replaces it. A
+    cap that cut the commission still holds; a refused one stays refused."""
+    cut = outcome.amount_minor < outcome.gross_minor
+    outcome.gross_minor = part.minor
+    if outcome.over_cap:
+        return
+    outcome.amount_minor = min(outcome.amount_minor, part.minor) if cut else part.minor
+
+
 def create_commission(
     session: Session,
     program: Program,
@@ -152,8 +259,11 @@ def create_commission(
     attribution,
     contract_id: str | None,
     now: datetime,
+    *,
+    part: Part | None = None,
 ) -> Commission | None:
-    """Compute the commission for one attributed share and accrue it in the ledger."""
+    """Compute the commission for one attributed share and accrue it in the ledger.
+    `part`: the partner's part of a commission split among several (create_commissions)."""
     partner_id = attribution.partner_id
     terms = terms_at(
         session,
@@ -165,13 +275,9 @@ def create_commission(
     )
     if terms is None:
         return None
-    share = attribution.share
-    if attribution.touchpoint_kind == "impression":
-        # View-through: paid only where the terms say so, at their share of a click's pay.
-        paid = terms.compiled.terms.view_through
-        if paid is None:
-            return None
-        share = share * paid.share / 100
+    share = _paid_share(terms, attribution)
+    if share is None:
+        return None
     facts, rate = conversion_facts(session, program, conversion, partner_id, share)
     compiled = terms.compiled
     if compiled.caps or compiled.bonuses or compiled.needs_month.get(facts.event_type):
@@ -179,7 +285,16 @@ def create_commission(
     outcome = compiled.evaluate(facts, SqlUsage(session, program.id))
     if outcome.rule is None:
         return None
+    if part is not None:
+        _take_part(outcome, part)
     explanation = compiled.explain(facts, outcome)
+    if part is not None:
+        explanation["split"] = {
+            "whole": str(Money.from_minor(part.whole_minor, program.currency).amount),
+            "partners": part.partners,
+            "part": str(Money.from_minor(part.minor, program.currency).amount),
+            "method": "largest remainder: the parts add back to the whole",
+        }
     explanation["contract_version"] = {
         "id": terms.version.id,
         "number": terms.version.number,
@@ -360,8 +475,48 @@ def _recomputed(session: Session, commission: Commission, returned: dict[str, in
         remaining_minor=remaining,
         returned=returned,
     )
+    split = _split_on_reversal(session, commission, conversion, remaining, returned)
+    if split is not None:
+        return split
     share_num, share_den = attribution.share.as_integer_ratio()
     return round_half_up(num * share_num, SCALE * den * share_den)
+
+
+def _split_on_reversal(
+    session: Session,
+    commission: Commission,
+    conversion: Conversion,
+    remaining: int,
+    returned: dict[str, int] | None,
+) -> int | None:
+    """A split commission's part of its recomputed whole, split again as create_commissions
+    split it, so that the parts still add back to the whole; None when it was not split."""
+    rows = session.execute(
+        select(Commission, Attribution)
+        .join(Attribution, Attribution.id == Commission.attribution_id)
+        .where(Commission.conversion_id == conversion.id, Commission.kind == "conversion")
+        .order_by(Attribution.id)
+    ).all()
+    if len(rows) < 2:
+        return None
+    groups: dict[Fraction, list[tuple[str, Decimal]]] = {}
+    mine = None
+    for sibling, attribution in rows:
+        num, den = rescale(
+            sibling.lines or [],
+            original_minor=conversion.amount_minor,
+            remaining_minor=remaining,
+            returned=returned,
+        )
+        paid = (sibling.explanation or {}).get("inputs", {}).get("share")
+        share = Decimal(paid) if paid is not None else attribution.share
+        groups.setdefault(Fraction(num, den), []).append((attribution.id, share))
+        if sibling.id == commission.id:
+            mine = attribution.id
+    parts = _parts(groups)
+    if mine is None or parts[mine].partners < 2:
+        return None
+    return parts[mine].minor
 
 
 def _post_adjustment(

@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from accord.attribution.model import Decision, Touchpoint, TouchpointKind, attribute
-from accord.commissions.service import create_commission
+from accord.attribution.model import VIA_ASSIGNED, Decision, Touchpoint, TouchpointKind
+from accord.attribution.service import Converting, attribute_conversion, keep_journey
+from accord.commissions.service import create_commissions
 from accord.commissions.tables import Commission
 from accord.conversions.browser import AWAITING, release, same_order
 from accord.conversions.model import ConversionReport, check_order_total, parse_report
@@ -40,13 +41,7 @@ from accord.store.memo import forget, memoized, remember, remembered
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.model import normalize_promo_code
-from accord.tracking.service import (
-    click_for_identities,
-    find_click,
-    find_promo_code,
-    prefetch_clicks,
-    remember_identities,
-)
+from accord.tracking.service import prefetch_clicks
 
 #: Called with conversions' click ids before their transaction starts: the click edge in
 #: this process writes its buffer if a click is still in it (and the native edge's spool is
@@ -316,25 +311,24 @@ def _record_in(
     promo = normalize_promo_code(report.promo_code) if report.promo_code else None
     status, status_source = _customer_status(session, program.id, report)
     identities = report.identities()
-    touchpoints, missing = _touchpoints(session, program, report.click_id, promo, identities)
-    if not touchpoints and report.ip and program.view_through_hours:
-        touchpoints = _impressions(session, program, report, occurred_at)
-    if credit_partner_id is not None:
-        touchpoints = [Touchpoint(TouchpointKind.INQUIRY, report.order_id, credit_partner_id, None)]
-        missing = None
-    if report.subscription_id and report.event_type == "renewal" and not touchpoints:
-        first = _subscription_start(session, program.id, report.subscription_id)
-        if first is not None:
-            touchpoints = [
-                Touchpoint(TouchpointKind.SUBSCRIPTION, first.id, first.partner_id, None)
-            ]
-            missing = None
-    decision = attribute(
-        touchpoints,
-        occurred_at,
-        timedelta(days=program.attribution_window_days),
-        timedelta(hours=program.view_through_hours),
+    renewal = report.subscription_id if report.event_type == "renewal" else None
+    attributed = attribute_conversion(
+        session,
+        program,
+        Converting(
+            occurred_at,
+            report.order_id,
+            report.click_id,
+            promo,
+            identities,
+            report.customer_id,
+            report.ip,
+            report.user_agent,
+        ),
+        credit_partner_id=credit_partner_id,
+        renewal_of=_renewal_of(session, program.id, renewal) if renewal else None,
     )
+    decision = attributed.decision
     conversion = Conversion(
         id=new_id("cnv"),
         organization_id=program.organization_id,
@@ -358,8 +352,8 @@ def _record_in(
         occurred_at=occurred_at,
         received_at=now,
         status="attributed" if decision.attributed else "unattributed",
-        partner_id=decision.credits[0].touchpoint.partner_id if decision.attributed else None,
-        attribution_reason=(missing if missing and not decision.attributed else decision.reason),
+        partner_id=attributed.partner_id,
+        attribution_reason=attributed.reason,
         request_hash=report.fingerprint(),
         request=report.canonical(),
         source=source,
@@ -373,6 +367,7 @@ def _record_in(
     session.flush()  # the unique key on (program, order, event) decides races here
     record(session, conversion_recorded(conversion, now))
     commissions = _credit(session, program, conversion, decision, now)
+    keep_journey(session, program, conversion, attributed)
     if confirmation == "awaiting":
         for commission in commissions:
             commission.hold_reason = AWAITING
@@ -397,6 +392,23 @@ def _confirm_by_server(
         select(Commission).where(Commission.conversion_id == existing.id).order_by(Commission.id)
     ).all()
     return Recorded(existing, False, list(commissions))
+
+
+def _renewal_of(
+    session: Session, program_id: str, subscription_id: str
+) -> Callable[[], Touchpoint | None]:
+    """A renewal's touchpoint, looked up only when nothing else qualifies: the first order
+    of its subscription, whose partner earns its renewals."""
+
+    def first_order() -> Touchpoint | None:
+        first = _subscription_start(session, program_id, subscription_id)
+        if first is None:
+            return None
+        return Touchpoint(
+            TouchpointKind.SUBSCRIPTION, first.id, first.partner_id, None, via=VIA_ASSIGNED
+        )
+
+    return first_order
 
 
 def _subscription_start(session: Session, program_id: str, subscription_id: str):
@@ -457,68 +469,12 @@ def _customer_status(
     return ("returning" if seen else "new"), "derived"
 
 
-def _touchpoints(
-    session: Session,
-    program: Program,
-    click_id: str | None,
-    promo: str | None,
-    identities: dict[str, str],
-) -> tuple[list[Touchpoint], str | None]:
-    """Touchpoints named by the conversion, and a reason code if one could not be found.
-
-    The click is the one named by `click_id`; without one, an app or mini-program event is
-    led back to its click through a device id or WeChat id seen with it before. A click id
-    arriving with such ids teaches Accord that link for later events.
-    """
-    found: list[Touchpoint] = []
-    missing = None
-    click = None
-    if click_id:
-        click = find_click(session, program.id, click_id)
-        if click is None:
-            missing = "unknown_click_id"
-        elif identities:
-            remember_identities(session, program.id, identities, click)
-    if click is None and identities:
-        click = click_for_identities(session, program.id, identities)
-    if click is not None:
-        found.append(Touchpoint(TouchpointKind.CLICK, click.id, click.partner_id, click.at))
-    if promo:
-        code = find_promo_code(session, program.id, promo)
-        if code is None:
-            missing = missing or "unknown_promo_code"
-        else:
-            found.append(Touchpoint(TouchpointKind.PROMO_CODE, code.code, code.partner_id, None))
-    return found, missing
-
-
-def _impressions(
-    session: Session, program: Program, report: ConversionReport, occurred_at: datetime
-) -> list[Touchpoint]:
-    """The last impression the same shopper (IP and user agent) saw within the program's
-    view-through window before the conversion, as a touchpoint."""
-    from accord.tracking.tables import Impression
-
-    since = occurred_at - timedelta(hours=program.view_through_hours)
-    query = select(Impression).where(
-        Impression.program_id == program.id,
-        Impression.ip == report.ip,
-        Impression.at >= since,
-        Impression.at <= occurred_at,
-    )
-    if report.user_agent:
-        query = query.where(Impression.user_agent == report.user_agent[:512])
-    seen = session.scalar(query.order_by(Impression.at.desc(), Impression.id.desc()).limit(1))
-    if seen is None:
-        return []
-    return [Touchpoint(TouchpointKind.IMPRESSION, seen.id, seen.partner_id, seen.at)]
-
-
 def _credit(
     session: Session, program: Program, conversion: Conversion, decision: Decision, now: datetime
 ) -> list[Commission]:
-    """Store the attribution and a commission for each credited, approved partner."""
-    made = []
+    """Store the attribution and a commission for each credited, approved partner. Credit
+    split among several partners splits one commission (see create_commissions)."""
+    credited = []
     for credit in decision.credits:
         touch = credit.touchpoint
         attribution = Attribution(
@@ -537,10 +493,11 @@ def _credit(
         if enrollment is None or enrollment.status != EnrollmentStatus.APPROVED:
             conversion.commission_note = "partner_not_approved"
             continue
-        commission = create_commission(
-            session, program, conversion, attribution, enrollment.contract_id, now
-        )
-        if commission is None and touch.kind is TouchpointKind.IMPRESSION:
+        credited.append((attribution, enrollment.contract_id))
+    made = []
+    created = create_commissions(session, program, conversion, credited, now)
+    for (attribution, _), commission in zip(credited, created, strict=True):
+        if commission is None and attribution.touchpoint_kind == TouchpointKind.IMPRESSION:
             conversion.commission_note = "view_through_not_paid"
         elif commission is None:
             conversion.commission_note = "no_matching_rule"

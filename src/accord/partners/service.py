@@ -412,3 +412,14 @@ def enrollment_change(
         status_before=before,
         status=enrollment.status,
     )
+
+
+def partner_types(session: Session, partner_ids: list[str]) -> dict[str, str]:
+    """Each partner's type (content, coupon, cashback...), by partner id, in one query."""
+    wanted = sorted(set(partner_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Partner.id, Partner.partner_type).where(Partner.id.in_(wanted))
+    ).all()
+    return {str(partner_id): str(kind) for partner_id, kind in rows}

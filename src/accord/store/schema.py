@@ -1,5 +1,6 @@
 """Imports every stage's tables so the metadata (and Alembic) sees the whole schema."""
 
+from accord.attribution import tables as attribution_tables
 from accord.audit import tables as audit_tables
 from accord.commissions import tables as commissions_tables
 from accord.contracts import tables as contracts_tables
@@ -21,6 +22,7 @@ from accord.web import tables as web_tables
 metadata = Base.metadata
 
 __all__ = [
+    "attribution_tables",
     "audit_tables",
     "commissions_tables",
     "contracts_tables",

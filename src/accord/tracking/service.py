@@ -358,3 +358,44 @@ def click_for_identities(
         .limit(1)
     )
     return find_click(session, program_id, click_id) if click_id else None
+
+
+def clicks_for_identities(
+    session: Session, program_id: str, identities: dict[str, str]
+) -> list[tuple[str, Click]]:
+    """The latest click each of these identities was seen with, with the identity's kind."""
+    if not identities:
+        return []
+    match = or_(*(and_(Identity.kind == k, Identity.value == v) for k, v in identities.items()))
+    rows = session.execute(
+        select(Identity.kind, Click)
+        .join(Click, Click.id == Identity.click_id)
+        .where(Identity.program_id == program_id, Click.program_id == program_id, match)
+        .order_by(Click.at, Click.id)
+    ).all()
+    return [(kind, click) for kind, click in rows]
+
+
+def impressions_seen(
+    session: Session,
+    program_id: str,
+    ip: str,
+    user_agent: str | None,
+    since: datetime,
+    until: datetime,
+    limit: int = 50,
+) -> list[Impression]:
+    """The latest impressions (at most `limit`, oldest first) seen from this IP address (and
+    browser, when known) between `since` and `until`."""
+    query = select(Impression).where(
+        Impression.program_id == program_id,
+        Impression.ip == ip,
+        Impression.at >= since,
+        Impression.at <= until,
+    )
+    if user_agent:
+        query = query.where(Impression.user_agent == user_agent[:512])
+    latest = session.scalars(
+        query.order_by(Impression.at.desc(), Impression.id.desc()).limit(limit)
+    ).all()
+    return list(reversed(latest))
