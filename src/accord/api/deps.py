@@ -11,11 +11,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from accord.audit.context import Actor, act_as
+from accord.conversions.tables import Conversion
 from accord.errors import Forbidden, NotFound, Unauthenticated
+from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.permissions import required_permission
 from accord.tenancy.service import authenticate, require_brand
+from accord.web.routes import _peer
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer acc_...`")
 
@@ -43,7 +46,6 @@ async def get_caller(
         raise Forbidden("this route has no permission defined; it is refused to every key")
     caller.require(needed)
     request.state.caller = caller
-    from accord.web.routes import _peer
 
     act_as(Actor("key", caller.key_id, None, caller.organization_id, _peer(request)))
     return caller
@@ -58,8 +60,6 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 # on a brand's action, 404 for another organization's id, as for an id that does not exist.
 def brands_program(program_id: str, store: StoreDep, caller: CallerDep) -> None:
     """The path's program is the calling brand's own."""
-    from accord.programs.service import load_program
-
     require_brand(caller)
     with store.read() as session:
         load_program(session, caller, program_id)
@@ -67,8 +67,6 @@ def brands_program(program_id: str, store: StoreDep, caller: CallerDep) -> None:
 
 def brands_conversion(conversion_id: str, store: StoreDep, caller: CallerDep) -> None:
     """The path's conversion is the calling brand's own."""
-    from accord.conversions.tables import Conversion
-
     require_brand(caller)
     with store.read() as session:
         owner = session.scalar(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import Clock, SystemClock
 from accord.settings import Settings, get_settings
+from accord.store.migrate import upgrade
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
@@ -51,7 +52,9 @@ class Store:
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
-        import accord.audit.recorder  # noqa: F401 - records audited changes in every unit
+        # Here, not at the top: the recorder imports every stage's tables, which import
+        # accord.store (a real cycle). Importing it records audited changes in every unit.
+        import accord.audit.recorder  # noqa: F401
 
         info = {"accord_store": self}  # the audit log reads the clock through it
         self._sessions = sessionmaker(engine, expire_on_commit=False, info=info)
@@ -109,8 +112,6 @@ def open_store(
     url = url or settings.resolved_database_url()
     store = Store(make_engine(url), clock)
     if migrate:
-        from accord.store.migrate import upgrade
-
         upgrade(store.engine)
     return store
 
