@@ -173,8 +173,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, object]:
-        with store.read() as session:
-            session.connection().exec_driver_sql("SELECT 1")
+        store.ping()
         report: dict[str, object] = {
             "status": "ok",
             "version": __version__,

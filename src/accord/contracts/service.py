@@ -462,3 +462,9 @@ def partner_contract(store: Store, caller: Caller, program_id: str) -> PartnerCo
             in_force = version
             break
     return PartnerContract(contract, in_force, awaiting)
+
+
+def get_visible_contract(store: Store, caller: Caller, contract_id: str) -> Contract:
+    """`visible_contract` read in a session of its own."""
+    with store.read() as session:
+        return visible_contract(session, caller, contract_id)

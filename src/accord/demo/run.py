@@ -29,10 +29,10 @@ from accord.money import Money
 from accord.partners.service import (
     apply_to_program,
     create_partner,
+    get_partner,
     set_payout_method,
     sign_up_partner,
 )
-from accord.partners.tables import Partner
 from accord.programs.model import ProgramTerms
 from accord.programs.service import create_program
 from accord.reports.service import Summary, program_summary
@@ -326,8 +326,7 @@ def _portal_users(store: Store, caller, program_id: str, top, contract_ids: dict
     partner_caller = authenticate(store, top.api_key)
     email = f"partner+{partner_caller.organization_id[-6:].lower()}@lumen-partners.example"
     create_user(store, partner_caller.organization_id, email, cast.CONSOLE_PASSWORD)
-    with store.read() as session:
-        country = session.get(Partner, top.id).country
+    country = get_partner(store, partner_caller, top.id).country
     for name, kind, site in cast.APPLICANTS:
         new = sign_up_partner(
             store,

@@ -20,6 +20,7 @@ from accord.partners.tables import Enrollment, Partner
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
+from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller, OrganizationKind
 from accord.tenancy.service import (
     add_api_key,
@@ -343,3 +344,39 @@ def enrollments(store: Store, caller: Caller, program_id: str, status: str) -> l
                 .order_by(Enrollment.applied_at, Enrollment.id)
             )
         )
+
+
+def partners_page(
+    store: Store,
+    caller: Caller,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    program_id: str | None = None,
+    partner_type: str | None = None,
+) -> Slice[Partner]:
+    """A page of the partners the caller may see, oldest first: in one program, of one type."""
+    query = visible_partners(caller)
+    if program_id:
+        query = query.where(
+            Partner.id.in_(select(Enrollment.partner_id).where(Enrollment.program_id == program_id))
+        )
+    if partner_type:
+        query = query.where(Partner.partner_type == parse_partner_type(partner_type))
+    return read_page(store, query, Partner.id, limit, starting_after)
+
+
+def get_partner(store: Store, caller: Caller, partner_id: str) -> Partner:
+    """`load_partner` read in a session of its own."""
+    with store.read() as session:
+        return load_partner(session, caller, partner_id)
+
+
+def require_enrollment(store: Store, caller: Caller, program_id: str, partner_id: str) -> None:
+    """The brand's own program and a partner in it, or NotFound (another brand's ids are not
+    found, as ids that do not exist)."""
+    require_brand(caller)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        if load_enrollment(session, program.id, partner_id) is None:
+            raise NotFound("partner", partner_id, field="partner_id")

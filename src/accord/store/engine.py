@@ -87,6 +87,11 @@ class Store:
             finally:
                 session.close()
 
+    def ping(self) -> None:
+        """Ask the database a trivial question: raises when it cannot be reached."""
+        with self.read() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads only; nothing is committed."""
