@@ -7,6 +7,7 @@ request, 1 for anything else). `ACCORD_DEBUG=1` also prints the full traceback.
 
 from __future__ import annotations
 
+import csv
 import errno
 import json
 import os
@@ -26,11 +27,43 @@ from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from accord import __version__
+from accord.audit.context import Actor, act_as, acting
+from accord.clock import ShiftableClock
+from accord.commissions.service import approve, explain, lock_due
+from accord.contracts.terms import parse_terms
+from accord.contracts.whatif import what_if
+from accord.conversions.imports import import_conversions, import_reversals
+from accord.demo.cast import CONSOLE_PASSWORD
+from accord.edge.native import EdgeUnavailable, serve_edge, wait_listening
+from accord.edge.native import ensure_port_free as ensure_edge_port_free
 from accord.errors import AccordError
+from accord.money import Money
+from accord.payouts.service import run_batch, run_schedules
 from accord.postbacks.worker import cli as postbacks_app
+from accord.reports.service import program_summary
 from accord.settings import get_settings
+from accord.store.engine import open_store
+from accord.store.migrate import current_revision
+from accord.tenancy.model import OrganizationKind
+from accord.tenancy.service import (
+    authenticate,
+    check_credentials,
+    create_api_key,
+    create_organization,
+    create_user,
+    list_api_keys,
+    revoke_api_key,
+)
+from accord.web.i18n import english
+
+try:  # Typer carries its own copy of click
+    from typer._click.globals import get_current_context
+except ImportError:  # pragma: no cover - a Typer that uses click itself
+    from click import get_current_context
 
 DEBUG_VARIABLE = "ACCORD_DEBUG"
 DEBUG_HINT = f" (set {DEBUG_VARIABLE}=1 to see the full traceback)"
@@ -40,8 +73,6 @@ class AccordCommand(typer.core.TyperGroup):
     """The root command: runs a command and turns any error it raises into one line."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        from accord.audit.context import Actor, acting
-
         try:
             # what a command changes is the command line's in the audit log
             with acting(Actor("cli")):
@@ -108,8 +139,6 @@ def describe_error(error: Exception) -> tuple[str, int]:
 
 
 def _database_error(error: Exception) -> str | None:
-    from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
-
     if isinstance(error, ArgumentError):  # includes an unknown dialect or driver
         return f"ACCORD_DATABASE_URL is not a database Accord can use: {_one_line(str(error))}"
     if isinstance(error, OperationalError) or (
@@ -121,8 +150,6 @@ def _database_error(error: Exception) -> str | None:
 
 
 def _database_url() -> str:
-    from sqlalchemy.engine import make_url
-
     try:
         url = get_settings().resolved_database_url()
         return make_url(url).render_as_string(hide_password=True)
@@ -197,8 +224,6 @@ ProgramArgument = Annotated[
 
 
 def _store(clock=None):
-    from accord.store.engine import open_store
-
     return open_store(get_settings(), clock=clock)
 
 
@@ -218,14 +243,6 @@ COMMAND_PERMISSIONS = {
 def _caller(store, api_key: str):
     """The key's organization, refused unless its scopes hold what the running command
     needs; the command's changes are recorded in the audit log as `cli` with this key."""
-    from accord.audit.context import Actor, act_as
-    from accord.tenancy.service import authenticate
-
-    try:  # Typer carries its own copy of click
-        from typer._click.globals import get_current_context
-    except ImportError:  # pragma: no cover - a Typer that uses click itself
-        from click import get_current_context
-
     caller = authenticate(store, api_key)
     context = get_current_context(silent=True)
     command = (context.parent.info_name if context and context.parent else None,
@@ -271,8 +288,6 @@ def version() -> None:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema (also done on every start)."""
-    from accord.store.migrate import current_revision
-
     store = _store()
     console.print(
         f"schema at revision {current_revision(store.engine)} on {store.dialect} "
@@ -332,19 +347,18 @@ def _start_native_edge(host: str, port: int | None, threads: int):
     edge's loader thread must not live here)."""
     if port is None:
         return None
-    from accord.edge.native import EdgeUnavailable, ensure_port_free, wait_listening
 
     argv = [sys.executable, "-m", "accord.cli", "edge", "--host", host, "--port", str(port)]
     argv += ["--threads", str(threads), "--quiet"]
     child = None
     try:
-        ensure_port_free(host, port)
+        ensure_edge_port_free(host, port)
         child = subprocess.Popen(argv)
         wait_listening(host, port, child, timeout=60)  # the first start compiles the edge
     except EdgeUnavailable:
         _stop_child(child)
         raise
-    from accord.server import supervise_edge
+    from accord.server import supervise_edge  # the web application: loaded only to serve
 
     supervisor = supervise_edge(child, host, port)  # restarted if it dies; shown by /health
     console.print(f"Tracking links (/c/CODE, /i/CODE) on http://{host}:{port} (native edge)")
@@ -374,8 +388,6 @@ def edge(
     clicks. Run it beside `accord serve` on the same store, or use
     `accord serve --tracking-port`, which starts it for you.
     """
-    from accord.edge.native import serve_edge
-
     store = _store()
     try:
         serve_edge(
@@ -392,7 +404,7 @@ def edge(
 
 def _run_server(host: str, port: int, workers: int, server: str) -> None:
     if server == "uvicorn":
-        import uvicorn
+        import uvicorn  # only the server engine the command names is loaded
 
         uvicorn.run(
             "accord.server:app_from_env",
@@ -403,7 +415,7 @@ def _run_server(host: str, port: int, workers: int, server: str) -> None:
             log_level="warning",
         )
         return
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces  # only the engine the command names is loaded
     from granian.server import Server
 
     Server(
@@ -442,9 +454,9 @@ def demo(
     the conversion API; moves the clock past the locking period; approves, pays, claws back;
     and prints clicks, conversions, revenue, commissions and ledger balances.
     """
+    from accord.demo.run import run_demo  # starts the web application: loaded only here
+
     ensure_port_free(host, port)  # before minutes of set-up
-    from accord.clock import ShiftableClock
-    from accord.demo.run import run_demo
 
     settings = get_settings().model_copy(
         update={"host": host, "port": port, "public_url": f"http://{host}:{port}"}
@@ -505,8 +517,6 @@ def _money(value: Decimal, currency: str) -> str:
 
 
 def cast_password() -> str:
-    from accord.demo.cast import CONSOLE_PASSWORD
-
     return CONSOLE_PASSWORD
 
 
@@ -541,7 +551,6 @@ def _print_summary(result) -> None:
     ]:
         totals.add_row(label, value)
     console.print(totals)
-    from accord.web.i18n import english
 
     for title, rows in (("By partner type", s.by_partner_type), ("Top partners", s.top_partners)):
         top = rows is s.top_partners
@@ -606,9 +615,6 @@ def org_create(
     With --email, also create its first user; the password is asked for (or read from
     ACCORD_PASSWORD) and stored argon2-hashed.
     """
-    from accord.tenancy.model import OrganizationKind
-    from accord.tenancy.service import check_credentials, create_organization, create_user
-
     if kind not in ("brand", "agency"):
         raise typer.BadParameter(
             "use brand or agency (partners are added by a brand)", param_hint="'--kind'"
@@ -646,8 +652,6 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create another API key for your organization."""
-    from accord.tenancy.service import create_api_key
-
     store = _store()
     typer.echo(create_api_key(store, _caller(store, api_key), name, scope or ["*"]))
 
@@ -655,8 +659,6 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(api_key: ApiKeyOption) -> None:
     """List your organization's API keys (ids only; secrets are never shown again)."""
-    from accord.tenancy.service import list_api_keys
-
     store = _store()
     keys = list_api_keys(store, _caller(store, api_key))
     table = Table("key id", "name", "scopes", "created", "revoked")
@@ -676,8 +678,6 @@ def keys_revoke(
     api_key: ApiKeyOption, key_id: Annotated[str, typer.Argument(help="The key id to revoke.")]
 ) -> None:
     """Revoke an API key."""
-    from accord.tenancy.service import revoke_api_key
-
     store = _store()
     revoke_api_key(store, _caller(store, api_key), key_id)
     console.print(f"revoked {key_id}")
@@ -686,8 +686,6 @@ def keys_revoke(
 @commissions_app.command("lock")
 def commissions_lock(api_key: ApiKeyOption, program_id: ProgramArgument) -> None:
     """Lock pending commissions whose locking period has passed."""
-    from accord.commissions.service import lock_due
-
     store = _store()
     console.print(f"locked {lock_due(store, _caller(store, api_key), program_id)}")
 
@@ -695,8 +693,6 @@ def commissions_lock(api_key: ApiKeyOption, program_id: ProgramArgument) -> None
 @commissions_app.command("approve")
 def commissions_approve(api_key: ApiKeyOption, program_id: ProgramArgument) -> None:
     """Approve every locked commission of a program."""
-    from accord.commissions.service import approve
-
     store = _store()
     console.print(f"approved {len(approve(store, _caller(store, api_key), program_id))}")
 
@@ -710,8 +706,6 @@ def commissions_explain(
 ) -> None:
     """Show why a commission is what it is: the contract version, the rule that matched,
     the inputs, each line's arithmetic and every adjustment since."""
-    from accord.commissions.service import explain
-
     store = _store()
     explained = explain(store, _caller(store, api_key), commission_id)
     console.print_json(data=explained)
@@ -737,9 +731,6 @@ def contracts_what_if(
 ) -> None:
     """Replay draft terms over a past period: per partner, what they would have earned
     against what they did earn. Nothing is written."""
-    from accord.contracts.terms import parse_terms
-    from accord.contracts.whatif import what_if
-
     terms = parse_terms(_json_file(terms_file, "'TERMS.json'"))
     store = _store()
     result = what_if(
@@ -783,9 +774,6 @@ def _json_file(path: Path, name: str) -> object:
 @payouts_app.command("run")
 def payouts_run(api_key: ApiKeyOption, program_id: ProgramArgument) -> None:
     """Pay every partner whose payable balance reaches the program's threshold."""
-    from accord.money import Money
-    from accord.payouts.service import run_batch
-
     store = _store()
     result = run_batch(store, _caller(store, api_key), program_id)
     if result.batch is None:
@@ -816,12 +804,12 @@ def payouts_file(
 ) -> None:
     """Write a payout batch as a CSV for finance, or as a SEPA credit transfer file for the
     bank."""
-    from accord.payouts.exports import batch_csv, batch_sepa
-
     if file_format is PayoutFileFormat.sepa and not (debtor_name and debtor_iban):
         raise typer.BadParameter(
             "sepa needs --debtor-name and --debtor-iban", param_hint="'--format'"
         )
+    from accord.payouts.exports import batch_csv, batch_sepa  # PDF and XML libraries: slow
+
     store = _store()
     caller = _caller(store, api_key)
     if file_format is PayoutFileFormat.csv:
@@ -849,7 +837,7 @@ def payouts_statement(
     locale: Annotated[str, typer.Option(help="en or zh_Hans.")] = "en",
 ) -> None:
     """Write a partner's PDF statement for one payout."""
-    from accord.payouts.exports import statement_pdf
+    from accord.payouts.exports import statement_pdf  # PDF and XML libraries: slow to load
 
     store = _store()
     output.write_bytes(statement_pdf(store, _caller(store, api_key), payout_id, locale=locale))
@@ -861,9 +849,6 @@ def schedule_run(api_key: ApiKeyOption) -> None:
     """Do each program's periodic work: lock what is due (approving it where the program
     approves automatically) and pay where the payout schedule falls today. Run it from cron,
     e.g. hourly."""
-    from accord.money import Money
-    from accord.payouts.service import run_schedules
-
     store = _store()
     runs = run_schedules(store, _caller(store, api_key))
     for run in runs:
@@ -912,8 +897,6 @@ def conversions_reverse(
 ) -> None:
     """Reverse or modify conversions from CSV: per row a conversion_id (or order_id), and
     an amount, items (SKU:qty;SKU:qty) or nothing (the whole order), with a reason_code."""
-    from accord.conversions.imports import import_reversals
-
     rows = _import_file(api_key, file, "reversing", import_reversals, program_id)
     counts = {s: sum(r.status == s for r in rows) for s in ("reversed", "duplicate", "rejected")}
     console.print(
@@ -946,10 +929,6 @@ def conversions_import(
     promo_code, customer_id, occurred_at, device.gaid, wechat.openid, items as JSON...).
     Prints a count per result and every rejected row with the field at fault.
     """
-    import csv
-
-    from accord.conversions.imports import import_conversions
-
     rows = _import_file(api_key, file, "importing", import_conversions, program_id)
     counts = {s: sum(r.status == s for r in rows) for s in ("created", "duplicate", "rejected")}
     console.print(
@@ -987,8 +966,6 @@ def report(
     ] = False,
 ) -> None:
     """Print a program's totals, ledger balances and top partners."""
-    from accord.reports.service import program_summary
-
     store = _store()
     summary = program_summary(store, _caller(store, api_key), program_id)
     if as_json:

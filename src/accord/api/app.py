@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,9 +31,13 @@ from accord.api.routes import (
     postbacks,
     programs,
 )
+from accord.conversions.model import ConversionReport
+from accord.conversions.service import keep_rejected
+from accord.edge.native import edge_health
 from accord.errors import AccordError, InvalidRequest, describe_validation
 from accord.settings import Settings
 from accord.store.engine import Store
+from accord.tenancy.service import authenticate
 from accord.web import access_pages as web_access
 from accord.web import jobs_pages as web_jobs
 from accord.web import portal as web_portal
@@ -169,14 +174,12 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, object]:
-        with store.read() as session:
-            session.connection().exec_driver_sql("SELECT 1")
+        store.ping()
         report: dict[str, object] = {
             "status": "ok",
             "version": __version__,
             "database": store.dialect,
         }
-        from accord.edge.native import edge_health
 
         edge = edge_health()  # the native edge `accord serve --tracking-port` runs, if any
         if edge is not None:
@@ -197,9 +200,6 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
 
 def _document_raw_bodies(app: FastAPI) -> None:
     """Conversion bodies are read by hand (JSON or form); put their schema in the docs."""
-    from fastapi.openapi.utils import get_openapi
-
-    from accord.conversions.model import ConversionReport
 
     def openapi() -> dict:
         if app.openapi_schema is None:
@@ -295,8 +295,6 @@ async def _keep_refused_body(request: Request, raw: object, error: AccordError) 
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         return None
-    from accord.conversions.service import keep_rejected
-    from accord.tenancy.service import authenticate
 
     store: Store = request.app.state.store
     try:

@@ -20,23 +20,24 @@ import codecs
 import json
 import re
 from collections.abc import Collection, Mapping
-from functools import cache
-from itertools import accumulate
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from accord.conversions.model import from_form
+from accord.conversions.service import keep_rejected
 from accord.errors import AccordError, InvalidInput, InvalidRequest
+from accord.inputs import (
+    MAX_DEPTH,
+    STRICT,
+    TEXT,
+    check_depth,
+    check_text,
+    refused_characters,
+    why_refused,
+)
 
 KiB = 1024
 MiB = 1024 * KiB
-
-#: The deepest nesting of arrays and objects a JSON body may have.
-MAX_DEPTH = 32
-
-#: Control characters allowed in a conversion's fields (identifiers, one line each).
-STRICT = "\t"
-#: Control characters allowed in free text (a note, terms typed in a text area).
-TEXT = "\t\n\r"
 
 #: Where the middleware leaves the route's limit for `read_body`.
 LIMIT_KEY = "accord.body_limit"
@@ -63,70 +64,6 @@ def _human(size: int) -> str:
     if size >= KiB and size % KiB == 0:
         return f"{size // KiB} KiB"
     return f"{size:,} bytes"
-
-
-# Nesting ------------------------------------------------------------------------------------
-
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_DELTAS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
-
-
-def check_depth(raw: bytes | str, limit: int = MAX_DEPTH, field: str = "body") -> None:
-    """Refuse JSON text nested deeper than `limit`, without parsing it (no recursion).
-
-    Strings are set aside first, so brackets inside them do not count; brackets of either
-    kind count alike (mismatched ones make the text invalid JSON anyway).
-    """
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8", "surrogatepass")
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return
-    deltas = _STRING.sub(b"", raw).translate(_DELTAS, _NOT_BRACKETS)
-    if deltas and max(accumulate(memoryview(deltas).cast("b"))) > limit:
-        raise InvalidInput(field, f"is nested deeper than {limit} levels of arrays and objects")
-
-
-# Text ---------------------------------------------------------------------------------------
-
-
-@cache
-def _refused(allow: str) -> re.Pattern[str]:
-    controls = "".join(chr(c) for c in range(32) if chr(c) not in allow)
-    return re.compile("[" + re.escape(controls) + "\ud800-\udfff]")
-
-
-def _why(found: str) -> str:
-    code = ord(found)
-    if 0xD800 <= code <= 0xDFFF:
-        return f"is not valid Unicode text (a lone surrogate U+{code:04X})"
-    name = " (NUL)" if code == 0 else ""
-    return f"contains the control character U+{code:04X}{name}; remove it"
-
-
-def check_text(value: object, allow: str = STRICT, root: str = "") -> None:
-    """Refuse control characters (but those in `allow`) and lone surrogates in any string,
-    or field name, of decoded data; the error names the field (`items[0].sku`)."""
-    pattern = _refused(allow)
-    stack: list[tuple[str, object]] = [(root, value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, str):
-            found = pattern.search(item)
-            if found:
-                raise InvalidInput(path or "body", _why(found.group()))
-        elif isinstance(item, dict):
-            children = []
-            for key, child in item.items():
-                name = str(key)
-                found = pattern.search(name)
-                if found:
-                    why = "has a field name that " + _why(found.group())
-                    raise InvalidInput(path or "body", why)
-                children.append((f"{path}.{name}" if path else name, child))
-            stack.extend(reversed(children))
-        elif isinstance(item, list | tuple):
-            stack.extend(reversed([(f"{path}[{i}]", c) for i, c in enumerate(item)]))
 
 
 _MAYBE_CONTROL = re.compile(rb"\\(?:u00[01]|u[dD][89a-fA-F]|[bfnr])")
@@ -189,9 +126,9 @@ def _unquote(raw: bytes, field: str, allow: str) -> str:
             f"is not valid UTF-8 (byte 0x{bad:02X} at position {error.start}); "
             "send text as percent-encoded UTF-8",
         ) from None
-    found = _refused(allow).search(text)
+    found = refused_characters(allow).search(text)
     if found:
-        raise InvalidInput(field, _why(found.group()))
+        raise InvalidInput(field, why_refused(found.group()))
     return text
 
 
@@ -223,8 +160,6 @@ def decode_query(raw: bytes | str, allow: str = STRICT) -> list[tuple[str, str]]
 def form_data(raw: bytes) -> dict[str, object]:
     """A form-encoded conversion as the JSON body it stands for, decoded strictly; `items`
     (JSON in a form field) is checked for depth and text too."""
-    from accord.conversions.model import from_form
-
     pairs = decode_form(raw)
     for key, value in pairs:
         if key == "items":
@@ -243,8 +178,6 @@ def form_data_kept(raw: bytes | str) -> tuple[dict[str, object], AccordError | N
     `data, refused = form_data_kept(request.scope["query_string"])`, then raise `refused`
     where other refusals are kept.
     """
-    from accord.conversions.model import from_form
-
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogatepass")
     try:
@@ -290,8 +223,6 @@ def printable(raw: bytes | str) -> str:
 
 def keep(store, caller, kind: str, payload: object, error: AccordError) -> str:
     """Keep a refused request as a rejected event; raw bytes and text are made printable."""
-    from accord.conversions.service import keep_rejected
-
     if isinstance(payload, bytes | str):
         payload = printable(payload)
     return keep_rejected(store, caller, kind, payload, error)
@@ -344,9 +275,9 @@ def check_parameters(scope) -> None:
             f"is not valid UTF-8 (byte 0x{data[error.start]:02X} at position {error.start}); "
             "send text as percent-encoded UTF-8",
         ) from None
-    found = _refused(STRICT).search(text)
+    found = refused_characters(STRICT).search(text)
     if found:
-        raise InvalidInput("path", _why(found.group()))
+        raise InvalidInput("path", why_refused(found.group()))
 
 
 def _check_encoding(raw: bytes) -> None:

@@ -8,6 +8,8 @@ from sqlalchemy import Select, or_, select
 
 from accord.audit.tables import AuditEvent
 from accord.errors import InvalidInput
+from accord.store.engine import Store
+from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 
@@ -51,3 +53,23 @@ def events_query(
     if until:
         query = query.where(AuditEvent.at < until)
     return query
+
+
+def events_page(
+    store: Store,
+    caller: Caller,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Slice[AuditEvent]:
+    """A page of the brand's events, oldest first, filtered as `events_query` filters."""
+    query = events_query(
+        caller, object_type=object_type, object_id=object_id, actor=actor, since=since,
+        until=until,
+    )  # fmt: skip
+    return read_page(store, query, AuditEvent.id, limit, starting_after)

@@ -41,6 +41,7 @@ from accord.partners.tables import Enrollment
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
+from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 
@@ -778,3 +779,42 @@ def _charge_fee(session: Session, program: Program, commission: Commission, now)
         ),
         now,
     )
+
+
+def commissions_page(
+    store: Store,
+    caller: Caller,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    program_id: str | None = None,
+    partner_id: str | None = None,
+    status: str | None = None,
+) -> Slice[Commission]:
+    """A page of the commissions the caller may see, oldest first, filtered."""
+    query = visible_commissions(caller)
+    if program_id:
+        query = query.where(Commission.program_id == program_id)
+    if partner_id:
+        query = query.where(Commission.partner_id == partner_id)
+    wanted = parse_status(status)
+    if wanted:
+        query = query.where(Commission.status == wanted.value)
+    return read_page(store, query, Commission.id, limit, starting_after)
+
+
+def commissions_of_conversions(
+    store: Store, conversion_ids: list[str]
+) -> dict[str, list[Commission]]:
+    """Each conversion's commissions, oldest first (the caller has checked the conversions)."""
+    result: dict[str, list[Commission]] = {cid: [] for cid in conversion_ids}
+    if not conversion_ids:
+        return result
+    with store.read() as session:
+        for c in session.scalars(
+            select(Commission)
+            .where(Commission.conversion_id.in_(conversion_ids))
+            .order_by(Commission.id)
+        ):
+            result[c.conversion_id].append(c)
+    return result

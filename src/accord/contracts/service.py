@@ -14,6 +14,7 @@ from accord.contracts.terms import RuleSpec, TermsSpec, parse_terms, terms_of
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
+from accord.partners.enrollments import load_enrollment
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
@@ -309,8 +310,6 @@ def accept_version(
 def contract_of_partner(session: Session, program_id: str, partner_id: str) -> str | None:
     """The id of the contract a partner is on in a program: its enrollment's, else the
     program's default; None when it is not in the program or there is no contract."""
-    from accord.partners.service import load_enrollment
-
     enrollment = load_enrollment(session, program_id, partner_id)
     if enrollment is None:
         return None
@@ -423,8 +422,6 @@ class PartnerContract:
 
 def partner_contract(store: Store, caller: Caller, program_id: str) -> PartnerContract | None:
     """The partner's contract in a program it is enrolled in (its own, else the default)."""
-    from accord.partners.service import load_enrollment
-
     if caller.partner_id is None:
         raise Forbidden("this is the partner's view of its contract")
     now = store.clock.now()
@@ -465,3 +462,9 @@ def partner_contract(store: Store, caller: Caller, program_id: str) -> PartnerCo
             in_force = version
             break
     return PartnerContract(contract, in_force, awaiting)
+
+
+def get_visible_contract(store: Store, caller: Caller, contract_id: str) -> Contract:
+    """`visible_contract` read in a session of its own."""
+    with store.read() as session:
+        return visible_contract(session, caller, contract_id)

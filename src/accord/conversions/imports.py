@@ -7,7 +7,6 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from accord.api.bodies import STRICT, TEXT, check_depth, check_text
 from accord.conversions.model import from_form
 from accord.conversions.service import (
     BATCH_UNIT,
@@ -17,6 +16,7 @@ from accord.conversions.service import (
     record_batch,
 )
 from accord.errors import AccordError, InvalidInput
+from accord.inputs import STRICT, TEXT, check_depth, check_text
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand

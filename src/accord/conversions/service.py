@@ -26,7 +26,7 @@ from accord.commissions.tables import Commission
 from accord.conversions.browser import AWAITING, release, same_order
 from accord.conversions.model import ConversionReport, check_order_total, parse_report
 from accord.conversions.tables import Attribution, Conversion, RejectedEvent
-from accord.errors import AccordError, IdempotencyConflict, InvalidInput
+from accord.errors import AccordError, IdempotencyConflict, InvalidInput, NotFound
 from accord.events.model import ConversionRecorded
 from accord.events.service import record
 from accord.fx.service import convert_minor, rate_at
@@ -38,6 +38,7 @@ from accord.programs.service import load_program, max_order_amount
 from accord.programs.tables import Program
 from accord.store.engine import Store, is_deadlock
 from accord.store.memo import forget, memoized, remember, remembered
+from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.model import normalize_promo_code
@@ -575,3 +576,68 @@ def conversion_recorded(conversion: Conversion, now: datetime) -> ConversionReco
         source=conversion.source,
         converted_at=conversion.occurred_at,
     )
+
+
+CONVERSION_STATUSES = ("attributed", "unattributed", "reversed")
+
+
+def _visible_conversions(caller: Caller):
+    query = select(Conversion)
+    if caller.is_brand:
+        return query.where(Conversion.organization_id == caller.organization_id)
+    return query.where(Conversion.partner_id == caller.partner_id)
+
+
+def conversions_page(
+    store: Store,
+    caller: Caller,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    program_id: str | None = None,
+    status: str | None = None,
+    order_id: str | None = None,
+) -> Slice[Conversion]:
+    """A page of conversions, oldest first: the brand's, or those attributed to a partner."""
+    query = _visible_conversions(caller)
+    if program_id:
+        query = query.where(Conversion.program_id == program_id)
+    if status:
+        if status not in CONVERSION_STATUSES:
+            raise InvalidInput(
+                "status", f"{status!r} is not one of: " + ", ".join(CONVERSION_STATUSES)
+            )
+        query = query.where(Conversion.status == status)
+    if order_id:
+        query = query.where(Conversion.order_id == order_id)
+    return read_page(store, query, Conversion.id, limit, starting_after)
+
+
+def get_conversion(store: Store, caller: Caller, conversion_id: str) -> Conversion:
+    """One conversion the caller may see, or NotFound."""
+    with store.read() as session:
+        conversion = session.scalar(
+            _visible_conversions(caller).where(Conversion.id == conversion_id)
+        )
+    if conversion is None:
+        raise NotFound("conversion", conversion_id, field="conversion_id")
+    return conversion
+
+
+def require_brands_conversion(store: Store, caller: Caller, conversion_id: str) -> None:
+    """The conversion is the calling brand's own, or NotFound."""
+    require_brand(caller)
+    with store.read() as session:
+        owner = session.scalar(
+            select(Conversion.organization_id).where(Conversion.id == conversion_id)
+        )
+    if owner != caller.organization_id:
+        raise NotFound("conversion", conversion_id, field="conversion_id")
+
+
+def rejected_events_page(
+    store: Store, caller: Caller, *, limit: int, starting_after: str | None = None
+) -> Slice[RejectedEvent]:
+    """A page of the requests Accord refused for the caller's organization, oldest first."""
+    query = select(RejectedEvent).where(RejectedEvent.organization_id == caller.organization_id)
+    return read_page(store, query, RejectedEvent.id, limit, starting_after)

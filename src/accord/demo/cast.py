@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 
 from accord.contracts.terms import RuleSpec
 
@@ -102,8 +103,6 @@ APPLICATION_NOTE = {
 
 def raised(terms: dict) -> dict:
     """The same terms with every percent one point higher: the demo's next version."""
-    from decimal import Decimal
-
     rules = [
         {**r, "percent": str(Decimal(r["percent"]) + 1)} if "percent" in r else dict(r)
         for r in terms["rules"]

@@ -21,19 +21,25 @@ import httpx
 import uvicorn
 
 from accord.clock import ShiftableClock
-from accord.contracts.service import create_contract
+from accord.contracts.service import add_version, create_contract
 from accord.demo import cast
 from accord.fx.service import set_rate
 from accord.ids import short_code
 from accord.money import Money
-from accord.partners.service import create_partner, set_payout_method
+from accord.partners.service import (
+    apply_to_program,
+    create_partner,
+    get_partner,
+    set_payout_method,
+    sign_up_partner,
+)
 from accord.programs.model import ProgramTerms
 from accord.programs.service import create_program
 from accord.reports.service import Summary, program_summary
 from accord.server import AccordApp
 from accord.settings import Settings
 from accord.store.engine import Store
-from accord.tenancy.model import OrganizationKind
+from accord.tenancy.model import Caller, OrganizationKind
 from accord.tenancy.service import authenticate, create_organization, create_user
 from accord.tracking.service import create_link, create_promo_code
 
@@ -317,15 +323,10 @@ def run_demo(
 def _portal_users(store: Store, caller, program_id: str, top, contract_ids: dict) -> str:
     """The top partner signs in to the portal, where new terms wait for its acceptance; two
     newcomers have signed up and applied, waiting for the brand's review."""
-    from accord.contracts.service import add_version
-    from accord.partners.service import apply_to_program, sign_up_partner
-    from accord.partners.tables import Partner
-
     partner_caller = authenticate(store, top.api_key)
     email = f"partner+{partner_caller.organization_id[-6:].lower()}@lumen-partners.example"
     create_user(store, partner_caller.organization_id, email, cast.CONSOLE_PASSWORD)
-    with store.read() as session:
-        country = session.get(Partner, top.id).country
+    country = get_partner(store, partner_caller, top.id).country
     for name, kind, site in cast.APPLICANTS:
         new = sign_up_partner(
             store,
@@ -352,8 +353,6 @@ def _portal_users(store: Store, caller, program_id: str, top, contract_ids: dict
 
 
 def authenticate_partner(store: Store, partner) -> object:
-    from accord.tenancy.model import Caller, OrganizationKind
-
     return Caller(partner.organization_id, OrganizationKind.PARTNER, partner.id)
 
 

@@ -36,6 +36,7 @@ from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
 from accord.programs.service import load_program
 from accord.store.engine import Store
+from accord.store.paging import Slice, page_of
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 
@@ -310,3 +311,18 @@ def commission_ids(store: Store, inquiries: list[Inquiry]) -> dict[str, list[str
             if partner_id == inquiry.partner_id:
                 result[inquiry.id].append(commission_id)
     return result
+
+
+def inquiries_page(
+    store: Store,
+    caller: Caller,
+    program_id: str | None,
+    status: str | None = None,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+) -> Slice[Inquiry]:
+    """A page of `list_inquiries`: the brand's (a partner's own) inquiries, oldest first."""
+    with store.read() as session:
+        query = filtered_inquiries(session, caller, program_id, status)
+        return page_of(session, query, Inquiry.id, limit, starting_after)

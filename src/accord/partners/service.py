@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.contracts.service import load_contract
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.events.model import (
     EnrollmentChange,
     PartnerApplied,
@@ -17,13 +21,23 @@ from accord.events.model import (
 )
 from accord.events.service import record
 from accord.ids import new_id
+from accord.money import check_currency
+from accord.partners.enrollments import load_enrollment
 from accord.partners.model import EnrollmentStatus, PartnerType
 from accord.partners.tables import Enrollment, Partner
 from accord.programs.service import load_program
+from accord.programs.tables import Program
 from accord.store.engine import Store
-from accord.store.memo import remembered
+from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller, OrganizationKind
-from accord.tenancy.service import add_api_key, add_organization, require_brand
+from accord.tenancy.service import (
+    add_api_key,
+    add_organization,
+    add_user,
+    check_credentials,
+    require_brand,
+)
+from accord.tenancy.tables import Organization
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +78,6 @@ def create_partner(
     with store.unit() as session:
         program = load_program(session, caller, program_id)
         if contract_id is not None:
-            from accord.contracts.service import load_contract
-
             load_contract(session, program.id, contract_id)
         org_id = add_organization(session, OrganizationKind.PARTNER, name, now)
         partner = Partner(
@@ -126,8 +138,6 @@ def set_enrollment_status(
 
 def visible_partners(caller: Caller):
     """A query of the partners the caller may see: enrolled in its programs, or itself."""
-    from accord.programs.tables import Program
-
     query = select(Partner)
     if caller.is_brand:
         enrolled = (
@@ -146,30 +156,12 @@ def load_partner(session: Session, caller: Caller, partner_id: str) -> Partner:
     return partner
 
 
-def load_enrollment(session: Session, program_id: str, partner_id: str) -> Enrollment | None:
-    return remembered(
-        session,
-        "enrollment",
-        (program_id, partner_id),
-        lambda: session.scalar(
-            select(Enrollment).where(
-                Enrollment.program_id == program_id, Enrollment.partner_id == partner_id
-            )
-        ),
-    )
-
-
 PAYOUT_METHODS = ("sepa", "paypal", "stripe", "manual")
 
 
 def set_payout_method(store: Store, caller: Caller, data: dict[str, str]) -> Partner:
     """A partner's payout method and currency, checked before it is kept: a valid IBAN
     (and BIC), an email for PayPal, a connected account id for Stripe."""
-    from schwifty import BIC, IBAN
-    from schwifty.exceptions import SchwiftyException
-
-    from accord.money import check_currency
-
     if caller.partner_id is None:
         raise InvalidInput("method", "only a partner sets its payout method")
     method = data.get("method", "")
@@ -230,8 +222,6 @@ class SignedUp:
 
 def check_website(value: str | None) -> str | None:
     """A partner's site as an http(s) URL, or None when none was given."""
-    from urllib.parse import urlsplit
-
     value = (value or "").strip()
     if not value:
         return None
@@ -257,8 +247,6 @@ def sign_up_partner(
 ) -> SignedUp:
     """A partner signs itself up: its organization, its partner record and its first user,
     in one transaction. It is in no program until it applies to one."""
-    from accord.tenancy.service import add_user, check_credentials
-
     kind = parse_partner_type(partner_type)
     if not name.strip():
         raise InvalidInput("name", "must not be empty")
@@ -303,11 +291,6 @@ class Listing:
 
 def listed_programs(store: Store, caller: Caller) -> list[Listing]:
     """Programs open to applications, and those the partner is already in."""
-    from sqlalchemy import or_
-
-    from accord.programs.tables import Program
-    from accord.tenancy.tables import Organization
-
     if caller.partner_id is None:
         raise Forbidden("the list of programs to apply to is for partners' keys")
     with store.read() as session:
@@ -335,8 +318,6 @@ def apply_to_program(
 ) -> Enrollment:
     """A partner applies to a listed program. The brand reviews it, or it is approved at
     once when the program approves partners automatically. Applying twice is refused."""
-    from accord.programs.tables import Program
-
     if caller.partner_id is None:
         raise Forbidden("only a partner's key applies to a program; brands add partners")
     note = (note or "").strip() or None
@@ -349,8 +330,6 @@ def apply_to_program(
             raise NotFound("program", program_id, field="program_id")
         existing = load_enrollment(session, program.id, caller.partner_id)
         if existing is not None:
-            from accord.errors import Conflict
-
             raise Conflict(f"you have already applied to this program: {existing.status}")
         approved = bool(program.auto_approve_partners)
         enrollment = Enrollment(
@@ -423,3 +402,39 @@ def partner_types(session: Session, partner_ids: list[str]) -> dict[str, str]:
         select(Partner.id, Partner.partner_type).where(Partner.id.in_(wanted))
     ).all()
     return {str(partner_id): str(kind) for partner_id, kind in rows}
+
+
+def partners_page(
+    store: Store,
+    caller: Caller,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    program_id: str | None = None,
+    partner_type: str | None = None,
+) -> Slice[Partner]:
+    """A page of the partners the caller may see, oldest first: in one program, of one type."""
+    query = visible_partners(caller)
+    if program_id:
+        query = query.where(
+            Partner.id.in_(select(Enrollment.partner_id).where(Enrollment.program_id == program_id))
+        )
+    if partner_type:
+        query = query.where(Partner.partner_type == parse_partner_type(partner_type))
+    return read_page(store, query, Partner.id, limit, starting_after)
+
+
+def get_partner(store: Store, caller: Caller, partner_id: str) -> Partner:
+    """`load_partner` read in a session of its own."""
+    with store.read() as session:
+        return load_partner(session, caller, partner_id)
+
+
+def require_enrollment(store: Store, caller: Caller, program_id: str, partner_id: str) -> None:
+    """The brand's own program and a partner in it, or NotFound (another brand's ids are not
+    found, as ids that do not exist)."""
+    require_brand(caller)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        if load_enrollment(session, program.id, partner_id) is None:
+            raise NotFound("partner", partner_id, field="partner_id")

@@ -28,6 +28,7 @@ from typing import Literal
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_interval
 from babel.numbers import format_currency, format_percent
+from fontTools.ttLib import TTCollection
 from fpdf import FPDF, FontFace
 from fpdf.errors import FPDFUnicodeEncodingException
 
@@ -557,8 +558,6 @@ def _simplified_face(path: Path) -> int:
     """Index of the Simplified Chinese face in a font collection (0 for a single font)."""
     if path.suffix.lower() not in (".ttc", ".otc"):
         return 0
-    from fontTools.ttLib import TTCollection
-
     collection = TTCollection(str(path), lazy=True)
     names = [face["name"].getDebugName(1) or "" for face in collection.fonts]
     for i, name in enumerate(names):

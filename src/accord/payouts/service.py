@@ -23,6 +23,7 @@ from accord.payouts.model import plan_batch
 from accord.payouts.tables import Payout, PayoutBatch
 from accord.programs.service import load_program
 from accord.store.engine import Store
+from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 
@@ -305,3 +306,28 @@ def run_schedules(store: Store, caller: Caller) -> list[ScheduleRun]:
             batch = run_batch(store, caller, program.id)
         runs.append(ScheduleRun(program.id, locked, program.auto_approve, batch, clicks_paid))
     return runs
+
+
+def payouts_page(
+    store: Store,
+    caller: Caller,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    program_id: str | None = None,
+) -> Slice[Payout]:
+    """A page of the payouts the caller may see, oldest first."""
+    query = visible_payouts(caller)
+    if program_id:
+        query = query.where(Payout.program_id == program_id)
+    return read_page(store, query, Payout.id, limit, starting_after)
+
+
+def get_batch(store: Store, caller: Caller, batch_id: str) -> PayoutBatch:
+    """One of the brand's payout batches, or NotFound (another brand's is not found)."""
+    require_brand(caller)
+    with store.read() as session:
+        batch = session.get(PayoutBatch, batch_id)
+        if batch is None or batch.organization_id != caller.organization_id:
+            raise NotFound("payout batch", batch_id, field="batch_id")
+        return batch

@@ -41,6 +41,7 @@ from accord.postbacks.model import (
 from accord.postbacks.tables import PostbackDelivery, PostbackEndpoint
 from accord.programs.service import load_program
 from accord.store.engine import Store
+from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tracking.service import find_click
 
@@ -424,3 +425,28 @@ def _record(store: Store, outcomes: list[_Outcome], now: datetime) -> DeliveryRu
             else:
                 run.retrying += 1
     return run
+
+
+def get_endpoint(store: Store, caller: Caller, endpoint_id: str) -> PostbackEndpoint:
+    """`load_endpoint` read in a session of its own."""
+    with store.read() as session:
+        return load_endpoint(session, caller, endpoint_id)
+
+
+def deliveries_page(
+    store: Store,
+    endpoint_id: str,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    status: str | None = None,
+) -> Slice[PostbackDelivery]:
+    """A page of an endpoint's deliveries, oldest first (check the caller with
+    `get_endpoint` first); `status` one of DeliveryStatus, or InvalidInput."""
+    query = deliveries_of(endpoint_id)
+    if status is not None:
+        if status not in {s.value for s in DeliveryStatus}:
+            allowed = ", ".join(s.value for s in DeliveryStatus)
+            raise InvalidInput("status", f"{status!r} is not one of: {allowed}")
+        query = query.where(PostbackDelivery.status == status)
+    return read_page(store, query, PostbackDelivery.id, limit, starting_after)

@@ -199,3 +199,16 @@ def update_program(
             changes["permitted_domains"] = tuple(changes["permitted_domains"] or ())
         _apply(program, replace(current, **changes))
     return program
+
+
+def get_program(store: Store, caller: Caller, program_id: str) -> Program:
+    """A program the caller may act on (see `load_program`), read in a session of its own."""
+    with store.read() as session:
+        return load_program(session, caller, program_id)
+
+
+def find_program(store: Store, program_id: str) -> Program | None:
+    """Any program by its id, whoever asks: for the endpoints a browser calls without a key,
+    which then check the program's own rules for browser events."""
+    with store.read() as session:
+        return session.get(Program, program_id)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.clock import Clock, SystemClock
 from accord.settings import Settings, get_settings
+from accord.store.migrate import upgrade
 
 log = logging.getLogger("accord.store")
 #: The key in a session's info holding the calls to make after its unit commits.
@@ -56,7 +57,9 @@ class Store:
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
-        import accord.audit.recorder  # noqa: F401 - records audited changes in every unit
+        # Here, not at the top: the recorder imports every stage's tables, which import
+        # accord.store (a real cycle). Importing it records audited changes in every unit.
+        import accord.audit.recorder  # noqa: F401
 
         info = {"accord_store": self}  # the audit log reads the clock through it
         self._sessions = sessionmaker(engine, expire_on_commit=False, info=info)
@@ -116,6 +119,11 @@ class Store:
             except Exception:  # the change is committed: a failing follow-up must not undo it
                 log.exception("after-commit call %r failed", call)
 
+    def ping(self) -> None:
+        """Ask the database a trivial question: raises when it cannot be reached."""
+        with self.read() as session:
+            session.connection().exec_driver_sql("SELECT 1")
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads only; nothing is committed."""
@@ -141,8 +149,6 @@ def open_store(
     url = url or settings.resolved_database_url()
     store = Store(make_engine(url), clock)
     if migrate:
-        from accord.store.migrate import upgrade
-
         upgrade(store.engine)
     return store
 

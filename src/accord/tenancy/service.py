@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -24,6 +25,7 @@ from accord.tenancy.permissions import (
     parse_scopes,
 )
 from accord.tenancy.tables import ApiKey, Organization, User
+from accord.web.tables import WebSession
 
 _passwords = PasswordHasher()
 MIN_PASSWORD = 10
@@ -248,8 +250,6 @@ class Invitation:
 
 def invite_user(store: Store, caller: Caller, email: str, role: str) -> Invitation:
     """A new user of the caller's organization with a one-time password, returned once."""
-    import secrets
-
     caller.require("users:write")
     password = secrets.token_urlsafe(12)
     with store.unit() as session:
@@ -291,8 +291,6 @@ def change_role(store: Store, caller: Caller, user_id: str, role: str) -> User:
 
 def remove_user(store: Store, caller: Caller, user_id: str) -> None:
     """Remove a user of the caller's organization, and end their sessions."""
-    from accord.web.tables import WebSession  # the sign-ins to end with the user
-
     caller.require("users:write")
     with store.unit() as session:
         user = _own_user(session, caller, user_id)

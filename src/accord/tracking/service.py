@@ -22,6 +22,7 @@ from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
 from accord.store.memo import remember, remembered
+from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.model import LinkTarget, check_link_code, normalize_promo_code
@@ -399,3 +400,48 @@ def impressions_seen(
         query.order_by(Impression.at.desc(), Impression.id.desc()).limit(limit)
     ).all()
     return list(reversed(latest))
+
+
+def links_page(
+    store: Store,
+    caller: Caller,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    program_id: str | None = None,
+    partner_id: str | None = None,
+) -> Slice[Link]:
+    """A page of links, oldest first: the brand's programs' links, or a partner's own."""
+    query = select(Link)
+    if caller.is_brand:
+        query = query.join(Program, Program.id == Link.program_id).where(
+            Program.organization_id == caller.organization_id
+        )
+    else:
+        query = query.where(Link.partner_id == caller.partner_id)
+    if program_id:
+        query = query.where(Link.program_id == program_id)
+    if partner_id:
+        query = query.where(Link.partner_id == partner_id)
+    return read_page(store, query, Link.id, limit, starting_after)
+
+
+def promo_codes_page(
+    store: Store,
+    caller: Caller,
+    *,
+    limit: int,
+    starting_after: str | None = None,
+    program_id: str | None = None,
+) -> Slice[PromoCode]:
+    """A page of promo codes, oldest first: the brand's programs' codes, or a partner's own."""
+    query = select(PromoCode)
+    if caller.is_brand:
+        query = query.join(Program, Program.id == PromoCode.program_id).where(
+            Program.organization_id == caller.organization_id
+        )
+    else:
+        query = query.where(PromoCode.partner_id == caller.partner_id)
+    if program_id:
+        query = query.where(PromoCode.program_id == program_id)
+    return read_page(store, query, PromoCode.id, limit, starting_after)

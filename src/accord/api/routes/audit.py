@@ -8,10 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep
 from accord.api.schemas import Page
-from accord.audit.service import events_query
-from accord.audit.tables import AuditEvent
+from accord.audit.service import events_page
 
 router = APIRouter(tags=["audit"])
 
@@ -46,14 +45,12 @@ def list_audit_events(
     """Every change to the brand's money, contracts, settings, keys and users, oldest
     first: who (a user or a key), when, from which address, and the values before and
     after. The log is append-only: there is no way to change or remove an event."""
-    query = events_query(
-        caller, object_type=object_type, object_id=object_id, actor=actor, since=since,
-        until=until,
+    found = events_page(
+        store, caller, limit=limit, starting_after=starting_after, object_type=object_type,
+        object_id=object_id, actor=actor, since=since, until=until,
     )  # fmt: skip
-    with store.read() as session:
-        rows, more, nxt = page(session, query, AuditEvent.id, limit, starting_after)
     return Page[AuditEventOut](
-        data=[AuditEventOut.model_validate(r, from_attributes=True) for r in rows],
-        has_more=more,
-        next_starting_after=nxt,
+        data=[AuditEventOut.model_validate(r, from_attributes=True) for r in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
     )

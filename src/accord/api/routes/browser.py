@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from accord.api import bodies
@@ -34,7 +33,7 @@ from accord.errors import (
     InvalidInput,
     NotFound,
 )
-from accord.programs.tables import Program
+from accord.programs.service import find_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind
 from accord.tracking.model import host_permitted
@@ -89,8 +88,7 @@ def _record(
     """Validate, check the site and the program's rules for browser events, record;
     returns the result or raises after keeping what was sent."""
     program_id = str(data.get("program_id", ""))
-    with store.read() as session:
-        program = session.scalar(select(Program).where(Program.id == program_id))
+    program = find_program(store, program_id)
     if program is None:
         raise NotFound("program", program_id, field="program_id")
     caller = Caller(program.organization_id, OrganizationKind.BRAND)

@@ -20,7 +20,7 @@ from accord.api.schemas import (
 from accord.contracts import service as contracts
 from accord.contracts.whatif import what_if
 from accord.fx import service as fx
-from accord.programs.service import load_program
+from accord.programs.service import get_program
 from accord.tenancy.service import require_brand
 
 router = APIRouter(tags=["contracts"])
@@ -31,14 +31,12 @@ router = APIRouter(tags=["contracts"])
 # on a brand's action, 404 for another brand's id, as for an id that does not exist).
 def brands_program(program_id: str, store: StoreDep, caller: CallerDep) -> None:
     require_brand(caller)
-    with store.read() as session:
-        load_program(session, caller, program_id)
+    get_program(store, caller, program_id)
 
 
 def brands_contract(contract_id: str, store: StoreDep, caller: CallerDep) -> None:
     require_brand(caller)
-    with store.read() as session:
-        contracts.visible_contract(session, caller, contract_id)
+    contracts.get_visible_contract(store, caller, contract_id)
 
 
 def version_out(v) -> ContractVersionOut:

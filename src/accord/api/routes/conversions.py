@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from accord.api import bodies
-from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, brands_conversion, page
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, brands_conversion
 from accord.api.schemas import (
     Amount,
     CommissionBrief,
@@ -20,18 +19,20 @@ from accord.api.schemas import (
     RejectedEventOut,
     ReversalOut,
 )
-from accord.commissions.tables import Commission
+from accord.commissions.service import commissions_of_conversions
 from accord.conversions import service as conversions
 from accord.conversions.imports import import_conversions, import_reversals, record_checked
 from accord.conversions.model import ReversalRequest
 from accord.conversions.reversals import reverse_conversion
-from accord.conversions.tables import Conversion, RejectedEvent
-from accord.errors import AccordError, InvalidInput, InvalidRequest, NotFound, describe_validation
+from accord.errors import AccordError, InvalidInput, InvalidRequest, describe_validation
 from accord.tenancy.service import require_brand
+
+if TYPE_CHECKING:  # rows the services return, named in annotations only
+    from accord.commissions.tables import Commission
+    from accord.conversions.tables import Conversion
 
 router = APIRouter(tags=["conversions"])
 
-CONVERSION_STATUSES = ("attributed", "unattributed", "reversed")
 
 ERRORS = {
     401: {"model": ErrorResponse, "description": "Missing or unknown API key"},
@@ -75,20 +76,6 @@ def conversion_out(
         ],
         duplicate=duplicate,
     )
-
-
-def _commissions(store, conversion_ids: list[str]) -> dict[str, list[Commission]]:
-    result: dict[str, list[Commission]] = {cid: [] for cid in conversion_ids}
-    if not conversion_ids:
-        return result
-    with store.read() as session:
-        for c in session.scalars(
-            select(Commission)
-            .where(Commission.conversion_id.in_(conversion_ids))
-            .order_by(Commission.id)
-        ):
-            result[c.conversion_id].append(c)
-    return result
 
 
 FORM = "application/x-www-form-urlencoded"
@@ -399,42 +386,24 @@ def list_conversions(
     order_id: str | None = None,
 ):
     """Conversions of the brand's programs (a partner sees those attributed to it)."""
-    query = select(Conversion)
-    if caller.is_brand:
-        query = query.where(Conversion.organization_id == caller.organization_id)
-    else:
-        query = query.where(Conversion.partner_id == caller.partner_id)
-    if program_id:
-        query = query.where(Conversion.program_id == program_id)
-    if status:
-        if status not in CONVERSION_STATUSES:
-            raise InvalidInput(
-                "status", f"{status!r} is not one of: " + ", ".join(CONVERSION_STATUSES)
-            )
-        query = query.where(Conversion.status == status)
-    if order_id:
-        query = query.where(Conversion.order_id == order_id)
-    with store.read() as session:
-        rows, more, nxt = page(session, query, Conversion.id, limit, starting_after)
-    coms = _commissions(store, [r.id for r in rows])
-    data = [conversion_out(r, coms[r.id]) for r in rows]
+    found = conversions.conversions_page(
+        store, caller, limit=limit, starting_after=starting_after, program_id=program_id,
+        status=status, order_id=order_id,
+    )  # fmt: skip
+    coms = commissions_of_conversions(store, [r.id for r in found.rows])
+    data = [conversion_out(r, coms[r.id]) for r in found.rows]
     if not caller.is_brand:
         data = [d.model_copy(update={"customer_id": None, "items": None}) for d in data]
-    return Page[ConversionOut](data=data, has_more=more, next_starting_after=nxt)
+    return Page[ConversionOut](
+        data=data, has_more=found.has_more, next_starting_after=found.next_after
+    )
 
 
 @router.get("/conversions/{conversion_id}", response_model=ConversionOut)
 def get_conversion(conversion_id: str, store: StoreDep, caller: CallerDep):
-    with store.read() as session:
-        query = select(Conversion).where(Conversion.id == conversion_id)
-        if caller.is_brand:
-            query = query.where(Conversion.organization_id == caller.organization_id)
-        else:
-            query = query.where(Conversion.partner_id == caller.partner_id)
-        conversion = session.scalar(query)
-    if conversion is None:
-        raise NotFound("conversion", conversion_id, field="conversion_id")
-    out = conversion_out(conversion, _commissions(store, [conversion.id])[conversion.id])
+    conversion = conversions.get_conversion(store, caller, conversion_id)
+    coms = commissions_of_conversions(store, [conversion.id])
+    out = conversion_out(conversion, coms[conversion.id])
     if not caller.is_brand:
         out = out.model_copy(update={"customer_id": None, "items": None})
     return out
@@ -491,11 +460,11 @@ def list_rejected(
     store: StoreDep, caller: CallerDep, limit: Limit = 100, starting_after: StartingAfter = None
 ):
     """Requests Accord refused, with the reason: nothing sent is lost silently."""
-    query = select(RejectedEvent).where(RejectedEvent.organization_id == caller.organization_id)
-    with store.read() as session:
-        rows, more, nxt = page(session, query, RejectedEvent.id, limit, starting_after)
+    found = conversions.rejected_events_page(
+        store, caller, limit=limit, starting_after=starting_after
+    )
     return Page[RejectedEventOut](
-        data=[RejectedEventOut.model_validate(r, from_attributes=True) for r in rows],
-        has_more=more,
-        next_starting_after=nxt,
+        data=[RejectedEventOut.model_validate(r, from_attributes=True) for r in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
     )

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep
 from accord.api.schemas import Amount, ErrorResponse, Page, Strict
 from accord.inquiries import service as inquiries
 from accord.inquiries.model import MAX_EVIDENCE, MAX_ORDER_ID, MAX_REASON
-from accord.inquiries.tables import Inquiry
 from accord.store.engine import Store
 from accord.tenancy.service import require_brand
+
+if TYPE_CHECKING:  # rows the services return, named in annotations only
+    from accord.inquiries.tables import Inquiry
 
 router = APIRouter(tags=["inquiries"])
 
@@ -151,12 +154,14 @@ def list_inquiries(
 
     Filter by `program_id` and by `status`: open, accepted or declined.
     """
-    with store.read() as session:
-        query = inquiries.filtered_inquiries(session, caller, program_id, status)
-        rows, more, nxt = page(session, query, Inquiry.id, limit, starting_after)
-    ids = inquiries.commission_ids(store, rows)
+    found = inquiries.inquiries_page(
+        store, caller, program_id, status, limit=limit, starting_after=starting_after
+    )
+    ids = inquiries.commission_ids(store, found.rows)
     return Page[InquiryOut](
-        data=[inquiry_out(r, ids[r.id]) for r in rows], has_more=more, next_starting_after=nxt
+        data=[inquiry_out(r, ids[r.id]) for r in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
     )
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, brands_program, page
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, brands_program
 from accord.api.schemas import (
     AdjustmentOut,
     Amount,
@@ -26,15 +26,15 @@ from accord.api.schemas import (
     Strict,
 )
 from accord.commissions import service as commissions
-from accord.commissions.tables import Commission
-from accord.errors import NotFound
 from accord.money import Money
 from accord.partners import service as partners
 from accord.payouts import exports
 from accord.payouts import service as payouts
-from accord.payouts.tables import Payout, PayoutBatch
-from accord.programs.service import load_program
-from accord.tenancy.service import require_brand
+from accord.programs.service import get_program
+
+if TYPE_CHECKING:  # rows the services return, named in annotations only
+    from accord.commissions.tables import Commission
+    from accord.payouts.tables import Payout
 
 router = APIRouter()
 
@@ -50,11 +50,7 @@ def _file(media_type: str, description: str) -> dict:
 # that may not use them is refused the same way whatever it sends: 403 for a partner's key
 # on a brand's action, 404 for another organization's id, as for an id that does not exist.
 def brands_batch(batch_id: str, store: StoreDep, caller: CallerDep) -> None:
-    require_brand(caller)
-    with store.read() as session:
-        batch = session.get(PayoutBatch, batch_id)
-        if batch is None or batch.organization_id != caller.organization_id:
-            raise NotFound("payout batch", batch_id, field="batch_id")
+    payouts.get_batch(store, caller, batch_id)
 
 
 def visible_payout(payout_id: str, store: StoreDep, caller: CallerDep) -> None:
@@ -95,18 +91,14 @@ def list_commissions(
     partner_id: str | None = None,
     status: str | None = None,
 ):
-    query = commissions.visible_commissions(caller)
-    if program_id:
-        query = query.where(Commission.program_id == program_id)
-    if partner_id:
-        query = query.where(Commission.partner_id == partner_id)
-    wanted = commissions.parse_status(status)
-    if wanted:
-        query = query.where(Commission.status == wanted.value)
-    with store.read() as session:
-        rows, more, nxt = page(session, query, Commission.id, limit, starting_after)
+    found = commissions.commissions_page(
+        store, caller, limit=limit, starting_after=starting_after, program_id=program_id,
+        partner_id=partner_id, status=status,
+    )  # fmt: skip
     return Page[CommissionOut](
-        data=[commission_out(r) for r in rows], has_more=more, next_starting_after=nxt
+        data=[commission_out(r) for r in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
     )
 
 
@@ -193,13 +185,13 @@ def list_payouts(
     starting_after: StartingAfter = None,
     program_id: str | None = None,
 ):
-    query = payouts.visible_payouts(caller)
-    if program_id:
-        query = query.where(Payout.program_id == program_id)
-    with store.read() as session:
-        rows, more, nxt = page(session, query, Payout.id, limit, starting_after)
+    found = payouts.payouts_page(
+        store, caller, limit=limit, starting_after=starting_after, program_id=program_id
+    )
     return Page[PayoutOut](
-        data=[payout_out(r) for r in rows], has_more=more, next_starting_after=nxt
+        data=[payout_out(r) for r in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
     )
 
 
@@ -223,8 +215,7 @@ def run_payout_batch(body: PayoutBatchIn, response: Response, store: StoreDep, c
     result = payouts.run_batch(store, caller, body.program_id)
     if result.batch is None:
         response.status_code = 200
-    with store.read() as session:
-        currency = load_program(session, caller, body.program_id).currency
+    currency = get_program(store, caller, body.program_id).currency
     total = sum(p.amount_minor for p in result.payouts)
     return PayoutBatchOut(
         id=result.batch.id if result.batch else None,
@@ -245,8 +236,7 @@ def fund_program(body: FundingIn, store: StoreDep, caller: CallerDep) -> dict:
     """Record a deposit the brand made to pay partners; the same reference twice records
     it once. Answers the funding balance: deposits less payouts."""
     balance = payouts.fund_program(store, caller, body.program_id, body.amount, body.reference)
-    with store.read() as session:
-        currency = load_program(session, caller, body.program_id).currency
+    currency = get_program(store, caller, body.program_id).currency
     return {"program_id": body.program_id, "funding_balance": Amount.minor(balance, currency)}
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
-from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep
 from accord.api.schemas import (
     ApplicationIn,
     EnrollmentOut,
@@ -22,14 +22,11 @@ from accord.api.schemas import (
     PromoCodeIn,
     PromoCodeOut,
 )
-from accord.errors import NotFound
 from accord.partners import service as partners
-from accord.partners.tables import Enrollment, Partner
-from accord.programs.service import load_program
-from accord.programs.tables import Program
-from accord.tenancy.service import require_brand
 from accord.tracking import service as tracking
-from accord.tracking.tables import Link, PromoCode
+
+if TYPE_CHECKING:  # rows the services return, named in annotations only
+    from accord.tracking.tables import Link
 
 router = APIRouter()
 
@@ -37,11 +34,7 @@ router = APIRouter()
 def brands_enrollment(program_id: str, partner_id: str, store: StoreDep, caller: CallerDep) -> None:
     """The brand's program and a partner in it, checked before the body is read: another
     brand's ids are 404 whatever the body, as ids that do not exist."""
-    require_brand(caller)
-    with store.read() as session:
-        program = load_program(session, caller, program_id)
-        if partners.load_enrollment(session, program.id, partner_id) is None:
-            raise NotFound("partner", partner_id, field="partner_id")
+    partners.require_enrollment(store, caller, program_id, partner_id)
 
 
 @router.get("/partners", response_model=Page[PartnerOut], tags=["partners"])
@@ -54,19 +47,14 @@ def list_partners(
     partner_type: str | None = None,
 ):
     """Partners enrolled in the brand's programs (a partner key sees only itself)."""
-    query = partners.visible_partners(caller)
-    if program_id:
-        query = query.where(
-            Partner.id.in_(select(Enrollment.partner_id).where(Enrollment.program_id == program_id))
-        )
-    if partner_type:
-        query = query.where(Partner.partner_type == partners.parse_partner_type(partner_type))
-    with store.read() as session:
-        rows, more, nxt = page(session, query, Partner.id, limit, starting_after)
+    found = partners.partners_page(
+        store, caller, limit=limit, starting_after=starting_after, program_id=program_id,
+        partner_type=partner_type,
+    )  # fmt: skip
     return Page[PartnerOut](
-        data=[PartnerOut.model_validate(r, from_attributes=True) for r in rows],
-        has_more=more,
-        next_starting_after=nxt,
+        data=[PartnerOut.model_validate(r, from_attributes=True) for r in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
     )
 
 
@@ -132,10 +120,9 @@ def decide(
 
 @router.get("/partners/{partner_id}", response_model=PartnerOut, tags=["partners"])
 def get_partner(partner_id: str, store: StoreDep, caller: CallerDep):
-    with store.read() as session:
-        return PartnerOut.model_validate(
-            partners.load_partner(session, caller, partner_id), from_attributes=True
-        )
+    return PartnerOut.model_validate(
+        partners.get_partner(store, caller, partner_id), from_attributes=True
+    )
 
 
 def link_out(request: Request, link: Link) -> LinkOut:
@@ -162,21 +149,14 @@ def list_links(
     program_id: str | None = None,
     partner_id: str | None = None,
 ):
-    query = select(Link)
-    if caller.is_brand:
-        query = query.join(Program, Program.id == Link.program_id).where(
-            Program.organization_id == caller.organization_id
-        )
-    else:
-        query = query.where(Link.partner_id == caller.partner_id)
-    if program_id:
-        query = query.where(Link.program_id == program_id)
-    if partner_id:
-        query = query.where(Link.partner_id == partner_id)
-    with store.read() as session:
-        rows, more, nxt = page(session, query, Link.id, limit, starting_after)
+    found = tracking.links_page(
+        store, caller, limit=limit, starting_after=starting_after, program_id=program_id,
+        partner_id=partner_id,
+    )  # fmt: skip
     return Page[LinkOut](
-        data=[link_out(request, r) for r in rows], has_more=more, next_starting_after=nxt
+        data=[link_out(request, r) for r in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
     )
 
 
@@ -202,21 +182,13 @@ def list_promo_codes(
     starting_after: StartingAfter = None,
     program_id: str | None = None,
 ):
-    query = select(PromoCode)
-    if caller.is_brand:
-        query = query.join(Program, Program.id == PromoCode.program_id).where(
-            Program.organization_id == caller.organization_id
-        )
-    else:
-        query = query.where(PromoCode.partner_id == caller.partner_id)
-    if program_id:
-        query = query.where(PromoCode.program_id == program_id)
-    with store.read() as session:
-        rows, more, nxt = page(session, query, PromoCode.id, limit, starting_after)
+    found = tracking.promo_codes_page(
+        store, caller, limit=limit, starting_after=starting_after, program_id=program_id
+    )
     return Page[PromoCodeOut](
-        data=[PromoCodeOut.model_validate(r, from_attributes=True) for r in rows],
-        has_more=more,
-        next_starting_after=nxt,
+        data=[PromoCodeOut.model_validate(r, from_attributes=True) for r in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
     )
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep, page
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep
 from accord.api.schemas import Page, Strict
 from accord.errors import InvalidInput
 from accord.postbacks import service as postbacks
-from accord.postbacks.model import MACROS, DeliveryStatus, PostbackEventType
-from accord.postbacks.tables import PostbackDelivery, PostbackEndpoint
+from accord.postbacks.model import MACROS, PostbackEventType
+
+if TYPE_CHECKING:  # rows the services return, named in annotations only
+    from accord.postbacks.tables import PostbackDelivery, PostbackEndpoint
 
 router = APIRouter(tags=["postbacks"])
 
@@ -22,8 +24,7 @@ router = APIRouter(tags=["postbacks"])
 def partners_endpoint(postback_id: str, store: StoreDep, caller: CallerDep) -> None:
     """The calling partner's own endpoint, checked before the query is read: a brand's key
     is refused, another partner's endpoint is 404 as an id that does not exist."""
-    with store.read() as session:
-        postbacks.load_endpoint(session, caller, postback_id)
+    postbacks.get_endpoint(store, caller, postback_id)
 
 
 _MACRO_LIST = ", ".join("{" + name + "}" for name in MACROS)
@@ -159,14 +160,11 @@ def list_deliveries(
     status: str | None = None,
 ):
     """What was sent to an endpoint, oldest first: status, attempts, the last answer."""
-    query = postbacks.deliveries_of(postback_id)
-    if status is not None:
-        if status not in {s.value for s in DeliveryStatus}:
-            allowed = ", ".join(s.value for s in DeliveryStatus)
-            raise InvalidInput("status", f"{status!r} is not one of: {allowed}")
-        query = query.where(PostbackDelivery.status == status)
-    with store.read() as session:
-        rows, more, nxt = page(session, query, PostbackDelivery.id, limit, starting_after)
+    found = postbacks.deliveries_page(
+        store, postback_id, limit=limit, starting_after=starting_after, status=status
+    )
     return Page[DeliveryOut](
-        data=[delivery_out(d) for d in rows], has_more=more, next_starting_after=nxt
+        data=[delivery_out(d) for d in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Depends
 
 from accord.api.deps import CallerDep, StoreDep, brands_program
@@ -17,8 +19,10 @@ from accord.conversions.browser import SIGNING_RECIPE
 from accord.money import Money
 from accord.programs import service as programs
 from accord.programs.model import ProgramTerms
-from accord.programs.tables import Program
 from accord.reports.service import program_summary
+
+if TYPE_CHECKING:  # rows the services return, named in annotations only
+    from accord.programs.tables import Program
 
 router = APIRouter(tags=["programs"])
 
@@ -130,8 +134,7 @@ def new_browser_signing_key(program_id: str, store: StoreDep, caller: CallerDep)
 
 @router.get("/programs/{program_id}", response_model=ProgramOut | PartnerProgramOut)
 def get_program(program_id: str, store: StoreDep, caller: CallerDep):
-    with store.read() as session:
-        return program_out(programs.load_program(session, caller, program_id), caller)
+    return program_out(programs.get_program(store, caller, program_id), caller)
 
 
 @router.get("/programs/{program_id}/summary")

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -42,6 +44,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from accord.edge.recorder import _decode
+from accord.edge.spool import adopt_old_spools, mark_spool, spool_dir
 from accord.store.engine import Store
 from accord.tracking.model import LinkTarget
 from accord.tracking.service import all_link_targets, record_events
@@ -346,8 +349,6 @@ class NativeEdge:
 def ensure_port_free(host: str, port: int) -> None:
     """EdgeUnavailable if something already accepts connections on (host, port): waiting for
     the edge to listen there would otherwise find that other server."""
-    import socket
-
     try:
         with socket.create_connection((host, port), timeout=0.5):
             pass
@@ -359,8 +360,6 @@ def ensure_port_free(host: str, port: int) -> None:
 def wait_listening(host: str, port: int, process: subprocess.Popen | None, timeout: float) -> None:
     """Wait until something accepts connections on (host, port); EdgeUnavailable if
     `process` exits first or the time runs out."""
-    import socket
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -377,9 +376,6 @@ def wait_listening(host: str, port: int, process: subprocess.Popen | None, timeo
 def edge_health() -> dict | None:
     """The tracking edge's state as `accord serve --tracking-port` supervises it, for the
     API's /health; None when this server runs no edge."""
-    import json
-    import socket
-
     path = os.environ.get("ACCORD_EDGE_STATE")
     if not path:
         return None
@@ -414,8 +410,6 @@ def serve_edge(
     announce=None,
 ) -> None:
     """Run the edge until SIGTERM or SIGINT, or until the process that started this one ends."""
-    from accord.server import adopt_old_spools, mark_spool, spool_dir
-
     spool = spool_dir(settings, store)
     adopt_old_spools(settings, store, spool)
     mark_spool(spool, store)
