@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     job_recover_every: float = Field(
         default=30.0, ge=0.1, le=3600, description="Seconds between passes that find lost jobs."
     )
+    queue_periodic_off: list[str] = Field(
+        default_factory=list,
+        description="Periodic tasks this process does not schedule (JSON list of names, e.g. "
+        '["deliver_postbacks"] on a machine that must not reach partners\' servers).',
+    )
     postbacks_every: float = Field(
         default=5.0, ge=0.1, le=3600, description="Seconds between postback delivery passes."
     )
@@ -156,7 +161,7 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         if not value.startswith(
-            ("sqlite://", "redis://", "rediss://", "postgresql://", "postgres://", "memory://")
+            ("sqlite://", "redis://", "rediss://", "postgresql", "postgres://", "memory://")
         ):
             raise ValueError(
                 "ACCORD_QUEUE_URL must be a sqlite:///path, redis://, postgresql:// or "

@@ -183,7 +183,7 @@ class Queue:
                 spec.function(self.store, *args)
 
             run.__name__ = spec.name
-            if spec.crontab is not None:
+            if spec.crontab is not None and spec.name not in self.settings.queue_periodic_off:
                 wrapper = self.huey.periodic_task(spec.crontab, name=spec.name)(run)
             else:
                 wrapper = self.huey.task(name=spec.name)(run)
@@ -303,11 +303,11 @@ class Ticker:
             now = time.monotonic()
             for spec in declared().values():
                 interval = spec.interval(self.queue.settings)
-                if interval is None:
+                if interval is None or spec.name in self.queue.settings.queue_periodic_off:
                     continue
                 if spec.name not in self.queue._wrappers:
                     self.queue._declare(spec)
-                if due.setdefault(spec.name, now) <= now:
+                if due.setdefault(spec.name, now + interval) <= now:
                     due[spec.name] = now + interval
                     try:
                         self.queue.enqueue(spec.name)

@@ -352,12 +352,16 @@ def _peek(queue: job_queue.Queue, job_id: str) -> dict | None:
         return None
 
 
-def run_here(store: Store, job: Job, *, settings: Settings | None = None) -> Job:
-    """Run a queued job in this process now (`accord schedule run` without workers), and
-    return it as it ended. Another worker that took it first runs it instead."""
+def run_here(store: Store, job: Job, *, settings: Settings | None = None, poll: float = 0.2) -> Job:
+    """Run a queued job in this process now (`accord schedule run`), and return it as it
+    ended. When a worker took it first, wait for that worker to finish it."""
     run_job(store, job.id, settings=settings)
-    with store.read() as session:
-        return session.get(Job, job.id)
+    while True:
+        with store.read() as session:
+            ended = session.get(Job, job.id)
+        if ended is None or ended.status in ("done", "failed"):
+            return ended
+        time.sleep(poll)
 
 
 def get_job(store: Store, caller: Caller, job_id: str) -> Job:
