@@ -155,15 +155,14 @@ class Workers:
         self.started: list[subprocess.Popen] = []
 
     def start(self, threads: int = 2) -> subprocess.Popen:
-        log = open(self.logs / f"worker-{len(self.started)}.log", "wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "accord.cli", "worker", "--workers", str(threads)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
+        with open(self.logs / f"worker-{len(self.started)}.log", "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "accord.cli", "worker", "--workers", str(threads)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         self.started.append(process)
         return process
 
