@@ -115,6 +115,12 @@ def _register(spec: TaskSpec) -> None:
         queue._declare(spec)
 
 
+def forget(name: str) -> None:
+    """Undeclare a task (for tests): queues made from now on do not know it."""
+    with _registry_lock:
+        _tasks.pop(name, None)
+
+
 def declared() -> dict[str, TaskSpec]:
     with _registry_lock:
         return dict(_tasks)
