@@ -328,8 +328,19 @@ _current_lock = threading.Lock()
 
 
 def for_store(store: Store, settings: Settings | None = None, *, bind: bool = False) -> Queue:
-    """This process's queue for `store`; with `bind`, its tasks run with this store."""
+    """This process's queue for `store`; with `bind`, its tasks run with this store.
+
+    Without `settings`, the queue this process already runs for the same database is kept
+    (it was opened with the settings of whoever started it: the server, a worker)."""
     global _current
+    with _current_lock:
+        if (
+            settings is None
+            and _current is not None
+            and not bind
+            and _current.store.engine.url == store.engine.url
+        ):
+            return _current
     settings = settings or get_settings()
     url = queue_url(settings, store)
     with _current_lock:

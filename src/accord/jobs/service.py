@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from accord.audit.context import Actor, acting, current
 from accord.errors import AccordError, Conflict, InvalidInput, NotFound
@@ -68,19 +68,18 @@ def start(
         raise InvalidInput("kind", f"no job is called {kind!r}; use one of {sorted(work.KINDS)}")
     now = store.clock.now()
     with store.read() as session:
-        busy = [
-            j
-            for j in session.scalars(
-                select(Job).where(
-                    Job.organization_id == caller.organization_id,
-                    Job.status.in_(("queued", "running")),
-                )
+        busy = session.scalar(
+            select(func.count()).where(
+                Job.organization_id == caller.organization_id,
+                or_(  # not stalled (see `stalled`)
+                    and_(Job.status == "queued", Job.updated_at >= now - STALLED_QUEUED),
+                    and_(Job.status == "running", Job.updated_at >= now - STALLED),
+                ),
             )
-            if not stalled(store, j)
-        ]
-    if len(busy) >= PER_ORGANIZATION:
+        )
+    if busy >= PER_ORGANIZATION:
         raise Conflict(
-            f"{len(busy)} of your jobs are still waiting or running; "
+            f"{busy} of your jobs are still waiting or running; "
             "start this one when one of them has finished"
         )
     job = Job(
