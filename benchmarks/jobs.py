@@ -42,8 +42,8 @@ from sqlalchemy import func, select
 from accord.jobs import queue as job_queue
 from accord.jobs import service as jobs
 from accord.jobs import work
-from accord.jobs.tasks import declared
 from accord.jobs.tables import Job
+from accord.jobs.tasks import declared
 from accord.settings import Settings
 from accord.store.engine import Store, make_engine
 from accord.store.migrate import upgrade
@@ -175,7 +175,7 @@ def accord_jobs(store: Store, queue_url: str, count: int, workers: int) -> dict[
             time.sleep(0.02)
         drained = time.perf_counter() - began
     finally:
-        queue.stop_in_process()
+        queue.stop_in_process(graceful=True)
         queue.flush()
     return {
         "count": count,

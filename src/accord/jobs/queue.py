@@ -29,6 +29,7 @@ from typing import Any
 from huey import MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 from sqlalchemy.engine import make_url
 
 from accord.settings import Settings, get_settings
@@ -141,6 +142,17 @@ def queue_url(settings: Settings, store: Store) -> str:
     return f"sqlite:///{(settings.data_dir / f'queue-{digest}.sqlite').absolute()}"
 
 
+class QueueFileStorage(SqliteStorage):
+    """Huey's SQLite storage in WAL mode with synchronous=NORMAL, as the store itself runs:
+    a crashed process loses nothing, a power cut at most the last messages, which the jobs
+    table recovers (Huey's default syncs every message to disk, five times slower here)."""
+
+    def _create_connection(self):
+        connection = super()._create_connection()
+        connection.execute("pragma synchronous=1")
+        return connection
+
+
 def make_huey(url: str) -> Huey:
     """A Huey instance on the storage `url` names. Results are not kept: jobs keep theirs."""
     options: dict[str, Any] = {"results": False, "utc": True}
@@ -149,7 +161,13 @@ def make_huey(url: str) -> Huey:
     if url.startswith("sqlite://"):
         path = Path(url.split("///", 1)[-1])
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(QUEUE_NAME, filename=str(path), timeout=30, **options)
+        return SqliteHuey(
+            QUEUE_NAME,
+            filename=str(path),
+            timeout=30,
+            storage_class=QueueFileStorage,
+            **options,
+        )
     if url.startswith(("redis://", "rediss://")):
         return RedisHuey(QUEUE_NAME, url=url, **options)
     if url.startswith(("postgresql", "postgres://")):
@@ -253,7 +271,7 @@ class Queue:
             self._ticker.start()
         log.info("job queue: %d worker threads in this process on %s", workers, self.safe_url)
 
-    def stop_in_process(self) -> None:
+    def stop_in_process(self, *, graceful: bool = False) -> None:
         with self._lock:
             self._users = max(0, self._users - 1)
             if self._users or self._consumer is None:
@@ -263,7 +281,7 @@ class Queue:
         if ticker is not None:
             ticker.stop()
         # a job still running is left to its lease: another process takes it over
-        consumer.stop(graceful=False)
+        consumer.stop(graceful=graceful)
 
     def run_worker(self, workers: int) -> None:
         """`accord worker`: run a consumer in the foreground until SIGINT or SIGTERM."""
