@@ -194,6 +194,10 @@ def test_other_stages_declare_periodic_tasks_in_one_line(tmp_path):
             queue.stop_in_process()
         with pytest.raises(ValueError, match="either crontab or every"):
             job_queue.register_periodic("test_both", lambda s: None)
+        # after a commit, a stage kicks its task rather than waiting for the next pass
+        kicked = job_queue.for_store(store, Settings(queue_url="memory://"), bind=True)
+        assert job_queue.kick(store, "test_tick") and kicked.pending() == 1
+        assert not job_queue.kick(store, "no_such_task")
     finally:
         job_queue.forget("test_tick")
         job_queue.forget("test_nightly")

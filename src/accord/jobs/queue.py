@@ -37,7 +37,7 @@ from accord.store.engine import Store
 
 log = logging.getLogger("accord.jobs")
 
-__all__ = ["Queue", "crontab", "periodic", "register_periodic", "task"]
+__all__ = ["Queue", "crontab", "kick", "periodic", "register_periodic", "task"]
 
 #: The queue's name inside its storage (Redis keys and PostgreSQL rows carry it).
 QUEUE_NAME = "accord"
@@ -370,6 +370,19 @@ def for_store(store: Store, settings: Settings | None = None, *, bind: bool = Fa
             _current.store = store
             _current.settings = settings
         return _current
+
+
+def kick(store: Store, name: str, *args: Any) -> bool:
+    """Enqueue the declared task `name` now, e.g. right after a commit that gave it work (the
+    periodic pass of the same task catches up whatever a failed kick missed). Never raises:
+    whether it was enqueued."""
+    try:
+        for_store(store).enqueue(name, *args)
+        return True
+    except Exception:
+        log.warning("task %s could not be enqueued; its next periodic pass will run", name,
+                    exc_info=True)  # fmt: skip
+        return False
 
 
 def current() -> Queue | None:
