@@ -21,6 +21,8 @@ from benchmarks.clicks import ClickLoad, run_clicks
 from benchmarks.commissions import DEFAULT_CONVERSIONS, run_commissions
 from benchmarks.commissions import render as render_commissions
 from benchmarks.conversions import BATCH_MAX, ConversionLoad, run_conversions
+from benchmarks.jobs import DEFAULT_JOBS, run_jobs
+from benchmarks.jobs import render as render_jobs
 from benchmarks.machine import CpuWatch, describe
 from benchmarks.nginx import nginx_binary
 from benchmarks.processes import ProcessFailed, interrupts_unwind, log
@@ -44,9 +46,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["clicks", "conversions", "commissions"],
-        help="Run one benchmark (default: clicks and conversions; commissions only when "
-        "asked for).",
+        choices=["clicks", "conversions", "commissions", "jobs"],
+        help="Run one benchmark (default: clicks and conversions; commissions and jobs only "
+        "when asked for).",
     )
     parser.add_argument(
         "--duration", type=float, default=10.0, help="Seconds of load per click target (10)."
@@ -108,6 +110,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="1,2",
         help="Thread counts for Accord's native click edge, comma separated (1,2; 0 = skip).",
     )
+    parser.add_argument(
+        "--jobs", type=int, default=DEFAULT_JOBS, help=f"Jobs per queue run ({DEFAULT_JOBS})."
+    )
+    parser.add_argument(
+        "--queue-workers", type=int, default=2, help="Worker threads draining the queue (2)."
+    )
     parser.add_argument("--json", action="store_true", help="Print all figures as JSON.")
     parser.add_argument(
         "--keep-temp",
@@ -147,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.only == "commissions":
         return commissions(args)
+    if args.only == "jobs":
+        return queue_jobs(args)
     want_clicks = args.only in (None, "clicks")
     want_conversions = args.only in (None, "conversions")
     if want_clicks and (missing := missing_tools()):
@@ -207,6 +217,17 @@ def commissions(args: argparse.Namespace) -> int:
         log("interrupted")
         return 130
     print(json.dumps(data, indent=2) if args.json else render_commissions(data))
+    return 0
+
+
+def queue_jobs(args: argparse.Namespace) -> int:
+    """The job queue benchmark: in process, on each queue storage that answers."""
+    try:
+        data = run_jobs(args.jobs, args.queue_workers, None if args.no_postgres else args.postgres)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    print(json.dumps(data, indent=2) if args.json else render_jobs(data))
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import errno
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -41,8 +42,11 @@ from accord.demo.cast import CONSOLE_PASSWORD
 from accord.edge.native import EdgeUnavailable, serve_edge, wait_listening
 from accord.edge.native import ensure_port_free as ensure_edge_port_free
 from accord.errors import AccordError
+from accord.jobs import queue as job_queue
+from accord.jobs import service as jobs
+from accord.jobs import tasks
 from accord.money import Money
-from accord.payouts.service import run_batch, run_schedules
+from accord.payouts.service import run_batch
 from accord.postbacks.worker import cli as postbacks_app
 from accord.reports.service import program_summary
 from accord.settings import get_settings
@@ -398,6 +402,34 @@ def edge(
             threads=threads,
             announce=None if quiet else console.print,
         )
+    finally:
+        store.dispose()
+
+
+@app.command()
+def worker(
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Worker threads (default ACCORD_QUEUE_WORKERS, 2)."),
+    ] = None,
+) -> None:
+    """Run background jobs from the job queue (ACCORD_QUEUE_URL) until Ctrl+C or SIGTERM.
+
+    Imports, payout batches, the hourly money schedule, postback delivery and the recovery
+    of jobs whose worker died. Start one or more on each machine that shares the queue (a
+    Redis or PostgreSQL URL), and set ACCORD_QUEUE_IN_PROCESS=false for `accord serve`.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings()
+    store = _store()
+    queue = job_queue.for_store(store, settings, bind=True)
+    count = workers or settings.queue_workers
+    console.print(
+        f"Accord {__version__} worker: {count} threads on {queue.safe_url} "
+        f"({len(tasks.declared())} tasks, store: {store.dialect})"
+    )
+    try:
+        queue.run_worker(count)
     finally:
         store.dispose()
 
@@ -845,19 +877,35 @@ def payouts_statement(
 
 
 @schedule_app.command("run")
-def schedule_run(api_key: ApiKeyOption) -> None:
-    """Do each program's periodic work: lock what is due (approving it where the program
-    approves automatically) and pay where the payout schedule falls today. Run it from cron,
-    e.g. hourly."""
+def schedule_run(
+    api_key: ApiKeyOption,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue", help="Put it on the job queue for a worker and print the job's id."
+        ),
+    ] = False,
+) -> None:
+    """Do each program's periodic work now: lock what is due (approving it where the program
+    approves automatically) and pay where the payout schedule falls today.
+
+    Workers (`accord worker`, or `accord serve` on its own) already do this every hour, for
+    every brand: no cron entry is needed. This runs it now, as a job, in this process."""
     store = _store()
-    runs = run_schedules(store, _caller(store, api_key))
-    for run in runs:
+    job = jobs.start(store, _caller(store, api_key), "schedule")
+    if queue:
+        console.print(f"queued {job.id}")
+        return
+    job = jobs.run_here(store, job)
+    if job.status == "failed":
+        raise AccordError(job.message or "the schedule failed")
+    for run in (job.result or {}).get("programs", []):
         paid = "no payout due"
-        if run.batch and run.batch.batch:
-            batch = run.batch.batch
-            paid = f"batch {batch.id}: {Money.from_minor(batch.total_minor, batch.currency)}"
-        approve = " (approved automatically)" if run.approved_automatically else ""
-        console.print(f"{run.program_id}: locked {run.locked}{approve}; {paid}")
+        if run["batch_id"]:
+            total = Money.from_minor(run["total_minor"], run["currency"])
+            paid = f"batch {run['batch_id']}: {total}"
+        approve = " (approved automatically)" if run["approved_automatically"] else ""
+        console.print(f"{run['program_id']}: locked {run['locked']}{approve}; {paid}")
 
 
 def _import_file(api_key: str, file, label: str, run, program_id: str | None) -> list:

@@ -17,6 +17,8 @@ from accord.edge import native
 from accord.edge.click import CLICK_PREFIX, IMPRESSION_PREFIX, TrackingEdge
 from accord.edge.recorder import EventRecorder
 from accord.edge.spool import adopt_old_spools, mark_spool, spool_dir
+from accord.jobs import queue as job_queue
+from accord.jobs import tasks as job_tasks
 from accord.settings import Settings, get_settings
 from accord.store.engine import Store, open_store
 from accord.tracking.service import record_events
@@ -32,11 +34,19 @@ log = logging.getLogger("accord.server")
 
 
 class AccordApp:
-    """Routes `/c/...` and `/i/...` to the raw tracking edge, everything else to FastAPI."""
+    """Routes `/c/...` and `/i/...` to the raw tracking edge, everything else to FastAPI.
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    Unless `ACCORD_QUEUE_IN_PROCESS` is false, it also runs job queue workers on threads of
+    its own (a small install needs no `accord worker`); with `periodic` (as `accord serve`
+    runs it) they also run the periodic tasks: the money schedule, postback delivery and
+    the recovery of jobs whose worker died.
+    """
+
+    def __init__(self, store: Store, settings: Settings, *, periodic: bool = False) -> None:
         self.store = store
         self.settings = settings
+        self.periodic = periodic
+        self.queue: job_queue.Queue | None = None
         spool = self.spool = spool_dir(settings, store)
         self.recorder = EventRecorder(
             partial(record_events, store),
@@ -59,11 +69,18 @@ class AccordApp:
                 log.warning("stored %d events a stopped process had spooled", replayed)
             links = self.edge.warm()
             self.recorder.start()
+            if self.settings.queue_in_process:
+                log.debug("%d queue tasks declared", len(job_tasks.declared()))
+                self.queue = job_queue.for_store(self.store, self.settings, bind=True)
+                self.queue.start_in_process(self.settings.queue_workers, periodic=self.periodic)
             self.started = True
             log.info("click edge ready with %d links cached", links)
 
     def stop(self) -> None:
         if self.started:
+            if self.queue is not None:
+                self.queue.stop_in_process()
+                self.queue = None
             self.recorder.stop()
             self.started = False
 
@@ -94,7 +111,7 @@ class AccordApp:
 
 def build_app(store: Store | None = None, settings: Settings | None = None) -> AccordApp:
     settings = settings or get_settings()
-    return AccordApp(store or open_store(settings), settings)
+    return AccordApp(store or open_store(settings), settings, periodic=True)
 
 
 def app_from_env() -> AccordApp:

@@ -77,6 +77,42 @@ class Settings(BaseSettings):
     rate_limit_browser_program: str = Field(
         default="6000/minute", description="Browser events per program."
     )
+    queue_url: str | None = Field(
+        default=None,
+        description="Where background jobs wait for a worker: a SQLite file beside the "
+        "database by default (sqlite:///path/queue.sqlite), or a server every worker machine "
+        "shares: redis://host:6379/0 or postgresql://user@host/db. memory:// keeps it in "
+        "this process (tests).",
+    )
+    queue_in_process: bool = Field(
+        default=True,
+        description="`accord serve` runs queue workers in its own process; set it to false "
+        "when `accord worker` processes run the jobs.",
+    )
+    queue_workers: int = Field(
+        default=2, ge=1, le=64, description="Worker threads of `accord serve` or `accord worker`."
+    )
+    job_lease_seconds: float = Field(
+        default=60.0,
+        ge=0.5,
+        le=3600,
+        description="A running job whose worker said nothing for this long is taken to have "
+        "died (killed, crashed) and runs again.",
+    )
+    job_max_attempts: int = Field(
+        default=3, ge=1, le=100, description="Starts of one job before it fails for good."
+    )
+    job_recover_every: float = Field(
+        default=30.0, ge=0.1, le=3600, description="Seconds between passes that find lost jobs."
+    )
+    queue_periodic_off: list[str] = Field(
+        default_factory=list,
+        description="Periodic tasks this process does not schedule (JSON list of names, e.g. "
+        '["deliver_postbacks"] on a machine that must not reach partners\' servers).',
+    )
+    postbacks_every: float = Field(
+        default=5.0, ge=0.1, le=3600, description="Seconds between postback delivery passes."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -116,6 +152,20 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "redis+unix://")):
             raise ValueError(
                 "ACCORD_RATE_LIMIT_STORAGE must be a redis://, rediss:// or redis+unix:// URL"
+            )
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _check_queue_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(
+            ("sqlite://", "redis://", "rediss://", "postgresql", "postgres://", "memory://")
+        ):
+            raise ValueError(
+                "ACCORD_QUEUE_URL must be a sqlite:///path, redis://, postgresql:// or "
+                "memory:// URL"
             )
         return value
 

@@ -94,5 +94,5 @@ def test_another_brand_cannot_open_a_job(client, store, signed_in):  # noqa: F81
     from tests.factories import make_brand
 
     other = make_brand(store)
-    job = jobs.start(store, other.caller, "payout_batch", lambda progress: {"batch_id": None})
+    job = jobs.start(store, other.caller, "payout_batch", {"program_id": other.program_id})
     assert client.get(f"/console/jobs/{job.id}").status_code == 404

@@ -1,25 +1,27 @@
-"""The postback worker: sends due postbacks over HTTP, in a loop or once.
+"""The postback worker: sends due postbacks over HTTP.
 
-`accord postbacks deliver` runs it until interrupted; `--once` sends what is due now and
-exits (for cron). Several workers may run at once: each takes its own deliveries.
+Delivery is a periodic task of the job queue (`deliver_postbacks`, every
+`ACCORD_POSTBACKS_EVERY` seconds): `accord worker`, or `accord serve` on its own, runs it.
+`accord postbacks deliver` still runs the loop in the foreground, and `--once` sends what is
+due now and exits. Several workers may run at once: each takes its own deliveries.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
+import httpx
 import typer
+from rich.console import Console
 
 from accord import __version__
-
-if TYPE_CHECKING:
-    import httpx
-
-    from accord.postbacks.model import Resolver
-    from accord.postbacks.service import DeliveryRun, Outgoing, Send
-    from accord.store.engine import Store
+from accord.jobs.queue import periodic
+from accord.postbacks.model import Resolver
+from accord.postbacks.service import DeliveryRun, Outgoing, Send, deliver_due, system_resolve
+from accord.settings import get_settings
+from accord.store.engine import Store, open_store
 
 log = logging.getLogger("accord.postbacks")
 
@@ -40,8 +42,6 @@ class HttpSender:
         self.client = client
 
     def __call__(self, outgoing: Outgoing) -> int:
-        import httpx
-
         url = httpx.URL(outgoing.url)
         headers = {**outgoing.headers, "user-agent": f"Accord-Postbacks/{__version__}"}
         extensions = {}
@@ -62,8 +62,6 @@ class HttpSender:
 
 def http_client() -> httpx.Client:
     """The client production uses: short timeouts, no redirects, no proxies from the env."""
-    import httpx
-
     return httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
 
 
@@ -83,8 +81,6 @@ def run(
     Returns the totals. A full batch is followed at once by the next; otherwise the loop
     waits `interval` seconds.
     """
-    from accord.postbacks.service import DeliveryRun, deliver_due, system_resolve
-
     stop = stop or threading.Event()
     total = DeliveryRun()
     while not stop.is_set():
@@ -114,6 +110,18 @@ def run(
     return total
 
 
+@periodic("deliver_postbacks", every="postbacks_every")
+def deliver_postbacks(store: Store) -> DeliveryRun:
+    """The queue's periodic delivery pass: what is due now, in batches until none is."""
+    with http_client() as client:
+        return run(
+            store,
+            HttpSender(client),
+            once=True,
+            allow_private=get_settings().postback_allow_private,
+        )
+
+
 cli = typer.Typer(help="Outbound postbacks to partners.", no_args_is_help=True)
 
 
@@ -130,13 +138,9 @@ def deliver_command(
     """Send due postbacks to partners, signed, retrying failures for up to three days.
 
     Runs until Ctrl+C unless --once is given. Start as many as you like: each worker takes
-    its own deliveries.
+    its own deliveries. `accord worker` (or `accord serve`) delivers them too, as a
+    periodic task of the job queue: this command is for running delivery on its own.
     """
-    from rich.console import Console
-
-    from accord.settings import get_settings
-    from accord.store.engine import open_store
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = get_settings()
     store = open_store(settings)

@@ -1,9 +1,9 @@
 """Long operations in the console: CSV imports of offline conversions and of returns, and
-payout batches, each run as a job whose page shows a progress bar until it is done."""
+payout batches, each run as a job on the queue whose page shows a progress bar until it is
+done (the work itself is in accord.jobs.work)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -16,6 +16,7 @@ from accord.web.routes import (
     _brand_visitor,
     _expired,
     _forged,
+    _form,
     _problem,
     _program_or_first,
     render,
@@ -50,8 +51,6 @@ def imports_page(request: Request, program: str | None = None):
 @router.post("/console/imports/{kind}")
 async def start_import(kind: str, request: Request):
     """Upload a CSV (multipart, field `file`) and import it row by row as a job."""
-    from accord.conversions.imports import import_conversions, import_reversals
-
     visitor, refusal = _brand_visitor(request)
     if refusal is not None:
         return refusal
@@ -80,34 +79,18 @@ async def start_import(kind: str, request: Request):
             request, visitor, "file: is not UTF-8 text; save it as CSV UTF-8", back, 422
         )
     store = request.app.state.store
-    caller = visitor.caller
     recorder = getattr(request.app.state, "recorder", None)
-
-    def work(progress) -> dict:
-        if kind == "conversions":
-            if recorder is not None:
-                recorder.flush()  # clicks still in memory must be found by their id
-            rows = import_conversions(store, caller, text, program_id=program, progress=progress)
-        else:
-            rows = import_reversals(store, caller, text, program_id=program, progress=progress)
-        return {
-            "file": upload.filename,
-            "counts": dict(Counter(r.status for r in rows)),
-            "rows": [
-                {
-                    "row": r.row,
-                    "status": r.status,
-                    "id": getattr(r, "reversal_id", None) or r.conversion_id,
-                    "field": (r.error or {}).get("field"),
-                    "message": (r.error or {}).get("message"),
-                }
-                for r in rows
-            ],
-        }
-
+    if kind == "conversions" and recorder is not None:
+        recorder.flush()  # clicks still in this process's memory must be found by their id
     try:
         job = jobs.start(
-            store, caller, f"import_{kind}", work, program_id=program, user_id=visitor.user_id
+            store,
+            visitor.caller,
+            f"import_{kind}",
+            {"program_id": program, "file": upload.filename},
+            payload=text,
+            program_id=program,
+            user_id=visitor.user_id,
         )
     except AccordError as error:
         return _problem(request, visitor, error.message, back, error.status)
@@ -117,9 +100,6 @@ async def start_import(kind: str, request: Request):
 @router.post("/console/payouts/run")
 async def run_payouts(request: Request):
     """Run a payout batch as a job: a large program pays thousands of partners."""
-    from accord.payouts.service import run_batch
-    from accord.web.routes import _form
-
     visitor, refusal = _brand_visitor(request)
     if refusal is not None:
         return refusal
@@ -127,23 +107,14 @@ async def run_payouts(request: Request):
     if _forged(visitor, form, request):
         return _expired()
     program = form.get("program", "")
-    store = request.app.state.store
-    caller = visitor.caller
-
-    def work(progress) -> dict:
-        result = run_batch(store, caller, program, progress=progress)
-        if result.batch is None:
-            return {"batch_id": None, "payouts": 0}
-        return {
-            "batch_id": result.batch.id,
-            "payouts": len(result.payouts),
-            "total_minor": result.batch.total_minor,
-            "currency": result.batch.currency,
-        }
-
     try:
         job = jobs.start(
-            store, caller, "payout_batch", work, program_id=program, user_id=visitor.user_id
+            request.app.state.store,
+            visitor.caller,
+            "payout_batch",
+            {"program_id": program},
+            program_id=program,
+            user_id=visitor.user_id,
         )
     except AccordError as error:
         return _problem(request, visitor, error.message, "/console/payouts", error.status)

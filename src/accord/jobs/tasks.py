@@ -1,0 +1,21 @@
+"""Every task a queue worker runs, in one place: import this module before starting a
+consumer (`accord worker`, `accord serve`).
+
+Importing a module declares its tasks (`accord.jobs.queue.task` / `periodic`):
+
+- `run_job` and `recover_jobs` (every ACCORD_JOB_RECOVER_EVERY s): accord.jobs.service
+- `money_schedule` (hourly: lock, approve, pay what is due) and the job kinds:
+  accord.jobs.work
+- `deliver_postbacks` (every ACCORD_POSTBACKS_EVERY s): accord.postbacks.worker
+
+A stage with background work of its own declares it in its module and adds that module here.
+"""
+
+from __future__ import annotations
+
+import accord.jobs.service
+import accord.jobs.work
+import accord.postbacks.worker  # noqa: F401 - declares deliver_postbacks
+from accord.jobs.queue import declared
+
+__all__ = ["declared"]
