@@ -42,6 +42,7 @@ from accord.demo.cast import CONSOLE_PASSWORD
 from accord.edge.native import EdgeUnavailable, serve_edge, wait_listening
 from accord.edge.native import ensure_port_free as ensure_edge_port_free
 from accord.errors import AccordError
+from accord.events import tasks as events_tasks
 from accord.jobs import queue as job_queue
 from accord.jobs import service as jobs
 from accord.jobs import tasks
@@ -423,6 +424,7 @@ def worker(
     settings = get_settings()
     store = _store()
     queue = job_queue.for_store(store, settings, bind=True)
+    events_tasks.use_queue()
     count = workers or settings.queue_workers
     console.print(
         f"Accord {__version__} worker: {count} threads on {queue.safe_url} "

@@ -17,6 +17,8 @@ from accord.edge import native
 from accord.edge.click import CLICK_PREFIX, IMPRESSION_PREFIX, TrackingEdge
 from accord.edge.recorder import EventRecorder
 from accord.edge.spool import adopt_old_spools, mark_spool, spool_dir
+from accord.events import tasks as events_tasks
+from accord.events.dispatch import Kicker, set_kicker
 from accord.jobs import queue as job_queue
 from accord.jobs import tasks as job_tasks
 from accord.settings import Settings, get_settings
@@ -47,6 +49,7 @@ class AccordApp:
         self.settings = settings
         self.periodic = periodic
         self.queue: job_queue.Queue | None = None
+        self.previous_kick: Kicker | None = None
         spool = self.spool = spool_dir(settings, store)
         self.recorder = EventRecorder(
             partial(record_events, store),
@@ -69,6 +72,8 @@ class AccordApp:
                 log.warning("stored %d events a stopped process had spooled", replayed)
             links = self.edge.warm()
             self.recorder.start()
+            # the handlers of what this process records run on the queue's workers
+            self.previous_kick = events_tasks.use_queue()
             if self.settings.queue_in_process:
                 log.debug("%d queue tasks declared", len(job_tasks.declared()))
                 self.queue = job_queue.for_store(self.store, self.settings, bind=True)
@@ -78,6 +83,7 @@ class AccordApp:
 
     def stop(self) -> None:
         if self.started:
+            set_kicker(self.previous_kick)
             if self.queue is not None:
                 self.queue.stop_in_process()
                 self.queue = None

@@ -13,6 +13,7 @@ from accord.events.dispatch import set_kicker
 from accord.events.model import DomainEvent
 from accord.events.subscriptions import known, subscribe, unsubscribe
 from accord.events.tables import DomainEventRow, EventHandling
+from accord.settings import get_settings
 from accord.store.engine import Store
 
 
@@ -87,3 +88,17 @@ def handlings_of(store: Store, event_id: str) -> dict[str, EventHandling]:
     with store.read() as session:
         rows = session.scalars(select(EventHandling).where(EventHandling.event_id == event_id))
         return {h.handler: h for h in rows}
+
+
+@pytest.fixture
+def use_queue_url(monkeypatch):
+    """Settings pointing at a queue URL for this test; undone afterwards."""
+
+    def use(url: str):
+        monkeypatch.setenv("ACCORD_QUEUE_URL", url)
+        get_settings.cache_clear()
+        return get_settings()
+
+    yield use
+    monkeypatch.undo()
+    get_settings.cache_clear()

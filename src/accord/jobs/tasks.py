@@ -7,12 +7,15 @@ Importing a module declares its tasks (`accord.jobs.queue.task` / `periodic`):
 - `money_schedule` (hourly: lock, approve, pay what is due) and the job kinds:
   accord.jobs.work
 - `deliver_postbacks` (every ACCORD_POSTBACKS_EVERY s): accord.postbacks.worker
+- `dispatch_events` (every 5 s, and enqueued after each commit that recorded events):
+  accord.events.tasks
 
 A stage with background work of its own declares it in its module and adds that module here.
 """
 
 from __future__ import annotations
 
+import accord.events.tasks
 import accord.jobs.service
 import accord.jobs.work
 import accord.postbacks.worker  # noqa: F401 - declares deliver_postbacks
