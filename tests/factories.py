@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from accord.contracts.service import RuleSpec, create_contract
 from accord.conversions.model import ConversionReport
 from accord.conversions.service import Recorded, record_conversion
+from accord.events.dispatch import dispatch_pending
+from accord.events.service import pending_count
 from accord.ids import short_code
 from accord.money import Money
 from accord.partners.service import create_partner
@@ -161,3 +164,16 @@ def wait_healthy(url: str, process, seconds: float) -> None:
             time.sleep(0.1)
     process.kill()
     raise AssertionError(f"{url} did not answer: {process.stderr.read().decode()[-2000:]}")
+
+
+def events_settled(store: Store, organization_id: str, seconds: float = 20) -> None:
+    """Wait until the organization's events have been handled: by this call, or by a queue
+    worker of a running app that took them first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        dispatch_pending(store)
+        if not pending_count(store, organization_id=organization_id):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"events of {organization_id} still pending after {seconds} s")
+        time.sleep(0.05)

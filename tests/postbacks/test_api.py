@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.api.support import Api, error_of, sale
-from tests.factories import add_partner, click, make_brand
+from tests.factories import add_partner, click, events_settled, make_brand
 
 PUBLIC_URL = "https://93.184.216.34/pb?click={click_id}&payout={payout}"
 
@@ -61,6 +61,7 @@ def test_a_partner_reads_the_deliveries_of_its_endpoint(client, store):
     shop = Api(client, brand.api_key)
     converted = shop.post("/conversions", sale(brand.program_id, amount="50.00", click_id=click_id))
     assert converted.status_code in (200, 201), converted.text
+    events_settled(store, brand.caller.organization_id)  # the queue enqueues the postback
 
     page = partner.ok(f"/postbacks/{endpoint['id']}/deliveries")
     [delivery] = page["data"]
