@@ -29,7 +29,7 @@ from accord.money import Money
 from accord.reports.activity import attention, daily_series
 from accord.reports.performance import Performance, PerformanceFilters, PerformanceRow
 from accord.reports.runner import MAX_LIMIT, Page, Period, run_report
-from accord.reports.service import program_summary
+from accord.reports.service import partner_table, program_summary
 from accord.store.engine import Store
 from tests.conftest import START
 from tests.factories import Brand, add_partner, convert, make_brand
@@ -280,3 +280,21 @@ def test_time_buckets_are_the_same_on_both_databases_at_the_edges(store):
         report = Performance(brand.program_id, group_by=grain)
         rows = run_report(store, brand.caller, report).rows
         assert [(r.bucket, r.clicks) for r in rows] == buckets, grain
+
+
+def test_the_partner_list_searches_filters_sorts_and_pages_as_the_console_asks(world):
+    brand = world.brand
+
+    def ids(**asked) -> list[str]:
+        result = partner_table(brand.store, brand.caller, brand.program_id, **asked)
+        return [r.partner_id for r in result.rows]
+
+    assert ids()[:2] == [world.a.id, world.b.id]  # by earnings
+    assert ids(sort="clicks", partner_type="coupon") == [world.b.id]
+    assert ids(status="applied", sort="no such sort") == [world.d.id]
+    assert ids(search=world.c.id[-6:].upper()) == [world.c.id]
+    names = partner_table(brand.store, brand.caller, brand.program_id, sort="name").rows
+    second = partner_table(
+        brand.store, brand.caller, brand.program_id, sort="name", page=2, page_size=3
+    )
+    assert second.total == 4 and second.rows == names[3:]

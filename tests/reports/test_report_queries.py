@@ -9,7 +9,7 @@ from accord.clock import FixedClock
 from accord.reports.activity import WaitingWork, attention, daily_series
 from accord.reports.performance import Performance, PerformanceFilters
 from accord.reports.runner import Page, run_report
-from accord.reports.service import partner_rows, program_summary
+from accord.reports.service import partner_rows, partner_table, program_summary
 from accord.reports.totals import CommissionsByStatus, CommissionsOverOrder, ProgramTotals
 from accord.store.engine import Store
 from tests.conftest import START
@@ -101,3 +101,13 @@ def test_partner_rows_take_one_query_in_the_callers_session(engine, programs):
             assert len(partner_rows(session, brand.program_id)) == len(brand.partners)
 
     assert _queries(engine, programs, rows) == {3: 1, 30: 1}
+
+
+def test_a_page_of_the_partner_list_takes_two_queries(engine, programs):
+    def first_page(brand: Brand) -> None:
+        result = partner_table(
+            brand.store, brand.caller, brand.program_id, status="approved", page_size=2
+        )
+        assert len(result.rows) == 2 and result.total == len(brand.partners) - 1
+
+    assert _queries(engine, programs, first_page) == {3: 2, 30: 2}

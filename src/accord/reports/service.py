@@ -15,8 +15,21 @@ from sqlalchemy.orm import Session
 from accord.ledger.model import AccountKind
 from accord.ledger.service import totals_by_kind, trial_balance
 from accord.money import Money
-from accord.reports.performance import Dimension, Performance, PerformanceRow
-from accord.reports.runner import Page, ReportContext, context_for, execute
+from accord.reports.performance import (
+    Dimension,
+    Performance,
+    PerformanceFilters,
+    PerformanceRow,
+)
+from accord.reports.runner import (
+    DEFAULT_LIMIT,
+    Page,
+    ReportContext,
+    ReportResult,
+    context_for,
+    execute,
+    run_report,
+)
 from accord.reports.sql import net_revenue
 from accord.reports.totals import CommissionsByStatus, CommissionsOverOrder, ProgramTotals
 from accord.store.engine import Store
@@ -29,6 +42,7 @@ __all__ = [
     "commissions_over_order",
     "net_revenue",
     "partner_rows",
+    "partner_table",
     "program_summary",
 ]
 
@@ -242,3 +256,40 @@ def partner_rows(session: Session, program_id: str) -> list[_PartnerAgg]:
         )
         for r in rows
     ]
+
+
+#: The console's partner list sorts, by the names its links use.
+PARTNER_TABLE_SORTS = {
+    "earned": ("-commissions",),
+    "clicks": ("-clicks",),
+    "conversions": ("-conversions",),
+    "name": ("name",),
+}
+
+
+def partner_table(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    search: str = "",
+    partner_type: str = "",
+    status: str = "",
+    sort: str = "earned",
+    page: int = 1,
+    page_size: int = DEFAULT_LIMIT,
+) -> ReportResult[PerformanceRow]:
+    """One page of the program's partners with their figures, searched (name or id),
+    filtered (type, enrollment status; empty means all) and sorted as the console's
+    partner list offers (an unknown sort is by earnings), with the number of matching
+    partners: two queries whatever the number of partners."""
+    report = Performance(
+        program_id,
+        group_by=(Dimension.PARTNER,),
+        filters=PerformanceFilters(
+            partner_type=partner_type or None, status=status or None, search=search
+        ),
+        sort=PARTNER_TABLE_SORTS.get(sort, PARTNER_TABLE_SORTS["earned"]),
+        page=Page.number(max(1, page), page_size),
+    )
+    return run_report(store, caller, report)
