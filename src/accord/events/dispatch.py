@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from accord.events.model import DomainEvent, retry_delay
@@ -45,13 +46,39 @@ def dispatch_pending(store: Store, *, limit: int = 500) -> int:
     _state.depth = depth + 1
     try:
         while taken < limit:
-            count = _dispatch_batch(store, min(BATCH, limit - taken))
-            if not count:
-                break
+            _state.more = False
+            size = min(BATCH, limit - taken)
+            count = _dispatch_batch(store, size)
             taken += count
+            if count < size and not _state.more:
+                break  # nothing else was due, and no handler recorded a new event
     finally:
         _state.depth = depth
     return taken
+
+
+@dataclass(slots=True)
+class _Handling:
+    """One handler's record for one event, as it will be written at the end of the batch
+    (written once, in bulk: a write per handler would flush the session at each savepoint)."""
+
+    id: int | None
+    event_id: str
+    handler: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    handled_at: datetime | None = None
+
+    def values(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "attempts": self.attempts,
+            "next_attempt_at": self.next_attempt_at,
+            "last_error": self.last_error,
+            "handled_at": self.handled_at,
+        }
 
 
 def _dispatch_batch(store: Store, size: int) -> int:
@@ -72,41 +99,54 @@ def _dispatch_batch(store: Store, size: int) -> int:
         ).all()
         if not rows:
             return 0
+        # An event never dispatched (next_attempt_at is None) has no handling yet.
+        tried = [r.id for r in rows if r.next_attempt_at is not None]
         earlier = {
-            (h.event_id, h.handler): h
-            for h in session.scalars(
-                select(EventHandling).where(EventHandling.event_id.in_([r.id for r in rows]))
+            (h.event_id, h.handler): _Handling(
+                h.id, h.event_id, h.handler, h.status, h.attempts, h.next_attempt_at, h.last_error
+            )
+            for h in (
+                session.scalars(select(EventHandling).where(EventHandling.event_id.in_(tried)))
+                if tried
+                else ()
             )
         }
+        ran: list[_Handling] = []
+        handled: list[str] = []
+        waiting: dict[str, datetime] = {}
         for row in rows:
-            _handle(session, row, earlier, now)
+            wait = _handle(session, row, earlier, ran, now)
+            if wait is None:
+                handled.append(row.id)
+            else:
+                waiting[row.id] = wait
+        _save(session, ran, handled, waiting, now)
         return len(rows)
 
 
 def _handle(
     session: Session,
     row: DomainEventRow,
-    earlier: dict[tuple[str, str], EventHandling],
+    earlier: dict[tuple[str, str], _Handling],
+    ran: list[_Handling],
     now: datetime,
-) -> None:
-    """Run the event's handlers that have not yet succeeded or been parked, and set when
-    the event is to be looked at again (never, once nothing is left to run)."""
+) -> datetime | None:
+    """Run the event's handlers that have not yet succeeded or been parked; returns when
+    the event is to be looked at again (None: never, nothing is left to run)."""
     handlers = handlers_for(row.type)
     event = decode(row) if handlers else None
     wait: datetime | None = None
-    waiting = False
     for name, handler in handlers:
         handling = earlier.get((row.id, name))
         if handling is not None and handling.status != PENDING:
             continue
         if handling is not None and handling.next_attempt_at and handling.next_attempt_at > now:
             wait = min(wait or handling.next_attempt_at, handling.next_attempt_at)
-            waiting = True
             continue
         if handling is None:
-            handling = EventHandling(event_id=row.id, handler=name, status=PENDING, attempts=0)
-            session.add(handling)
+            handling = _Handling(None, row.id, name, PENDING, 0)
         handling.attempts += 1
+        ran.append(handling)
         try:
             with session.begin_nested():
                 if event is None:
@@ -121,13 +161,39 @@ def _handle(
             else:
                 handling.next_attempt_at = now + delay
                 wait = min(wait or handling.next_attempt_at, handling.next_attempt_at)
-                waiting = True
         else:
             handling.status, handling.handled_at, handling.next_attempt_at = DONE, now, None
-    if waiting:
-        row.next_attempt_at = wait
-    else:
-        row.status, row.handled_at, row.next_attempt_at = HANDLED, now, None
+    return wait
+
+
+def _save(
+    session: Session,
+    ran: list[_Handling],
+    handled: list[str],
+    waiting: dict[str, datetime],
+    now: datetime,
+) -> None:
+    """Write what the batch's handlers did, and which events are done or wait for a retry."""
+    new = [{"event_id": h.event_id, "handler": h.handler, **h.values()} for h in ran if not h.id]
+    if new:
+        session.execute(insert(EventHandling), new)
+    again = [{"id": h.id, **h.values()} for h in ran if h.id]
+    if again:
+        session.execute(update(EventHandling), again)
+    if handled:
+        session.execute(
+            update(DomainEventRow)
+            .where(DomainEventRow.id.in_(handled))
+            .values(status=HANDLED, handled_at=now, next_attempt_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    for event_id, wait in waiting.items():
+        session.execute(
+            update(DomainEventRow)
+            .where(DomainEventRow.id == event_id)
+            .values(next_attempt_at=wait)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def decode(row: DomainEventRow) -> DomainEvent | None:
@@ -171,5 +237,6 @@ def kick(store: Store) -> None:
     """Called once after a commit that recorded events some handler subscribes to. A kick
     while this thread is dispatching does nothing: the running dispatch takes the events."""
     if getattr(_state, "depth", 0):
+        _state.more = True
         return
     _kicker(store)

@@ -201,7 +201,7 @@ def retry_parked(store: Store, *, event_id: str | None = None, handler: str | No
             session.execute(
                 update(DomainEventRow)
                 .where(DomainEventRow.id.in_(events))
-                .values(status=PENDING, next_attempt_at=None, handled_at=None)
+                .values(status=PENDING, next_attempt_at=store.clock.now(), handled_at=None)
                 .execution_options(synchronize_session=False)
             )
             store.on_commit(session, kick)

@@ -41,7 +41,8 @@ class DomainEventRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: pending until every subscriber has handled it (or been given up on), then handled.
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
-    #: When a dispatcher should look at it again (None: at once); a handler to retry sets it.
+    #: None until first dispatched (due at once, and no handling exists yet); then when a
+    #: dispatcher should look at it again, if a handler is to be retried.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
