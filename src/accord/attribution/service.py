@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,7 +42,6 @@ from accord.errors import InvalidInput, NotFound
 from accord.ids import new_id
 from accord.partners.service import partner_types
 from accord.programs.service import load_program
-from accord.programs.tables import Program
 from accord.store.engine import Store
 from accord.store.memo import remember, remembered
 from accord.tenancy.model import Caller
@@ -61,6 +61,15 @@ MAX_PAGE = 5000
 MAX_HISTORY = 100
 #: Impressions of the same shopper read at most, the latest first.
 MAX_SEEN = 50
+
+
+class Program(Protocol):
+    """What attribution reads of a program (as accord.programs.service.load_program gives)."""
+
+    id: str
+    currency: str
+    attribution_window_days: int
+    view_through_hours: int
 
 
 @dataclass(frozen=True, slots=True)
