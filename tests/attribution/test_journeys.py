@@ -215,3 +215,33 @@ def test_the_journey_endpoint_is_the_brands_alone(store, shop, tmp_path):
             headers={"authorization": f"Bearer {brand.api_key}"},
         )
         assert unknown.status_code == 404
+
+
+def test_a_batch_keeps_the_journeys_single_requests_keep(store):
+    """In a batch, journeys and impressions are read ahead once; an order earlier in the
+    same batch is already part of the customer's history."""
+    brand = make_brand(store)
+    first, second, banner = add_partner(brand), add_partner(brand), add_partner(brand)
+    first_click = click(brand, first)
+    store.clock.advance(timedelta(hours=1))
+    second_click = click(brand, second)
+    impression = _seen(store, banner, hours_ago=0.5)
+    order = {"program_id": brand.program_id, "amount": "10.00", "currency": "USD"}
+    items = [
+        {**order, "order_id": "B-1", "customer_id": "cust-9", "click_id": first_click},
+        {**order, "order_id": "B-2", "customer_id": "cust-9", "click_id": second_click},
+        {**order, "order_id": "B-3", **SHOPPER},
+    ]
+    out = conversions.record_batch(store, brand.caller, items, source="api")
+    journeys = [attribution.journey(store, brand.caller, o.conversion.id) for o in out]
+    assert [(s.ref, s.via, s.credited) for s in journeys[1].steps] == [
+        (first_click, "customer", False),
+        (second_click, "click_id", True),
+    ]
+    assert [(s.ref, s.via, s.credited) for s in journeys[2].steps] == [
+        (impression, "shopper", True)
+    ]
+    assert out[2].conversion.attribution_reason == "view_through"
+    single = convert(brand, "S-3", **SHOPPER).conversion
+    same = attribution.journey(store, brand.caller, single.id)
+    assert [(s.ref, s.via) for s in same.steps] == [(impression, "shopper")]

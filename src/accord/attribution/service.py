@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,14 +42,15 @@ from accord.errors import InvalidInput, NotFound
 from accord.ids import new_id
 from accord.partners.service import partner_types
 from accord.programs.service import load_program
-from accord.programs.tables import Program
 from accord.store.engine import Store
+from accord.store.memo import remember, remembered
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.service import (
     clicks_for_identities,
     find_click,
     find_promo_code,
+    impressions_from,
     impressions_seen,
     remember_identities,
 )
@@ -57,6 +59,17 @@ from accord.tracking.service import (
 MAX_PAGE = 5000
 #: Touchpoints of earlier journeys of the same customer read at most, the latest first.
 MAX_HISTORY = 100
+#: Impressions of the same shopper read at most, the latest first.
+MAX_SEEN = 50
+
+
+class Program(Protocol):
+    """What attribution reads of a program (as accord.programs.service.load_program gives)."""
+
+    id: str
+    currency: str
+    attribution_window_days: int
+    view_through_hours: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +104,58 @@ class Attributed:
     @property
     def partner_id(self) -> str | None:
         return self.decision.credits[0].touchpoint.partner_id if self.decision.attributed else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """Touchpoints read ahead for a batch, valid for conversions between since and until."""
+
+    since: datetime
+    until: datetime
+    found: list
+
+
+def _read_ahead(session: Session, name: str, key: tuple, since: datetime, until: datetime):
+    """What `prefetch` read for this key, if it covers [since, until]; else None."""
+    read = remembered(session, name, key, lambda: None)
+    if read is not None and read.since <= since and until <= read.until:
+        return read
+    return None
+
+
+def prefetch(session: Session, program: Program, batch: list[Converting]) -> None:
+    """Read what a batch's conversions will look up, a query per kind, inside
+    `memoized(session)`: their customers' earlier journeys and their shoppers' impressions."""
+    if not batch:
+        return
+    window, view_window = windows(program)
+    last = max(c.occurred_at for c in batch)
+    first = min(c.occurred_at for c in batch)
+    customers = sorted({c.customer_id for c in batch if c.customer_id})
+    if customers:
+        since = first - window
+        history: dict[str, list[Touchpoint]] = {customer: [] for customer in customers}
+        rows = session.execute(
+            _history_query(program.id, since, last).where(Journey.customer_id.in_(customers))
+        ).all()
+        for step, customer in rows:
+            history[customer].append(_remembered_touch(step))
+        remember(
+            session,
+            "customer_history",
+            {(program.id, c): _Read(since, last, found) for c, found in history.items()},
+        )
+    ips = sorted({c.ip for c in batch if c.ip})
+    if ips and view_window > timedelta(0):
+        since = first - view_window
+        seen: dict[str, list] = {ip: [] for ip in ips}
+        for impression in impressions_from(session, program.id, ips, since, last):
+            seen[impression.ip].append(impression)
+        remember(
+            session,
+            "impressions",
+            {(program.id, ip): _Read(since, last, found) for ip, found in seen.items()},
+        )
 
 
 def windows(program: Program) -> tuple[timedelta, timedelta]:
@@ -173,10 +238,7 @@ def load_touchpoints(
         ):
             add(touch)
     if converting.ip and view_window > timedelta(0):
-        since = occurred - view_window
-        for seen in impressions_seen(
-            session, program.id, converting.ip, converting.user_agent, since, occurred
-        ):
+        for seen in _impressions(session, program.id, converting, occurred - view_window):
             add(
                 Touchpoint(
                     TouchpointKind.IMPRESSION,
@@ -190,6 +252,23 @@ def load_touchpoints(
     return list(found.values()), missing
 
 
+def _impressions(session: Session, program_id: str, converting: Converting, since: datetime):
+    """The latest impressions the same shopper saw since `since`, oldest first."""
+    until = converting.occurred_at
+    read = _read_ahead(session, "impressions", (program_id, converting.ip), since, until)
+    if read is None:
+        return impressions_seen(
+            session, program_id, converting.ip, converting.user_agent, since, until, MAX_SEEN
+        )
+    browser = converting.user_agent[:512] if converting.user_agent else None
+    found = [
+        seen
+        for seen in read.found
+        if since <= seen.at <= until and (browser is None or seen.user_agent == browser)
+    ]
+    return found[-MAX_SEEN:]
+
+
 def _click(click, via: str) -> Touchpoint:
     return Touchpoint(
         TouchpointKind.CLICK, click.id, click.partner_id, click.at, via, link_id=click.link_id
@@ -200,39 +279,57 @@ def _customer_history(
     session: Session, program_id: str, customer_id: str, occurred: datetime, window: timedelta
 ) -> list[Touchpoint]:
     """Clicks and impressions of the customer's earlier journeys in the program, within the
-    window before `occurred`."""
+    window before `occurred`: the latest MAX_HISTORY, latest first."""
+    since = occurred - window
+    read = _read_ahead(session, "customer_history", (program_id, customer_id), since, occurred)
+    if read is not None:
+        found = [t for t in read.found if since <= t.at <= occurred]
+        return sorted(found, key=lambda t: (t.at, t.ref), reverse=True)[:MAX_HISTORY]
     rows = session.execute(
-        select(JourneyStep)
+        _history_query(program_id, since, occurred)
+        .where(Journey.customer_id == customer_id)
+        .order_by(JourneyStep.at.desc(), JourneyStep.ref.desc())
+        .limit(MAX_HISTORY)
+    ).all()
+    return [_remembered_touch(step) for step, _ in rows]
+
+
+def _history_query(program_id: str, since: datetime, until: datetime):
+    return (
+        select(JourneyStep, Journey.customer_id)
         .join(Journey, Journey.conversion_id == JourneyStep.conversion_id)
         .where(
             Journey.program_id == program_id,
-            Journey.customer_id == customer_id,
             JourneyStep.step_type.in_(("click", "app_identity", "impression")),
-            JourneyStep.at >= occurred - window,
-            JourneyStep.at <= occurred,
+            JourneyStep.at >= since,
+            JourneyStep.at <= until,
         )
-        .order_by(JourneyStep.at.desc(), JourneyStep.id.desc())
-        .limit(MAX_HISTORY)
-    ).scalars()
-    return [
-        Touchpoint(
-            TouchpointKind.IMPRESSION if step.step_type == "impression" else TouchpointKind.CLICK,
-            step.ref,
-            step.partner_id,
-            step.at,
-            VIA_CUSTOMER,
-            link_id=step.link_id,
-            partner_type=step.partner_type,
-        )
-        for step in rows
-    ]
+    )
+
+
+def _remembered_touch(step: JourneyStep) -> Touchpoint:
+    """A step of an earlier journey, as a touchpoint of the same customer's next one."""
+    return Touchpoint(
+        TouchpointKind.IMPRESSION if step.step_type == "impression" else TouchpointKind.CLICK,
+        step.ref,
+        step.partner_id,
+        step.at,
+        VIA_CUSTOMER,
+        link_id=step.link_id,
+        partner_type=step.partner_type,
+    )
 
 
 def _ordered(session: Session, journey: list[Touchpoint], occurred: datetime) -> list[Touchpoint]:
     """The journey in time order, each touchpoint with its partner's type. A code, a
     renewal's first order or an inquiry counts at the conversion itself, after the rest."""
-    missing_types = [t.partner_id for t in journey if t.partner_type is None]
-    types = partner_types(session, missing_types) if missing_types else {}
+    wanted = {t.partner_id for t in journey if t.partner_type is None}
+    types = {p: remembered(session, "partner_type", p, lambda: None) for p in wanted}
+    unknown = [p for p, kind in types.items() if kind is None]
+    if unknown:
+        found = partner_types(session, unknown)
+        remember(session, "partner_type", found)
+        types.update(found)
     typed = [
         t
         if t.partner_type is not None
@@ -277,7 +374,6 @@ def keep_journey(
         steps=len(steps),
     )
     session.add(journey)
-    session.flush()
     session.add_all(
         JourneyStep(
             id=new_id("jst"),
@@ -295,6 +391,18 @@ def keep_journey(
         )
         for position, touch in enumerate(steps)
     )
+    if conversion.customer_id:
+        # The next conversions of this batch read this journey as the customer's history.
+        key = (program.id, conversion.customer_id)
+        read = remembered(session, "customer_history", key, lambda: None)
+        if read is not None:
+            read.found.extend(
+                Touchpoint(
+                    t.kind, t.ref, t.partner_id, t.at, VIA_CUSTOMER, t.link_id, t.partner_type
+                )
+                for t in steps
+                if t.at is not None and t.kind in (TouchpointKind.CLICK, TouchpointKind.IMPRESSION)
+            )
     return journey
 
 

@@ -476,9 +476,10 @@ def _recomputed(session: Session, commission: Commission, returned: dict[str, in
         remaining_minor=remaining,
         returned=returned,
     )
-    split = _split_on_reversal(session, commission, conversion, remaining, returned)
-    if split is not None:
-        return split
+    if attribution.share != 1:  # the credit was split: so is the commission
+        split = _split_on_reversal(session, commission, conversion, remaining, returned)
+        if split is not None:
+            return split
     share_num, share_den = attribution.share.as_integer_ratio()
     return round_half_up(num * share_num, SCALE * den * share_den)
 

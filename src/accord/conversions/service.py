@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from accord.attribution.model import VIA_ASSIGNED, Decision, Touchpoint, TouchpointKind
-from accord.attribution.service import Converting, attribute_conversion, keep_journey
+from accord.attribution.service import Converting, attribute_conversion, keep_journey, prefetch
 from accord.commissions.service import create_commissions
 from accord.commissions.tables import Commission
 from accord.conversions.browser import AWAITING, release, same_order
@@ -185,6 +185,7 @@ def _record_unit(
 ) -> None:
     with store.unit() as session, memoized(session):
         _prefetch(session, [reports[i] for i in indices])
+        _prefetch_touchpoints(session, caller, [reports[i] for i in indices], store.clock.now())
         for index in indices:
             report = reports[index]
             key = (report.program_id, report.order_id, report.event_type)
@@ -249,6 +250,33 @@ def _prefetch(session: Session, reports: list[ConversionReport]) -> None:
                 "customer_seen",
                 {(program_id, customer): customer in seen for customer in customers},
             )
+
+
+def _prefetch_touchpoints(
+    session: Session, caller: Caller, reports: list[ConversionReport], now: datetime
+) -> None:
+    """Read ahead, a query per program and kind, the touchpoints a unit's conversions will
+    load: their customers' earlier journeys and their shoppers' impressions."""
+    by_program: dict[str, list[ConversionReport]] = {}
+    for report in reports:
+        by_program.setdefault(report.program_id, []).append(report)
+    for program_id, group in by_program.items():
+        try:
+            program = remembered(
+                session,
+                "program",
+                (caller.organization_id, program_id),
+                lambda program_id=program_id: load_program(session, caller, program_id),
+            )
+        except AccordError:
+            continue  # each of its conversions is refused on its own
+        batch = [
+            Converting(
+                r.occurred_at or now, customer_id=r.customer_id, ip=r.ip, user_agent=r.user_agent
+            )
+            for r in group
+        ]
+        prefetch(session, program, batch)
 
 
 def _record_in(

@@ -445,3 +445,24 @@ def promo_codes_page(
     if program_id:
         query = query.where(PromoCode.program_id == program_id)
     return read_page(store, query, PromoCode.id, limit, starting_after)
+
+
+def impressions_from(
+    session: Session, program_id: str, ips: list[str], since: datetime, until: datetime
+) -> list[Impression]:
+    """Every impression seen from these IP addresses between `since` and `until`, oldest
+    first: one query for a batch of conversions."""
+    if not ips:
+        return []
+    return list(
+        session.scalars(
+            select(Impression)
+            .where(
+                Impression.program_id == program_id,
+                Impression.ip.in_(sorted(set(ips))),
+                Impression.at >= since,
+                Impression.at <= until,
+            )
+            .order_by(Impression.at, Impression.id)
+        )
+    )
