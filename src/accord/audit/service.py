@@ -8,6 +8,7 @@ from sqlalchemy import Select, or_, select
 
 from accord.audit.tables import AuditEvent
 from accord.errors import InvalidInput
+from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 
@@ -51,3 +52,24 @@ def events_query(
     if until:
         query = query.where(AuditEvent.at < until)
     return query
+
+
+def audit_events(
+    store: Store,
+    caller: Caller,
+    *,
+    before: str | None = None,
+    limit: int | None = None,
+    newest_first: bool = True,
+    **filters,
+) -> list[AuditEvent]:
+    """The brand's events (`events_query`'s filters), newest first (or oldest first), before
+    the id `before`, at most `limit` of them."""
+    query = events_query(caller, **filters)
+    if before:
+        query = query.where(AuditEvent.id < before)
+    query = query.order_by(AuditEvent.id.desc() if newest_first else AuditEvent.id)
+    if limit is not None:
+        query = query.limit(limit)
+    with store.read() as session:
+        return list(session.scalars(query))

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accord.commissions.tables import Commission
+from accord.conversions.tables import Conversion
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.partners.model import EnrollmentStatus, PartnerType
 from accord.partners.tables import Enrollment, Partner
 from accord.programs.service import load_program
+from accord.programs.tables import Program
+from accord.reports.service import net_revenue
 from accord.store.engine import Store
 from accord.store.memo import remembered
 from accord.tenancy.model import Caller, OrganizationKind
 from accord.tenancy.service import add_api_key, add_organization, require_brand
+from accord.tenancy.tables import Organization
+from accord.tracking.tables import Click
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,3 +371,127 @@ def enrollments(store: Store, caller: Caller, program_id: str, status: str) -> l
                 .order_by(Enrollment.applied_at, Enrollment.id)
             )
         )
+
+
+# reads for the console and the portal -------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PartnerFigures:
+    """A partner in a program: its standing and what it brought, in the program's currency."""
+
+    id: str
+    name: str
+    type: str
+    status: str
+    country: str
+    clicks: int
+    conversions: int
+    revenue_minor: int
+    earned_minor: int
+
+
+def partner_figures(
+    store: Store, caller: Caller, program_id: str, *, partner_id: str | None = None
+) -> list[PartnerFigures]:
+    """Every partner enrolled in a brand's program (or only `partner_id`), with its clicks,
+    conversions, net revenue and commissions: one grouped query each, joined in SQL."""
+    require_brand(caller)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        scope = [Enrollment.program_id == program.id]
+        if partner_id is not None:
+            scope.append(Partner.id == partner_id)
+
+        def by_partner(column, *figures, where):
+            query = select(column.label("pid"), *figures).where(*where)
+            if partner_id is not None:
+                query = query.where(column == partner_id)
+            return query.group_by(column).subquery()
+
+        clicks = by_partner(
+            Click.partner_id, func.count().label("n"), where=[Click.program_id == program.id]
+        )
+        convs = by_partner(
+            Conversion.partner_id,
+            func.count().label("n"),
+            func.sum(net_revenue()).label("rev"),
+            where=[Conversion.program_id == program.id, Conversion.partner_id.is_not(None)],
+        )
+        coms = by_partner(
+            Commission.partner_id,
+            func.sum(Commission.amount_minor).label("amt"),
+            where=[Commission.program_id == program.id],
+        )
+        query = (
+            select(
+                Partner.id,
+                Partner.name,
+                Partner.partner_type,
+                Enrollment.status,
+                Partner.country,
+                func.coalesce(clicks.c.n, 0),
+                func.coalesce(convs.c.n, 0),
+                func.coalesce(convs.c.rev, 0),
+                func.coalesce(coms.c.amt, 0),
+            )
+            .join(Enrollment, Enrollment.partner_id == Partner.id)
+            .outerjoin(clicks, clicks.c.pid == Partner.id)
+            .outerjoin(convs, convs.c.pid == Partner.id)
+            .outerjoin(coms, coms.c.pid == Partner.id)
+            .where(*scope)
+        )
+        return [
+            PartnerFigures(pid, name, kind, status, country or "", *(int(x) for x in numbers))
+            for pid, name, kind, status, country, *numbers in session.execute(query)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    """A program the calling partner is enrolled in (any status), with the brand's name."""
+
+    program: Program
+    status: str
+    brand: str
+
+
+def partner_enrollments(store: Store, caller: Caller) -> list[Enrolled]:
+    """The calling partner's programs, by name."""
+    with store.read() as session:
+        rows = session.execute(
+            select(Program, Enrollment.status, Organization.name)
+            .join(Enrollment, Enrollment.program_id == Program.id)
+            .join(Organization, Organization.id == Program.organization_id)
+            .where(Enrollment.partner_id == caller.partner_id)
+            .order_by(Program.name, Program.id)
+        ).all()
+    return [Enrolled(program, status, brand) for program, status, brand in rows]
+
+
+def partner_in_program(
+    store: Store, caller: Caller, program_id: str, partner_id: str
+) -> tuple[Partner, Enrollment]:
+    """A partner the caller may see and its enrollment in a program; NotFound if none."""
+    with store.read() as session:
+        partner = load_partner(session, caller, partner_id)
+        enrollment = load_enrollment(session, program_id, partner.id)
+        if enrollment is None:
+            raise NotFound("partner", partner_id, field="partner_id")
+        return partner, enrollment
+
+
+def approved_partners(store: Store, caller: Caller, program_id: str) -> list[Partner]:
+    """The partners approved in a brand's program, by name."""
+    approved = {e.partner_id for e in enrollments(store, caller, program_id, "approved")}
+    with store.read() as session:
+        return list(
+            session.scalars(select(Partner).where(Partner.id.in_(approved)).order_by(Partner.name))
+        )
+
+
+def own_partner(store: Store, caller: Caller) -> Partner:
+    """The calling partner itself."""
+    with store.read() as session:
+        partner = session.get(Partner, caller.partner_id) if caller.partner_id else None
+        if partner is None:
+            raise NotFound("partner", caller.partner_id or "", field="partner_id")
+        return partner

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.ids import new_id, short_code
 from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
+from accord.partners.tables import Partner
 from accord.programs.model import check_url
 from accord.programs.service import load_program
 from accord.programs.tables import Program
@@ -332,3 +333,114 @@ def click_for_identities(
         .limit(1)
     )
     return find_click(session, program_id, click_id) if click_id else None
+
+
+# reads for the console and the portal -------------------------------------------------------
+def _named_links(program_id: str, needle: str):
+    query = (
+        select(Link, Partner.name)
+        .join(Partner, Partner.id == Link.partner_id)
+        .where(Link.program_id == program_id)
+    )
+    if needle:
+        query = query.where(Link.code.contains(needle) | Partner.name.contains(needle))
+    return query.order_by(Link.created_at.desc(), Link.id.desc())
+
+
+def program_links(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    search: str = "",
+    page: int = 1,
+    limit: int = 50,
+) -> tuple[list[tuple[Link, str]], bool]:
+    """A page of a brand's links in a program, newest first, whose code or partner's name
+    holds `search`: (link, partner name); and whether another page follows."""
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        query = _named_links(program.id, search.strip())
+        found = session.execute(query.offset((page - 1) * limit).limit(limit + 1))
+        rows = [tuple(r) for r in found]
+    return rows[:limit], len(rows) > limit
+
+
+def all_program_links(
+    store: Store, caller: Caller, program_id: str, *, search: str = ""
+) -> list[tuple[Link, str]]:
+    """Every link of a brand's program (or of the search), newest first, for an export."""
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        return [tuple(r) for r in session.execute(_named_links(program.id, search.strip()))]
+
+
+def program_codes(
+    store: Store, caller: Caller, program_id: str, *, search: str = "", limit: int = 50
+) -> list[tuple[PromoCode, str]]:
+    """A brand's promo codes in a program by code, whose code or partner's name holds
+    `search`: (code, partner name)."""
+    needle = search.strip()
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        query = (
+            select(PromoCode, Partner.name)
+            .join(Partner, Partner.id == PromoCode.partner_id)
+            .where(PromoCode.program_id == program.id)
+        )
+        if needle:
+            query = query.where(
+                PromoCode.code.contains(needle.upper()) | Partner.name.contains(needle)
+            )
+        return [tuple(r) for r in session.execute(query.order_by(PromoCode.code).limit(limit))]
+
+
+def partner_links(
+    store: Store, caller: Caller, program_id: str, partner_id: str, *, limit: int | None = None
+) -> list[Link]:
+    """A partner's links in a program, newest first (a partner sees only its own)."""
+    if not caller.is_brand and partner_id != caller.partner_id:
+        raise NotFound("partner", partner_id, field="partner_id")
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        query = (
+            select(Link)
+            .where(Link.program_id == program.id, Link.partner_id == partner_id)
+            .order_by(Link.created_at.desc())
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return list(session.scalars(query))
+
+
+def partner_codes(store: Store, caller: Caller, program_id: str, partner_id: str) -> list:
+    """A partner's promo codes in a program, by code (a partner sees only its own)."""
+    if not caller.is_brand and partner_id != caller.partner_id:
+        raise NotFound("partner", partner_id, field="partner_id")
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        return list(
+            session.scalars(
+                select(PromoCode)
+                .where(PromoCode.program_id == program.id, PromoCode.partner_id == partner_id)
+                .order_by(PromoCode.code)
+            )
+        )
+
+
+def target_of(store: Store, code: str) -> LinkTarget | None:
+    """Where an active link leads (its program's sites, for deep links)."""
+    with store.read() as session:
+        return link_target(session, code)
+
+
+def partner_clicks(store: Store, caller: Caller, program_id: str) -> tuple[int, int]:
+    """The calling partner's clicks in a program: all of them, and the unique ones."""
+    with store.read() as session:
+        total, unique = session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((Click.duplicate.is_(False), 1), else_=0)), 0),
+            ).where(Click.program_id == program_id, Click.partner_id == caller.partner_id)
+        ).one()
+    return int(total), int(unique)
