@@ -100,7 +100,7 @@ def _start(args, work: Path):
         shutil.copytree(args.data, work, dirs_exist_ok=True)
     settings = Settings(data_dir=work, database_url=None)
     store = open_store(settings, clock=ShiftableClock())
-    port = _port()
+    port = args.port or _port()
     if args.data:
         who = json.loads((work / "shots.json").read_text())
         server = LocalServer(AccordApp(store, settings), "127.0.0.1", port)
@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="every page, both languages, phone")
     parser.add_argument("--keep", type=Path, help="keep the demo's data in this folder")
     parser.add_argument("--data", type=Path, help="serve a copy of data kept with --keep")
+    parser.add_argument("--port", type=int, help="serve on this port (links show it)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="accord-shots-"))
