@@ -43,9 +43,9 @@ async def get_caller(
         raise Forbidden("this route has no permission defined; it is refused to every key")
     caller.require(needed)
     request.state.caller = caller
-    from accord.web.routes import _peer
+    from accord.web.pages import peer
 
-    act_as(Actor("key", caller.key_id, None, caller.organization_id, _peer(request)))
+    act_as(Actor("key", caller.key_id, None, caller.organization_id, peer(request)))
     return caller
 
 

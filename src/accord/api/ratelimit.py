@@ -51,7 +51,7 @@ from accord.api.routes.browser import CORS
 from accord.api.schemas import ErrorResponse
 from accord.errors import AccordError
 from accord.settings import Settings
-from accord.web.routes import _peer
+from accord.web.pages import peer as _peer
 
 log = logging.getLogger("accord.ratelimit")
 

@@ -291,7 +291,7 @@ def change_role(store: Store, caller: Caller, user_id: str, role: str) -> User:
 
 def remove_user(store: Store, caller: Caller, user_id: str) -> None:
     """Remove a user of the caller's organization, and end their sessions."""
-    from accord.web.tables import WebSession  # the sign-ins to end with the user
+    from accord.signin.tables import WebSession  # the sign-ins to end with the user
 
     caller.require("users:write")
     with store.unit() as session:

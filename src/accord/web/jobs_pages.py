@@ -12,14 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 from accord.errors import AccordError
 from accord.jobs import service as jobs
 from accord.web import exports_table
-from accord.web.routes import (
-    _brand_visitor,
-    _expired,
-    _forged,
-    _problem,
-    _program_or_first,
-    render,
-)
+from accord.web.pages import expired as _expired
+from accord.web.pages import forged as _forged
+from accord.web.pages import problem_page as _problem
+from accord.web.pages import program_or_first as _program_or_first
+from accord.web.pages import render
+from accord.web.pages import visitor_or_refusal as _brand_visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -118,7 +116,7 @@ async def start_import(kind: str, request: Request):
 async def run_payouts(request: Request):
     """Run a payout batch as a job: a large program pays thousands of partners."""
     from accord.payouts.service import run_batch
-    from accord.web.routes import _form
+    from accord.web.pages import read_form as _form
 
     visitor, refusal = _brand_visitor(request)
     if refusal is not None:
