@@ -5,8 +5,9 @@ Server-rendered with Jinja2; htmx and ECharts are served by Accord itself. Every
 rendered in the visitor's language (a cookie set by the language switch, else the browser's
 Accept-Language), with amounts and dates formatted for it.
 
-A page handler takes what it needs as dependencies (`BrandVisitor` or `PartnerVisitor`,
-`Form` or `FormPairs`, `Language`), calls one service and renders or redirects. A visitor
+A page handler takes what it needs as dependencies (`SignedIn`: the brand user on a console
+page, the partner user on a portal page; `Form` or `FormPairs`; `Language`), calls one
+service and renders or redirects. A visitor
 who may not see the page, or a form without the session's CSRF token, never reaches the
 handler: the dependency raises `Refused` with the response to send. An `AccordError` the
 service raises becomes the problem page (`problem_response`, called by the application's
@@ -16,6 +17,7 @@ the page the handler named with `retry_with` (a form shown again with what was t
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from functools import cache
@@ -30,12 +32,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from accord.api import bodies
 from accord.audit.context import Actor, act_as
+from accord.commissions.service import earned_by_status
+from accord.conversions.service import partner_conversion_count
 from accord.errors import AccordError, Unauthenticated
+from accord.money import Money
 from accord.partners.service import Enrolled
+from accord.payouts.service import partner_balances
 from accord.programs.service import list_programs
 from accord.signin import service as sessions
 from accord.signin.service import Visitor
 from accord.tenancy.permissions import required_permission
+from accord.tracking.service import partner_clicks
 from accord.web import i18n
 
 HERE = Path(__file__).parent
@@ -400,3 +407,35 @@ def portal_page(
         section=section,
         **context,
     )
+
+
+def partner_earnings(store, caller, program) -> dict:
+    """The partner's figures in a program: clicks, conversions, and earnings by status."""
+    clicks, unique = partner_clicks(store, caller, program.id)
+    by_status = earned_by_status(store, caller, program.id)
+    balance = next((b.payable_minor for b in partner_balances(store, caller, program.id)), 0)
+
+    def money(minor) -> Money:
+        return Money.from_minor(int(minor or 0), program.currency)
+
+    return {
+        "currency": program.currency,
+        "clicks": clicks,
+        "unique_clicks": unique,
+        "conversions": partner_conversion_count(store, caller, program.id),
+        "pending": money(by_status.get("pending", 0) + by_status.get("locked", 0)),
+        "approved": money(by_status.get("approved", 0)),
+        "paid": money(by_status.get("paid", 0)),
+        "payable": money(balance),
+        "threshold": money(program.payout_threshold_minor),
+    }
+
+
+# charts ----------------------------------------------------------------------------------
+def chart_of(series, *, revenue: bool = True) -> str:
+    """A daily series as the JSON the pages' ECharts charts read."""
+    chart = {"days": series.days, "clicks": series.clicks, "conversions": series.conversions}
+    if revenue:
+        chart["revenue"] = [str(v) for v in series.revenue]
+    chart["commissions"] = [str(v) for v in series.commissions]
+    return json.dumps(chart)

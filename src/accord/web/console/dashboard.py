@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,18 +11,16 @@ from fastapi.responses import RedirectResponse
 from accord.reports.activity import attention, daily_series
 from accord.reports.service import program_summary
 from accord.signin.service import Visitor
-from accord.web.pages import MaybeVisitor, Refused, brand_visitor, program_or_first, render
+from accord.web.pages import (
+    MaybeVisitor,
+    Refused,
+    brand_visitor,
+    chart_of,
+    program_or_first,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
-
-
-def chart_of(series, *, revenue: bool = True) -> str:
-    """A daily series as the JSON the pages' ECharts charts read."""
-    chart = {"days": series.days, "clicks": series.clicks, "conversions": series.conversions}
-    if revenue:
-        chart["revenue"] = [str(v) for v in series.revenue]
-    chart["commissions"] = [str(v) for v in series.commissions]
-    return json.dumps(chart)
 
 
 async def home_visitor(request: Request, visitor: MaybeVisitor) -> Visitor:

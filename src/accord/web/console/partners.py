@@ -21,12 +21,12 @@ from accord.programs.service import list_programs
 from accord.reports.activity import daily_series
 from accord.tracking.service import partner_codes, partner_links
 from accord.web import exports_table
-from accord.web.console.dashboard import chart_of
 from accord.web.pages import (
     PAGE_SIZE,
     Form,
     SignedIn,
     back_to,
+    chart_of,
     program_or_first,
     refuse,
     render,

@@ -10,8 +10,15 @@ from accord.partners.service import partner_enrollments
 from accord.payouts.exports import statement_pdf
 from accord.payouts.service import all_payouts, payout_page
 from accord.web import exports_table
-from accord.web.pages import PAGE_SIZE, Language, SignedIn, back_to, pick, portal_page
-from accord.web.portal.home import earnings
+from accord.web.pages import (
+    PAGE_SIZE,
+    Language,
+    SignedIn,
+    back_to,
+    partner_earnings,
+    pick,
+    portal_page,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -23,7 +30,7 @@ def payouts_page(request: Request, visitor: SignedIn, program: str | None = None
     current = pick(enrolled, program, approved_only=True)
     payouts, more, totals = [], False, None
     if current is not None:
-        totals = earnings(store, visitor.caller, current.program)
+        totals = partner_earnings(store, visitor.caller, current.program)
         rows, more = payout_page(
             store, visitor.caller, current.program.id, before=before, limit=PAGE_SIZE
         )
