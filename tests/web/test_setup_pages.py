@@ -26,7 +26,7 @@ def signed_in(client, store):
     return brand
 
 
-def _settings_form(page_html: str, **changes) -> str:
+def settings_form(page_html: str, **changes) -> str:
     fields = dict(
         re.findall(r'<input name="([a-z_]+)"[^>]*?value="([^"]*)"', page_html)
     )  # the values as shown
@@ -39,7 +39,7 @@ def test_settings_are_changed_from_the_console_and_bad_values_are_named(client, 
     brand = signed_in
     page = client.get(f"/console/settings?program={brand.program_id}")
     assert page.status_code == 200 and 'value="USD" disabled' in page.text
-    body = _settings_form(
+    body = settings_form(
         page.text,
         program=brand.program_id,
         attribution_window_days="45",
@@ -56,13 +56,13 @@ def test_settings_are_changed_from_the_console_and_bad_values_are_named(client, 
         assert program.listed and program.description == "Outdoor gear, 8% on every sale."
     bad = client.post(
         "/console/settings",
-        content=_settings_form(page.text, program=brand.program_id, locking_days="lots"),
+        content=settings_form(page.text, program=brand.program_id, locking_days="lots"),
         headers=FORM,
     )
     assert bad.status_code == 422 and "locking_days" in bad.text and "whole number" in bad.text
     wide = client.post(
         "/console/settings",
-        content=_settings_form(page.text, program=brand.program_id, attribution_window_days="900"),
+        content=settings_form(page.text, program=brand.program_id, attribution_window_days="900"),
         headers=FORM,
     )
     assert wide.status_code == 422 and "between 1 and 365" in wide.text

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from tests.web.conftest import csrf_of
 from tests.web.test_portal import FORM, sign_up
-from tests.web.test_setup_pages import _settings_form
-from tests.web.test_setup_pages import signed_in  # noqa: F401 (a fixture)
+from tests.web.test_setup_pages import settings_form, signed_in  # noqa: F401 (a fixture)
 
 WEB = Path(__file__).parents[2] / "src" / "accord" / "web"
 
@@ -35,7 +34,7 @@ def test_a_refusal_in_a_console_page_is_the_problem_page(client, signed_in):  # 
 
 def test_a_refusal_in_a_form_page_shows_the_form_again_with_the_reason(client, signed_in):  # noqa: F811
     page = client.get("/console/settings")
-    fields = _settings_form(page.text, program=signed_in.program_id, locking_days="soon")
+    fields = settings_form(page.text, program=signed_in.program_id, locking_days="soon")
     again = client.post("/console/settings", content=fields, headers=FORM)
     assert again.status_code == 422
     assert "locking_days: must be a whole number" in again.text
