@@ -25,7 +25,7 @@ from accord.ids import new_id
 from accord.ledger.model import AccountKind, accounts_for, program_account, transfer
 from accord.ledger.service import post
 from accord.money import Money
-from accord.partners.tables import Enrollment, Partner
+from accord.partners.tables import Enrollment
 from accord.postbacks.service import enqueue
 from accord.programs.service import load_program
 from accord.programs.tables import Program
@@ -612,14 +612,13 @@ def commission_page(
     status: str | None = None,
     after: str | None = None,
     limit: int = 50,
-) -> tuple[list[tuple[Commission, str, str | None]], bool]:
+) -> tuple[list[tuple[Commission, str | None]], bool]:
     """A page of a brand's commissions in a program, oldest id first, after the id `after`:
-    (commission, partner name, order id); and whether another page follows."""
+    (commission, order id); and whether another page follows."""
     query = (
         visible_commissions(caller)
         .where(Commission.program_id == program_id)
-        .add_columns(Partner.name, Conversion.order_id)
-        .join(Partner, Partner.id == Commission.partner_id)
+        .add_columns(Conversion.order_id)
         .outerjoin(Conversion, Conversion.id == Commission.conversion_id)
     )
     if status:

@@ -31,7 +31,6 @@ from accord.ids import new_id
 from accord.money import Money
 from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
-from accord.partners.tables import Partner
 from accord.programs.service import load_program, max_order_amount
 from accord.programs.tables import Program
 from accord.store.engine import Store, is_deadlock
@@ -601,13 +600,9 @@ def keep_rejected_many(
 
 # reads for the console and the portal -------------------------------------------------------
 def _conversions_query(caller: Caller, program_id: str, order_id: str):
-    query = (
-        select(Conversion, Partner.name)
-        .outerjoin(Partner, Partner.id == Conversion.partner_id)
-        .where(
-            Conversion.program_id == program_id,
-            Conversion.organization_id == caller.organization_id,
-        )
+    query = select(Conversion).where(
+        Conversion.program_id == program_id,
+        Conversion.organization_id == caller.organization_id,
     )
     if order_id.strip():
         query = query.where(Conversion.order_id.contains(order_id.strip()))
@@ -622,41 +617,38 @@ def conversion_page(
     order_id: str = "",
     after: str | None = None,
     limit: int = 50,
-) -> tuple[list[tuple[Conversion, str | None]], bool]:
+) -> tuple[list[Conversion], bool]:
     """A page of a brand's conversions in a program (those whose order id holds `order_id`),
-    oldest id first, after the id `after`: (conversion, partner name); and whether another
-    page follows."""
+    oldest id first, after the id `after`; and whether another page follows."""
     query = _conversions_query(caller, program_id, order_id)
     if after:
         query = query.where(Conversion.id > after)
     with store.read() as session:
-        found = session.execute(query.order_by(Conversion.id).limit(limit + 1))
-        rows = [tuple(r) for r in found]
+        rows = list(session.scalars(query.order_by(Conversion.id).limit(limit + 1)))
     return rows[:limit], len(rows) > limit
 
 
 def all_conversions(
     store: Store, caller: Caller, program_id: str, *, order_id: str = ""
-) -> list[tuple[Conversion, str | None]]:
+) -> list[Conversion]:
     """Every conversion of a brand's program (or of an order-id search), for an export."""
     with store.read() as session:
         program = load_program(session, caller, program_id)
         query = _conversions_query(caller, program.id, order_id).order_by(Conversion.id)
-        return [tuple(r) for r in session.execute(query)]
+        return list(session.scalars(query))
 
 
 @dataclass
 class ConversionRecord:
-    """One conversion as the console shows it: who earned it, and what followed."""
+    """One conversion as the console shows it, and what followed."""
 
     conversion: Conversion
-    partner: Partner | None
     commissions: list[Commission]
     reversals: list[ConversionReversal]
 
 
 def conversion_record(store: Store, caller: Caller, conversion_id: str) -> ConversionRecord:
-    """A brand's conversion with its partner, commissions and reversals (oldest first)."""
+    """A brand's conversion with its commissions and reversals (oldest first)."""
     with store.read() as session:
         conversion = session.scalar(
             select(Conversion).where(
@@ -666,7 +658,6 @@ def conversion_record(store: Store, caller: Caller, conversion_id: str) -> Conve
         )
         if conversion is None:
             raise NotFound("conversion", conversion_id, field="conversion_id")
-        partner = session.get(Partner, conversion.partner_id) if conversion.partner_id else None
         commissions = session.scalars(
             select(Commission).where(Commission.conversion_id == conversion.id)
         )
@@ -675,7 +666,7 @@ def conversion_record(store: Store, caller: Caller, conversion_id: str) -> Conve
             .where(ConversionReversal.conversion_id == conversion.id)
             .order_by(ConversionReversal.at)
         )
-        return ConversionRecord(conversion, partner, list(commissions), list(reversals))
+        return ConversionRecord(conversion, list(commissions), list(reversals))
 
 
 def partner_conversion_count(store: Store, caller: Caller, program_id: str) -> int:

@@ -495,3 +495,26 @@ def own_partner(store: Store, caller: Caller) -> Partner:
         if partner is None:
             raise NotFound("partner", caller.partner_id or "", field="partner_id")
         return partner
+
+
+def partner_names(store: Store, caller: Caller, partner_ids) -> dict[str, str]:
+    """The names of the partners the caller may see, by id (others are left out)."""
+    wanted = {pid for pid in partner_ids if pid}
+    if not wanted:
+        return {}
+    with store.read() as session:
+        query = visible_partners(caller).where(Partner.id.in_(wanted))
+        return {p.id: p.name for p in session.scalars(query)}
+
+
+def partners_named(store: Store, caller: Caller, program_id: str, needle: str) -> set[str]:
+    """The ids of a brand's partners in a program whose name holds `needle`."""
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        return set(
+            session.scalars(
+                select(Partner.id)
+                .join(Enrollment, Enrollment.partner_id == Partner.id)
+                .where(Enrollment.program_id == program.id, Partner.name.contains(needle))
+            )
+        )

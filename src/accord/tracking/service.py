@@ -15,7 +15,6 @@ from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.ids import new_id, short_code
 from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
-from accord.partners.tables import Partner
 from accord.programs.model import check_url
 from accord.programs.service import load_program
 from accord.programs.tables import Program
@@ -336,14 +335,10 @@ def click_for_identities(
 
 
 # reads for the console and the portal -------------------------------------------------------
-def _named_links(program_id: str, needle: str):
-    query = (
-        select(Link, Partner.name)
-        .join(Partner, Partner.id == Link.partner_id)
-        .where(Link.program_id == program_id)
-    )
+def _links_of(program_id: str, needle: str, partner_ids: Iterable[str]):
+    query = select(Link).where(Link.program_id == program_id)
     if needle:
-        query = query.where(Link.code.contains(needle) | Partner.name.contains(needle))
+        query = query.where(Link.code.contains(needle) | Link.partner_id.in_(list(partner_ids)))
     return query.order_by(Link.created_at.desc(), Link.id.desc())
 
 
@@ -353,46 +348,55 @@ def program_links(
     program_id: str,
     *,
     search: str = "",
+    partner_ids: Iterable[str] = (),
     page: int = 1,
     limit: int = 50,
-) -> tuple[list[tuple[Link, str]], bool]:
-    """A page of a brand's links in a program, newest first, whose code or partner's name
-    holds `search`: (link, partner name); and whether another page follows."""
+) -> tuple[list[Link], bool]:
+    """A page of a brand's links in a program, newest first; with a search, those whose
+    code holds it or whose partner is one of `partner_ids` (the partners it names); and
+    whether another page follows."""
     with store.read() as session:
         program = load_program(session, caller, program_id)
-        query = _named_links(program.id, search.strip())
-        found = session.execute(query.offset((page - 1) * limit).limit(limit + 1))
-        rows = [tuple(r) for r in found]
+        query = _links_of(program.id, search.strip(), partner_ids)
+        rows = list(session.scalars(query.offset((page - 1) * limit).limit(limit + 1)))
     return rows[:limit], len(rows) > limit
 
 
 def all_program_links(
-    store: Store, caller: Caller, program_id: str, *, search: str = ""
-) -> list[tuple[Link, str]]:
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    search: str = "",
+    partner_ids: Iterable[str] = (),
+) -> list[Link]:
     """Every link of a brand's program (or of the search), newest first, for an export."""
     with store.read() as session:
         program = load_program(session, caller, program_id)
-        return [tuple(r) for r in session.execute(_named_links(program.id, search.strip()))]
+        return list(session.scalars(_links_of(program.id, search.strip(), partner_ids)))
 
 
 def program_codes(
-    store: Store, caller: Caller, program_id: str, *, search: str = "", limit: int = 50
-) -> list[tuple[PromoCode, str]]:
-    """A brand's promo codes in a program by code, whose code or partner's name holds
-    `search`: (code, partner name)."""
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    search: str = "",
+    partner_ids: Iterable[str] = (),
+    limit: int = 50,
+) -> list[PromoCode]:
+    """A brand's promo codes in a program by code; with a search, those whose code holds it
+    or whose partner is one of `partner_ids`."""
     needle = search.strip()
     with store.read() as session:
         program = load_program(session, caller, program_id)
-        query = (
-            select(PromoCode, Partner.name)
-            .join(Partner, Partner.id == PromoCode.partner_id)
-            .where(PromoCode.program_id == program.id)
-        )
+        query = select(PromoCode).where(PromoCode.program_id == program.id)
         if needle:
             query = query.where(
-                PromoCode.code.contains(needle.upper()) | Partner.name.contains(needle)
+                PromoCode.code.contains(needle.upper())
+                | PromoCode.partner_id.in_(list(partner_ids))
             )
-        return [tuple(r) for r in session.execute(query.order_by(PromoCode.code).limit(limit))]
+        return list(session.scalars(query.order_by(PromoCode.code).limit(limit)))
 
 
 def partner_links(

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from accord.commissions.model import CommissionStatus
 from accord.commissions.service import approve, commission_page, explain
 from accord.money import Money
+from accord.partners.service import partner_names
 from accord.web import exports_table
 from accord.web.pages import PAGE_SIZE, FormPairs, SignedIn, back_to, program_or_first, render
 
@@ -35,9 +36,10 @@ def commissions_page(
     status = status if status in STATUSES else None
     rows, more = [], False
     if current is not None:
-        rows, more = commission_page(
+        found, more = commission_page(
             store, visitor.caller, current.id, status=status, after=after, limit=PAGE_SIZE
         )
+        rows = named(store, visitor, found)
     return render(
         request,
         "commissions.html",
@@ -82,6 +84,12 @@ def commission_detail(commission_id: str, request: Request, visitor: SignedIn):
     )
 
 
+def named(store, visitor, rows) -> list[tuple]:
+    """(commission, partner name, order id) for each (commission, order id)."""
+    names = partner_names(store, visitor.caller, {c.partner_id for c, _ in rows})
+    return [(c, names.get(c.partner_id, ""), order) for c, order in rows]
+
+
 def all_commissions(store, visitor, program: str, status: str | None) -> list[tuple]:
     """Every commission of the filter, page after page, as export rows."""
     out, after = [], None
@@ -93,7 +101,7 @@ def all_commissions(store, visitor, program: str, status: str | None) -> list[tu
             (c.id, partner, order or c.kind, c.kind, c.event_type, c.status,
              Money.from_minor(c.amount_minor, c.currency).amount, c.currency,
              c.occurred_at.isoformat())
-            for c, partner, order in rows
+            for c, partner, order in named(store, visitor, rows)
         ]  # fmt: skip
         if not more:
             return out

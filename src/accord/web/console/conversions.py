@@ -16,6 +16,7 @@ from accord.conversions.reversals import reverse_conversion
 from accord.conversions.service import all_conversions, conversion_page, conversion_record
 from accord.errors import InvalidRequest, describe_validation
 from accord.money import Money
+from accord.partners.service import partner_names
 from accord.web import exports_table
 from accord.web.pages import PAGE_SIZE, Form, SignedIn, back_to, program_or_first, render
 
@@ -38,9 +39,11 @@ def conversions_page(
     programs, current = program_or_first(store, visitor, program)
     rows, more = [], False
     if current is not None:
-        rows, more = conversion_page(
+        found, more = conversion_page(
             store, visitor.caller, current.id, order_id=q, after=after, limit=PAGE_SIZE
         )
+        names = partner_names(store, visitor.caller, {c.partner_id for c in found})
+        rows = [(c, names.get(c.partner_id)) for c in found]
     return render(
         request,
         "conversions.html",
@@ -59,13 +62,14 @@ def conversions_export(request: Request, visitor: SignedIn, kind: str, program: 
     """Every conversion of the program (or of the order-id search) as CSV or Excel."""
     if kind not in ("csv", "xlsx"):
         return Response("use conversions.csv or conversions.xlsx", status_code=404)
+    store = request.app.state.store
+    found = all_conversions(store, visitor.caller, program, order_id=q)
+    names = partner_names(store, visitor.caller, {c.partner_id for c in found})
     rows = [
         (c.id, c.order_id, c.event_type, c.status,
-         Money.from_minor(c.amount_minor, c.currency).amount, c.currency, name or "",
-         c.occurred_at.isoformat())
-        for c, name in all_conversions(
-            request.app.state.store, visitor.caller, program, order_id=q
-        )
+         Money.from_minor(c.amount_minor, c.currency).amount, c.currency,
+         names.get(c.partner_id, ""), c.occurred_at.isoformat())
+        for c in found
     ]  # fmt: skip
     return exports_table.download("conversions", kind, COLUMNS, rows)
 
@@ -75,13 +79,16 @@ def conversion_detail(
     conversion_id: str, request: Request, visitor: SignedIn, done: str | None = None
 ):
     back_to(request, "/console/conversions")
-    record = conversion_record(request.app.state.store, visitor.caller, conversion_id)
+    store = request.app.state.store
+    record = conversion_record(store, visitor.caller, conversion_id)
+    partner = record.conversion.partner_id
+    names = partner_names(store, visitor.caller, {partner})
     return render(
         request,
         "conversion.html",
         visitor=visitor,
         conversion=record.conversion,
-        partner=record.partner,
+        partner=names.get(partner),
         commissions=record.commissions,
         reversals=record.reversals,
         reasons=REASONS,
