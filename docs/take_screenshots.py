@@ -1,16 +1,25 @@
 """Take the README's screenshots from the demo's data with Chromium (headless).
 
     .venv/bin/python docs/take_screenshots.py [--out docs/screenshots] [--all]
+        [--keep DIR | --data DIR]
 
 Runs a small demo in a temporary folder, signs in as its program manager and as its top
 partner, and saves the console's and the portal's pages. `--all` also saves every page in
-both languages at desktop and phone widths, to look at by eye before a release.
+both languages at desktop and phone widths (the sign-in pages, every list page and the first
+entry of each detail page), to look at by eye before a release.
+
+`--keep DIR` keeps the demo's data (and who signs in) in DIR; `--data DIR` serves a copy of
+such a folder instead of running the demo again, so that two runs of the script show the
+same data and their screenshots can be compared pixel by pixel.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -29,6 +38,9 @@ CONSOLE_PAGES = [
     "/console/settings",
     "/console/api-keys",
     "/console/rejected",
+    "/console/imports",
+    "/console/users",
+    "/console/audit",
 ]
 PORTAL_PAGES = [
     "/portal",
@@ -38,7 +50,16 @@ PORTAL_PAGES = [
     "/portal/commissions",
     "/portal/payouts",
     "/portal/settings",
+    "/portal/users",
 ]
+SIGNED_OUT_PAGES = ["/console/login", "/portal/login", "/portal/signup"]
+#: Detail pages: the first link on the list page (left) whose address starts with the prefix.
+CONSOLE_DETAILS = [
+    ("/console/partners", "/console/partners/"),
+    ("/console/conversions", "/console/conversions/"),
+    ("/console/commissions", "/console/commissions/"),
+]
+PORTAL_DETAILS = [("/portal/commissions", "/portal/commissions/")]
 
 
 def _port() -> int:
@@ -58,10 +79,54 @@ def _sign_in(browser, base: str, email: str, password: str, locale: str, viewpor
     return context, page
 
 
+def _first_link(page, base: str, listing: str, prefix: str) -> str | None:
+    page.goto(base + listing)
+    page.wait_for_load_state("networkidle")
+    hrefs = page.eval_on_selector_all(
+        f'a[href^="{prefix}"]', "links => links.map(a => a.getAttribute('href'))"
+    )
+    return next((h for h in hrefs if "/" not in h[len(prefix) :]), None)
+
+
+def _start(args, work: Path):
+    """The demo's server and who signs in: a fresh demo, or a copy of a kept one."""
+    from accord.clock import ShiftableClock
+    from accord.demo.run import LocalServer, run_demo
+    from accord.server import AccordApp
+    from accord.settings import Settings
+    from accord.store.engine import open_store
+
+    if args.data:
+        shutil.copytree(args.data, work, dirs_exist_ok=True)
+    settings = Settings(data_dir=work, database_url=None)
+    store = open_store(settings, clock=ShiftableClock())
+    port = args.port or _port()
+    if args.data:
+        who = json.loads((work / "shots.json").read_text())
+        server = LocalServer(AccordApp(store, settings), "127.0.0.1", port)
+        server.start()
+        return server, server.base_url, who["console"], who["portal"]
+    result, server = run_demo(store, settings, scale=0.2, port=port)
+    print(f"demo ready on {result.base_url} in {result.wall_seconds:.1f}s")
+    if args.keep:
+        server.stop()
+        store.engine.dispose()
+        shutil.copytree(work, args.keep, dirs_exist_ok=True)
+        who = {"console": result.console_email, "portal": result.portal_email}
+        (args.keep / "shots.json").write_text(json.dumps(who))
+        store = open_store(settings, clock=ShiftableClock())
+        server = LocalServer(AccordApp(store, settings), "127.0.0.1", port)
+        server.start()
+    return server, result.base_url, result.console_email, result.portal_email
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "screenshots")
     parser.add_argument("--all", action="store_true", help="every page, both languages, phone")
+    parser.add_argument("--keep", type=Path, help="keep the demo's data in this folder")
+    parser.add_argument("--data", type=Path, help="serve a copy of data kept with --keep")
+    parser.add_argument("--port", type=int, help="serve on this port (links show it)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="accord-shots-"))
@@ -70,43 +135,53 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from accord.clock import ShiftableClock
     from accord.demo.cast import CONSOLE_PASSWORD
-    from accord.demo.run import run_demo
-    from accord.settings import Settings
-    from accord.store.engine import open_store
 
-    settings = Settings(data_dir=work, database_url=None)
-    store = open_store(settings, clock=ShiftableClock())
-    port = _port()
-    result, server = run_demo(store, settings, scale=0.2, port=port)
-    base = result.base_url
-    print(f"demo ready on {base} in {result.wall_seconds:.1f}s")
+    server, base, console_email, portal_email = _start(args, work)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"], headless=True
             )
             shots = [
-                ("console", result.console_email, "en-US", DESKTOP, ["/console"], "en"),
-                ("console", result.console_email, "zh-CN", PHONE, ["/console"], "zh-phone"),
-                ("portal", result.portal_email, "en-US", DESKTOP, ["/portal"], "en"),
-                ("portal", result.portal_email, "zh-CN", PHONE, ["/portal"], "zh-phone"),
+                ("console", console_email, "en-US", DESKTOP, ["/console"], "en"),
+                ("console", console_email, "zh-CN", PHONE, ["/console"], "zh-phone"),
+                ("portal", portal_email, "en-US", DESKTOP, ["/portal"], "en"),
+                ("portal", portal_email, "zh-CN", PHONE, ["/portal"], "zh-phone"),
             ]
             if args.all:
-                for who, email, pages in (
-                    ("console", result.console_email, CONSOLE_PAGES),
-                    ("portal", result.portal_email, PORTAL_PAGES),
+                shots = []
+                for who, email, pages, details in (
+                    ("console", console_email, CONSOLE_PAGES, CONSOLE_DETAILS),
+                    ("portal", portal_email, PORTAL_PAGES, PORTAL_DETAILS),
                 ):
+                    context, page = _sign_in(
+                        browser, base, email, CONSOLE_PASSWORD, "en-US", DESKTOP
+                    )
+                    found = [_first_link(page, base, *pair) for pair in details]
+                    context.close()
+                    pages = pages + [p for p in found if p]
                     for locale, tag in (("en-US", "en"), ("zh-CN", "zh")):
                         shots.append((who, email, locale, DESKTOP, pages, tag))
                         shots.append((who, email, locale, PHONE, pages, f"{tag}-phone"))
+                for locale, tag in (("en-US", "en"), ("zh-CN", "zh")):
+                    for viewport, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
+                        context = browser.new_context(locale=locale, viewport=viewport)
+                        page = context.new_page()
+                        for path in SIGNED_OUT_PAGES:
+                            page.goto(base + path)
+                            page.wait_for_load_state("networkidle")
+                            name = path.strip("/").replace("/", "-")
+                            target = args.out / f"{name}-{tag}{suffix}.png"
+                            page.screenshot(path=str(target), full_page=True)
+                            print(target)
+                        context.close()
             for who, email, locale, viewport, pages, tag in shots:
                 context, page = _sign_in(browser, base, email, CONSOLE_PASSWORD, locale, viewport)
                 for path in pages:
                     page.goto(base + path)
                     page.wait_for_load_state("networkidle")
-                    name = path.strip("/").replace("/", "-") or who
+                    name = re.sub(r"[^A-Za-z0-9_-]", "-", path.strip("/")) or who
                     if name == who:
                         name = f"{who}-{'dashboard' if who == 'console' else 'home'}"
                     target = args.out / f"{name}-{tag}.png"

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from accord.partners.service import partner_names
 from accord.programs.service import load_program
 from accord.tenancy.service import authenticate, create_user
 from tests.factories import add_partner, make_brand
@@ -26,7 +27,7 @@ def signed_in(client, store):
     return brand
 
 
-def _settings_form(page_html: str, **changes) -> str:
+def settings_form(page_html: str, **changes) -> str:
     fields = dict(
         re.findall(r'<input name="([a-z_]+)"[^>]*?value="([^"]*)"', page_html)
     )  # the values as shown
@@ -39,7 +40,7 @@ def test_settings_are_changed_from_the_console_and_bad_values_are_named(client, 
     brand = signed_in
     page = client.get(f"/console/settings?program={brand.program_id}")
     assert page.status_code == 200 and 'value="USD" disabled' in page.text
-    body = _settings_form(
+    body = settings_form(
         page.text,
         program=brand.program_id,
         attribution_window_days="45",
@@ -56,13 +57,13 @@ def test_settings_are_changed_from_the_console_and_bad_values_are_named(client, 
         assert program.listed and program.description == "Outdoor gear, 8% on every sale."
     bad = client.post(
         "/console/settings",
-        content=_settings_form(page.text, program=brand.program_id, locking_days="lots"),
+        content=settings_form(page.text, program=brand.program_id, locking_days="lots"),
         headers=FORM,
     )
     assert bad.status_code == 422 and "locking_days" in bad.text and "whole number" in bad.text
     wide = client.post(
         "/console/settings",
-        content=_settings_form(page.text, program=brand.program_id, attribution_window_days="900"),
+        content=settings_form(page.text, program=brand.program_id, attribution_window_days="900"),
         headers=FORM,
     )
     assert wide.status_code == 422 and "between 1 and 365" in wide.text
@@ -179,6 +180,23 @@ def test_promo_codes_are_given_to_partners_and_links_are_listed(client, store, s
         headers=FORM,
     )
     assert taken.status_code == 409 and "already exists" in taken.text
+
+
+def test_links_and_codes_are_found_by_code_or_by_the_partners_name(client, store, signed_in):
+    brand = signed_in
+    wanted, other = add_partner(brand), add_partner(brand)
+    page = client.get(f"/console/links?program={brand.program_id}")
+    fields = {"csrf": csrf_of(page.text), "program": brand.program_id, "code": "HIKE5"}
+    fields["partner_id"] = wanted.id
+    client.post("/console/promo-codes", content=urlencode(fields), headers=FORM)
+    name = partner_names(store, brand.caller, {wanted.id})[wanted.id]
+    by_name = client.get(f"/console/links?program={brand.program_id}&q={name}").text
+    assert f"/c/{wanted.link_code}" in by_name and "HIKE5" in by_name
+    assert f"/c/{other.link_code}" not in by_name
+    by_code = client.get(f"/console/links?program={brand.program_id}&q={other.link_code}").text
+    assert f"/c/{other.link_code}" in by_code and f"/c/{wanted.link_code}" not in by_code
+    csv = client.get(f"/console/links.csv?program={brand.program_id}&q={name}").text
+    assert wanted.link_code in csv and name in csv and other.link_code not in csv
 
 
 def test_setup_pages_are_closed_to_partners(client, store):

@@ -38,11 +38,9 @@ from accord.errors import AccordError, InvalidRequest, describe_validation
 from accord.settings import Settings
 from accord.store.engine import Store
 from accord.tenancy.service import authenticate
-from accord.web import access_pages as web_access
 from accord.web import jobs_pages as web_jobs
-from accord.web import portal as web_portal
-from accord.web import routes as web_routes
-from accord.web import setup_pages as web_setup
+from accord.web import pages as web_pages
+from accord.web.site import include_pages
 
 log = logging.getLogger("accord.api")
 SWAGGER_UI = Path(__file__).parent / "static" / "swagger-ui"
@@ -96,12 +94,8 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
     # Added last, so outermost: a refused request reads no body and touches no store.
     app.add_middleware(ratelimit.RateLimits, settings=settings)
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
-    app.mount("/console/static", StaticFiles(directory=web_routes.STATIC), name="console-static")
-    app.include_router(web_routes.router)
-    app.include_router(web_portal.router)
-    app.include_router(web_setup.router)
-    app.include_router(web_jobs.router)
-    app.include_router(web_access.router)
+    app.mount("/console/static", StaticFiles(directory=web_pages.STATIC), name="console-static")
+    include_pages(app)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -120,7 +114,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
     @app.exception_handler(AccordError)
     async def accord_error(request: Request, exc: AccordError):
         if request.url.path.startswith(("/console", "/portal")):
-            return web_routes.problem_page(request, exc.message, exc.status)
+            return web_pages.problem_response(request, exc)
         body = exc.as_dict()
         rejected = getattr(exc, "rejected_event_id", None)
         if rejected:

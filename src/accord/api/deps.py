@@ -16,7 +16,7 @@ from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.permissions import required_permission
 from accord.tenancy.service import authenticate, require_brand
-from accord.web.routes import _peer
+from accord.web.pages import peer
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer acc_...`")
 
@@ -45,7 +45,7 @@ async def get_caller(
     caller.require(needed)
     request.state.caller = caller
 
-    act_as(Actor("key", caller.key_id, None, caller.organization_id, _peer(request)))
+    act_as(Actor("key", caller.key_id, None, caller.organization_id, peer(request)))
     return caller
 
 

@@ -51,7 +51,7 @@ from accord.api.routes.browser import CORS
 from accord.api.schemas import ErrorResponse
 from accord.errors import AccordError
 from accord.settings import Settings
-from accord.web.routes import _peer
+from accord.web.pages import peer
 
 log = logging.getLogger("accord.ratelimit")
 
@@ -287,7 +287,7 @@ class RateLimits:
 
     @staticmethod
     def _address(scope) -> str:
-        return _peer(Request(scope))
+        return peer(Request(scope))
 
 
 async def _run(app, scope, receive, send) -> int | None:

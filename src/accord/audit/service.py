@@ -73,3 +73,24 @@ def events_page(
         until=until,
     )  # fmt: skip
     return read_page(store, query, AuditEvent.id, limit, starting_after)
+
+
+def audit_events(
+    store: Store,
+    caller: Caller,
+    *,
+    before: str | None = None,
+    limit: int | None = None,
+    newest_first: bool = True,
+    **filters,
+) -> list[AuditEvent]:
+    """The brand's events (`events_query`'s filters), newest first (or oldest first), before
+    the id `before`, at most `limit` of them."""
+    query = events_query(caller, **filters)
+    if before:
+        query = query.where(AuditEvent.id < before)
+    query = query.order_by(AuditEvent.id.desc() if newest_first else AuditEvent.id)
+    if limit is not None:
+        query = query.limit(limit)
+    with store.read() as session:
+        return list(session.scalars(query))

@@ -819,3 +819,73 @@ def commissions_of_conversions(
         ):
             result[c.conversion_id].append(c)
     return result
+
+
+# reads for the console and the portal -------------------------------------------------------
+def commission_page(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    status: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> tuple[list[tuple[Commission, str | None]], bool]:
+    """A page of a brand's commissions in a program, oldest id first, after the id `after`:
+    (commission, order id); and whether another page follows."""
+    query = (
+        visible_commissions(caller)
+        .where(Commission.program_id == program_id)
+        .add_columns(Conversion.order_id)
+        .outerjoin(Conversion, Conversion.id == Commission.conversion_id)
+    )
+    if status:
+        query = query.where(Commission.status == status)
+    if after:
+        query = query.where(Commission.id > after)
+    with store.read() as session:
+        rows = [tuple(r) for r in session.execute(query.order_by(Commission.id).limit(limit + 1))]
+    return rows[:limit], len(rows) > limit
+
+
+def partner_commission_page(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    status: str | None = None,
+    before: str | None = None,
+    limit: int = 50,
+) -> tuple[list[tuple[Commission, str | None]], bool]:
+    """A page of the caller's commissions in a program, newest first, before the id
+    `before`: (commission, order id); and whether another page follows."""
+    query = (
+        visible_commissions(caller)
+        .where(Commission.program_id == program_id)
+        .add_columns(Conversion.order_id)
+        .outerjoin(Conversion, Conversion.id == Commission.conversion_id)
+    )
+    if status:
+        query = query.where(Commission.status == status)
+    if before:
+        query = query.where(Commission.id < before)
+    with store.read() as session:
+        found = session.execute(query.order_by(Commission.id.desc()).limit(limit + 1))
+        rows = [tuple(r) for r in found]
+    return rows[:limit], len(rows) > limit
+
+
+def earned_by_status(store: Store, caller: Caller, program_id: str) -> dict[str, int]:
+    """The calling partner's commissions in a program, summed by status (minor units)."""
+    with store.read() as session:
+        return {
+            status: int(total or 0)
+            for status, total in session.execute(
+                select(Commission.status, func.coalesce(func.sum(Commission.amount_minor), 0))
+                .where(
+                    Commission.program_id == program_id,
+                    Commission.partner_id == caller.partner_id,
+                )
+                .group_by(Commission.status)
+            )
+        }

@@ -468,3 +468,40 @@ def get_visible_contract(store: Store, caller: Caller, contract_id: str) -> Cont
     """`visible_contract` read in a session of its own."""
     with store.read() as session:
         return visible_contract(session, caller, contract_id)
+
+
+# reads for the console ------------------------------------------------------------------------
+@dataclass
+class Standing:
+    """The contract a partner earns under in a program, and the newest version of it the
+    partner accepted (number, when), if any."""
+
+    contract: Contract | None
+    accepted: tuple[int, datetime] | None
+
+
+def partner_standing(
+    store: Store, caller: Caller, program_id: str, contract_id: str | None, partner_id: str
+) -> Standing:
+    """For a brand: the partner's contract (`contract_id`, else the program's default) and
+    its latest acceptance."""
+    require_brand(caller)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        contract = (
+            session.get(Contract, contract_id)
+            if contract_id
+            else session.scalar(
+                select(Contract).where(Contract.program_id == program.id, Contract.is_default)
+            )
+        )
+        accepted = session.execute(
+            select(ContractVersion.number, ContractAcceptance.accepted_at)
+            .join(ContractVersion, ContractVersion.id == ContractAcceptance.contract_version_id)
+            .where(
+                ContractAcceptance.partner_id == partner_id,
+                ContractVersion.contract_id == (contract.id if contract else None),
+            )
+            .order_by(ContractAcceptance.accepted_at.desc())
+        ).first()
+    return Standing(contract, tuple(accepted) if accepted else None)

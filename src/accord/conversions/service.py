@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from accord.commissions.service import create_commissions
 from accord.commissions.tables import Commission
 from accord.conversions.browser import AWAITING, release, same_order
 from accord.conversions.model import ConversionReport, check_order_total, parse_report
-from accord.conversions.tables import Attribution, Conversion, RejectedEvent
+from accord.conversions.tables import Attribution, Conversion, ConversionReversal, RejectedEvent
 from accord.errors import AccordError, IdempotencyConflict, InvalidInput, NotFound
 from accord.events.model import ConversionRecorded
 from accord.events.service import record
@@ -669,3 +669,113 @@ def rejected_events_page(
     """A page of the requests Accord refused for the caller's organization, oldest first."""
     query = select(RejectedEvent).where(RejectedEvent.organization_id == caller.organization_id)
     return read_page(store, query, RejectedEvent.id, limit, starting_after)
+
+
+# reads for the console and the portal -------------------------------------------------------
+def _conversions_query(caller: Caller, program_id: str, order_id: str):
+    query = select(Conversion).where(
+        Conversion.program_id == program_id,
+        Conversion.organization_id == caller.organization_id,
+    )
+    if order_id.strip():
+        query = query.where(Conversion.order_id.contains(order_id.strip()))
+    return query
+
+
+def conversion_page(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    order_id: str = "",
+    after: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Conversion], bool]:
+    """A page of a brand's conversions in a program (those whose order id holds `order_id`),
+    oldest id first, after the id `after`; and whether another page follows."""
+    query = _conversions_query(caller, program_id, order_id)
+    if after:
+        query = query.where(Conversion.id > after)
+    with store.read() as session:
+        rows = list(session.scalars(query.order_by(Conversion.id).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def all_conversions(
+    store: Store, caller: Caller, program_id: str, *, order_id: str = ""
+) -> list[Conversion]:
+    """Every conversion of a brand's program (or of an order-id search), for an export."""
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        query = _conversions_query(caller, program.id, order_id).order_by(Conversion.id)
+        return list(session.scalars(query))
+
+
+@dataclass
+class ConversionRecord:
+    """One conversion as the console shows it, and what followed."""
+
+    conversion: Conversion
+    commissions: list[Commission]
+    reversals: list[ConversionReversal]
+
+
+def conversion_record(store: Store, caller: Caller, conversion_id: str) -> ConversionRecord:
+    """A brand's conversion with its commissions and reversals (oldest first)."""
+    with store.read() as session:
+        conversion = session.scalar(
+            select(Conversion).where(
+                Conversion.id == conversion_id,
+                Conversion.organization_id == caller.organization_id,
+            )
+        )
+        if conversion is None:
+            raise NotFound("conversion", conversion_id, field="conversion_id")
+        commissions = session.scalars(
+            select(Commission).where(Commission.conversion_id == conversion.id)
+        )
+        reversals = session.scalars(
+            select(ConversionReversal)
+            .where(ConversionReversal.conversion_id == conversion.id)
+            .order_by(ConversionReversal.at)
+        )
+        return ConversionRecord(conversion, list(commissions), list(reversals))
+
+
+def partner_conversion_count(store: Store, caller: Caller, program_id: str) -> int:
+    """How many conversions of a program the calling partner was credited with."""
+    with store.read() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    Conversion.program_id == program_id,
+                    Conversion.partner_id == caller.partner_id,
+                )
+            )
+            or 0
+        )
+
+
+def rejected_page(
+    store: Store, caller: Caller, *, before: str | None = None, limit: int = 50
+) -> tuple[list[RejectedEvent], bool]:
+    """A page of what Accord refused from the caller's organization, newest first, before
+    the id `before`; and whether another page follows."""
+    query = select(RejectedEvent).where(RejectedEvent.organization_id == caller.organization_id)
+    if before:
+        query = query.where(RejectedEvent.id < before)
+    with store.read() as session:
+        found = list(session.scalars(query.order_by(RejectedEvent.id.desc()).limit(limit + 1)))
+    return found[:limit], len(found) > limit
+
+
+def all_rejected(store: Store, caller: Caller) -> list[RejectedEvent]:
+    """Everything Accord refused from the caller's organization, oldest first."""
+    with store.read() as session:
+        return list(
+            session.scalars(
+                select(RejectedEvent)
+                .where(RejectedEvent.organization_id == caller.organization_id)
+                .order_by(RejectedEvent.id)
+            )
+        )

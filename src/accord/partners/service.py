@@ -438,3 +438,79 @@ def require_enrollment(store: Store, caller: Caller, program_id: str, partner_id
         program = load_program(session, caller, program_id)
         if load_enrollment(session, program.id, partner_id) is None:
             raise NotFound("partner", partner_id, field="partner_id")
+
+
+# reads for the console and the portal -------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    """A program the calling partner is enrolled in (any status), with the brand's name."""
+
+    program: Program
+    status: str
+    brand: str
+
+
+def partner_enrollments(store: Store, caller: Caller) -> list[Enrolled]:
+    """The calling partner's programs, by name."""
+    with store.read() as session:
+        rows = session.execute(
+            select(Program, Enrollment.status, Organization.name)
+            .join(Enrollment, Enrollment.program_id == Program.id)
+            .join(Organization, Organization.id == Program.organization_id)
+            .where(Enrollment.partner_id == caller.partner_id)
+            .order_by(Program.name, Program.id)
+        ).all()
+    return [Enrolled(program, status, brand) for program, status, brand in rows]
+
+
+def partner_in_program(
+    store: Store, caller: Caller, program_id: str, partner_id: str
+) -> tuple[Partner, Enrollment]:
+    """A partner the caller may see and its enrollment in a program; NotFound if none."""
+    with store.read() as session:
+        partner = load_partner(session, caller, partner_id)
+        enrollment = load_enrollment(session, program_id, partner.id)
+        if enrollment is None:
+            raise NotFound("partner", partner_id, field="partner_id")
+        return partner, enrollment
+
+
+def approved_partners(store: Store, caller: Caller, program_id: str) -> list[Partner]:
+    """The partners approved in a brand's program, by name."""
+    approved = {e.partner_id for e in enrollments(store, caller, program_id, "approved")}
+    with store.read() as session:
+        return list(
+            session.scalars(select(Partner).where(Partner.id.in_(approved)).order_by(Partner.name))
+        )
+
+
+def own_partner(store: Store, caller: Caller) -> Partner:
+    """The calling partner itself."""
+    with store.read() as session:
+        partner = session.get(Partner, caller.partner_id) if caller.partner_id else None
+        if partner is None:
+            raise NotFound("partner", caller.partner_id or "", field="partner_id")
+        return partner
+
+
+def partner_names(store: Store, caller: Caller, partner_ids) -> dict[str, str]:
+    """The names of the partners the caller may see, by id (others are left out)."""
+    wanted = {pid for pid in partner_ids if pid}
+    if not wanted:
+        return {}
+    with store.read() as session:
+        query = visible_partners(caller).where(Partner.id.in_(wanted))
+        return {p.id: p.name for p in session.scalars(query)}
+
+
+def partners_named(store: Store, caller: Caller, program_id: str, needle: str) -> set[str]:
+    """The ids of a brand's partners in a program whose name holds `needle`."""
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        return set(
+            session.scalars(
+                select(Partner.id)
+                .join(Enrollment, Enrollment.partner_id == Partner.id)
+                .where(Enrollment.program_id == program.id, Partner.name.contains(needle))
+            )
+        )

@@ -331,3 +331,53 @@ def get_batch(store: Store, caller: Caller, batch_id: str) -> PayoutBatch:
         if batch is None or batch.organization_id != caller.organization_id:
             raise NotFound("payout batch", batch_id, field="batch_id")
         return batch
+
+
+# reads for the console and the portal -------------------------------------------------------
+def recent_batches(store: Store, caller: Caller, program_id: str, limit: int = 20) -> list:
+    """A brand's latest payout batches in a program, newest first."""
+    require_brand(caller)
+    with store.read() as session:
+        return list(
+            session.scalars(
+                select(PayoutBatch)
+                .where(
+                    PayoutBatch.program_id == program_id,
+                    PayoutBatch.organization_id == caller.organization_id,
+                )
+                .order_by(PayoutBatch.id.desc())
+                .limit(limit)
+            )
+        )
+
+
+def _named_payouts(caller: Caller, program_id: str):
+    return (
+        visible_payouts(caller)
+        .add_columns(Partner.name)
+        .join(Partner, Partner.id == Payout.partner_id)
+        .where(Payout.program_id == program_id)
+    )
+
+
+def payout_page(
+    store: Store, caller: Caller, program_id: str, *, before: str = "", limit: int = 50
+) -> tuple[list[tuple[Payout, str]], bool]:
+    """A page of a program's payouts the caller may see, newest first, before the id
+    `before`: (payout, partner name); and whether another page follows."""
+    query = _named_payouts(caller, program_id)
+    if before:
+        query = query.where(Payout.id < before)
+    with store.read() as session:
+        found = session.execute(query.order_by(Payout.id.desc()).limit(limit + 1))
+        rows = [tuple(r) for r in found]
+    return rows[:limit], len(rows) > limit
+
+
+def all_payouts(store: Store, caller: Caller, program_id: str) -> list[tuple[Payout, str]]:
+    """Every payout of a program the caller may see, oldest first: (payout, partner name)."""
+    with store.read() as session:
+        if caller.is_brand:  # another brand's program is not found; a partner sees its own
+            program_id = load_program(session, caller, program_id).id
+        query = _named_payouts(caller, program_id).order_by(Payout.id)
+        return [tuple(r) for r in session.execute(query)]

@@ -14,10 +14,10 @@ from accord.partners import tables as partners_tables
 from accord.payouts import tables as payouts_tables
 from accord.postbacks import tables as postbacks_tables
 from accord.programs import tables as programs_tables
+from accord.signin import tables as signin_tables
 from accord.store.base import Base
 from accord.tenancy import tables as tenancy_tables
 from accord.tracking import tables as tracking_tables
-from accord.web import tables as web_tables
 
 metadata = Base.metadata
 
@@ -37,7 +37,7 @@ __all__ = [
     "payouts_tables",
     "postbacks_tables",
     "programs_tables",
+    "signin_tables",
     "tenancy_tables",
     "tracking_tables",
-    "web_tables",
 ]

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from accord.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from accord.ids import new_id
 from accord.partners.tables import Partner
+from accord.signin.tables import WebSession
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind, issue_key, parse_token, secret_matches
 from accord.tenancy.permissions import (
@@ -25,7 +26,6 @@ from accord.tenancy.permissions import (
     parse_scopes,
 )
 from accord.tenancy.tables import ApiKey, Organization, User
-from accord.web.tables import WebSession
 
 _passwords = PasswordHasher()
 MIN_PASSWORD = 10

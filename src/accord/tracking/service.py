@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -466,3 +466,119 @@ def impressions_from(
             .order_by(Impression.at, Impression.id)
         )
     )
+
+
+# reads for the console and the portal -------------------------------------------------------
+def _links_of(program_id: str, needle: str, partner_ids: Iterable[str]):
+    query = select(Link).where(Link.program_id == program_id)
+    if needle:
+        query = query.where(Link.code.contains(needle) | Link.partner_id.in_(list(partner_ids)))
+    return query.order_by(Link.created_at.desc(), Link.id.desc())
+
+
+def program_links(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    search: str = "",
+    partner_ids: Iterable[str] = (),
+    page: int = 1,
+    limit: int = 50,
+) -> tuple[list[Link], bool]:
+    """A page of a brand's links in a program, newest first; with a search, those whose
+    code holds it or whose partner is one of `partner_ids` (the partners it names); and
+    whether another page follows."""
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        query = _links_of(program.id, search.strip(), partner_ids)
+        rows = list(session.scalars(query.offset((page - 1) * limit).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def all_program_links(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    search: str = "",
+    partner_ids: Iterable[str] = (),
+) -> list[Link]:
+    """Every link of a brand's program (or of the search), newest first, for an export."""
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        return list(session.scalars(_links_of(program.id, search.strip(), partner_ids)))
+
+
+def program_codes(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    search: str = "",
+    partner_ids: Iterable[str] = (),
+    limit: int = 50,
+) -> list[PromoCode]:
+    """A brand's promo codes in a program by code; with a search, those whose code holds it
+    or whose partner is one of `partner_ids`."""
+    needle = search.strip()
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        query = select(PromoCode).where(PromoCode.program_id == program.id)
+        if needle:
+            query = query.where(
+                PromoCode.code.contains(needle.upper())
+                | PromoCode.partner_id.in_(list(partner_ids))
+            )
+        return list(session.scalars(query.order_by(PromoCode.code).limit(limit)))
+
+
+def partner_links(
+    store: Store, caller: Caller, program_id: str, partner_id: str, *, limit: int | None = None
+) -> list[Link]:
+    """A partner's links in a program, newest first (a partner sees only its own)."""
+    if not caller.is_brand and partner_id != caller.partner_id:
+        raise NotFound("partner", partner_id, field="partner_id")
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        query = (
+            select(Link)
+            .where(Link.program_id == program.id, Link.partner_id == partner_id)
+            .order_by(Link.created_at.desc())
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return list(session.scalars(query))
+
+
+def partner_codes(store: Store, caller: Caller, program_id: str, partner_id: str) -> list:
+    """A partner's promo codes in a program, by code (a partner sees only its own)."""
+    if not caller.is_brand and partner_id != caller.partner_id:
+        raise NotFound("partner", partner_id, field="partner_id")
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        return list(
+            session.scalars(
+                select(PromoCode)
+                .where(PromoCode.program_id == program.id, PromoCode.partner_id == partner_id)
+                .order_by(PromoCode.code)
+            )
+        )
+
+
+def target_of(store: Store, code: str) -> LinkTarget | None:
+    """Where an active link leads (its program's sites, for deep links)."""
+    with store.read() as session:
+        return link_target(session, code)
+
+
+def partner_clicks(store: Store, caller: Caller, program_id: str) -> tuple[int, int]:
+    """The calling partner's clicks in a program: all of them, and the unique ones."""
+    with store.read() as session:
+        total, unique = session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((Click.duplicate.is_(False), 1), else_=0)), 0),
+            ).where(Click.program_id == program_id, Click.partner_id == caller.partner_id)
+        ).one()
+    return int(total), int(unique)

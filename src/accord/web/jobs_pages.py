@@ -12,14 +12,14 @@ from fastapi.responses import RedirectResponse, Response
 from accord.errors import AccordError
 from accord.jobs import service as jobs
 from accord.web import exports_table
-from accord.web.routes import (
-    _brand_visitor,
-    _expired,
-    _forged,
-    _form,
-    _problem,
-    _program_or_first,
+from accord.web.pages import (
+    expired,
+    forged,
+    problem_page,
+    program_or_first,
+    read_form,
     render,
+    visitor_or_refusal,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -32,11 +32,11 @@ TOO_BIG = f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it into sm
 
 @router.get("/console/imports")
 def imports_page(request: Request, program: str | None = None):
-    visitor, refusal = _brand_visitor(request)
+    visitor, refusal = visitor_or_refusal(request)
     if refusal is not None:
         return refusal
     store = request.app.state.store
-    programs, current = _program_or_first(store, visitor, program)
+    programs, current = program_or_first(store, visitor, program)
     return render(
         request,
         "imports.html",
@@ -51,31 +51,31 @@ def imports_page(request: Request, program: str | None = None):
 @router.post("/console/imports/{kind}")
 async def start_import(kind: str, request: Request):
     """Upload a CSV (multipart, field `file`) and import it row by row as a job."""
-    visitor, refusal = _brand_visitor(request)
+    visitor, refusal = visitor_or_refusal(request)
     if refusal is not None:
         return refusal
     if kind not in IMPORTS:
         return Response(f"use one of: {', '.join(IMPORTS)}", status_code=404)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_UPLOAD + 64 * 1024:
-        return _problem(request, visitor, TOO_BIG, "/console/imports", 413)
+        return problem_page(request, visitor, TOO_BIG, "/console/imports", 413)
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    if _forged(visitor, fields, request):
-        return _expired()
+    if forged(visitor, fields, request):
+        return expired()
     program = fields.get("program", "")
     back = f"/console/imports?program={quote(program)}"
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
-        return _problem(request, visitor, "file: choose a CSV file to upload", back, 422)
+        return problem_page(request, visitor, "file: choose a CSV file to upload", back, 422)
     raw = await upload.read(MAX_UPLOAD + 1)  # a file sent without a length stops here too
     await upload.close()
     if len(raw) > MAX_UPLOAD:
-        return _problem(request, visitor, TOO_BIG, back, 413)
+        return problem_page(request, visitor, TOO_BIG, back, 413)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return _problem(
+        return problem_page(
             request, visitor, "file: is not UTF-8 text; save it as CSV UTF-8", back, 422
         )
     store = request.app.state.store
@@ -93,19 +93,19 @@ async def start_import(kind: str, request: Request):
             user_id=visitor.user_id,
         )
     except AccordError as error:
-        return _problem(request, visitor, error.message, back, error.status)
+        return problem_page(request, visitor, error.message, back, error.status)
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
 
 
 @router.post("/console/payouts/run")
 async def run_payouts(request: Request):
     """Run a payout batch as a job: a large program pays thousands of partners."""
-    visitor, refusal = _brand_visitor(request)
+    visitor, refusal = visitor_or_refusal(request)
     if refusal is not None:
         return refusal
-    form = await _form(request)
-    if _forged(visitor, form, request):
-        return _expired()
+    form = await read_form(request)
+    if forged(visitor, form, request):
+        return expired()
     program = form.get("program", "")
     try:
         job = jobs.start(
@@ -117,19 +117,19 @@ async def run_payouts(request: Request):
             user_id=visitor.user_id,
         )
     except AccordError as error:
-        return _problem(request, visitor, error.message, "/console/payouts", error.status)
+        return problem_page(request, visitor, error.message, "/console/payouts", error.status)
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
 
 
 def _job_context(request: Request, job_id: str):
-    visitor, refusal = _brand_visitor(request)
+    visitor, refusal = visitor_or_refusal(request)
     if refusal is not None:
         return None, refusal
     store = request.app.state.store
     try:
         job = jobs.get_job(store, visitor.caller, job_id)
     except AccordError as error:
-        return None, _problem(request, visitor, error.message, "/console", error.status)
+        return None, problem_page(request, visitor, error.message, "/console", error.status)
     return {"visitor": visitor, "job": job, "stalled": jobs.stalled(store, job)}, None
 
 
@@ -138,7 +138,7 @@ def job_page(job_id: str, request: Request):
     context, refusal = _job_context(request, job_id)
     if refusal is not None:
         return refusal
-    programs, current = _program_or_first(
+    programs, current = program_or_first(
         request.app.state.store, context["visitor"], context["job"].program_id
     )
     return render(

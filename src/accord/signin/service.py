@@ -19,11 +19,11 @@ from sqlalchemy import delete, select, update
 
 from accord.errors import Unauthenticated
 from accord.partners.tables import Partner
+from accord.signin.tables import WebSession
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind
 from accord.tenancy.service import role_scopes, verify_user
 from accord.tenancy.tables import Organization, User
-from accord.web.tables import WebSession
 
 COOKIE = "accord_session"
 IDLE = timedelta(hours=12)

@@ -1,0 +1,1 @@
+"""Signed-in browsers of the console and the portal: sessions, their cookie and CSRF token."""

@@ -1,0 +1,129 @@
+"""The console's commissions: a program's list by status, approving the locked ones, why
+each one was earned, and exports."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from accord.commissions.model import CommissionStatus
+from accord.commissions.service import approve, commission_page, explain
+from accord.money import Money
+from accord.partners.service import partner_names
+from accord.web import exports_table
+from accord.web.pages import PAGE_SIZE, FormPairs, SignedIn, back_to, program_or_first, render
+
+router = APIRouter(include_in_schema=False)
+
+STATUSES = [s.value for s in CommissionStatus]
+COLUMNS = ("commission_id", "partner", "order_id", "kind", "event_type", "status", "amount",
+           "currency", "occurred_at")  # fmt: skip
+
+
+@router.get("/console/commissions")
+def commissions_page(
+    request: Request,
+    visitor: SignedIn,
+    program: str | None = None,
+    status: str | None = None,
+    after: str | None = None,
+    done: int | None = None,
+):
+    store = request.app.state.store
+    programs, current = program_or_first(store, visitor, program)
+    status = status if status in STATUSES else None
+    rows, more = [], False
+    if current is not None:
+        found, more = commission_page(
+            store, visitor.caller, current.id, status=status, after=after, limit=PAGE_SIZE
+        )
+        rows = named(store, visitor, found)
+    return render(
+        request,
+        "commissions.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        rows=rows,
+        more=more,
+        status_filter=status,
+        statuses=STATUSES,
+        after=after,
+        done=done,
+        section="commissions",
+    )
+
+
+@router.post("/console/commissions/approve")
+def approve_selected(request: Request, visitor: SignedIn, pairs: FormPairs):
+    form = dict(pairs)
+    ids = [value for key, value in pairs if key == "id"]
+    program = form.get("program", "")
+    target = f"/console/commissions?program={quote(program)}&status=locked"
+    if not ids:
+        return RedirectResponse(target + "&done=0", status_code=303)
+    back_to(request, target)
+    approved = approve(request.app.state.store, visitor.caller, program, ids)
+    return RedirectResponse(f"{target}&done={len(approved)}", status_code=303)
+
+
+@router.get("/console/commissions/{commission_id}")
+def commission_detail(commission_id: str, request: Request, visitor: SignedIn):
+    back_to(request, "/console/commissions")
+    explained = explain(request.app.state.store, visitor.caller, commission_id)
+    return render(
+        request,
+        "commission.html",
+        visitor=visitor,
+        c=explained,
+        section="commissions",
+        programs=[],
+        current=None,
+    )
+
+
+def named(store, visitor, rows) -> list[tuple]:
+    """(commission, partner name, order id) for each (commission, order id)."""
+    names = partner_names(store, visitor.caller, {c.partner_id for c, _ in rows})
+    return [(c, names.get(c.partner_id, ""), order) for c, order in rows]
+
+
+def all_commissions(store, visitor, program: str, status: str | None) -> list[tuple]:
+    """Every commission of the filter, page after page, as export rows."""
+    out, after = [], None
+    while True:
+        rows, more = commission_page(
+            store, visitor.caller, program, status=status, after=after, limit=PAGE_SIZE
+        )
+        out += [
+            (c.id, partner, order or c.kind, c.kind, c.event_type, c.status,
+             Money.from_minor(c.amount_minor, c.currency).amount, c.currency,
+             c.occurred_at.isoformat())
+            for c, partner, order in named(store, visitor, rows)
+        ]  # fmt: skip
+        if not more:
+            return out
+        after = rows[-1][0].id
+
+
+@router.get("/console/commissions.csv")
+def commissions_csv(request: Request, visitor: SignedIn, program: str, status: str | None = None):
+    """Every commission of the filter, not just one page, as CSV (or .xlsx below)."""
+    rows = all_commissions(request.app.state.store, visitor, program, status)
+    return Response(
+        exports_table.to_csv(COLUMNS, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="commissions.csv"'},
+    )
+
+
+@router.get("/console/commissions.xlsx")
+def commissions_xlsx(request: Request, visitor: SignedIn, program: str, status: str | None = None):
+    rows = all_commissions(request.app.state.store, visitor, program, status)
+    return Response(
+        exports_table.to_xlsx("Commissions", COLUMNS, rows),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="commissions.xlsx"'},
+    )

@@ -1,0 +1,167 @@
+"""The console's partners: a program's partners with their figures (searched, filtered,
+sorted, exported), one partner's profile, and deciding an application."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from accord.contracts.service import partner_standing
+from accord.money import Money
+from accord.partners.model import PartnerType
+from accord.partners.service import (
+    partner_in_program,
+    set_enrollment_status,
+)
+from accord.programs.service import list_programs
+from accord.reports.activity import daily_series
+from accord.reports.service import PartnerFigures, partner_figures
+from accord.tracking.service import partner_codes, partner_links
+from accord.web import exports_table
+from accord.web.pages import (
+    PAGE_SIZE,
+    Form,
+    SignedIn,
+    back_to,
+    chart_of,
+    program_or_first,
+    refuse,
+    render,
+)
+
+router = APIRouter(include_in_schema=False)
+
+SORTS = {
+    "earned": lambda r: (-r.earned_minor, r.name.casefold()),
+    "clicks": lambda r: (-r.clicks, r.name.casefold()),
+    "conversions": lambda r: (-r.conversions, r.name.casefold()),
+    "name": lambda r: r.name.casefold(),
+}
+TYPES = [t.value for t in PartnerType]
+COLUMNS = ("partner_id", "name", "type", "status", "country", "clicks", "conversions",
+           "revenue", "earned", "currency")  # fmt: skip
+
+
+def partner_table(
+    store, caller, program_id: str, q: str, ptype: str, sort: str, status: str = ""
+) -> list[PartnerFigures]:
+    """Every partner of the program with its figures, searched, filtered and sorted."""
+    rows = partner_figures(store, caller, program_id)
+    needle = q.strip().casefold()
+    if needle:
+        rows = [r for r in rows if needle in r.name.casefold() or needle in r.id.casefold()]
+    if ptype:
+        rows = [r for r in rows if r.type == ptype]
+    if status:
+        rows = [r for r in rows if r.status == status]
+    return sorted(rows, key=SORTS.get(sort, SORTS["earned"]))
+
+
+@router.get("/console/partners")
+def partners_page(
+    request: Request,
+    visitor: SignedIn,
+    program: str | None = None,
+    q: str = "",
+    type: str = "",
+    sort: str = "earned",
+    page: int = 1,
+    status: str = "",
+):
+    store = request.app.state.store
+    programs, current = program_or_first(store, visitor, program)
+    rows: list = []
+    if current is not None:
+        rows = partner_table(store, visitor.caller, current.id, q, type, sort, status)
+    page = max(1, page)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    return render(
+        request,
+        "partners.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+        total=len(rows),
+        q=q,
+        ptype=type,
+        pstatus=status,
+        types=TYPES,
+        sort=sort if sort in SORTS else "earned",
+        page=page,
+        pages=pages,
+        section="partners",
+    )
+
+
+@router.get("/console/partners.{kind}")
+def partners_export(
+    request: Request,
+    visitor: SignedIn,
+    kind: str,
+    program: str,
+    q: str = "",
+    type: str = "",
+    sort: str = "",
+    status: str = "",
+):
+    """Every partner of the filter, not just one page, as CSV or Excel."""
+    if kind not in ("csv", "xlsx"):
+        return Response("use partners.csv or partners.xlsx", status_code=404)
+    store = request.app.state.store
+    rows = partner_table(store, visitor.caller, program, q, type, sort, status)
+    currency = next(p.currency for p in list_programs(store, visitor.caller) if p.id == program)
+    table = [
+        (r.id, r.name, r.type, r.status, r.country, r.clicks, r.conversions,
+         Money.from_minor(r.revenue_minor, currency).amount,
+         Money.from_minor(r.earned_minor, currency).amount, currency)
+        for r in rows
+    ]  # fmt: skip
+    return exports_table.download("partners", kind, COLUMNS, table)
+
+
+@router.get("/console/partners/{partner_id}")
+def partner_profile(
+    partner_id: str, request: Request, visitor: SignedIn, program: str | None = None
+):
+    """One partner in a program: who they are, their standing and contract, links and
+    codes, and how they perform."""
+    store = request.app.state.store
+    programs, current = program_or_first(store, visitor, program)
+    if current is None:
+        back_to(request, "/console")
+        raise refuse("no program yet", 404)
+    back_to(request, f"/console/partners?program={quote(current.id)}")
+    caller = visitor.caller
+    partner, enrollment = partner_in_program(store, caller, current.id, partner_id)
+    standing = partner_standing(store, caller, current.id, enrollment.contract_id, partner.id)
+    figures = partner_figures(store, caller, current.id, partner_id=partner.id)
+    return render(
+        request,
+        "partner.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        partner=partner,
+        enrollment=enrollment,
+        contract=standing.contract,
+        accepted=standing.accepted,
+        links=partner_links(store, caller, current.id, partner.id, limit=PAGE_SIZE),
+        codes=partner_codes(store, caller, current.id, partner.id),
+        figures=figures[0] if figures else None,
+        chart_json=chart_of(daily_series(store, caller, current.id, partner_id=partner.id)),
+        section="partners",
+    )
+
+
+@router.post("/console/partners/{partner_id}/status")
+def decide_partner(partner_id: str, request: Request, visitor: SignedIn, form: Form):
+    """Approve or decline an application, or suspend or restore a partner."""
+    program = form.get("program", "")
+    back = f"/console/partners/{quote(partner_id)}?program={quote(program)}"
+    back_to(request, back)
+    store = request.app.state.store
+    set_enrollment_status(store, visitor.caller, program, partner_id, form.get("status", ""))
+    return RedirectResponse(back, status_code=303)

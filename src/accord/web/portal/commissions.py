@@ -1,0 +1,91 @@
+"""The portal's earnings: the partner's commissions in a program by status, why each one
+was earned, and exports."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from accord.commissions.model import CommissionStatus
+from accord.commissions.service import explain, partner_commission_page
+from accord.money import Money
+from accord.partners.service import partner_enrollments
+from accord.web import exports_table
+from accord.web.pages import PAGE_SIZE, SignedIn, back_to, pick, portal_page, render
+
+router = APIRouter(include_in_schema=False)
+
+STATUSES = [s.value for s in CommissionStatus]
+COLUMNS = ("commission_id", "order_id", "kind", "event_type", "status", "amount",
+           "currency", "occurred_at")  # fmt: skip
+
+
+@router.get("/portal/commissions")
+def commissions_page(
+    request: Request,
+    visitor: SignedIn,
+    program: str | None = None,
+    status: str | None = None,
+    after: str | None = None,
+):
+    store = request.app.state.store
+    enrolled = partner_enrollments(store, visitor.caller)
+    current = pick(enrolled, program, approved_only=True)
+    status = status if status in STATUSES else None
+    rows, more = [], False
+    if current is not None:
+        rows, more = partner_commission_page(
+            store, visitor.caller, current.program.id, status=status, before=after, limit=PAGE_SIZE
+        )
+    return portal_page(
+        request,
+        "portal/commissions.html",
+        visitor,
+        enrolled,
+        current,
+        "commissions",
+        rows=rows,
+        more=more,
+        statuses=STATUSES,
+        status_filter=status,
+    )
+
+
+@router.get("/portal/commissions.{kind}")
+def commissions_export(
+    request: Request, visitor: SignedIn, kind: str, program: str, status: str | None = None
+):
+    """All of the partner's commissions in a program (or of one status), CSV or Excel."""
+    if kind not in ("csv", "xlsx"):
+        return Response("use commissions.csv or commissions.xlsx", status_code=404)
+    store = request.app.state.store
+    rows, before = [], None
+    while True:
+        page, more = partner_commission_page(
+            store, visitor.caller, program, status=status, before=before, limit=PAGE_SIZE
+        )
+        rows += [
+            (c.id, order or "", c.kind, c.event_type, c.status,
+             Money.from_minor(c.amount_minor, c.currency).amount, c.currency,
+             c.occurred_at.isoformat())
+            for c, order in page
+        ]  # fmt: skip
+        if not more:
+            break
+        before = page[-1][0].id
+    return exports_table.download("earnings", kind, COLUMNS, rows)
+
+
+@router.get("/portal/commissions/{commission_id}")
+def commission_page(commission_id: str, request: Request, visitor: SignedIn):
+    back_to(request, "/portal/commissions")
+    explained = explain(request.app.state.store, visitor.caller, commission_id)
+    return render(
+        request,
+        "portal/commission.html",
+        visitor=visitor,
+        c=explained,
+        section="commissions",
+        programs=[],
+        current=None,
+    )

@@ -1,0 +1,89 @@
+"""The portal's programs: the listed programs to apply to, applying, the contract a
+partner earns under, and accepting new terms."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from accord.contracts.service import accept_version, partner_contract
+from accord.contracts.terms import parse_terms
+from accord.partners.service import apply_to_program, listed_programs, partner_enrollments
+from accord.web.pages import Form, SignedIn, back_to, pick, portal_page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/portal/programs")
+def programs_page(
+    request: Request, visitor: SignedIn, welcome: int | None = None, applied: str | None = None
+):
+    store = request.app.state.store
+    return portal_page(
+        request,
+        "portal/programs.html",
+        visitor,
+        partner_enrollments(store, visitor.caller),
+        None,
+        "programs",
+        listings=listed_programs(store, visitor.caller),
+        welcome=welcome,
+        applied=applied,
+    )
+
+
+@router.post("/portal/programs/{program_id}/apply")
+def apply(program_id: str, request: Request, visitor: SignedIn, form: Form):
+    back_to(request, "/portal/programs")
+    store = request.app.state.store
+    enrollment = apply_to_program(store, visitor.caller, program_id, form.get("note"))
+    return RedirectResponse(
+        f"/portal/programs?applied={quote(enrollment.status)}#p-{quote(program_id)}",
+        status_code=303,
+    )
+
+
+@router.post("/portal/programs/{program_id}/accept")
+def accept(program_id: str, request: Request, visitor: SignedIn, form: Form):
+    back = f"/portal?program={quote(program_id)}"
+    back_to(request, back)
+    accept_version(
+        request.app.state.store,
+        visitor.caller,
+        form.get("version_id", ""),
+        accepted_by=visitor.email,
+        ip=request.client.host if request.client else None,
+    )
+    return RedirectResponse(f"{back}&accepted=1", status_code=303)
+
+
+def describe_when(when) -> str:
+    """A rule's conditions in one line, only those that narrow it."""
+    shown = when.model_dump(mode="json", exclude_defaults=True)
+    return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in shown.items())
+
+
+@router.get("/portal/contract")
+def contract_page(request: Request, visitor: SignedIn, program: str | None = None):
+    store = request.app.state.store
+    enrolled = partner_enrollments(store, visitor.caller)
+    current = pick(enrolled, program, approved_only=True)
+    contract = terms = None
+    if current is not None:
+        contract = partner_contract(store, visitor.caller, current.program.id)
+        if contract is not None and contract.shown is not None:
+            terms = parse_terms(contract.shown.terms)
+    return portal_page(
+        request,
+        "portal/contract.html",
+        visitor,
+        enrolled,
+        current,
+        "contract",
+        contract=contract,
+        terms=terms,
+        describe=describe_when,
+    )

@@ -1,0 +1,80 @@
+"""The portal's settings: the partner's payout method, and postbacks (a URL Accord calls
+when a commission is created, approved or paid)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from accord.partners.service import (
+    PAYOUT_METHODS,
+    masked_details,
+    own_partner,
+    partner_enrollments,
+    set_payout_method,
+)
+from accord.postbacks.service import disable_endpoint, list_endpoints, register_endpoint
+from accord.web.pages import Form, FormPairs, SignedIn, back_to, portal_page, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/portal/settings")
+def settings_page(
+    request: Request, visitor: SignedIn, saved: str | None = None, secret: str | None = None
+):
+    store = request.app.state.store
+    enrolled = partner_enrollments(store, visitor.caller)
+    partner = own_partner(store, visitor.caller)
+    return portal_page(
+        request,
+        "portal/settings.html",
+        visitor,
+        enrolled,
+        None,
+        "settings",
+        partner=partner,
+        details=masked_details(partner.payout_details or {}),
+        methods=PAYOUT_METHODS,
+        endpoints=list_endpoints(store, visitor.caller),
+        approved=[e.program for e in enrolled if e.status == "approved"],
+        saved=saved,
+        form={},
+        error=None,
+    )
+
+
+@router.post("/portal/settings/payout-method")
+def save_payout_method(request: Request, visitor: SignedIn, form: Form):
+    back_to(request, "/portal/settings")
+    set_payout_method(request.app.state.store, visitor.caller, form)
+    return RedirectResponse("/portal/settings?saved=payout", status_code=303)
+
+
+@router.post("/portal/settings/postbacks")
+def add_postback(request: Request, visitor: SignedIn, pairs: FormPairs):
+    back_to(request, "/portal/settings")
+    form = dict(pairs)
+    endpoint = register_endpoint(
+        request.app.state.store,
+        visitor.caller,
+        url=(form.get("url") or "").strip(),
+        program_id=form.get("program") or None,
+        events=[v for k, v in pairs if k == "event"] or None,
+    )
+    return render(
+        request,
+        "portal/postback_made.html",
+        visitor=visitor,
+        endpoint=endpoint,
+        programs=[],
+        current=None,
+        section="settings",
+    )
+
+
+@router.post("/portal/settings/postbacks/{endpoint_id}/disable")
+def disable_postback(endpoint_id: str, request: Request, visitor: SignedIn, form: Form):
+    back_to(request, "/portal/settings")
+    disable_endpoint(request.app.state.store, visitor.caller, endpoint_id)
+    return RedirectResponse("/portal/settings?saved=postback", status_code=303)

@@ -1,0 +1,82 @@
+"""Signing up as a partner in the portal (signing in is the console's page)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from accord.partners.model import PartnerType
+from accord.partners.service import sign_up_partner
+from accord.signin import service as sessions
+from accord.web.pages import (
+    LOGIN_CSRF,
+    MaybeVisitor,
+    OpenForm,
+    login_form,
+    login_token_ok,
+    peer,
+    render,
+    retry_with,
+    set_session_cookie,
+)
+from accord.web.throttle import SIGN_UP
+
+router = APIRouter(include_in_schema=False)
+
+TYPES = [t.value for t in PartnerType]
+
+
+@router.get("/portal/login")
+def portal_login():
+    return RedirectResponse("/console/login?next=/portal", status_code=303)
+
+
+@router.get("/portal/signup")
+def signup_page(request: Request, visitor: MaybeVisitor):
+    if visitor is not None:
+        return RedirectResponse("/portal", status_code=303)
+    return login_form(
+        request,
+        lambda token: render(
+            request, "portal/signup.html", csrf=token, form={}, types=TYPES, error=None
+        ),
+    )
+
+
+@router.post("/portal/signup")
+def signup(request: Request, form: OpenForm):
+    shown = {k: v for k, v in form.items() if k != "password"}
+
+    def again(error: str, field: str | None, status: int):
+        return render(
+            request,
+            "portal/signup.html",
+            http_status=status,
+            csrf=request.cookies.get(LOGIN_CSRF) or "",
+            form=shown,
+            types=TYPES,
+            error=error,
+            field=field,
+        )
+
+    if not login_token_ok(request, form.get("csrf", "")):
+        return again("expired", None, 403)
+    if SIGN_UP.wait_seconds(peer(request)):
+        return again("throttled", None, 429)
+    # Failures count too: guessing which emails exist is slow.
+    SIGN_UP.hit(peer(request))
+    retry_with(request, lambda error: again(error.message, error.field, error.status))
+    store = request.app.state.store
+    sign_up_partner(
+        store,
+        name=form.get("name", ""),
+        email=form.get("email", ""),
+        password=form.get("password", ""),
+        partner_type=form.get("partner_type", ""),
+        country=form.get("country"),
+        website=form.get("website"),
+    )
+    token, _ = sessions.sign_in(store, form.get("email", ""), form.get("password", ""))
+    response = RedirectResponse("/portal/programs?welcome=1", status_code=303)
+    set_session_cookie(request, response, token)
+    return response
