@@ -23,6 +23,7 @@ from accord.events.service import (
     record_many,
     retry_parked,
 )
+from accord.events.tasks import prune_events
 from accord.ids import new_id
 from tests.events.conftest import Pinged, events_about, handlings_of
 
@@ -313,3 +314,15 @@ def test_old_handled_events_are_pruned_but_parked_failures_stay_visible(
     prune_handled(store, before=clock.now() - timedelta(days=1))
     assert [r.subject_id for r in events_about(store, kept, old, failing)] == [failing, kept]
     assert handlings_of(store, events_about(store, failing)[0].id)["refuse"].status == "parked"
+
+
+def test_the_nightly_prune_keeps_ninety_days_of_handled_events(store, clock, handlers, held):
+    old, recent = refs(2)
+    handlers.counter(Pinged, "counter", {old, recent})
+    ping(store, old)
+    clock.advance(timedelta(days=60))
+    ping(store, recent)
+    dispatch_pending(store)
+    clock.advance(timedelta(days=31))  # old is 91 days old, recent 31
+    assert prune_events(store) >= 1
+    assert [r.subject_id for r in events_about(store, old, recent)] == [recent]
