@@ -89,7 +89,11 @@ def test_a_conversion_that_fails_after_its_event_was_written_leaves_no_event(
     with pytest.raises(RuntimeError):
         convert(brand, order_id="B-1", click_id=clicked)
     with store.read() as session:
-        assert session.scalar(select(Conversion).where(Conversion.order_id == "B-1")) is None
+        stored = select(Conversion).where(
+            Conversion.organization_id == brand.caller.organization_id,
+            Conversion.order_id == "B-1",
+        )
+        assert session.scalar(stored) is None
         assert (
             session.scalar(
                 select(DomainEventRow).where(
