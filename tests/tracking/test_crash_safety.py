@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -64,14 +65,17 @@ def _serve_native_edge(
 
 
 def _clicks_until_killed(port: int, codes: list[str], server: subprocess.Popen) -> list[str]:
-    """Four clients click for 1.5 s; the server's process group is killed after 1 s.
-    Returns the click ids of every 302 the clients received."""
-    stop = time.monotonic() + 1.5
+    """Four clients click; the server's process group is killed once it has answered at
+    least 100 clicks and 1 s has passed (later on a loaded machine), mid-load. Returns the
+    click ids of every 302 the clients received."""
+    stop = threading.Event()
+    count = [0]
+    count_lock = threading.Lock()
 
     def load(worker: int) -> list[str]:
         ids = []
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
-            while time.monotonic() < stop:
+            while not stop.is_set():
                 try:
                     response = http.get(f"/c/{codes[worker % len(codes)]}?sub1=w{worker}")
                 except httpx.HTTPError:
@@ -79,14 +83,20 @@ def _clicks_until_killed(port: int, codes: list[str], server: subprocess.Popen) 
                 if response.status_code == 302:
                     query = parse_qs(urlsplit(response.headers["location"]).query)
                     ids.append(query["accord_click"][0])
+                    with count_lock:
+                        count[0] += 1
         return ids
 
     answered: list[str] = []
     with ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(load, i) for i in range(4)]
+        started = time.monotonic()
         time.sleep(1.0)
+        while count[0] <= 100 and time.monotonic() - started < 30:
+            time.sleep(0.05)
         os.killpg(server.pid, signal.SIGKILL)  # mid-load, no chance to flush
         server.wait(10)
+        stop.set()
         for future in futures:
             answered.extend(future.result())
     assert len(answered) > 100
