@@ -102,3 +102,17 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for backend in ("sqlite", "postgresql"):
         note = _backend_notes.get(backend, "not used by the selected tests")
         terminalreporter.write_line(f"{backend}: {note}")
+
+
+def pytest_sessionfinish(session) -> None:
+    """Under pytest-xdist, each worker hands its backends' notes to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["backend_notes"] = dict(_backend_notes)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    for backend, note in getattr(node, "workeroutput", {}).get("backend_notes", {}).items():
+        if backend not in _backend_notes or _backend_notes[backend].startswith("SKIPPED"):
+            _backend_notes[backend] = note

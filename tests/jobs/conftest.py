@@ -28,7 +28,12 @@ from accord.store.migrate import upgrade
 from tests.conftest import PG_URL
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-REDIS_URL = os.environ.get("ACCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+#: A Redis database of these tests' own; each pytest-xdist worker has another (the rate-limit
+#: tests use 13).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get(
+    "ACCORD_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{(11, 12, 14, 15)[_WORKER % 4]}"
+)
 #: Short leases so that a killed worker's job is taken over within seconds.
 FAST = {
     "ACCORD_JOB_LEASE_SECONDS": "2",
