@@ -9,17 +9,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from accord.errors import AccordError
 from accord.jobs import service as jobs
 from accord.web import exports_table
 from accord.web.pages import (
+    Form,
+    SignedIn,
+    back_to,
     expired,
     forged,
-    problem_page,
     program_or_first,
-    read_form,
+    refuse,
     render,
-    visitor_or_refusal,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -31,10 +31,7 @@ TOO_BIG = f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it into sm
 
 
 @router.get("/console/imports")
-def imports_page(request: Request, program: str | None = None):
-    visitor, refusal = visitor_or_refusal(request)
-    if refusal is not None:
-        return refusal
+def imports_page(request: Request, visitor: SignedIn, program: str | None = None):
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
     return render(
@@ -49,97 +46,75 @@ def imports_page(request: Request, program: str | None = None):
 
 
 @router.post("/console/imports/{kind}")
-async def start_import(kind: str, request: Request):
+async def start_import(kind: str, request: Request, visitor: SignedIn):
     """Upload a CSV (multipart, field `file`) and import it row by row as a job."""
-    visitor, refusal = visitor_or_refusal(request)
-    if refusal is not None:
-        return refusal
     if kind not in IMPORTS:
         return Response(f"use one of: {', '.join(IMPORTS)}", status_code=404)
+    back_to(request, "/console/imports")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_UPLOAD + 64 * 1024:
-        return problem_page(request, visitor, TOO_BIG, "/console/imports", 413)
+        raise refuse(TOO_BIG, 413)
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if forged(visitor, fields, request):
         return expired()
     program = fields.get("program", "")
-    back = f"/console/imports?program={quote(program)}"
+    back_to(request, f"/console/imports?program={quote(program)}")
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
-        return problem_page(request, visitor, "file: choose a CSV file to upload", back, 422)
+        raise refuse("file: choose a CSV file to upload", 422)
     raw = await upload.read(MAX_UPLOAD + 1)  # a file sent without a length stops here too
     await upload.close()
     if len(raw) > MAX_UPLOAD:
-        return problem_page(request, visitor, TOO_BIG, back, 413)
+        raise refuse(TOO_BIG, 413)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return problem_page(
-            request, visitor, "file: is not UTF-8 text; save it as CSV UTF-8", back, 422
-        )
-    store = request.app.state.store
+        raise refuse("file: is not UTF-8 text; save it as CSV UTF-8", 422) from None
     recorder = getattr(request.app.state, "recorder", None)
     if kind == "conversions" and recorder is not None:
         recorder.flush()  # clicks still in this process's memory must be found by their id
-    try:
-        job = jobs.start(
-            store,
-            visitor.caller,
-            f"import_{kind}",
-            {"program_id": program, "file": upload.filename},
-            payload=text,
-            program_id=program,
-            user_id=visitor.user_id,
-        )
-    except AccordError as error:
-        return problem_page(request, visitor, error.message, back, error.status)
+    job = jobs.start(
+        request.app.state.store,
+        visitor.caller,
+        f"import_{kind}",
+        {"program_id": program, "file": upload.filename},
+        payload=text,
+        program_id=program,
+        user_id=visitor.user_id,
+    )
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
 
 
 @router.post("/console/payouts/run")
-async def run_payouts(request: Request):
+def run_payouts(request: Request, visitor: SignedIn, form: Form):
     """Run a payout batch as a job: a large program pays thousands of partners."""
-    visitor, refusal = visitor_or_refusal(request)
-    if refusal is not None:
-        return refusal
-    form = await read_form(request)
-    if forged(visitor, form, request):
-        return expired()
+    back_to(request, "/console/payouts")
     program = form.get("program", "")
-    try:
-        job = jobs.start(
-            request.app.state.store,
-            visitor.caller,
-            "payout_batch",
-            {"program_id": program},
-            program_id=program,
-            user_id=visitor.user_id,
-        )
-    except AccordError as error:
-        return problem_page(request, visitor, error.message, "/console/payouts", error.status)
+    job = jobs.start(
+        request.app.state.store,
+        visitor.caller,
+        "payout_batch",
+        {"program_id": program},
+        program_id=program,
+        user_id=visitor.user_id,
+    )
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
 
 
-def _job_context(request: Request, job_id: str):
-    visitor, refusal = visitor_or_refusal(request)
-    if refusal is not None:
-        return None, refusal
+def job_context(request: Request, visitor, job_id: str) -> dict:
+    """The visitor's job with its latest progress, for the job's page and its parts."""
+    back_to(request, "/console")
     store = request.app.state.store
-    try:
-        job = jobs.get_job(store, visitor.caller, job_id)
-    except AccordError as error:
-        return None, problem_page(request, visitor, error.message, "/console", error.status)
-    return {"visitor": visitor, "job": job, "stalled": jobs.stalled(store, job)}, None
+    job = jobs.get_job(store, visitor.caller, job_id)
+    return {"visitor": visitor, "job": job, "stalled": jobs.stalled(store, job)}
 
 
 @router.get("/console/jobs/{job_id}")
-def job_page(job_id: str, request: Request):
-    context, refusal = _job_context(request, job_id)
-    if refusal is not None:
-        return refusal
+def job_page(job_id: str, request: Request, visitor: SignedIn):
+    context = job_context(request, visitor, job_id)
     programs, current = program_or_first(
-        request.app.state.store, context["visitor"], context["job"].program_id
+        request.app.state.store, visitor, context["job"].program_id
     )
     return render(
         request, "job.html", programs=programs, current=current, section="jobs", **context
@@ -147,21 +122,15 @@ def job_page(job_id: str, request: Request):
 
 
 @router.get("/console/jobs/{job_id}/status")
-def job_status(job_id: str, request: Request):
+def job_status(job_id: str, request: Request, visitor: SignedIn):
     """The job's progress as a fragment, polled by the page until the job ends."""
-    context, refusal = _job_context(request, job_id)
-    if refusal is not None:
-        return refusal
-    return render(request, "_job_status.html", **context)
+    return render(request, "_job_status.html", **job_context(request, visitor, job_id))
 
 
 @router.get("/console/jobs/{job_id}/results.csv")
-def job_results(job_id: str, request: Request):
+def job_results(job_id: str, request: Request, visitor: SignedIn):
     """An import's result for every row, to fix the rejected ones and upload them again."""
-    context, refusal = _job_context(request, job_id)
-    if refusal is not None:
-        return refusal
-    rows = (context["job"].result or {}).get("rows", [])
+    rows = (job_context(request, visitor, job_id)["job"].result or {}).get("rows", [])
     table = [(r["row"], r["status"], r["id"] or "", r["field"] or "", r["message"] or "")
              for r in rows]  # fmt: skip
     return exports_table.download(

@@ -273,24 +273,6 @@ async def page_visitor(request: Request, visitor: MaybeVisitor) -> Visitor:
     return await brand_visitor(request, visitor)
 
 
-def visitor_or_refusal(request: Request) -> tuple[Visitor | None, Response | None]:
-    """For a page that checks its visitor itself rather than as a dependency: the signed-in
-    brand user (console) or partner user (portal), or the response to send instead."""
-    visitor = signed_in(request)
-    try:
-        if visitor is None:
-            raise Refused(to_login(request))
-        if area(request) == "/portal" and visitor.caller.partner_id is None:
-            raise Refused(RedirectResponse("/console", status_code=303))
-        if area(request) == "/console" and not visitor.caller.is_brand:
-            raise Refused(
-                render(request, "not_for_partners.html", http_status=403, visitor=visitor)
-            )
-        return permitted(request, visitor), None
-    except Refused as refused:
-        return None, refused.response
-
-
 #: The signed-in visitor of a console page (a brand user) or a portal page (a partner user).
 SignedIn = Annotated[Visitor, Depends(page_visitor)]
 
