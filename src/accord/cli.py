@@ -183,7 +183,9 @@ contracts_app = typer.Typer(help="Try draft contract terms on past conversions."
 payouts_app = typer.Typer(
     help="Run payout batches; write payout files and statements.", no_args_is_help=True
 )
-schedule_app = typer.Typer(help="The periodic money work, for cron.", no_args_is_help=True)
+schedule_app = typer.Typer(
+    help="The periodic money work, now (workers already do it every hour).", no_args_is_help=True
+)
 org_app = typer.Typer(help="Create organizations (brands and agencies).", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage the API keys of your organization.", no_args_is_help=True)
 app.add_typer(org_app, name="org")

@@ -127,9 +127,7 @@ cli = typer.Typer(help="Outbound postbacks to partners.", no_args_is_help=True)
 
 @cli.command("deliver")
 def deliver_command(
-    once: Annotated[
-        bool, typer.Option("--once", help="Send what is due now, then exit (for cron).")
-    ] = False,
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
     interval: Annotated[
         float, typer.Option(min=0.1, help="Seconds between passes when nothing is due.")
     ] = 5.0,
