@@ -23,6 +23,7 @@ from accord.events.service import (
     record_many,
     retry_parked,
 )
+from accord.events.tables import DomainEventRow
 from accord.ids import new_id
 from tests.events.conftest import Pinged, events_about, handlings_of
 
@@ -313,3 +314,29 @@ def test_old_handled_events_are_pruned_but_parked_failures_stay_visible(
     prune_handled(store, before=clock.now() - timedelta(days=1))
     assert [r.subject_id for r in events_about(store, kept, old, failing)] == [failing, kept]
     assert handlings_of(store, events_about(store, failing)[0].id)["refuse"].status == "parked"
+
+
+def test_an_event_that_cannot_be_read_fails_its_handlers_without_stopping_the_others(
+    store, handlers, held
+):
+    good, bad = refs(2)
+    seen = handlers.counter(Pinged, "counter", {good})
+    with store.unit() as session:
+        session.add(
+            DomainEventRow(
+                id=new_id("evt"),
+                organization_id="org_x",
+                type=Pinged.type,
+                subject_id=bad,
+                payload={"unexpected": True},
+                occurred_at=store.clock.now(),
+                recorded_at=store.clock.now(),
+                status="pending",
+            )
+        )
+    ping(store, good)
+    dispatch_pending(store)
+    assert seen == [good]
+    [row] = events_about(store, bad)
+    failed = handlings_of(store, row.id)["counter"]
+    assert failed.status == "pending" and failed.last_error.startswith("ValidationError")
