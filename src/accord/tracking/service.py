@@ -214,7 +214,7 @@ def _stored(
         for row in batch:
             ids.setdefault(row["program_id"], {}).setdefault(kind, []).append(row["id"])
     query = select(Program.id, Program.organization_id).where(Program.id.in_(list(ids)))
-    owners = {program_id: org for program_id, org in session.execute(query)}
+    owners: dict[str, str] = dict(session.execute(query).all())
     return [
         ClicksStored(
             organization_id=owners[program_id],
