@@ -23,6 +23,7 @@ from accord.events.service import (
     record_many,
     retry_parked,
 )
+from accord.events.tables import DomainEventRow
 from accord.events.tasks import prune_events
 from accord.ids import new_id
 from tests.events.conftest import Pinged, events_about, handlings_of
@@ -326,3 +327,29 @@ def test_the_nightly_prune_keeps_ninety_days_of_handled_events(store, clock, han
     clock.advance(timedelta(days=31))  # old is 91 days old, recent 31
     assert prune_events(store) >= 1
     assert [r.subject_id for r in events_about(store, old, recent)] == [recent]
+
+
+def test_an_event_that_cannot_be_read_fails_its_handlers_without_stopping_the_others(
+    store, handlers, held
+):
+    good, bad = refs(2)
+    seen = handlers.counter(Pinged, "counter", {good})
+    with store.unit() as session:
+        session.add(
+            DomainEventRow(
+                id=new_id("evt"),
+                organization_id="org_x",
+                type=Pinged.type,
+                subject_id=bad,
+                payload={"unexpected": True},
+                occurred_at=store.clock.now(),
+                recorded_at=store.clock.now(),
+                status="pending",
+            )
+        )
+    ping(store, good)
+    dispatch_pending(store)
+    assert seen == [good]
+    [row] = events_about(store, bad)
+    failed = handlings_of(store, row.id)["counter"]
+    assert failed.status == "pending" and failed.last_error.startswith("ValidationError")

@@ -134,7 +134,15 @@ def _handle(
     """Run the event's handlers that have not yet succeeded or been parked; returns when
     the event is to be looked at again (None: never, nothing is left to run)."""
     handlers = handlers_for(row.type)
-    event = decode(row) if handlers else None
+    event: DomainEvent | None = None
+    unreadable: Exception | None = None
+    if handlers:
+        try:
+            event = decode(row)
+        except Exception as error:  # a payload this version cannot read fails its handlers
+            unreadable = error
+        if event is None and unreadable is None:
+            unreadable = LookupError(f"no event class is known for {row.type!r}")
     wait: datetime | None = None
     for name, handler in handlers:
         handling = earlier.get((row.id, name))
@@ -148,9 +156,9 @@ def _handle(
         handling.attempts += 1
         ran.append(handling)
         try:
+            if unreadable is not None:
+                raise unreadable
             with session.begin_nested():
-                if event is None:
-                    raise LookupError(f"no event class is known for {row.type!r}")
                 handler(session, event)
         except Exception as error:
             log.warning("handler %s failed on %s %s", name, row.type, row.id, exc_info=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from accord.clock import utcnow
@@ -134,7 +134,10 @@ def _failing(organization_id: str | None, parked_only: bool):
         .where(
             EventHandling.status == PARKED
             if parked_only
-            else EventHandling.status.in_([PARKED, PENDING])
+            else or_(
+                EventHandling.status == PARKED,
+                and_(EventHandling.status == PENDING, DomainEventRow.status == PENDING),
+            )
         )
     )
     if organization_id is not None:
