@@ -188,6 +188,20 @@ def create_commissions(
     ]
 
 
+def _terms(
+    session: Session, program: Program, conversion, contract_id: str | None, partner_id: str
+) -> Terms | None:
+    """The partner's terms in force when the conversion occurred."""
+    return terms_at(
+        session,
+        program.id,
+        contract_id,
+        conversion.occurred_at,
+        currency=program.currency,
+        partner_id=partner_id,
+    )
+
+
 def _paid_share(terms: Terms, attribution: Attribution) -> Decimal | None:
     """The share of a click's pay the attribution earns; None: view-through not paid."""
     share = attribution.share
@@ -209,14 +223,7 @@ def _split(
     """Each credited partner's part (by attribution id); see create_commissions."""
     groups: dict[Fraction, list[tuple[str, Decimal]]] = {}
     for attribution, contract_id in sorted(credited, key=lambda pair: pair[0].id):
-        terms = terms_at(
-            session,
-            program.id,
-            contract_id,
-            conversion.occurred_at,
-            currency=program.currency,
-            partner_id=attribution.partner_id,
-        )
+        terms = _terms(session, program, conversion, contract_id, attribution.partner_id)
         share = None if terms is None else _paid_share(terms, attribution)
         if terms is None or share is None:
             continue
@@ -266,14 +273,7 @@ def create_commission(
     """Compute the commission for one attributed share and accrue it in the ledger.
     `part`: the partner's part of a commission split among several (create_commissions)."""
     partner_id = attribution.partner_id
-    terms = terms_at(
-        session,
-        program.id,
-        contract_id,
-        conversion.occurred_at,
-        currency=program.currency,
-        partner_id=partner_id,
-    )
+    terms = _terms(session, program, conversion, contract_id, partner_id)
     if terms is None:
         return None
     share = _paid_share(terms, attribution)
