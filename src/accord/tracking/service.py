@@ -402,6 +402,17 @@ def impressions_seen(
     return list(reversed(latest))
 
 
+def _visible_to(caller: Caller, model: type[Link] | type[PromoCode]):
+    """Links or codes the caller may see: those of the brand's programs, or a partner's own."""
+    if caller.is_brand:
+        return (
+            select(model)
+            .join(Program, Program.id == model.program_id)
+            .where(Program.organization_id == caller.organization_id)
+        )
+    return select(model).where(model.partner_id == caller.partner_id)
+
+
 def links_page(
     store: Store,
     caller: Caller,
@@ -412,13 +423,7 @@ def links_page(
     partner_id: str | None = None,
 ) -> Slice[Link]:
     """A page of links, oldest first: the brand's programs' links, or a partner's own."""
-    query = select(Link)
-    if caller.is_brand:
-        query = query.join(Program, Program.id == Link.program_id).where(
-            Program.organization_id == caller.organization_id
-        )
-    else:
-        query = query.where(Link.partner_id == caller.partner_id)
+    query = _visible_to(caller, Link)
     if program_id:
         query = query.where(Link.program_id == program_id)
     if partner_id:
@@ -435,13 +440,7 @@ def promo_codes_page(
     program_id: str | None = None,
 ) -> Slice[PromoCode]:
     """A page of promo codes, oldest first: the brand's programs' codes, or a partner's own."""
-    query = select(PromoCode)
-    if caller.is_brand:
-        query = query.join(Program, Program.id == PromoCode.program_id).where(
-            Program.organization_id == caller.organization_id
-        )
-    else:
-        query = query.where(PromoCode.partner_id == caller.partner_id)
+    query = _visible_to(caller, PromoCode)
     if program_id:
         query = query.where(PromoCode.program_id == program_id)
     return read_page(store, query, PromoCode.id, limit, starting_after)
