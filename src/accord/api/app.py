@@ -24,12 +24,16 @@ from accord.api.routes import (
     browser,
     contracts,
     conversions,
+    growth,
     inquiries,
     keys,
+    lifecycle,
     money,
+    monitoring,
     partners,
     postbacks,
     programs,
+    reports,
 )
 from accord.conversions.model import ConversionReport
 from accord.conversions.service import keep_rejected
@@ -186,6 +190,8 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
+    for module in (reports, lifecycle, growth, monitoring):
+        app.include_router(module.router, prefix="/api/v1")
     app.include_router(browser.router)
     app.include_router(browser.api_router, prefix="/api/v1")
     _document_raw_bodies(app)

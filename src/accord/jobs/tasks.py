@@ -18,6 +18,7 @@ from __future__ import annotations
 import accord.events.tasks
 import accord.jobs.service
 import accord.jobs.work
+import accord.monitoring.tasks
 import accord.postbacks.worker  # noqa: F401 - declares deliver_postbacks
 from accord.jobs.queue import declared
 

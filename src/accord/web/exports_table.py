@@ -1,56 +1,24 @@
-"""Tables as files people open: CSV (safe for spreadsheets) and Excel."""
+"""Tables as downloads: CSV (safe for spreadsheets) and Excel (written by accord.reports.files)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from decimal import Decimal
 
-from xlsxwriter import Workbook
+from accord.reports.files import to_csv, to_json, to_xlsx
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value  # a spreadsheet must not run a partner's name as a formula
-    return value
-
-
-def to_csv(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return out.getvalue()
-
-
-def to_xlsx(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
-    """One sheet with a bold, frozen header; amounts stay numbers."""
-    buffer = io.BytesIO()
-    book = Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
-    sheet = book.add_worksheet(title[:31])
-    bold = book.add_format({"bold": True})
-    money = book.add_format({"num_format": "#,##0.00"})
-    sheet.write_row(0, 0, columns, bold)
-    sheet.freeze_panes(1, 0)
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row):
-            if isinstance(value, Decimal):
-                sheet.write_number(r, c, float(value), money)  # display only; CSV stays exact
-            else:
-                sheet.write(r, c, _cell(value))
-    sheet.autofit()
-    book.close()
-    return buffer.getvalue()
+__all__ = ["download", "to_csv", "to_json", "to_xlsx"]
 
 
 def download(name: str, kind: str, columns: Sequence[str], rows: Sequence[Sequence[object]]):
-    """The table as an attachment: `kind` is csv or xlsx."""
+    """The table as an attachment: `kind` is csv, xlsx or json."""
     from fastapi.responses import Response
 
+    if kind == "json":
+        return Response(
+            to_json(columns, rows),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
+        )
     if kind == "xlsx":
         return Response(
             to_xlsx(name.capitalize(), columns, rows),

@@ -5,21 +5,27 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from accord.web.console import (
+    alerts,
+    attribution_models,
     audit,
     auth,
     commissions,
     contracts,
     conversions,
     dashboard,
+    growth,
     keys,
+    lifecycle,
     links,
     partners,
     payouts,
     rejected,
+    reports,
     settings,
 )
 
 router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
-              settings, keys, rejected, audit):  # fmt: skip
+              settings, keys, rejected, audit, reports, attribution_models, lifecycle, growth,
+              alerts):  # fmt: skip
     router.include_router(group.router)

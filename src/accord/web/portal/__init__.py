@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from accord.web.portal import commissions, home, links, payouts, programs, settings, signup
+from accord.web.portal import (
+    commissions,
+    home,
+    links,
+    payouts,
+    programs,
+    reports,
+    settings,
+    signup,
+)
 
 router = APIRouter(include_in_schema=False)
-for group in (signup, home, programs, links, commissions, payouts, settings):
+for group in (signup, home, programs, links, commissions, payouts, reports, settings):
     router.include_router(group.router)

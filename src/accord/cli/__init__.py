@@ -25,14 +25,29 @@ from typing import Annotated
 import typer
 import typer.core
 from rich import box
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from accord import __version__
-from accord.audit.context import Actor, act_as, acting
+from accord.audit.context import Actor, acting
+from accord.cli import (  # noqa: F401 - add their commands
+    report_alerts,
+    report_growth,
+    report_lifecycle,
+    report_models,
+    report_performance,
+)
+from accord.cli.common import (
+    ApiKeyOption,
+    ProgramArgument,
+    _caller,
+    _store,
+    console,
+    err,
+)
+from accord.cli.reports import app as reports_app
 from accord.clock import ShiftableClock
 from accord.commissions.service import approve, explain, lock_due
 from accord.contracts.terms import parse_terms
@@ -51,11 +66,9 @@ from accord.payouts.service import run_batch
 from accord.postbacks.worker import cli as postbacks_app
 from accord.reports.service import program_summary
 from accord.settings import get_settings
-from accord.store.engine import open_store
 from accord.store.migrate import current_revision
 from accord.tenancy.model import OrganizationKind
 from accord.tenancy.service import (
-    authenticate,
     check_credentials,
     create_api_key,
     create_organization,
@@ -64,11 +77,6 @@ from accord.tenancy.service import (
     revoke_api_key,
 )
 from accord.web.i18n import english
-
-try:  # Typer carries its own copy of click
-    from typer._click.globals import get_current_context
-except ImportError:  # pragma: no cover - a Typer that uses click itself
-    from click import get_current_context
 
 DEBUG_VARIABLE = "ACCORD_DEBUG"
 DEBUG_HINT = f" (set {DEBUG_VARIABLE}=1 to see the full traceback)"
@@ -199,20 +207,7 @@ conversions_app = typer.Typer(
 )
 app.add_typer(conversions_app, name="conversions")
 app.add_typer(postbacks_app, name="postbacks")
-
-console = Console()
-err = Console(stderr=True)
-
-ApiKeyOption = Annotated[
-    str,
-    typer.Option(
-        "--api-key",
-        envvar="ACCORD_API_KEY",
-        show_envvar=False,
-        help="Your organization's API key (or set ACCORD_API_KEY); `accord org create` "
-        "prints the first one.",
-    ),
-]
+app.add_typer(reports_app, name="reports")
 
 
 class HttpServer(StrEnum):
@@ -223,40 +218,6 @@ class HttpServer(StrEnum):
 class PayoutFileFormat(StrEnum):
     csv = "csv"
     sepa = "sepa"
-
-
-ProgramArgument = Annotated[
-    str, typer.Argument(metavar="PROGRAM", help="The program's id (prg_...).", show_default=False)
-]
-
-
-def _store(clock=None):
-    return open_store(get_settings(), clock=clock)
-
-
-#: The permission each command that acts with an API key needs; any other only reads.
-COMMAND_PERMISSIONS = {
-    ("keys", "create"): "keys:write",
-    ("keys", "revoke"): "keys:write",
-    ("commissions", "lock"): "commissions:write",
-    ("commissions", "approve"): "commissions:write",
-    ("payouts", "run"): "payouts:write",
-    ("schedule", "run"): "payouts:write",
-    ("conversions", "import"): "conversions:write",
-    ("conversions", "reverse"): "conversions:write",
-}
-
-
-def _caller(store, api_key: str):
-    """The key's organization, refused unless its scopes hold what the running command
-    needs; the command's changes are recorded in the audit log as `cli` with this key."""
-    caller = authenticate(store, api_key)
-    context = get_current_context(silent=True)
-    command = (context.parent.info_name if context and context.parent else None,
-               context.info_name if context else None)  # fmt: skip
-    caller.require(COMMAND_PERMISSIONS.get(command, "read"))
-    act_as(Actor("cli", caller.key_id, None, caller.organization_id, None))
-    return caller
 
 
 def ensure_port_free(host: str, port: int, option: str = "--port") -> None:

@@ -1,0 +1,7 @@
+"""`accord reports` commands: alerts."""
+
+from __future__ import annotations
+
+from accord.cli.reports import app
+
+__all__ = ["app"]
