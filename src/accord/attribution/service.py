@@ -37,6 +37,8 @@ from accord.attribution.model import (
     attribute,
     weighed,
 )
+from accord.attribution.policies import policy_at
+from accord.attribution.policy import Policy, decide
 from accord.attribution.tables import Journey, JourneyStep
 from accord.errors import InvalidInput, NotFound
 from accord.ids import new_id
@@ -84,6 +86,7 @@ class Converting:
     customer_id: str | None = None
     ip: str | None = None
     user_agent: str | None = None
+    event_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,11 @@ class Attributed:
     journey: tuple[Touchpoint, ...]
     #: unknown_click_id or unknown_promo_code, when the conversion named one Accord lacks.
     missing: str | None = None
+    #: The attribution policy version that decided (None: the default rule) and the policy.
+    policy_id: str | None = None
+    policy: Policy = field(default_factory=Policy)
+    #: Why touches in the window earned nothing, by (kind, ref): protected:<type>, ...
+    notes: dict[tuple[TouchpointKind, str], str] = field(default_factory=dict)
 
     @property
     def reason(self) -> str:
@@ -173,14 +181,18 @@ def attribute_conversion(
     credit_partner_id: str | None = None,
     renewal_of: Callable[[], Touchpoint | None] | None = None,
 ) -> Attributed:
-    """Load the conversion's journey and decide who earns its credit.
+    """Load the conversion's journey and decide who earns its credit, under the program's
+    attribution policy in force when the conversion happened (accord.attribution.policies).
 
     `credit_partner_id` gives the credit to that partner outright (an inquiry the brand
     accepted). `renewal_of` is given for a subscription's renewal: when no click, code or
     impression qualifies, it names the touchpoint of the subscription's first order.
     """
-    window, view_window = windows(program)
-    journey, missing = load_touchpoints(session, program, converting)
+    occurred = converting.occurred_at
+    policy_id, policy = policy_at(session, program.id, converting.event_type, occurred)
+    program_window, view_window = windows(program)
+    window = policy.window(program_window)
+    journey, missing = load_touchpoints(session, program, converting, window)
     candidates = weighed(journey)
     assigned = None
     if credit_partner_id is not None:
@@ -192,12 +204,21 @@ def attribute_conversion(
     if assigned is not None:
         candidates, missing = [assigned], None
         journey.append(assigned)
-    decision = attribute(candidates, converting.occurred_at, window, view_window)
-    return Attributed(decision, tuple(_ordered(session, journey, converting.occurred_at)), missing)
+    ordered = tuple(_ordered(session, journey, occurred))
+    notes: dict[tuple[TouchpointKind, str], str] = {}
+    decision = None
+    if assigned is None and not policy.is_default:
+        outcome = decide(policy, ordered, occurred, window)
+        notes = {(t.kind, t.ref): why for t, why in outcome.dropped}
+        if outcome.decision.attributed:
+            decision = outcome.decision
+    if decision is None:  # the default rule; renewals, inquiries and view-through
+        decision = attribute(candidates, occurred, window, view_window)
+    return Attributed(decision, ordered, missing, policy_id, policy, notes)
 
 
 def load_touchpoints(
-    session: Session, program: Program, converting: Converting
+    session: Session, program: Program, converting: Converting, window: timedelta | None = None
 ) -> tuple[list[Touchpoint], str | None]:
     """Every touchpoint tied to the converting customer, and a reason code when the click id
     or promo code it names is unknown.
@@ -206,7 +227,8 @@ def load_touchpoints(
     window); other clicks and impressions only within the window. A click id arriving with
     device or WeChat ids teaches Accord that link for later events.
     """
-    window, view_window = windows(program)
+    program_window, view_window = windows(program)
+    window = program_window if window is None else window
     occurred = converting.occurred_at
     found: dict[tuple[TouchpointKind, str], Touchpoint] = {}
     missing = None
@@ -349,7 +371,7 @@ def keep_journey(
 ) -> Journey:
     """Store the conversion's journey: the touchpoints within the window, in order, each
     with whether it won credit and its share. Call it in the conversion's transaction."""
-    window, _ = windows(program)
+    window = attributed.policy.window(windows(program)[0])
     occurred = conversion.occurred_at
     shares: dict[tuple[TouchpointKind, str], Decimal] = {}
     for credit in attributed.decision.credits:
@@ -372,6 +394,7 @@ def keep_journey(
         model=attributed.decision.model,
         reason=attributed.reason,
         steps=len(steps),
+        policy_id=attributed.policy_id,
     )
     session.add(journey)
     session.add_all(
@@ -388,6 +411,7 @@ def keep_journey(
             link_id=touch.link_id,
             credited=(touch.kind, touch.ref) in shares,
             share=shares.get((touch.kind, touch.ref)),
+            note=attributed.notes.get((touch.kind, touch.ref)),
         )
         for position, touch in enumerate(steps)
     )

@@ -353,6 +353,7 @@ def _record_in(
             report.customer_id,
             report.ip,
             report.user_agent,
+            report.event_type,
         ),
         credit_partner_id=credit_partner_id,
         renewal_of=_renewal_of(session, program.id, renewal) if renewal else None,
