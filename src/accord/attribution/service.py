@@ -447,6 +447,8 @@ class Step:
     link_id: str | None
     credited: bool
     share: Decimal | None
+    #: Why a touch in the window earned nothing under the policy (protected:<type>, ...).
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,6 +464,8 @@ class JourneyView:
     model: str
     reason: str
     steps: tuple[Step, ...]
+    #: The attribution policy version that decided (None: the program's default rule).
+    policy_id: str | None = None
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -515,9 +519,11 @@ def _view(journey: Journey, steps: list[JourneyStep]) -> JourneyView:
                 s.link_id,
                 s.credited,
                 s.share,
+                s.note,
             )
             for s in steps
         ),
+        policy_id=journey.policy_id,
     )
 
 
