@@ -19,6 +19,7 @@ from accord.attribution.tables import AttributionPolicyRow
 from accord.contracts.model import is_valid_event_type
 from accord.errors import InvalidInput
 from accord.ids import new_id
+from accord.partners.model import PartnerType
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.store.memo import remembered
@@ -149,6 +150,11 @@ def set_policy(
     if event_type is not None and not is_valid_event_type(event_type):
         raise InvalidInput(
             "event_type", "use sale, lead, signup, install, first_purchase or custom:<name>"
+        )
+    unknown = [t for t in policy.type_priority if t not in set(PartnerType)]
+    if unknown:
+        raise InvalidInput(
+            "type_priority", f"{unknown[0]!r} is not a partner type: {', '.join(PartnerType)}"
         )
     if note is not None and len(note) > 500:
         raise InvalidInput("note", "write at most 500 characters")

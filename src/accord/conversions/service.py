@@ -20,7 +20,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from accord.attribution.model import VIA_ASSIGNED, Decision, Touchpoint, TouchpointKind
-from accord.attribution.service import Converting, attribute_conversion, keep_journey, prefetch
+from accord.attribution.service import (
+    Attributed,
+    Converting,
+    attribute_conversion,
+    keep_journey,
+    prefetch,
+)
 from accord.commissions.service import create_commissions
 from accord.commissions.tables import Commission
 from accord.conversions.browser import AWAITING, release, same_order
@@ -396,7 +402,7 @@ def _record_in(
     session.add(conversion)
     session.flush()  # the unique key on (program, order, event) decides races here
     record(session, conversion_recorded(conversion, now))
-    commissions = _credit(session, program, conversion, decision, now)
+    commissions = _credit(session, program, conversion, decision, now, attributed)
     keep_journey(session, program, conversion, attributed)
     if confirmation == "awaiting":
         for commission in commissions:
@@ -500,7 +506,12 @@ def _customer_status(
 
 
 def _credit(
-    session: Session, program: Program, conversion: Conversion, decision: Decision, now: datetime
+    session: Session,
+    program: Program,
+    conversion: Conversion,
+    decision: Decision,
+    now: datetime,
+    attributed: Attributed | None = None,
 ) -> list[Commission]:
     """Store the attribution and a commission for each credited, approved partner. Credit
     split among several partners splits one commission (see create_commissions)."""
@@ -533,7 +544,40 @@ def _credit(
             conversion.commission_note = "no_matching_rule"
         else:
             made.append(commission)
+            if attributed is not None and (attributed.policy_id or len(decision.credits) > 1):
+                why = _attribution_explained(attributed, attribution.partner_id)
+                commission.explanation = {**(commission.explanation or {}), "attribution": why}
     return made
+
+
+def _attribution_explained(attributed: Attributed, partner_id: str) -> dict[str, object]:
+    """Who shared the credit, by which policy, and why touches earned nothing: kept with
+    the commission, for its explain page."""
+    decision = attributed.decision
+    return {
+        "model": decision.model,
+        "reason": decision.reason,
+        "policy_id": attributed.policy_id,
+        "policy": attributed.policy.as_dict(),
+        "share": str(
+            next(c.share for c in decision.credits if c.touchpoint.partner_id == partner_id)
+        ),
+        "partners": [
+            {
+                "partner_id": c.touchpoint.partner_id,
+                "partner_type": c.touchpoint.partner_type,
+                "share": str(c.share),
+                "touch": c.touchpoint.step_type,
+                "at": None if c.touchpoint.at is None else c.touchpoint.at.isoformat(),
+            }
+            for c in decision.credits
+        ],
+        "left_out": [
+            {"partner_id": t.partner_id, "touch": t.step_type, "why": attributed.notes[key]}
+            for t in attributed.journey
+            if (key := (t.kind, t.ref)) in attributed.notes
+        ],
+    }
 
 
 def record_submitted(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends
+from pydantic import AwareDatetime, BaseModel, Field
 
 from accord.api.deps import CallerDep, StoreDep, brands_program
 from accord.api.schemas import (
@@ -14,7 +16,10 @@ from accord.api.schemas import (
     ProgramIn,
     ProgramOut,
     ProgramPatch,
+    Strict,
 )
+from accord.attribution import policies
+from accord.attribution.policy import CodePolicy, Model, Policy
 from accord.conversions.browser import SIGNING_RECIPE
 from accord.money import Money
 from accord.programs import service as programs
@@ -141,3 +146,101 @@ def get_program(program_id: str, store: StoreDep, caller: CallerDep):
 def get_summary(program_id: str, store: StoreDep, caller: CallerDep) -> dict:
     """Clicks, conversions, revenue, commissions, ledger balances and their reconciliation."""
     return program_summary(store, caller, program_id).as_dict()
+
+
+# Attribution policy ----------------------------------------------------------------------
+
+
+class PolicyIn(Strict):
+    """A new version of the program's attribution policy."""
+
+    model: Model = Field(
+        default=Model.LAST_CLICK,
+        description="last_click, first_click, linear, position_based or time_decay.",
+    )
+    window_days: int | None = Field(
+        default=None, ge=1, le=365, description="Days a click counts for; default: the program's."
+    )
+    first_weight: Decimal = Field(
+        default=Decimal("0.4"), ge=0, le=1, description="Position-based: the first touch's weight."
+    )
+    last_weight: Decimal = Field(
+        default=Decimal("0.4"), ge=0, le=1, description="Position-based: the last touch's weight."
+    )
+    half_life_hours: int = Field(
+        default=168, ge=1, le=8760, description="Time decay: hours in which a touch halves."
+    )
+    code_policy: CodePolicy = Field(
+        default=CodePolicy.WITHOUT_CLICK,
+        description="When a promo code on the order earns: always, when_involved (one more "
+        "touch), only_when_wins, without_click (only when no click qualifies).",
+    )
+    type_priority: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Partner types whose clicks are protected, highest first.",
+    )
+    priority_hours: int = Field(
+        default=0, ge=0, le=2160, description="Hours a protected click cannot be overwritten."
+    )
+    split: bool = Field(default=False, description="Share credit by the model's weights.")
+    effective_from: AwareDatetime | None = Field(
+        default=None, description="From when (now or later); default: now."
+    )
+    event_type: str | None = Field(
+        default=None, max_length=64, description="Only for this event type; default: all."
+    )
+    note: str | None = Field(default=None, max_length=500)
+
+
+class PolicyOut(BaseModel):
+    id: str | None
+    program_id: str
+    event_type: str | None
+    effective_from: str | None
+    note: str | None
+    created_at: str | None
+    in_force: bool
+    model: str
+    window_days: int | None
+    first_weight: str
+    last_weight: str
+    half_life_hours: int
+    code_policy: str
+    type_priority: list[str]
+    priority_hours: int
+    split: bool
+
+
+@router.get(
+    "/programs/{program_id}/attribution-policy",
+    response_model=list[PolicyOut],
+    dependencies=[Depends(brands_program)],
+)
+def get_attribution_policy(program_id: str, store: StoreDep, caller: CallerDep):
+    """Every version of the program's attribution policy, the newest first; `in_force`
+    marks the one that applies to conversions happening now (per event type)."""
+    return [v.as_dict() for v in policies.list_policies(store, caller, program_id)]
+
+
+@router.post(
+    "/programs/{program_id}/attribution-policy",
+    response_model=PolicyOut,
+    status_code=201,
+    dependencies=[Depends(brands_program)],
+)
+def set_attribution_policy(program_id: str, body: PolicyIn, store: StoreDep, caller: CallerDep):
+    """A new version of the policy, in force from `effective_from` (now or later). It
+    applies to conversions that happen from then on; commissions already computed stay."""
+    spec = body.model_dump(exclude={"effective_from", "event_type", "note"})
+    spec["type_priority"] = tuple(spec["type_priority"])
+    version = policies.set_policy(
+        store,
+        caller,
+        program_id,
+        Policy(**spec),
+        effective_from=body.effective_from,
+        event_type=body.event_type,
+        note=body.note,
+    )
+    return version.as_dict()

@@ -72,12 +72,17 @@ def approve_selected(request: Request, visitor: SignedIn, pairs: FormPairs):
 @router.get("/console/commissions/{commission_id}")
 def commission_detail(commission_id: str, request: Request, visitor: SignedIn):
     back_to(request, "/console/commissions")
-    explained = explain(request.app.state.store, visitor.caller, commission_id)
+    store = request.app.state.store
+    explained = explain(store, visitor.caller, commission_id)
+    sharing = ((explained.get("computed") or {}).get("attribution") or {}).get("partners", [])
+    left_out = ((explained.get("computed") or {}).get("attribution") or {}).get("left_out", [])
+    ids = {p["partner_id"] for p in sharing + left_out}
     return render(
         request,
         "commission.html",
         visitor=visitor,
         c=explained,
+        names=partner_names(store, visitor.caller, ids) if ids else {},
         section="commissions",
         programs=[],
         current=None,
