@@ -110,6 +110,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("PATCH", "/programs/{program_id}"): BRAND,
     ("GET", "/programs/{program_id}"): BOTH,
     ("GET", "/programs/{program_id}/summary"): BRAND,
+    ("GET", "/programs/{program_id}/attribution-policy"): BRAND,
+    ("POST", "/programs/{program_id}/attribution-policy"): BRAND,
     ("POST", "/programs/{program_id}/browser-signing-key"): BRAND,
     ("GET", "/programs/{program_id}/contracts"): BOTH,
     ("POST", "/programs/{program_id}/contracts"): BRAND,

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from accord.web.console import (
     alerts,
+    attribution,
     attribution_models,
     audit,
     auth,
@@ -26,6 +27,6 @@ from accord.web.console import (
 
 router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
-              settings, keys, rejected, audit, reports, attribution_models, lifecycle, growth,
-              alerts):  # fmt: skip
+              settings, attribution, keys, rejected, audit, reports, attribution_models,
+              lifecycle, growth, alerts):  # fmt: skip
     router.include_router(group.router)
