@@ -108,9 +108,7 @@ def test_a_code_used_on_the_order_takes_the_credit_when_the_policy_says_always(s
 
     brand = make_brand(store, rules=TEN_PERCENT)
     blog, deals = add_partner(brand), add_partner(brand, partner_type="coupon")
-    create_promo_code(
-        store, brand.caller, brand.program_id, "BLACKFRIDAY", partner_id=deals.id
-    )
+    create_promo_code(store, brand.caller, brand.program_id, "BLACKFRIDAY", partner_id=deals.id)
     set_policy(store, brand.caller, brand.program_id, Policy(code_policy=CodePolicy.ALWAYS))
     recorded = convert(brand, click_id=click(brand, blog), promo_code="blackfriday")
     assert _amounts(store, recorded.conversion.id) == {deals.id: 1000}
