@@ -8,6 +8,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from accord.attribution.policy import CodePolicy, Model, Policy
 from accord.contracts.terms import Bonus, Bounty, Cap, RuleSpec, TermsSpec
 from accord.money import Money
 
@@ -525,3 +526,43 @@ class ApiKeyOut(BaseModel):
 
 class NewApiKeyOut(ApiKeyOut):
     token: str = Field(description="Shown once: store it now.")
+
+
+class AttributionPolicyIn(Strict):
+    """An attribution policy: the model that weighs a journey's clicks, and its options."""
+
+    model: Model = Field(
+        default=Model.LAST_CLICK,
+        description="last_click, first_click, linear, position_based or time_decay.",
+    )
+    window_days: int | None = Field(
+        default=None, ge=1, le=365, description="Days a click counts for; default: the program's."
+    )
+    first_weight: Decimal = Field(
+        default=Decimal("0.4"), ge=0, le=1, description="Position-based: the first touch's weight."
+    )
+    last_weight: Decimal = Field(
+        default=Decimal("0.4"), ge=0, le=1, description="Position-based: the last touch's weight."
+    )
+    half_life_hours: int = Field(
+        default=168, ge=1, le=8760, description="Time decay: hours in which a touch halves."
+    )
+    code_policy: CodePolicy = Field(
+        default=CodePolicy.WITHOUT_CLICK,
+        description="When a promo code on the order earns: always, when_involved (one more "
+        "touch), only_when_wins, without_click (only when no click qualifies).",
+    )
+    type_priority: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Partner types whose clicks are protected, highest first.",
+    )
+    priority_hours: int = Field(
+        default=0, ge=0, le=2160, description="Hours a protected click cannot be overwritten."
+    )
+    split: bool = Field(default=False, description="Share credit by the model's weights.")
+
+    def policy(self) -> Policy:
+        spec = self.model_dump(include=set(AttributionPolicyIn.model_fields))
+        spec["type_priority"] = tuple(spec["type_priority"])
+        return Policy(**spec)

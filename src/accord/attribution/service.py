@@ -595,3 +595,73 @@ def program_journeys(
         views = [_view(j, by_conversion[j.conversion_id]) for j in kept]
     last = views[-1] if more else None
     return JourneyPage(views, Cursor(last.converted_at, last.conversion_id) if last else None)
+
+
+# Replaying journeys under another policy -------------------------------------------------
+
+_STEP_KINDS = {
+    "click": TouchpointKind.CLICK,
+    "app_identity": TouchpointKind.CLICK,
+    "impression": TouchpointKind.IMPRESSION,
+    "promo_code": TouchpointKind.PROMO_CODE,
+    "subscription": TouchpointKind.SUBSCRIPTION,
+    "inquiry": TouchpointKind.INQUIRY,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """Who a kept journey would credit under a policy: (partner, share) pairs adding up to 1,
+    and whether the policy decided (False: what was credited when it was recorded stands,
+    as for a renewal, an accepted inquiry or a view-through)."""
+
+    conversion_id: str
+    credits: tuple[tuple[str, Decimal], ...]
+    decided: bool
+
+
+def replay_journeys(
+    session: Session, program: Program, policy: Policy, conversion_ids: list[str]
+) -> dict[str, Replayed]:
+    """The credits of each conversion's kept journey under `policy` (a what-if: nothing is
+    written). Two queries for the whole list."""
+    found: dict[str, Replayed] = {}
+    window = policy.window(windows(program)[0])
+    for start in range(0, len(conversion_ids), 900):
+        chunk = conversion_ids[start : start + 900]
+        converted = dict(
+            session.execute(
+                select(Journey.conversion_id, Journey.converted_at).where(
+                    Journey.conversion_id.in_(chunk)
+                )
+            ).all()
+        )
+        steps: dict[str, list[JourneyStep]] = {c: [] for c in converted}
+        for step in session.scalars(
+            select(JourneyStep)
+            .where(JourneyStep.conversion_id.in_(chunk))
+            .order_by(JourneyStep.conversion_id, JourneyStep.position)
+        ):
+            steps[step.conversion_id].append(step)
+        for conversion_id, occurred in converted.items():
+            kept = steps[conversion_id]
+            touches = [
+                Touchpoint(
+                    _STEP_KINDS.get(s.step_type, TouchpointKind.CLICK),
+                    s.ref,
+                    s.partner_id,
+                    s.at,
+                    s.via,
+                    s.link_id,
+                    s.partner_type,
+                )
+                for s in kept
+            ]
+            decision = decide(policy, touches, occurred, window).decision
+            if decision.attributed:
+                credits = tuple((c.touchpoint.partner_id, c.share) for c in decision.credits)
+                found[conversion_id] = Replayed(conversion_id, credits, True)
+            else:
+                credited = tuple((s.partner_id, s.share or Decimal(1)) for s in kept if s.credited)
+                found[conversion_id] = Replayed(conversion_id, credited, False)
+    return found

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from accord import __version__
+from accord.attribution.policy import CodePolicy, Model, Policy
 from accord.audit.context import Actor, acting
 from accord.cli import (  # noqa: F401 - add their commands
     report_alerts,
@@ -712,23 +713,38 @@ def commissions_explain(
 def contracts_what_if(
     api_key: ApiKeyOption,
     program_id: ProgramArgument,
-    terms_file: Annotated[
-        Path,
-        typer.Argument(
-            metavar="TERMS.json",
-            help="The draft terms as JSON: {rules: [...], caps, bonuses, bounties}.",
-        ),
-    ],
     since: Annotated[
         datetime, typer.Option(metavar="DATE", help="Start of the period (UTC), e.g. 2025-01-01.")
     ],
     until: Annotated[
         datetime, typer.Option(metavar="DATE", help="End of the period, exclusive (UTC).")
     ],
+    terms_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[TERMS.json]",
+            help="The draft terms as JSON: {rules: [...], caps, bonuses, bounties}; without "
+            "it, each partner is paid by its own contract (give --model).",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        Model | None,
+        typer.Option(help="Attribute each conversion's journey again under this model first."),
+    ] = None,
+    split: Annotated[
+        bool, typer.Option("--split", help="With --model: share credit by the model's weights.")
+    ] = False,
+    code_policy: Annotated[
+        CodePolicy, typer.Option(help="With --model: when a promo code on the order earns.")
+    ] = CodePolicy.WITHOUT_CLICK,
 ) -> None:
-    """Replay draft terms over a past period: per partner, what they would have earned
-    against what they did earn. Nothing is written."""
-    terms = parse_terms(_json_file(terms_file, "'TERMS.json'"))
+    """Replay draft terms, another attribution model, or both, over a past period: per
+    partner, what they would have earned against what they did earn. Nothing is written."""
+    if terms_file is None and model is None:
+        raise typer.BadParameter("give TERMS.json, --model, or both", param_hint="TERMS.json")
+    terms = parse_terms(_json_file(terms_file, "'TERMS.json'")) if terms_file else None
+    policy = Policy(model, split=split, code_policy=code_policy) if model else None
     store = _store()
     result = what_if(
         store,
@@ -737,6 +753,7 @@ def contracts_what_if(
         terms,
         since.replace(tzinfo=since.tzinfo or UTC),
         until.replace(tzinfo=until.tzinfo or UTC),
+        policy,
     )
     data = result.as_dict()
     table = Table(title=f"What-if {data['since']} → {data['until']} ({data['currency']})")

@@ -11,17 +11,24 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
 
 from sqlalchemy import select
 
+from accord.attribution.policy import Policy
+from accord.attribution.service import replay_journeys
+from accord.attribution.split import split_minor
 from accord.commissions.service import conversion_facts
 from accord.commissions.tables import Commission
 from accord.contracts.engine import SCALE, CompiledTerms, MemoryUsage, rescale, round_half_up
 from accord.contracts.engine import stored_lines as lines_of
+from accord.contracts.service import terms_at
 from accord.contracts.terms import TermsSpec
 from accord.conversions.tables import Attribution, Conversion
 from accord.errors import InvalidInput
 from accord.money import Money
+from accord.partners.enrollments import load_enrollment
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -85,17 +92,26 @@ def what_if(
     store: Store,
     caller: Caller,
     program_id: str,
-    terms: TermsSpec,
+    terms: TermsSpec | None,
     since: datetime,
     until: datetime,
+    policy: Policy | None = None,
 ) -> WhatIf:
+    """Replay `terms` (None: each partner's own contract in force at each conversion) over
+    the period's conversions; with `policy`, each conversion's kept journey is attributed
+    again under that attribution policy first, so a partner may gain or lose credit."""
     require_brand(caller)
+    if terms is None and policy is None:
+        raise InvalidInput("terms", "give draft terms, an attribution model, or both")
     if since.tzinfo is None or until.tzinfo is None:
         raise InvalidInput("since", "give times with a timezone, e.g. 2026-10-01T00:00:00Z")
     if since >= until:
         raise InvalidInput("until", "must be after since")
     with store.read() as session:
         program = load_program(session, caller, program_id)
+        if policy is not None:
+            return _replay_policy(session, program, terms, policy, since, until)
+        assert terms is not None
         draft = CompiledTerms(terms, program.currency)
         result = WhatIf(program.id, program.currency, since, until)
         rows = session.execute(
@@ -152,3 +168,92 @@ def what_if(
                 amount = min(amount, scaled)
             partner.draft_minor += amount
         return result
+
+
+def _replay_policy(
+    session, program, terms: TermsSpec | None, policy: Policy, since: datetime, until: datetime
+) -> WhatIf:
+    """What-if under another attribution policy: every conversion of the period (attributed
+    or not) with a kept journey is credited again, then paid by the draft terms or by each
+    partner's own contract, its share of the commission as a split would pay it."""
+    result = WhatIf(program.id, program.currency, since, until)
+    conversions = session.scalars(
+        select(Conversion)
+        .where(
+            Conversion.program_id == program.id,
+            Conversion.occurred_at >= since,
+            Conversion.occurred_at < until,
+        )
+        .order_by(Conversion.occurred_at, Conversion.id)
+        .limit(MAX_CONVERSIONS + 1)
+    ).all()
+    if len(conversions) > MAX_CONVERSIONS:
+        raise InvalidInput("until", f"more than {MAX_CONVERSIONS:,} conversions: shorten it")
+    actual: dict[str, int] = defaultdict(int)
+    for partner_id, amount in session.execute(
+        select(Commission.partner_id, Commission.amount_minor).where(
+            Commission.program_id == program.id,
+            Commission.occurred_at >= since,
+            Commission.occurred_at < until,
+            Commission.kind == "conversion",
+        )
+    ):
+        actual[partner_id] += amount
+    for partner_id, amount in actual.items():
+        partner = result.partners.setdefault(partner_id, PartnerComparison(partner_id))
+        partner.actual_minor = amount
+    replayed = replay_journeys(session, program, policy, [c.id for c in conversions])
+    draft = None if terms is None else CompiledTerms(terms, program.currency)
+    usages: dict[object, MemoryUsage] = defaultdict(MemoryUsage)
+    for conversion in conversions:
+        credits = replayed.get(conversion.id)
+        if credits is None or not credits.credits:
+            continue
+        wholes: dict[Fraction, list[tuple[PartnerComparison, Decimal]]] = {}
+        for partner_id, share in credits.credits:
+            enrollment = load_enrollment(session, program.id, partner_id)
+            if enrollment is None or enrollment.status != "approved":
+                continue  # a partner who is not approved earns nothing, now as then
+            compiled, key = draft, "draft"
+            if compiled is None:
+                found = terms_at(
+                    session,
+                    program.id,
+                    enrollment.contract_id,
+                    conversion.occurred_at,
+                    currency=program.currency,
+                    partner_id=partner_id,
+                )
+                if found is None:
+                    continue
+                compiled, key = found.compiled, found.version.id
+            facts, _ = conversion_facts(session, program, conversion, partner_id, Decimal(1))
+            outcome = compiled.evaluate(facts, usages[key])
+            usages[key].record(facts, outcome)
+            partner = result.partners.setdefault(partner_id, PartnerComparison(partner_id))
+            partner.conversions += 1
+            if outcome.rule is None:
+                continue
+            result.rules_used[outcome.rule.spec.label()] += 1
+            if outcome.over_cap:
+                partner.over_cap += 1
+                continue
+            exact = Fraction(sum(line.units for line in outcome.lines))
+            if conversion.reversed_minor:
+                num, den = rescale(
+                    lines_of(outcome),
+                    original_minor=conversion.amount_minor,
+                    remaining_minor=conversion.amount_minor - conversion.reversed_minor,
+                )
+                exact = Fraction(num, den)
+            wholes.setdefault(exact, []).append((partner, share))
+        # Split as commissions split (accord.commissions.service): each group's whole,
+        # rounded half-up once, divided by shares so that the parts add back to it.
+        for exact, members in wholes.items():
+            num, den = (exact * Fraction(sum(share for _, share in members))).as_integer_ratio()
+            whole = round_half_up(num, SCALE * den)
+            for (partner, _), part in zip(
+                members, split_minor(whole, [share for _, share in members]), strict=True
+            ):
+                partner.draft_minor += part
+    return result

@@ -10,14 +10,15 @@ from pydantic import Field
 from accord.api.deps import CallerDep, StoreDep
 from accord.api.schemas import (
     AcceptanceOut,
+    AttributionPolicyIn,
     ContractIn,
     ContractOut,
-    ContractTermsIn,
     ContractVersionIn,
     ContractVersionOut,
     Strict,
 )
 from accord.contracts import service as contracts
+from accord.contracts.terms import Bonus, Bounty, Cap, RuleSpec, TermsSpec
 from accord.contracts.whatif import what_if
 from accord.fx import service as fx
 from accord.programs.service import get_program
@@ -127,17 +128,43 @@ def list_acceptances(version_id: str, store: StoreDep, caller: CallerDep):
     ]
 
 
-class WhatIfIn(ContractTermsIn):
+class WhatIfIn(Strict):
+    """Draft terms, an attribution model, or both, to replay over a past period."""
+
     program_id: str
     since: datetime = Field(description="Replay conversions that happened from this moment…")
     until: datetime = Field(description="…until this one (exclusive).")
+    rules: list[RuleSpec] | None = Field(
+        default=None,
+        max_length=500,
+        description="Draft terms' ranked rules; leave out to pay each partner by its own "
+        "contract (with `attribution`).",
+    )
+    caps: list[Cap] = Field(default_factory=list, max_length=20)
+    bonuses: list[Bonus] = Field(default_factory=list, max_length=50)
+    bounties: list[Bounty] = Field(default_factory=list, max_length=50)
+    attribution: AttributionPolicyIn | None = Field(
+        default=None,
+        description="Attribute each conversion's kept journey again under this policy first.",
+    )
+
+    def terms(self) -> TermsSpec | None:
+        if self.rules is None:
+            return None
+        return TermsSpec(
+            rules=self.rules, caps=self.caps, bonuses=self.bonuses, bounties=self.bounties
+        )
 
 
 @router.post("/what-if")
 def run_what_if(body: WhatIfIn, store: StoreDep, caller: CallerDep) -> dict:
-    """Replay draft terms over a past period's conversions: per partner, what they would
-    have earned against what they did earn. Nothing is written."""
-    return what_if(store, caller, body.program_id, body.terms(), body.since, body.until).as_dict()
+    """Replay draft terms and/or another attribution model over a past period's
+    conversions: per partner, what they would have earned against what they did earn.
+    Nothing is written."""
+    policy = body.attribution.policy() if body.attribution is not None else None
+    return what_if(
+        store, caller, body.program_id, body.terms(), body.since, body.until, policy
+    ).as_dict()
 
 
 class RateIn(Strict):

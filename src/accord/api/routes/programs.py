@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends
@@ -11,15 +10,14 @@ from pydantic import AwareDatetime, BaseModel, Field
 from accord.api.deps import CallerDep, StoreDep, brands_program
 from accord.api.schemas import (
     Amount,
+    AttributionPolicyIn,
     BrowserSecretOut,
     PartnerProgramOut,
     ProgramIn,
     ProgramOut,
     ProgramPatch,
-    Strict,
 )
 from accord.attribution import policies
-from accord.attribution.policy import CodePolicy, Model, Policy
 from accord.conversions.browser import SIGNING_RECIPE
 from accord.money import Money
 from accord.programs import service as programs
@@ -151,39 +149,9 @@ def get_summary(program_id: str, store: StoreDep, caller: CallerDep) -> dict:
 # Attribution policy ----------------------------------------------------------------------
 
 
-class PolicyIn(Strict):
+class PolicyIn(AttributionPolicyIn):
     """A new version of the program's attribution policy."""
 
-    model: Model = Field(
-        default=Model.LAST_CLICK,
-        description="last_click, first_click, linear, position_based or time_decay.",
-    )
-    window_days: int | None = Field(
-        default=None, ge=1, le=365, description="Days a click counts for; default: the program's."
-    )
-    first_weight: Decimal = Field(
-        default=Decimal("0.4"), ge=0, le=1, description="Position-based: the first touch's weight."
-    )
-    last_weight: Decimal = Field(
-        default=Decimal("0.4"), ge=0, le=1, description="Position-based: the last touch's weight."
-    )
-    half_life_hours: int = Field(
-        default=168, ge=1, le=8760, description="Time decay: hours in which a touch halves."
-    )
-    code_policy: CodePolicy = Field(
-        default=CodePolicy.WITHOUT_CLICK,
-        description="When a promo code on the order earns: always, when_involved (one more "
-        "touch), only_when_wins, without_click (only when no click qualifies).",
-    )
-    type_priority: list[str] = Field(
-        default_factory=list,
-        max_length=20,
-        description="Partner types whose clicks are protected, highest first.",
-    )
-    priority_hours: int = Field(
-        default=0, ge=0, le=2160, description="Hours a protected click cannot be overwritten."
-    )
-    split: bool = Field(default=False, description="Share credit by the model's weights.")
     effective_from: AwareDatetime | None = Field(
         default=None, description="From when (now or later); default: now."
     )
@@ -232,13 +200,11 @@ def get_attribution_policy(program_id: str, store: StoreDep, caller: CallerDep):
 def set_attribution_policy(program_id: str, body: PolicyIn, store: StoreDep, caller: CallerDep):
     """A new version of the policy, in force from `effective_from` (now or later). It
     applies to conversions that happen from then on; commissions already computed stay."""
-    spec = body.model_dump(exclude={"effective_from", "event_type", "note"})
-    spec["type_priority"] = tuple(spec["type_priority"])
     version = policies.set_policy(
         store,
         caller,
         program_id,
-        Policy(**spec),
+        body.policy(),
         effective_from=body.effective_from,
         event_type=body.event_type,
         note=body.note,
