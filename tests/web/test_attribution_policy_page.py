@@ -99,3 +99,31 @@ def test_a_refused_policy_shows_the_form_again_with_the_reason(client, store):
         {"program": brand.program_id, "effective_from": "2001-01-01T00:00"},
     )
     assert past.status_code == 422 and "now or later" in past.text
+
+
+def test_a_manager_tries_first_click_on_past_conversions_and_reads_it_per_partner(client, store):
+    brand = make_brand(store, rules=[RuleSpec(event_type="sale", percent="10")])
+    user = create_user(store, brand.caller.organization_id, unique_email("pm"), PASSWORD)
+    introducer, closer = add_partner(brand), add_partner(brand)
+    for n, partner in enumerate((introducer, closer)):
+        store.clock.advance(timedelta(hours=1))
+        convert(brand, f"W-{n}", customer_id="walker", click_id=click(brand, partner))
+    sign_in(client, user.email)
+    day = store.clock.now().date().isoformat()
+    page = client.get(
+        "/console/settings/attribution/what-if",
+        params={"program": brand.program_id, "model": "first_click", "since": day, "until": day},
+    )
+    assert page.status_code == 200
+    # Under last click each partner earned 10.00; under first click both orders' journeys
+    # start with the introducer's click: 20.00 for it, 0.00 for the closer.
+    rows = re.findall(r"<tr>\s*<td><a [^>]*>([^<]+)</a></td>(.*?)</tr>", page.text, re.S)
+    assert len(rows) == 2
+    cells = {name: re.findall(r'class="num">([^<]+)<', rest) for name, rest in rows}
+    assert ["2", "$10.00", "$20.00", "$10.00"] in cells.values()
+    assert ["0", "$10.00", "$0.00", "-$10.00"] in cells.values()
+    bad = client.get(
+        "/console/settings/attribution/what-if",
+        params={"program": brand.program_id, "since": "yesterday"},
+    )
+    assert bad.status_code == 422 and "since" in bad.text

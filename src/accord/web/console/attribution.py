@@ -3,7 +3,8 @@ priority and split credit, as versions from an effective date, with their histor
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -12,9 +13,11 @@ from fastapi.responses import RedirectResponse
 from accord.attribution.policies import list_policies, set_policy
 from accord.attribution.policy import CodePolicy, Model, Policy
 from accord.contracts.model import EventType
+from accord.contracts.whatif import what_if
 from accord.errors import InvalidInput
 from accord.partners.model import PartnerType
-from accord.web.pages import Form, SignedIn, program_or_first, render, retry_with
+from accord.partners.service import partner_names
+from accord.web.pages import Form, SignedIn, back_to, program_or_first, render, retry_with
 
 router = APIRouter(include_in_schema=False)
 
@@ -114,4 +117,63 @@ def save_attribution_policy(request: Request, visitor: SignedIn, form: Form):
     )
     return RedirectResponse(
         f"/console/settings/attribution?program={quote(program)}&saved=1", status_code=303
+    )
+
+
+def _day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(field, "give a date such as 2026-11-01") from None
+
+
+@router.get("/console/settings/attribution/what-if")
+def attribution_what_if(
+    request: Request,
+    visitor: SignedIn,
+    program: str | None = None,
+    model: str = "linear",
+    split: str = "",
+    code_policy: str = "without_click",
+    since: str = "",
+    until: str = "",
+):
+    """What each partner would have earned had the program's past conversions been
+    attributed under another model (each paid by its own contract). Nothing is written."""
+    store = request.app.state.store
+    programs, current = program_or_first(store, visitor, program)
+    today = store.clock.now().date()
+    first = _day(since, "since") if since else today - timedelta(days=30)
+    last = _day(until, "until") if until else today
+    context = {"model": model, "split": split, "code_policy": code_policy,
+               "since": first.isoformat(), "until": last.isoformat()}  # fmt: skip
+    result, names, chart = None, {}, "{}"
+    if current is not None and (since or until):
+        back_to(request, f"/console/settings/attribution/what-if?program={quote(current.id)}")
+        policy = Policy(model=model, split=split == "on", code_policy=code_policy)
+        start = datetime.combine(first, time(), tzinfo=UTC)
+        end = datetime.combine(last, time(), tzinfo=UTC) + timedelta(days=1)
+        result = what_if(store, visitor.caller, current.id, None, start, end, policy).as_dict()
+        names = partner_names(store, visitor.caller, {p["partner_id"] for p in result["partners"]})
+        top = result["partners"][:15]
+        chart = json.dumps(
+            {
+                "names": [names.get(p["partner_id"], p["partner_id"]) for p in top],
+                "actual": [p["actual"] for p in top],
+                "draft": [p["draft"] for p in top],
+            }
+        )
+    return render(
+        request,
+        "attribution_whatif.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        result=result,
+        names=names,
+        chart_json=chart,
+        models=list(Model),
+        code_policies=list(CodePolicy),
+        section="attribution",
+        **context,
     )
