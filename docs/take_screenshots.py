@@ -36,6 +36,8 @@ CONSOLE_PAGES = [
     "/console/commissions",
     "/console/payouts",
     "/console/settings",
+    "/console/settings/attribution",
+    "/console/settings/attribution/what-if?model=linear&split=on&since=2000-01-01&until=2100-01-01",
     "/console/api-keys",
     "/console/rejected",
     "/console/imports",
@@ -127,6 +129,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the demo's data in this folder")
     parser.add_argument("--data", type=Path, help="serve a copy of data kept with --keep")
     parser.add_argument("--port", type=int, help="serve on this port (links show it)")
+    parser.add_argument(
+        "--only", nargs="+", metavar="PATH", help="with --all: only these console/portal pages"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="accord-shots-"))
@@ -161,11 +166,17 @@ def main() -> None:
                     found = [_first_link(page, base, *pair) for pair in details]
                     context.close()
                     pages = pages + [p for p in found if p]
+                    if args.only:
+                        pages = [p for p in pages if p in args.only]
+                        if not pages:
+                            continue
                     for locale, tag in (("en-US", "en"), ("zh-CN", "zh")):
                         shots.append((who, email, locale, DESKTOP, pages, tag))
                         shots.append((who, email, locale, PHONE, pages, f"{tag}-phone"))
                 for locale, tag in (("en-US", "en"), ("zh-CN", "zh")):
                     for viewport, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
+                        if args.only:
+                            break
                         context = browser.new_context(locale=locale, viewport=viewport)
                         page = context.new_page()
                         for path in SIGNED_OUT_PAGES:
