@@ -488,3 +488,209 @@ def plain_percent(value: Decimal | None) -> str:
     if value is None:
         return "\u2013"
     return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+# --- Partner mix ------------------------------------------------------------------------
+
+
+class Stage(StrEnum):
+    """How far a partner program has come."""
+
+    STARTING = "starting"
+    GROWING = "growing"
+    MATURE = "mature"
+
+
+#: A program is starting while it is younger than this many days or has fewer approved
+#: partners than STARTING_PARTNERS ...
+STARTING_DAYS = 180
+STARTING_PARTNERS = 10
+#: ... mature once it is at least this old and has at least this many approved partners;
+#: growing in between.
+MATURE_DAYS = 730
+MATURE_PARTNERS = 50
+
+STAGE_RULES = (
+    "A program is starting while it is younger than %(starting_days)s days or has fewer "
+    "than %(starting_partners)s approved partners; mature once it is at least %(mature_days)s "
+    "days old with at least %(mature_partners)s approved partners; growing in between.",
+)
+
+
+def infer_stage(age_days: int, approved_partners: int) -> Stage:
+    """The stage a program's age and approved partners suggest (rules above)."""
+    if age_days < STARTING_DAYS or approved_partners < STARTING_PARTNERS:
+        return Stage.STARTING
+    if age_days >= MATURE_DAYS and approved_partners >= MATURE_PARTNERS:
+        return Stage.MATURE
+    return Stage.GROWING
+
+
+#: Recommended revenue share by partner type at each stage (each column sums to 1).
+#: Starting: content sites and reviews, influencers and advocates tell the brand's story
+#: (and content links help search ranking); a little affiliate and coupon reach.
+#: Growing: add coupon and cashback sites to convert the demand the story made.
+#: Mature: loyalty (cashback), B2B referrals, resellers and agencies running sub-networks
+#: widen a program whose storytelling and conversion partners are in place.
+RECOMMENDED_SHARES: dict[Stage, dict[str, Decimal]] = {
+    Stage.STARTING: {
+        "content": Decimal("0.35"),
+        "influencer": Decimal("0.30"),
+        "advocate": Decimal("0.10"),
+        "affiliate": Decimal("0.15"),
+        "coupon": Decimal("0.05"),
+        "cashback": Decimal("0.05"),
+    },
+    Stage.GROWING: {
+        "content": Decimal("0.20"),
+        "influencer": Decimal("0.15"),
+        "advocate": Decimal("0.05"),
+        "affiliate": Decimal("0.20"),
+        "coupon": Decimal("0.20"),
+        "cashback": Decimal("0.15"),
+        "b2b_referral": Decimal("0.05"),
+    },
+    Stage.MATURE: {
+        "content": Decimal("0.15"),
+        "influencer": Decimal("0.10"),
+        "advocate": Decimal("0.05"),
+        "affiliate": Decimal("0.15"),
+        "coupon": Decimal("0.10"),
+        "cashback": Decimal("0.15"),
+        "b2b_referral": Decimal("0.15"),
+        "reseller": Decimal("0.05"),
+        "agency": Decimal("0.10"),
+    },
+}
+
+#: A type is under-represented when its revenue share is this far below the recommendation.
+UNDER_BY = Decimal("0.10")
+
+ALL_TYPES = (
+    "affiliate",
+    "coupon",
+    "cashback",
+    "content",
+    "influencer",
+    "b2b_referral",
+    "reseller",
+    "agency",
+    "advocate",
+)
+
+
+@dataclass(frozen=True)
+class MixRow:
+    partner_type: str
+    partners: int
+    revenue_minor: int
+    share: Decimal | None
+    recommended: Decimal
+    lacking: bool
+    under: bool
+
+
+def mix(by_type: dict[str, tuple[int, int]], stage: Stage) -> tuple[list[MixRow], list[str]]:
+    """Each type's approved partners and revenue (from `by_type`: type -> (partners,
+    revenue minor)) against the stage's recommended share; and the recommended types the
+    program has no approved partner of."""
+    recommended = RECOMMENDED_SHARES[stage]
+    total = sum(revenue for _, revenue in by_type.values())
+    rows = []
+    for kind in ALL_TYPES:
+        partners, revenue = by_type.get(kind, (0, 0))
+        want = recommended.get(kind, Decimal(0))
+        actual = share(revenue, total)
+        rows.append(
+            MixRow(
+                kind,
+                partners,
+                revenue,
+                actual,
+                want,
+                lacking=want > 0 and partners == 0,
+                under=want > 0 and partners > 0 and (actual or Decimal(0)) < want - UNDER_BY,
+            )
+        )
+    return rows, [r.partner_type for r in rows if r.lacking]
+
+
+# --- Diagnostic metrics -----------------------------------------------------------------
+
+DIAGNOSTIC_DEFINITIONS = (
+    "Engagement rate: the share of approved partners with at least one click or conversion "
+    "in the period.",
+    "Partner lifetime value: net revenue of the partner's orders since joining minus the "
+    "commissions earned on them (revenue net of commission).",
+    "New customers: the share of the period's conversions from new customers.",
+    "Assist rate: the share of the partner's touches in the period's customer journeys that "
+    "were not the credited one.",
+)
+
+
+@dataclass(frozen=True)
+class PartnerFacts:
+    """One approved partner's aggregated numbers."""
+
+    partner_id: str
+    name: str
+    partner_type: str
+    clicks: int
+    conversions: int
+    new_conversions: int
+    revenue_minor: int
+    lifetime_revenue_minor: int
+    lifetime_commissions_minor: int
+    touches: int
+    assists: int
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    key: str
+    name: str
+    partner_type: str | None
+    partners: int
+    engaged: int
+    clicks: int
+    conversions: int
+    revenue_minor: int
+    lifetime_value_minor: int
+    new_customer_share: Decimal | None
+    assist_rate: Decimal | None
+
+    @property
+    def engagement_rate(self) -> Decimal | None:
+        return share(self.engaged, self.partners)
+
+
+def _diagnose(key: str, name: str, kind: str | None, facts: Sequence[PartnerFacts]) -> Diagnostics:
+    return Diagnostics(
+        key,
+        name,
+        kind,
+        partners=len(facts),
+        engaged=sum(1 for f in facts if f.clicks or f.conversions),
+        clicks=sum(f.clicks for f in facts),
+        conversions=sum(f.conversions for f in facts),
+        revenue_minor=sum(f.revenue_minor for f in facts),
+        lifetime_value_minor=sum(
+            f.lifetime_revenue_minor - f.lifetime_commissions_minor for f in facts
+        ),
+        new_customer_share=share(
+            sum(f.new_conversions for f in facts), sum(f.conversions for f in facts)
+        ),
+        assist_rate=share(sum(f.assists for f in facts), sum(f.touches for f in facts)),
+    )
+
+
+def diagnostics(
+    facts: Sequence[PartnerFacts],
+) -> tuple[list[Diagnostics], list[Diagnostics], Diagnostics]:
+    """Per partner, per partner type, and for the whole program."""
+    partners = [_diagnose(f.partner_id, f.name, f.partner_type, [f]) for f in facts]
+    grouped: dict[str, list[PartnerFacts]] = defaultdict(list)
+    for f in facts:
+        grouped[f.partner_type].append(f)
+    types = [_diagnose(k, k, k, grouped[k]) for k in sorted(grouped)]
+    return partners, types, _diagnose("program", "program", None, facts)
