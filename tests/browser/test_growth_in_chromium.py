@@ -13,6 +13,11 @@ from accord.settings import Settings
 from accord.tenancy.service import create_user
 from tests.factories import add_partner, click, convert, free_port, make_brand
 
+WIDEST = "document.documentElement.scrollWidth"
+# what sticks out past the screen, to say so when the page is too wide
+WIDE = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('.scroll'))
+  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.getBoundingClientRect().right)"""
 SHOTS = os.environ.get("ACCORD_SHOTS", "/tmp/growth-shots")
 
 
@@ -50,12 +55,12 @@ def test_growth_and_mix_pages_draw_and_fit_a_phone(chromium, store):
                 page.wait_for_url("**/console**")
                 page.goto(f"{server.base_url}/console/reports/growth?{query}")
                 page.wait_for_selector("#waterfall canvas")
-                assert page.evaluate("document.documentElement.scrollWidth") <= width
                 page.screenshot(path=f"{SHOTS}/growth-{locale}-{width}.png", full_page=True)
+                assert page.evaluate(WIDEST) <= width, page.evaluate(WIDE)
                 page.goto(f"{server.base_url}/console/reports/mix?program={brand.program_id}")
                 page.wait_for_selector("#mix canvas")
-                assert page.evaluate("document.documentElement.scrollWidth") <= width
                 page.screenshot(path=f"{SHOTS}/mix-{locale}-{width}.png", full_page=True)
+                assert page.evaluate(WIDEST) <= width, page.evaluate(WIDE)
                 context.close()
     finally:
         server.stop()

@@ -19,7 +19,6 @@
     names.push(d.current_label); base.push(0); up.push(Number(d.current)); down.push(0);
     chart.setOption({
       animation: false,
-      color: ["transparent", "#16a34a", "#dc2626"],
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
         formatter: function (p) { var r = p.filter(function (x) { return x.seriesIndex > 0 && x.value; });
           return r.map(function (x) { return x.name + ": " + (x.seriesIndex === 2 ? "-" : "") + x.value.toLocaleString(); }).join("<br>"); } },
@@ -28,8 +27,9 @@
       yAxis: { type: "value" },
       series: [
         { type: "bar", stack: "w", data: base, itemStyle: { color: "transparent" }, emphasis: { disabled: true } },
-        { name: box.dataset.up, type: "bar", stack: "w", data: up, barMaxWidth: 48 },
-        { name: box.dataset.down, type: "bar", stack: "w", data: down, barMaxWidth: 48 }
+        { name: box.dataset.up, type: "bar", stack: "w", data: up, barMaxWidth: 48,
+          itemStyle: { color: function (p) { return p.dataIndex === 0 || p.dataIndex === names.length - 1 ? "#2563eb" : "#16a34a"; } } },
+        { name: box.dataset.down, type: "bar", stack: "w", data: down, barMaxWidth: 48, itemStyle: { color: "#dc2626" } }
       ]
     }, true);
   }
