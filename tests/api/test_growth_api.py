@@ -48,6 +48,13 @@ def test_growth_report(client, brand):
     )
     assert body["sentences"][0]["link"].startswith("/console/reports?program=")
     assert client.get(url, params={"preset": "1111"}, headers=auth(brand)).status_code == 200
+    # 5 Oct made a promotion day too: previous promotion 100.00, current 400.00
+    extra = {**query, "promotion": ["2026-10-04:2026-10-06"]}
+    body = client.get(url, params=extra, headers=auth(brand)).json()
+    days = {p["key"]: p["change"]["amount"] for p in body["days"]}
+    assert days == {"promotion": "300.00", "steady": "0.00"}
+    wrong = client.get(url, params={**query, "promotion": "2026-10-06"}, headers=auth(brand))
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "promotion"
     half = client.get(url, params={"current_since": "2026-11-01"}, headers=auth(brand))
     assert half.status_code == 422 and half.json()["error"]["field"] == "current_since"
     bad = client.get(url, params={**query, "previous_until": "2026-11-30"}, headers=auth(brand))

@@ -2,7 +2,8 @@
 
 The program: a coupon partner with a 100.00 sale from a returning customer on 5 Oct 2026
 and 100.00 + 300.00 from returning customers on 1 Nov 2026 (双十一 season): revenue 100.00
-then 400.00, +300.00, all on promotion days, all from returning customers, one partner.
+then 400.00, +300.00 (+400.00 on promotion days, -100.00 on steady ones), all from returning
+customers, one partner.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def test_growth_page_says_narrow_and_promotion_bound_in_both_languages(client, m
     chinese = client.get(url).text
     assert "增长面窄且依赖促销\uff1a收入增长 US$300.00\uff08300.0%\uff09" in chinese
     assert "How growth is judged" not in chinese and "如何评估增长" in chinese
+    # 5 Oct counted as a promotion day too: the steady days no longer fall
+    extra = client.get(f"{url}&promotions=2026-10-05:2026-10-05").text
+    assert "平常日带来 US$0.00" in extra
     for preset in ("month", "30days", "1111"):
         assert client.get(f"{url}&preset={preset}").status_code == 200
     bad = client.get(

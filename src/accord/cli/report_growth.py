@@ -22,7 +22,7 @@ from accord.cli.reports import app
 from accord.errors import InvalidInput
 from accord.money import Money
 from accord.reports import growth_model as gm
-from accord.reports.growth import growth_quality, presets
+from accord.reports.growth import growth_quality, parse_promotions, presets
 from accord.reports.mix import partner_mix
 from accord.reports.runner import Period
 
@@ -66,6 +66,10 @@ def growth(
     preset: Annotated[
         str, typer.Option(help="Without --current/--previous: month, 30days or 1111.")
     ] = "month",
+    promotion: Annotated[
+        list[str] | None,
+        typer.Option(help="An extra promotion period FIRST:LAST (days included); repeatable."),
+    ] = None,
     fmt: FormatOption = TableFormat.table,
     output: OutputOption = None,
 ) -> None:
@@ -82,7 +86,11 @@ def growth(
         if preset not in ("month", "30days", "1111"):
             raise typer.BadParameter("month, 30days or 1111", param_hint="--preset")
         cur, prev = presets(store.clock.now().date())[preset]
-    g = growth_quality(store, caller, program, cur, prev)
+    try:
+        extra = parse_promotions(promotion or [])
+    except InvalidInput as error:
+        raise typer.BadParameter(error.message, param_hint="--promotion") from None
+    g = growth_quality(store, caller, program, cur, prev, extra)
     d, currency = g.decomposition, g.currency
     for sentence in g.sentences:
         err.print(

@@ -200,3 +200,22 @@ def presets(today: date) -> dict[str, tuple[Period, Period]]:
         "30days": (thirty, thirty_before),
         "1111": (Period.days(*this_1111), Period.days(*last_1111)),
     }
+
+
+def parse_promotions(texts: Sequence[str], field: str = "promotion") -> list[gm.DayRange]:
+    """Extra promotion periods written FIRST:LAST (UTC days, both included)."""
+    periods = []
+    for text in texts:
+        first, sep, last = str(text).partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            start, end = date.fromisoformat(first.strip()), date.fromisoformat(last.strip())
+        except ValueError:
+            raise InvalidInput(field, "write a promotion as YYYY-MM-DD:YYYY-MM-DD") from None
+        if end < start:
+            raise InvalidInput(field, "a promotion must not end before it starts")
+        periods.append((start, end))
+    if len(periods) > 50:
+        raise InvalidInput(field, "give at most 50 promotions")
+    return periods

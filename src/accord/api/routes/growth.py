@@ -16,7 +16,7 @@ from accord.money import Money
 from accord.reports import growth_model as gm
 from accord.reports import holdouts
 from accord.reports import incrementality_model as im
-from accord.reports.growth import growth_quality, period_of, presets
+from accord.reports.growth import growth_quality, parse_promotions, period_of, presets
 from accord.reports.mix import partner_mix
 
 if TYPE_CHECKING:  # rows the services return, named in annotations only
@@ -135,6 +135,14 @@ def get_growth(
         Literal["month", "30days", "1111"],
         Query(description="When no dates are given: month, 30days or 1111 (双十一)."),
     ] = "month",
+    promotion: Annotated[
+        list[str] | None,
+        Query(
+            max_length=50,
+            description="Extra promotion periods, FIRST:LAST (UTC days, both included); "
+            "618, 双十一 and Black Friday to Cyber Monday are always promotion days.",
+        ),
+    ] = None,
 ) -> GrowthOut:
     """Is growth broad and lasting, or narrow and promotion-bound? The change in net revenue
     between two periods, split exactly by new and returning customers, promotion and steady
@@ -146,7 +154,8 @@ def get_growth(
         previous = _day_period(previous_since, previous_until, "previous")
     else:
         current, previous = presets(store.clock.now().date())[preset]
-    g = growth_quality(store, caller, program_id, current, previous)
+    extra = parse_promotions(promotion or [])
+    g = growth_quality(store, caller, program_id, current, previous, extra)
     d, j, cur = g.decomposition, g.judgement, g.currency
 
     def amount(minor: int) -> Amount:

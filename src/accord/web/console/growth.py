@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from accord.errors import InvalidInput
 from accord.reports import growth_model as gm
 from accord.reports import incrementality_model as im
-from accord.reports.growth import growth_quality, period_of, presets
+from accord.reports.growth import growth_quality, parse_promotions, period_of, presets
 from accord.reports.holdouts import (
     HoldoutSpec,
     define_holdout,
@@ -126,6 +126,7 @@ def growth_page(
     previous_since: str = "",
     previous_until: str = "",
     split: str = "customers",
+    promotions: str = "",
 ):
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
@@ -140,7 +141,8 @@ def growth_page(
         "previous_until": previous_until,
     }
     cur, prev, chosen = _periods(store.clock.now().date(), preset, fields)
-    g = growth_quality(store, visitor.caller, current.id, cur, prev)
+    extra = parse_promotions(promotions.replace(",", " ").split(), "promotions")
+    g = growth_quality(store, visitor.caller, current.id, cur, prev, extra)
     say, gettext, fmt = _texts(request, g.currency)
     d = g.decomposition
     return render(
@@ -150,6 +152,7 @@ def growth_page(
         g=g,
         d=d,
         preset=chosen,
+        promotions=promotions,
         split=split if split in SPLITS else "customers",
         dates={
             "current_since": cur.since.date(),  # type: ignore[union-attr]
