@@ -161,3 +161,18 @@ def test_every_split_adds_up_to_the_change_to_the_cent(rows):
         assert sum(p.current_minor for p in parts) == d.current_minor
     assert len(d.top_partners) <= gm.TOP_PARTNERS
     assert gm.judge(d).verdict in set(gm.Verdict)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(cells, max_size=30))
+def test_days_told_apart_by_the_database_split_the_same(rows):
+    periods = gm.promotion_days(date(2025, 1, 1), date(2027, 12, 31))
+    by_day = gm.decompose(rows, periods)
+    flagged = [
+        gm.GrowthCell(
+            c.side, None, c.partner_id, c.partner_name, c.partner_type, c.customer_status,
+            c.revenue_minor, promotion=gm.is_promotion_day(c.day, periods),
+        )
+        for c in rows
+    ]  # fmt: skip
+    assert gm.decompose(flagged, periods).days == by_day.days

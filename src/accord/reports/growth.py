@@ -1,8 +1,11 @@
-"""Growth quality: revenue of two periods, aggregated by day, partner and customer status in
-one statement, then split and judged by `growth_model`.
+"""Growth quality: revenue of two periods, aggregated in one statement by period side,
+promotion or steady day, partner and customer status, then split and judged by
+`growth_model`.
 
-The statement returns one row per period side, UTC day, partner (or none) and customer
-status: at most (days in both periods) x (partners with orders + 1) x 2 rows.
+The promotion periods are known before the query, so the database tells promotion days
+from steady ones (a CASE over the periods' UTC bounds): the statement returns at most
+2 sides x 2 kinds of day x 2 customer statuses x (partners with orders + 1) rows, however
+long the periods.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from accord.money import Money
 from accord.partners.tables import Partner
 from accord.reports import growth_model as gm
 from accord.reports.runner import Period, Report, ReportContext, run_report
-from accord.reports.sql import Grain, net_revenue, utc_bucket
+from accord.reports.sql import net_revenue
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 
@@ -53,6 +56,7 @@ class GrowthCells(Report[gm.GrowthCell]):
     program_id: str
     current: Period
     previous: Period
+    promotions: tuple[gm.DayRange, ...] = ()
 
     def __post_init__(self) -> None:
         _check(self.current, "current")
@@ -66,10 +70,16 @@ class GrowthCells(Report[gm.GrowthCell]):
         at = Conversion.occurred_at
         in_current = and_(*self.current.where(at))
         side = case((in_current, literal("current")), else_=literal("previous")).label("side")
-        day = utc_bucket(at, Grain.DAY).label("day")
+        bounds = [
+            and_(at >= Period.days(a, b).since, at < Period.days(a, b).until)
+            for a, b in self.promotions
+        ]
+        promoted = (
+            case((or_(*bounds), literal(1)), else_=literal(0)) if bounds else literal(0)
+        ).label("promotion")
         keys = (
             side,
-            day,
+            promoted,
             Conversion.partner_id,
             Partner.name,
             Partner.partner_type,
@@ -94,7 +104,8 @@ class GrowthCells(Report[gm.GrowthCell]):
         return [
             gm.GrowthCell(
                 side=r.side,
-                day=date.fromisoformat(str(r.day)),
+                day=None,
+                promotion=bool(r.promotion),
                 partner_id=r.partner_id,
                 partner_name=r.name,
                 partner_type=r.partner_type,
@@ -152,10 +163,12 @@ def growth_quality(
     extra_promotions: Sequence[gm.DayRange] = (),
 ) -> GrowthQuality:
     """Compare two periods of a program: one query, then the split and the verdict."""
-    result = run_report(store, caller, GrowthCells(program_id, current, previous))
-    days_current, days_previous = _days(current), _days(previous)
+    days_current = _days(_check(current, "current"))
+    days_previous = _days(_check(previous, "previous"))
     everything = days_current + days_previous
     periods = gm.promotion_days(min(everything), max(everything), extra_promotions)
+    report = GrowthCells(program_id, current, previous, tuple(periods))
+    result = run_report(store, caller, report)
     decomposition = gm.decompose(
         result.rows, periods, current_days=days_current, previous_days=days_previous
     )

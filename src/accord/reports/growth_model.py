@@ -121,16 +121,19 @@ class Verdict(StrEnum):
 @dataclass(frozen=True)
 class GrowthCell:
     """Aggregated net revenue (minor units) of one period side ("current" or "previous"),
-    one UTC day, one partner (None: no partner) and one customer status."""
+    one partner (None: no partner) and one customer status, either on one UTC day (`day`)
+    or on the promotion days or the steady days of the side (`promotion`, when the
+    database has already told them apart)."""
 
     side: str
-    day: date
+    day: date | None
     partner_id: str | None
     partner_name: str | None
     partner_type: str | None
     customer_status: str
     revenue_minor: int
     conversions: int = 0
+    promotion: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,10 @@ def decompose(
         conversions[i] += cell.conversions
         status = "new" if cell.customer_status == "new" else "returning"
         customers[status][i] += amount
-        kind = "promotion" if is_promotion_day(cell.day, periods) else "steady"
+        promoted = cell.promotion
+        if promoted is None:
+            promoted = cell.day is not None and is_promotion_day(cell.day, periods)
+        kind = "promotion" if promoted else "steady"
         days[kind][i] += amount
         types[cell.partner_type or "none"][i] += amount
         if cell.partner_id is None:
