@@ -819,3 +819,48 @@ def _report(config, world: World) -> None:
         if role in by_role
     )
     reporter.lines.append(f"{backend}: {sum(world.outcomes.values())} calls: {outcome}")
+
+
+# Appended: the growth reports and brand A's incrementality tests (holdouts).
+OBJECTS["holdout_id"] = ("holdout", "brand")
+ACCESS.update(
+    {
+        ("GET", "/programs/{program_id}/reports/growth"): BRAND,
+        ("GET", "/programs/{program_id}/reports/mix"): BRAND,
+        ("GET", "/programs/{program_id}/reports/diagnostics"): BRAND,
+        ("GET", "/programs/{program_id}/holdouts"): BRAND,
+        ("POST", "/programs/{program_id}/holdouts"): BRAND,
+        ("GET", "/programs/{program_id}/holdouts/{holdout_id}"): BRAND,
+        ("PUT", "/programs/{program_id}/holdouts/{holdout_id}/counts"): BRAND,
+        ("GET", "/programs/{program_id}/holdouts/{holdout_id}/result"): BRAND,
+        ("DELETE", "/programs/{program_id}/holdouts/{holdout_id}"): BRAND,
+    }
+)
+_build_before_holdouts = _build
+
+
+def _build(store: Store, client) -> World:
+    from accord.reports.holdouts import HoldoutSpec, define_holdout
+    from accord.tenancy.service import authenticate
+
+    world = _build_before_holdouts(store, client)
+    brand_a = authenticate(store, world.keys["brand_a"])
+    now = store.clock.now()
+    test = define_holdout(
+        store,
+        brand_a,
+        world.ids["program"],
+        HoldoutSpec(
+            name="Matrix holdout",
+            design="traffic",
+            scope_kind="partner_type",
+            scope="content",
+            since=now - timedelta(days=10),
+            until=now,
+            share=__import__("decimal").Decimal("0.1"),
+        ),
+    )
+    world.ids["holdout"] = test.id
+    world.brand_only.add(test.id)
+    world.a_ids.add(test.id)
+    return world

@@ -15,6 +15,4 @@ def test_the_migrated_schema_matches_the_declared_tables(store):
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
-    assert differences == [], "migrations and models differ:\n" + "\n".join(
-        map(str, differences)
-    )
+    assert differences == [], "migrations and models differ:\n" + "\n".join(map(str, differences))

@@ -41,3 +41,8 @@ __all__ = [
     "tenancy_tables",
     "tracking_tables",
 ]
+
+# Appended: tables kept by the reports (incrementality tests).
+from accord.reports import tables as reports_tables  # noqa: E402
+
+__all__ += ["reports_tables"]
