@@ -49,6 +49,7 @@ class ChannelRow:
 
     key: str  # the partner's id, or the partner type
     name: str
+    partner_type: str | None  # the partner's type (by partner type: the key itself)
     #: Conversions credited, by model (datadriven.MODELS), to 4 decimals.
     conversions: dict[str, Decimal]
     #: Revenue credited, by model, in the program's currency.
@@ -138,10 +139,11 @@ def read_paths(
     since: datetime | None,
     until: datetime | None,
     half_life_days: float = HALF_LIFE_DAYS,
-) -> tuple[dict[dd.Path, dd.PathCounts], dd.Credits, int]:
-    """The program's journeys as distinct paths of channels, the time-decay credits, and how
-    many journeys were read (with or without a touch)."""
+) -> tuple[dict[dd.Path, dd.PathCounts], dd.Credits, int, dict[str, str | None]]:
+    """The program's journeys as distinct paths of channels, the time-decay credits, how
+    many journeys were read (with or without a touch), and each channel's partner type."""
     grouped: dict[dd.Path, dd.PathCounts] = {}
+    types: dict[str, str | None] = {}
     decay_conversions: dict[str, float] = {}
     decay_value: dict[str, float] = {}
     read = 0
@@ -157,6 +159,9 @@ def read_paths(
             after=after,
         )
         read += len(page.journeys)
+        for j in page.journeys:
+            for s in j.steps:
+                types.setdefault(_channel(s, by), s.partner_type or UNTYPED)
         paths = [(tuple(_channel(s, by) for s in j.steps), j) for j in page.journeys]
         dd.merge(grouped, dd.group_journeys((p, float(j.value_minor)) for p, j in paths))
         decay = dd.time_decay(
@@ -176,7 +181,7 @@ def read_paths(
         if page.next is None:
             break
         after = page.next
-    return grouped, dd.Credits(decay_conversions, decay_value), read
+    return grouped, dd.Credits(decay_conversions, decay_value), read, types
 
 
 def models_report(
@@ -194,7 +199,9 @@ def models_report(
     require_brand(caller)
     _check(by, order, since, until)
     program = get_program(store, caller, program_id)
-    grouped, decay, read = read_paths(store, caller, program.id, by=by, since=since, until=until)
+    grouped, decay, read, types = read_paths(
+        store, caller, program.id, by=by, since=since, until=until
+    )
     try:
         fitted = dd.fit_all(grouped, order=order, timed=decay)
     except dd.TooManyStates as error:
@@ -210,6 +217,7 @@ def models_report(
             ChannelRow(
                 key=channel,
                 name=names.get(channel, channel),
+                partner_type=types.get(channel),
                 conversions={
                     m: _count(c.conversions.get(channel, 0.0)) for m, c in fitted.credits.items()
                 },
