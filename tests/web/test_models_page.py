@@ -51,7 +51,7 @@ def test_the_page_compares_every_model_per_partner(client, store, manager):
     assert "What the models mean" in text
     assert "Introducer" in text and "Closer" in text
     # A: last click 1, Markov 1.5 -> 50% more; B: 2 -> 1.5, 25% less
-    assert "introduces customers: 50.0% of its touches are first touches" in text
+    assert "introduces customers: 50.0% of its touches are first touches; Markov" in text
     assert "Markov credits it 50.0% more than last click." in text
     assert "Markov credits it 25.0% less than last click." in text
     assert "B2B referral" in text and "b2b_referral" not in text
@@ -69,6 +69,8 @@ def test_partner_types_and_order_are_chosen_on_the_page(client, store, manager):
     assert "(order 3)" in text
     assert "Content introduces customers" in text or "content introduces customers" in text
     assert '<option value="3" selected>' in page.text
+    chart = json.loads(re.search(r'id="models-data">(.*?)</script>', page.text, re.S).group(1))
+    assert sorted(chart["names"]) == ["B2B referral", "content"]
     bad = client.get(f"{URL}?program={brand.program_id}&order=9")
     assert bad.status_code == 422 and "order" in bad.text
 

@@ -12,7 +12,8 @@ from accord.attribution.datadriven import MODELS
 from accord.attribution.insight import ModelsReport, models_report
 from accord.errors import InvalidInput
 from accord.web import exports_table
-from accord.web.pages import SignedIn, back_to, program_or_first, render
+from accord.web.i18n import translations
+from accord.web.pages import SignedIn, back_to, locale_of, program_or_first, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,12 +56,14 @@ def _report(request: Request, visitor, program, by: str, order: str, since: str,
     return programs, current, report
 
 
-def chart_of(report: ModelsReport) -> str:
-    """The top partners' conversions under each model, as the page's chart reads them."""
+def chart_of(report: ModelsReport, locale: str = "en") -> str:
+    """The top partners' conversions under each model, as the page's chart reads them
+    (partner types in the visitor's language)."""
     top = sorted(report.rows, key=lambda r: -r.conversions["markov"])[:CHART_TOP]
+    words = translations(locale)
     return json.dumps(
         {
-            "names": [r.name for r in top],
+            "names": [r.name if report.by == "partner" else words.gettext(r.name) for r in top],
             "keys": [r.key for r in top],
             "models": list(CHART_MODELS),
             "values": {m: [float(r.conversions[m]) for r in top] for m in CHART_MODELS},
@@ -95,7 +98,7 @@ def models_page(
         report=report,
         since=since,
         until=until,
-        chart_json=chart_of(report),
+        chart_json=chart_of(report, locale_of(request)),
         models=MODELS,
         query=urlencode(query),
         toggle={b: urlencode({**query, "by": b}) for b in ("partner", "partner_type")},
