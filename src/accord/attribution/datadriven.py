@@ -37,7 +37,7 @@ import numpy as np
 #: Paths longer than this are cut to their last `MAX_TOUCHES` touches before grouping.
 MAX_TOUCHES = 64
 #: The Markov models solve a dense system over the chain's states; more states are refused.
-MAX_STATES = 6000
+MAX_STATES = 4000
 
 Path = tuple[str, ...]
 
@@ -110,7 +110,14 @@ def merge(into: dict[Path, PathCounts], more: Journeys) -> dict[Path, PathCounts
 
 
 def _groups(journeys: Journeys) -> list[tuple[Path, PathCounts]]:
-    return [(tuple(p), PathCounts(*c)) for p, c in journeys.items() if p]
+    return [
+        (
+            p if type(p) is tuple else tuple(p),
+            c if type(c) is PathCounts else PathCounts(*c),
+        )
+        for p, c in journeys.items()
+        if p
+    ]
 
 
 def channels_of(journeys: Journeys) -> list[str]:
@@ -259,13 +266,19 @@ def transition_matrix(journeys: Journeys, order: int = 1):
     weights: list[float] = []
     to_conversion: dict[int, float] = {}
     to_null: dict[int, float] = {}
+    pad = (_PAD,) * (order - 1)
+    find = index.get
     for path, counts in _groups(journeys):
         weight = counts.conversions + counts.non_conversions
         if weight <= 0:
             continue
+        padded = pad + path if pad else path
         previous = 0
-        for state in _state_path(path, order):
-            here = index.setdefault(state, len(index))
+        for i in range(len(path)):
+            state = padded[i : i + order]  # as _state_path
+            here = find(state)
+            if here is None:
+                here = index[state] = len(index)
             rows.append(previous)
             cols.append(here)
             weights.append(weight)
@@ -275,8 +288,9 @@ def transition_matrix(journeys: Journeys, order: int = 1):
     n = len(index)
     if n > MAX_STATES:
         raise TooManyStates(f"{n} states (at most {MAX_STATES}); choose a lower order")
-    q = np.zeros((n, n))
-    np.add.at(q, (np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)), weights)
+    flat = np.asarray(rows, dtype=np.int64) * n + np.asarray(cols, dtype=np.int64)
+    q = np.bincount(flat, weights=np.asarray(weights, dtype=float), minlength=n * n)
+    q = q.reshape(n, n)
     r = np.zeros(n)
     lost = np.zeros(n)
     for i, v in to_conversion.items():
