@@ -107,22 +107,31 @@ def test_order_1_converting_paths_only_closed_form():
     assert_credits(fit.credits.conversions, {"A": Fraction(2, 3), "B": Fraction(4, 3)})
 
 
-def test_order_1_general_closed_form_two_channels():
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 9), st.integers(0, 9), st.integers(1, 9), st.integers(0, 9))
+def test_order_1_general_closed_form_two_channels(a, x, c, d):
     # Paths: A (a conv, x non-conv), A -> B (c conv), B (d conv). Order 1, by hand:
     #   start->A (a+x+c)/T, start->B d/T with T = a+x+c+d
     #   A->B c/(a+x+c), A->conv a/(a+x+c), A->null x/(a+x+c); B->conv 1
     #   b_B = 1, b_A = (a+c)/(a+x+c), P = (a+c+d)/T
     #   Remove A: P = d/T; remove B: P = a/T
     #   RE_A = (a+c)/(a+c+d), RE_B = (c+d)/(a+c+d)
-    a, x, c, d = 3, 2, 5, 4
     fit = markov({("A",): PathCounts(a, x), ("A", "B"): PathCounts(c), ("B",): PathCounts(d)})
     assert close(fit.conversion_probability, Fraction(a + c + d, a + x + c + d))
     assert_credits(
         fit.removal_effects,
         {"A": Fraction(a + c, a + c + d), "B": Fraction(c + d, a + c + d)},
     )
-    # credits: 12 conversions in proportion 8 : 9
-    assert_credits(fit.credits.conversions, {"A": Fraction(12 * 8, 17), "B": Fraction(12 * 9, 17)})
+    # credits: the a+c+d conversions in proportion (a+c) : (c+d); e.g. a, x, c, d = 3, 2, 5, 4:
+    # P = 12/14, RE_A = 8/12, RE_B = 9/12, A = 12 * 8/17, B = 12 * 9/17
+    whole = a + c + d
+    assert_credits(
+        fit.credits.conversions,
+        {
+            "A": Fraction(whole * (a + c), a + 2 * c + d),
+            "B": Fraction(whole * (c + d), a + 2 * c + d),
+        },
+    )
 
 
 # Markov order 2 and 3 -------------------------------------------------------------------------

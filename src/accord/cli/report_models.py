@@ -13,6 +13,7 @@ from accord.attribution.insight import models_report
 from accord.cli import common
 from accord.cli.common import ApiKeyOption, FormatOption, OutputOption, ProgramArgument
 from accord.cli.reports import app
+from accord.web.i18n import english
 
 __all__ = ["app"]
 
@@ -81,7 +82,7 @@ def models(
     rows = [
         [
             r.key,
-            r.name,
+            r.name if report.by == "partner" else english(r.name),
             *(r.conversions.get(m) for m in MODELS),
             *(r.revenue[m].amount if m in r.revenue else None for m in MODELS),
             r.removal_effect,
