@@ -202,6 +202,14 @@ def test_the_command_writes_every_model(store, journeys, tmp_path, monkeypatch):
     assert csv.exit_code == 0, csv.output
     assert csv.output.splitlines()[0].startswith("key,name,last_touch_conversions")
     assert "coupon" in csv.output
+    screen = runner.invoke(
+        cli_app,
+        ["reports", "models", brand.program_id, "--api-key", brand.api_key],
+        env={"COLUMNS": "300"},
+    )
+    assert screen.exit_code == 0, screen.output
+    assert "introducer" in screen.output and "last_touch_conversions" in screen.output
+    assert "last_touch_revenue" not in screen.output
     xlsx = tmp_path / "models.xlsx"
     assert (
         runner.invoke(

@@ -100,4 +100,9 @@ def models(
         f"(Markov order {report.order}, {report.currency}): {report.journeys} journeys, "
         f"{report.multi_touch} with more than one touch"
     )
+    if fmt is common.TableFormat.table and output is None:
+        # on screen: the conversions under each model and the role; files carry everything
+        keep = [1, *range(2, 2 + len(MODELS)), len(columns) - 1]
+        columns = [columns[i] for i in keep]
+        rows = [[row[i] for i in keep] for row in rows]
     common.write_table(title, columns, rows, fmt, output)
