@@ -2,10 +2,13 @@
 time decay, Markov chains and Shapley values credit a program's partners (or partner types),
 and which role each plays in its customers' journeys.
 
-Reads the program's kept journeys through `program_journeys`, a page at a time, and keeps
-only the distinct paths with their counts (and the time-decay credits, which need each
-touch's time and are summed page by page), so memory grows with the distinct paths, not
-the journeys. The models themselves are `accord.attribution.datadriven`.
+Reads the program's kept journeys (the journeys and journey_steps tables this stage
+writes, as `program_journeys` does, but only the columns the models need, in one streamed
+query) and keeps only the distinct paths with their counts, and the time-decay credits,
+which need each touch's time and are summed batch by batch: memory grows with the distinct
+paths, not the journeys. Identical paths are grouped as they stream by rather than in SQL:
+ordering touches inside a string aggregate is not portable (SQLite before 3.44 has no
+ORDER BY in group_concat). The models themselves are `accord.attribution.datadriven`.
 
 Accord keeps the journeys of conversions only: every path here converted. The Markov models
 then measure how indispensable a partner is on converting paths, not an uplift over paths
@@ -17,9 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
+
+from sqlalchemy import select
 
 from accord.attribution import datadriven as dd
-from accord.attribution.service import Cursor, JourneyView, program_journeys
+from accord.attribution.tables import Journey, JourneyStep
 from accord.errors import InvalidInput
 from accord.money import Money, exponent
 from accord.partners.service import partner_names
@@ -99,7 +105,7 @@ def _channel(step, by: str) -> str:
     return step.partner_id if by == "partner" else (step.partner_type or UNTYPED)
 
 
-def _ages(journey: JourneyView) -> tuple[float | None, ...]:
+def _ages(journey) -> tuple[float | None, ...]:
     return tuple(
         (journey.converted_at - s.at).total_seconds() / 86400 if s.at is not None else None
         for s in journey.steps
@@ -130,9 +136,60 @@ def _share(part: float, whole: float) -> Decimal:
     return (Decimal(repr(part / whole)) if whole else Decimal(0)).quantize(_SHARE, ROUND_HALF_UP)
 
 
+class _Touch(NamedTuple):
+    partner_id: str
+    partner_type: str | None
+    at: datetime | None
+
+
+class _Kept(NamedTuple):
+    converted_at: datetime
+    value_minor: int
+    steps: list[_Touch]
+
+
+def _kept_journeys(store: Store, program_id: str, since: datetime, until: datetime):
+    """The program's journeys in [since, until) with their touches in order, in batches:
+    one streamed query over the journeys and their steps, the columns the models read
+    (no objects built per row). Call it for a program the caller may read."""
+    query = (
+        select(
+            Journey.conversion_id,
+            Journey.converted_at,
+            Journey.value_minor,
+            JourneyStep.partner_id,
+            JourneyStep.partner_type,
+            JourneyStep.at,
+        )
+        .outerjoin(JourneyStep, JourneyStep.conversion_id == Journey.conversion_id)
+        .where(
+            Journey.program_id == program_id,
+            Journey.converted_at >= since,
+            Journey.converted_at < until,
+        )
+        .order_by(Journey.conversion_id, JourneyStep.position)
+        .execution_options(yield_per=PAGE * 3)
+    )
+    current_id: str | None = None
+    current: _Kept | None = None
+    with store.read() as session:
+        for rows in session.execute(query).partitions():
+            batch: list[_Kept] = []
+            for conversion_id, converted_at, value_minor, partner_id, kind, at in rows:
+                if conversion_id != current_id:
+                    if current is not None:
+                        batch.append(current)
+                    current_id = conversion_id
+                    current = _Kept(converted_at, value_minor, [])
+                if partner_id is not None:
+                    current.steps.append(_Touch(partner_id, kind, at))
+            yield batch
+    if current is not None:
+        yield [current]
+
+
 def read_paths(
     store: Store,
-    caller: Caller,
     program_id: str,
     *,
     by: str,
@@ -141,28 +198,19 @@ def read_paths(
     half_life_days: float = HALF_LIFE_DAYS,
 ) -> tuple[dict[dd.Path, dd.PathCounts], dd.Credits, int, dict[str, str | None]]:
     """The program's journeys as distinct paths of channels, the time-decay credits, how
-    many journeys were read (with or without a touch), and each channel's partner type."""
+    many journeys were read (with or without a touch), and each channel's partner type.
+    Memory holds the distinct paths only; the journeys stream by in batches."""
     grouped: dict[dd.Path, dd.PathCounts] = {}
     types: dict[str, str | None] = {}
     decay_conversions: dict[str, float] = {}
     decay_value: dict[str, float] = {}
     read = 0
-    after: Cursor | None = None
-    while True:
-        page = program_journeys(
-            store,
-            caller,
-            program_id,
-            since or EARLIEST,
-            until or LATEST,
-            limit=PAGE,
-            after=after,
-        )
-        read += len(page.journeys)
-        for j in page.journeys:
+    for batch in _kept_journeys(store, program_id, since or EARLIEST, until or LATEST):
+        read += len(batch)
+        for j in batch:
             for s in j.steps:
                 types.setdefault(_channel(s, by), s.partner_type or UNTYPED)
-        paths = [(tuple(_channel(s, by) for s in j.steps), j) for j in page.journeys]
+        paths = [(tuple(_channel(s, by) for s in j.steps), j) for j in batch]
         dd.merge(grouped, dd.group_journeys((p, float(j.value_minor)) for p, j in paths))
         decay = dd.time_decay(
             (
@@ -178,9 +226,6 @@ def read_paths(
             decay_conversions[channel] = decay_conversions.get(channel, 0.0) + v
         for channel, v in decay.value.items():
             decay_value[channel] = decay_value.get(channel, 0.0) + v
-        if page.next is None:
-            break
-        after = page.next
     return grouped, dd.Credits(decay_conversions, decay_value), read, types
 
 
@@ -199,9 +244,7 @@ def models_report(
     require_brand(caller)
     _check(by, order, since, until)
     program = get_program(store, caller, program_id)
-    grouped, decay, read, types = read_paths(
-        store, caller, program.id, by=by, since=since, until=until
-    )
+    grouped, decay, read, types = read_paths(store, program.id, by=by, since=since, until=until)
     try:
         fitted = dd.fit_all(grouped, order=order, timed=decay)
     except dd.TooManyStates as error:
