@@ -155,6 +155,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/inquiries/{inquiry_id}/accept"): BRAND,
     ("POST", "/inquiries/{inquiry_id}/decline"): BRAND,
     ("GET", "/audit-events"): BRAND,
+    ("GET", "/programs/{program_id}/attribution/models"): BRAND,
 }
 
 # Known defects in route modules this test's authors do not own; strict, so each one

@@ -1,15 +1,18 @@
-"""Attribution: the journey that led to a conversion."""
+"""Attribution: the journey that led to a conversion, and every attribution model over a
+program's journeys side by side."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from accord.api.deps import CallerDep, StoreDep, brands_conversion
+from accord.api.deps import CallerDep, StoreDep, brands_conversion, brands_program
 from accord.api.schemas import Amount, ErrorResponse
 from accord.attribution import service as attribution
+from accord.attribution.insight import models_report
 
 router = APIRouter(tags=["attribution"])
 
@@ -83,5 +86,121 @@ def get_journey(conversion_id: str, store: StoreDep, caller: CallerDep) -> Journ
                 share=str(s.share) if s.share is not None else None,
             )
             for s in kept.steps
+        ],
+    )
+
+
+# Attribution models side by side ---------------------------------------------------------
+class ModelCredit(BaseModel):
+    conversions: str = Field(description="Conversions credited (4 decimals).", examples=["12.5"])
+    revenue: Amount = Field(description="Revenue credited, in the program's currency.")
+
+
+class ChannelModelsOut(BaseModel):
+    key: str = Field(description="The partner's id, or the partner type.")
+    name: str = Field(description="The partner's name, or the partner type.")
+    models: dict[str, ModelCredit] = Field(
+        description="By model: last_touch, first_touch, linear, position_based (40/20/40), "
+        "time_decay (half life 7 days), markov, shapley, ordered_shapley."
+    )
+    ordered_shapley_by_position: list[str] = Field(
+        description="Its ordered Shapley conversions as the 1st, the 2nd, and a later touch."
+    )
+    markov_removal_effect: str = Field(
+        description="1 - P(conversion without it) / P(conversion): what the chain loses "
+        "without its touches (0 to 1)."
+    )
+    touches: int
+    first_share: str = Field(description="Share of its touches that open a journey.")
+    middle_share: str = Field(description="Share of its touches between the first and last.")
+    last_share: str = Field(description="Share of its touches that close a journey.")
+    only_share: str = Field(description="Share of its touches that are a journey's only one.")
+    role: Literal["introducer", "influencer", "closer", "alone"]
+
+
+class AttributionModelsOut(BaseModel):
+    program_id: str
+    by: Literal["partner", "partner_type"]
+    order: int = Field(description="The Markov chain's memory, in touches.")
+    currency: str
+    journeys: int = Field(description="Conversions with a kept journey in the period.")
+    multi_touch: int = Field(description="Of those, the ones with two touches or more.")
+    paths: int = Field(description="Distinct paths the models were fitted on.")
+    revenue: Amount = Field(description="The revenue of the journeys with a touch.")
+    converting_paths_only: bool = Field(
+        description="Always true: only the journeys of conversions are kept, so the Markov "
+        "removal effects measure presence on converting paths, not uplift."
+    )
+    models: list[str]
+    channels: list[ChannelModelsOut]
+
+
+MODEL_ERRORS = {
+    **ERRORS,
+    403: {"model": ErrorResponse, "description": "A partner's key: the models are the brand's"},
+    404: {"model": ErrorResponse, "description": "Unknown program"},
+}
+
+
+def _day(value: date | None) -> datetime | None:
+    return None if value is None else datetime.combine(value, time(), UTC)
+
+
+@router.get(
+    "/programs/{program_id}/attribution/models",
+    response_model=AttributionModelsOut,
+    responses=MODEL_ERRORS,
+    dependencies=[Depends(brands_program)],
+)
+def get_attribution_models(
+    program_id: str,
+    store: StoreDep,
+    caller: CallerDep,
+    by: Annotated[
+        Literal["partner", "partner_type"], Query(description="Credit partners or partner types.")
+    ] = "partner",
+    since: Annotated[date | None, Query(description="First day (UTC) of conversions.")] = None,
+    until: Annotated[date | None, Query(description="The day (UTC) after the last one.")] = None,
+    order: Annotated[int, Query(ge=1, le=3, description="Markov order: 1, 2 or 3.")] = 1,
+) -> AttributionModelsOut:
+    """Every attribution model over the program's journeys, side by side: the conversions and
+    revenue last touch, first touch, linear, position-based, time decay, the Markov chain of
+    the order asked for, Shapley and ordered Shapley credit to each partner (or partner type),
+    and where its touches fall: introducer, influencer or closer."""
+    report = models_report(
+        store, caller, program_id, by=by, order=order, since=_day(since), until=_day(until)
+    )
+    return AttributionModelsOut(
+        program_id=report.program_id,
+        by=report.by,
+        order=report.order,
+        currency=report.currency,
+        journeys=report.journeys,
+        multi_touch=report.multi_touch,
+        paths=report.paths,
+        revenue=Amount(amount=str(report.revenue.amount), currency=report.currency),
+        converting_paths_only=True,
+        models=list(report.models),
+        channels=[
+            ChannelModelsOut(
+                key=r.key,
+                name=r.name,
+                models={
+                    m: ModelCredit(
+                        conversions=str(r.conversions[m]),
+                        revenue=Amount(amount=str(r.revenue[m].amount), currency=report.currency),
+                    )
+                    for m in report.models
+                },
+                ordered_shapley_by_position=[str(v) for v in r.by_position],
+                markov_removal_effect=str(r.removal_effect),
+                touches=r.touches,
+                first_share=str(r.first),
+                middle_share=str(r.middle),
+                last_share=str(r.last),
+                only_share=str(r.only),
+                role=r.role,
+            )
+            for r in report.rows
         ],
     )
