@@ -125,8 +125,18 @@ _KEYS = {
     Dimension.WEEK: ("bucket",),
     Dimension.MONTH: ("bucket",),
 }
-_ROW_KEYS = ("partner_id", "partner_name", "partner_type", "status", "country", "event_type",
-             "device", "sub_id", "promo_code", "bucket")  # fmt: skip
+_ROW_KEYS = (
+    "partner_id",
+    "partner_name",
+    "partner_type",
+    "status",
+    "country",
+    "event_type",
+    "device",
+    "sub_id",
+    "promo_code",
+    "bucket",
+)
 
 
 def _text(name: str, value: str | None, longest: int) -> str | None:
@@ -169,8 +179,9 @@ class PerformanceFilters:
         if len(self.search) > 200:
             raise InvalidInput("search", "search with at most 200 characters")
         country = _text("country", self.country, 2)
-        if country is not None and not (len(country) == 2 and country.isascii() and
-                                        country.isalpha()):  # fmt: skip
+        if country is not None and not (
+            len(country) == 2 and country.isascii() and country.isalpha()
+        ):
             raise InvalidInput("country", "give a two-letter country code (ISO 3166-1), e.g. US")
         object.__setattr__(self, "country", country.upper() if country else None)
         device = _text("device", self.device, 16)
@@ -444,8 +455,10 @@ class Performance(Report[PerformanceRow]):
         }
         parts = []
         if self.counts_clicks:
-            values = {"clicks": func.count(), "unique_clicks": func.count().filter(
-                Click.duplicate.is_(False))}  # fmt: skip
+            values = {
+                "clicks": func.count(),
+                "unique_clicks": func.count().filter(Click.duplicate.is_(False)),
+            }
             conditions = [Click.program_id == ctx.program_id, *self.period.where(Click.at)]
             if self.filters.sub_id:
                 conditions.append(Click.sub1 == self.filters.sub_id)
@@ -453,16 +466,22 @@ class Performance(Report[PerformanceRow]):
         query = select().select_from(Conversion)
         if needs_click:
             query = query.outerjoin(Click, Click.id == Conversion.click_id)
-        conditions = [Conversion.program_id == ctx.program_id,
-                      *self.period.where(Conversion.occurred_at), *self._conversion_conditions()]  # fmt: skip
+        conditions = [
+            Conversion.program_id == ctx.program_id,
+            *self.period.where(Conversion.occurred_at),
+            *self._conversion_conditions(),
+        ]
         parts.append((query, Conversion, Conversion.occurred_at, conversions, conditions))
         query = select().select_from(Commission)
         if needs_conversion:
             query = query.outerjoin(Conversion, Conversion.id == Commission.conversion_id)
         if needs_click:
             query = query.outerjoin(Click, Click.id == Conversion.click_id)
-        conditions = [Commission.program_id == ctx.program_id,
-                      *self.period.where(Commission.occurred_at), *self._conversion_conditions()]  # fmt: skip
+        conditions = [
+            Commission.program_id == ctx.program_id,
+            *self.period.where(Commission.occurred_at),
+            *self._conversion_conditions(),
+        ]
         values = {"commissions": func.sum(Commission.amount_minor)}
         parts.append((query, Commission, Commission.occurred_at, values, conditions))
 
@@ -636,11 +655,27 @@ class Performance(Report[PerformanceRow]):
 # Files of the whole report ------------------------------------------------------------------
 
 #: Every figure a file holds, after the grouping's key columns.
-FIGURE_COLUMNS = ("partners", "clicks", "unique_clicks", "conversions", "conversion_rate",
-                  "revenue", "commissions", "epc", "aov", "roas", "new_conversions",
-                  "new_revenue", "returning_conversions", "returning_revenue",
-                  "reversed_conversions", "reversal_rate", "reversed_revenue", "reversed_share",
-                  "currency")  # fmt: skip
+FIGURE_COLUMNS = (
+    "partners",
+    "clicks",
+    "unique_clicks",
+    "conversions",
+    "conversion_rate",
+    "revenue",
+    "commissions",
+    "epc",
+    "aov",
+    "roas",
+    "new_conversions",
+    "new_revenue",
+    "returning_conversions",
+    "returning_revenue",
+    "reversed_conversions",
+    "reversal_rate",
+    "reversed_revenue",
+    "reversed_share",
+    "currency",
+)
 
 
 def key_columns(report: Performance) -> tuple[str, ...]:
