@@ -24,7 +24,8 @@ conversion rate are None (shown as "—"); by sub-id clicks count under their `s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -50,7 +51,15 @@ from accord.errors import InvalidInput
 from accord.money import Money
 from accord.partners.model import EnrollmentStatus, PartnerType
 from accord.partners.tables import Enrollment, Partner
-from accord.reports.runner import Page, Period, Report, ReportContext, Sort, run_report
+from accord.reports.runner import (
+    DEFAULT_LIMIT,
+    Page,
+    Period,
+    Report,
+    ReportContext,
+    Sort,
+    run_report,
+)
 from accord.reports.sql import Grain, net_revenue, utc_bucket
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -735,3 +744,58 @@ def whole_report(
         )
     columns = file_columns(report)
     return columns, [file_row(r, columns) for r in result.rows], result.currency
+
+
+# Parameters as people type them (API query, console form, command line) -----------------
+
+
+def moment(name: str, text: str | None) -> datetime | None:
+    """`YYYY-MM-DD` (midnight UTC) or an ISO 8601 time (UTC when it names no zone)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(name, "give a date as YYYY-MM-DD or an ISO 8601 time") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def period_of(since: str | None, until: str | None) -> Period:
+    """The half-open period [since, until): `until` is the first moment left out, so
+    since 2026-11-01 until 2026-12-01 is the month of November."""
+    return Period(moment("since", since), moment("until", until))
+
+
+def performance_of(
+    program_id: str,
+    *,
+    group_by: str | Sequence[str] = "partner",
+    grain: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    sort: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    **filters: str | None,
+) -> Performance:
+    """A performance report from text parameters; `grain` (day, week or month) is added
+    to `group_by`. Every bad value is refused with InvalidInput naming its parameter."""
+    dims = [group_by] if isinstance(group_by, str) else list(group_by)
+    if grain:
+        if grain not in _TIME.keys() | {g.value for g in _TIME}:
+            raise InvalidInput("grain", "give day, week or month")
+        dims.append(grain)
+    known = {f.name for f in fields(PerformanceFilters)}
+    for name in filters:
+        if name not in known:
+            raise InvalidInput(name, "not a filter of this report")
+    cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in filters.items()}
+    cleaned = {k: v for k, v in cleaned.items() if v}
+    return Performance(
+        program_id,
+        group_by=tuple(d for d in dims if d),
+        period=period_of(since, until),
+        filters=PerformanceFilters(**cleaned),
+        sort=sort or None,
+        page=Page(DEFAULT_LIMIT if limit is None else limit, offset),
+    )
