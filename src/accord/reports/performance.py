@@ -370,6 +370,8 @@ class Performance(Report[PerformanceRow]):
     the largest commissions come first. Ties are broken by the grouping's keys, so pages
     are stable.
 
+    `count_clicks=False` leaves the click figures out (None), as a report by a dimension
+    clicks do not carry does; `totals()` keeps that, so the totals match the rows.
     `enrolled_only` keeps only the activity of partners enrolled in the program (what the
     rows by partner or partner type add up to; `totals()` sets it for those). `cap` stops
     reading after that many rows plus one (files of the whole report check it).
@@ -385,6 +387,7 @@ class Performance(Report[PerformanceRow]):
     page: Page | None = field(default_factory=Page)
     enrolled_only: bool = False
     cap: int | None = None
+    count_clicks: bool = True
 
     def __post_init__(self) -> None:
         dims = _dimensions(self.group_by)
@@ -408,8 +411,10 @@ class Performance(Report[PerformanceRow]):
     @property
     def counts_clicks(self) -> bool:
         """Whether clicks can be cut this report's way (see the module)."""
-        return not self.filters.of_conversion and (
-            self.who is None or self.who in _BY_PARTNER or self.who is Dimension.SUB_ID
+        return (
+            self.count_clicks
+            and not self.filters.of_conversion
+            and (self.who is None or self.who in _BY_PARTNER or self.who is Dimension.SUB_ID)
         )
 
     def totals(self) -> Performance:
@@ -421,6 +426,7 @@ class Performance(Report[PerformanceRow]):
             page=None,
             cap=None,
             enrolled_only=self.enrolled_only or self.who in _BY_PARTNER,
+            count_clicks=self.counts_clicks,
         )
 
     def _conversion_conditions(self) -> list:

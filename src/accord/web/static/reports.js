@@ -25,7 +25,7 @@
     color: colors,
     tooltip: { trigger: "axis" },
     legend: { top: 0, type: "scroll" },
-    grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+    grid: { left: line ? 8 : 28, right: 8, top: 36, bottom: 8, containLabel: true },
     xAxis: {
       type: "category",
       data: line ? keys.map(function (s) { return s.slice(5); }) : keys,
