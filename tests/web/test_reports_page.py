@@ -56,9 +56,7 @@ ALLOWED_IN_CHINESE = {"CSV", "Excel", "JSON", "Accord", "Test", "program", "Part
 def english_words(html: str) -> set[str]:
     """Latin words of three letters or more that a reader sees in the page's main part."""
     main = html[html.index("<main") :]
-    # the reports' shared menu names other pages, whose words their own pages translate
-    main = re.sub(r"<script.*?</script>|<style.*?</style>|<nav class=\"subnav\".*?</nav>", " ",
-                  main, flags=re.S)  # fmt: skip
+    main = re.sub(r"<script.*?</script>|<style.*?</style>", " ", main, flags=re.S)
     visible = re.sub(r"<[^>]+>|Partner \w{4}", " ", main)  # the test partners' names
     return set(re.findall(r"[A-Za-z]{3,}", visible))
 
