@@ -515,7 +515,9 @@ class Performance(Report[PerformanceRow]):
                 .where(*conditions)
                 .group_by(*keys)
             )
-        return union_all(*selects).subquery("facts")
+        # Materialized once on PostgreSQL: a planner without fresh statistics would run it
+        # again for every partner (a nested loop over the enrollments).
+        return union_all(*selects).cte("facts").prefix_with("MATERIALIZED", dialect="postgresql")
 
     def build(self, ctx: ReportContext) -> Select:
         partner_id = self.filters.partner_id
