@@ -155,3 +155,12 @@ def test_a_partner_sees_only_its_own_rows_in_the_portal(client, program, store):
     assert [(r["country"], r["revenue"]) for r in rows] == [("DE", "200.00")]
     refused = client.get("/portal/reports", params={"program": brand.program_id, "by": "partner"})
     assert refused.status_code == 422
+
+
+def test_the_line_has_a_point_for_every_day_of_the_period(client, program):
+    brand, _, _ = program
+    html = page(client, brand, by="", grain="day", period="7d")  # 26 Oct to 1 Nov
+    data = json.loads(re.search(r'id="perf-chart-data">(.*?)</script>', html, re.S).group(1))
+    assert data["keys"][0] == "2026-10-26" and data["keys"][-1] == "2026-11-01"
+    assert data["conversions"] == [0, 0, 0, 0, 0, 0, 2]  # both sales today
+    assert data["revenue"][-1] == "280.00"

@@ -16,6 +16,7 @@ from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 
 from accord.errors import InvalidInput
+from accord.money import Money
 from accord.reports.performance import (
     Dimension,
     Performance,
@@ -137,7 +138,7 @@ def chart(store, caller, report: Performance, labels: Labels) -> str:
         over_time = replace(
             report.totals(), group_by=(report.grain,), sort="bucket", page=Page(MAX_LIMIT)
         )
-        rows = run_report(store, caller, over_time).rows
+        rows = _every_bucket(run_report(store, caller, over_time).rows, report)
         kind = "line"
     elif report.who is not None:
         rows = run_report(store, caller, replace(report, sort="-revenue", page=Page(10))).rows
@@ -156,6 +157,38 @@ def chart(store, caller, report: Performance, labels: Labels) -> str:
             "commissions": [str(r.commissions.amount) for r in rows],
         }
     )
+
+
+def _buckets(first: date, last: date, grain: str) -> list[str]:
+    """Every bucket's first day from the one holding `first` to the one holding `last`."""
+    if grain == "week":
+        day, step = first - timedelta(days=first.weekday()), timedelta(days=7)
+    elif grain == "month":
+        day, step = first.replace(day=1), None
+    else:
+        day, step = first, timedelta(days=1)
+    out = []
+    while day <= last and len(out) <= MAX_LIMIT:
+        out.append(day.isoformat())
+        if step is None:
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            day += step
+    return out
+
+
+def _every_bucket(rows: list[PerformanceRow], report: Performance) -> list[PerformanceRow]:
+    """The line's points with quiet buckets of the period as zeros (the rows are sparse)."""
+    period = report.period
+    if not rows or period.since is None or period.until is None:
+        return rows
+    zero = Money.of(0, rows[0].revenue.currency)
+    quiet = replace(rows[0], conversions=0, revenue=zero, commissions=zero, partners=0,
+                    clicks=None if rows[0].clicks is None else 0, unique_clicks=None)  # fmt: skip
+    by_bucket = {r.bucket: r for r in rows}
+    last = (period.until - timedelta(microseconds=1)).date()
+    days = _buckets(period.since.date(), last, str(report.grain))
+    return [by_bucket.get(b) or replace(quiet, bucket=b) for b in days]
 
 
 class Labels:
