@@ -156,6 +156,10 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/inquiries/{inquiry_id}/decline"): BRAND,
     ("GET", "/audit-events"): BRAND,
     ("GET", "/programs/{program_id}/attribution/models"): BRAND,
+    ("GET", "/programs/{program_id}/reports/performance"): BOTH,
+    ("GET", "/programs/{program_id}/reports/performance.csv"): BOTH,
+    ("GET", "/programs/{program_id}/reports/performance.xlsx"): BOTH,
+    ("GET", "/programs/{program_id}/reports/performance.json"): BOTH,
 }
 
 # Known defects in route modules this test's authors do not own; strict, so each one

@@ -202,10 +202,9 @@ def test_the_command_writes_every_model(store, journeys, tmp_path, monkeypatch):
     assert csv.exit_code == 0, csv.output
     assert csv.output.splitlines()[0].startswith("key,name,last_touch_conversions")
     assert "coupon" in csv.output
+    monkeypatch.setattr(common.console, "width", 300)  # a wide terminal
     screen = runner.invoke(
-        cli_app,
-        ["reports", "models", brand.program_id, "--api-key", brand.api_key],
-        env={"COLUMNS": "300"},
+        cli_app, ["reports", "models", brand.program_id, "--api-key", brand.api_key]
     )
     assert screen.exit_code == 0, screen.output
     assert "introducer" in screen.output and "last_touch_conversions" in screen.output

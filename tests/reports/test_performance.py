@@ -204,7 +204,7 @@ def test_another_brands_program_is_not_found(world, store):
         (lambda: Page.number(0), "page"),
         (lambda: Period(datetime(2026, 11, 1)), "since"),
         (lambda: Period(START, START), "until"),
-        (lambda: Performance("p", group_by="country"), "group_by"),
+        (lambda: Performance("p", group_by="city"), "group_by"),
         (lambda: Performance("p", group_by=("day", "month")), "group_by"),
         (lambda: Performance("p", group_by=("partner", "partner_type")), "group_by"),
         (lambda: Performance("p", sort="bucket"), "sort"),

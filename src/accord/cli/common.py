@@ -109,7 +109,7 @@ def write_table(
             table.add_column(column)
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
-        Console().print(table)  # sized to the terminal (COLUMNS) as it is now
+        console.print(table)
         return
     text = to_json(columns, rows) + "\n" if fmt is TableFormat.json else to_csv(columns, rows)
     if output is None:
