@@ -41,3 +41,7 @@ __all__ = [
     "tenancy_tables",
     "tracking_tables",
 ]
+
+from accord.programs import promotion_tables as promotion_tables  # noqa: E402
+
+__all__ += ["promotion_tables"]
