@@ -38,14 +38,14 @@ def test_the_lifecycle_page_in_both_languages(client, program):
     page = client.get(f"/console/reports/lifecycle?program={brand.program_id}")
     assert page.status_code == 200
     text = page.text
-    assert "Woken by a promotion" in text and "双十一 2026" in text
+    assert "Woken by a promotion" in text and "(双十一) 2026" in text
     assert f"/console/partners/{sleeper.id}?program={brand.program_id}" in text
     assert "Steady performers worth a deeper deal" in text
     assert "No conversion for 60 days or more, after having converted." in text
     assert 'aria-current="page"' in text and "segments-data" in text
     client.cookies.set("accord_lang", "zh_Hans")
     zh = client.get(f"/console/reports/lifecycle?program={brand.program_id}").text
-    assert "促销唤醒" in zh and "值得加深合作的稳定伙伴" in zh
+    assert "促销唤醒" in zh and "值得加深合作的稳定伙伴" in zh and "黑色星期五 2026" in zh
     assert "Woken by a promotion" not in zh and "Steady performers" not in zh
 
 
