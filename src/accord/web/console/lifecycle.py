@@ -37,7 +37,10 @@ def lifecycle_page(request: Request, visitor: SignedIn, program: str | None = No
     report = lifecycle_report(store, visitor.caller, current.id)
     periods = promotions.list_promotions(store, visitor.caller, current.id)
     now = store.clock.now()
-    shown = [p for p in periods if not p.predefined or p.starts_at.year >= now.year - 1]
+    # the program's own first, then this year's and next year's festivals
+    shown = [p for p in periods if not p.predefined] + [
+        p for p in periods if p.predefined and p.starts_at.year >= now.year
+    ]
     return render(
         request,
         "lifecycle.html",

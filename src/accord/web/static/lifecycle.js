@@ -26,10 +26,10 @@
     var pct = function (v) { return Math.round(v * 1000) / 10; };
     var c2 = echarts.init(lorenzBox, null, { renderer: "canvas" });
     c2.setOption({
-      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 16, top: 32, bottom: 28, containLabel: true },
       legend: { top: 0 },
       tooltip: { trigger: "item", formatter: function (p) { return p.seriesName + ": " + p.value[0] + "% → " + p.value[1] + "%"; } },
-      xAxis: { type: "value", min: 0, max: 100, name: lorenzBox.dataset.xname, nameLocation: "middle", nameGap: 24, axisLabel: { formatter: "{value}%" } },
+      xAxis: { type: "value", min: 0, max: 100, name: lorenzBox.dataset.xname, nameLocation: "middle", nameGap: 26, axisLabel: { formatter: "{value}%" } },
       yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
       series: [
         { name: lorenzBox.dataset.curve, type: "line", data: lz.lorenz.map(function (p) { return [pct(p[0]), pct(p[1])]; }),
