@@ -98,3 +98,25 @@ def test_empty_states(client, manager):
     assert "No partner has joined this program yet" in life.text
     conc = client.get(f"/console/reports/concentration?program={brand.program_id}")
     assert "No revenue in this period yet" in conc.text
+
+
+def test_the_tables_download_and_the_period_can_be_chosen(client, program):
+    brand, sleeper, steady = program
+    q = f"?program={brand.program_id}"
+    life = client.get(f"/console/reports/lifecycle.csv{q}")
+    assert life.status_code == 200 and life.headers["content-type"].startswith("text/csv")
+    rows = [line.split(",") for line in life.text.splitlines()]
+    assert rows[0][:2] == ["segment", "partner_id"]
+    by_partner = {r[1]: r for r in rows[1:]}
+    assert by_partner[sleeper.id][0] == "reactivated"
+    assert by_partner[sleeper.id][10] == "双十一 2026"
+    assert by_partner[steady.id][11] == "yes"
+    # the last 30 days: the steady partner's sale 10 days ago (100) and the sleeper's on
+    # 25 Oct (300): 300 / 400 = 75% for the sleeper
+    conc = client.get(f"/console/reports/concentration.csv{q}&days=30")
+    ranked = [line.split(",") for line in conc.text.splitlines()[1:]]
+    assert [(r[1], r[5]) for r in ranked] == [(sleeper.id, "0.7500"), (steady.id, "0.2500")]
+    assert client.get(f"/console/reports/concentration.xlsx{q}").status_code == 200
+    page = client.get(f"/console/reports/concentration{q}&days=30")
+    assert '<option value="30" selected>' in page.text
+    assert client.get(f"/console/reports/concentration{q}&days=31").status_code == 422

@@ -29,6 +29,17 @@ from accord.tenancy.service import require_brand
 
 #: The period a concentration report covers unless told: the last 365 days.
 DEFAULT_DAYS = 365
+#: The columns of the ranked table (files and the command line).
+CONCENTRATION_COLUMNS = (
+    "rank",
+    "partner_id",
+    "partner_name",
+    "partner_type",
+    "revenue",
+    "share_lost_if_leaves",
+    "top_20_percent",
+    "core",
+)
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,25 @@ class ConcentrationReport:
                 "top": loss.rank <= self.result.top_count,
             }
             for loss in self.result.losses
+        ]
+
+    def table(self) -> list[tuple]:
+        """Every partner ranked, as rows of `CONCENTRATION_COLUMNS`."""
+        r = self.result
+        core = {loss.earner.partner_id for loss in r.core}
+        total = r.total_minor
+        return [
+            (
+                rank,
+                e.partner_id,
+                e.name,
+                e.partner_type,
+                self.money(e.revenue_minor).amount,
+                share(Fraction(e.revenue_minor, total)) if total else None,
+                "yes" if rank <= r.top_count else "",
+                "yes" if e.partner_id in core else "",
+            )
+            for rank, e in enumerate(r.ranked, start=1)
         ]
 
     def lorenz(self) -> list[tuple[Decimal, Decimal]]:

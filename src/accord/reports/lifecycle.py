@@ -29,6 +29,21 @@ from accord.tenancy.service import require_brand
 
 #: Enrollment statuses whose partners the lifecycle covers (applicants are not partners yet).
 COVERED_STATUSES = ("approved", "suspended")
+#: The columns of the lifecycle table (files and the command line).
+LIFECYCLE_COLUMNS = (
+    "segment",
+    "partner_id",
+    "partner_name",
+    "partner_type",
+    "status",
+    "conversions_30d",
+    "revenue_30d",
+    "revenue_year",
+    "last_conversion_at",
+    "days_to_first_conversion",
+    "woken_by",
+    "deeper_deal",
+)
 #: At most this many promotion periods (the most recent that have started) are examined.
 MAX_PROMOTIONS = 40
 
@@ -233,6 +248,31 @@ class LifecycleReport:
     first_conversion: list[PartnerLine] = field(default_factory=list)
     median_days_to_first: Decimal | None = None
     partners: int = 0
+
+    def table(self) -> list[tuple]:
+        """Every partner, segment by segment, as rows of `LIFECYCLE_COLUMNS`."""
+        woken: dict[str, list[str]] = {}
+        for w in self.wakeups:
+            woken.setdefault(w.partner.partner_id, []).append(w.promotion.name)
+        deeper = {line.partner_id for line in self.deeper_deal}
+        return [
+            (
+                segment,
+                line.partner_id,
+                line.name,
+                line.partner_type,
+                line.status,
+                line.conversions_30d,
+                line.revenue_30d.amount,
+                line.revenue_year.amount,
+                line.last_conversion_at.isoformat() if line.last_conversion_at else None,
+                line.days_to_first,
+                "; ".join(woken.get(line.partner_id, [])),
+                "yes" if line.partner_id in deeper else "",
+            )
+            for segment in rules.DISPLAY_ORDER
+            for line in self.segments.get(segment, [])
+        ]
 
     def wakeups_by_promotion(self) -> list[tuple[Promotion, list[PromotionWakeup]]]:
         grouped: dict[tuple, list[PromotionWakeup]] = {}

@@ -7,17 +7,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from accord.errors import InvalidInput
 from accord.programs import promotions
 from accord.reports import lifecycle_model
-from accord.reports.concentration import concentration_report, share
-from accord.reports.lifecycle import lifecycle_report
+from accord.reports.concentration import CONCENTRATION_COLUMNS, concentration_report, share
+from accord.reports.lifecycle import LIFECYCLE_COLUMNS, lifecycle_report
 from accord.reports.lifecycle_model import DISPLAY_ORDER
+from accord.web import exports_table
 from accord.web.pages import Form, SignedIn, back_to, program_or_first, render
 
 router = APIRouter(include_in_schema=False)
+
+#: The periods the concentration page offers, in days back from today.
+CONCENTRATION_DAYS = (30, 90, 180, 365, 730)
+DOWNLOADS = ("csv", "xlsx")
 
 
 def _day(form: dict[str, str], field: str) -> date:
@@ -83,8 +88,16 @@ def remove_promotion(
     return RedirectResponse(back, status_code=303)
 
 
+def _since(store, days: int) -> datetime:
+    if days not in CONCENTRATION_DAYS:
+        raise InvalidInput("days", f"choose one of {', '.join(map(str, CONCENTRATION_DAYS))}")
+    return store.clock.now() - timedelta(days=days)
+
+
 @router.get("/console/reports/concentration")
-def concentration_page(request: Request, visitor: SignedIn, program: str | None = None):
+def concentration_page(
+    request: Request, visitor: SignedIn, program: str | None = None, days: int = 365
+):
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
     context = {"visitor": visitor, "programs": programs, "current": current}
@@ -92,7 +105,8 @@ def concentration_page(request: Request, visitor: SignedIn, program: str | None 
         return render(
             request, "concentration.html", section="concentration", report=None, **context
         )
-    report = concentration_report(store, visitor.caller, current.id)
+    back_to(request, f"/console/reports/concentration?program={quote(current.id)}")
+    report = concentration_report(store, visitor.caller, current.id, _since(store, days))
     lorenz = [[float(x), float(y)] for x, y in report.lorenz()]
     return render(
         request,
@@ -105,5 +119,28 @@ def concentration_page(request: Request, visitor: SignedIn, program: str | None 
         top_share=share(report.result.top_share),
         core_share=share(report.result.core_share_of_partners),
         chart_json=json.dumps({"lorenz": lorenz}),
+        days=days,
+        choices=CONCENTRATION_DAYS,
         **context,
     )
+
+
+@router.get("/console/reports/concentration.{kind}")
+def concentration_download(
+    kind: str, request: Request, visitor: SignedIn, program: str, days: int = 365
+):
+    """Every partner ranked by revenue with its share, as CSV or Excel."""
+    if kind not in DOWNLOADS:
+        return Response("use concentration.csv or concentration.xlsx", status_code=404)
+    store = request.app.state.store
+    report = concentration_report(store, visitor.caller, program, _since(store, days))
+    return exports_table.download("concentration", kind, CONCENTRATION_COLUMNS, report.table())
+
+
+@router.get("/console/reports/lifecycle.{kind}")
+def lifecycle_download(kind: str, request: Request, visitor: SignedIn, program: str):
+    """Every partner with its segment, as CSV or Excel."""
+    if kind not in DOWNLOADS:
+        return Response("use lifecycle.csv or lifecycle.xlsx", status_code=404)
+    report = lifecycle_report(request.app.state.store, visitor.caller, program)
+    return exports_table.download("lifecycle", kind, LIFECYCLE_COLUMNS, report.table())
