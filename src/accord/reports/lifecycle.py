@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Integer, Row, Select, and_, func, literal, select, union_all
+from sqlalchemy import Row, Select, and_, func, or_, select
 
 from accord.conversions.tables import Conversion
 from accord.money import Money
@@ -74,19 +74,11 @@ class PartnerSeries(Report[PartnerActivity]):
         year = now - timedelta(days=rules.PERIOD_DAYS * rules.PERIODS)
         recent = now - timedelta(days=rules.NEW_DAYS)
         in_year = occurred >= year
-        joined = and_(
-            Conversion.program_id == ctx.program_id,
-            Conversion.partner_id == Enrollment.partner_id,
-            Conversion.status != "unattributed",
-            occurred <= now,
-        )
-        return (
+        # the program's conversions grouped by partner first (one pass over them), then
+        # joined to the enrolled partners
+        facts = (
             select(
-                Partner.id.label("partner_id"),
-                Partner.name.label("name"),
-                Partner.partner_type.label("partner_type"),
-                Enrollment.status.label("status"),
-                func.coalesce(Enrollment.decided_at, Enrollment.applied_at).label("joined_at"),
+                Conversion.partner_id.label("partner_id"),
                 func.min(occurred).filter(active).label("first_at"),
                 func.max(occurred).filter(active).label("last_at"),
                 func.min(occurred).filter(active, occurred >= recent).label("first_recent_at"),
@@ -95,20 +87,30 @@ class PartnerSeries(Report[PartnerActivity]):
                 func.sum(net_revenue()).filter(in_year).label("net"),
                 *columns,
             )
+            .where(
+                Conversion.program_id == ctx.program_id,
+                Conversion.partner_id.is_not(None),
+                Conversion.status != "unattributed",
+                occurred <= now,
+            )
+            .group_by(Conversion.partner_id)
+            .subquery("facts")
+        )
+        return (
+            select(
+                Partner.id.label("partner_id"),
+                Partner.name.label("name"),
+                Partner.partner_type.label("partner_type"),
+                Enrollment.status.label("status"),
+                func.coalesce(Enrollment.decided_at, Enrollment.applied_at).label("joined_at"),
+                *(c for c in facts.c if c.name != "partner_id"),
+            )
             .select_from(Enrollment)
             .join(Partner, Partner.id == Enrollment.partner_id)
-            .outerjoin(Conversion, joined)
+            .outerjoin(facts, facts.c.partner_id == Enrollment.partner_id)
             .where(
                 Enrollment.program_id == ctx.program_id,
                 Enrollment.status.in_(COVERED_STATUSES),
-            )
-            .group_by(
-                Partner.id,
-                Partner.name,
-                Partner.partner_type,
-                Enrollment.status,
-                Enrollment.decided_at,
-                Enrollment.applied_at,
             )
             .order_by(Partner.id)
         )
@@ -151,7 +153,12 @@ def _utc(value: datetime | str | None) -> datetime | None:
 @dataclass(frozen=True)
 class PromotionWakeups(Report[tuple[int, Wakeup]]):
     """Partners dormant for `PROMOTION_DORMANT_DAYS` days before a period that converted
-    inside it: (the period's index in `periods`, the wake-up)."""
+    inside it: (the period's index in `periods`, the wake-up).
+
+    One pass over the program's conversions, grouped by partner: for each period, the
+    partner's first conversion inside it and its last one before it began; the rule
+    (`lifecycle_model.woke_in`) is applied to those aggregated times.
+    """
 
     name = "lifecycle_wakeups"
     program_id: str
@@ -159,39 +166,36 @@ class PromotionWakeups(Report[tuple[int, Wakeup]]):
 
     def build(self, ctx: ReportContext) -> Select:
         occurred = Conversion.occurred_at
-        parts = []
+        columns = []
+        touched = []
         for i, (starts_at, ends_at) in enumerate(self.periods):
             inside = and_(occurred >= starts_at, occurred < ends_at)
-            before = occurred < starts_at
-            last_before = func.max(occurred).filter(before)
-            parts.append(
-                select(
-                    literal(i, Integer).label("period"),
-                    Conversion.partner_id.label("partner_id"),
-                    func.min(occurred).filter(inside).label("first_in"),
-                    last_before.label("last_before"),
-                )
-                .where(
-                    Conversion.program_id == ctx.program_id,
-                    Conversion.partner_id.is_not(None),
-                    Conversion.status != "unattributed",
-                    _active(),
-                    occurred < ends_at,
-                    occurred <= ctx.now,
-                )
-                .group_by(Conversion.partner_id)
-                .having(
-                    func.count(Conversion.id).filter(inside) > 0,
-                    last_before <= starts_at - timedelta(days=rules.PROMOTION_DORMANT_DAYS),
-                )
+            touched.append(inside)
+            columns.append(func.min(occurred).filter(inside).label(f"first_in{i}"))
+            columns.append(func.max(occurred).filter(occurred < starts_at).label(f"before{i}"))
+        return (
+            select(Conversion.partner_id.label("partner_id"), *columns)
+            .where(
+                Conversion.program_id == ctx.program_id,
+                Conversion.partner_id.is_not(None),
+                Conversion.status != "unattributed",
+                _active(),
+                occurred <= ctx.now,
             )
-        return union_all(*parts) if len(parts) > 1 else parts[0]  # type: ignore[return-value]
+            .group_by(Conversion.partner_id)
+            .having(func.count(Conversion.id).filter(or_(*touched)) > 0)
+            .order_by(Conversion.partner_id)
+        )
 
     def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[tuple[int, Wakeup]]:
-        return [
-            (int(r.period), Wakeup(r.partner_id, _utc(r.first_in), _utc(r.last_before)))
-            for r in rows
-        ]
+        woke = []
+        for r in rows:
+            for i, (starts_at, _) in enumerate(self.periods):
+                first_in = _utc(getattr(r, f"first_in{i}"))
+                before = _utc(getattr(r, f"before{i}"))
+                if rules.woke_in(starts_at, first_in, before):
+                    woke.append((i, Wakeup(r.partner_id, first_in, before)))  # type: ignore[arg-type]
+        return woke
 
 
 @dataclass(frozen=True)
