@@ -84,7 +84,7 @@ def test_the_concentration_page_says_it_in_plain_words(client, program):
     page = client.get(f"/console/reports/concentration?program={brand.program_id}")
     assert page.status_code == 200
     # last 365 days: sleeper 200 + 200 + 300 = 700, steady 7 x 100 = 700; total 1,400
-    assert "The top 1 of your 2 partners (20%) bring 50.0% of the revenue" in page.text
+    assert "The top 20% of your partners (1 of 2) bring 50.0% of the revenue" in page.text
     assert "lorenz-data" in page.text
     client.cookies.set("accord_lang", "zh_Hans")
     zh = client.get(f"/console/reports/concentration?program={brand.program_id}").text
