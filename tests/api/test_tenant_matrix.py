@@ -868,4 +868,34 @@ def _build(store: Store, client) -> World:
     world.ids["holdout"] = test.id
     world.brand_only.add(test.id)
     world.a_ids.add(test.id)
+
+
+# Lifecycle, concentration and promotion periods: brand reports; a program's own period is
+# the brand's alone.
+ACCESS.update(
+    {
+        ("GET", "/programs/{program_id}/reports/lifecycle"): BRAND,
+        ("GET", "/programs/{program_id}/reports/concentration"): BRAND,
+        ("GET", "/programs/{program_id}/promotions"): BRAND,
+        ("POST", "/programs/{program_id}/promotions"): BRAND,
+        ("DELETE", "/programs/{program_id}/promotions/{promotion_id}"): BRAND,
+    }
+)
+OBJECTS["promotion_id"] = ("promotion", "brand")
+_build_before_promotions = _build
+
+
+def _build(store: Store, client) -> World:  # brand A's own promotion period too
+    from accord.programs.promotions import add_promotion
+    from accord.tenancy.service import authenticate
+
+    world = _build_before_promotions(store, client)
+    caller = authenticate(store, world.keys["brand_a"])
+    start = store.clock.now()
+    promotion = add_promotion(
+        store, caller, world.ids["program"], "Matrix sale", start, start + timedelta(days=3)
+    )
+    world.ids["promotion"] = promotion.id
+    world.brand_only.add(promotion.id)
+    world.a_ids.add(promotion.id)
     return world

@@ -46,3 +46,6 @@ __all__ = [
 from accord.reports import tables as reports_tables  # noqa: E402
 
 __all__ += ["reports_tables"]
+from accord.programs import promotion_tables as promotion_tables  # noqa: E402
+
+__all__ += ["promotion_tables"]
