@@ -41,3 +41,7 @@ __all__ = [
     "tenancy_tables",
     "tracking_tables",
 ]
+
+from accord.monitoring import tables as monitoring_tables  # noqa: E402
+
+__all__ += ["monitoring_tables"]
