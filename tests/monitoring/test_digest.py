@@ -76,7 +76,7 @@ def test_the_weekly_digest_goes_to_each_subscriber_through_the_queue(
     assert f"https://accord.brand.example/console/reports/alerts?program={b.program_id}" in text
     zh = body(chinese)
     assert "- 点击: 215 (前一周: 43, +400.0%)" in zh
-    assert "- 收入: US$200.00 (前一周: US$100.00, +100.0%)" in zh
+    assert "- 销售额: US$200.00 (前一周: US$100.00, +100.0%)" in zh
     assert "内容发布者: US$1,600.00" in zh
     html = body(chinese, "html")
     assert '<html lang="zh-Hans">' in html and "上周与前一周对比" in html

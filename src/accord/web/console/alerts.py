@@ -1,7 +1,132 @@
-"""The console's reports: anomaly alerts, forecasts and the weekly digest."""
+"""The console's reports: anomaly alerts, forecasts and the weekly digest.
+
+GET /console/reports/alerts lists a program's alerts (unusual days of its partners), the
+revenue forecast per partner type with its interval, and the signed-in user's weekly
+digest setting. The forms change an alert (seen), the digest (on/off, language) or send
+the user a digest now; their paths name the program, so managers and owners may use them.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from accord.monitoring.service import (
+    RevenueForecast,
+    digest_setting,
+    list_alerts,
+    mark_all_seen,
+    mark_seen,
+    revenue_forecast,
+    send_digest,
+    set_digest,
+)
+from accord.web.pages import Form, SignedIn, back_to, program_or_first, render
 
 router = APIRouter(include_in_schema=False)
+
+SHOW = ("unseen", "all")
+
+
+def _page(program_id: str, **extra: str) -> str:
+    query = "&".join(f"{k}={quote(v)}" for k, v in {"program": program_id, **extra}.items())
+    return f"/console/reports/alerts?{query}"
+
+
+def forecast_chart(forecast: RevenueForecast) -> str:
+    """The program's monthly revenue and next month's forecast with its interval, as the
+    JSON the page's chart reads."""
+    total = forecast.total
+    months = [m.isoformat()[:7] for m in forecast.months] + [forecast.month.isoformat()[:7]]
+    history = [str(m.amount) for m in total.history]
+    ready = total.expected is not None
+    return json.dumps(
+        {
+            "months": months,
+            "history": [*history, None],
+            "expected": [None] * len(history) + ([str(total.expected.amount)] if ready else [None]),
+            "low": [None] * len(history) + ([str(total.low.amount)] if ready else [None]),
+            "band": [None] * len(history)
+            + ([str(total.high.amount - total.low.amount)] if ready else [None]),
+            "high": [None] * len(history) + ([str(total.high.amount)] if ready else [None]),
+        }
+    )
+
+
+@router.get("/console/reports/alerts")
+def alerts_page(
+    request: Request,
+    visitor: SignedIn,
+    program: str | None = None,
+    show: str = "unseen",
+    sent: str = "",
+    saved: str = "",
+):
+    store = request.app.state.store
+    programs, current = program_or_first(store, visitor, program)
+    show = show if show in SHOW else "unseen"
+    context = {"visitor": visitor, "programs": programs, "current": current,
+               "section": "alerts", "show": show}  # fmt: skip
+    if current is None:
+        return render(request, "alerts.html", **context)
+    caller = visitor.caller
+    alerts = list_alerts(store, caller, current.id, unseen_only=show == "unseen")
+    forecast = revenue_forecast(store, caller, current.id)
+    return render(
+        request,
+        "alerts.html",
+        **context,
+        alerts=alerts,
+        unseen=sum(1 for a in alerts if a.seen_at is None),
+        forecast=forecast,
+        chart_json=forecast_chart(forecast),
+        digest=digest_setting(store, caller, visitor.user_id),
+        sent=sent,
+        saved=saved == "1",
+    )
+
+
+@router.post("/console/programs/{program_id}/alerts/{alert_id}/seen")
+def alert_seen(program_id: str, alert_id: str, request: Request, visitor: SignedIn, form: Form):
+    back = _page(program_id, show=form.get("show", "unseen"))
+    back_to(request, back)
+    mark_seen(request.app.state.store, visitor.caller, program_id, alert_id)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/console/programs/{program_id}/alerts/seen")
+def all_seen(program_id: str, request: Request, visitor: SignedIn, form: Form):
+    back = _page(program_id, show=form.get("show", "unseen"))
+    back_to(request, back)
+    mark_all_seen(request.app.state.store, visitor.caller, program_id)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/console/programs/{program_id}/digest")
+def save_digest(program_id: str, request: Request, visitor: SignedIn, form: Form):
+    """The signed-in user's weekly digest: on or off, and its language."""
+    back_to(request, _page(program_id))
+    set_digest(
+        request.app.state.store,
+        visitor.caller,
+        visitor.user_id,
+        weekly=form.get("weekly") == "on",
+        language=form.get("language", "en"),
+    )
+    return RedirectResponse(_page(program_id, saved="1"), status_code=303)
+
+
+@router.post("/console/programs/{program_id}/digest/test")
+def test_digest(program_id: str, request: Request, visitor: SignedIn, form: Form):
+    """Send the signed-in user last week's digest now, in the digest's language."""
+    back_to(request, _page(program_id))
+    store = request.app.state.store
+    language = (
+        form.get("language") or digest_setting(store, visitor.caller, visitor.user_id).language
+    )
+    settings = getattr(request.app.state, "settings", None)
+    send_digest(store, visitor.caller, program_id, visitor.email, language, settings)
+    return RedirectResponse(_page(program_id, sent=visitor.email), status_code=303)
