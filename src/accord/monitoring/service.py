@@ -250,6 +250,7 @@ def revenue_forecast(
     types = [
         _type_forecast(name, totals, program.currency)
         for name, totals in sorted(by_type.items(), key=lambda kv: -sum(kv[1]))
+        if any(totals)  # a type without revenue (clicks only) has nothing to forecast
     ]
     total = [sum(column) for column in zip(*by_type.values(), strict=True)] or [0] * len(starts)
     return RevenueForecast(
