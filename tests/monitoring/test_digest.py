@@ -71,7 +71,7 @@ def test_the_weekly_digest_goes_to_each_subscriber_through_the_queue(
     # the top partner, the alert and December's forecast (1,600 on a straight line)
     assert re.search(r"- Partner \w+: revenue \$200\.00", text)
     assert "Clicks 200 (usually 40), far above the usual" in text
-    assert "Revenue forecast for Dec 1, 2026" in text
+    assert "Revenue forecast for December 2026" in text
     assert "- All partners: $1,600.00" in text and "- content: $1,600.00" in text
     assert f"https://accord.brand.example/console/reports/alerts?program={b.program_id}" in text
     zh = body(chinese)

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -95,6 +95,10 @@ class Formatter:
 
     def date(self, value: date | datetime) -> str:
         return format_date(value, format="medium", locale=self.babel)
+
+    def month(self, value: date) -> str:
+        """A month and its year: December 2026, 2026年12月."""
+        return format_skeleton("yMMMM", value, locale=self.babel)
 
 
 @dataclass(frozen=True)

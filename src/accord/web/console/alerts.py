@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
+from babel.dates import format_skeleton
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
@@ -24,7 +25,7 @@ from accord.monitoring.service import (
     send_digest,
     set_digest,
 )
-from accord.web.pages import Form, SignedIn, back_to, program_or_first, render
+from accord.web.pages import Form, SignedIn, back_to, locale_of, program_or_first, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,8 +41,11 @@ def forecast_chart(forecast: RevenueForecast) -> str:
     """The program's monthly revenue and next month's forecast with its interval, as the
     JSON the page's chart reads."""
     total = forecast.total
-    months = [m.isoformat()[:7] for m in forecast.months] + [forecast.month.isoformat()[:7]]
-    history = [str(m.amount) for m in total.history]
+    # the months before the program's first revenue say nothing: the chart starts there
+    first = next((i for i, m in enumerate(total.history) if not m.is_zero()), 0)
+    months = [m.isoformat()[:7] for m in forecast.months[first:]]
+    months.append(forecast.month.isoformat()[:7])
+    history = [str(m.amount) for m in total.history[first:]]
     ready = total.expected is not None
     return json.dumps(
         {
@@ -82,6 +86,7 @@ def alerts_page(
         alerts=alerts,
         unseen=sum(1 for a in alerts if a.seen_at is None),
         forecast=forecast,
+        month_label=format_skeleton("yMMMM", forecast.month, locale=locale_of(request)),
         chart_json=forecast_chart(forecast),
         digest=digest_setting(store, caller, visitor.user_id),
         sent=sent,
