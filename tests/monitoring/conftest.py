@@ -98,14 +98,14 @@ def clicks_at(brand: Brand, partner: TestPartner, at: datetime, count: int) -> l
     return ids
 
 
-def sale_at(brand: Brand, partner: TestPartner, at: datetime, amount: str) -> None:
+def sale_at(brand: Brand, partner: TestPartner, at: datetime, amount: str):
     """A sale credited to the partner (through a click a minute before) at `at`."""
     clock = brand.store.clock
     saved = clock.now()
     clock.set(at)
     try:
         [cid] = clicks_at(brand, partner, at - timedelta(minutes=1), 1)
-        convert(brand, amount=amount, click_id=cid, occurred_at=at)
+        return convert(brand, amount=amount, click_id=cid, occurred_at=at)
     finally:
         clock.set(saved)
 

@@ -3,8 +3,10 @@ partner, none twice; the forecast; and the alert e-mail through a real SMTP serv
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
+from accord.conversions.model import ReversalRequest
+from accord.conversions.reversals import reverse_conversion
 from accord.monitoring.service import (
     list_alerts,
     mark_seen,
@@ -14,7 +16,7 @@ from accord.monitoring.service import (
     set_digest,
 )
 from accord.reports.monitoring import partner_days
-from tests.monitoring.conftest import SPIKE, body
+from tests.monitoring.conftest import SPIKE, body, sale_at
 
 
 def test_the_daily_figures_are_aggregated_per_partner_and_day(world):
@@ -25,6 +27,18 @@ def test_the_daily_figures_are_aggregated_per_partner_and_day(world):
     assert (big[date(2026, 11, 23)].clicks, big[date(2026, 11, 23)].conversions) == (40, 1)
     assert (big[SPIKE].clicks, big[SPIKE].conversions) == (200, 2)
     assert data.days[world.small.id][SPIKE].clicks == 15
+
+
+def test_reversals_count_on_the_day_they_are_recorded_for_the_order_s_partner(world):
+    b = world.brand
+    sale = sale_at(b, world.big, datetime(2026, 11, 30, 18, tzinfo=UTC), "50")
+    reverse_conversion(  # recorded on 1 December (the test clock), for a sale of 30 November
+        b.store, b.caller, sale.conversion.id, ReversalRequest(reason_code="returned")
+    )
+    data = partner_days(b.store, b.caller, b.program_id, SPIKE, date(2026, 12, 1))
+    big = data.days[world.big.id]
+    assert (big[SPIKE].conversions, big[SPIKE].reversals) == (3, 0)
+    assert (big[date(2026, 12, 1)].conversions, big[date(2026, 12, 1)].reversals) == (0, 1)
 
 
 def test_a_day_five_times_the_usual_gives_exactly_one_alert_and_a_small_partner_none(world):
@@ -68,8 +82,8 @@ def test_the_alert_email_reaches_the_managers_in_their_languages(world, smtp, ma
     assert added[b.program_id] == 1
     [english] = inbox.wait_for(world.owner_email)
     [chinese] = inbox.wait_for(world.manager_email)
-    assert english["Subject"] == "1 unusual figures in Test program"
-    assert chinese["Subject"] == "Test program 有 1 项异常数据"
+    assert english["Subject"] == "Unusual figures in Test program: 1"
+    assert chinese["Subject"] == "Test program 的异常数据：1 项"  # noqa: RUF001
     assert english["From"] == "Accord <reports@brand.example>"
     text = body(english)
     assert "Clicks 200 (usually 40), far above the usual" in text

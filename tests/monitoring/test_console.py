@@ -101,3 +101,20 @@ def test_an_empty_program_says_so(store, app_client):
     assert "needs 6 months of revenue" in html and 'id="forecast-data"' not in html
     html = app_client.get(f"/console/reports/alerts?program={brand.program_id}&show=all").text
     assert "No alerts yet" in html
+
+
+def test_a_digest_without_an_email_server_says_what_to_set(world, store):
+    from accord.settings import Settings
+
+    with TestClient(
+        AccordApp(store, Settings(smtp_host=None)),
+        raise_server_exceptions=False,
+        follow_redirects=False,
+    ) as client:
+        sign_in(client, world.owner_email, "a long password 1")
+        b = world.brand
+        page = client.get(f"/console/reports/alerts?program={b.program_id}")
+        answer = _post(client, f"/console/programs/{b.program_id}/digest/test", csrf_of(page.text))
+        assert answer.status_code == 503
+        assert "set ACCORD_SMTP_HOST" in answer.text
+        assert f'href="/console/reports/alerts?program={b.program_id}"' in answer.text
