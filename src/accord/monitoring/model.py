@@ -12,11 +12,15 @@ outlier cannot drag. The robust z-score (Iglewicz and Hoaglin) is
 
     z = 0.6745 * (x - median) / MAD
 
-and a day is unusual when |z| >= `THRESHOLD` (3.5, their recommendation). When MAD is 0
-(at least half of the baseline days are equal), the mean absolute deviation stands in
-(z = (x - median) / (1.2533 * meanAD)); when that is 0 too (all days equal), a floor for
-the metric's noise is used: the Poisson deviation sqrt(median) for clicks, and one
-percentage point for a rate. At least `MIN_HISTORY` baseline days are needed.
+and a day is unusual when |z| >= `THRESHOLD` (3.5, their recommendation). In other words
+z = (x - median) / sigma with sigma = MAD / 0.6745, the normal deviation MAD stands for.
+When MAD is 0 (at least half of the baseline days are equal), the mean absolute deviation
+stands in (sigma = 1.2533 * meanAD). Sigma never falls below the noise the metric has
+anyway, so that a very steady history does not turn a small wobble into an alert: the
+Poisson deviation sqrt(median) for clicks, and the binomial deviation
+sqrt(p (1 - p) / n) of a rate p over the day's n clicks (or conversions), at least 0.1
+percentage point. A day must also differ from the median by at least `MIN_CHANGE` (20 %)
+of it. At least `MIN_HISTORY` baseline days are needed.
 
 Small partners do not alert: clicks need `MIN_CLICKS` on the day or in the baseline's
 median; a conversion rate needs `MIN_CLICKS_FOR_RATE` clicks on the day; a reversal rate
@@ -57,8 +61,10 @@ MEAN_AD_FACTOR = 1.2533
 MIN_CLICKS = 30
 MIN_CLICKS_FOR_RATE = 100
 MIN_CONVERSIONS_FOR_RATE = 20
-#: Noise floor of a rate when every baseline day has the same rate.
-RATE_FLOOR = 0.01
+#: The smallest deviation a rate is given (0.1 percentage point).
+RATE_FLOOR = 0.001
+#: The smallest change, relative to the median, that counts as unusual.
+MIN_CHANGE = 0.2
 
 #: Months a forecast uses at most and at least.
 MAX_MONTHS = 12
@@ -144,15 +150,18 @@ def baseline(values: Sequence[float]) -> Baseline:
 
 
 def robust_z(x: float, base: Baseline, floor: float) -> float:
-    """0.6745 (x - median) / MAD; with MAD 0, the mean absolute deviation; with that 0 too,
-    `floor` as the standard deviation."""
+    """0.6745 (x - median) / MAD, i.e. (x - median) / sigma; with MAD 0, sigma from the mean
+    absolute deviation; sigma is never below `floor` (the metric's own noise, > 0)."""
     if base.mad > 0:
-        return K * (x - base.median) / base.mad
-    if base.mean_ad > 0:
-        return (x - base.median) / (MEAN_AD_FACTOR * base.mean_ad)
+        sigma = base.mad / K
+    elif base.mean_ad > 0:
+        sigma = MEAN_AD_FACTOR * base.mean_ad
+    else:
+        sigma = 0.0
+    sigma = max(sigma, floor)
     if x == base.median:
         return 0.0
-    return (x - base.median) / floor
+    return (x - base.median) / sigma
 
 
 def same_weekdays(day: date, weeks: int = HISTORY_WEEKS) -> list[date]:
@@ -160,10 +169,14 @@ def same_weekdays(day: date, weeks: int = HISTORY_WEEKS) -> list[date]:
     return [day - timedelta(days=7 * k) for k in range(1, weeks + 1)]
 
 
-def _floor(metric: Metric, median: float) -> float:
+def _floor(metric: Metric, median: float, today: DayFigures) -> float:
+    """The deviation the metric has by chance alone: Poisson for counts, binomial for
+    rates over the day's clicks (conversion rate) or conversions (reversal rate)."""
     if metric is Metric.CLICKS:
         return math.sqrt(max(median, 1.0))
-    return RATE_FLOOR
+    n = today.clicks if metric is Metric.CONVERSION_RATE else today.conversions
+    p = min(max(median, 0.0), 1.0)
+    return max(math.sqrt(p * (1 - p) / max(n, 1)), RATE_FLOOR)
 
 
 def _large_enough(metric: Metric, today: DayFigures, base: Baseline) -> bool:
@@ -200,8 +213,8 @@ def unusual(
         base = baseline(values)
         if not _large_enough(metric, today, base):
             continue
-        z = robust_z(x, base, _floor(metric, base.median))
-        if abs(z) >= threshold:
+        z = robust_z(x, base, _floor(metric, base.median, today))
+        if abs(z) >= threshold and abs(x - base.median) >= MIN_CHANGE * abs(base.median):
             found.append(Finding(day, metric, x, base.median, round(z, 2)))
     return found
 
