@@ -78,7 +78,7 @@ def _view(alert: Alert, names: dict[str, str]) -> AlertView:
 
 def _program(store: Store, caller: Caller, program_id: str) -> figures.WatchedProgram:
     require_brand(caller)
-    program = next((p for p in figures.watched_programs(store) if p.id == program_id), None)
+    program = figures.watched_program(store, program_id)
     if program is None or program.organization_id != caller.organization_id:
         raise NotFound("program", program_id, field="program_id")
     return program

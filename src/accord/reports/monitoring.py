@@ -49,6 +49,19 @@ def watched_programs(store: Store) -> list[WatchedProgram]:
     return [WatchedProgram(r.id, r.organization_id, r.name, r.currency) for r in rows]
 
 
+def watched_program(store: Store, program_id: str) -> WatchedProgram | None:
+    """One program, whoever's it is (the caller is checked by the service)."""
+    with store.read() as session:
+        row = session.execute(
+            select(Program.id, Program.organization_id, Program.name, Program.currency).where(
+                Program.id == program_id
+            )
+        ).first()
+    return (
+        None if row is None else WatchedProgram(row.id, row.organization_id, row.name, row.currency)
+    )
+
+
 def _start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
