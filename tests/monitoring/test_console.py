@@ -117,3 +117,19 @@ def test_a_digest_without_an_email_server_says_what_to_set(world, store):
         assert answer.status_code == 503
         assert "set ACCORD_SMTP_HOST" in answer.text
         assert f'href="/console/reports/alerts?program={b.program_id}"' in answer.text
+
+
+def test_an_analyst_reads_alerts_without_the_buttons_that_would_be_refused(world, store):
+    from accord.settings import Settings
+    from accord.tenancy.service import create_user
+
+    b = world.brand
+    scan(b.store, b.caller, b.program_id)
+    email = world.owner_email.replace("owner-", "analyst-")
+    create_user(store, b.caller.organization_id, email, "a long password 3", role="analyst")
+    with TestClient(AccordApp(store, Settings()), follow_redirects=False) as client:
+        sign_in(client, email, "a long password 3")
+        page = client.get(f"/console/reports/alerts?program={b.program_id}")
+        assert page.status_code == 200 and "far above the usual" in page.text
+        assert "Mark seen" not in page.text and "Send me the weekly digest" not in page.text
+        assert "is for the program's owners and managers" in page.text

@@ -91,6 +91,8 @@ def alerts_page(
         digest=digest_setting(store, caller, visitor.user_id),
         sent=sent,
         saved=saved == "1",
+        # the forms' paths name the program: owners and managers may use them
+        can_change=caller.may("programs:write"),
     )
 
 
