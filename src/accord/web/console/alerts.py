@@ -25,6 +25,7 @@ from accord.monitoring.service import (
     send_digest,
     set_digest,
 )
+from accord.web import i18n
 from accord.web.pages import Form, SignedIn, back_to, locale_of, program_or_first, render
 
 router = APIRouter(include_in_schema=False)
@@ -60,6 +61,26 @@ def forecast_chart(forecast: RevenueForecast) -> str:
     )
 
 
+def types_chart(forecast: RevenueForecast, locale: str) -> str:
+    """Each partner type's forecast and its 95 % range (the program's first), as the JSON
+    of the page's interval chart; types without a forecast are left out."""
+    words = i18n.translations(locale)
+    rows = [
+        {
+            "name": words.gettext("All partners")
+            if t is forecast.total
+            else words.gettext(t.partner_type),
+            "expected": str(t.expected.amount),
+            "low": str(t.low.amount),
+            "band": str(t.high.amount - t.low.amount),
+            "high": str(t.high.amount),
+        }
+        for t in [forecast.total, *forecast.types]
+        if t.expected is not None and t.low is not None and t.high is not None
+    ]
+    return json.dumps(rows[::-1])  # the chart draws its categories from the bottom up
+
+
 @router.get("/console/reports/alerts")
 def alerts_page(
     request: Request,
@@ -88,6 +109,7 @@ def alerts_page(
         forecast=forecast,
         month_label=format_skeleton("yMMMM", forecast.month, locale=locale_of(request)),
         chart_json=forecast_chart(forecast),
+        types_json=types_chart(forecast, locale_of(request)),
         digest=digest_setting(store, caller, visitor.user_id),
         sent=sent,
         saved=saved == "1",
