@@ -113,6 +113,20 @@ class Settings(BaseSettings):
     postbacks_every: float = Field(
         default=5.0, ge=0.1, le=3600, description="Seconds between postback delivery passes."
     )
+    smtp_host: str | None = Field(
+        default=None,
+        description="The SMTP server Accord sends e-mail through (alerts, weekly digests); "
+        "without it no e-mail is sent.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Its port.")
+    smtp_user: str | None = Field(default=None, description="The SMTP login, if it needs one.")
+    smtp_password: str | None = Field(default=None, description="Its password.")
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the connection with STARTTLS before logging in."
+    )
+    mail_from: str = Field(
+        default="Accord <accord@localhost>", description="The sender of Accord's e-mail."
+    )
 
     @field_validator("database_url")
     @classmethod

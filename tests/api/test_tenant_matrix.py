@@ -92,6 +92,7 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "batch_id": ("batch", "brand"),
     "key_id": ("key", "brand"),
     "job_id": ("job", "brand"),
+    "alert_id": ("alert", "brand"),
 }
 
 # Required query parameters that are not objects: a plausible value each.
@@ -160,6 +161,9 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/programs/{program_id}/reports/performance.csv"): BOTH,
     ("GET", "/programs/{program_id}/reports/performance.xlsx"): BOTH,
     ("GET", "/programs/{program_id}/reports/performance.json"): BOTH,
+    ("GET", "/programs/{program_id}/alerts"): BRAND,
+    ("POST", "/programs/{program_id}/alerts/{alert_id}/seen"): BRAND,
+    ("GET", "/programs/{program_id}/reports/forecast"): BRAND,
 }
 
 # Known defects in route modules this test's authors do not own; strict, so each one
@@ -351,6 +355,7 @@ def _build(store: Store, client) -> World:
     payouts = {p.partner_id: p.id for p in batch.payouts}
     spare_key = parse_token(create_api_key(store, a.caller, "spare"))[0]
     job = jobs.start(store, a.caller, "sleep", {"seconds": 0})
+    alert = _alert_of(store, a, p_own)
 
     b = make_brand(store)
     b_partner = add_partner(b)
@@ -372,6 +377,7 @@ def _build(store: Store, client) -> World:
         "batch": batch.batch.id,
         "key": spare_key,
         "job": job.id,
+        "alert": alert,
     }
     a_org = a.caller.organization_id
     a_keys = {parse_token(a.api_key)[0], spare_key}
@@ -392,6 +398,7 @@ def _build(store: Store, client) -> World:
     world.own_ids = set(own.values()) | {payouts[p_own.id]} | own_contract_versions
     world.other_ids = set(other.values()) | {payouts[p_other.id]} | default_versions
     world.brand_only = {a_org, *a_keys, job.id}
+    world.brand_only |= {alert}
     world.a_ids = (
         world.own_ids | world.other_ids | world.brand_only | {a.program_id, batch.batch.id}
     )
@@ -402,6 +409,29 @@ def _build(store: Store, client) -> World:
         parse_token(b.api_key)[0],
     }
     return world
+
+
+def _alert_of(store: Store, brand, partner) -> str:
+    """An alert of A's program about partner_own's day (brand keys alone see alerts)."""
+    from accord.ids import new_id
+    from accord.monitoring.tables import Alert
+
+    with store.unit() as session:
+        alert = Alert(
+            id=new_id("alr"),
+            organization_id=brand.caller.organization_id,
+            program_id=brand.program_id,
+            partner_id=partner.id,
+            metric="clicks",
+            day=store.clock.now().date(),
+            value=200.0,
+            expected=40.0,
+            score=25.3,
+            direction="up",
+            created_at=store.clock.now(),
+        )
+        session.add(alert)
+    return alert.id
 
 
 def _versions(store: Store, contract_id: str) -> set[str]:
@@ -868,6 +898,7 @@ def _build(store: Store, client) -> World:
     world.ids["holdout"] = test.id
     world.brand_only.add(test.id)
     world.a_ids.add(test.id)
+    return world
 
 
 # Lifecycle, concentration and promotion periods: brand reports; a program's own period is

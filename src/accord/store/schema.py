@@ -49,3 +49,6 @@ __all__ += ["reports_tables"]
 from accord.programs import promotion_tables as promotion_tables  # noqa: E402
 
 __all__ += ["promotion_tables"]
+from accord.monitoring import tables as monitoring_tables  # noqa: E402
+
+__all__ += ["monitoring_tables"]
