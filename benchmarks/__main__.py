@@ -27,6 +27,8 @@ from benchmarks.machine import CpuWatch, describe
 from benchmarks.nginx import nginx_binary
 from benchmarks.processes import ProcessFailed, interrupts_unwind, log
 from benchmarks.report import as_json, render
+from benchmarks.reports import render as render_reports
+from benchmarks.reports import run_reports
 from benchmarks.stores import DEFAULT_POSTGRES
 
 INSTALL_HINT = """\
@@ -46,8 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["clicks", "conversions", "commissions", "jobs"],
-        help="Run one benchmark (default: clicks and conversions; commissions and jobs only "
+        choices=["clicks", "conversions", "commissions", "jobs", "reports"],
+        help="Run one benchmark (default: clicks and conversions; commissions, jobs and reports only "
         "when asked for).",
     )
     parser.add_argument(
@@ -67,7 +69,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--scale",
         type=float,
         default=1.0,
-        help="Conversion counts: 1 = 1,000 single requests and 5,000 in batches.",
+        help="Conversion counts: 1 = 1,000 single requests and 5,000 in batches; for reports, "
+        "1 = 20,000,000 clicks and 1,000,000 conversions.",
     )
     parser.add_argument(
         "--clients", type=int, default=4, help="Concurrent client threads for conversions (4)."
@@ -157,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         return commissions(args)
     if args.only == "jobs":
         return queue_jobs(args)
+    if args.only == "reports":
+        return reports(args)
     want_clicks = args.only in (None, "clicks")
     want_conversions = args.only in (None, "conversions")
     if want_clicks and (missing := missing_tools()):
@@ -228,6 +233,19 @@ def queue_jobs(args: argparse.Namespace) -> int:
         log("interrupted")
         return 130
     print(json.dumps(data, indent=2) if args.json else render_jobs(data))
+    return 0
+
+
+def reports(args: argparse.Namespace) -> int:
+    """The reports benchmark: a large program in a temporary SQLite store, in process."""
+    watch = CpuWatch()
+    try:
+        data = run_reports(args.scale)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    data["others_cpu"] = watch.others_share()
+    print(json.dumps(data, indent=2, default=str) if args.json else render_reports(data))
     return 0
 
 

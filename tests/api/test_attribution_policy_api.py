@@ -62,3 +62,15 @@ def test_other_brands_and_partners_cannot_see_or_set_it(api: Api, brand, store, 
     mine = f"/programs/{brand.program_id}/attribution-policy"
     assert as_partner.get(mine).status_code in (403, 404)
     assert as_partner.post(mine, {"model": "linear"}).status_code in (403, 404)
+
+
+def test_what_if_takes_a_model_and_refuses_empty_terms(api: Api, brand, store):
+    since = (store.clock.now() - timedelta(days=30)).isoformat()
+    until = store.clock.now().isoformat()
+    body = {"program_id": brand.program_id, "since": since, "until": until}
+    with_model = api.post("/what-if", {**body, "attribution": {"model": "linear", "split": True}})
+    assert with_model.status_code == 200, with_model.text
+    assert with_model.json()["partners"] == []
+    assert api.post("/what-if", {**body, "rules": []}).status_code == 422
+    neither = api.post("/what-if", body)
+    assert neither.status_code == 422 and "terms" in neither.text

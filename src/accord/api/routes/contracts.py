@@ -136,6 +136,7 @@ class WhatIfIn(Strict):
     until: datetime = Field(description="…until this one (exclusive).")
     rules: list[RuleSpec] | None = Field(
         default=None,
+        min_length=1,
         max_length=500,
         description="Draft terms' ranked rules; leave out to pay each partner by its own "
         "contract (with `attribution`).",
