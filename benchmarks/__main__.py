@@ -49,8 +49,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         choices=["clicks", "conversions", "commissions", "jobs", "reports"],
-        help="Run one benchmark (default: clicks and conversions; commissions, jobs and reports only "
-        "when asked for).",
+        help="Run one benchmark (default: clicks and conversions; commissions, jobs and "
+        "reports only when asked for).",
     )
     parser.add_argument(
         "--duration", type=float, default=10.0, help="Seconds of load per click target (10)."
