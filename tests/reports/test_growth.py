@@ -176,3 +176,33 @@ def test_days_told_apart_by_the_database_split_the_same(rows):
         for c in rows
     ]  # fmt: skip
     assert gm.decompose(flagged, periods).days == by_day.days
+
+
+def test_the_programs_own_promotion_period_counts_as_promotion_days(engine):
+    from accord.programs.promotions import add_promotion
+
+    store = Store(engine, FixedClock(datetime(2026, 9, 1, tzinfo=UTC)))
+    brand = make_brand(store)
+    partner = add_partner(brand)
+    sale(brand, partner, date(2026, 9, 10), "100.00", "new")
+    sale(brand, partner, date(2026, 11, 28), "300.00", "new")  # Black Friday weekend
+    sale(brand, partner, date(2026, 11, 16), "200.00", "new")  # the brand's own sale
+    before = growth_quality(store, brand.caller, brand.program_id, NOVEMBER, SEPTEMBER)
+    store.clock.set(datetime(2026, 12, 1, tzinfo=UTC))  # type: ignore[attr-defined]
+    add_promotion(
+        store,
+        brand.caller,
+        brand.program_id,
+        "Autumn sale",
+        datetime(2026, 11, 15, tzinfo=UTC),
+        datetime(2026, 11, 18, tzinfo=UTC),
+    )
+    after = growth_quality(store, brand.caller, brand.program_id, NOVEMBER, SEPTEMBER)
+    # November: 500.00 against September's 100.00. Before the brand named its sale, the
+    # 200.00 of Nov 16 (between 双十一 and Black Friday) was a steady day's; after, it is a
+    # promotion day's.
+    assert after.decomposition.part("days", "promotion").change_minor == (
+        before.decomposition.part("days", "promotion").change_minor + 20000
+    )
+    assert before.decomposition.part("days", "promotion").change_minor == 30000
+    assert (date(2026, 11, 15), date(2026, 11, 17)) in after.promotions

@@ -21,6 +21,7 @@ from accord.conversions.tables import Conversion
 from accord.errors import InvalidInput
 from accord.money import Money
 from accord.partners.tables import Partner
+from accord.programs.promotions import list_promotions
 from accord.reports import growth_model as gm
 from accord.reports.runner import Period, Report, ReportContext, run_report
 from accord.reports.sql import net_revenue
@@ -162,7 +163,16 @@ def growth_quality(
     previous: Period,
     extra_promotions: Sequence[gm.DayRange] = (),
 ) -> GrowthQuality:
-    """Compare two periods of a program: one query, then the split and the verdict."""
+    """Compare two periods of a program: one query, then the split and the verdict.
+
+    Promotion days are the predefined festivals, the program's own promotion periods
+    (accord.programs.promotions) and any `extra_promotions` given for this comparison."""
+    own = [
+        (p.starts_at.date(), p.last_day)
+        for p in list_promotions(store, caller, program_id)
+        if not p.predefined
+    ]
+    extra_promotions = [*own, *extra_promotions]
     days_current = _days(_check(current, "current"))
     days_previous = _days(_check(previous, "previous"))
     everything = days_current + days_previous
