@@ -9,6 +9,7 @@ summary says so; under CI (CI=true) it is required and its absence fails the run
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -116,3 +117,34 @@ def pytest_testnodedown(node, error) -> None:
     for backend, note in getattr(node, "workeroutput", {}).get("backend_notes", {}).items():
         if backend not in _backend_notes or _backend_notes[backend].startswith("SKIPPED"):
             _backend_notes[backend] = note
+
+
+# The browser -----------------------------------------------------------------------------
+# Debian's Chromium through Playwright (headless, no sandbox), one per test process: a
+# second Playwright in the same process would find the first one's event loop running.
+CHROMIUM = os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not shutil.which(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium fonts-noto-cjk)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{message}; CI requires the browser tests", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -10,12 +10,11 @@ from accord.demo.run import LocalServer
 from accord.monitoring.service import scan
 from accord.server import AccordApp
 from accord.settings import Settings
-from tests.browser.conftest import chromium  # noqa: F401 - the browser fixture
 from tests.factories import free_port
 
 
 def test_the_alerts_page_on_a_phone_and_a_desk_in_both_languages(
-    chromium,  # noqa: F811
+    chromium,
     world,
     tmp_path,
 ):
