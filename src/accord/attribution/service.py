@@ -609,23 +609,14 @@ _STEP_KINDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Replayed:
-    """Who a kept journey would credit under a policy: (partner, share) pairs adding up to 1,
-    and whether the policy decided (False: what was credited when it was recorded stands,
-    as for a renewal, an accepted inquiry or a view-through)."""
-
-    conversion_id: str
-    credits: tuple[tuple[str, Decimal], ...]
-    decided: bool
-
-
 def replay_journeys(
     session: Session, program: Program, policy: Policy, conversion_ids: list[str]
-) -> dict[str, Replayed]:
-    """The credits of each conversion's kept journey under `policy` (a what-if: nothing is
-    written). Two queries for the whole list."""
-    found: dict[str, Replayed] = {}
+) -> dict[str, tuple[tuple[str, Decimal], ...]]:
+    """Who each conversion's kept journey would credit under `policy`: (partner, share)
+    pairs adding up to 1; where the policy credits nobody, what was credited when it was
+    recorded (a renewal, an accepted inquiry, a view-through). A what-if: nothing is
+    written. Two queries per 900 conversions."""
+    found: dict[str, tuple[tuple[str, Decimal], ...]] = {}
     window = policy.window(windows(program)[0])
     for start in range(0, len(conversion_ids), 900):
         chunk = conversion_ids[start : start + 900]
@@ -659,9 +650,11 @@ def replay_journeys(
             ]
             decision = decide(policy, touches, occurred, window).decision
             if decision.attributed:
-                credits = tuple((c.touchpoint.partner_id, c.share) for c in decision.credits)
-                found[conversion_id] = Replayed(conversion_id, credits, True)
+                found[conversion_id] = tuple(
+                    (c.touchpoint.partner_id, c.share) for c in decision.credits
+                )
             else:
-                credited = tuple((s.partner_id, s.share or Decimal(1)) for s in kept if s.credited)
-                found[conversion_id] = Replayed(conversion_id, credited, False)
+                found[conversion_id] = tuple(
+                    (s.partner_id, s.share or Decimal(1)) for s in kept if s.credited
+                )
     return found

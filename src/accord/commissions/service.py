@@ -234,10 +234,10 @@ def _split(
         if outcome.rule is not None:
             exact = Fraction(sum(line.units for line in outcome.lines))
             groups.setdefault(exact, []).append((attribution.id, share))
-    return _parts(groups)
+    return split_parts(groups)
 
 
-def _parts(groups: dict[Fraction, list[tuple[str, Decimal]]]) -> dict[str, Part]:
+def split_parts(groups: dict[Fraction, list[tuple[str, Decimal]]]) -> dict[str, Part]:
     """Split each group's whole (its exact sum of SCALE-units times its members' shares,
     rounded half-up once) among its members by their shares."""
     parts = {}
@@ -515,7 +515,7 @@ def _split_on_reversal(
         groups.setdefault(Fraction(num, den), []).append((attribution.id, share))
         if sibling.id == commission.id:
             mine = attribution.id
-    parts = _parts(groups)
+    parts = split_parts(groups)
     if mine is None or parts[mine].partners < 2:
         return None
     return parts[mine].minor

@@ -18,8 +18,7 @@ from sqlalchemy import select
 
 from accord.attribution.policy import Policy
 from accord.attribution.service import replay_journeys
-from accord.attribution.split import split_minor
-from accord.commissions.service import conversion_facts
+from accord.commissions.service import conversion_facts, split_parts
 from accord.commissions.tables import Commission
 from accord.contracts.engine import SCALE, CompiledTerms, MemoryUsage, rescale, round_half_up
 from accord.contracts.engine import stored_lines as lines_of
@@ -207,10 +206,10 @@ def _replay_policy(
     usages: dict[object, MemoryUsage] = defaultdict(MemoryUsage)
     for conversion in conversions:
         credits = replayed.get(conversion.id)
-        if credits is None or not credits.credits:
+        if not credits:
             continue
-        wholes: dict[Fraction, list[tuple[PartnerComparison, Decimal]]] = {}
-        for partner_id, share in credits.credits:
+        wholes: dict[Fraction, list[tuple[str, Decimal]]] = {}
+        for partner_id, share in credits:
             enrollment = load_enrollment(session, program.id, partner_id)
             if enrollment is None or enrollment.status != "approved":
                 continue  # a partner who is not approved earns nothing, now as then
@@ -246,14 +245,8 @@ def _replay_policy(
                     remaining_minor=conversion.amount_minor - conversion.reversed_minor,
                 )
                 exact = Fraction(num, den)
-            wholes.setdefault(exact, []).append((partner, share))
-        # Split as commissions split (accord.commissions.service): each group's whole,
-        # rounded half-up once, divided by shares so that the parts add back to it.
-        for exact, members in wholes.items():
-            num, den = (exact * Fraction(sum(share for _, share in members))).as_integer_ratio()
-            whole = round_half_up(num, SCALE * den)
-            for (partner, _), part in zip(
-                members, split_minor(whole, [share for _, share in members]), strict=True
-            ):
-                partner.draft_minor += part
+            wholes.setdefault(exact, []).append((partner.partner_id, share))
+        # Split as a recorded commission splits, so the parts add back to the whole.
+        for partner_id, part in split_parts(wholes).items():
+            result.partners[partner_id].draft_minor += part.minor
     return result
