@@ -1,13 +1,16 @@
-"""`accord reports lifecycle` and `accord reports concentration` print or save the reports."""
+"""`accord reports lifecycle` and `accord reports concentration` print or save the reports;
+`accord reports sum-days` sums a program's days for them."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
 from accord.cli import app as cli_app
+from accord.clock import FixedClock
 from accord.settings import get_settings
 from accord.store.engine import Store, make_engine
 from tests.factories import add_partner, click, convert, make_brand
@@ -66,3 +69,26 @@ def test_the_reports_as_json_and_csv(cli_store, tmp_path):
     table = runner.invoke(cli_app, ["reports", "lifecycle", brand.program_id, *key])
     assert table.exit_code == 0, table.output
     assert "median days to first conversion 0.0" in table.output
+
+
+def test_sum_days_sums_the_past_days_and_says_what_the_sums_cover(cli_store):
+    runner, store = cli_store
+    store.clock = FixedClock(datetime.now(UTC) - timedelta(days=3))
+    brand = make_brand(store)
+    partner = add_partner(brand)
+    convert(brand, amount="20.00", click_id=click(brand, partner))
+    key = ["--api-key", brand.api_key]
+
+    first = runner.invoke(cli_app, ["reports", "sum-days", brand.program_id, *key])
+    assert first.exit_code == 0, first.output
+    since = (datetime.now(UTC) - timedelta(days=3)).date()
+    last = datetime.now(UTC).date() - timedelta(days=1)
+    assert f"summed 3 days; the sums cover {since} to {last} (UTC)" in first.output
+    again = runner.invoke(cli_app, ["reports", "sum-days", brand.program_id, *key])
+    assert "summed 0 days" in again.output
+    other = make_brand(store)
+    refused = runner.invoke(
+        cli_app, ["reports", "sum-days", brand.program_id, "--api-key", other.api_key]
+    )
+    assert refused.exit_code != 0
+    assert "program" in refused.output.lower()

@@ -35,6 +35,7 @@ from accord.attribution.policy import CodePolicy, Model, Policy
 from accord.audit.context import Actor, acting
 from accord.cli import (  # noqa: F401 - add their commands
     report_alerts,
+    report_days,
     report_growth,
     report_lifecycle,
     report_models,

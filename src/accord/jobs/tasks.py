@@ -9,6 +9,8 @@ Importing a module declares its tasks (`accord.jobs.queue.task` / `periodic`):
 - `deliver_postbacks` (every ACCORD_POSTBACKS_EVERY s): accord.postbacks.worker
 - `dispatch_events` (every 5 s, and enqueued after each commit that recorded events):
   accord.events.tasks
+- `scan_for_alerts`, `weekly_digests`: accord.monitoring.tasks
+- `sum_report_days` (hourly: the reports' per-partner daily sums): accord.reports.tasks
 
 A stage with background work of its own declares it in its module and adds that module here.
 """
@@ -19,7 +21,8 @@ import accord.events.tasks
 import accord.jobs.service
 import accord.jobs.work
 import accord.monitoring.tasks
-import accord.postbacks.worker  # noqa: F401 - declares deliver_postbacks
+import accord.postbacks.worker
+import accord.reports.tasks  # noqa: F401 - declares sum_report_days
 from accord.jobs.queue import declared
 
 __all__ = ["declared"]

@@ -15,14 +15,13 @@ from decimal import Decimal
 
 from sqlalchemy import Row, Select, and_, func, or_, select
 
-from accord.conversions.tables import Conversion
 from accord.money import Money
 from accord.partners.tables import Enrollment, Partner
 from accord.programs.promotions import Promotion, list_promotions
 from accord.reports import lifecycle_model as rules
+from accord.reports.days import conversion_facts
 from accord.reports.lifecycle_model import PartnerActivity, Segmented, Wakeup
 from accord.reports.runner import Report, ReportContext, context_for, execute
-from accord.reports.sql import net_revenue
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -48,11 +47,6 @@ LIFECYCLE_COLUMNS = (
 MAX_PROMOTIONS = 40
 
 
-def _active():
-    """Conversions that count as activity: a partner's, not fully reversed."""
-    return Conversion.status != "reversed"
-
-
 @dataclass(frozen=True)
 class PartnerSeries(Report[PartnerActivity]):
     """One row per partner enrolled in the program (approved or suspended)."""
@@ -62,38 +56,34 @@ class PartnerSeries(Report[PartnerActivity]):
 
     def build(self, ctx: ReportContext) -> Select:
         now = ctx.now
-        occurred = Conversion.occurred_at
-        active = _active()
+        bounds = [now - timedelta(days=rules.PERIOD_DAYS * k) for k in range(rules.PERIODS + 1)]
+        year = bounds[-1]
+        recent = now - timedelta(days=rules.NEW_DAYS)
+        # every bound cuts the daily sums: a summed day lies wholly on one side of each
+        cover = ctx.cover.without([*bounds, recent])
+        f = conversion_facts(ctx.program_id, cover)
+        at = f.c.at
         columns = []
         for k in range(rules.PERIODS):
-            since = now - timedelta(days=rules.PERIOD_DAYS * (k + 1))
-            until = now - timedelta(days=rules.PERIOD_DAYS * k)
-            inside = and_(active, occurred >= since, occurred < until)
-            columns.append(func.count(Conversion.id).filter(inside).label(f"c{k}"))
-            columns.append(func.sum(net_revenue()).filter(inside).label(f"r{k}"))
-        year = now - timedelta(days=rules.PERIOD_DAYS * rules.PERIODS)
-        recent = now - timedelta(days=rules.NEW_DAYS)
-        in_year = occurred >= year
-        # the program's conversions grouped by partner first (one pass over them), then
-        # joined to the enrolled partners
+            inside = and_(at >= bounds[k + 1], at < bounds[k])
+            columns.append(func.sum(f.c.active_conversions).filter(inside).label(f"c{k}"))
+            columns.append(func.sum(f.c.active_revenue).filter(inside).label(f"r{k}"))
+        in_year = at >= year
+        # the program's conversions grouped by partner first (one pass over them, or over
+        # the days summed), then joined to the enrolled partners
         facts = (
             select(
-                Conversion.partner_id.label("partner_id"),
-                func.min(occurred).filter(active).label("first_at"),
-                func.max(occurred).filter(active).label("last_at"),
-                func.min(occurred).filter(active, occurred >= recent).label("first_recent_at"),
-                func.max(occurred).filter(active, occurred < recent).label("last_before_at"),
-                func.sum(Conversion.program_amount_minor).filter(in_year).label("amount"),
-                func.sum(net_revenue()).filter(in_year).label("net"),
+                f.c.partner_id,
+                func.min(f.c.first_at).label("first_at"),
+                func.max(f.c.last_at).label("last_at"),
+                func.min(f.c.first_at).filter(at >= recent).label("first_recent_at"),
+                func.max(f.c.last_at).filter(at < recent).label("last_before_at"),
+                func.sum(f.c.attributed_amount).filter(in_year).label("amount"),
+                func.sum(f.c.attributed_revenue).filter(in_year).label("net"),
                 *columns,
             )
-            .where(
-                Conversion.program_id == ctx.program_id,
-                Conversion.partner_id.is_not(None),
-                Conversion.status != "unattributed",
-                occurred <= now,
-            )
-            .group_by(Conversion.partner_id)
+            .where(at <= now)
+            .group_by(f.c.partner_id)
             .subquery("facts")
         )
         return (
@@ -165,26 +155,22 @@ class PromotionWakeups(Report[tuple[int, Wakeup]]):
     periods: tuple[tuple[datetime, datetime], ...] = ()
 
     def build(self, ctx: ReportContext) -> Select:
-        occurred = Conversion.occurred_at
+        cuts = [ctx.now, *(moment for period in self.periods for moment in period)]
+        f = conversion_facts(ctx.program_id, ctx.cover.without(cuts))
+        at = f.c.at
         columns = []
         touched = []
         for i, (starts_at, ends_at) in enumerate(self.periods):
-            inside = and_(occurred >= starts_at, occurred < ends_at)
+            inside = and_(at >= starts_at, at < ends_at)
             touched.append(inside)
-            columns.append(func.min(occurred).filter(inside).label(f"first_in{i}"))
-            columns.append(func.max(occurred).filter(occurred < starts_at).label(f"before{i}"))
+            columns.append(func.min(f.c.first_at).filter(inside).label(f"first_in{i}"))
+            columns.append(func.max(f.c.last_at).filter(at < starts_at).label(f"before{i}"))
         return (
-            select(Conversion.partner_id.label("partner_id"), *columns)
-            .where(
-                Conversion.program_id == ctx.program_id,
-                Conversion.partner_id.is_not(None),
-                Conversion.status != "unattributed",
-                _active(),
-                occurred <= ctx.now,
-            )
-            .group_by(Conversion.partner_id)
-            .having(func.count(Conversion.id).filter(or_(*touched)) > 0)
-            .order_by(Conversion.partner_id)
+            select(f.c.partner_id, *columns)
+            .where(at <= ctx.now)
+            .group_by(f.c.partner_id)
+            .having(func.sum(f.c.active_conversions).filter(or_(*touched)) > 0)
+            .order_by(f.c.partner_id)
         )
 
     def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[tuple[int, Wakeup]]:
@@ -315,7 +301,7 @@ def lifecycle_report(store: Store, caller: Caller, program_id: str) -> Lifecycle
     now = store.clock.now()
     started = [p for p in promotions if p.starts_at <= now][:MAX_PROMOTIONS]
     with store.read() as session:
-        ctx = context_for(session, caller, program_id, now)
+        ctx = context_for(session, caller, program_id, now, days=True)
         partners = execute(session, ctx, PartnerSeries(program_id)).rows
         woke: list[tuple[int, Wakeup]] = []
         if started:

@@ -51,6 +51,7 @@ from accord.errors import InvalidInput
 from accord.money import Money
 from accord.partners.model import EnrollmentStatus, PartnerType
 from accord.partners.tables import Enrollment, Partner
+from accord.reports.days import DayCover, day_of
 from accord.reports.runner import (
     DEFAULT_LIMIT,
     Page,
@@ -61,6 +62,7 @@ from accord.reports.runner import (
     run_report,
 )
 from accord.reports.sql import Grain, net_revenue, utc_bucket
+from accord.reports.tables import PartnerDay
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tracking.tables import Click
@@ -378,6 +380,7 @@ class Performance(Report[PerformanceRow]):
     """
 
     name = "performance"
+    reads_days = True
 
     program_id: str
     group_by: tuple[Dimension, ...] | str = (Dimension.PARTNER,)
@@ -500,7 +503,45 @@ class Performance(Report[PerformanceRow]):
         values = {"commissions": func.sum(Commission.amount_minor)}
         parts.append((query, Commission, Commission.occurred_at, values, conditions))
 
+        # Whole clean days of the period read from the daily sums instead (reports.days):
+        # possible when the rows are by partner, partner type or time alone, unfiltered
+        # by what only a conversion or a click holds.
+        # (the period is half-open: a bound at midnight cuts no day)
+        bounds = (self.period.since, self.period.until)
+        cover = ctx.cover.without(b for b in bounds if b is not None and b != day_of(b))
+        if keyed or needs_conversion or not cover:
+            cover = DayCover()
+        if cover:
+            parts = [
+                (query, table, at, values, [*conditions, cover.outside(at)])
+                for query, table, at, values, conditions in parts
+            ]
         selects = []
+        if cover:
+            keys = [func.nullif(PartnerDay.partner_id, "").label("partner_id")]
+            if self.grain is not None:
+                keys.append(utc_bucket(PartnerDay.day, self.grain).label("bucket"))
+            counted = SUMS if self.counts_clicks else SUMS[2:]
+            conditions = [
+                PartnerDay.program_id == ctx.program_id,
+                cover.holds(PartnerDay.day),
+                *self.period.where(PartnerDay.day),
+            ]
+            if partner_id is not None:
+                conditions.append(PartnerDay.partner_id == partner_id)
+            if not self.counts_clicks:  # a day of clicks alone makes no row then
+                conditions.append((PartnerDay.conversions > 0) | (PartnerDay.commission_rows > 0))
+            selects.append(
+                select(
+                    *keys,
+                    *(
+                        (func.sum(getattr(PartnerDay, n)) if n in counted else zero).label(n)
+                        for n in SUMS
+                    ),
+                )
+                .where(*conditions)
+                .group_by(*keys)
+            )
         for query, table, at, values, conditions in parts:
             keys = [table.partner_id.label("partner_id")]
             if keyed:

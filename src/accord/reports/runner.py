@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from accord.errors import InvalidInput
 from accord.programs.service import load_program
+from accord.reports.days import DayCover, load_cover
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 
@@ -122,6 +123,8 @@ class ReportContext:
     now: datetime
     caller: Caller | None = None
     program_name: str = ""
+    #: The days the program's daily sums stand for (`reports.days`); empty: read the facts.
+    cover: DayCover = field(default_factory=DayCover)
 
 
 @dataclass
@@ -144,6 +147,8 @@ class Report(ABC, Generic[RowT]):
     """
 
     name: ClassVar[str]
+    #: Whether the report reads the program's daily sums where they stand for the facts.
+    reads_days: ClassVar[bool] = False
     program_id: str
     page: Page | None = None
 
@@ -156,11 +161,20 @@ class Report(ABC, Generic[RowT]):
         """Typed result rows from the aggregated rows the statement returned."""
 
 
-def context_for(session: Session, caller: Caller, program_id: str, now: datetime) -> ReportContext:
-    """Load the program the caller may see (one query) and make a report context for it."""
+def context_for(
+    session: Session, caller: Caller, program_id: str, now: datetime, *, days: bool = False
+) -> ReportContext:
+    """Load the program the caller may see (one query) and make a report context for it;
+    with `days`, also the cover of its daily sums (one more query, `reports.days`)."""
     program = load_program(session, caller, program_id)
     return ReportContext(
-        program.id, program.organization_id, program.currency, now, caller, program.name
+        program.id,
+        program.organization_id,
+        program.currency,
+        now,
+        caller,
+        program.name,
+        load_cover(session, program.id) if days else DayCover(),
     )
 
 
@@ -196,5 +210,6 @@ def execute(session: Session, ctx: ReportContext, report: Report[RowT]) -> Repor
 def run_report(store: Store, caller: Caller, report: Report[RowT]) -> ReportResult[RowT]:
     """Run `report` for `caller` in a read session: the program check, then the report."""
     with store.read() as session:
-        ctx = context_for(session, caller, report.program_id, store.clock.now())
+        now = store.clock.now()
+        ctx = context_for(session, caller, report.program_id, now, days=report.reads_days)
         return execute(session, ctx, report)

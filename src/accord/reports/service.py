@@ -171,7 +171,7 @@ def program_summary(store: Store, caller: Caller, program_id: str, *, top: int =
     """Totals for one program, per partner type and for the top partners by commission."""
     require_brand(caller)
     with store.read() as session:
-        ctx = context_for(session, caller, program_id, store.clock.now())
+        ctx = context_for(session, caller, program_id, store.clock.now(), days=True)
         pid, cur = ctx.program_id, ctx.currency
         [totals] = execute(session, ctx, ProgramTotals(pid)).rows
         by_status = {

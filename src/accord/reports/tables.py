@@ -1,4 +1,5 @@
-"""Tables the reports keep of their own: incrementality tests a brand defines."""
+"""Tables the reports keep of their own: incrementality tests a brand defines, and the
+per-partner daily sums that fast reports read (see `accord.reports.days`)."""
 
 from __future__ import annotations
 
@@ -40,3 +41,61 @@ class Holdout(Base):
     held_visitors: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     held_conversions: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerDay(Base):
+    """A program's activity of one partner on one UTC day, summed: what the performance and
+    lifecycle reports would add up from the clicks, conversions and commissions of that
+    day. Kept by `accord.reports.days` for the days it covers; a day whose facts change
+    after it was summed is marked (database triggers, `DirtyDay`) and read from the facts
+    until it is summed again. `partner_id` is '' for conversions without a partner."""
+
+    __tablename__ = "report_partner_days"
+
+    program_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    unique_clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    revenue: Mapped[int] = mapped_column(BigInteger, default=0)
+    commissions: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_revenue: Mapped[int] = mapped_column(BigInteger, default=0)
+    returning_conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    returning_revenue: Mapped[int] = mapped_column(BigInteger, default=0)
+    reversed_conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    reversed_revenue: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The lifecycle's figures: conversions not left unattributed (amount ordered, and net
+    #: of reversals), and of those the ones not reversed in full ("active").
+    attributed_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    attributed_revenue: Mapped[int] = mapped_column(BigInteger, default=0)
+    active_conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    active_revenue: Mapped[int] = mapped_column(BigInteger, default=0)
+    attributed_conversions: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Commission rows of the day (a commission of nothing still makes a report row).
+    commission_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PartnerDayCover(Base):
+    """Which days of a program `report_partner_days` holds: [covered_from, covered_until),
+    less the days marked in `report_dirty_days`."""
+
+    __tablename__ = "report_day_cover"
+
+    program_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    covered_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    covered_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DirtyDay(Base):
+    """A covered day whose clicks, conversions or commissions changed after it was summed
+    (written by database triggers on those tables, in the writing transaction)."""
+
+    __tablename__ = "report_dirty_days"
+
+    program_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)

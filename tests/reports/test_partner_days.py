@@ -1,0 +1,299 @@
+"""The per-partner daily sums: reports read them for clean whole days and say exactly what
+they say from the facts alone, however the facts change after a day was summed."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select
+
+from accord.conversions.model import ReversalRequest
+from accord.conversions.reversals import reverse_conversion
+from accord.errors import Conflict, InvalidInput
+from accord.programs.promotions import add_promotion
+from accord.reports import days as report_days
+from accord.reports import runner
+from accord.reports.days import DayCover, build_days, day_of, runs_of
+from accord.reports.lifecycle import lifecycle_report
+from accord.reports.performance import Performance
+from accord.reports.runner import Page, Period, context_for, execute
+from accord.reports.tables import DirtyDay, PartnerDay
+from accord.tracking.tables import Click
+from tests.factories import add_partner, click, convert, make_brand
+
+START = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def _reports(brand, now: datetime) -> list:
+    """The reports that read the daily sums, with partial days at their edges."""
+    p = brand.program_id
+    edges = Period(START + timedelta(hours=7), now - timedelta(hours=5))
+    whole = Period(day_of(START), day_of(now))
+    return [
+        Performance(p, group_by=("partner", "day"), period=whole, page=Page(500)),
+        Performance(p, group_by=("partner", "day"), period=edges, page=Page(500)),
+        Performance(p, group_by=("partner_type", "week"), page=Page(500)),
+        Performance(p, group_by=("month",), period=edges, page=Page(500)),
+        Performance(p, group_by=(), period=whole, page=None),
+        Performance(p, group_by=("partner",), page=Page(500)),
+        Performance(p, group_by=("day",), page=Page(500), count_clicks=False),
+    ]
+
+
+def _run(store, caller, report, *, cover: bool):
+    with store.read() as session:
+        ctx = context_for(session, caller, report.program_id, store.clock.now(), days=True)
+        if not cover:
+            ctx = replace(ctx, cover=DayCover())
+        return ctx.cover, execute(session, ctx, report).rows
+
+
+def _lifecycle(store, caller, program_id, monkeypatch, *, cover: bool):
+    if not cover:
+        monkeypatch.setattr(runner, "load_cover", lambda session, program_id: DayCover())
+    try:
+        return lifecycle_report(store, caller, program_id)
+    finally:
+        monkeypatch.undo()
+
+
+def assert_same_as_facts(brand, monkeypatch) -> int:
+    """Every report reads the same with the daily sums as from the facts alone; returns
+    how many of them used the sums."""
+    store, caller = brand.store, brand.caller
+    now = store.clock.now()
+    used = 0
+    for report in _reports(brand, now):
+        cover, summed = _run(store, caller, report, cover=True)
+        _, facts = _run(store, caller, report, cover=False)
+        assert summed == facts, report
+        used += bool(cover)
+    summed = _lifecycle(store, caller, brand.program_id, monkeypatch, cover=True)
+    facts = _lifecycle(store, caller, brand.program_id, monkeypatch, cover=False)
+    assert summed == facts
+    return used
+
+
+def _sale(brand, partner, at: datetime, amount: str = "100.00") -> str:
+    brand.store.clock.set(at)
+    return convert(brand, amount=amount, click_id=click(brand, partner)).conversion.id
+
+
+def _dirty(store, program_id) -> list[datetime]:
+    with store.read() as session:
+        return [
+            d.astimezone(UTC)
+            for d in session.scalars(
+                select(DirtyDay.day).where(DirtyDay.program_id == program_id).order_by(DirtyDay.day)
+            )
+        ]
+
+
+@pytest.fixture
+def program(store):
+    store.clock.set(START)
+    brand = make_brand(store)
+    content = add_partner(brand)
+    coupon = add_partner(brand, partner_type="coupon")
+    add_partner(brand)  # never active
+    sales = []
+    for d in range(6):
+        at = START + d * DAY
+        sales.append(_sale(brand, content, at))
+        sales.append(_sale(brand, coupon, at + timedelta(hours=3), "40.00"))
+        store.clock.set(at + timedelta(hours=4))
+        click(brand, content)  # a click without a sale
+    return brand, content, coupon, sales
+
+
+def test_a_build_sums_each_past_day_once_and_reports_read_the_same(program, monkeypatch):
+    brand, content, _, _ = program
+    store = brand.store
+    store.clock.set(START + 8 * DAY)
+    built = build_days(store, brand.program_id)
+    assert built.covered_from == day_of(START)
+    assert built.covered_until == day_of(START + 8 * DAY)  # today is read from the facts
+    assert built.days == 8
+    with store.read() as session:
+        rows = session.scalars(
+            select(PartnerDay).where(PartnerDay.program_id == brand.program_id)
+        ).all()
+    by_partner = {}
+    for row in rows:
+        by_partner.setdefault(row.partner_id, []).append(row)
+    assert sorted(len(v) for v in by_partner.values()) == [6, 6]
+    first = min(by_partner[content.id], key=lambda r: r.day)
+    assert (first.clicks, first.conversions, first.revenue) == (2, 1, 10000)
+    assert first.first_active_at.astimezone(UTC) == START
+    assert assert_same_as_facts(brand, monkeypatch) >= 5
+    # a second build has nothing to do
+    assert build_days(store, brand.program_id).days == 0
+
+
+def test_late_facts_mark_their_day_and_reports_stay_exact_until_it_is_summed_again(
+    program, monkeypatch
+):
+    brand, content, coupon, sales = program
+    store = brand.store
+    store.clock.set(START + 8 * DAY)
+    build_days(store, brand.program_id)
+    assert _dirty(store, brand.program_id) == []
+
+    # a click that arrives late for day 2, a reversal of day 3's sale (its commission is
+    # adjusted too), and a click of day 4 erased
+    store.clock.set(START + 2 * DAY + timedelta(hours=1))
+    click(brand, coupon)
+    store.clock.set(START + 8 * DAY)
+    reverse_conversion(
+        store, brand.caller, sales[6], ReversalRequest(amount=Decimal("30"), reason_code="returned")
+    )
+    with store.unit() as session:
+        erased = session.scalars(
+            select(Click.id).where(
+                Click.program_id == brand.program_id,
+                Click.at >= day_of(START + 4 * DAY),
+                Click.at < day_of(START + 5 * DAY),
+            )
+        ).first()
+        session.execute(delete(Click).where(Click.id == erased))
+    assert _dirty(store, brand.program_id) == [
+        day_of(START + 2 * DAY),
+        day_of(START + 3 * DAY),
+        day_of(START + 4 * DAY),
+    ]
+    # today's facts are not covered, so they mark nothing
+    _sale(brand, content, START + 8 * DAY + timedelta(hours=2))
+    assert len(_dirty(store, brand.program_id)) == 3
+    assert assert_same_as_facts(brand, monkeypatch) >= 5
+
+    built = build_days(store, brand.program_id)
+    assert built.days == 3
+    assert _dirty(store, brand.program_id) == []
+    assert assert_same_as_facts(brand, monkeypatch) >= 5
+
+
+def test_facts_older_than_the_cover_grow_it_back(program, monkeypatch):
+    brand, content, _, _ = program
+    store = brand.store
+    store.clock.set(START + 8 * DAY)
+    build_days(store, brand.program_id)
+    _sale(brand, content, START - 3 * DAY)  # an import of an older sale
+    store.clock.set(START + 8 * DAY)
+    assert _dirty(store, brand.program_id) == [day_of(START - 3 * DAY)]
+    assert assert_same_as_facts(brand, monkeypatch) >= 5
+    built = build_days(store, brand.program_id)
+    assert built.covered_from == day_of(START - 3 * DAY)
+    assert _dirty(store, brand.program_id) == []
+    assert assert_same_as_facts(brand, monkeypatch) >= 5
+
+
+def test_lifecycle_wakeups_read_the_sums_with_promotion_edges_from_the_facts(store, monkeypatch):
+    store.clock.set(datetime(2026, 3, 1, 12, tzinfo=UTC))
+    brand = make_brand(store)
+    sleeper = add_partner(brand)
+    _sale(brand, sleeper, datetime(2026, 3, 5, 12, tzinfo=UTC))
+    _sale(brand, sleeper, datetime(2026, 11, 11, 0, 30, tzinfo=UTC))
+    add_promotion(
+        store,
+        brand.caller,
+        brand.program_id,
+        name="Autumn days",
+        starts_at=datetime(2026, 11, 10, 8, tzinfo=UTC),
+        ends_at=datetime(2026, 11, 12, 8, tzinfo=UTC),
+    )
+    store.clock.set(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    build_days(store, brand.program_id)
+    report = lifecycle_report(store, brand.caller, brand.program_id)
+    assert {w.partner.partner_id for w in report.wakeups} == {sleeper.id}
+    assert "Autumn days" in {w.promotion.name for w in report.wakeups}
+    assert assert_same_as_facts(brand, monkeypatch) >= 5
+
+
+def test_runs_leave_out_marked_days_and_cut_days():
+    d0 = datetime(2026, 1, 1, tzinfo=UTC)
+    cover = runs_of(d0, d0 + 10 * DAY, [d0 + 3 * DAY, d0 + 4 * DAY, d0 + 20 * DAY])
+    assert cover.runs == ((d0, d0 + 3 * DAY), (d0 + 5 * DAY, d0 + 10 * DAY))
+    cut = cover.without([d0 + 6 * DAY + timedelta(hours=5), None, d0])
+    assert cut.runs == (
+        (d0 + DAY, d0 + 3 * DAY),
+        (d0 + 5 * DAY, d0 + 6 * DAY),
+        (d0 + 7 * DAY, d0 + 10 * DAY),
+    )
+    assert not DayCover().without([d0])
+
+
+def test_a_broken_cover_is_not_used(store, monkeypatch, program):
+    brand = program[0]
+    store.clock.set(START + 8 * DAY)
+    build_days(store, brand.program_id)
+    monkeypatch.setattr(report_days, "MAX_RUNS", 2)
+    with store.unit() as session:
+        for d in (1, 3, 5):
+            session.add(DirtyDay(program_id=brand.program_id, day=day_of(START + d * DAY)))
+    with store.read() as session:
+        assert not report_days.load_cover(session, brand.program_id)
+
+
+# Any history, any late change -----------------------------------------------------------
+_steps = st.lists(
+    st.tuples(
+        st.sampled_from(["sale", "click", "reverse", "build", "late_click", "late_sale"]),
+        st.integers(0, 2),  # partner
+        st.integers(0, 9),  # day
+        st.integers(0, 23),  # hour
+    ),
+    min_size=4,
+    max_size=14,
+)
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=_steps)
+def test_any_history_reads_the_same_with_and_without_the_sums(store, monkeypatch, steps):
+    store.clock.set(START)
+    brand = make_brand(store)
+    partners = [add_partner(brand), add_partner(brand, partner_type="coupon"), add_partner(brand)]
+    sales: list[str] = []
+    today = START
+    for kind, who, day, hour in steps:
+        partner = partners[who]
+        if kind in ("sale", "click"):
+            today = max(today, START + day * DAY + timedelta(hours=hour))
+            at = today
+        elif kind.startswith("late"):
+            at = START + min(day, 4) * DAY + timedelta(hours=hour)
+        if kind in ("sale", "late_sale"):
+            sales.append(_sale(brand, partner, at, f"{10 + 7 * hour}.00"))
+        elif kind in ("click", "late_click"):
+            store.clock.set(at)
+            click(brand, partner)
+        elif kind == "reverse" and sales:
+            store.clock.set(today)
+            target = sales[(day * 7 + hour) % len(sales)]
+            # (refused when nothing is left to reverse: the history is then unchanged)
+            with contextlib.suppress(InvalidInput, Conflict):
+                reverse_conversion(
+                    store,
+                    brand.caller,
+                    target,
+                    ReversalRequest(amount=Decimal(hour + 1), reason_code="returned"),
+                )
+        elif kind == "build":
+            store.clock.set(today + timedelta(hours=hour))
+            build_days(store, brand.program_id)
+        store.clock.set(today)
+    store.clock.set(today + DAY)
+    assert_same_as_facts(brand, monkeypatch)
+    build_days(store, brand.program_id)
+    assert_same_as_facts(brand, monkeypatch)
