@@ -18,6 +18,7 @@ class Commission(Base):
         Index("ix_commissions_partner_status", "partner_id", "status"),
         Index("ix_commissions_partner_month", "program_id", "partner_id", "month_key"),
         Index("ix_commissions_program_day", "program_id", "day_key"),
+        Index("ix_commissions_program_occurred", "program_id", "occurred_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

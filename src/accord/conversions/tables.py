@@ -18,6 +18,7 @@ class Conversion(Base):
         Index("ix_conversions_program_received", "program_id", "received_at"),
         Index("ix_conversions_program_customer", "program_id", "customer_id"),
         Index("ix_conversions_program_subscription", "program_id", "subscription_id"),
+        Index("ix_conversions_program_occurred", "program_id", "occurred_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -65,6 +65,8 @@ DAY = timedelta(days=1)
 #: A cover broken into more clean runs than this is not used (the facts are read instead)
 #: until the next build sums its marked days again.
 MAX_RUNS = 64
+#: Facts outside the cover are read range by range up to this many ranges.
+MAX_GAPS = 24
 #: The sums of a day, in the order of `report_partner_days`.
 SUMS = (
     "clicks",
@@ -127,6 +129,35 @@ class DayCover:
     def outside(self, column):
         """SQL: a timestamp falls outside the cover (the facts to read)."""
         return and_(*(or_(column < start, column >= end) for start, end in self.runs))
+
+    def gaps(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[tuple[datetime | None, datetime | None]]:
+        """[since, until) less the cover, as ranges (None: open) in time order."""
+        gaps: list[tuple[datetime | None, datetime | None]] = []
+        at = since
+        for start, end in self.runs:
+            if until is not None and start >= until:
+                break
+            if at is None or at < start:
+                gaps.append((at, start))
+            at = end if at is None else max(at, end)
+        if until is None or at is None or at < until:
+            gaps.append((at, until))
+        return gaps
+
+    def facts_where(self, column, since=None, until=None) -> list[list]:
+        """The conditions that read the facts outside the cover within [since, until): one
+        list per range, so that each reads an index range (one list of all, when the cover
+        is broken into more pieces than that is worth)."""
+
+        def within(a: datetime | None, b: datetime | None) -> list:
+            return ([] if a is None else [column >= a]) + ([] if b is None else [column < b])
+
+        gaps = self.gaps(since, until)
+        if len(gaps) > MAX_GAPS:
+            return [[*within(since, until), self.outside(column)]]
+        return [within(a, b) for a, b in gaps]
 
 
 def runs_of(start: datetime, end: datetime, dirty: Sequence[datetime]) -> DayCover:
@@ -196,7 +227,7 @@ def conversion_facts(program_id: str, cover: DayCover, partner_id: str | None = 
         raw = raw.where(Conversion.partner_id == partner_id)
     if not cover:
         return raw.subquery("conversion_facts")
-    raw = raw.where(cover.outside(Conversion.occurred_at))
+    raws = [raw.where(*where) for where in cover.facts_where(Conversion.occurred_at)]
     summed = select(
         PartnerDay.partner_id.label("partner_id"),
         PartnerDay.day.label("at"),
@@ -214,7 +245,7 @@ def conversion_facts(program_id: str, cover: DayCover, partner_id: str | None = 
     )
     if partner_id is not None:
         summed = summed.where(PartnerDay.partner_id == partner_id)
-    return union_all(raw, summed).subquery("conversion_facts")
+    return union_all(*raws, summed).subquery("conversion_facts")
 
 
 # Summing ------------------------------------------------------------------------------------

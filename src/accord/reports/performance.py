@@ -511,10 +511,12 @@ class Performance(Report[PerformanceRow]):
         cover = ctx.cover.without(b for b in bounds if b is not None and b != day_of(b))
         if keyed or needs_conversion or not cover:
             cover = DayCover()
-        if cover:
+        if cover:  # the facts outside the cover, one index range at a time
+            since, until = self.period.since, self.period.until
             parts = [
-                (query, table, at, values, [*conditions, cover.outside(at)])
+                (query, table, at, values, [*conditions, *where])
                 for query, table, at, values, conditions in parts
+                for where in cover.facts_where(at, since, until)
             ]
         selects = []
         if cover:
@@ -531,17 +533,24 @@ class Performance(Report[PerformanceRow]):
                 conditions.append(PartnerDay.partner_id == partner_id)
             if not self.counts_clicks:  # a day of clicks alone makes no row then
                 conditions.append((PartnerDay.conversions > 0) | (PartnerDay.commission_rows > 0))
-            selects.append(
-                select(
+            if self.grain is Grain.DAY:  # a row per partner and day already
+                summed = select(
                     *keys,
-                    *(
-                        (func.sum(getattr(PartnerDay, n)) if n in counted else zero).label(n)
-                        for n in SUMS
-                    ),
+                    *((getattr(PartnerDay, n) if n in counted else zero).label(n) for n in SUMS),
+                ).where(*conditions)
+            else:
+                summed = (
+                    select(
+                        *keys,
+                        *(
+                            (func.sum(getattr(PartnerDay, n)) if n in counted else zero).label(n)
+                            for n in SUMS
+                        ),
+                    )
+                    .where(*conditions)
+                    .group_by(*keys)
                 )
-                .where(*conditions)
-                .group_by(*keys)
-            )
+            selects.append(summed)
         for query, table, at, values, conditions in parts:
             keys = [table.partner_id.label("partner_id")]
             if keyed:

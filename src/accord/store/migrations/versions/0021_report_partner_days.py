@@ -1,4 +1,5 @@
-"""per-partner daily sums for reports, and triggers that mark a summed day changed
+"""per-partner daily sums for reports, triggers that mark a summed day changed, and the
+conversions and commissions by program and time
 
 Revision ID: 0021
 Revises: 0020
@@ -140,6 +141,8 @@ def upgrade() -> None:
         sa.Column("day", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("program_id", "day", name=op.f("pk_report_dirty_days")),
     )
+    op.create_index("ix_conversions_program_occurred", "conversions", ["program_id", "occurred_at"])
+    op.create_index("ix_commissions_program_occurred", "commissions", ["program_id", "occurred_at"])
     if op.get_bind().dialect.name == "postgresql":
         _pg_triggers()
     else:
@@ -155,6 +158,8 @@ def downgrade() -> None:
         else:
             for when in ("insert", "update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS report_days_{table}_{when}")
+    op.drop_index("ix_commissions_program_occurred", table_name="commissions")
+    op.drop_index("ix_conversions_program_occurred", table_name="conversions")
     op.drop_table("report_dirty_days")
     op.drop_table("report_day_cover")
     op.drop_table("report_partner_days")
