@@ -506,11 +506,7 @@ class Performance(Report[PerformanceRow]):
         # Whole clean days of the period read from the daily sums instead (reports.days):
         # possible when the rows are by partner, partner type or time alone, unfiltered
         # by what only a conversion or a click holds.
-        # (the period is half-open: a bound at midnight cuts no day)
-        bounds = (self.period.since, self.period.until)
-        cover = ctx.cover.without(b for b in bounds if b is not None and b != day_of(b))
-        if keyed or needs_conversion or not cover:
-            cover = DayCover()
+        cover = self._cover(ctx)
         if cover:  # the facts outside the cover, one index range at a time
             since, until = self.period.since, self.period.until
             parts = [
@@ -565,9 +561,42 @@ class Performance(Report[PerformanceRow]):
                 .where(*conditions)
                 .group_by(*keys)
             )
+        if self._one_row_each(ctx) and len(selects) > 1:
+            # the facts outside the cover merged by partner and day first: then every
+            # partner's day is one row of `facts`, and the report needs no grouping
+            outside = union_all(*selects[1:]).subquery("outside")
+            merged = select(
+                outside.c.partner_id,
+                outside.c.bucket,
+                *(func.sum(outside.c[n]).label(n) for n in SUMS),
+            ).group_by(outside.c.partner_id, outside.c.bucket)
+            selects = [selects[0], merged]
         # Materialized once on PostgreSQL: a planner without fresh statistics would run it
         # again for every partner (a nested loop over the enrollments).
         return union_all(*selects).cte("facts").prefix_with("MATERIALIZED", dialect="postgresql")
+
+    def _cover(self, ctx: ReportContext) -> DayCover:
+        """The whole clean days of the period the daily sums stand for (`reports.days`):
+        none unless the rows are by partner, partner type or time alone, unfiltered by what
+        only a conversion or a click holds."""
+        if (
+            self.who in _OF_CONVERSION
+            or self.filters.of_conversion
+            or self.filters.sub_id
+            or not ctx.cover
+        ):
+            return DayCover()
+        # (the period is half-open: a bound at midnight cuts no day)
+        bounds = (self.period.since, self.period.until)
+        return ctx.cover.without(b for b in bounds if b is not None and b != day_of(b))
+
+    def _one_row_each(self, ctx: ReportContext) -> bool:
+        """Whether each row of the report is one partner's day of `facts` (by partner and
+        day, read from the daily sums): no grouping then, and the rows counted apart."""
+        return self.who is Dimension.PARTNER and self.grain is Grain.DAY and bool(self._cover(ctx))
+
+    def counts_apart(self, ctx: ReportContext) -> bool:
+        return self._one_row_each(ctx)
 
     def build(self, ctx: ReportContext) -> Select:
         partner_id = self.filters.partner_id
@@ -575,7 +604,12 @@ class Performance(Report[PerformanceRow]):
             partner_id = ctx.caller.partner_id  # a partner sees only its own activity
         facts = self._facts(ctx, partner_id)
         query, partners = self._source(ctx, facts)
-        metric = {name: func.coalesce(func.sum(getattr(facts.c, name)), 0) for name in SUMS}
+        one_each = self._one_row_each(ctx)
+        if one_each:
+            partners = literal_column("1", BigInteger)
+            metric = {name: func.coalesce(getattr(facts.c, name), 0) for name in SUMS}
+        else:
+            metric = {name: func.coalesce(func.sum(getattr(facts.c, name)), 0) for name in SUMS}
         if not self.counts_clicks:
             metric["clicks"] = metric["unique_clicks"] = cast(null(), BigInteger)
         metric["partners"] = partners
@@ -602,9 +636,10 @@ class Performance(Report[PerformanceRow]):
                 *(metric[name].label(name) for name in METRICS),
             )
             .where(*self._conditions(ctx, partner_id))
-            .group_by(*(c for c in keys.values() if not isinstance(c, Null)))
             .order_by(*order, *(t.asc().nulls_last() for t in ties))
         )
+        if not one_each:
+            statement = statement.group_by(*(c for c in keys.values() if not isinstance(c, Null)))
         if self.cap is not None and self.page is None:
             statement = statement.limit(self.cap + 1)
         return statement
