@@ -66,7 +66,7 @@ DAY = timedelta(days=1)
 #: until the next build sums its marked days again.
 MAX_RUNS = 64
 #: Facts outside the cover are read range by range up to this many ranges.
-MAX_GAPS = 24
+MAX_GAPS = 128
 #: The sums of a day, in the order of `report_partner_days`.
 SUMS = (
     "clicks",
@@ -240,7 +240,8 @@ def conversion_facts(program_id: str, cover: DayCover, partner_id: str | None = 
     ).where(
         PartnerDay.program_id == program_id,
         PartnerDay.partner_id != "",
-        PartnerDay.attributed_amount + PartnerDay.active_conversions + PartnerDay.conversions > 0,
+        # (the literal, not a parameter: so the partial index on these rows applies)
+        PartnerDay.attributed_conversions > literal_column("0"),
         cover.holds(PartnerDay.day),
     )
     if partner_id is not None:

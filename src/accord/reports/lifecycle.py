@@ -2,8 +2,12 @@
 aggregated in SQL, then sorted into segments by the rules of `lifecycle_model`; partners a
 promotion period woke up; steady performers worth a deeper deal; time to first conversion.
 
-Two statements: one row per enrolled partner (its series as filtered aggregates), and one
-row per partner a promotion period woke up (one SELECT per period, stacked).
+One statement (`SpanActivity`): every enrolled partner's attributed conversions summed
+between consecutive cuts (the 30-day periods' bounds and the promotion periods' starts and
+ends), read from the daily sums for whole days between cuts and from the conversions for the
+rest (`reports.days`). Each figure, a period's count, the first conversion inside a
+promotion, the last one before it, is then a sum, minimum or maximum over some of a
+partner's spans: no span straddles a cut.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import Row, Select, case, func, literal, select
 
 from accord.money import Money
 from accord.partners.tables import Enrollment, Partner
@@ -47,43 +51,74 @@ LIFECYCLE_COLUMNS = (
 MAX_PROMOTIONS = 40
 
 
-@dataclass(frozen=True)
-class PartnerSeries(Report[PartnerActivity]):
-    """One row per partner enrolled in the program (approved or suspended)."""
+def _span_of(column, cuts: Sequence[datetime], lo: int = 0, hi: int | None = None):
+    """SQL: how many of the sorted `cuts` are at or before `column` (a balanced CASE, so a
+    row costs about log2(len(cuts)) comparisons)."""
+    if hi is None:
+        hi = len(cuts)
+    if lo == hi:
+        return literal(lo)
+    mid = (lo + hi) // 2
+    return case(
+        (column < cuts[mid], _span_of(column, cuts, lo, mid)),
+        else_=_span_of(column, cuts, mid + 1, hi),
+    )
 
-    name = "lifecycle_partners"
+
+@dataclass(frozen=True)
+class Span:
+    """A partner's conversions between two consecutive cuts."""
+
+    start: datetime | None  # None: from the beginning
+    end: datetime | None  # None: to now
+    active_conversions: int
+    active_revenue: int
+    attributed_amount: int
+    attributed_revenue: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PartnerSpans:
+    partner_id: str
+    name: str
+    partner_type: str
+    status: str
+    joined_at: datetime
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class SpanActivity(Report[PartnerSpans]):
+    """Every partner enrolled in the program (approved or suspended), with its attributed
+    conversions up to now summed between consecutive `cuts` (the lifecycle's 30-day periods,
+    the promotion periods' starts and ends): one pass over the conversions, or over the
+    daily sums for the whole days between cuts, grouped by partner and span. Every figure
+    of the lifecycle is a sum, minimum or maximum over some of a partner's spans."""
+
+    name = "lifecycle_spans"
     program_id: str
+    cuts: tuple[datetime, ...] = ()
 
     def build(self, ctx: ReportContext) -> Select:
-        now = ctx.now
-        bounds = [now - timedelta(days=rules.PERIOD_DAYS * k) for k in range(rules.PERIODS + 1)]
-        year = bounds[-1]
-        recent = now - timedelta(days=rules.NEW_DAYS)
-        # every bound cuts the daily sums: a summed day lies wholly on one side of each
-        cover = ctx.cover.without([*bounds, recent])
-        f = conversion_facts(ctx.program_id, cover)
-        at = f.c.at
-        columns = []
-        for k in range(rules.PERIODS):
-            inside = and_(at >= bounds[k + 1], at < bounds[k])
-            columns.append(func.sum(f.c.active_conversions).filter(inside).label(f"c{k}"))
-            columns.append(func.sum(f.c.active_revenue).filter(inside).label(f"r{k}"))
-        in_year = at >= year
-        # the program's conversions grouped by partner first (one pass over them, or over
-        # the days summed), then joined to the enrolled partners
+        cuts = sorted({*self.cuts, ctx.now})
+        # every cut cuts the daily sums: a summed day lies wholly inside one span
+        f = conversion_facts(ctx.program_id, ctx.cover.without(cuts))
+        span = _span_of(f.c.at, cuts).label("span")
         facts = (
             select(
                 f.c.partner_id,
+                span,
+                func.sum(f.c.active_conversions).label("active_conversions"),
+                func.sum(f.c.active_revenue).label("active_revenue"),
+                func.sum(f.c.attributed_amount).label("attributed_amount"),
+                func.sum(f.c.attributed_revenue).label("attributed_revenue"),
                 func.min(f.c.first_at).label("first_at"),
                 func.max(f.c.last_at).label("last_at"),
-                func.min(f.c.first_at).filter(at >= recent).label("first_recent_at"),
-                func.max(f.c.last_at).filter(at < recent).label("last_before_at"),
-                func.sum(f.c.attributed_amount).filter(in_year).label("amount"),
-                func.sum(f.c.attributed_revenue).filter(in_year).label("net"),
-                *columns,
             )
-            .where(at <= now)
-            .group_by(f.c.partner_id)
+            .where(f.c.at <= ctx.now)
+            .group_by(f.c.partner_id, span)
             .subquery("facts")
         )
         return (
@@ -102,31 +137,97 @@ class PartnerSeries(Report[PartnerActivity]):
                 Enrollment.program_id == ctx.program_id,
                 Enrollment.status.in_(COVERED_STATUSES),
             )
-            .order_by(Partner.id)
+            .order_by(Partner.id, facts.c.span)
         )
 
-    def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[PartnerActivity]:
-        out = []
-        for r in rows:
-            amount = int(r.amount or 0)
-            out.append(
-                PartnerActivity(
-                    partner_id=r.partner_id,
-                    name=r.name,
-                    partner_type=r.partner_type,
-                    status=r.status,
-                    joined_at=_utc(r.joined_at),
-                    first_at=_utc(r.first_at),
-                    last_at=_utc(r.last_at),
-                    conversions=tuple(int(getattr(r, f"c{k}") or 0) for k in range(rules.PERIODS)),
-                    revenue=tuple(int(getattr(r, f"r{k}") or 0) for k in range(rules.PERIODS)),
-                    first_recent_at=_utc(r.first_recent_at),
-                    last_before_recent_at=_utc(r.last_before_at),
-                    amount_minor=amount,
-                    reversed_minor=amount - int(r.net or 0),
+    def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[PartnerSpans]:
+        cuts = sorted({*self.cuts, ctx.now})
+        out: list[PartnerSpans] = []
+        spans: list[Span] = []
+        for i, r in enumerate(rows):
+            if r.span is not None:
+                j = int(r.span)
+                spans.append(
+                    Span(
+                        cuts[j - 1] if j > 0 else None,
+                        cuts[j] if j < len(cuts) else None,
+                        int(r.active_conversions or 0),
+                        int(r.active_revenue or 0),
+                        int(r.attributed_amount or 0),
+                        int(r.attributed_revenue or 0),
+                        _utc(r.first_at),
+                        _utc(r.last_at),
+                    )
                 )
-            )
+            if i + 1 == len(rows) or rows[i + 1].partner_id != r.partner_id:
+                out.append(
+                    PartnerSpans(
+                        r.partner_id,
+                        r.name,
+                        r.partner_type,
+                        r.status,
+                        _utc(r.joined_at),  # type: ignore[arg-type]
+                        tuple(spans),
+                    )
+                )
+                spans = []
         return out
+
+
+def _within(span: Span, since: datetime | None, until: datetime | None) -> bool:
+    """Whether the span lies inside [since, until) (spans never straddle a cut)."""
+    return (since is None or (span.start is not None and span.start >= since)) and (
+        until is None or (span.end is not None and span.end <= until)
+    )
+
+
+def _first(spans: Sequence[Span]) -> datetime | None:
+    return min((s.first_at for s in spans if s.first_at is not None), default=None)
+
+
+def _last(spans: Sequence[Span]) -> datetime | None:
+    return max((s.last_at for s in spans if s.last_at is not None), default=None)
+
+
+def _activity(p: PartnerSpans, bounds: Sequence[datetime]) -> PartnerActivity:
+    """The lifecycle's figures of one partner from its spans; `bounds[k]` is now less k
+    periods (bounds[0] is now)."""
+    recent, year = bounds[1], bounds[-1]
+    periods = [
+        [s for s in p.spans if _within(s, bounds[k + 1], bounds[k])] for k in range(rules.PERIODS)
+    ]
+    in_year = [s for s in p.spans if _within(s, year, None)]
+    amount = sum(s.attributed_amount for s in in_year)
+    return PartnerActivity(
+        partner_id=p.partner_id,
+        name=p.name,
+        partner_type=p.partner_type,
+        status=p.status,
+        joined_at=p.joined_at,
+        first_at=_first(p.spans),
+        last_at=_last(p.spans),
+        conversions=tuple(sum(s.active_conversions for s in spans) for spans in periods),
+        revenue=tuple(sum(s.active_revenue for s in spans) for spans in periods),
+        first_recent_at=_first([s for s in p.spans if _within(s, recent, None)]),
+        last_before_recent_at=_last([s for s in p.spans if _within(s, None, recent)]),
+        amount_minor=amount,
+        reversed_minor=amount - sum(s.attributed_revenue for s in in_year),
+    )
+
+
+def _wakeups(
+    partners: Sequence[PartnerSpans], periods: Sequence[tuple[datetime, datetime]]
+) -> list[tuple[int, Wakeup]]:
+    """Partners dormant for `PROMOTION_DORMANT_DAYS` days before a period that converted
+    inside it: (the period's index, the wake-up), by `lifecycle_model.woke_in`."""
+    woke = []
+    for p in partners:
+        for i, (starts_at, ends_at) in enumerate(periods):
+            first_in = _first([s for s in p.spans if _within(s, starts_at, ends_at)])
+            before = _last([s for s in p.spans if _within(s, None, starts_at)])
+            if rules.woke_in(starts_at, first_in, before):
+                woke.append((i, Wakeup(p.partner_id, first_in, before)))  # type: ignore[arg-type]
+    return woke
 
 
 def _utc(value: datetime | str | None) -> datetime | None:
@@ -138,50 +239,6 @@ def _utc(value: datetime | str | None) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class PromotionWakeups(Report[tuple[int, Wakeup]]):
-    """Partners dormant for `PROMOTION_DORMANT_DAYS` days before a period that converted
-    inside it: (the period's index in `periods`, the wake-up).
-
-    One pass over the program's conversions, grouped by partner: for each period, the
-    partner's first conversion inside it and its last one before it began; the rule
-    (`lifecycle_model.woke_in`) is applied to those aggregated times.
-    """
-
-    name = "lifecycle_wakeups"
-    program_id: str
-    periods: tuple[tuple[datetime, datetime], ...] = ()
-
-    def build(self, ctx: ReportContext) -> Select:
-        cuts = [ctx.now, *(moment for period in self.periods for moment in period)]
-        f = conversion_facts(ctx.program_id, ctx.cover.without(cuts))
-        at = f.c.at
-        columns = []
-        touched = []
-        for i, (starts_at, ends_at) in enumerate(self.periods):
-            inside = and_(at >= starts_at, at < ends_at)
-            touched.append(inside)
-            columns.append(func.min(f.c.first_at).filter(inside).label(f"first_in{i}"))
-            columns.append(func.max(f.c.last_at).filter(at < starts_at).label(f"before{i}"))
-        return (
-            select(f.c.partner_id, *columns)
-            .where(at <= ctx.now)
-            .group_by(f.c.partner_id)
-            .having(func.sum(f.c.active_conversions).filter(or_(*touched)) > 0)
-            .order_by(f.c.partner_id)
-        )
-
-    def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[tuple[int, Wakeup]]:
-        woke = []
-        for r in rows:
-            for i, (starts_at, _) in enumerate(self.periods):
-                first_in = _utc(getattr(r, f"first_in{i}"))
-                before = _utc(getattr(r, f"before{i}"))
-                if rules.woke_in(starts_at, first_in, before):
-                    woke.append((i, Wakeup(r.partner_id, first_in, before)))  # type: ignore[arg-type]
-        return woke
 
 
 @dataclass(frozen=True)
@@ -300,13 +357,15 @@ def lifecycle_report(store: Store, caller: Caller, program_id: str) -> Lifecycle
     promotions = list_promotions(store, caller, program_id)
     now = store.clock.now()
     started = [p for p in promotions if p.starts_at <= now][:MAX_PROMOTIONS]
+    bounds = [now - timedelta(days=rules.PERIOD_DAYS * k) for k in range(rules.PERIODS + 1)]
+    recent = now - timedelta(days=rules.NEW_DAYS)
+    periods = tuple((p.starts_at, p.ends_at) for p in started)
+    cuts = (*bounds, recent, *(moment for period in periods for moment in period))
     with store.read() as session:
         ctx = context_for(session, caller, program_id, now, days=True)
-        partners = execute(session, ctx, PartnerSeries(program_id)).rows
-        woke: list[tuple[int, Wakeup]] = []
-        if started:
-            periods = tuple((p.starts_at, p.ends_at) for p in started)
-            woke = execute(session, ctx, PromotionWakeups(program_id, periods)).rows
+        spans = execute(session, ctx, SpanActivity(program_id, cuts)).rows
+    partners = [_activity(p, bounds) for p in spans]
+    woke = _wakeups(spans, periods)
     segmented: Segmented = rules.segment_all(partners, now)
     lines = {
         p.partner_id: _line(p, segmented.segment_of[p.partner_id], ctx.currency) for p in partners

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.store.base import Base, DecimalText, UTCDateTime
@@ -51,6 +51,23 @@ class PartnerDay(Base):
     until it is summed again. `partner_id` is '' for conversions without a partner."""
 
     __tablename__ = "report_partner_days"
+    __table_args__ = (
+        # the days with attributed conversions, with what the lifecycle reads of them
+        Index(
+            "ix_report_partner_days_converting",
+            "program_id",
+            "day",
+            "partner_id",
+            "active_conversions",
+            "active_revenue",
+            "attributed_amount",
+            "attributed_revenue",
+            "first_active_at",
+            "last_active_at",
+            sqlite_where=text("attributed_conversions > 0"),
+            postgresql_where=text("attributed_conversions > 0"),
+        ),
+    )
 
     program_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     day: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)

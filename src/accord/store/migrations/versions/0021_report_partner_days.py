@@ -127,6 +127,23 @@ def upgrade() -> None:
             "program_id", "day", "partner_id", name=op.f("pk_report_partner_days")
         ),
     )
+    op.create_index(
+        "ix_report_partner_days_converting",
+        "report_partner_days",
+        [
+            "program_id",
+            "day",
+            "partner_id",
+            "active_conversions",
+            "active_revenue",
+            "attributed_amount",
+            "attributed_revenue",
+            "first_active_at",
+            "last_active_at",
+        ],
+        sqlite_where=sa.text("attributed_conversions > 0"),
+        postgresql_where=sa.text("attributed_conversions > 0"),
+    )
     op.create_table(
         "report_day_cover",
         sa.Column("program_id", sa.String(length=40), nullable=False),
