@@ -12,11 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.attribution.datadriven import (
+    MAX_STATES,
     MAX_TOUCHES,
     MODELS,
     PathCounts,
     PathTable,
     TimedJourney,
+    TooManyStates,
     conversion_probability,
     first_touch,
     fit_all,
@@ -575,3 +577,19 @@ def test_columns_and_mapping_give_the_same_credits(journeys, order):
     assert by_table.ordered.conversions.keys() == by_mapping.ordered.conversions.keys()
     for channel, row in by_table.ordered.conversions.items():
         assert np.allclose(row, by_mapping.ordered.conversions[channel], rtol=1e-12, atol=0)
+
+
+def test_too_many_states_are_refused():
+    many = group_arrays(
+        tuple(f"c{i}" for i in range(MAX_STATES)), range(MAX_STATES), [1] * MAX_STATES
+    )
+    with pytest.raises(TooManyStates):
+        markov(many, 1)
+    # 70 channels, every ordered pair once: 70 + 4900 states at order 2, 71 at order 1
+    pairs = [(a, b) for a in range(70) for b in range(70)]
+    table = group_arrays(
+        tuple(f"c{i}" for i in range(70)), [c for p in pairs for c in p], [2] * len(pairs)
+    )
+    assert markov(table, 1).states == 71
+    with pytest.raises(TooManyStates):
+        markov(table, 2)

@@ -7,7 +7,11 @@ grouped before any model runs (`group_journeys`): a `Journeys` mapping holds eac
 path once with its `PathCounts` — how many journeys on that path converted, how many did not,
 and the value of the converting ones. Every model reads the groups, so its cost grows with
 the number of distinct paths, not of journeys, and grouped and ungrouped input give the same
-credits.
+credits. The models compute over columns: a `PathTable` holds the distinct paths as numpy
+arrays (every touch's channel code, one after another; each path's length and counts), made
+from a mapping (`PathTable.from_journeys`) or straight from ungrouped journeys given as
+arrays (`group_arrays`); each model takes either a mapping or a table, with the same credits
+(to the last bits of rounding of sums).
 
 Numbers are floats (binary64): conversions and values in, credits out. For every model the
 credits of all channels add up to the total conversions (and value) of the paths that have a
@@ -468,8 +472,9 @@ class _Chain(NamedTuple):
 def _chain(table: PathTable, order: int) -> _Chain:
     """The absorbing chain of a table's paths (see `transition_matrix`), with numpy.
 
-    Each touch's state is a number: order 1, its channel's code; order k, the codes of the
-    last k touches (-1 before the first) packed base (channels + 1). The states that occur
+    The channels on live paths (with a journey) are numbered 0..m-1. Each touch's state is a
+    number: order 1, its channel's; order k, those of the last k touches (-1 before the
+    first) packed base m + 1, which fits an int64 as m < MAX_STATES. The states that occur
     on a path with a journey are numbered from 1 (0: the start), in that number's order;
     each touch moves from the state of the touch before (the start for a first touch) to
     its own, and the transitions are counted at once with np.bincount over from * n + to,
@@ -479,20 +484,23 @@ def _chain(table: PathTable, order: int) -> _Chain:
     weight = table.weights()
     live = weight > 0
     touches = np.flatnonzero(live[table.path_of_touch])
-    codes = table.codes.astype(np.int64)
-    at = table.positions
+    # the channels on a path with a journey, numbered 0.. in the order of their codes
+    seen = np.bincount(table.codes[touches], minlength=len(table.channels)) > 0
+    used = np.flatnonzero(seen)
+    if used.size + 1 > MAX_STATES:
+        raise TooManyStates(f"over {MAX_STATES} states; choose a lower order")
+    codes = (np.cumsum(seen) - 1)[table.codes[touches]]
+    at = table.positions[touches]
     if order == 1:
-        key = codes
-        base = len(table.channels)
+        key, base = codes, used.size
     else:
-        base = len(table.channels) + 1
+        base = used.size + 1
         key = np.zeros(codes.size, dtype=np.int64)
         for back in range(order - 1, -1, -1):  # the oldest touch first
             earlier = np.full(codes.size, -1, dtype=np.int64)
             earlier[back:] = codes[: codes.size - back]
             earlier[at < back] = -1
             key = key * base + earlier + 1
-    key = key[touches]
     if base**order <= max(1 << 22, 4 * key.size):  # number the keys by marking them
         seen = np.bincount(key, minlength=base**order) > 0
         keys = np.flatnonzero(seen)
@@ -506,11 +514,12 @@ def _chain(table: PathTable, order: int) -> _Chain:
     held = np.full((n, order), -1, dtype=np.int64)
     rest = keys.copy()
     for col in range(order - 1, -1, -1):
-        held[1:, col] = rest % base - (order > 1)
+        digit = rest % base - (order > 1)
+        held[1:, col] = np.where(digit >= 0, used[np.maximum(digit, 0)], -1)
         rest //= base
     before = np.empty_like(state)
     before[1:] = state[:-1]
-    before[at[touches] == 0] = 0
+    before[at == 0] = 0
     flat = before * n + state
     q = np.bincount(flat, weights=weight[table.path_of_touch[touches]], minlength=n * n)
     q = q.reshape(n, n)
