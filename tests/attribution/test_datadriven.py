@@ -449,6 +449,8 @@ def test_group_arrays_refuses_codes_without_a_channel():
         group_arrays(("A",), [0, 1], [2])
     with pytest.raises(ValueError):
         group_arrays(("A",), [0, 0], [3])
+    with pytest.raises(ValueError):
+        group_arrays(("A", "A"), [0, 1], [2])
 
 
 raw_arrays = st.lists(

@@ -151,6 +151,8 @@ class PathTable:
     def __post_init__(self) -> None:
         lengths = np.asarray(self.lengths, dtype=np.int64)
         codes = np.asarray(self.codes, dtype=np.int32)
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("a channel is named twice")
         if lengths.size and lengths.min() < 1:
             raise ValueError("every path has a touch")
         if codes.size != int(lengths.sum()):
