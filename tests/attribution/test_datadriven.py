@@ -12,12 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.attribution.datadriven import (
+    MAX_STATES,
+    MAX_TOUCHES,
     MODELS,
     PathCounts,
+    PathTable,
     TimedJourney,
+    TooManyStates,
     conversion_probability,
     first_touch,
     fit_all,
+    group_arrays,
     group_journeys,
     last_touch,
     linear,
@@ -399,3 +404,194 @@ def test_grouped_journeys_give_the_same_results_as_one_by_one(raw, order):
                     alone[c] = alone.get(c, 0.0) + v
         for channel, v in alone.items():
             assert math.isclose(together.value[channel], v, rel_tol=1e-9, abs_tol=1e-9)
+
+
+# Columns: PathTable and group_arrays -------------------------------------------------------
+def test_path_table_by_hand():
+    # THREE as columns: channels sorted A, B, C = 0, 1, 2; paths in the mapping's order.
+    table = PathTable.from_journeys(THREE)
+    assert table.channels == ("A", "B", "C")
+    assert table.codes.tolist() == [0, 1, 2, 0, 2, 1]
+    assert table.lengths.tolist() == [3, 2, 1]
+    assert table.starts.tolist() == [0, 3, 5]
+    assert table.positions.tolist() == [0, 1, 2, 0, 1, 0]
+    assert table.conversions.tolist() == [1, 1, 0]
+    assert table.non_conversions.tolist() == [0, 0, 1]
+    assert table.value.tolist() == [30, 10, 0]
+    assert table.to_journeys() == THREE
+    assert len(table) == 3
+
+
+def test_group_arrays_by_hand():
+    # Channels X, Y (codes 0, 1). Journeys: X Y (converts, 5), Y (no), X Y (converts, 7),
+    # empty (left out), X Y (no). Grouped: X Y 2 conversions, 1 not, value 12; Y 1 not.
+    table = group_arrays(
+        ("X", "Y"),
+        [0, 1, 1, 0, 1, 0, 1],
+        [2, 1, 2, 0, 2],
+        [5.0, 0.0, 7.0, 0.0, 9.0],
+        [True, False, True, True, False],
+    )
+    assert table.to_journeys() == {("X", "Y"): PathCounts(2, 1, 12), ("Y",): PathCounts(0, 1, 0)}
+
+
+def test_group_arrays_keeps_the_last_touches():
+    long = [i % 3 for i in range(MAX_TOUCHES + 5)]
+    table = group_arrays(("A", "B", "C"), [*long, 0], [len(long), 1], [2.0, 1.0])
+    names = ("A", "B", "C")
+    want = group_journeys([(tuple(names[i] for i in long), 2.0), (("A",), 1.0)])
+    assert table.to_journeys() == want
+    assert max(len(p) for p in want) == MAX_TOUCHES
+
+
+def test_group_arrays_refuses_codes_without_a_channel():
+    with pytest.raises(ValueError):
+        group_arrays(("A",), [0, 1], [2])
+    with pytest.raises(ValueError):
+        group_arrays(("A",), [0, 0], [3])
+    with pytest.raises(ValueError):
+        group_arrays(("A", "A"), [0, 1], [2])
+
+
+raw_arrays = st.lists(
+    st.tuples(
+        st.lists(st.integers(0, 4), min_size=0, max_size=6),
+        st.booleans(),
+        st.integers(0, 900),
+    ),
+    min_size=0,
+    max_size=40,
+)
+NAMES = ("E", "C", "A", "D", "B")  # not sorted: codes need not follow the names' order
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw_arrays)
+def test_group_arrays_is_group_journeys(raw):
+    table = group_arrays(
+        NAMES,
+        [c for path, _, _ in raw for c in path],
+        [len(path) for path, _, _ in raw],
+        [float(v) for _, _, v in raw],
+        [converted for _, converted, _ in raw],
+    )
+    want = group_journeys(
+        ((tuple(NAMES[c] for c in p), float(v)) for p, converted, v in raw if converted),
+        (tuple(NAMES[c] for c in p) for p, converted, _ in raw if not converted),
+    )
+    assert table.to_journeys() == want
+    assert len(table) == len(want)
+
+
+def _chain_by_loop(journeys, order):
+    """The chain counted touch by touch in Python: {(from, to): probability} over state
+    tuples (the start: ()), with "conv" and "null" as the absorbing ends."""
+    counts: dict[tuple, float] = {}
+    for path, c in journeys.items():
+        weight = c.conversions + c.non_conversions
+        if not path or weight <= 0:
+            continue
+        padded = (None,) * (order - 1) + path
+        previous: tuple = ()
+        for i in range(len(path)):
+            state = padded[i : i + order]
+            counts[(previous, state)] = counts.get((previous, state), 0.0) + weight
+            previous = state
+        for end, w in (("conv", c.conversions), ("null", c.non_conversions)):
+            counts[(previous, end)] = counts.get((previous, end), 0.0) + w
+    out: dict[tuple, float] = {}
+    for (a, _), w in counts.items():
+        out[a] = out.get(a, 0.0) + w
+    return {k: w / out[k[0]] for k, w in counts.items() if w}
+
+
+@settings(max_examples=100, deadline=None)
+@given(journey_sets, st.sampled_from([1, 2, 3]))
+def test_transition_matrix_counts_as_the_loop_does(journeys, order):
+    states, q, r, lost = transition_matrix(PathTable.from_journeys(journeys), order)
+    assert states[0] == () and len(set(states)) == len(states)
+    got = {}
+    for i, a in enumerate(states):
+        for j, b in enumerate(states):
+            if q[i, j]:
+                got[(a, b)] = q[i, j]
+        for end, p in (("conv", r[i]), ("null", lost[i])):
+            if p:
+                got[(a, end)] = p
+    want = _chain_by_loop(journeys, order)
+    assert set(got) == set(want)
+    for k, p in want.items():
+        assert math.isclose(got[k], p, rel_tol=1e-12), k
+
+
+@settings(max_examples=100, deadline=None)
+@given(journey_sets, st.sampled_from([1, 2, 3]))
+def test_markov_on_columns_matches_solving_the_cut_chain(journeys, order):
+    table = PathTable.from_journeys(journeys)
+    fit = markov(table, order)
+    p = conversion_probability(journeys, order)
+    assert math.isclose(fit.conversion_probability, p, rel_tol=1e-9, abs_tol=1e-12)
+    if p == 0:
+        return
+    for channel, effect in fit.removal_effects.items():
+        direct = 1 - conversion_probability(journeys, order, removed=channel) / p
+        assert math.isclose(effect, direct, rel_tol=1e-9, abs_tol=1e-9), (channel, order)
+
+
+def test_markov_on_many_channels_matches_solving_the_cut_chain():
+    # A larger chain, as the reports see: 300 journeys over 40 channels, every order.
+    rng = np.random.default_rng(7)
+    lengths = rng.integers(1, 5, size=300)
+    codes = rng.integers(0, 40, size=int(lengths.sum()))
+    table = group_arrays(
+        tuple(f"p{i:02d}" for i in range(40)),
+        codes,
+        lengths,
+        rng.random(300),
+        rng.random(300) < 0.6,
+    )
+    for order in (1, 2, 3):
+        fit = markov(table, order)
+        p = conversion_probability(table, order)
+        assert math.isclose(fit.conversion_probability, p, rel_tol=1e-9)
+        for channel, effect in fit.removal_effects.items():
+            direct = 1 - conversion_probability(table, order, removed=channel) / p
+            assert math.isclose(effect, direct, rel_tol=1e-9, abs_tol=1e-9), (channel, order)
+
+
+def _same_credits(a, b) -> None:
+    assert set(a) == set(b)
+    for channel, v in a.items():
+        assert math.isclose(v, b[channel], rel_tol=1e-12, abs_tol=1e-12), channel
+
+
+@settings(max_examples=100, deadline=None)
+@given(journey_sets, st.sampled_from([1, 2, 3]))
+def test_columns_and_mapping_give_the_same_credits(journeys, order):
+    table = PathTable.from_journeys(journeys)
+    by_table, by_mapping = fit_all(table, order=order), fit_all(journeys, order=order)
+    assert tuple(by_table.credits) == tuple(by_mapping.credits)
+    for name, credits in by_table.credits.items():
+        _same_credits(credits.conversions, by_mapping.credits[name].conversions)
+        _same_credits(credits.value, by_mapping.credits[name].value)
+    _same_credits(by_table.markov.removal_effects, by_mapping.markov.removal_effects)
+    assert by_table.roles == by_mapping.roles
+    assert by_table.ordered.conversions.keys() == by_mapping.ordered.conversions.keys()
+    for channel, row in by_table.ordered.conversions.items():
+        assert np.allclose(row, by_mapping.ordered.conversions[channel], rtol=1e-12, atol=0)
+
+
+def test_too_many_states_are_refused():
+    many = group_arrays(
+        tuple(f"c{i}" for i in range(MAX_STATES)), range(MAX_STATES), [1] * MAX_STATES
+    )
+    with pytest.raises(TooManyStates):
+        markov(many, 1)
+    # 70 channels, every ordered pair once: 70 + 4900 states at order 2, 71 at order 1
+    pairs = [(a, b) for a in range(70) for b in range(70)]
+    table = group_arrays(
+        tuple(f"c{i}" for i in range(70)), [c for p in pairs for c in p], [2] * len(pairs)
+    )
+    assert markov(table, 1).states == 71
+    with pytest.raises(TooManyStates):
+        markov(table, 2)
