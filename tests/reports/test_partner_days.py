@@ -19,6 +19,7 @@ from accord.errors import Conflict, InvalidInput
 from accord.programs.promotions import add_promotion
 from accord.reports import days as report_days
 from accord.reports import runner
+from accord.reports.concentration import PartnerRevenue
 from accord.reports.days import DayCover, build_days, day_of, runs_of
 from accord.reports.lifecycle import lifecycle_report
 from accord.reports.performance import Performance
@@ -44,6 +45,9 @@ def _reports(brand, now: datetime) -> list:
         Performance(p, group_by=(), period=whole, page=None),
         Performance(p, group_by=("partner",), page=Page(500)),
         Performance(p, group_by=("day",), page=Page(500), count_clicks=False),
+        PartnerRevenue(p, edges),
+        PartnerRevenue(p, whole),
+        PartnerRevenue(p),
     ]
 
 

@@ -1,6 +1,7 @@
 """Concentration: how much of a program's revenue comes from how few partners.
 
-One statement: net revenue per partner in the period (conversions grouped in SQL), with
+One statement: net revenue per partner in the period (conversions grouped in SQL, or the
+daily sums of `reports.days` for the period's whole clean days), with
 every partner enrolled in the program (approved or suspended) even without revenue, since
 the 80/20 question is about all partners, not only the earning ones. The arithmetic (top
 20% share, core partners, loss if one leaves, Lorenz curve, Gini) is in
@@ -17,12 +18,11 @@ from fractions import Fraction
 
 from sqlalchemy import Row, Select, and_, func, or_, select
 
-from accord.conversions.tables import Conversion
 from accord.money import Money
 from accord.partners.tables import Enrollment, Partner
 from accord.reports.concentration_model import Concentration, Earner, concentrate
+from accord.reports.days import conversion_facts
 from accord.reports.runner import Period, Report, ReportContext, context_for, execute
-from accord.reports.sql import net_revenue
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -47,22 +47,17 @@ class PartnerRevenue(Report[Earner]):
     """Net revenue per enrolled partner over `period` (0 for those without any)."""
 
     name = "concentration"
+    reads_days = True
     program_id: str
     period: Period = field(default_factory=Period)
 
     def build(self, ctx: ReportContext) -> Select:
+        # the daily sums for the period's whole clean days, the conversions for the rest
+        f = conversion_facts(ctx.program_id, ctx.cover.without(self.period.bounds()))
         revenue = (
-            select(
-                Conversion.partner_id.label("partner_id"),
-                func.sum(net_revenue()).label("revenue"),
-            )
-            .where(
-                Conversion.program_id == ctx.program_id,
-                Conversion.partner_id.is_not(None),
-                Conversion.status != "unattributed",
-                *self.period.where(Conversion.occurred_at),
-            )
-            .group_by(Conversion.partner_id)
+            select(f.c.partner_id, func.sum(f.c.attributed_revenue).label("revenue"))
+            .where(*self.period.where(f.c.at))
+            .group_by(f.c.partner_id)
             .subquery("revenue")
         )
         amount = func.coalesce(revenue.c.revenue, 0)
@@ -170,7 +165,7 @@ def concentration_report(
         since = (until or now) - timedelta(days=DEFAULT_DAYS)
     period = Period(since, until)
     with store.read() as session:
-        ctx = context_for(session, caller, program_id, now)
+        ctx = context_for(session, caller, program_id, now, days=True)
         earners = execute(session, ctx, PartnerRevenue(program_id, period)).rows
     return ConcentrationReport(
         ctx.program_id, ctx.program_name, ctx.currency, since, until, concentrate(earners)

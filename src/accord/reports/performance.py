@@ -51,7 +51,7 @@ from accord.errors import InvalidInput
 from accord.money import Money
 from accord.partners.model import EnrollmentStatus, PartnerType
 from accord.partners.tables import Enrollment, Partner
-from accord.reports.days import DayCover, day_of
+from accord.reports.days import DayCover
 from accord.reports.runner import (
     DEFAULT_LIMIT,
     Page,
@@ -586,9 +586,7 @@ class Performance(Report[PerformanceRow]):
             or not ctx.cover
         ):
             return DayCover()
-        # (the period is half-open: a bound at midnight cuts no day)
-        bounds = (self.period.since, self.period.until)
-        return ctx.cover.without(b for b in bounds if b is not None and b != day_of(b))
+        return ctx.cover.without(self.period.bounds())
 
     def _one_row_each(self, ctx: ReportContext) -> bool:
         """Whether each row of the report is one partner's day of `facts` (by partner and

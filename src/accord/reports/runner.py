@@ -53,6 +53,14 @@ class Period:
         start = datetime.combine(first, time(), tzinfo=UTC)
         return cls(start, datetime.combine(last, time(), tzinfo=UTC) + timedelta(days=1))
 
+    def bounds(self) -> tuple[datetime, ...]:
+        """The period's ends that cut a UTC day (a bound at midnight cuts none)."""
+        return tuple(
+            b
+            for b in (self.since, self.until)
+            if b is not None and b.astimezone(UTC).time() != time()
+        )
+
     def where(self, column) -> tuple:
         """The conditions that keep `column` inside the period."""
         conditions = []
