@@ -4,6 +4,7 @@ they say from the facts alone, however the facts change after a day was summed."
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
+from accord.clock import FixedClock
 from accord.conversions.model import ReversalRequest
 from accord.conversions.reversals import reverse_conversion
 from accord.errors import Conflict, InvalidInput
+from accord.jobs import queue as job_queue
 from accord.programs.promotions import add_promotion
 from accord.reports import days as report_days
 from accord.reports import runner
@@ -25,6 +28,9 @@ from accord.reports.lifecycle import lifecycle_report
 from accord.reports.performance import Performance
 from accord.reports.runner import Page, Period, context_for, execute
 from accord.reports.tables import DirtyDay, PartnerDay
+from accord.settings import get_settings
+from accord.store.engine import Store, make_engine
+from accord.store.migrate import upgrade
 from accord.tracking.tables import Click
 from tests.factories import add_partner, click, convert, make_brand
 
@@ -325,3 +331,35 @@ def test_a_cover_in_many_pieces_reads_the_facts_outside_it_in_one_pass(program, 
     store.clock.set(START + 8 * DAY)
     monkeypatch.setattr(report_days, "MAX_GAPS", 1)
     assert assert_same_as_facts(brand) >= 5
+
+
+def test_the_hourly_pass_on_the_job_queue_sums_every_programs_days(tmp_path, monkeypatch):
+    """On a database of its own: the pass sums every program there is."""
+    import accord.jobs.tasks  # noqa: F401 - declares the periodic tasks
+
+    engine = make_engine(f"sqlite:///{tmp_path}/accord.db")
+    upgrade(engine)
+    store = Store(engine, FixedClock(START))
+    brands = [make_brand(store), make_brand(store)]
+    for brand in brands:
+        _sale(brand, add_partner(brand), START + DAY)
+    store.clock.set(START + 8 * DAY)
+    monkeypatch.setenv("ACCORD_QUEUE_URL", "memory://report-days-test")
+    get_settings.cache_clear()
+    queue = job_queue.for_store(store, get_settings(), bind=True)
+    queue.start_in_process(1, periodic=False)
+    covers: list[DayCover] = []
+    try:
+        queue.enqueue("sum_report_days")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            with store.read() as session:
+                covers = [report_days.load_cover(session, b.program_id) for b in brands]
+            if all(covers):
+                break
+    finally:
+        queue.stop_in_process()
+        get_settings.cache_clear()
+        engine.dispose()
+    assert [c.runs for c in covers] == [((day_of(START + DAY), day_of(START + 8 * DAY)),)] * 2
