@@ -207,6 +207,12 @@ def conversion_facts(program_id: str, cover: DayCover, partner_id: str | None = 
     time, or the day's start), active_conversions, active_revenue (not reversed in full),
     attributed_amount, attributed_revenue (ordered and net of reversals) and first_at,
     last_at (of its active conversions)."""
+    return union_all(*conversion_arms(program_id, cover, partner_id)).subquery("conversion_facts")
+
+
+def conversion_arms(program_id: str, cover: DayCover, partner_id: str | None = None):
+    """`conversion_facts` as the SELECTs it stacks (the conversions one index range at a
+    time, then the daily sums): a caller that groups them can group each arm first."""
     active = Conversion.status != "reversed"
     revenue = net_revenue()
     raw = select(
@@ -226,7 +232,7 @@ def conversion_facts(program_id: str, cover: DayCover, partner_id: str | None = 
     if partner_id is not None:
         raw = raw.where(Conversion.partner_id == partner_id)
     if not cover:
-        return raw.subquery("conversion_facts")
+        return [raw]
     raws = [raw.where(*where) for where in cover.facts_where(Conversion.occurred_at)]
     summed = select(
         PartnerDay.partner_id.label("partner_id"),
@@ -246,7 +252,7 @@ def conversion_facts(program_id: str, cover: DayCover, partner_id: str | None = 
     )
     if partner_id is not None:
         summed = summed.where(PartnerDay.partner_id == partner_id)
-    return union_all(*raws, summed).subquery("conversion_facts")
+    return [*raws, summed]
 
 
 # Summing ------------------------------------------------------------------------------------

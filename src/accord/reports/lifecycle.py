@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Row, Select, case, func, literal, select
+from sqlalchemy import Row, Select, String, case, func, literal, select, union_all
 
 from accord.money import Money
 from accord.partners.tables import Enrollment, Partner
 from accord.programs.promotions import Promotion, list_promotions
 from accord.reports import lifecycle_model as rules
-from accord.reports.days import conversion_facts
+from accord.reports.days import conversion_arms
 from accord.reports.lifecycle_model import PartnerActivity, Segmented, Wakeup
 from accord.reports.runner import Report, ReportContext, context_for, execute
 from accord.store.engine import Store
@@ -103,22 +103,40 @@ class SpanActivity(Report[PartnerSpans]):
 
     def build(self, ctx: ReportContext) -> Select:
         cuts = sorted({*self.cuts, ctx.now})
-        # every cut cuts the daily sums: a summed day lies wholly inside one span
-        f = conversion_facts(ctx.program_id, ctx.cover.without(cuts))
-        span = _span_of(f.c.at, cuts).label("span")
+        # every cut cuts the daily sums: a summed day lies wholly inside one span; each arm
+        # (the daily sums, the conversions of a range) is grouped by partner and span first
+        grouped = []
+        for arm in conversion_arms(ctx.program_id, ctx.cover.without(cuts)):
+            f = arm.subquery()
+            span = _span_of(f.c.at, cuts).label("span")
+            grouped.append(
+                select(
+                    f.c.partner_id,
+                    span,
+                    func.sum(f.c.active_conversions).label("active_conversions"),
+                    func.sum(f.c.active_revenue).label("active_revenue"),
+                    func.sum(f.c.attributed_amount).label("attributed_amount"),
+                    func.sum(f.c.attributed_revenue).label("attributed_revenue"),
+                    func.min(f.c.first_at).label("first_at"),
+                    func.max(f.c.last_at).label("last_at"),
+                )
+                .where(f.c.at <= ctx.now)
+                .group_by(f.c.partner_id, span)
+            )
+        g = union_all(*grouped).subquery("grouped")
         facts = (
             select(
-                f.c.partner_id,
-                span,
-                func.sum(f.c.active_conversions).label("active_conversions"),
-                func.sum(f.c.active_revenue).label("active_revenue"),
-                func.sum(f.c.attributed_amount).label("attributed_amount"),
-                func.sum(f.c.attributed_revenue).label("attributed_revenue"),
-                func.min(f.c.first_at).label("first_at"),
-                func.max(f.c.last_at).label("last_at"),
+                g.c.partner_id,
+                g.c.span,
+                func.sum(g.c.active_conversions).label("active_conversions"),
+                func.sum(g.c.active_revenue).label("active_revenue"),
+                func.sum(g.c.attributed_amount).label("attributed_amount"),
+                func.sum(g.c.attributed_revenue).label("attributed_revenue"),
+                # as stored (SQLite: text), read by _utc: cheaper than the driver's parsing
+                func.min(g.c.first_at, type_=String()).label("first_at"),
+                func.max(g.c.last_at, type_=String()).label("last_at"),
             )
-            .where(f.c.at <= ctx.now)
-            .group_by(f.c.partner_id, span)
+            .group_by(g.c.partner_id, g.c.span)
             .subquery("facts")
         )
         return (
@@ -127,7 +145,9 @@ class SpanActivity(Report[PartnerSpans]):
                 Partner.name.label("name"),
                 Partner.partner_type.label("partner_type"),
                 Enrollment.status.label("status"),
-                func.coalesce(Enrollment.decided_at, Enrollment.applied_at).label("joined_at"),
+                func.coalesce(Enrollment.decided_at, Enrollment.applied_at, type_=String()).label(
+                    "joined_at"
+                ),
                 *(c for c in facts.c if c.name != "partner_id"),
             )
             .select_from(Enrollment)
