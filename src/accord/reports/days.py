@@ -65,6 +65,8 @@ DAY = timedelta(days=1)
 #: A cover broken into more clean runs than this is not used (the facts are read instead)
 #: until the next build sums its marked days again.
 MAX_RUNS = 64
+#: A cover with more days between its runs is read run by run.
+MAX_BETWEEN = 1000
 #: Facts outside the cover are read range by range up to this many ranges.
 MAX_GAPS = 128
 #: The sums of a day, in the order of `report_partner_days`.
@@ -123,8 +125,17 @@ class DayCover:
         return bool(self.runs)
 
     def holds(self, column):
-        """SQL: a day column falls in the cover."""
-        return or_(*(and_(column >= start, column < end) for start, end in self.runs))
+        """SQL: a day column falls in the cover: inside its span and not one of the days
+        between its runs (one lookup per row, however many runs)."""
+        between = [
+            end + DAY * i
+            for (_, end), (start, _) in zip(self.runs, self.runs[1:], strict=False)
+            for i in range((start - end).days)
+        ]
+        span = and_(column >= self.runs[0][0], column < self.runs[-1][1])
+        if len(between) > MAX_BETWEEN:
+            return or_(*(and_(column >= start, column < end) for start, end in self.runs))
+        return and_(span, column.not_in(between)) if between else span
 
     def outside(self, column):
         """SQL: a timestamp falls outside the cover (the facts to read)."""
