@@ -364,3 +364,14 @@ def test_the_hourly_pass_on_the_job_queue_sums_every_programs_days(tmp_path, mon
         get_settings.cache_clear()
         engine.dispose()
     assert [c.runs for c in covers] == [((day_of(START + DAY), day_of(START + 8 * DAY)),)] * 2
+
+
+def test_reports_run_at_midnight_inside_the_cover_read_the_same(program):
+    """At midnight the lifecycle's 30-day bounds split no day; `now` still cuts its own."""
+    brand = program[0]
+    store = brand.store
+    store.clock.set(START + 8 * DAY)
+    build_days(store, brand.program_id)
+    for moment in (day_of(START + 5 * DAY), day_of(START + 5 * DAY) + timedelta(hours=11)):
+        store.clock.set(moment)
+        assert assert_same_as_facts(brand) >= 3

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Row, Select, String, case, func, literal, select, union_all
 
@@ -23,7 +24,7 @@ from accord.money import Money
 from accord.partners.tables import Enrollment, Partner
 from accord.programs.promotions import Promotion, list_promotions
 from accord.reports import lifecycle_model as rules
-from accord.reports.days import conversion_arms
+from accord.reports.days import conversion_arms, day_of
 from accord.reports.lifecycle_model import PartnerActivity, Segmented, Wakeup
 from accord.reports.runner import Report, ReportContext, context_for, execute
 from accord.store.engine import Store
@@ -65,12 +66,11 @@ def _span_of(column, cuts: Sequence[datetime], lo: int = 0, hi: int | None = Non
     )
 
 
-@dataclass(frozen=True)
-class Span:
-    """A partner's conversions between two consecutive cuts."""
+class Span(NamedTuple):
+    """A partner's conversions in span `index`: between cuts[index - 1] and cuts[index] of
+    the sorted cuts (from the beginning for 0, to now for the last)."""
 
-    start: datetime | None  # None: from the beginning
-    end: datetime | None  # None: to now
+    index: int
     active_conversions: int
     active_revenue: int
     attributed_amount: int
@@ -103,10 +103,13 @@ class SpanActivity(Report[PartnerSpans]):
 
     def build(self, ctx: ReportContext) -> Select:
         cuts = sorted({*self.cuts, ctx.now})
-        # every cut cuts the daily sums: a summed day lies wholly inside one span; each arm
-        # (the daily sums, the conversions of a range) is grouped by partner and span first
+        # A day a cut splits is read from the conversions, so a summed day lies wholly
+        # inside one span (a cut at midnight splits none); so is today, whatever the hour,
+        # for the one inclusive bound, `at <= now`. Each arm (the daily sums, the
+        # conversions of a range) is grouped by partner and span first.
+        cover = ctx.cover.without([*(c for c in cuts if c != day_of(c)), ctx.now])
         grouped = []
-        for arm in conversion_arms(ctx.program_id, ctx.cover.without(cuts)):
+        for arm in conversion_arms(ctx.program_id, cover):
             f = arm.subquery()
             span = _span_of(f.c.at, cuts).label("span")
             grouped.append(
@@ -161,90 +164,102 @@ class SpanActivity(Report[PartnerSpans]):
         )
 
     def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[PartnerSpans]:
-        cuts = sorted({*self.cuts, ctx.now})
         out: list[PartnerSpans] = []
         spans: list[Span] = []
-        for i, r in enumerate(rows):
-            if r.span is not None:
-                j = int(r.span)
+        last = len(rows) - 1
+        for i, (partner_id, name, kind, status, joined, index, *sums, first, final) in enumerate(
+            rows
+        ):
+            if index is not None:
                 spans.append(
-                    Span(
-                        cuts[j - 1] if j > 0 else None,
-                        cuts[j] if j < len(cuts) else None,
-                        int(r.active_conversions or 0),
-                        int(r.active_revenue or 0),
-                        int(r.attributed_amount or 0),
-                        int(r.attributed_revenue or 0),
-                        _utc(r.first_at),
-                        _utc(r.last_at),
-                    )
+                    Span(int(index), *(int(v or 0) for v in sums), _utc(first), _utc(final))
                 )
-            if i + 1 == len(rows) or rows[i + 1].partner_id != r.partner_id:
+            if i == last or rows[i + 1].partner_id != partner_id:
                 out.append(
-                    PartnerSpans(
-                        r.partner_id,
-                        r.name,
-                        r.partner_type,
-                        r.status,
-                        _utc(r.joined_at),  # type: ignore[arg-type]
-                        tuple(spans),
-                    )
+                    PartnerSpans(partner_id, name, kind, status, _utc(joined), tuple(spans))  # type: ignore[arg-type]
                 )
                 spans = []
         return out
 
 
-def _within(span: Span, since: datetime | None, until: datetime | None) -> bool:
-    """Whether the span lies inside [since, until) (spans never straddle a cut)."""
-    return (since is None or (span.start is not None and span.start >= since)) and (
-        until is None or (span.end is not None and span.end <= until)
-    )
+class _Places:
+    """Which spans (indexes into the sorted cuts) each figure of the lifecycle sums: span
+    `j` lies in [cuts[j - 1], cuts[j]), and every bound below is one of the cuts."""
+
+    def __init__(self, cuts: Sequence[datetime], bounds: Sequence[datetime], recent: datetime):
+        at = {cut: i for i, cut in enumerate(cuts)}
+        self.at = at
+        #: the 30-day period (0: the last) span j falls in, or -1
+        self.period = [-1] * (len(cuts) + 1)
+        for k in range(rules.PERIODS):
+            for j in range(at[bounds[k + 1]] + 1, at[bounds[k]] + 1):
+                self.period[j] = k
+        self.year = at[bounds[-1]]  # spans after this index: within the year
+        self.recent = at[recent]  # ... after this: within the last NEW_DAYS days
 
 
-def _first(spans: Sequence[Span]) -> datetime | None:
-    return min((s.first_at for s in spans if s.first_at is not None), default=None)
-
-
-def _last(spans: Sequence[Span]) -> datetime | None:
-    return max((s.last_at for s in spans if s.last_at is not None), default=None)
-
-
-def _activity(p: PartnerSpans, bounds: Sequence[datetime]) -> PartnerActivity:
-    """The lifecycle's figures of one partner from its spans; `bounds[k]` is now less k
-    periods (bounds[0] is now)."""
-    recent, year = bounds[1], bounds[-1]
-    periods = [
-        [s for s in p.spans if _within(s, bounds[k + 1], bounds[k])] for k in range(rules.PERIODS)
-    ]
-    in_year = [s for s in p.spans if _within(s, year, None)]
-    amount = sum(s.attributed_amount for s in in_year)
+def _activity(p: PartnerSpans, places: _Places) -> PartnerActivity:
+    """The lifecycle's figures of one partner, in one pass over its spans."""
+    conversions = [0] * rules.PERIODS
+    revenue = [0] * rules.PERIODS
+    amount = net = 0
+    first_at = last_at = first_recent = last_before = None
+    for s in p.spans:
+        k = places.period[s.index]
+        if k >= 0:
+            conversions[k] += s.active_conversions
+            revenue[k] += s.active_revenue
+        if s.index > places.year:
+            amount += s.attributed_amount
+            net += s.attributed_revenue
+        if s.first_at is not None:
+            first_at = s.first_at if first_at is None else min(first_at, s.first_at)
+            if s.index > places.recent:
+                first_recent = s.first_at if first_recent is None else min(first_recent, s.first_at)
+        if s.last_at is not None:
+            last_at = s.last_at if last_at is None else max(last_at, s.last_at)
+            if s.index <= places.recent:
+                last_before = s.last_at if last_before is None else max(last_before, s.last_at)
     return PartnerActivity(
         partner_id=p.partner_id,
         name=p.name,
         partner_type=p.partner_type,
         status=p.status,
         joined_at=p.joined_at,
-        first_at=_first(p.spans),
-        last_at=_last(p.spans),
-        conversions=tuple(sum(s.active_conversions for s in spans) for spans in periods),
-        revenue=tuple(sum(s.active_revenue for s in spans) for spans in periods),
-        first_recent_at=_first([s for s in p.spans if _within(s, recent, None)]),
-        last_before_recent_at=_last([s for s in p.spans if _within(s, None, recent)]),
+        first_at=first_at,
+        last_at=last_at,
+        conversions=tuple(conversions),
+        revenue=tuple(revenue),
+        first_recent_at=first_recent,
+        last_before_recent_at=last_before,
         amount_minor=amount,
-        reversed_minor=amount - sum(s.attributed_revenue for s in in_year),
+        reversed_minor=amount - net,
     )
 
 
 def _wakeups(
-    partners: Sequence[PartnerSpans], periods: Sequence[tuple[datetime, datetime]]
+    partners: Sequence[PartnerSpans],
+    periods: Sequence[tuple[datetime, datetime]],
+    places: _Places,
 ) -> list[tuple[int, Wakeup]]:
     """Partners dormant for `PROMOTION_DORMANT_DAYS` days before a period that converted
     inside it: (the period's index, the wake-up), by `lifecycle_model.woke_in`."""
+    indexes = [(places.at[starts_at], places.at[ends_at]) for starts_at, ends_at in periods]
     woke = []
     for p in partners:
-        for i, (starts_at, ends_at) in enumerate(periods):
-            first_in = _first([s for s in p.spans if _within(s, starts_at, ends_at)])
-            before = _last([s for s in p.spans if _within(s, None, starts_at)])
+        for i, (starts_at, _) in enumerate(periods):
+            start, end = indexes[i]
+            first_in = before = None
+            for s in p.spans:
+                if s.index <= start:
+                    if s.last_at is not None and (before is None or s.last_at > before):
+                        before = s.last_at
+                elif (
+                    s.index <= end
+                    and s.first_at is not None
+                    and (first_in is None or s.first_at < first_in)
+                ):
+                    first_in = s.first_at
             if rules.woke_in(starts_at, first_in, before):
                 woke.append((i, Wakeup(p.partner_id, first_in, before)))  # type: ignore[arg-type]
     return woke
@@ -257,7 +272,7 @@ def _utc(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):  # a driver that hands back the stored text
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 
 
@@ -384,8 +399,9 @@ def lifecycle_report(store: Store, caller: Caller, program_id: str) -> Lifecycle
     with store.read() as session:
         ctx = context_for(session, caller, program_id, now, days=True)
         spans = execute(session, ctx, SpanActivity(program_id, cuts)).rows
-    partners = [_activity(p, bounds) for p in spans]
-    woke = _wakeups(spans, periods)
+    places = _Places(sorted({*cuts, now}), bounds, recent)
+    partners = [_activity(p, places) for p in spans]
+    woke = _wakeups(spans, periods, places)
     segmented: Segmented = rules.segment_all(partners, now)
     lines = {
         p.partner_id: _line(p, segmented.segment_of[p.partner_id], ctx.currency) for p in partners
