@@ -17,9 +17,10 @@ __all__ = ["app"]
 @app.command("sum-days")
 def sum_days_command(program: ProgramArgument, api_key: ApiKeyOption) -> None:
     """Sum the program's days per partner up to the start of today (UTC), and again every
-    summed day whose clicks, conversions or commissions changed since. Performance and
-    lifecycle reports read those sums for whole days and the facts for the rest, so their
-    figures are the same either way; this only makes them fast."""
+    summed day whose clicks, conversions or commissions changed since. The performance,
+    lifecycle and concentration reports (and the dashboard) read those sums for whole days
+    and the facts for the rest, so their figures are the same either way; this only makes
+    them fast. Workers do it every hour."""
     store = _store()
     try:
         caller = _caller(store, api_key)
