@@ -331,6 +331,9 @@ def test_a_cover_in_many_pieces_reads_the_facts_outside_it_in_one_pass(program, 
     store.clock.set(START + 8 * DAY)
     monkeypatch.setattr(report_days, "MAX_GAPS", 1)
     assert assert_same_as_facts(brand) >= 5
+    # and the days between the runs spelled out as ranges, not a list of days
+    monkeypatch.setattr(report_days, "MAX_BETWEEN", 0)
+    assert assert_same_as_facts(brand) >= 5
 
 
 def test_the_hourly_pass_on_the_job_queue_sums_every_programs_days(tmp_path, monkeypatch):

@@ -49,6 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from accord.clock import from_store
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
 from accord.programs.service import load_program
@@ -201,14 +202,10 @@ def load_cover(session: Session, program_id: str) -> DayCover:
     ).all()
     if not rows:
         return DayCover()
-    start, end = _utc(rows[0].covered_from), _utc(rows[0].covered_until)
-    dirty = [_utc(r.day) for r in rows if r.day is not None]
+    start, end = from_store(rows[0].covered_from), from_store(rows[0].covered_until)
+    dirty = [from_store(r.day) for r in rows if r.day is not None]
     result = runs_of(start, end, dirty)
     return result if len(result.runs) <= MAX_RUNS else DayCover()
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # Reading ------------------------------------------------------------------------------------
@@ -364,7 +361,7 @@ def _first_day(session: Session, program_id: str) -> datetime | None:
             (Commission, Commission.occurred_at),
         )
     ]
-    known = [_utc(f) for f in firsts if f is not None]
+    known = [from_store(f) for f in firsts if f is not None]
     return day_of(min(known)) if known else None
 
 
@@ -391,7 +388,7 @@ def build_days(
     with store.read() as session:
         cover = session.get(PartnerDayCover, program_id)
         dirty = sorted(
-            _utc(d)
+            from_store(d)
             for d in session.scalars(select(DirtyDay.day).where(DirtyDay.program_id == program_id))
         )
         first = _first_day(session, program_id) if cover is None else None
@@ -409,7 +406,10 @@ def build_days(
                 )
         covered_from, covered_until = start, start
     else:
-        covered_from, covered_until = _utc(cover.covered_from), _utc(cover.covered_until)
+        covered_from, covered_until = (
+            from_store(cover.covered_from),
+            from_store(cover.covered_until),
+        )
     # marked days before the cover: the cover grows back to them, every day between summed
     # (summed backwards from the cover's start, so it grows one day at a time)
     earliest = min([covered_from, *dirty])
@@ -423,7 +423,7 @@ def build_days(
             row = session.get(PartnerDayCover, program_id)
             assert row is not None
             _sum_day(session, program_id, day)
-            row_from, row_until = _utc(row.covered_from), _utc(row.covered_until)
+            row_from, row_until = from_store(row.covered_from), from_store(row.covered_until)
             if day == row_until:
                 row.covered_until = day + DAY
             if day + DAY == row_from:
@@ -434,7 +434,9 @@ def build_days(
     with store.read() as session:
         cover = session.get(PartnerDayCover, program_id)
         assert cover is not None
-        return Built(program_id, len(days), _utc(cover.covered_from), _utc(cover.covered_until))
+        return Built(
+            program_id, len(days), from_store(cover.covered_from), from_store(cover.covered_until)
+        )
 
 
 def sum_days(
