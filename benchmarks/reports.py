@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,18 @@ def run_reports(scale: float = 1.0) -> dict[str, Any]:
             "same_as_facts": result == facts_lifecycle,
             "segments": dict(result.counts),
             "woken_by_promotions": len(result.wakeups),
+        }
+
+        # The same data read at 13:00 the next day: the periods' bounds are still midnights,
+        # so only today (empty here) and the promotions' own cuts come from the facts.
+        log("lifecycle segmentation at 13:00")
+        store.clock.set(now + timedelta(hours=13))
+        seconds, result = _timed(lambda: lifecycle_report(store, data.caller, data.program_id))
+        store.clock.set(now)
+        cases["lifecycle at 13:00"] = {
+            "seconds": seconds,
+            "baseline_seconds": base,
+            "segments": dict(result.counts),
         }
 
         log("concentration")

@@ -49,6 +49,27 @@ def test_new_and_not_started():
     assert segment(partner((1,), first_days=29, last_days=29), NOW) == m.NEW
 
 
+def test_periods_are_whole_days_ending_today():
+    """At noon the last 30 days are today and the 29 whole days before: the bounds fall on
+    midnights and stay put all day; at midnight they are exactly 30 days apart from now."""
+    midnight = datetime(2026, 11, 13, tzinfo=UTC)
+    bounds = m.period_bounds(NOW)
+    assert bounds[0] == NOW
+    assert bounds[1:] == [midnight - timedelta(days=30 * k) for k in range(1, m.PERIODS + 1)]
+    assert m.period_bounds(NOW + timedelta(hours=11, minutes=59))[1:] == bounds[1:]
+    assert m.period_bounds(midnight) == [midnight - timedelta(days=30 * k) for k in range(13)]
+    assert m.recent_since(NOW) == datetime(2026, 10, 14, tzinfo=UTC)
+    # first converted on the 30th day back, in the afternoon: 29.9 days ago, yet not "new"
+    # (that day is outside the last 30 whole days); an hour after midnight of the next day
+    # back, it is
+    assert segment(partner((1, 1), first_days=29.9, last_days=1), NOW) == m.ACTIVE
+    assert segment(partner((1,), first_days=29.4, last_days=1), NOW) == m.NEW
+    assert segment(partner(joined_at=datetime(2026, 10, 14, tzinfo=UTC)), NOW) == m.NEW
+    assert segment(partner(joined_at=datetime(2026, 10, 13, 23, 59, tzinfo=UTC)), NOW) == (
+        m.NOT_STARTED
+    )
+
+
 def test_reactivated_after_ninety_quiet_days():
     quiet = {"first_days": 300, "last_days": 5}
     woke = partner(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -392,8 +392,8 @@ def lifecycle_report(store: Store, caller: Caller, program_id: str) -> Lifecycle
     promotions = list_promotions(store, caller, program_id)
     now = store.clock.now()
     started = [p for p in promotions if p.starts_at <= now][:MAX_PROMOTIONS]
-    bounds = [now - timedelta(days=rules.PERIOD_DAYS * k) for k in range(rules.PERIODS + 1)]
-    recent = now - timedelta(days=rules.NEW_DAYS)
+    bounds = rules.period_bounds(now)
+    recent = rules.recent_since(now)
     periods = tuple((p.starts_at, p.ends_at) for p in started)
     cuts = (*bounds, recent, *(moment for period in periods for moment in period))
     with store.read() as session:

@@ -1,10 +1,13 @@
 """Where each partner is in its life with a program: the rules, over aggregated numbers.
 
-Time is cut into periods of `PERIOD_DAYS` days counted back from today: period 0 is the
-last 30 days, period 1 the 30 days before, and so on. A partner's activity in a period is
-its conversions there (fully reversed orders left out). The rules are tried in the order of
-`SEGMENTS`; the first that holds names the partner's segment. Every threshold is a constant
-below, and `rules()` states them in words for the page.
+Time is cut into periods of `PERIOD_DAYS` whole days (UTC) counted back from today: period 0
+is today and the 29 days before it (today up to now), period 1 the 30 days before those, and
+so on. "The last 30 days" means the same whole days everywhere below, so a partner's segment
+does not change with the hour a report runs, and every period bound falls on a midnight. A
+partner's activity in a period is its conversions there (fully reversed orders left out).
+The rules are tried in the order of `SEGMENTS`; the first that holds names the partner's
+segment. Every threshold is a constant below, and `rules()` states them in words for the
+page.
 
 Pure: no database, no web; the numbers come from `accord.reports.lifecycle`.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from statistics import median
@@ -168,6 +171,24 @@ def cv_at_most(values: Sequence[int], limit: Fraction) -> bool:
     return var <= (limit * mean) ** 2
 
 
+def _end_of_today(now: datetime) -> datetime:
+    """Where period 0 ends: the next UTC midnight, or `now` itself when it is one."""
+    midnight = datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
+    return midnight if midnight == now else midnight + timedelta(days=1)
+
+
+def period_bounds(now: datetime) -> list[datetime]:
+    """`now`, then where each period starts going back: period k holds [bounds[k + 1],
+    bounds[k]). Every bound but `now` is a UTC midnight."""
+    end = _end_of_today(now)
+    return [now, *(end - timedelta(days=PERIOD_DAYS * k) for k in range(1, PERIODS + 1))]
+
+
+def recent_since(now: datetime) -> datetime:
+    """The start of "the last `NEW_DAYS` days": today and the days before it, whole."""
+    return _end_of_today(now) - timedelta(days=NEW_DAYS)
+
+
 def segment(p: PartnerActivity, now: datetime) -> str:
     """The partner's segment: the first rule of `SEGMENTS` that holds."""
     c = p.series(PERIODS)
@@ -177,9 +198,10 @@ def segment(p: PartnerActivity, now: datetime) -> str:
         return CHURNED
     if p.last_at is not None and now - p.last_at >= timedelta(days=DORMANT_DAYS):
         return DORMANT
+    recent = recent_since(now)
     if p.first_at is None:
-        return NEW if now - p.joined_at < timedelta(days=NEW_DAYS) else NOT_STARTED
-    if now - p.first_at < timedelta(days=NEW_DAYS):
+        return NEW if p.joined_at >= recent else NOT_STARTED
+    if p.first_at >= recent:
         return NEW
     if (
         p.first_recent_at is not None
