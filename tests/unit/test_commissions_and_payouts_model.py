@@ -27,6 +27,10 @@ ALLOWED = {
     (S.APPROVED, S.REVERSED),
     (S.PAID, S.REVERSED),
     (S.OVER_CAP, S.REVERSED),
+    # a fraud review: held, then released (pending again) or declined (reversed)
+    (S.PENDING, S.HELD),
+    (S.HELD, S.PENDING),
+    (S.HELD, S.REVERSED),
 }
 ALL_PAIRS = [(a, b) for a in S for b in S]
 
@@ -65,8 +69,9 @@ def test_a_paid_commission_cannot_be_paid_twice():
         check_transition("paid", S.PAID, "com_1")
 
 
-def test_unapproved_means_pending_or_locked():
-    assert frozenset({S.PENDING, S.LOCKED}) == UNAPPROVED
+def test_unapproved_means_pending_locked_or_held():
+    """A held commission's money stays in the partner's pending balance, not payable."""
+    assert frozenset({S.PENDING, S.LOCKED, S.HELD}) == UNAPPROVED
 
 
 def test_lock_due_at_is_the_locking_period_after_the_event():

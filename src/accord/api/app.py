@@ -24,6 +24,7 @@ from accord.api.routes import (
     browser,
     contracts,
     conversions,
+    fraud,
     growth,
     inquiries,
     keys,
@@ -190,7 +191,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
-    for module in (reports, lifecycle, growth, monitoring):
+    for module in (reports, lifecycle, growth, monitoring, fraud):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(browser.router)
     app.include_router(browser.api_router, prefix="/api/v1")

@@ -31,6 +31,7 @@ from accord.partners.tables import Enrollment, Partner
 from accord.payouts.tables import Payout, PayoutBatch
 from accord.postbacks.tables import PostbackEndpoint
 from accord.programs.tables import Program
+from accord.protect.tables import FraudSettings, RiskScore
 from accord.tenancy.tables import ApiKey, User
 
 REDACTED = "[redacted]"
@@ -77,6 +78,11 @@ POLICIES: dict[type, Policy] = {
     ApiKey: Policy("api_key", skip=("last_used_at",), fields=None),
     User: Policy("user"),
     PostbackEndpoint: Policy("postback_endpoint"),
+    FraudSettings: Policy("fraud_settings", skip=("updated_at", "updated_by")),
+    # A score's creation is ingestion; a person's review of a held one is a change.
+    RiskScore: Policy(
+        "risk_score", on_create=False, fields=("review", "review_note", "reviewed_by")
+    ),
 }
 _AUDITED = tuple(POLICIES)
 

@@ -1,4 +1,5 @@
-"""The commission lifecycle: pending, locked, approved, paid, reversed. Pure rules."""
+"""The commission lifecycle: pending, locked, approved, paid, reversed; a pending commission
+may be held for a fraud review, then released (pending again) or reversed. Pure rules."""
 
 from __future__ import annotations
 
@@ -16,10 +17,16 @@ class CommissionStatus(StrEnum):
     REVERSED = "reversed"
     #: Over a cap of the contract: recorded, earns nothing.
     OVER_CAP = "over_cap"
+    #: Held for a review of its conversion's fraud signals: never locks nor pays until a
+    #: person releases it (pending again) or declines the order (reversed).
+    HELD = "held"
 
 
 _NEXT: dict[CommissionStatus, frozenset[CommissionStatus]] = {
-    CommissionStatus.PENDING: frozenset({CommissionStatus.LOCKED, CommissionStatus.REVERSED}),
+    CommissionStatus.PENDING: frozenset(
+        {CommissionStatus.LOCKED, CommissionStatus.REVERSED, CommissionStatus.HELD}
+    ),
+    CommissionStatus.HELD: frozenset({CommissionStatus.PENDING, CommissionStatus.REVERSED}),
     CommissionStatus.LOCKED: frozenset({CommissionStatus.APPROVED, CommissionStatus.REVERSED}),
     CommissionStatus.APPROVED: frozenset({CommissionStatus.PAID, CommissionStatus.REVERSED}),
     CommissionStatus.PAID: frozenset({CommissionStatus.REVERSED}),
@@ -28,7 +35,7 @@ _NEXT: dict[CommissionStatus, frozenset[CommissionStatus]] = {
 }
 
 #: Statuses whose money sits in the partner's pending account, not yet payable.
-UNAPPROVED = frozenset({CommissionStatus.PENDING, CommissionStatus.LOCKED})
+UNAPPROVED = frozenset({CommissionStatus.PENDING, CommissionStatus.LOCKED, CommissionStatus.HELD})
 
 
 class ReasonCode(StrEnum):

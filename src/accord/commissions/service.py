@@ -28,7 +28,9 @@ from accord.events.model import (
     CommissionAdjusted,
     CommissionApproved,
     CommissionCreated,
+    CommissionHeld,
     CommissionLocked,
+    CommissionReleased,
     CommissionReversed,
 )
 from accord.events.service import record, record_many
@@ -600,6 +602,63 @@ def adjust_for_reversal(
         facts = {"delta": change, "reason_code": reason_code, "reversal_id": reversal_id}
         record(session, commission_change(kind, commission, conversion, now, **facts))
     return delta
+
+
+def hold_for_review(
+    session: Session, commissions: Sequence[Commission], score: int, reasons: Sequence[str], now
+) -> list[Commission]:
+    """Hold a new conversion's pending commissions for a fraud review (the caller's unit of
+    work): they stay in the partner's pending balance and neither lock nor pay until
+    `release_held` or a reversal. Returns those held (over-cap ones earn nothing anyway)."""
+    held = []
+    for commission in commissions:
+        if commission.status != CommissionStatus.PENDING.value:
+            continue
+        check_transition(commission.status, CommissionStatus.HELD, commission.id)
+        commission.status = CommissionStatus.HELD.value
+        held.append(commission)
+    for commission in held:
+        facts = {"score": score, "reasons": tuple(reasons)}
+        record(session, commission_change(CommissionHeld, commission, None, now, **facts))
+    return held
+
+
+def release_held(session: Session, conversion_id: str, note: str | None, now) -> list[str]:
+    """Release a conversion's held commissions (pending again; one whose locking period
+    has passed locks at the next pass); the ids released."""
+    rows = list(
+        session.scalars(
+            select(Commission)
+            .where(
+                Commission.conversion_id == conversion_id,
+                Commission.status == CommissionStatus.HELD.value,
+            )
+            .order_by(Commission.id)
+            .with_for_update()
+        )
+    )
+    for commission in rows:
+        check_transition(commission.status, CommissionStatus.PENDING, commission.id)
+        commission.status = CommissionStatus.PENDING.value
+        record(session, commission_change(CommissionReleased, commission, None, now, note=note))
+    return [c.id for c in rows]
+
+
+def held_commissions(session: Session, conversion_ids: Sequence[str]) -> dict[str, list[Money]]:
+    """The held amounts of each of these conversions (a queue's "money involved")."""
+    out: dict[str, list[Money]] = {}
+    if not conversion_ids:
+        return out
+    for start in range(0, len(conversion_ids), CHUNK):
+        rows = session.execute(
+            select(Commission.conversion_id, Commission.amount_minor, Commission.currency).where(
+                Commission.conversion_id.in_(list(conversion_ids[start : start + CHUNK])),
+                Commission.status == CommissionStatus.HELD.value,
+            )
+        )
+        for conversion_id, minor, currency in rows:
+            out.setdefault(conversion_id, []).append(Money.from_minor(minor, currency))
+    return out
 
 
 def lock_due(store: Store, caller: Caller, program_id: str) -> int:

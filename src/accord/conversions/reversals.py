@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from accord.commissions.model import ReasonCode
 from accord.commissions.service import adjust_for_reversal
@@ -32,6 +34,15 @@ def reverse_conversion(
 ) -> Reversed:
     """Reverse `amount` (or all that remains) of a conversion and adjust its commissions."""
     require_brand(caller)
+    with store.unit() as session:
+        return reverse_in(session, caller, conversion_id, request, store.clock.now())
+
+
+def reverse_in(
+    session: Session, caller: Caller, conversion_id: str, request: ReversalRequest, now: datetime
+) -> Reversed:
+    """`reverse_conversion` inside the caller's unit of work."""
+    require_brand(caller)
     try:
         reason = ReasonCode(request.reason_code)
     except ValueError:
@@ -39,86 +50,80 @@ def reverse_conversion(
         raise InvalidInput(
             "reason_code", f"{request.reason_code!r} is not one of: {allowed}"
         ) from None
-    now = store.clock.now()
-    with store.unit() as session:
-        conversion = session.scalar(
-            select(Conversion)
-            .where(
-                Conversion.id == conversion_id,
-                Conversion.organization_id == caller.organization_id,
-            )
-            .with_for_update()
+    conversion = session.scalar(
+        select(Conversion)
+        .where(
+            Conversion.id == conversion_id,
+            Conversion.organization_id == caller.organization_id,
         )
-        if conversion is None:
-            raise NotFound("conversion", conversion_id, field="conversion_id")
-        asked = _request_record(request, conversion.currency)
-        if request.idempotency_key:
-            earlier = session.scalar(
-                select(ConversionReversal).where(
-                    ConversionReversal.conversion_id == conversion.id,
-                    ConversionReversal.idempotency_key == request.idempotency_key,
-                )
+        .with_for_update()
+    )
+    if conversion is None:
+        raise NotFound("conversion", conversion_id, field="conversion_id")
+    asked = _request_record(request, conversion.currency)
+    if request.idempotency_key:
+        earlier = session.scalar(
+            select(ConversionReversal).where(
+                ConversionReversal.conversion_id == conversion.id,
+                ConversionReversal.idempotency_key == request.idempotency_key,
             )
-            if earlier is not None:
-                return _replay(session, earlier, conversion, asked)
-        left = conversion.amount_minor - conversion.reversed_minor
-        if left <= 0 and conversion.status == "reversed":
-            raise Conflict(f"conversion {conversion.id} is already fully reversed")
-        returned_before = returned_items(session, conversion.id)
-        items_value = None
-        if request.items:
-            items_value = _returned_value(conversion, request.items, returned_before)
-        if request.amount is None and items_value is not None:
-            amount = Money.from_minor(min(items_value, left), conversion.currency)
-            if amount.minor <= 0:
-                raise InvalidInput("items", "the returned items have no value left to reverse")
-        elif request.amount is None:
-            amount = Money.from_minor(left, conversion.currency)
-        else:
-            amount = Money.of(request.amount, conversion.currency)
-            if amount.minor > left:
-                raise InvalidInput(
-                    "amount",
-                    f"{amount} exceeds the unreversed amount "
-                    f"{Money.from_minor(left, conversion.currency)}",
-                )
-            if amount.minor <= 0:
-                raise InvalidInput("amount", "must be at least one minor unit")
-        reversal = ConversionReversal(
-            id=new_id("rev"),
-            conversion_id=conversion.id,
-            amount_minor=amount.minor,
-            currency=conversion.currency,
-            reason_code=reason.value,
-            note=request.note,
-            idempotency_key=request.idempotency_key,
-            request=asked,
-            at=now,
         )
-        session.add(reversal)
-        session.flush()
-        conversion.reversed_minor += amount.minor
-        after = Money.from_minor(
-            conversion.amount_minor - conversion.reversed_minor, conversion.currency
-        )
-        if after.is_zero():
-            conversion.status = "reversed"
-        returned = None
-        if request.items or returned_before:
-            returned = dict(returned_before)
-            for item in request.items or ():
-                returned[item.sku] = returned.get(item.sku, 0) + item.quantity
-        delta = 0
-        rows = session.scalars(
-            select(Commission)
-            .where(Commission.conversion_id == conversion.id)
-            .order_by(Commission.id)
-        ).all()
-        for commission in rows:
-            delta += adjust_for_reversal(
-                session, commission, returned, reason.value, reversal.id, now
+        if earlier is not None:
+            return _replay(session, earlier, conversion, asked)
+    left = conversion.amount_minor - conversion.reversed_minor
+    if left <= 0 and conversion.status == "reversed":
+        raise Conflict(f"conversion {conversion.id} is already fully reversed")
+    returned_before = returned_items(session, conversion.id)
+    items_value = None
+    if request.items:
+        items_value = _returned_value(conversion, request.items, returned_before)
+    if request.amount is None and items_value is not None:
+        amount = Money.from_minor(min(items_value, left), conversion.currency)
+        if amount.minor <= 0:
+            raise InvalidInput("items", "the returned items have no value left to reverse")
+    elif request.amount is None:
+        amount = Money.from_minor(left, conversion.currency)
+    else:
+        amount = Money.of(request.amount, conversion.currency)
+        if amount.minor > left:
+            raise InvalidInput(
+                "amount",
+                f"{amount} exceeds the unreversed amount "
+                f"{Money.from_minor(left, conversion.currency)}",
             )
-        return Reversed(reversal, conversion, delta, True)
+        if amount.minor <= 0:
+            raise InvalidInput("amount", "must be at least one minor unit")
+    reversal = ConversionReversal(
+        id=new_id("rev"),
+        conversion_id=conversion.id,
+        amount_minor=amount.minor,
+        currency=conversion.currency,
+        reason_code=reason.value,
+        note=request.note,
+        idempotency_key=request.idempotency_key,
+        request=asked,
+        at=now,
+    )
+    session.add(reversal)
+    session.flush()
+    conversion.reversed_minor += amount.minor
+    after = Money.from_minor(
+        conversion.amount_minor - conversion.reversed_minor, conversion.currency
+    )
+    if after.is_zero():
+        conversion.status = "reversed"
+    returned = None
+    if request.items or returned_before:
+        returned = dict(returned_before)
+        for item in request.items or ():
+            returned[item.sku] = returned.get(item.sku, 0) + item.quantity
+    delta = 0
+    rows = session.scalars(
+        select(Commission).where(Commission.conversion_id == conversion.id).order_by(Commission.id)
+    ).all()
+    for commission in rows:
+        delta += adjust_for_reversal(session, commission, returned, reason.value, reversal.id, now)
+    return Reversed(reversal, conversion, delta, True)
 
 
 def returned_items(session, conversion_id: str) -> dict[str, int]:

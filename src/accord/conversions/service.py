@@ -42,6 +42,7 @@ from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
 from accord.programs.service import load_program, max_order_amount
 from accord.programs.tables import Program
+from accord.protect.service import assess_conversion
 from accord.store.engine import Store, is_deadlock
 from accord.store.memo import forget, memoized, remember, remembered
 from accord.store.paging import Slice, read_page
@@ -404,6 +405,8 @@ def _record_in(
     record(session, conversion_recorded(conversion, now))
     commissions = _credit(session, program, conversion, decision, now, attributed)
     keep_journey(session, program, conversion, attributed)
+    winner = decision.credits[0].touchpoint if decision.attributed else None
+    assess_conversion(session, program, conversion, winner, commissions, now)
     if confirmation == "awaiting":
         for commission in commissions:
             commission.hold_reason = AWAITING

@@ -127,6 +127,23 @@ class CommissionApproved(CommissionChange):
     type: ClassVar[str] = "commission.approved"
 
 
+class CommissionHeld(CommissionChange):
+    """Held for a review of its conversion's fraud signals (`reasons`: the rules' codes)."""
+
+    type: ClassVar[str] = "commission.held"
+
+    score: int
+    reasons: tuple[str, ...] = ()
+
+
+class CommissionReleased(CommissionChange):
+    """A person released it after the review: pending again, locking in its own time."""
+
+    type: ClassVar[str] = "commission.released"
+
+    note: str | None = None
+
+
 class CommissionPaid(CommissionChange):
     type: ClassVar[str] = "commission.paid"
 
@@ -200,6 +217,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CommissionLocked,
         CommissionApproved,
         CommissionPaid,
+        CommissionHeld,
+        CommissionReleased,
         PartnerApplied,
         PartnerApproved,
         PartnerDeclined,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -37,7 +38,7 @@ from accord.tenancy.service import (
     check_credentials,
     require_brand,
 )
-from accord.tenancy.tables import Organization
+from accord.tenancy.tables import Organization, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,3 +515,25 @@ def partners_named(store: Store, caller: Caller, program_id: str, needle: str) -
                 .where(Enrollment.program_id == program.id, Partner.name.contains(needle))
             )
         )
+
+
+def email_sha256(email: str) -> str:
+    """SHA-256 (hex) of a trimmed, lower-case e-mail: how conversions carry a customer's."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def own_email_hashes(session: Session, partner_id: str) -> frozenset[str]:
+    """The hashed e-mails that are the partner's own: its contact address, its users'
+    sign-in addresses and a PayPal payout address (fraud scoring: self-referral)."""
+    partner = session.get(Partner, partner_id)
+    if partner is None:
+        return frozenset()
+    emails = set(
+        session.scalars(select(User.email).where(User.organization_id == partner.organization_id))
+    )
+    if partner.email:
+        emails.add(partner.email)
+    paypal = (partner.payout_details or {}).get("paypal_email")
+    if isinstance(paypal, str) and "@" in paypal:
+        emails.add(paypal)
+    return frozenset(email_sha256(e) for e in emails if e and e.strip())

@@ -52,3 +52,6 @@ __all__ += ["promotion_tables"]
 from accord.monitoring import tables as monitoring_tables  # noqa: E402
 
 __all__ += ["monitoring_tables"]
+from accord.protect import tables as protect_tables  # noqa: E402
+
+__all__ += ["protect_tables"]

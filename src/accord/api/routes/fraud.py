@@ -1,0 +1,264 @@
+"""Fraud protection: a program's rules and mode, the scores of its conversions, and the
+review of held ones (release, or decline as a reversal with reason `fraud`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep
+from accord.api.schemas import Amount, ErrorResponse, Page, Strict
+from accord.errors import NotFound
+from accord.protect import service as protect
+from accord.protect.model import DEFAULT_HOLD_AT, RULES, Tuning, describe
+from accord.tenancy.service import require_brand
+
+router = APIRouter(tags=["fraud"])
+
+ERRORS = {
+    401: {"model": ErrorResponse, "description": "Missing or unknown API key"},
+    403: {"model": ErrorResponse, "description": "Not allowed for this kind of key"},
+    404: {"model": ErrorResponse, "description": "Unknown program, or no held conversion"},
+    409: {"model": ErrorResponse, "description": "Already released or declined"},
+    422: {"model": ErrorResponse, "description": "A field is wrong; `field` names it"},
+}
+
+
+def brands_program(program_id: str, store: StoreDep, caller: CallerDep) -> None:
+    """Checked before the body is read: a partner's key is refused and another brand's
+    program is 404 whatever the body."""
+    require_brand(caller)
+    protect.fraud_settings(store, caller, program_id)
+
+
+class RuleIn(Strict):
+    threshold: str | float | int | None = Field(
+        default=None, description="The rule's threshold at this program (see `unit`)."
+    )
+    weight: int | None = Field(default=None, ge=0, le=100, description="Points it adds.")
+    enabled: bool | None = Field(default=None, description="false: the rule never fires.")
+
+
+class SettingsIn(Strict):
+    mode: Literal["off", "shadow", "active"] = Field(
+        description="off: score nothing; shadow: score and keep scores, hold nothing; "
+        "active: hold conversions whose score reaches `hold_at`."
+    )
+    level: Literal["relaxed", "moderate", "strict"] = Field(
+        default="moderate", description="Every rule's default threshold and weight."
+    )
+    hold_at: int = Field(default=DEFAULT_HOLD_AT, ge=1, le=100)
+    rules: dict[str, RuleIn] = Field(
+        default_factory=dict,
+        description="Per-rule overrides by code; a rule left out keeps the level's values.",
+    )
+
+
+class RuleOut(BaseModel):
+    code: str
+    description: str
+    unit: str = Field(description="What the threshold counts: seconds, days, minutes, ...")
+    fires_when: str = Field(description="at_or_above or at_or_below the threshold")
+    enabled: bool
+    threshold: str
+    weight: int
+    fired: int = Field(description="Conversions it fired on in the last 30 days.")
+    held: int = Field(description="Of those, held.")
+    amount: Amount = Field(description="The order value of those conversions.")
+
+
+class FraudOut(BaseModel):
+    program_id: str
+    mode: str
+    level: str
+    hold_at: int
+    baseline_orders: int = Field(
+        description="Orders with a winning click the program's own thresholds are based on."
+    )
+    baseline_quantiles: dict[str, float] = Field(
+        description="Seconds from the winning click to the order, by quantile."
+    )
+    since: datetime
+    scored: int
+    flagged: int
+    held: int
+    waiting: int = Field(description="Held and not reviewed yet.")
+    rules: list[RuleOut]
+
+
+class SignalOut(BaseModel):
+    code: str
+    description: str
+    value: str
+    threshold: str
+    weight: int
+    detail: str | None = None
+
+
+class RiskOut(BaseModel):
+    conversion_id: str
+    program_id: str
+    partner_id: str | None
+    order_id: str
+    occurred_at: datetime
+    scored_at: datetime
+    amount: Amount
+    score: int = Field(description="0 to 100: the weights of the rules that fired.")
+    action: str = Field(description="none, flagged or held")
+    mode: str
+    level: str
+    signals: list[SignalOut]
+    review: str | None = Field(description="released or declined, once a person decided.")
+    reviewed_at: datetime | None
+    review_note: str | None
+    held: list[Amount] = Field(description="The commissions still held.")
+
+
+class ReviewIn(Strict):
+    note: str | None = Field(
+        default=None, max_length=2000, description="Why; the partner reads it."
+    )
+
+
+def _fraud_out(program_id: str, view: protect.Overview) -> FraudOut:
+    tuning: Tuning = view.tuning
+    return FraudOut(
+        program_id=program_id,
+        mode=tuning.mode.value,
+        level=tuning.level.value,
+        hold_at=tuning.hold_at,
+        baseline_orders=view.baseline.count,
+        baseline_quantiles=dict(view.baseline.quantiles),
+        since=view.since,
+        scored=view.scored,
+        flagged=view.flagged,
+        held=view.held,
+        waiting=view.waiting,
+        rules=[
+            RuleOut(
+                code=hit.code,
+                description=describe(hit.code),
+                unit=hit.unit,
+                fires_when="at_or_above" if RULES[hit.code].above else "at_or_below",
+                enabled=hit.enabled,
+                threshold=str(hit.threshold),
+                weight=hit.weight,
+                fired=hit.fired,
+                held=hit.held,
+                amount=Amount(amount=str(hit.amount.amount), currency=hit.amount.currency),
+            )
+            for hit in view.rules
+        ],
+    )
+
+
+def risk_out(a: protect.Assessment) -> RiskOut:
+    return RiskOut(
+        conversion_id=a.conversion_id,
+        program_id=a.program_id,
+        partner_id=a.partner_id,
+        order_id=a.order_id,
+        occurred_at=a.at,
+        scored_at=a.scored_at,
+        amount=Amount(amount=str(a.amount.amount), currency=a.amount.currency),
+        score=a.score,
+        action=a.action,
+        mode=a.mode,
+        level=a.level,
+        signals=[
+            SignalOut(
+                code=s.code,
+                description=describe(s.code),
+                value=str(s.value),
+                threshold=str(s.threshold),
+                weight=s.weight,
+                detail=s.detail,
+            )
+            for s in a.signals
+        ],
+        review=a.review,
+        reviewed_at=a.reviewed_at,
+        review_note=a.review_note,
+        held=[Amount(amount=str(m.amount), currency=m.currency) for m in a.held],
+    )
+
+
+@router.get("/programs/{program_id}/fraud", response_model=FraudOut, responses=ERRORS)
+def get_fraud(program_id: str, store: StoreDep, caller: CallerDep):
+    """The program's fraud settings, its baseline and each rule's hits in the last 30 days."""
+    return _fraud_out(program_id, protect.overview(store, caller, program_id))
+
+
+@router.put(
+    "/programs/{program_id}/fraud",
+    response_model=FraudOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_program)],
+)
+def put_fraud(program_id: str, body: SettingsIn, store: StoreDep, caller: CallerDep):
+    """Set the mode, level, hold threshold and rule overrides (the whole setting at once).
+
+    Start in `shadow` to see what the rules would hold, then go `active`. Changing the
+    settings applies to conversions recorded from now on; a held conversion stays held
+    until a person reviews it.
+    """
+    protect.change_fraud_settings(
+        store,
+        caller,
+        program_id,
+        mode=body.mode,
+        level=body.level,
+        hold_at=body.hold_at,
+        rules={code: r.model_dump(exclude_none=True) for code, r in body.rules.items()},
+    )
+    return _fraud_out(program_id, protect.overview(store, caller, program_id))
+
+
+@router.get("/programs/{program_id}/fraud/queue", response_model=Page[RiskOut], responses=ERRORS)
+def fraud_queue(
+    program_id: str,
+    store: StoreDep,
+    caller: CallerDep,
+    show: Literal["held", "flagged", "reviewed"] = "held",
+    limit: Limit = 100,
+    starting_after: StartingAfter = None,
+):
+    """Scored conversions, oldest first: `held` (waiting for a review), `flagged` (rules
+    fired below the hold threshold, or in shadow mode) or `reviewed`."""
+    found = protect.queue_page(
+        store, caller, program_id, show, limit=limit, starting_after=starting_after
+    )
+    return Page[RiskOut](
+        data=[risk_out(a) for a in found.rows],
+        has_more=found.has_more,
+        next_starting_after=found.next_after,
+    )
+
+
+@router.get("/conversions/{conversion_id}/risk", response_model=RiskOut, responses=ERRORS)
+def conversion_risk(conversion_id: str, store: StoreDep, caller: CallerDep):
+    """A conversion's risk score and the rules that fired, with their values and
+    thresholds (a partner sees its own conversions' scores)."""
+    found = protect.assessment_of(store, caller, conversion_id)
+    if found is None:
+        raise NotFound("risk score of conversion", conversion_id, field="conversion_id")
+    return risk_out(found)
+
+
+@router.post("/conversions/{conversion_id}/release", response_model=RiskOut, responses=ERRORS)
+def release(conversion_id: str, store: StoreDep, caller: CallerDep, body: ReviewIn | None = None):
+    """Release a held conversion: its commissions are pending again and lock in their
+    own time."""
+    require_brand(caller)
+    return risk_out(protect.release(store, caller, conversion_id, (body or ReviewIn()).note))
+
+
+@router.post("/conversions/{conversion_id}/decline", response_model=RiskOut, responses=ERRORS)
+def decline(conversion_id: str, body: ReviewIn, store: StoreDep, caller: CallerDep):
+    """Decline a held conversion: the order is reversed in whole with reason `fraud`,
+    and `note` (required) tells the partner why."""
+    require_brand(caller)
+    return risk_out(protect.decline(store, caller, conversion_id, body.note))

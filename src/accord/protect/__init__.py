@@ -1,0 +1,1 @@
+"""Protect: fraud scoring of conversions and clicks, holds and their review."""

@@ -1,0 +1,306 @@
+"""The fraud rules: what each signal measures, its threshold and weight at each level, and
+how fired signals add up to a risk score and an action. Pure: no database, no web.
+
+A program protects itself at one of three levels (`Level`): each rule has a threshold and a
+weight per level, and a program may override either. Every scored conversion gets a risk
+score (0 to 100, the sum of the weights of the rules that fired, at most 100) and the rules
+that fired, each with the value it measured and the threshold it crossed. In `active` mode a
+conversion whose score reaches the hold threshold is held: its commissions wait for a person
+to release them or decline the order. In `shadow` mode the same scores are kept and nothing
+is held, so a manager sees what the rules would do before they touch a cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+from math import ceil
+from typing import Any
+
+
+class Level(StrEnum):
+    RELAXED = "relaxed"
+    MODERATE = "moderate"
+    STRICT = "strict"
+
+
+class Mode(StrEnum):
+    #: score nothing
+    OFF = "off"
+    #: score, keep the scores, act on nothing
+    SHADOW = "shadow"
+    #: score and hold what reaches the hold threshold
+    ACTIVE = "active"
+
+
+class Action(StrEnum):
+    #: no rule fired
+    NONE = "none"
+    #: some rule fired, below the hold threshold (or in shadow mode)
+    FLAGGED = "flagged"
+    #: held for review: its commissions wait
+    HELD = "held"
+
+
+class Review(StrEnum):
+    RELEASED = "released"
+    DECLINED = "declined"
+
+
+#: A conversion is held when its score reaches this, unless the program says otherwise.
+DEFAULT_HOLD_AT = 70
+#: The largest score.
+MAX_SCORE = 100
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One signal: `thresholds` and `weights` by level. `unit` names what the threshold
+    counts (seconds, minutes, conversions, match); `above` says whether the rule fires
+    when the value is at or above the threshold (True) or at or below it (False)."""
+
+    code: str
+    subject: str
+    unit: str
+    above: bool
+    thresholds: Mapping[Level, Decimal]
+    weights: Mapping[Level, int]
+
+    def threshold(self, level: Level) -> Decimal:
+        return self.thresholds[level]
+
+    def weight(self, level: Level) -> int:
+        return self.weights[level]
+
+
+def _by_level(relaxed, moderate, strict) -> dict[Level, Any]:
+    return {Level.RELAXED: relaxed, Level.MODERATE: moderate, Level.STRICT: strict}
+
+
+def _d(*values: str | int) -> dict[Level, Decimal]:
+    return _by_level(*(Decimal(str(v)) for v in values))
+
+
+#: Every conversion rule, in the order a page lists them.
+CONVERSION_RULES: tuple[Rule, ...] = (
+    # Click injection and poaching: the click lands moments before the order. The
+    # threshold is the lower of this and a share of the program's own fastest orders
+    # (`fast_threshold`).
+    Rule("fast_conversion", "conversion", "seconds", False, _d(5, 15, 30), _by_level(60, 70, 80)),
+    # Click flooding: the winning click is older than nearly all the program's orders.
+    Rule("slow_conversion", "conversion", "days", True, _d(25, 14, 7), _by_level(20, 30, 40)),
+    # The customer is the partner: the order's hashed e-mail is the partner's own.
+    Rule("self_referral", "conversion", "match", True, _d(1, 1, 1), _by_level(100, 100, 100)),
+    # The same customer (e-mail or IP) ordered the same amount again through the same
+    # partner within this many minutes, under another order id.
+    Rule("duplicate_order", "conversion", "minutes", False, _d(10, 30, 120), _by_level(70, 80, 90)),
+    # Many orders from one IP address through one partner within a day.
+    Rule("ip_velocity", "conversion", "conversions", True, _d(10, 5, 3), _by_level(40, 50, 60)),
+    # The winning click was judged invalid (a bot, a data centre, a flood).
+    Rule("invalid_click", "conversion", "match", True, _d(1, 1, 1), _by_level(50, 70, 80)),
+)
+RULES: dict[str, Rule] = {rule.code: rule for rule in CONVERSION_RULES}
+
+
+def describe(code: str) -> str:
+    """The rule in words, for a manager (English; pages translate)."""
+    return {
+        "fast_conversion": "The order came very soon after the click, faster than the "
+        "program's real customers buy (click injection or poaching).",
+        "slow_conversion": "The click that won is older than nearly all of the program's "
+        "orders (click flooding).",
+        "self_referral": "The customer's e-mail is the partner's own (self-referral).",
+        "duplicate_order": "The same customer ordered the same amount through the same "
+        "partner shortly before, under another order id.",
+        "ip_velocity": "Many orders came from one IP address through this partner within a day.",
+        "invalid_click": "The click that won was judged invalid (a bot, a data centre or a "
+        "click flood).",
+    }[code]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """A program's settings: mode, level, hold threshold, and per-rule overrides
+    ({code: {"threshold": Decimal, "weight": int, "enabled": bool}})."""
+
+    mode: Mode = Mode.SHADOW
+    level: Level = Level.MODERATE
+    hold_at: int = DEFAULT_HOLD_AT
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def enabled(self, code: str) -> bool:
+        return bool(self.overrides.get(code, {}).get("enabled", True))
+
+    def threshold(self, code: str) -> Decimal:
+        given = self.overrides.get(code, {}).get("threshold")
+        return Decimal(str(given)) if given is not None else RULES[code].threshold(self.level)
+
+    def weight(self, code: str) -> int:
+        given = self.overrides.get(code, {}).get("weight")
+        return int(given) if given is not None else RULES[code].weight(self.level)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the program's own orders look like: quantiles of the seconds from the winning
+    click to the order ({"0.01": 95.0, ...}), over `count` orders."""
+
+    count: int = 0
+    quantiles: Mapping[str, float] = field(default_factory=dict)
+
+    #: Fewer orders than this say too little: the rules' own thresholds apply.
+    ENOUGH = 200
+
+
+#: The fast-conversion threshold is at most this share of the program's 1st percentile.
+FAST_SHARE_OF_P1 = Decimal("0.5")
+
+
+def fast_threshold(tuning: Tuning, baseline: Baseline) -> Decimal:
+    """Seconds below which an order is too fast: the rule's threshold, or half the
+    program's own 1st percentile when that is lower (a program whose customers often buy
+    within seconds, such as one-click renewals, is not flagged for it)."""
+    own = tuning.threshold("fast_conversion")
+    p1 = baseline.quantiles.get("0.01")
+    if baseline.count < Baseline.ENOUGH or p1 is None:
+        return own
+    return min(own, (Decimal(str(p1)) * FAST_SHARE_OF_P1).quantize(Decimal("0.1")))
+
+
+def slow_threshold_days(tuning: Tuning, baseline: Baseline) -> Decimal:
+    """Days beyond which the winning click is too old: the rule's threshold, or the
+    program's own 99.9th percentile when that is higher (long sales cycles are normal for
+    some programs)."""
+    own = tuning.threshold("slow_conversion")
+    p999 = baseline.quantiles.get("0.999")
+    if baseline.count < Baseline.ENOUGH or p999 is None:
+        return own
+    return max(own, (Decimal(str(p999)) / 86400).quantize(Decimal("0.1")))
+
+
+@dataclass(frozen=True)
+class ConversionFacts:
+    """What the scorer knows about one conversion when it is recorded."""
+
+    #: seconds from the winning click to the order (None: no click won)
+    click_seconds: float | None = None
+    #: the winning click was judged invalid, and why (e.g. "bot")
+    invalid_click: str | None = None
+    #: the customer's hashed e-mail is one of the partner's own
+    self_referral: bool = False
+    #: minutes since the same customer's same-amount order through the same partner
+    #: under another order id (None: none found)
+    duplicate_minutes: float | None = None
+    #: orders from this IP through this partner in the last day, this one included
+    ip_orders: int = 0
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A rule that fired: the value it measured, the threshold it crossed, its weight."""
+
+    code: str
+    value: Decimal
+    threshold: Decimal
+    weight: int
+    detail: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.code,
+            "value": str(self.value),
+            "threshold": str(self.threshold),
+            "weight": self.weight,
+        }
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Signal:
+        return cls(
+            code=str(data["code"]),
+            value=Decimal(str(data["value"])),
+            threshold=Decimal(str(data["threshold"])),
+            weight=int(data["weight"]),
+            detail=data.get("detail"),
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: int
+    signals: tuple[Signal, ...]
+    action: Action
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.signals)
+
+
+def _fires(rule: Rule, value: Decimal, threshold: Decimal) -> bool:
+    return value >= threshold if rule.above else value <= threshold
+
+
+def score_conversion(facts: ConversionFacts, tuning: Tuning, baseline: Baseline) -> Verdict:
+    """The conversion's risk score, the rules that fired and what to do."""
+    measured: list[tuple[str, Decimal, Decimal, str | None]] = []
+    if facts.click_seconds is not None:
+        seconds = Decimal(str(facts.click_seconds)).quantize(Decimal("0.1"))
+        measured.append(("fast_conversion", seconds, fast_threshold(tuning, baseline), None))
+        days = (Decimal(str(facts.click_seconds)) / 86400).quantize(Decimal("0.1"))
+        measured.append(("slow_conversion", days, slow_threshold_days(tuning, baseline), None))
+    if facts.self_referral:
+        measured.append(("self_referral", Decimal(1), tuning.threshold("self_referral"), None))
+    if facts.duplicate_minutes is not None:
+        minutes = Decimal(str(facts.duplicate_minutes)).quantize(Decimal("0.1"))
+        measured.append(("duplicate_order", minutes, tuning.threshold("duplicate_order"), None))
+    if facts.ip_orders:
+        measured.append(
+            ("ip_velocity", Decimal(facts.ip_orders), tuning.threshold("ip_velocity"), None)
+        )
+    if facts.invalid_click:
+        measured.append(
+            ("invalid_click", Decimal(1), tuning.threshold("invalid_click"), facts.invalid_click)
+        )
+    signals = []
+    for code, value, threshold, detail in measured:
+        if not tuning.enabled(code):
+            continue
+        rule = RULES[code]
+        if _fires(rule, value, threshold):
+            signals.append(Signal(code, value, threshold, tuning.weight(code), detail))
+    return verdict(signals, tuning)
+
+
+def verdict(signals: Sequence[Signal], tuning: Tuning) -> Verdict:
+    """Add the signals' weights up (at most `MAX_SCORE`) and choose the action."""
+    score = min(MAX_SCORE, sum(s.weight for s in signals))
+    if not signals:
+        action = Action.NONE
+    elif tuning.mode == Mode.ACTIVE and score >= tuning.hold_at:
+        action = Action.HELD
+    else:
+        action = Action.FLAGGED
+    return Verdict(score, tuple(signals), action)
+
+
+#: The quantiles a baseline keeps.
+POINTS = ("0.01", "0.05", "0.5", "0.99", "0.999")
+
+
+def quantiles(values: Sequence[float]) -> dict[str, float]:
+    """Quantiles of `values` by nearest rank (the smallest value with at least that share
+    of the values at or below it), as {"0.01": value, ...}; empty for none."""
+    if not values:
+        return {}
+    ordered = sorted(values)
+    return {p: float(ordered[nearest_rank(p, len(ordered)) - 1]) for p in POINTS}
+
+
+def nearest_rank(point: str, count: int) -> int:
+    """The 1-based rank of the `point` quantile (e.g. "0.01") among `count` sorted values."""
+    return min(count, max(1, ceil(Fraction(point) * count)))

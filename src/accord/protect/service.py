@@ -1,0 +1,612 @@
+"""Protect: score each conversion as it is recorded, hold what the program's rules say to
+hold, and let a person release or decline it; settings, the held queue and each rule's hits.
+
+The conversions stage calls `assess_conversion` inside its own unit of work, after the
+commissions exist and before anything can lock them, so a held order never pays, even for
+a moment. Everything else reads and writes protect's own tables, and reaches commissions
+and conversions through their services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Integer, case, func, select
+from sqlalchemy.orm import Session
+
+from accord.attribution.model import Touchpoint, TouchpointKind
+from accord.audit.context import current as current_actor
+from accord.commissions.service import held_commissions, hold_for_review, release_held
+from accord.conversions.model import ReversalRequest
+from accord.conversions.reversals import reverse_in
+from accord.errors import Conflict, InvalidInput, NotFound
+from accord.ids import new_id
+from accord.money import Money
+from accord.partners.service import own_email_hashes
+from accord.programs.service import load_program
+from accord.protect.model import (
+    CONVERSION_RULES,
+    DEFAULT_HOLD_AT,
+    MAX_SCORE,
+    POINTS,
+    RULES,
+    Action,
+    Baseline,
+    ConversionFacts,
+    Level,
+    Mode,
+    Review,
+    Signal,
+    Tuning,
+    Verdict,
+    nearest_rank,
+    score_conversion,
+)
+from accord.protect.tables import FraudBaseline, FraudSettings, RiskScore
+from accord.store.engine import Store
+from accord.store.memo import remembered
+from accord.store.paging import Slice, read_page
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+
+#: How far back the duplicate-order and IP rules look.
+LOOKBACK = timedelta(days=1)
+#: At most this many characters of a review note are kept.
+MAX_NOTE = 2000
+
+
+def _who() -> str | None:
+    """Who is acting, as the audit log names them (an e-mail, a key's name, the CLI)."""
+    actor = current_actor()
+    return (actor.label or actor.id or actor.kind)[:40]
+
+
+# settings ---------------------------------------------------------------------------------
+def _tuning(row: FraudSettings | None) -> Tuning:
+    if row is None:
+        return Tuning()
+    return Tuning(Mode(row.mode), Level(row.level), row.hold_at, row.overrides or {})
+
+
+def tuning_in(session: Session, program_id: str) -> Tuning:
+    """The program's settings (the defaults when it has none: shadow mode, moderate)."""
+    return remembered(
+        session,
+        "fraud_tuning",
+        program_id,
+        lambda: _tuning(session.get(FraudSettings, program_id)),
+    )
+
+
+def fraud_settings(store: Store, caller: Caller, program_id: str) -> Tuning:
+    require_brand(caller)
+    with store.read() as session:
+        load_program(session, caller, program_id)
+        return tuning_in(session, program_id)
+
+
+def _overrides(given: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Per-rule overrides, checked: known rules, a threshold of at least 0, a weight from 0
+    to 100, enabled true or false. Errors name the field (rules.<code>.<key>)."""
+    out: dict[str, dict[str, Any]] = {}
+    for code, values in (given or {}).items():
+        if code not in RULES:
+            known = ", ".join(RULES)
+            raise InvalidInput(f"rules.{code}", f"is not a rule; the rules are: {known}")
+        if not isinstance(values, Mapping):
+            raise InvalidInput(f"rules.{code}", "give an object with threshold, weight, enabled")
+        kept: dict[str, Any] = {}
+        for key, value in values.items():
+            field = f"rules.{code}.{key}"
+            if key == "threshold":
+                if value is None or value == "":
+                    continue
+                try:
+                    number = Decimal(str(value))
+                except InvalidOperation:
+                    raise InvalidInput(field, "must be a number") from None
+                if not number.is_finite() or number < 0 or number > 10**9:
+                    raise InvalidInput(field, "must be a number from 0 to 1000000000")
+                kept["threshold"] = str(number.normalize())
+            elif key == "weight":
+                if value is None or value == "":
+                    continue
+                try:
+                    weight = int(str(value))
+                except ValueError:
+                    raise InvalidInput(field, "must be a whole number from 0 to 100") from None
+                if not 0 <= weight <= MAX_SCORE:
+                    raise InvalidInput(field, "must be a whole number from 0 to 100")
+                kept["weight"] = weight
+            elif key == "enabled":
+                if not isinstance(value, bool):
+                    raise InvalidInput(field, "must be true or false")
+                if not value:
+                    kept["enabled"] = False
+            else:
+                raise InvalidInput(field, "is not a setting; use threshold, weight or enabled")
+        if kept:
+            out[code] = kept
+    return out
+
+
+def change_fraud_settings(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    *,
+    mode: str,
+    level: str,
+    hold_at: int = DEFAULT_HOLD_AT,
+    rules: Mapping[str, Any] | None = None,
+) -> Tuning:
+    """Set the program's mode, level, hold threshold and rule overrides (all at once)."""
+    require_brand(caller)
+    try:
+        chosen_mode = Mode(mode)
+    except ValueError:
+        raise InvalidInput("mode", "must be off, shadow or active") from None
+    try:
+        chosen_level = Level(level)
+    except ValueError:
+        raise InvalidInput("level", "must be relaxed, moderate or strict") from None
+    if isinstance(hold_at, bool) or not isinstance(hold_at, int) or not 1 <= hold_at <= 100:
+        raise InvalidInput("hold_at", "must be a whole number from 1 to 100")
+    overrides = _overrides(rules)
+    now = store.clock.now()
+    with store.unit() as session:
+        program = load_program(session, caller, program_id, for_update=True)
+        row = session.get(FraudSettings, program.id)
+        if row is None:
+            row = FraudSettings(program_id=program.id, organization_id=program.organization_id)
+            session.add(row)
+        row.mode = chosen_mode.value
+        row.level = chosen_level.value
+        row.hold_at = hold_at
+        row.overrides = overrides
+        row.updated_at = now
+        row.updated_by = _who()
+        return _tuning(row)
+
+
+# scoring ----------------------------------------------------------------------------------
+def _baseline_in(session: Session, program_id: str) -> Baseline:
+    def load() -> Baseline:
+        row = session.get(FraudBaseline, program_id)
+        return Baseline() if row is None else Baseline(row.count, row.quantiles or {})
+
+    return remembered(session, "fraud_baseline", program_id, load)
+
+
+def _own_emails(session: Session, partner_id: str) -> frozenset[str]:
+    return remembered(
+        session, "partner_emails", partner_id, lambda: own_email_hashes(session, partner_id)
+    )
+
+
+def _duplicate_minutes(
+    session: Session, program_id: str, partner_id: str, conversion, since: datetime
+) -> float | None:
+    """Minutes since the latest earlier order of the same customer (hashed e-mail, or IP
+    when there is none) and the same amount through the same partner, under another id."""
+    if conversion.email_sha256:
+        same = RiskScore.email_sha256 == conversion.email_sha256
+    elif conversion.ip:
+        same = RiskScore.ip == conversion.ip
+    else:
+        return None
+    latest = session.scalar(
+        select(func.max(RiskScore.at)).where(
+            RiskScore.program_id == program_id,
+            same,
+            RiskScore.at >= since,
+            RiskScore.at <= conversion.occurred_at,
+            RiskScore.partner_id == partner_id,
+            RiskScore.amount_minor == conversion.program_amount_minor,
+            RiskScore.order_id != conversion.order_id,
+        )
+    )
+    if latest is None:
+        return None
+    if isinstance(latest, str):  # SQLite's aggregate returns the stored text
+        latest = datetime.fromisoformat(latest)
+    if latest.tzinfo is None:
+        latest = latest.replace(tzinfo=conversion.occurred_at.tzinfo)
+    return max((conversion.occurred_at - latest).total_seconds(), 0.0) / 60
+
+
+def _ip_orders(
+    session: Session, program_id: str, partner_id: str, ip: str | None, since: datetime
+) -> int:
+    if not ip:
+        return 0
+    earlier = session.scalar(
+        select(func.count()).where(
+            RiskScore.program_id == program_id,
+            RiskScore.ip == ip,
+            RiskScore.at >= since,
+            RiskScore.partner_id == partner_id,
+        )
+    )
+    return int(earlier or 0) + 1
+
+
+def assess_conversion(
+    session: Session,
+    program,
+    conversion,
+    touch: Touchpoint | None,
+    commissions: Sequence,
+    now: datetime,
+    invalid_click: str | None = None,
+) -> Verdict | None:
+    """Score a conversion being recorded (the caller's unit of work), keep the score, and
+    hold its commissions when the program is in active mode and the score reaches its hold
+    threshold. None when the program scores nothing (mode off)."""
+    tuning = tuning_in(session, program.id)
+    if tuning.mode == Mode.OFF:
+        return None
+    partner_id = conversion.partner_id
+    click_seconds = None
+    if touch is not None and touch.kind is TouchpointKind.CLICK and touch.at is not None:
+        click_seconds = max((conversion.occurred_at - touch.at).total_seconds(), 0.0)
+    facts = ConversionFacts(click_seconds=click_seconds, invalid_click=invalid_click)
+    if partner_id is not None:
+        since = conversion.occurred_at - LOOKBACK
+        facts = ConversionFacts(
+            click_seconds=click_seconds,
+            invalid_click=invalid_click,
+            self_referral=bool(conversion.email_sha256)
+            and conversion.email_sha256 in _own_emails(session, partner_id),
+            duplicate_minutes=_duplicate_minutes(
+                session, program.id, partner_id, conversion, since
+            ),
+            ip_orders=_ip_orders(session, program.id, partner_id, conversion.ip, since),
+        )
+    result = score_conversion(facts, tuning, _baseline_in(session, program.id))
+    session.add(
+        RiskScore(
+            id=new_id("rsk"),
+            organization_id=program.organization_id,
+            program_id=program.id,
+            conversion_id=conversion.id,
+            partner_id=partner_id,
+            order_id=conversion.order_id,
+            at=conversion.occurred_at,
+            scored_at=now,
+            amount_minor=conversion.program_amount_minor,
+            currency=program.currency,
+            ip=conversion.ip,
+            email_sha256=conversion.email_sha256,
+            click_seconds=click_seconds,
+            score=result.score,
+            signals=[s.as_dict() for s in result.signals],
+            codes="".join(f",{code}" for code in result.codes) + ("," if result.codes else ""),
+            action=result.action.value,
+            mode=tuning.mode.value,
+            level=tuning.level.value,
+        )
+    )
+    if result.action is Action.HELD:
+        held = hold_for_review(session, commissions, result.score, result.codes, now)
+        if not held:  # nothing to hold (no commission, or none pending): a flag, then
+            result = Verdict(result.score, result.signals, Action.FLAGGED)
+            session.flush()
+            row = session.scalar(select(RiskScore).where(RiskScore.conversion_id == conversion.id))
+            row.action = Action.FLAGGED.value
+    return result
+
+
+# reading ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Assessment:
+    """A scored conversion, as a page or the API shows it."""
+
+    id: str
+    program_id: str
+    conversion_id: str
+    partner_id: str | None
+    order_id: str
+    at: datetime
+    scored_at: datetime
+    amount: Money
+    score: int
+    signals: tuple[Signal, ...]
+    action: str
+    mode: str
+    level: str
+    review: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
+    click_seconds: float | None = None
+    #: the commissions still held, when asked for
+    held: tuple[Money, ...] = ()
+
+    @property
+    def waiting(self) -> bool:
+        return self.action == Action.HELD.value and self.review is None
+
+
+def _assessment(row: RiskScore, held: Sequence[Money] = ()) -> Assessment:
+    return Assessment(
+        id=row.id,
+        program_id=row.program_id,
+        conversion_id=row.conversion_id,
+        partner_id=row.partner_id,
+        order_id=row.order_id,
+        at=row.at,
+        scored_at=row.scored_at,
+        amount=Money.from_minor(row.amount_minor, row.currency),
+        score=row.score,
+        signals=tuple(Signal.from_dict(s) for s in row.signals or ()),
+        action=row.action,
+        mode=row.mode,
+        level=row.level,
+        review=row.review,
+        reviewed_by=row.reviewed_by,
+        reviewed_at=row.reviewed_at,
+        review_note=row.review_note,
+        click_seconds=row.click_seconds,
+        held=tuple(held),
+    )
+
+
+def _visible(caller: Caller):
+    query = select(RiskScore)
+    if caller.is_brand:
+        return query.where(RiskScore.organization_id == caller.organization_id)
+    return query.where(RiskScore.partner_id == caller.partner_id)
+
+
+def assessment_of(store: Store, caller: Caller, conversion_id: str) -> Assessment | None:
+    """The conversion's score (a brand: any of its conversions; a partner: its own), or
+    None when it was not scored."""
+    with store.read() as session:
+        row = session.scalar(_visible(caller).where(RiskScore.conversion_id == conversion_id))
+        if row is None:
+            return None
+        held = held_commissions(session, [row.conversion_id]).get(row.conversion_id, [])
+        return _assessment(row, held)
+
+
+def assessments_of(store: Store, caller: Caller, conversion_ids: Sequence[str]) -> dict:
+    """The scores of these conversions the caller may see, by conversion id."""
+    ids = list(dict.fromkeys(conversion_ids))
+    out: dict[str, Assessment] = {}
+    with store.read() as session:
+        for start in range(0, len(ids), 500):
+            query = _visible(caller).where(RiskScore.conversion_id.in_(ids[start : start + 500]))
+            for row in session.scalars(query):
+                out[row.conversion_id] = _assessment(row)
+    return out
+
+
+SHOWN = ("held", "flagged", "reviewed")
+
+
+def queue_page(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    show: str = "held",
+    limit: int = 50,
+    starting_after: str | None = None,
+) -> Slice:
+    """A program's scores, oldest first: held and waiting for a review, flagged (shadow
+    mode, or below the hold threshold), or reviewed."""
+    require_brand(caller)
+    if show not in SHOWN:
+        raise InvalidInput("show", f"must be one of: {', '.join(SHOWN)}")
+    with store.read() as session:
+        load_program(session, caller, program_id)
+    query = _visible(caller).where(RiskScore.program_id == program_id)
+    if show == "held":
+        query = query.where(RiskScore.action == Action.HELD.value, RiskScore.review.is_(None))
+    elif show == "flagged":
+        query = query.where(RiskScore.action == Action.FLAGGED.value)
+    else:
+        query = query.where(RiskScore.review.is_not(None))
+    page = read_page(store, query, RiskScore.id, limit, starting_after)
+    with store.read() as session:
+        held = held_commissions(session, [r.conversion_id for r in page.rows])
+    return Slice(
+        [_assessment(r, held.get(r.conversion_id, [])) for r in page.rows],
+        page.has_more,
+        page.next_after,
+    )
+
+
+@dataclass(frozen=True)
+class RuleHits:
+    """One rule's settings in force and how often it fired over a period."""
+
+    code: str
+    enabled: bool
+    threshold: Decimal
+    weight: int
+    unit: str
+    fired: int
+    held: int
+    amount: Money
+
+
+@dataclass(frozen=True)
+class Overview:
+    tuning: Tuning
+    baseline: Baseline
+    since: datetime
+    scored: int
+    flagged: int
+    held: int
+    waiting: int
+    rules: tuple[RuleHits, ...]
+
+
+def overview(store: Store, caller: Caller, program_id: str, days: int = 30) -> Overview:
+    """The program's settings, its baseline, and over the last `days` days how many
+    conversions were scored, flagged and held, and each rule's hits (one statement)."""
+    require_brand(caller)
+    now = store.clock.now()
+    since = now - timedelta(days=days)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        tuning = tuning_in(session, program.id)
+        baseline = _baseline_in(session, program.id)
+        held_now = (RiskScore.action == Action.HELD.value).cast(Integer)
+        columns = [
+            func.count(),
+            func.sum(case((RiskScore.action != Action.NONE.value, 1), else_=0)),
+            func.sum(held_now),
+            func.sum(
+                case(
+                    (
+                        (RiskScore.action == Action.HELD.value) & RiskScore.review.is_(None),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        ]
+        for rule in CONVERSION_RULES:
+            fired = RiskScore.codes.like(f"%,{rule.code},%")
+            columns += [
+                func.sum(case((fired, 1), else_=0)),
+                func.sum(case((fired & (RiskScore.action == Action.HELD.value), 1), else_=0)),
+                func.sum(case((fired, RiskScore.amount_minor), else_=0)),
+            ]
+        row = session.execute(
+            select(*columns).where(RiskScore.program_id == program.id, RiskScore.at >= since)
+        ).one()
+        values = [int(v or 0) for v in row]
+        hits = []
+        for i, rule in enumerate(CONVERSION_RULES):
+            fired, held, amount = values[4 + 3 * i : 7 + 3 * i]
+            hits.append(
+                RuleHits(
+                    code=rule.code,
+                    enabled=tuning.enabled(rule.code),
+                    threshold=tuning.threshold(rule.code),
+                    weight=tuning.weight(rule.code),
+                    unit=rule.unit,
+                    fired=fired,
+                    held=held,
+                    amount=Money.from_minor(amount, program.currency),
+                )
+            )
+        return Overview(
+            tuning=tuning,
+            baseline=baseline,
+            since=since,
+            scored=values[0],
+            flagged=values[1],
+            held=values[2],
+            waiting=values[3],
+            rules=tuple(hits),
+        )
+
+
+# reviewing --------------------------------------------------------------------------------
+def _waiting_row(session: Session, caller: Caller, conversion_id: str) -> RiskScore:
+    row = session.scalar(
+        _visible(caller).where(RiskScore.conversion_id == conversion_id).with_for_update()
+    )
+    if row is None or row.action != Action.HELD.value:
+        raise NotFound("held conversion", conversion_id, field="conversion_id")
+    if row.review is not None:
+        raise Conflict(f"conversion {conversion_id} was already {row.review}")
+    return row
+
+
+def _note(note: str | None) -> str | None:
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInput("note", f"is longer than {MAX_NOTE} characters")
+    return note or None
+
+
+def release(
+    store: Store, caller: Caller, conversion_id: str, note: str | None = None
+) -> Assessment:
+    """A person judged the held conversion honest: its commissions are pending again."""
+    require_brand(caller)
+    note = _note(note)
+    now = store.clock.now()
+    with store.unit() as session:
+        row = _waiting_row(session, caller, conversion_id)
+        release_held(session, conversion_id, note, now)
+        row.review = Review.RELEASED.value
+        row.reviewed_by = _who()
+        row.reviewed_at = now
+        row.review_note = note
+        return _assessment(row)
+
+
+def decline(
+    store: Store, caller: Caller, conversion_id: str, note: str | None = None
+) -> Assessment:
+    """A person judged the held conversion fraudulent: the order is reversed in whole with
+    reason `fraud`, and its commissions earn nothing."""
+    require_brand(caller)
+    note = _note(note)
+    if not note:
+        raise InvalidInput("note", "say why the order is declined: the partner reads it")
+    now = store.clock.now()
+    with store.unit() as session:
+        row = _waiting_row(session, caller, conversion_id)
+        request = ReversalRequest(reason_code="fraud", note=note)
+        # reversed already (by the brand's own system): nothing is left to reverse
+        with suppress(Conflict):
+            reverse_in(session, caller, conversion_id, request, now)
+        row.review = Review.DECLINED.value
+        row.reviewed_by = _who()
+        row.reviewed_at = now
+        row.review_note = note
+        return _assessment(row)
+
+
+# baseline ---------------------------------------------------------------------------------
+def refresh_baseline(store: Store, program_id: str, days: int = 90) -> Baseline:
+    """Recompute a program's baseline from its scored orders of the last `days` days with
+    a winning click: the count, then one indexed lookup per quantile (nearest rank)."""
+    now = store.clock.now()
+    since = now - timedelta(days=days)
+    with store.unit() as session:
+        where = (
+            RiskScore.program_id == program_id,
+            RiskScore.click_seconds.is_not(None),
+            RiskScore.at >= since,
+        )
+        count = int(session.scalar(select(func.count()).where(*where)) or 0)
+        quantiles: dict[str, float] = {}
+        if count:
+            for point in POINTS:
+                rank = nearest_rank(point, count)
+                value = session.scalar(
+                    select(RiskScore.click_seconds)
+                    .where(*where)
+                    .order_by(RiskScore.click_seconds)
+                    .offset(rank - 1)
+                    .limit(1)
+                )
+                quantiles[point] = float(value)
+        row = session.get(FraudBaseline, program_id)
+        if row is None:
+            row = FraudBaseline(program_id=program_id)
+            session.add(row)
+        row.count = count
+        row.quantiles = quantiles
+        row.computed_at = now
+        return Baseline(count, quantiles)
+
+
+def baseline_of(store: Store, caller: Caller, program_id: str) -> Baseline:
+    require_brand(caller)
+    with store.read() as session:
+        load_program(session, caller, program_id)
+        return _baseline_in(session, program_id)

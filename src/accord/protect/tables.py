@@ -1,0 +1,89 @@
+"""Protect's own rows: each program's fraud settings, every scored conversion with the rules
+that fired and the review of what was held, and each program's baseline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accord.store.base import Base, UTCDateTime
+
+
+class FraudSettings(Base):
+    """A program's mode (off, shadow, active), level and hold threshold, and its per-rule
+    overrides ({code: {"threshold": "15", "weight": 70, "enabled": true}})."""
+
+    __tablename__ = "fraud_settings"
+
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16))
+    hold_at: Mapped[int] = mapped_column(Integer)
+    overrides: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    @property
+    def id(self) -> str:
+        """The audit log names settings by their program."""
+        return self.program_id
+
+
+class RiskScore(Base):
+    """One scored conversion: its score, the rules that fired (with values and thresholds),
+    the action taken, and, when held, the review. The facts the next scores compare with
+    (IP, hashed e-mail, amount, the winning click's age) are kept beside it."""
+
+    __tablename__ = "risk_scores"
+    __table_args__ = (
+        Index("ix_risk_scores_program_at", "program_id", "at"),
+        Index("ix_risk_scores_program_action", "program_id", "action", "review"),
+        Index("ix_risk_scores_program_ip", "program_id", "ip", "at"),
+        Index("ix_risk_scores_program_email", "program_id", "email_sha256", "at"),
+        Index("ix_risk_scores_program_click_seconds", "program_id", "click_seconds"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
+    conversion_id: Mapped[str] = mapped_column(ForeignKey("conversions.id"), unique=True)
+    partner_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    order_id: Mapped[str] = mapped_column(String(200))
+    #: when the order happened, and when it was scored
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    email_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    click_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    score: Mapped[int] = mapped_column(Integer)
+    #: [{"code", "value", "threshold", "weight", "detail"?}, ...]
+    signals: Mapped[list] = mapped_column(JSON)
+    #: the codes of the rules that fired, as ",code,code," (counted per rule with LIKE)
+    codes: Mapped[str] = mapped_column(String(400), default="")
+    #: none, flagged or held
+    action: Mapped[str] = mapped_column(String(16))
+    #: the settings it was scored under
+    mode: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16))
+    #: released or declined, by whom, when and why (held scores only)
+    review: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class FraudBaseline(Base):
+    """What a program's own orders look like, refreshed by the daily pass: quantiles of
+    the seconds from the winning click to the order."""
+
+    __tablename__ = "fraud_baselines"
+
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    quantiles: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
