@@ -11,6 +11,8 @@ Importing a module declares its tasks (`accord.jobs.queue.task` / `periodic`):
   accord.events.tasks
 - `scan_for_alerts`, `weekly_digests`: accord.monitoring.tasks
 - `sum_report_days` (hourly: the reports' per-partner daily sums): accord.reports.tasks
+- `refresh_fraud_baselines` (daily: how fast each program's customers buy):
+  accord.protect.tasks
 
 A stage with background work of its own declares it in its module and adds that module here.
 """
@@ -22,6 +24,7 @@ import accord.jobs.service
 import accord.jobs.work
 import accord.monitoring.tasks
 import accord.postbacks.worker
+import accord.protect.tasks
 import accord.reports.tasks  # noqa: F401 - declares sum_report_days
 from accord.jobs.queue import declared
 

@@ -610,3 +610,10 @@ def baseline_of(store: Store, caller: Caller, program_id: str) -> Baseline:
     with store.read() as session:
         load_program(session, caller, program_id)
         return _baseline_in(session, program_id)
+
+
+def refresh_all_baselines(store: Store) -> dict[str, Baseline]:
+    """`refresh_baseline` for every program that has scored a conversion."""
+    with store.read() as session:
+        programs = session.scalars(select(RiskScore.program_id).distinct()).all()
+    return {program_id: refresh_baseline(store, program_id) for program_id in sorted(programs)}

@@ -92,7 +92,7 @@ def N_(text: str) -> str:  # noqa: N802 (the name gettext tools look for)
 #: Words stored in data that pages show translated: statuses, partner types, reason codes.
 DATA_WORDS = (
     N_("applied"), N_("approved"), N_("declined"), N_("suspended"),
-    N_("pending"), N_("locked"), N_("paid"), N_("reversed"), N_("over_cap"),
+    N_("pending"), N_("locked"), N_("paid"), N_("reversed"), N_("over_cap"), N_("held"),
     N_("affiliate"), N_("coupon"), N_("cashback"), N_("content"), N_("influencer"),
     N_("b2b_referral"), N_("reseller"), N_("agency"), N_("advocate"),
     N_("new"), N_("returning"), N_("any"),

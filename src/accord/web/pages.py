@@ -405,7 +405,9 @@ def partner_earnings(store, caller, program) -> dict:
         "clicks": clicks,
         "unique_clicks": unique,
         "conversions": partner_conversion_count(store, caller, program.id),
-        "pending": money(by_status.get("pending", 0) + by_status.get("locked", 0)),
+        "pending": money(
+            by_status.get("pending", 0) + by_status.get("locked", 0) + by_status.get("held", 0)
+        ),
         "approved": money(by_status.get("approved", 0)),
         "paid": money(by_status.get("paid", 0)),
         "payable": money(balance),

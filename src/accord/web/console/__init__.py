@@ -14,6 +14,7 @@ from accord.web.console import (
     contracts,
     conversions,
     dashboard,
+    fraud,
     growth,
     keys,
     lifecycle,
@@ -28,5 +29,5 @@ from accord.web.console import (
 router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
-              lifecycle, growth, alerts):  # fmt: skip
+              lifecycle, growth, alerts, fraud):  # fmt: skip
     router.include_router(group.router)

@@ -10,6 +10,7 @@ from accord.commissions.model import CommissionStatus
 from accord.commissions.service import explain, partner_commission_page
 from accord.money import Money
 from accord.partners.service import partner_enrollments
+from accord.protect.service import assessment_of
 from accord.web import exports_table
 from accord.web.pages import PAGE_SIZE, SignedIn, back_to, pick, portal_page, render
 
@@ -79,12 +80,17 @@ def commissions_export(
 @router.get("/portal/commissions/{commission_id}")
 def commission_page(commission_id: str, request: Request, visitor: SignedIn):
     back_to(request, "/portal/commissions")
-    explained = explain(request.app.state.store, visitor.caller, commission_id)
+    store = request.app.state.store
+    explained = explain(store, visitor.caller, commission_id)
+    conversion_id = explained.get("conversion_id")
+    risk = assessment_of(store, visitor.caller, conversion_id) if conversion_id else None
     return render(
         request,
         "portal/commission.html",
         visitor=visitor,
         c=explained,
+        # the fraud review, when the order was held: why, and the brand's decision
+        risk=risk if risk is not None and risk.action == "held" else None,
         section="commissions",
         programs=[],
         current=None,

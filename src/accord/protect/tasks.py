@@ -1,0 +1,18 @@
+"""Protect's background work on the job queue.
+
+- `refresh_fraud_baselines` (daily, at 03:17 UTC): each scoring program's baseline, the
+  quantiles of the seconds from the winning click to the order over its last 90 days
+  (`protect.service.refresh_baseline`), which the too-soon and too-old rules compare with.
+"""
+
+from __future__ import annotations
+
+from accord.jobs.queue import crontab, periodic
+from accord.protect.service import refresh_all_baselines
+from accord.store.engine import Store
+
+
+@periodic("refresh_fraud_baselines", crontab=crontab(minute="17", hour="3"))
+def refresh_fraud_baselines(store: Store) -> dict[str, int]:
+    refreshed = refresh_all_baselines(store)
+    return {"programs": len(refreshed), "orders": sum(b.count for b in refreshed.values())}

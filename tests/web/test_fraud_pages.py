@@ -1,0 +1,127 @@
+"""The fraud page as a program manager uses it: switch to active, see a held order with its
+reasons, release one, decline another with a note the partner then reads in the portal;
+in English and Chinese, with errors named in the visitor's language."""
+
+from __future__ import annotations
+
+import re
+
+from accord.protect.service import change_fraud_settings, fraud_settings
+from accord.tenancy.model import OrganizationKind
+from accord.tenancy.service import create_user
+from tests.factories import add_partner, click, convert
+from tests.web.conftest import PASSWORD, csrf_of, sign_in, unique_email
+
+
+def _post(client, path: str, csrf: str, **fields):
+    body = {"csrf": csrf, **fields}
+    return client.post(
+        path,
+        data=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+
+def _held_sale(brand, partner, order_id):
+    """A sale the moment its click lands: the too-soon rule fires (70 points: held)."""
+    return convert(brand, order_id=order_id, click_id=click(brand, partner))
+
+
+def test_a_manager_switches_to_active_and_reviews_held_orders(client, manager):
+    brand, user = manager
+    sign_in(client, user.email)
+    page = client.get(f"/console/fraud?program={brand.program_id}")
+    assert page.status_code == 200, page.text
+    assert "Shadow mode: scoring, holding nothing" in page.text
+    assert "Nothing is held: conversions are held only in active mode." in page.text
+
+    form = {
+        "program": brand.program_id,
+        "shown_level": "moderate",
+        "mode": "active",
+        "level": "moderate",
+        "hold_at": "70",
+    }
+    for code in ("fast_conversion", "slow_conversion", "self_referral", "duplicate_order",
+                 "ip_velocity", "invalid_click"):  # fmt: skip
+        form[f"{code}.enabled"] = "on"
+    form["fast_conversion.threshold"] = "15"
+    form["fast_conversion.weight"] = "70"
+    saved = _post(client, f"/console/programs/{brand.program_id}/fraud", csrf_of(page.text), **form)
+    assert saved.status_code == 303, saved.text
+    tuning = fraud_settings(brand.store, brand.caller, brand.program_id)
+    assert tuning.mode.value == "active" and tuning.overrides == {}  # defaults left alone
+
+    partner = add_partner(brand)
+    kept = _held_sale(brand, partner, "ORD-KEEP").conversion
+    recorded = _held_sale(brand, partner, "ORD-BAD")
+    bad, bad_commission = recorded.conversion, recorded.commissions[0]
+    page = client.get(f"/console/fraud?program={brand.program_id}")
+    assert "ORD-KEEP" in page.text and "ORD-BAD" in page.text
+    assert "Order too soon after the click" in page.text
+    assert "0.0 seconds from click to order (rule: 15 or less)" in page.text
+    assert "10.00 commission held" in page.text.replace("$", "")
+
+    released = _post(
+        client, f"/console/conversions/{kept.id}/release", csrf_of(page.text),
+        program=brand.program_id, note="",
+    )  # fmt: skip
+    assert released.status_code == 303
+    # declining needs a reason: the page says so, in the visitor's language
+    refused = _post(
+        client, f"/console/conversions/{bad.id}/decline", csrf_of(page.text),
+        program=brand.program_id, note="  ",
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "Say why the order is declined: the partner reads it." in refused.text
+    declined = _post(
+        client, f"/console/conversions/{bad.id}/decline", csrf_of(page.text),
+        program=brand.program_id, note="Injected click from an app",
+    )  # fmt: skip
+    assert declined.status_code == 303
+    reviewed = client.get(f"/console/fraud?program={brand.program_id}&show=reviewed").text
+    assert "declined as fraud" in reviewed and "Injected click from an app" in reviewed
+    assert "released" in reviewed
+    again = _post(
+        client, f"/console/conversions/{bad.id}/release", csrf_of(page.text),
+        program=brand.program_id,
+    )  # fmt: skip
+    assert again.status_code == 409 and "already reviewed" in again.text
+
+    # the partner reads the decision in its portal
+    partner_user = create_user(
+        brand.store, partner.caller.organization_id, unique_email("partner"), PASSWORD
+    )
+    assert partner.caller.kind == OrganizationKind.PARTNER
+    client.cookies.clear()
+    sign_in(client, partner_user.email)
+    portal = client.get(f"/portal/commissions/{bad_commission.id}")
+    assert portal.status_code == 200, portal.text
+    assert "Declined after a review" in portal.text
+    assert "Order too soon after the click" in portal.text
+    assert "The brand's note: Injected click from an app" in portal.text
+
+
+def test_the_page_speaks_chinese_and_names_a_bad_field(client, manager):
+    brand, user = manager
+    change_fraud_settings(
+        brand.store, brand.caller, brand.program_id, mode="active", level="moderate"
+    )
+    partner = add_partner(brand)
+    _held_sale(brand, partner, "ORD-ZH")
+    sign_in(client, user.email)
+    client.cookies.set("accord_lang", "zh_Hans")
+    page = client.get(f"/console/fraud?program={brand.program_id}")
+    assert page.status_code == 200
+    text = re.sub(r"<[^>]+>", " ", page.text)
+    assert "点击后下单过快" in text
+    for english in ("Order too soon", "Held for review", "Rules", "Decline as fraud"):
+        assert english not in text, english
+    bad = _post(
+        client, f"/console/programs/{brand.program_id}/fraud", csrf_of(page.text),
+        program=brand.program_id, shown_level="moderate", mode="active", level="moderate",
+        hold_at="70", **{"ip_velocity.enabled": "on", "ip_velocity.weight": "500"},
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert "权重" in bad.text and 'aria-invalid="true"' in bad.text
+    assert fraud_settings(brand.store, brand.caller, brand.program_id).overrides == {}
