@@ -228,3 +228,45 @@ def test_mode_off_scores_nothing(api, brand, clock, mode):
     done = _order(api, brand, partner, clock)
     assert error_of(api.get(f"/conversions/{done['id']}/risk"), 404)
     assert api.ok(f"/commissions/{done['commissions'][0]['id']}")["status"] == "pending"
+
+
+def _click_as(client, code: str, agent: str | None, ip: str = "198.51.100.20") -> str:
+    headers = {"user-agent": agent} if agent is not None else {}
+    headers["x-forwarded-for"] = ip
+    response = client.get(f"/c/{code}", headers=headers)
+    assert response.status_code == 302, response.text
+    return response.headers["location"].split("accord_click=")[1].split("&")[0]
+
+
+def test_a_bot_click_cannot_win_in_active_mode_and_is_not_unique(api, brand, clock, client):
+    _active(api, brand)
+    partner = add_partner(brand)
+    bot = _click_as(client, partner.link_code, "Googlebot/2.1 (+http://www.google.com/bot.html)")
+    human = _click_as(
+        client, partner.link_code, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1"
+    )
+    clock.advance(HOUR)
+    lost = api.post("/conversions", sale(brand.program_id, click_id=bot)).json()
+    won = api.post("/conversions", sale(brand.program_id, click_id=human)).json()
+    assert lost["status"] == "unattributed" and lost["attribution_reason"] == "invalid_click"
+    assert lost["commissions"] == []
+    assert won["status"] == "attributed"
+    overview = api.ok(f"/programs/{brand.program_id}/fraud")
+    bots = next(r for r in overview["click_rules"] if r["code"] == "bot")
+    assert (bots["fired"], bots["held"]) == (1, 1)
+    summary = api.summary(brand.program_id)
+    assert (summary["clicks"], summary["unique_clicks"]) == (2, 1)
+
+
+def test_in_shadow_mode_a_bot_click_still_wins_and_the_order_is_flagged(api, brand, clock, client):
+    partner = add_partner(brand)
+    bot = _click_as(client, partner.link_code, "python-requests/2.31")
+    clock.advance(HOUR)
+    order = api.post("/conversions", sale(brand.program_id, click_id=bot)).json()
+    assert order["status"] == "attributed"
+    risk = api.ok(f"/conversions/{order['id']}/risk")
+    [signal] = risk["signals"]
+    assert signal["code"] == "invalid_click" and signal["detail"] == "bot"
+    assert risk["action"] == "flagged"
+    summary = api.summary(brand.program_id)
+    assert (summary["clicks"], summary["unique_clicks"]) == (1, 1)

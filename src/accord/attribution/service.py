@@ -95,7 +95,8 @@ class Attributed:
 
     decision: Decision
     journey: tuple[Touchpoint, ...]
-    #: unknown_click_id or unknown_promo_code, when the conversion named one Accord lacks.
+    #: unknown_click_id or unknown_promo_code, when the conversion named one Accord lacks;
+    #: invalid_click, when the click it named was judged invalid by fraud protection.
     missing: str | None = None
     #: The attribution policy version that decided (None: the default rule) and the policy.
     policy_id: str | None = None
@@ -240,12 +241,16 @@ def load_touchpoints(
         click = find_click(session, program.id, converting.click_id)
         if click is None:
             missing = "unknown_click_id"
+        elif click.invalid:
+            missing = "invalid_click"  # judged invalid by fraud protection: it cannot win
         else:
             if converting.identities:
                 remember_identities(session, program.id, converting.identities, click)
             add(_click(click, VIA_CLICK_ID))
     for kind, click in clicks_for_identities(session, program.id, converting.identities):
         named = converting.click_id is not None and missing is None
+        if click.invalid:
+            continue
         if not named or occurred - window <= click.at <= occurred:
             add(_click(click, kind))
     if converting.promo_code:

@@ -102,7 +102,26 @@ CONVERSION_RULES: tuple[Rule, ...] = (
     # The winning click was judged invalid (a bot, a data centre, a flood).
     Rule("invalid_click", "conversion", "match", True, _d(1, 1, 1), _by_level(50, 70, 80)),
 )
-RULES: dict[str, Rule] = {rule.code: rule for rule in CONVERSION_RULES}
+#: Every click rule. Clicks are scored as they are stored, each against the program's
+#: settings; in active mode a click whose score reaches the hold threshold is invalid: not
+#: unique, and it cannot win attribution.
+CLICK_RULES: tuple[Rule, ...] = (
+    # A known bot, crawler, monitor or HTTP library (crawlerdetect's patterns).
+    Rule("bot", "click", "match", True, _d(1, 1, 1), _by_level(100, 100, 100)),
+    # No User-Agent header at all: no browser sends that.
+    Rule("no_user_agent", "click", "match", True, _d(1, 1, 1), _by_level(50, 70, 80)),
+    # From a data centre, hosting provider, VPN, proxy or Tor exit (the operator's range
+    # file, or a MaxMind anonymous-IP or IPinfo privacy database when one is configured).
+    Rule("data_center", "click", "match", True, _d(1, 1, 1), _by_level(50, 70, 90)),
+    # Clicks from one IP address on the program's links within 10 minutes, this one included.
+    Rule("ip_flood", "click", "clicks", True, _d(60, 30, 15), _by_level(70, 70, 80)),
+    # Clicks on one link with one sub-id within a minute, this one included.
+    Rule("sub_id_burst", "click", "clicks", True, _d(300, 120, 60), _by_level(40, 50, 60)),
+)
+#: How far back the click counts look.
+IP_WINDOW_SECONDS = 600
+SUB_ID_WINDOW_SECONDS = 60
+RULES: dict[str, Rule] = {rule.code: rule for rule in (*CONVERSION_RULES, *CLICK_RULES)}
 
 
 def describe(code: str) -> str:
@@ -118,7 +137,47 @@ def describe(code: str) -> str:
         "ip_velocity": "Many orders came from one IP address through this partner within a day.",
         "invalid_click": "The click that won was judged invalid (a bot, a data centre or a "
         "click flood).",
+        "bot": "The click came from a known bot, crawler or script.",
+        "no_user_agent": "The click carried no User-Agent header, which no browser omits.",
+        "data_center": "The click came from a data centre, hosting provider, VPN, proxy or "
+        "Tor exit rather than a home or mobile network.",
+        "ip_flood": "Many clicks came from one IP address within 10 minutes.",
+        "sub_id_burst": "Many clicks hit one link with one sub-id within a minute.",
     }[code]
+
+
+@dataclass(frozen=True)
+class ClickFacts:
+    """What the scorer knows about one click as it is stored."""
+
+    #: the bot pattern its User-Agent matched, if any
+    bot: str | None = None
+    no_user_agent: bool = False
+    data_center: bool = False
+    #: clicks from its IP on the program in the last IP_WINDOW_SECONDS, this one included
+    ip_clicks: int = 0
+    #: clicks on its link with its sub-id in the last SUB_ID_WINDOW_SECONDS, included
+    sub_id_clicks: int = 0
+
+
+def score_click(facts: ClickFacts, tuning: Tuning) -> tuple[int, tuple[str, ...], bool]:
+    """(score, the codes of the rules that fired, invalid?) for one click. Invalid only in
+    active mode, when the score reaches the hold threshold."""
+    fired = []
+    if facts.bot is not None:
+        fired.append("bot")
+    if facts.no_user_agent:
+        fired.append("no_user_agent")
+    if facts.data_center:
+        fired.append("data_center")
+    if facts.ip_clicks >= tuning.threshold("ip_flood"):
+        fired.append("ip_flood")
+    if facts.sub_id_clicks >= tuning.threshold("sub_id_burst"):
+        fired.append("sub_id_burst")
+    codes = tuple(code for code in fired if tuning.enabled(code))
+    score = min(MAX_SCORE, sum(tuning.weight(code) for code in codes))
+    invalid = bool(codes) and tuning.mode == Mode.ACTIVE and score >= tuning.hold_at
+    return score, codes, invalid
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,9 @@ from accord.ids import new_id
 from accord.money import Money
 from accord.partners.service import own_email_hashes
 from accord.programs.service import load_program
+from accord.protect.clicks import scorer as click_scorer
 from accord.protect.model import (
+    CLICK_RULES,
     CONVERSION_RULES,
     DEFAULT_HOLD_AT,
     MAX_SCORE,
@@ -47,12 +49,13 @@ from accord.protect.model import (
     nearest_rank,
     score_conversion,
 )
-from accord.protect.tables import FraudBaseline, FraudSettings, RiskScore
+from accord.protect.tables import FraudBaseline, FraudClickDay, FraudSettings, RiskScore
 from accord.store.engine import Store
 from accord.store.memo import remembered
 from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
+from accord.tracking.service import find_click
 
 #: How far back the duplicate-order and IP rules look.
 LOOKBACK = timedelta(days=1)
@@ -171,7 +174,9 @@ def change_fraud_settings(
         row.overrides = overrides
         row.updated_at = now
         row.updated_by = _who()
-        return _tuning(row)
+        tuning = _tuning(row)
+    click_scorer().settings_changed(program_id)
+    return tuning
 
 
 # scoring ----------------------------------------------------------------------------------
@@ -255,6 +260,11 @@ def assess_conversion(
     click_seconds = None
     if touch is not None and touch.kind is TouchpointKind.CLICK and touch.at is not None:
         click_seconds = max((conversion.occurred_at - touch.at).total_seconds(), 0.0)
+        if invalid_click is None:
+            # in shadow mode a click the rules would have judged invalid still wins: say so
+            click = find_click(session, program.id, touch.ref)
+            if click is not None and click.risk_reasons and click.risk >= tuning.hold_at:
+                invalid_click = click.risk_reasons
     facts = ConversionFacts(click_seconds=click_seconds, invalid_click=invalid_click)
     if partner_id is not None:
         since = conversion.occurred_at - LOOKBACK
@@ -446,6 +456,8 @@ class Overview:
     held: int
     waiting: int
     rules: tuple[RuleHits, ...]
+    #: the click rules; `held` counts the clicks judged invalid, `amount` is zero
+    click_rules: tuple[RuleHits, ...] = ()
 
 
 def overview(store: Store, caller: Caller, program_id: str, days: int = 30) -> Overview:
@@ -499,8 +511,34 @@ def overview(store: Store, caller: Caller, program_id: str, days: int = 30) -> O
                     amount=Money.from_minor(amount, program.currency),
                 )
             )
+        clicks = {
+            code: (int(fired or 0), int(invalid or 0))
+            for code, fired, invalid in session.execute(
+                select(
+                    FraudClickDay.code,
+                    func.sum(FraudClickDay.fired),
+                    func.sum(FraudClickDay.invalid),
+                )
+                .where(FraudClickDay.program_id == program.id, FraudClickDay.day >= since.date())
+                .group_by(FraudClickDay.code)
+            )
+        }
+        click_hits = tuple(
+            RuleHits(
+                code=rule.code,
+                enabled=tuning.enabled(rule.code),
+                threshold=tuning.threshold(rule.code),
+                weight=tuning.weight(rule.code),
+                unit=rule.unit,
+                fired=clicks.get(rule.code, (0, 0))[0],
+                held=clicks.get(rule.code, (0, 0))[1],
+                amount=Money.from_minor(0, program.currency),
+            )
+            for rule in CLICK_RULES
+        )
         return Overview(
             tuning=tuning,
+            click_rules=click_hits,
             baseline=baseline,
             since=since,
             scored=values[0],

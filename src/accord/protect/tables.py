@@ -3,9 +3,9 @@ that fired and the review of what was held, and each program's baseline."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.store.base import Base, UTCDateTime
@@ -87,3 +87,17 @@ class FraudBaseline(Base):
     count: Mapped[int] = mapped_column(Integer)
     quantiles: Mapped[dict] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FraudClickDay(Base):
+    """How many of a program's clicks each click rule fired on in a day (UTC), and how many
+    of those were judged invalid: counted as clicks are stored, so the fraud page reads a
+    few rows rather than the click log."""
+
+    __tablename__ = "fraud_click_days"
+
+    program_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fired: Mapped[int] = mapped_column(BigInteger, default=0)
+    invalid: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -20,6 +20,7 @@ from accord.partners.service import load_enrollment
 from accord.programs.model import check_url
 from accord.programs.service import load_program
 from accord.programs.tables import Program
+from accord.protect.clicks import score_clicks
 from accord.store.engine import Store
 from accord.store.memo import remember, remembered
 from accord.store.paging import Slice, read_page
@@ -187,6 +188,7 @@ def record_events(store: Store, rows: Sequence[tuple[str, dict[str, Any]]]) -> i
     sqlite = store.dialect == "sqlite"
     mark = "?" if sqlite else "%s"
     with store.unit() as session:
+        score_clicks(session, by_kind.get("click", ()))
         connection = session.connection()
         for kind, batch in by_kind.items():
             columns = list(batch[0])

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    event,
+    false,
+)
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -59,8 +69,15 @@ class Click(Base):
     sub3: Mapped[str | None] = mapped_column(String(255), nullable=True)
     sub4: Mapped[str | None] = mapped_column(String(255), nullable=True)
     sub5: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    #: Same IP, link and user agent within the program's duplicate window: kept, not unique.
+    #: Not counted as unique: the same IP, link and user agent within the program's
+    #: duplicate window, or a click fraud protection judged invalid (`invalid`).
     duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Fraud protection's score (0-100) and the click rules that fired ("bot,ip_flood").
+    risk: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    risk_reasons: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    #: Judged invalid (the program in active mode, the score at its hold threshold): not
+    #: unique, and it cannot win attribution.
+    invalid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Impression(Base):

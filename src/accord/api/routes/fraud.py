@@ -86,7 +86,11 @@ class FraudOut(BaseModel):
     flagged: int
     held: int
     waiting: int = Field(description="Held and not reviewed yet.")
-    rules: list[RuleOut]
+    rules: list[RuleOut] = Field(description="The conversion rules.")
+    click_rules: list[RuleOut] = Field(
+        description="The click rules: `held` counts the clicks judged invalid (not unique, "
+        "never winning attribution); `amount` is zero."
+    )
 
 
 class SignalOut(BaseModel):
@@ -137,21 +141,23 @@ def _fraud_out(program_id: str, view: protect.Overview) -> FraudOut:
         flagged=view.flagged,
         held=view.held,
         waiting=view.waiting,
-        rules=[
-            RuleOut(
-                code=hit.code,
-                description=describe(hit.code),
-                unit=hit.unit,
-                fires_when="at_or_above" if RULES[hit.code].above else "at_or_below",
-                enabled=hit.enabled,
-                threshold=str(hit.threshold),
-                weight=hit.weight,
-                fired=hit.fired,
-                held=hit.held,
-                amount=Amount(amount=str(hit.amount.amount), currency=hit.amount.currency),
-            )
-            for hit in view.rules
-        ],
+        rules=[_rule_out(hit) for hit in view.rules],
+        click_rules=[_rule_out(hit) for hit in view.click_rules],
+    )
+
+
+def _rule_out(hit: protect.RuleHits) -> RuleOut:
+    return RuleOut(
+        code=hit.code,
+        description=describe(hit.code),
+        unit=hit.unit,
+        fires_when="at_or_above" if RULES[hit.code].above else "at_or_below",
+        enabled=hit.enabled,
+        threshold=str(hit.threshold),
+        weight=hit.weight,
+        fired=hit.fired,
+        held=hit.held,
+        amount=Amount(amount=str(hit.amount.amount), currency=hit.amount.currency),
     )
 
 

@@ -98,8 +98,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("program_id", name=op.f("pk_fraud_baselines")),
     )
 
+    op.create_table(
+        "fraud_click_days",
+        sa.Column("program_id", sa.String(length=40), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("fired", sa.BigInteger(), nullable=False),
+        sa.Column("invalid", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("program_id", "day", "code", name=op.f("pk_fraud_click_days")),
+    )
+    # clicks: fraud protection's score, its reasons, and whether it judged the click invalid
+    # (plain ADD COLUMN with a default: no table rebuild, the clicks' triggers stay)
+    op.add_column(
+        "clicks", sa.Column("risk", sa.SmallInteger(), server_default="0", nullable=False)
+    )
+    op.add_column("clicks", sa.Column("risk_reasons", sa.String(length=100), nullable=True))
+    op.add_column(
+        "clicks", sa.Column("invalid", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
+
 
 def downgrade() -> None:
+    for column in ("invalid", "risk_reasons", "risk"):
+        op.drop_column("clicks", column)
+    op.drop_table("fraud_click_days")
     op.drop_table("fraud_baselines")
     op.drop_table("risk_scores")
     op.drop_table("fraud_settings")
