@@ -125,3 +125,33 @@ def test_the_page_speaks_chinese_and_names_a_bad_field(client, manager):
     assert bad.status_code == 422
     assert "权重" in bad.text and 'aria-invalid="true"' in bad.text
     assert fraud_settings(brand.store, brand.caller, brand.program_id).overrides == {}
+
+
+def test_a_backtest_runs_as_a_job_and_shows_what_would_have_been_held(client, manager):
+    from tests.web.conftest import wait_for_job
+
+    brand, user = manager
+    partner = add_partner(brand)
+    _held_sale(brand, partner, "ORD-FAST")  # shadow mode: scored, not held
+    sign_in(client, user.email)
+    page = client.get(f"/console/fraud?program={brand.program_id}")
+    assert "Try the rules on past orders" in page.text
+    day = brand.store.clock.now().date().isoformat()
+    bad = _post(
+        client, f"/console/programs/{brand.program_id}/fraud/backtest", csrf_of(page.text),
+        since=day, until="2020-01-01", level="", hold_at="70",
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert "the end after the start" in bad.text
+    started = _post(
+        client, f"/console/programs/{brand.program_id}/fraud/backtest", csrf_of(page.text),
+        since=day, until=day, level="moderate", hold_at="70",
+    )  # fmt: skip
+    assert started.status_code == 303, started.text
+    job_page = started.headers["location"]
+    done = wait_for_job(client, job_page)
+    assert "Backtest done" in done
+    assert "Orders replayed: 1," in done and "Order too soon after the click" in done
+    assert "ORD-FAST" in done
+    again = client.get(f"/console/fraud?program={brand.program_id}")
+    assert "The latest backtest" in again.text and "Would have held" in again.text

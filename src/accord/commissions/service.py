@@ -948,3 +948,17 @@ def earned_by_status(store: Store, caller: Caller, program_id: str) -> dict[str,
                 .group_by(Commission.status)
             )
         }
+
+
+def commission_totals(session: Session, conversion_ids: Sequence[str]) -> dict[str, int]:
+    """What each conversion's commissions were first computed at (minor units of the
+    program's currency), by conversion id."""
+    out: dict[str, int] = {}
+    for start in range(0, len(conversion_ids), CHUNK):
+        rows = session.execute(
+            select(Commission.conversion_id, func.sum(Commission.original_minor))
+            .where(Commission.conversion_id.in_(list(conversion_ids[start : start + CHUNK])))
+            .group_by(Commission.conversion_id)
+        )
+        out.update({cid: int(total or 0) for cid, total in rows})
+    return out

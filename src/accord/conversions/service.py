@@ -827,3 +827,92 @@ def all_rejected(store: Store, caller: Caller) -> list[RejectedEvent]:
                 .order_by(RejectedEvent.id)
             )
         )
+
+
+@dataclass(frozen=True)
+class PastConversion:
+    """A recorded conversion as fraud backtests replay it: when, through whom, the customer's
+    traces, its winning click, and whether it was reversed since."""
+
+    id: str
+    order_id: str
+    occurred_at: datetime
+    partner_id: str | None
+    amount_minor: int  # in the program's currency
+    reversed_minor: int  # in the conversion's own currency
+    fully_reversed: bool
+    email_sha256: str | None
+    ip: str | None
+    #: the click that earned the largest share of the credit, and when it was made
+    click_id: str | None
+    click_at: datetime | None
+
+
+def past_conversions(
+    session: Session,
+    program_id: str,
+    since: datetime,
+    until: datetime,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 1000,
+) -> list[PastConversion]:
+    """The program's conversions in [since, until) in time order, `limit` at a time after
+    `after` (the last one's time and id): two queries a page."""
+    query = select(Conversion).where(
+        Conversion.program_id == program_id,
+        Conversion.occurred_at >= since,
+        Conversion.occurred_at < until,
+    )
+    if after is not None:
+        at, last_id = after
+        query = query.where(
+            (Conversion.occurred_at > at)
+            | ((Conversion.occurred_at == at) & (Conversion.id > last_id))
+        )
+    rows = list(session.scalars(query.order_by(Conversion.occurred_at, Conversion.id).limit(limit)))
+    best: dict[str, tuple] = {}
+    if rows:
+        for attribution in session.scalars(
+            select(Attribution)
+            .where(
+                Attribution.conversion_id.in_([r.id for r in rows]),
+                Attribution.touchpoint_kind == TouchpointKind.CLICK.value,
+            )
+            .order_by(Attribution.id)
+        ):
+            held = best.get(attribution.conversion_id)
+            if held is None or attribution.share > held[0]:
+                best[attribution.conversion_id] = (
+                    attribution.share,
+                    attribution.touchpoint_ref,
+                    attribution.touched_at,
+                )
+    return [
+        PastConversion(
+            id=r.id,
+            order_id=r.order_id,
+            occurred_at=r.occurred_at,
+            partner_id=r.partner_id,
+            amount_minor=r.program_amount_minor,
+            reversed_minor=r.reversed_minor,
+            fully_reversed=r.status == "reversed",
+            email_sha256=r.email_sha256,
+            ip=r.ip,
+            click_id=best[r.id][1] if r.id in best else None,
+            click_at=best[r.id][2] if r.id in best else None,
+        )
+        for r in rows
+    ]
+
+
+def count_conversions(session: Session, program_id: str, since: datetime, until: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Conversion.program_id == program_id,
+                Conversion.occurred_at >= since,
+                Conversion.occurred_at < until,
+            )
+        )
+        or 0
+    )

@@ -27,6 +27,7 @@ from accord.errors import AccordError, InvalidInput
 from accord.jobs.queue import crontab, periodic
 from accord.payouts.service import run_batch, run_schedules
 from accord.payouts.tables import PayoutBatch
+from accord.protect.backtest import run_backtest
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind
 from accord.tenancy.tables import Organization
@@ -150,6 +151,13 @@ def _schedule_run(run) -> dict:
         "total_minor": batch.total_minor if batch else None,
         "currency": batch.currency if batch else None,
     }
+
+
+@kind("fraud_backtest")
+def fraud_backtest(store: Store, caller: Caller, args: dict, context: Context) -> dict:
+    """What the program's rules (or a draft) would have held over a past period."""
+    result = run_backtest(store, caller, args["program_id"], args, progress=context.progress)
+    return result.as_dict()
 
 
 @kind("sleep")

@@ -134,6 +134,9 @@ SEGMENTS = {
 EXCEPTIONS: dict[tuple[str, str], str] = {
     # replays draft terms over past data and changes nothing
     ("POST", "/what-if"): READ,
+    # fraud backtests replay past orders under draft rules and change nothing
+    ("POST", "/programs/{program_id}/fraud/backtests"): READ,
+    ("POST", "/console/programs/{program_id}/fraud/backtest"): READ,
     # locks due commissions and pays on schedule: money goes out
     ("POST", "/schedule/run"): "payouts:write",
     # accepting a program's contract is a partner's commitment to its terms

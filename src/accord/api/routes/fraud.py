@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep
 from accord.api.schemas import Amount, ErrorResponse, Page, Strict
 from accord.errors import NotFound
+from accord.protect import backtest as backtests
 from accord.protect import service as protect
 from accord.protect.model import DEFAULT_HOLD_AT, RULES, Tuning, describe
 from accord.tenancy.service import require_brand
@@ -268,3 +269,73 @@ def decline(conversion_id: str, body: ReviewIn, store: StoreDep, caller: CallerD
     and `note` (required) tells the partner why."""
     require_brand(caller)
     return risk_out(protect.decline(store, caller, conversion_id, body.note))
+
+
+class BacktestIn(Strict):
+    since: datetime = Field(description="Start of the period replayed (ISO 8601, with zone).")
+    until: datetime = Field(description="Its end, excluded; at most 400 days after `since`.")
+    level: Literal["relaxed", "moderate", "strict"] | None = Field(
+        default=None, description="The level to try (default: the program's)."
+    )
+    hold_at: int | None = Field(default=None, ge=1, le=100)
+    rules: dict[str, RuleIn] | None = Field(
+        default=None, description="Rule overrides to try (default: the program's)."
+    )
+
+
+class BacktestOut(BaseModel):
+    job_id: str
+    status: str = Field(description="queued, running, done or failed")
+    done: int = Field(description="Conversions replayed so far.")
+    total: int | None
+    message: str | None = Field(description="Why it failed, when it did.")
+    result: dict | None = Field(
+        description="When done: conversions replayed, flagged, would_hold with the order "
+        "value and commissions involved (minor units), held_later_reversed (of those held, "
+        "how many were reversed since: the rules' precision on this program's history), "
+        "each rule's counts, and up to 50 example orders."
+    )
+
+
+def _backtest_out(job) -> BacktestOut:
+    return BacktestOut(
+        job_id=job.id,
+        status=job.status,
+        done=job.done,
+        total=job.total,
+        message=job.message,
+        result=job.result,
+    )
+
+
+@router.post(
+    "/programs/{program_id}/fraud/backtests",
+    response_model=BacktestOut,
+    status_code=202,
+    responses=ERRORS,
+    dependencies=[Depends(brands_program)],
+)
+def start_backtest(program_id: str, body: BacktestIn, store: StoreDep, caller: CallerDep):
+    """Replay the program's conversions of a past period under its rules (or a draft) as a
+    job: what would have been held, the money involved, and how much of it was reversed
+    anyway since. Nothing is held or changed. Follow it with GET .../backtests/{job_id}."""
+    args: dict = {"since": body.since.isoformat(), "until": body.until.isoformat()}
+    if body.level is not None:
+        args["level"] = body.level
+    if body.hold_at is not None:
+        args["hold_at"] = body.hold_at
+    if body.rules is not None:
+        args["rules"] = {code: r.model_dump(exclude_none=True) for code, r in body.rules.items()}
+    job = backtests.start_backtest(store, caller, program_id, args)
+    return _backtest_out(job)
+
+
+@router.get(
+    "/programs/{program_id}/fraud/backtests/{job_id}",
+    response_model=BacktestOut,
+    responses=ERRORS,
+)
+def get_backtest(program_id: str, job_id: str, store: StoreDep, caller: CallerDep):
+    """A backtest's progress, and its result once done."""
+    require_brand(caller)
+    return _backtest_out(backtests.backtest_job(store, caller, program_id, job_id))

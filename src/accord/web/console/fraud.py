@@ -9,6 +9,7 @@ release|decline (a review: conversions:write).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from fastapi.responses import RedirectResponse
 from accord.errors import AccordError, InvalidInput
 from accord.partners.service import partner_names
 from accord.protect import service as protect
+from accord.protect.backtest import latest_backtest, start_backtest
 from accord.protect.model import CONVERSION_RULES, Level, Mode
 from accord.web import i18n
 from accord.web.pages import (
@@ -60,6 +62,9 @@ def fraud_page_for(
         store, caller, current.id, show, limit=PAGE_SIZE, starting_after=after
     )
     names = partner_names(store, caller, {a.partner_id for a in page.rows})
+    today = store.clock.now().date()
+    context.setdefault("backtest_since", (today - timedelta(days=90)).isoformat())
+    context.setdefault("backtest_until", today.isoformat())
     for name in ("error", "error_field", "typed", "declining", "done", "saved"):
         context.setdefault(name, None)
     return render(
@@ -75,6 +80,7 @@ def fraud_page_for(
         modes=[mode.value for mode in Mode],
         can_change=caller.may("programs:write"),
         can_review=caller.may("conversions:write"),
+        backtest=latest_backtest(store, caller, current.id),
         **context,
     )
 
@@ -212,3 +218,47 @@ def decline_held(conversion_id: str, request: Request, visitor: SignedIn, form: 
     _on_refusal(request, visitor, program, conversion_id)
     protect.decline(request.app.state.store, visitor.caller, conversion_id, form.get("note"))
     return RedirectResponse(_page(program, done="declined"), status_code=303)
+
+
+def _day(form: dict[str, str], field: str) -> datetime:
+    try:
+        day = date.fromisoformat(form.get(field, "").strip())
+    except ValueError:
+        raise InvalidInput(field, "give a date such as 2026-11-01") from None
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+@router.post("/console/programs/{program_id}/fraud/backtest")
+def run_fraud_backtest(program_id: str, request: Request, visitor: SignedIn, form: Form):
+    """Start a backtest of the rules (or another level and hold threshold) over whole days
+    (UTC), as a job; its page shows the progress and the result."""
+    _ = i18n.translations(locale_of(request)).gettext
+
+    def again(error: AccordError):
+        field = getattr(error, "field", None) or ""
+        if field in ("since", "until"):
+            message = _("Choose a period of at most 400 days, the end after the start.")
+        elif error.status == 409:
+            message = _("Another job of yours is still running: try again when it has finished.")
+        else:
+            message = _field_problem(locale_of(request), field)
+        return fraud_page_for(
+            request, visitor, program_id, status=error.status, error=message, error_field=field,
+            backtest_since=form.get("since", ""), backtest_until=form.get("until", ""),
+        )  # fmt: skip
+
+    retry_with(request, again)
+    args: dict = {
+        "since": _day(form, "since").isoformat(),
+        "until": (_day(form, "until") + timedelta(days=1)).isoformat(),
+    }
+    if form.get("level"):
+        args["level"] = form["level"]
+    try:
+        args["hold_at"] = int(form.get("hold_at", "").strip())
+    except ValueError:
+        raise InvalidInput("hold_at", "must be a whole number from 1 to 100") from None
+    job = start_backtest(
+        request.app.state.store, visitor.caller, program_id, args, user_id=visitor.user_id
+    )
+    return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)

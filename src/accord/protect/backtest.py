@@ -1,0 +1,338 @@
+"""Backtests: what a program's rules (or a draft of them) would have held over a past
+period, the money involved, and how many of those orders were reversed anyway since, a
+measure of each rule's precision on the program's own history.
+
+The past conversions are replayed in time order through the same scoring as live
+(`protect.model.score_conversion`), with the lookbacks a live score reads from
+`risk_scores` kept in memory instead. The winning click is judged again from its stored
+User-Agent and address (bots, missing User-Agent, data centres) and from the click rules
+that fired when it was stored (floods, bursts). It runs as a job with progress; nothing is
+held, changed or scored for real.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from accord.commissions.service import commission_totals
+from accord.conversions.service import PastConversion, count_conversions, past_conversions
+from accord.errors import InvalidInput
+from accord.partners.service import own_email_hashes
+from accord.programs.service import load_program
+from accord.protect.clicks import bot_of, scorer
+from accord.protect.model import (
+    Action,
+    Baseline,
+    ClickFacts,
+    ConversionFacts,
+    Level,
+    Mode,
+    Tuning,
+    score_click,
+    score_conversion,
+)
+from accord.protect.service import LOOKBACK, _overrides, baseline_of, fraud_settings
+from accord.store.engine import Store
+from accord.store.memo import memoized
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+from accord.tracking.service import find_click, prefetch_clicks
+
+#: At most this many days are replayed at once.
+MAX_DAYS = 400
+#: Conversions read per page.
+PAGE = 1000
+#: Orders kept as examples of what would have been held.
+EXAMPLES = 50
+
+
+@dataclass
+class RuleResult:
+    code: str
+    fired: int = 0
+    would_hold: int = 0
+    order_minor: int = 0
+    commission_minor: int = 0
+    later_reversed: int = 0
+
+
+@dataclass
+class BacktestResult:
+    program_id: str
+    currency: str
+    since: str
+    until: str
+    level: str
+    hold_at: int
+    conversions: int = 0
+    flagged: int = 0
+    would_hold: int = 0
+    held_order_minor: int = 0
+    held_commission_minor: int = 0
+    held_later_reversed: int = 0
+    #: every replayed conversion reversed since, held or not (the base rate)
+    later_reversed: int = 0
+    rules: list[RuleResult] = field(default_factory=list)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def precision(self) -> float | None:
+        """The share of would-be-held orders reversed since (None: nothing held)."""
+        return self.held_later_reversed / self.would_hold if self.would_hold else None
+
+
+class _Memory:
+    """The lookbacks of live scoring (`protect.service._duplicate_minutes`, `_ip_orders`),
+    over the conversions replayed so far."""
+
+    def __init__(self) -> None:
+        self.orders: dict[tuple, deque] = {}
+        self.ips: dict[tuple, deque] = {}
+
+    def duplicate_minutes(self, c: PastConversion) -> float | None:
+        if c.email_sha256:
+            key = (c.partner_id, "e", c.email_sha256, c.amount_minor)
+        elif c.ip:
+            key = (c.partner_id, "i", c.ip, c.amount_minor)
+        else:
+            return None
+        seen = self.orders.setdefault(key, deque())
+        while seen and seen[0][0] < c.occurred_at - LOOKBACK:
+            seen.popleft()
+        latest = next((at for at, order in reversed(seen) if order != c.order_id), None)
+        seen.append((c.occurred_at, c.order_id))
+        if latest is None:
+            return None
+        return max((c.occurred_at - latest).total_seconds(), 0.0) / 60
+
+    def ip_orders(self, c: PastConversion) -> int:
+        if not c.ip:
+            return 0
+        seen = self.ips.setdefault((c.partner_id, c.ip), deque())
+        while seen and seen[0] < c.occurred_at - LOOKBACK:
+            seen.popleft()
+        seen.append(c.occurred_at)
+        return len(seen)
+
+
+def replay(
+    conversions: Iterable[PastConversion],
+    tuning: Tuning,
+    baseline: Baseline,
+    result: BacktestResult,
+    memory: _Memory,
+    own_emails: Callable[[str], frozenset[str]],
+    click_reason: Callable[[PastConversion], str | None],
+    commissions: dict[str, int],
+) -> None:
+    """Score each conversion as live scoring would have, in `tuning` (active mode), and
+    add it up in `result`. Pure but for the callables."""
+    by_code = {r.code: r for r in result.rules}
+    for c in conversions:
+        result.conversions += 1
+        reversed_since = c.reversed_minor > 0
+        result.later_reversed += int(reversed_since)
+        if c.partner_id is None:
+            continue
+        seconds = None
+        if c.click_at is not None:
+            seconds = max((c.occurred_at - c.click_at).total_seconds(), 0.0)
+        facts = ConversionFacts(
+            click_seconds=seconds,
+            invalid_click=click_reason(c),
+            self_referral=bool(c.email_sha256) and c.email_sha256 in own_emails(c.partner_id),
+            duplicate_minutes=memory.duplicate_minutes(c),
+            ip_orders=memory.ip_orders(c),
+        )
+        verdict = score_conversion(facts, tuning, baseline)
+        if verdict.action is Action.NONE:
+            continue
+        held = verdict.action is Action.HELD
+        commission = commissions.get(c.id, 0)
+        result.flagged += 1
+        if held:
+            result.would_hold += 1
+            result.held_order_minor += c.amount_minor
+            result.held_commission_minor += commission
+            result.held_later_reversed += int(reversed_since)
+            if len(result.examples) < EXAMPLES:
+                result.examples.append(
+                    {
+                        "conversion_id": c.id,
+                        "order_id": c.order_id,
+                        "occurred_at": c.occurred_at.isoformat(),
+                        "partner_id": c.partner_id,
+                        "score": verdict.score,
+                        "codes": list(verdict.codes),
+                        "order_minor": c.amount_minor,
+                        "reversed_since": reversed_since,
+                    }
+                )
+        for signal in verdict.signals:
+            rule = by_code.setdefault(signal.code, RuleResult(signal.code))
+            rule.fired += 1
+            rule.would_hold += int(held)
+            rule.order_minor += c.amount_minor
+            rule.commission_minor += commission
+            rule.later_reversed += int(reversed_since)
+    result.rules[:] = list(by_code.values())
+
+
+def _draft(current: Tuning, args: dict[str, Any]) -> Tuning:
+    """The tuning to try: the program's, or the draft level, hold threshold and overrides
+    in `args`; always in active mode (a backtest asks what would have been held)."""
+    level = args.get("level") or current.level.value
+    hold_at = args.get("hold_at", current.hold_at)
+    if isinstance(hold_at, bool) or not isinstance(hold_at, int) or not 1 <= hold_at <= 100:
+        raise InvalidInput("hold_at", "must be a whole number from 1 to 100")
+    overrides = _overrides(args["rules"]) if "rules" in args else dict(current.overrides)
+    try:
+        chosen = Level(level)
+    except ValueError:
+        raise InvalidInput("level", "must be relaxed, moderate or strict") from None
+    return Tuning(Mode.ACTIVE, chosen, hold_at, overrides)
+
+
+def period_of(args: dict[str, Any]) -> tuple[datetime, datetime]:
+    try:
+        since = datetime.fromisoformat(str(args["since"]))
+        until = datetime.fromisoformat(str(args["until"]))
+    except (KeyError, ValueError):
+        raise InvalidInput("since", "give since and until as ISO 8601 times") from None
+    if since.tzinfo is None or until.tzinfo is None:
+        raise InvalidInput("since", "give a time with its timezone (times are UTC-aware)")
+    if until <= since:
+        raise InvalidInput("until", "must be after since")
+    if until - since > timedelta(days=MAX_DAYS):
+        raise InvalidInput("until", f"a backtest covers at most {MAX_DAYS} days")
+    return since, until
+
+
+def run_backtest(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    args: dict[str, Any],
+    progress: Callable[[int, int | None], None] = lambda done, total: None,
+) -> BacktestResult:
+    """Replay the program's conversions of [since, until) under the draft (or current)
+    rules, a page at a time, reporting progress."""
+    require_brand(caller)
+    since, until = period_of(args)
+    tuning = _draft(fraud_settings(store, caller, program_id), args)
+    baseline = baseline_of(store, caller, program_id)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        total = count_conversions(session, program.id, since, until)
+        currency = program.currency
+    result = BacktestResult(
+        program_id=program_id,
+        currency=currency,
+        since=since.isoformat(),
+        until=until.isoformat(),
+        level=tuning.level.value,
+        hold_at=tuning.hold_at,
+        rules=[],
+    )
+    memory = _Memory()
+    emails: dict[str, frozenset[str]] = {}
+    ranges = scorer().ranges
+    progress(0, total)
+    after = None
+    while True:
+        with store.read() as session, memoized(session):
+            page = past_conversions(session, program.id, since, until, after, PAGE)
+            if not page:
+                break
+            prefetch_clicks(session, program.id, [c.click_id for c in page if c.click_id])
+            commissions = commission_totals(session, [c.id for c in page])
+            for c in page:
+                if c.partner_id and c.partner_id not in emails:
+                    emails[c.partner_id] = own_email_hashes(session, c.partner_id)
+
+            def click_reason(c: PastConversion, session=session) -> str | None:
+                if not c.click_id:
+                    return None
+                click = find_click(session, program.id, c.click_id)
+                if click is None:
+                    return None
+                stored = set((click.risk_reasons or "").split(",")) - {""}
+                facts = ClickFacts(
+                    bot=bot_of(click.user_agent) if click.user_agent else None,
+                    no_user_agent=not click.user_agent,
+                    data_center=click.ip in ranges,
+                    # the windows are gone: a flood or burst counts as it was judged then
+                    ip_clicks=int(tuning.threshold("ip_flood")) if "ip_flood" in stored else 0,
+                    sub_id_clicks=int(tuning.threshold("sub_id_burst"))
+                    if "sub_id_burst" in stored
+                    else 0,
+                )
+                _, codes, invalid = score_click(facts, tuning)
+                return ",".join(codes) if invalid else None
+
+            replay(
+                page,
+                tuning,
+                baseline,
+                result,
+                memory,
+                emails.__getitem__,
+                click_reason,
+                commissions,
+            )
+        after = (page[-1].occurred_at, page[-1].id)
+        progress(result.conversions, total)
+    result.rules.sort(key=lambda r: (-r.fired, r.code))
+    return result
+
+
+def start_backtest(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    args: dict[str, Any],
+    user_id: str | None = None,
+):
+    """Check the period and draft now (a bad field is refused before anything runs), then
+    put the backtest on the job queue; returns the job."""
+    from accord.jobs import service as jobs  # the queue's work imports this module
+
+    require_brand(caller)
+    period_of(args)
+    _draft(fraud_settings(store, caller, program_id), args)
+    return jobs.start(
+        store,
+        caller,
+        "fraud_backtest",
+        {**args, "program_id": program_id},
+        program_id=program_id,
+        user_id=user_id,
+    )
+
+
+def backtest_job(store: Store, caller: Caller, program_id: str, job_id: str):
+    """A backtest job of the program (404 for any other job)."""
+    from accord.errors import NotFound
+    from accord.jobs import service as jobs
+
+    job = jobs.get_job(store, caller, job_id)
+    if job.kind != "fraud_backtest" or job.program_id != program_id:
+        raise NotFound("backtest", job_id, field="job_id")
+    return job
+
+
+def latest_backtest(store: Store, caller: Caller, program_id: str):
+    """The program's most recent backtest job, or None."""
+    from accord.jobs import service as jobs
+
+    for job in jobs.recent_jobs(store, caller, limit=50):
+        if job.kind == "fraud_backtest" and job.program_id == program_id:
+            return job
+    return None
