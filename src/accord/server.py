@@ -21,6 +21,7 @@ from accord.events import tasks as events_tasks
 from accord.events.dispatch import Kicker, set_kicker
 from accord.jobs import queue as job_queue
 from accord.jobs import tasks as job_tasks
+from accord.protect.clicks import configure as configure_click_scoring
 from accord.settings import Settings, get_settings
 from accord.store.engine import Store, open_store
 from accord.tracking.service import record_events
@@ -59,6 +60,8 @@ class AccordApp:
             catch_up=partial(native.catch_up, store, spool),
         )
         self.edge = TrackingEdge(store, self.recorder, frozenset(settings.trusted_proxies))
+        if settings.fraud_ip_ranges or settings.fraud_ip_database:
+            configure_click_scoring(settings.fraud_ip_ranges, settings.fraud_ip_database)
         self.api = create_api(store, settings, self.recorder)
         self.started = False
 

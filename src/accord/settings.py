@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     postbacks_every: float = Field(
         default=5.0, ge=0.1, le=3600, description="Seconds between postback delivery passes."
     )
+    fraud_ip_ranges: Path | None = Field(
+        default=None,
+        description="A text file of CIDR blocks (one per line, # comments) of data centres, "
+        "hosting providers, VPNs and proxies: clicks from them fire the data_center rule.",
+    )
+    fraud_ip_database: Path | None = Field(
+        default=None,
+        description="A MaxMind anonymous-IP or IPinfo privacy database (.mmdb) for the same.",
+    )
     smtp_host: str | None = Field(
         default=None,
         description="The SMTP server Accord sends e-mail through (alerts, weekly digests); "
