@@ -35,6 +35,7 @@ CONSOLE_PAGES = [
     "/console/conversions",
     "/console/commissions",
     "/console/payouts",
+    "/console/fraud",
     "/console/reports",
     "/console/reports/models",
     "/console/reports/lifecycle",

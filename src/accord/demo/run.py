@@ -160,6 +160,10 @@ class LocalServer:
             self.thread.join(0.5)
 
 
+#: How long after their clicks the demo's shoppers order.
+BUYING_TIME = timedelta(hours=2)
+
+
 def sizes(scale: float) -> tuple[int, int]:
     """How many partners and clicks the demo has at `scale` (1 = 200 partners, 5,000 clicks)."""
     return max(5, round(200 * scale)), max(50, round(5000 * scale))
@@ -273,11 +277,14 @@ def run_demo(
                 clicks = _drive_clicks(
                     server.base_url, partners, n_day, rng, traffic, report, total=n_clicks
                 )
+                # shoppers buy a while after they click: orders seconds after their click
+                # are what fraud protection's too-soon rule is for
+                store.clock.shift(BUYING_TIME)
                 created += _drive_conversions(
                     http, program.id, partners, clicks, rng, traffic, report,
                     tag=f"{day:02d}", total=expected,
                 )  # fmt: skip
-                store.clock.shift(timedelta(days=1))
+                store.clock.shift(timedelta(days=1) - BUYING_TIME)
             report("conversions", traffic.conversions_sent, traffic.conversions_sent)
             _drive_reversals(http, created, rng, traffic, report, clawback=False)
             store.clock.shift(timedelta(days=LOCKING_DAYS + 1))

@@ -17,6 +17,7 @@ from accord.conversions.service import all_conversions, conversion_page, convers
 from accord.errors import InvalidRequest, describe_validation
 from accord.money import Money
 from accord.partners.service import partner_names
+from accord.protect.service import assessment_of
 from accord.web import exports_table
 from accord.web.pages import PAGE_SIZE, Form, SignedIn, back_to, program_or_first, render
 
@@ -91,6 +92,7 @@ def conversion_detail(
         partner=names.get(partner),
         commissions=record.commissions,
         reversals=record.reversals,
+        risk=assessment_of(store, visitor.caller, conversion_id),
         reasons=REASONS,
         done=done,
         error=None,
