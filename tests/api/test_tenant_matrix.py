@@ -51,9 +51,9 @@ from accord.clock import FixedClock
 from accord.commissions.service import approve, lock_due
 from accord.contracts.service import RuleSpec, add_version, create_contract
 from accord.inquiries.service import open_inquiry
-from accord.jobs import service as jobs
 from accord.payouts.service import run_batch
 from accord.postbacks.service import register_endpoint
+from accord.protect.backtest import start_backtest
 from accord.server import AccordApp
 from accord.settings import Settings
 from accord.store.engine import Store
@@ -164,6 +164,14 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/programs/{program_id}/alerts"): BRAND,
     ("POST", "/programs/{program_id}/alerts/{alert_id}/seen"): BRAND,
     ("GET", "/programs/{program_id}/reports/forecast"): BRAND,
+    ("GET", "/programs/{program_id}/fraud"): BRAND,
+    ("PUT", "/programs/{program_id}/fraud"): BRAND,
+    ("GET", "/programs/{program_id}/fraud/queue"): BRAND,
+    ("POST", "/programs/{program_id}/fraud/backtests"): BRAND,
+    ("GET", "/programs/{program_id}/fraud/backtests/{job_id}"): BRAND,
+    ("GET", "/conversions/{conversion_id}/risk"): BOTH,
+    ("POST", "/conversions/{conversion_id}/release"): BRAND,
+    ("POST", "/conversions/{conversion_id}/decline"): BRAND,
 }
 
 # Known defects in route modules this test's authors do not own; strict, so each one
@@ -354,7 +362,12 @@ def _build(store: Store, client) -> World:
     assert batch.batch is not None
     payouts = {p.partner_id: p.id for p in batch.payouts}
     spare_key = parse_token(create_api_key(store, a.caller, "spare"))[0]
-    job = jobs.start(store, a.caller, "sleep", {"seconds": 0})
+    job = start_backtest(
+        store,
+        a.caller,
+        a.program_id,
+        {"since": "2026-10-01T00:00:00+00:00", "until": "2026-12-01T00:00:00+00:00"},
+    )
     alert = _alert_of(store, a, p_own)
 
     b = make_brand(store)
@@ -708,6 +721,12 @@ BODY_WRITES: dict[tuple[str, str], Any] = {
     ("POST", "/conversions/import"): "program_id,order_id,amount,currency\n"
     "{program_id},taken-2,10.00,USD\n",
     ("POST", "/reversals/import"): "conversion_id,reason_code\n{conversion_id},fraud\n",
+    ("PUT", "/programs/{program_id}/fraud"): {"mode": "shadow", "level": "moderate"},
+    ("POST", "/conversions/{conversion_id}/decline"): {"note": "fraud"},
+    ("POST", "/programs/{program_id}/fraud/backtests"): {
+        "since": "2026-10-01T00:00:00Z",
+        "until": "2026-12-01T00:00:00Z",
+    },
     ("POST", "/commissions/lock"): {"program_id": "{program_id}"},
     ("POST", "/commissions/approve"): {
         "program_id": "{program_id}",

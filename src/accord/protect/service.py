@@ -554,8 +554,10 @@ def _waiting_row(session: Session, caller: Caller, conversion_id: str) -> RiskSc
     row = session.scalar(
         _visible(caller).where(RiskScore.conversion_id == conversion_id).with_for_update()
     )
-    if row is None or row.action != Action.HELD.value:
-        raise NotFound("held conversion", conversion_id, field="conversion_id")
+    if row is None:
+        raise NotFound("conversion", conversion_id, field="conversion_id")
+    if row.action != Action.HELD.value:
+        raise Conflict(f"conversion {conversion_id} is not held for a review")
     if row.review is not None:
         raise Conflict(f"conversion {conversion_id} was already {row.review}")
     return row

@@ -35,6 +35,14 @@ def brands_program(program_id: str, store: StoreDep, caller: CallerDep) -> None:
     protect.fraud_settings(store, caller, program_id)
 
 
+def brands_conversion(conversion_id: str, store: StoreDep, caller: CallerDep) -> None:
+    """Checked before the body is read: a partner's key is refused and another brand's
+    conversion is 404 whatever the body."""
+    require_brand(caller)
+    if protect.assessment_of(store, caller, conversion_id) is None:
+        raise NotFound("conversion", conversion_id, field="conversion_id")
+
+
 class RuleIn(Strict):
     threshold: str | float | int | None = Field(
         default=None, description="The rule's threshold at this program (see `unit`)."
@@ -255,7 +263,12 @@ def conversion_risk(conversion_id: str, store: StoreDep, caller: CallerDep):
     return risk_out(found)
 
 
-@router.post("/conversions/{conversion_id}/release", response_model=RiskOut, responses=ERRORS)
+@router.post(
+    "/conversions/{conversion_id}/release",
+    response_model=RiskOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_conversion)],
+)
 def release(conversion_id: str, store: StoreDep, caller: CallerDep, body: ReviewIn | None = None):
     """Release a held conversion: its commissions are pending again and lock in their
     own time."""
@@ -263,7 +276,12 @@ def release(conversion_id: str, store: StoreDep, caller: CallerDep, body: Review
     return risk_out(protect.release(store, caller, conversion_id, (body or ReviewIn()).note))
 
 
-@router.post("/conversions/{conversion_id}/decline", response_model=RiskOut, responses=ERRORS)
+@router.post(
+    "/conversions/{conversion_id}/decline",
+    response_model=RiskOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_conversion)],
+)
 def decline(conversion_id: str, body: ReviewIn, store: StoreDep, caller: CallerDep):
     """Decline a held conversion: the order is reversed in whole with reason `fraud`,
     and `note` (required) tells the partner why."""

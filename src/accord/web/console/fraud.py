@@ -180,9 +180,9 @@ def _review_problem(locale: str, error: AccordError) -> str:
     _ = i18n.translations(locale).gettext
     if getattr(error, "field", None) == "note":
         return _field_problem(locale, "note")
-    if error.status == 409:
+    if error.status == 409 and "already" in error.message:
         return _("This conversion was already reviewed.")
-    if error.status == 404:
+    if error.status in (404, 409):
         return _("This conversion is not held for a review.")
     return _("The review could not be saved.")
 
