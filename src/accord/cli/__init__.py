@@ -49,6 +49,7 @@ from accord.cli.common import (
     console,
     err,
 )
+from accord.cli.fraud import app as fraud_app
 from accord.cli.reports import app as reports_app
 from accord.clock import ShiftableClock
 from accord.commissions.service import approve, explain, lock_due
@@ -210,6 +211,7 @@ conversions_app = typer.Typer(
 app.add_typer(conversions_app, name="conversions")
 app.add_typer(postbacks_app, name="postbacks")
 app.add_typer(reports_app, name="reports")
+app.add_typer(fraud_app, name="fraud")
 
 
 class HttpServer(StrEnum):

@@ -846,6 +846,9 @@ class PastConversion:
     #: the click that earned the largest share of the credit, and when it was made
     click_id: str | None
     click_at: datetime | None
+    #: the promo code, when the code alone earned the credit
+    promo_code: str | None = None
+    country: str | None = None
 
 
 def past_conversions(
@@ -874,10 +877,7 @@ def past_conversions(
     if rows:
         for attribution in session.scalars(
             select(Attribution)
-            .where(
-                Attribution.conversion_id.in_([r.id for r in rows]),
-                Attribution.touchpoint_kind == TouchpointKind.CLICK.value,
-            )
+            .where(Attribution.conversion_id.in_([r.id for r in rows]))
             .order_by(Attribution.id)
         ):
             held = best.get(attribution.conversion_id)
@@ -886,6 +886,7 @@ def past_conversions(
                     attribution.share,
                     attribution.touchpoint_ref,
                     attribution.touched_at,
+                    attribution.touchpoint_kind,
                 )
     return [
         PastConversion(
@@ -898,11 +899,21 @@ def past_conversions(
             fully_reversed=r.status == "reversed",
             email_sha256=r.email_sha256,
             ip=r.ip,
-            click_id=best[r.id][1] if r.id in best else None,
-            click_at=best[r.id][2] if r.id in best else None,
+            click_id=_won(best, r.id, TouchpointKind.CLICK)[0],
+            click_at=_won(best, r.id, TouchpointKind.CLICK)[1],
+            promo_code=_won(best, r.id, TouchpointKind.PROMO_CODE)[0],
+            country=r.country,
         )
         for r in rows
     ]
+
+
+def _won(best: dict[str, tuple], conversion_id: str, kind: TouchpointKind) -> tuple:
+    """(ref, time) of the conversion's winning touch when it is of `kind`, else Nones."""
+    found = best.get(conversion_id)
+    if found is None or found[3] != kind.value:
+        return None, None
+    return found[1], found[2]
 
 
 def count_conversions(session: Session, program_id: str, since: datetime, until: datetime) -> int:

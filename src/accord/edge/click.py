@@ -147,7 +147,7 @@ class TrackingEdge:
         if method == "HEAD":  # link checkers and prefetchers: answer, count nothing
             await _redirect(send, destination)
             return
-        agent, referrer = _headers(scope)
+        agent, referrer, fetch_dest = _headers(scope)
         ip = self._client_ip(scope)
         click_id = new_click_id()
         self._recorder.add(
@@ -162,6 +162,7 @@ class TrackingEdge:
                 destination_url=destination,
                 subs=sub_ids(query),
                 duplicate=self._duplicate(target, ip, agent, now),
+                fetch_dest=fetch_dest,
             ),
         )
         await _redirect(
@@ -170,7 +171,7 @@ class TrackingEdge:
 
     async def _impression(self, target: LinkTarget, scope, query, now, send) -> None:
         if scope["method"] == "GET":
-            agent, _ = _headers(scope)
+            agent, _, _ = _headers(scope)
             self._recorder.add(
                 "impression",
                 impression_row(
@@ -196,14 +197,17 @@ class TrackingEdge:
         await send({"type": "http.response.body", "body": PIXEL})
 
 
-def _headers(scope) -> tuple[str | None, str | None]:
-    agent = referrer = None
+def _headers(scope) -> tuple[str | None, str | None, str | None]:
+    """The User-Agent, the Referer and how the browser fetched the link (Sec-Fetch-Dest)."""
+    agent = referrer = fetch = None
     for name, value in scope["headers"]:
         if name == b"user-agent":
             agent = value.decode("latin-1")
         elif name == b"referer":
             referrer = value.decode("latin-1")
-    return agent, referrer
+        elif name == b"sec-fetch-dest":
+            fetch = value.decode("latin-1")[:16]
+    return agent, referrer, fetch
 
 
 async def _redirect(send, location: str) -> None:

@@ -537,3 +537,25 @@ def own_email_hashes(session: Session, partner_id: str) -> frozenset[str]:
     if isinstance(paypal, str) and "@" in paypal:
         emails.add(paypal)
     return frozenset(email_sha256(e) for e in emails if e and e.strip())
+
+
+def account_fingerprints(session: Session, program_id: str) -> dict[str, set[str]]:
+    """What identifies each partner enrolled in the program as a person or business:
+    hashes of its payout account (IBAN, PayPal address, Stripe account) and of its contact
+    e-mail, by partner id (fraud scoring: one person's duplicate accounts)."""
+    rows = session.execute(
+        select(Partner.id, Partner.email, Partner.payout_details)
+        .join(Enrollment, Enrollment.partner_id == Partner.id)
+        .where(Enrollment.program_id == program_id)
+    )
+    out: dict[str, set[str]] = {}
+    for partner_id, email, details in rows:
+        found = out.setdefault(partner_id, set())
+        if email and email.strip():
+            found.add("email:" + email_sha256(email))
+        for key in ("iban", "paypal_email", "stripe_account_id"):
+            value = (details or {}).get(key)
+            if isinstance(value, str) and value.strip():
+                canonical = value.replace(" ", "").lower()
+                found.add(f"{key}:" + hashlib.sha256(canonical.encode()).hexdigest())
+    return out

@@ -25,6 +25,7 @@ from accord.partners.service import own_email_hashes
 from accord.programs.service import load_program
 from accord.protect.clicks import bot_of, scorer
 from accord.protect.model import (
+    FLOOD_ORDERS,
     Action,
     Baseline,
     ClickFacts,
@@ -32,10 +33,17 @@ from accord.protect.model import (
     Level,
     Mode,
     Tuning,
+    median_hours,
     score_click,
     score_conversion,
 )
-from accord.protect.service import LOOKBACK, _overrides, baseline_of, fraud_settings
+from accord.protect.service import (
+    CODE_LOOKBACK,
+    LOOKBACK,
+    _overrides,
+    baseline_of,
+    fraud_settings,
+)
 from accord.store.engine import Store
 from accord.store.memo import memoized
 from accord.tenancy.model import Caller
@@ -95,6 +103,25 @@ class _Memory:
     def __init__(self) -> None:
         self.orders: dict[tuple, deque] = {}
         self.ips: dict[tuple, deque] = {}
+        self.delays: dict[str, deque] = {}
+        self.codes: dict[str, deque] = {}
+
+    def partner_median_hours(self, c: PastConversion, seconds: float | None) -> float | None:
+        if seconds is None:
+            return None
+        seen = self.delays.setdefault(c.partner_id, deque(maxlen=FLOOD_ORDERS))
+        seen.append(seconds)
+        return median_hours(list(seen))
+
+    def code_countries(self, c: PastConversion) -> int:
+        if not c.promo_code:
+            return 0
+        seen = self.codes.setdefault(c.promo_code, deque())
+        while seen and seen[0][0] < c.occurred_at - CODE_LOOKBACK:
+            seen.popleft()
+        if c.country:
+            seen.append((c.occurred_at, c.country))
+        return len({country for _, country in seen})
 
     def duplicate_minutes(self, c: PastConversion) -> float | None:
         if c.email_sha256:
@@ -150,6 +177,8 @@ def replay(
             self_referral=bool(c.email_sha256) and c.email_sha256 in own_emails(c.partner_id),
             duplicate_minutes=memory.duplicate_minutes(c),
             ip_orders=memory.ip_orders(c),
+            partner_median_hours=memory.partner_median_hours(c, seconds),
+            code_countries=memory.code_countries(c),
         )
         verdict = score_conversion(facts, tuning, baseline)
         if verdict.action is Action.NONE:

@@ -43,6 +43,11 @@ from accord.protect.model import (
 )
 from accord.protect.tables import FraudClickDay, FraudSettings
 
+#: Sec-Fetch-Dest values of a link loaded without being visited (cookie-stuffing tags).
+NOT_VISITS = frozenset(
+    {"image", "iframe", "frame", "embed", "object", "script", "style", "font", "audio",
+     "video", "track", "worker", "sharedworker", "serviceworker", "manifest", "xslt"}
+)  # fmt: skip
 #: A program's settings are read again after this many seconds.
 SETTINGS_TTL = 10.0
 #: Windows with no click for this long are dropped (memory stays bounded by live keys).
@@ -218,6 +223,7 @@ class ClickScorer:
                     sub_clicks = window.add(stamp)
                 facts = ClickFacts(
                     bot=bot_of(agent) if agent else None,
+                    no_landing=(row.get("fetch_dest") or "").lower() in NOT_VISITS,
                     no_user_agent=not agent,
                     data_center=ip in self.ranges,
                     ip_clicks=ip_window.add(stamp) if ip else 0,

@@ -18,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from math import ceil
+from statistics import median
 from typing import Any
 
 
@@ -101,13 +102,26 @@ CONVERSION_RULES: tuple[Rule, ...] = (
     Rule("ip_velocity", "conversion", "conversions", True, _d(10, 5, 3), _by_level(40, 50, 60)),
     # The winning click was judged invalid (a bot, a data centre, a flood).
     Rule("invalid_click", "conversion", "match", True, _d(1, 1, 1), _by_level(50, 70, 80)),
+    # Click flooding, judged on the partner: the median hours from click to order over
+    # its latest orders (at least FLOOD_MIN_ORDERS of them) is this long or longer.
+    Rule("flooding_partner", "conversion", "hours", True, _d(72, 24, 12), _by_level(70, 80, 90)),
+    # Coupon leakage: an order credited by a promo code alone, when the code's orders of
+    # the last 7 days came from this many countries or more.
+    Rule("promo_leak", "conversion", "countries", True, _d(8, 5, 3), _by_level(70, 80, 90)),
 )
+#: The flooding rule needs this many of the partner's orders with a click, and looks at
+#: the latest FLOOD_ORDERS.
+FLOOD_MIN_ORDERS = 5
+FLOOD_ORDERS = 30
 #: Every click rule. Clicks are scored as they are stored, each against the program's
 #: settings; in active mode a click whose score reaches the hold threshold is invalid: not
 #: unique, and it cannot win attribution.
 CLICK_RULES: tuple[Rule, ...] = (
     # A known bot, crawler, monitor or HTTP library (crawlerdetect's patterns).
     Rule("bot", "click", "match", True, _d(1, 1, 1), _by_level(100, 100, 100)),
+    # Not a navigation: the browser fetched the link as an image, a frame or a script
+    # (its Sec-Fetch-Dest header), as hidden cookie-stuffing tags do.
+    Rule("no_landing", "click", "match", True, _d(1, 1, 1), _by_level(100, 100, 100)),
     # No User-Agent header at all: no browser sends that.
     Rule("no_user_agent", "click", "match", True, _d(1, 1, 1), _by_level(50, 70, 80)),
     # From a data centre, hosting provider, VPN, proxy or Tor exit (the operator's range
@@ -137,6 +151,12 @@ def describe(code: str) -> str:
         "ip_velocity": "Many orders came from one IP address through this partner within a day.",
         "invalid_click": "The click that won was judged invalid (a bot, a data centre or a "
         "click flood).",
+        "flooding_partner": "The partner's orders come long after their clicks, typically "
+        "(click flooding: clicks sent in bulk that happen to precede real purchases).",
+        "promo_leak": "The promo code alone earned the order, and the code is being used in "
+        "many countries at once (leaked to coupon sites).",
+        "no_landing": "The link was loaded as an image, frame or script rather than visited "
+        "(cookie stuffing).",
         "bot": "The click came from a known bot, crawler or script.",
         "no_user_agent": "The click carried no User-Agent header, which no browser omits.",
         "data_center": "The click came from a data centre, hosting provider, VPN, proxy or "
@@ -152,6 +172,8 @@ class ClickFacts:
 
     #: the bot pattern its User-Agent matched, if any
     bot: str | None = None
+    #: fetched as an image, frame, script ... (Sec-Fetch-Dest), not visited
+    no_landing: bool = False
     no_user_agent: bool = False
     data_center: bool = False
     #: clicks from its IP on the program in the last IP_WINDOW_SECONDS, this one included
@@ -166,6 +188,8 @@ def score_click(facts: ClickFacts, tuning: Tuning) -> tuple[int, tuple[str, ...]
     fired = []
     if facts.bot is not None:
         fired.append("bot")
+    if facts.no_landing:
+        fired.append("no_landing")
     if facts.no_user_agent:
         fired.append("no_user_agent")
     if facts.data_center:
@@ -255,6 +279,11 @@ class ConversionFacts:
     duplicate_minutes: float | None = None
     #: orders from this IP through this partner in the last day, this one included
     ip_orders: int = 0
+    #: the partner's median hours from click to order over its latest orders (None: fewer
+    #: than FLOOD_MIN_ORDERS)
+    partner_median_hours: float | None = None
+    #: an order credited by its promo code alone: the code's countries in the last 7 days
+    code_countries: int = 0
 
 
 @dataclass(frozen=True)
@@ -321,6 +350,18 @@ def score_conversion(facts: ConversionFacts, tuning: Tuning, baseline: Baseline)
         measured.append(
             ("ip_velocity", Decimal(facts.ip_orders), tuning.threshold("ip_velocity"), None)
         )
+    if facts.partner_median_hours is not None:
+        hours = Decimal(str(facts.partner_median_hours)).quantize(Decimal("0.1"))
+        measured.append(("flooding_partner", hours, tuning.threshold("flooding_partner"), None))
+    if facts.code_countries:
+        measured.append(
+            (
+                "promo_leak",
+                Decimal(facts.code_countries),
+                tuning.threshold("promo_leak"),
+                None,
+            )
+        )
     if facts.invalid_click:
         measured.append(
             ("invalid_click", Decimal(1), tuning.threshold("invalid_click"), facts.invalid_click)
@@ -358,6 +399,14 @@ def quantiles(values: Sequence[float]) -> dict[str, float]:
         return {}
     ordered = sorted(values)
     return {p: float(ordered[nearest_rank(p, len(ordered)) - 1]) for p in POINTS}
+
+
+def median_hours(seconds: Sequence[float]) -> float | None:
+    """The median of these click-to-order times, in hours, or None for fewer than
+    FLOOD_MIN_ORDERS of them."""
+    if len(seconds) < FLOOD_MIN_ORDERS:
+        return None
+    return float(median(seconds)) / 3600
 
 
 def nearest_rank(point: str, count: int) -> int:

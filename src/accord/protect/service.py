@@ -34,6 +34,7 @@ from accord.protect.model import (
     CLICK_RULES,
     CONVERSION_RULES,
     DEFAULT_HOLD_AT,
+    FLOOD_ORDERS,
     MAX_SCORE,
     POINTS,
     RULES,
@@ -46,6 +47,7 @@ from accord.protect.model import (
     Signal,
     Tuning,
     Verdict,
+    median_hours,
     nearest_rank,
     score_conversion,
 )
@@ -59,6 +61,8 @@ from accord.tracking.service import find_click
 
 #: How far back the duplicate-order and IP rules look.
 LOOKBACK = timedelta(days=1)
+#: How far back the promo-leak rule looks.
+CODE_LOOKBACK = timedelta(days=7)
 #: At most this many characters of a review note are kept.
 MAX_NOTE = 2000
 
@@ -241,6 +245,51 @@ def _ip_orders(
     return int(earlier or 0) + 1
 
 
+def _partner_median_hours(
+    session: Session, program_id: str, partner_id: str, click_seconds: float | None
+) -> float | None:
+    """The partner's median hours from click to order over its latest FLOOD_ORDERS orders
+    with a click (this one included), or None with fewer than FLOOD_MIN_ORDERS."""
+    if click_seconds is None:
+        return None
+    earlier = list(
+        session.scalars(
+            select(RiskScore.click_seconds)
+            .where(
+                RiskScore.partner_id == partner_id,
+                RiskScore.program_id == program_id,
+                RiskScore.click_seconds.is_not(None),
+            )
+            .order_by(RiskScore.at.desc())
+            .limit(FLOOD_ORDERS - 1)
+        )
+    )
+    return median_hours([*earlier, click_seconds])
+
+
+def _code_countries(
+    session: Session, program_id: str, code: str, country: str | None, at: datetime
+) -> int:
+    """Countries the code's code-only orders came from in the 7 days to `at`, this one's
+    included."""
+    found = set(
+        session.scalars(
+            select(RiskScore.country)
+            .where(
+                RiskScore.program_id == program_id,
+                RiskScore.promo_code == code,
+                RiskScore.at >= at - CODE_LOOKBACK,
+                RiskScore.at <= at,
+                RiskScore.country.is_not(None),
+            )
+            .distinct()
+        )
+    )
+    if country:
+        found.add(country)
+    return len(found)
+
+
 def assess_conversion(
     session: Session,
     program,
@@ -265,12 +314,23 @@ def assess_conversion(
             click = find_click(session, program.id, touch.ref)
             if click is not None and click.risk_reasons and click.risk >= tuning.hold_at:
                 invalid_click = click.risk_reasons
+    code = None
+    if touch is not None and touch.kind is TouchpointKind.PROMO_CODE:
+        code = touch.ref
     facts = ConversionFacts(click_seconds=click_seconds, invalid_click=invalid_click)
     if partner_id is not None:
         since = conversion.occurred_at - LOOKBACK
         facts = ConversionFacts(
             click_seconds=click_seconds,
             invalid_click=invalid_click,
+            partner_median_hours=_partner_median_hours(
+                session, program.id, partner_id, click_seconds
+            ),
+            code_countries=_code_countries(
+                session, program.id, code, conversion.country, conversion.occurred_at
+            )
+            if code
+            else 0,
             self_referral=bool(conversion.email_sha256)
             and conversion.email_sha256 in _own_emails(session, partner_id),
             duplicate_minutes=_duplicate_minutes(
@@ -294,6 +354,8 @@ def assess_conversion(
             ip=conversion.ip,
             email_sha256=conversion.email_sha256,
             click_seconds=click_seconds,
+            promo_code=code,
+            country=conversion.country,
             score=result.score,
             signals=[s.as_dict() for s in result.signals],
             codes="".join(f",{code}" for code in result.codes) + ("," if result.codes else ""),

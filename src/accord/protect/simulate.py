@@ -23,12 +23,41 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from accord.clock import FixedClock
+from accord.contracts.service import RuleSpec, create_contract
+from accord.conversions.model import ConversionReport
+from accord.conversions.service import record_conversion
+from accord.errors import AccordError
+from accord.money import Money
+from accord.partners.service import create_partner, set_payout_method
+from accord.programs.model import ProgramTerms
+from accord.programs.service import create_program
+from accord.protect.clicks import IpRanges, scorer
+from accord.protect.partners import duplicate_accounts
+from accord.protect.service import assessment_of, change_fraud_settings
+from accord.settings import Settings
+from accord.store.engine import Store, open_store
+from accord.tenancy.model import OrganizationKind
+from accord.tenancy.service import authenticate, create_organization
 from accord.tracking.model import new_click_id
+from accord.tracking.service import (
+    click_judgements,
+    click_row,
+    create_link,
+    create_promo_code,
+    link_target,
+    record_clicks,
+)
 
 START = datetime(2026, 10, 5, tzinfo=UTC)
 DAYS = 21
@@ -90,6 +119,8 @@ class SimClick:
     agent: str | None
     label: str
     sub1: str | None = None
+    #: how the browser fetched the link (Sec-Fetch-Dest): document for a visit
+    fetch: str | None = "document"
 
 
 @dataclass
@@ -171,7 +202,10 @@ class _Maker:
         self.plan.partners[key] = {"label": label, "type": kind, **extra}
         return key
 
-    def click(self, at: datetime, partner: str, label: str, *, ip=None, agent="", sub1=None):
+    def click(
+        self, at: datetime, partner: str, label: str, *, ip=None, agent="", sub1=None,
+        fetch="document",
+    ):  # fmt: skip
         found = SimClick(
             at,
             partner,
@@ -180,6 +214,7 @@ class _Maker:
             self.rng.choice(HUMAN_AGENTS) if agent == "" else agent,
             label,
             sub1,
+            fetch,
         )
         self.plan.clicks.append(found)
         return found
@@ -283,7 +318,7 @@ class _Maker:
         """Cookies dropped by hidden images on an unrelated site: a click nobody made."""
         key = self.partner("stuffer", "cookie_stuffing", "content")
         for _ in range(orders * 20):
-            self.click(self.when(), key, "cookie_stuffing", sub1="img")
+            self.click(self.when(), key, "cookie_stuffing", fetch="image")
         for _ in range(orders):
             at = self.when()
             email, home = self.customer()
@@ -292,7 +327,7 @@ class _Maker:
                 key,
                 "cookie_stuffing",
                 ip=home,
-                sub1="img",
+                fetch="image",
             )
             self.plan.orders.append(
                 SimOrder(
@@ -392,3 +427,340 @@ def make_plan(seed: int = 7, scale: float = 1.0) -> Plan:
     m.plan.clicks.sort(key=lambda c: c.at)
     m.plan.orders.sort(key=lambda o: o.at)
     return m.plan
+
+
+# running it ---------------------------------------------------------------------------------
+@dataclass
+class ScenarioResult:
+    scenario: str
+    unit: str  # conversions, clicks or partners
+    total: int = 0
+    caught: int = 0
+    #: clean items of the same unit caught by the rules this scenario relies on
+    false_alarms: int = 0
+
+    @property
+    def recall(self) -> float | None:
+        return self.caught / self.total if self.total else None
+
+    @property
+    def precision(self) -> float | None:
+        flagged = self.caught + self.false_alarms
+        return self.caught / flagged if flagged else None
+
+
+@dataclass
+class Measured:
+    level: str
+    seed: int
+    scale: float
+    scenarios: list[ScenarioResult]
+    clean_conversions: int
+    clean_held: int
+    clean_clicks: int
+    clean_clicks_invalid: int
+    #: what a naive rule (hold every order within two minutes of its click) would hold
+    naive_clean_held: int
+    naive_fraud_caught: int
+    fraud_conversions: int
+    seconds: float
+    clicks: int
+    orders: int
+    rejected: int
+    speed: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def clean_held_share(self) -> float:
+        return self.clean_held / self.clean_conversions if self.clean_conversions else 0.0
+
+    @property
+    def overall(self) -> tuple[float | None, float | None]:
+        """(precision, recall) over every scenario's items."""
+        caught = sum(s.caught for s in self.scenarios)
+        total = sum(s.total for s in self.scenarios)
+        alarms = self.clean_held + self.clean_clicks_invalid
+        precision = caught / (caught + alarms) if caught + alarms else None
+        return precision, (caught / total if total else None)
+
+    def as_dict(self) -> dict[str, Any]:
+        precision, recall = self.overall
+        return {
+            "level": self.level,
+            "seed": self.seed,
+            "scale": self.scale,
+            "clicks": self.clicks,
+            "orders": self.orders,
+            "rejected": self.rejected,
+            "seconds": round(self.seconds, 2),
+            "scenarios": [
+                {
+                    "scenario": s.scenario,
+                    "unit": s.unit,
+                    "total": s.total,
+                    "caught": s.caught,
+                    "false_alarms": s.false_alarms,
+                    "precision": s.precision,
+                    "recall": s.recall,
+                }
+                for s in self.scenarios
+            ],
+            "overall_precision": precision,
+            "overall_recall": recall,
+            "clean_conversions": self.clean_conversions,
+            "clean_held": self.clean_held,
+            "clean_held_share": self.clean_held_share,
+            "clean_clicks": self.clean_clicks,
+            "clean_clicks_invalid": self.clean_clicks_invalid,
+            "naive_clean_held_share": self.naive_clean_held / self.clean_conversions
+            if self.clean_conversions
+            else 0.0,
+            "speed": self.speed,
+        }
+
+
+def _program(store: Store, level: str):
+    org = create_organization(store, OrganizationKind.BRAND, "Simulated brand")
+    caller = authenticate(store, org.api_key)
+    program = create_program(
+        store,
+        caller,
+        ProgramTerms(
+            name="Simulated program",
+            currency="USD",
+            default_landing_url="https://shop.example/",
+            attribution_window_days=30,
+            locking_days=30,
+            payout_threshold=Money.of("0", "USD"),
+        ),
+    )
+    create_contract(
+        store, caller, program.id, "Standard", [RuleSpec(event_type="sale", percent="10")],
+        is_default=True,
+    )  # fmt: skip
+    change_fraud_settings(store, caller, program.id, mode="active", level=level)
+    return caller, program
+
+
+def simulate(
+    plan: Plan,
+    level: str = "moderate",
+    *,
+    seed: int = 7,
+    scale: float = 1.0,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> Measured:
+    """Send the plan through a fresh embedded store at `level` in active mode, then compare
+    every label with what fraud protection did."""
+    work = Path(tempfile.mkdtemp(prefix="accord-fraud-sim-"))
+    started = time.perf_counter()
+    clock = FixedClock(START - timedelta(days=1))
+    store = open_store(Settings(data_dir=work, database_url=None), clock=clock)
+    click_scoring = scorer()
+    saved_ranges = click_scoring.ranges
+    click_scoring.ranges = IpRanges(DATA_CENTRES)
+    click_scoring.forget()
+    try:
+        caller, program = _program(store, level)
+        targets, partner_ids = _partners(store, caller, program.id, plan)
+        events: list[tuple[datetime, int, Any]] = [(c.at, 0, c) for c in plan.clicks]
+        events += [(o.at, 1, o) for o in plan.orders]
+        events.sort(key=lambda e: (e[0], e[1]))
+        recorded: dict[str, Any] = {}
+        rejected = 0
+        pending: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            if pending:
+                clock.set(pending[-1]["at"])
+                record_clicks(store, pending)
+                pending.clear()
+
+        for done, (at, kind, item) in enumerate(events, 1):
+            if kind == 0:
+                row = click_row(targets[item.partner], item.click_id, at, item.ip, item.agent, None,
+                                subs={"sub1": item.sub1}, fetch_dest=item.fetch)  # fmt: skip
+                pending.append(row)
+                if len(pending) >= 500:
+                    flush()
+            else:
+                flush()
+                clock.set(at)
+                report = ConversionReport(
+                    program_id=program.id,
+                    order_id=item.order_id,
+                    amount=item.amount,
+                    currency="USD",
+                    click_id=item.click_id,
+                    promo_code=item.promo_code,
+                    email_sha256=_sha(item.email),
+                    ip=item.ip,
+                    country=item.country,
+                )
+                try:
+                    recorded[item.order_id] = record_conversion(store, caller, report).conversion
+                except AccordError:
+                    rejected += 1
+            if done % 2000 == 0:
+                progress(done, len(events))
+        flush()
+        progress(len(events), len(events))
+        measured = _measure(store, caller, program.id, plan, recorded, partner_ids)
+        measured.level, measured.seed, measured.scale = level, seed, scale
+        measured.rejected = rejected
+        measured.seconds = time.perf_counter() - started
+        measured.speed = _speed(store, caller, plan, targets)
+        return measured
+    finally:
+        click_scoring.ranges = saved_ranges
+        click_scoring.forget()
+        store.dispose()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _partners(store: Store, caller, program_id: str, plan: Plan):
+    targets, ids = {}, {}
+    for key, spec in plan.partners.items():
+        made = create_partner(
+            store, caller, program_id, name=key, partner_type=spec["type"],
+            email=spec.get("email"),
+        )  # fmt: skip
+        ids[key] = made.partner.id
+        if spec.get("paypal"):
+            set_payout_method(
+                store,
+                authenticate(store, made.api_key),
+                {"method": "paypal", "paypal_email": spec["paypal"]},
+            )
+        if spec.get("code"):
+            create_promo_code(
+                store, caller, program_id, partner_id=made.partner.id, code=spec["code"]
+            )
+        code = create_link(store, caller, program_id, partner_id=made.partner.id).code
+        with store.read() as session:
+            targets[key] = link_target(session, code)
+    return targets, ids
+
+
+def _measure(store: Store, caller, program_id: str, plan: Plan, recorded, partner_ids) -> Measured:
+    with store.read() as session:
+        judged = click_judgements(session, program_id)
+    results = {s: ScenarioResult(s, unit) for s, unit in SCENARIOS.items()}
+    clean_conversions = clean_held = naive_clean = naive_fraud = fraud_conversions = 0
+    clicks_at = {c.click_id: c.at for c in plan.clicks}
+    for order in plan.orders:
+        conversion = recorded.get(order.order_id)
+        if conversion is None:
+            continue
+        codes: set[str] = set()
+        caught = False
+        if conversion.attribution_reason == "invalid_click":
+            caught = True
+            invalid, reasons = judged.get(order.click_id or "", (False, None))
+            codes = {"invalid_click", *((reasons or "").split(","))} - {""}
+        risk = assessment_of(store, caller, conversion.id)
+        if risk is not None and risk.action == "held":
+            caught = True
+            codes |= {s.code for s in risk.signals}
+        fast = order.click_id is not None and (
+            order.at - clicks_at.get(order.click_id, order.at)
+        ) < timedelta(minutes=2)
+        if order.label == CLEAN:
+            clean_conversions += 1
+            naive_clean += int(fast)
+            if caught:
+                clean_held += 1
+                for name, rules in SCENARIO_RULES.items():
+                    if SCENARIOS[name] == "conversions" and codes & rules:
+                        results[name].false_alarms += 1
+        else:
+            fraud_conversions += 1
+            naive_fraud += int(fast)
+            result = results[order.label]
+            result.total += 1
+            result.caught += int(caught)
+    clean_clicks = clean_invalid = 0
+    for click in plan.clicks:
+        invalid, reasons = judged.get(click.click_id, (False, None))
+        codes = set((reasons or "").split(",")) - {""}
+        unit = SCENARIOS.get(click.label)
+        if click.label == CLEAN:
+            clean_clicks += 1
+            if invalid:
+                clean_invalid += 1
+                for name, rules in SCENARIO_RULES.items():
+                    if SCENARIOS[name] == "clicks" and codes & rules:
+                        results[name].false_alarms += 1
+        elif unit == "clicks":
+            results[click.label].total += 1
+            results[click.label].caught += int(invalid)
+    flagged = {d.partner_id for d in duplicate_accounts(store, caller, program_id)}
+    for key, spec in plan.partners.items():
+        if SCENARIOS.get(spec["label"]) == "partners":
+            results[spec["label"]].total += 1
+            results[spec["label"]].caught += int(partner_ids[key] in flagged)
+        elif partner_ids[key] in flagged:
+            results["duplicate_account"].false_alarms += 1
+    return Measured(
+        level="",
+        seed=0,
+        scale=0.0,
+        scenarios=list(results.values()),
+        clean_conversions=clean_conversions,
+        clean_held=clean_held,
+        clean_clicks=clean_clicks,
+        clean_clicks_invalid=clean_invalid,
+        naive_clean_held=naive_clean,
+        naive_fraud_caught=naive_fraud,
+        fraud_conversions=fraud_conversions,
+        seconds=0.0,
+        clicks=len(plan.clicks),
+        orders=len(plan.orders),
+        rejected=0,
+    )
+
+
+def _speed(store: Store, caller, plan: Plan, targets) -> dict[str, float]:
+    """Clicks scored per second (the scorer alone, on the plan's clicks), and the time one
+    conversion takes to record with scoring off and in active mode (the same orders, in
+    two fresh programs of the same store)."""
+    rows = [
+        click_row(
+            targets[c.partner],
+            new_click_id(),
+            c.at,
+            c.ip,
+            c.agent,
+            None,
+            subs={"sub1": c.sub1},
+            fetch_dest=c.fetch,
+        )
+        for c in plan.clicks[:20000]
+    ]
+    fresh = scorer()
+    fresh.forget()
+    with store.read() as session:
+        started = time.perf_counter()
+        for i in range(0, len(rows), 1000):
+            fresh.score(session, rows[i : i + 1000])
+        scored = len(rows) / max(time.perf_counter() - started, 1e-9)
+    out = {"clicks_scored_per_s": scored}
+    sample = [o for o in plan.orders if o.label == CLEAN][:300]
+    for mode in ("off", "active"):
+        program_caller, program = _program(store, "moderate")
+        change_fraud_settings(store, program_caller, program.id, mode=mode, level="moderate")
+        started = time.perf_counter()
+        for n, order in enumerate(sample):
+            record_conversion(
+                store,
+                program_caller,
+                ConversionReport(
+                    program_id=program.id,
+                    order_id=f"speed-{n}",
+                    amount=order.amount,
+                    currency="USD",
+                    email_sha256=_sha(order.email),
+                    ip=order.ip,
+                ),
+            )
+        out[f"ms_per_conversion_{mode}"] = (time.perf_counter() - started) / len(sample) * 1000
+    return out

@@ -44,13 +44,15 @@ class RiskScore(Base):
         Index("ix_risk_scores_program_ip", "program_id", "ip", "at"),
         Index("ix_risk_scores_program_email", "program_id", "email_sha256", "at"),
         Index("ix_risk_scores_program_click_seconds", "program_id", "click_seconds"),
+        Index("ix_risk_scores_program_code", "program_id", "promo_code", "at"),
+        Index("ix_risk_scores_partner_at", "partner_id", "at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
     conversion_id: Mapped[str] = mapped_column(ForeignKey("conversions.id"), unique=True)
-    partner_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    partner_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     order_id: Mapped[str] = mapped_column(String(200))
     #: when the order happened, and when it was scored
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -60,6 +62,9 @@ class RiskScore(Base):
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     email_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     click_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: set when the promo code alone earned the order
+    promo_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     score: Mapped[int] = mapped_column(Integer)
     #: [{"code", "value", "threshold", "weight", "detail"?}, ...]
     signals: Mapped[list] = mapped_column(JSON)

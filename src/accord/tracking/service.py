@@ -191,7 +191,8 @@ def record_events(store: Store, rows: Sequence[tuple[str, dict[str, Any]]]) -> i
         score_clicks(session, by_kind.get("click", ()))
         connection = session.connection()
         for kind, batch in by_kind.items():
-            columns = list(batch[0])
+            # every key any row has (the native edge's rows lack some of Python's)
+            columns = list(dict.fromkeys(name for row in batch for name in row))
             statement = (
                 f"INSERT INTO {EVENT_TABLES[kind].name} ({', '.join(columns)}) "
                 f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT (id) DO NOTHING"
@@ -199,7 +200,7 @@ def record_events(store: Store, rows: Sequence[tuple[str, dict[str, Any]]]) -> i
             at = columns.index("at")
             values = []
             for row in batch:
-                record = [row[name] for name in columns]
+                record = [row.get(name) for name in columns]
                 if sqlite:  # the text form SQLAlchemy's UTCDateTime reads back
                     record[at] = record[at].astimezone(UTC).strftime(SQLITE_TIME)
                 values.append(tuple(record))
@@ -280,6 +281,7 @@ def click_row(
     destination_url: str | None = None,
     subs: dict[str, str | None] | None = None,
     duplicate: bool = False,
+    fetch_dest: str | None = None,
 ) -> dict[str, Any]:
     """A click as the clicks table stores it."""
     subs = subs or {}
@@ -299,6 +301,7 @@ def click_row(
         "sub4": subs.get("sub4"),
         "sub5": subs.get("sub5"),
         "duplicate": duplicate,
+        "fetch_dest": fetch_dest[:16] if fetch_dest else None,
     }
 
 
@@ -583,3 +586,11 @@ def partner_clicks(store: Store, caller: Caller, program_id: str) -> tuple[int, 
             ).where(Click.program_id == program_id, Click.partner_id == caller.partner_id)
         ).one()
     return int(total), int(unique)
+
+
+def click_judgements(session: Session, program_id: str) -> dict[str, tuple[bool, str | None]]:
+    """Every click of the program: (judged invalid?, the click rules that fired), by id."""
+    rows = session.execute(
+        select(Click.id, Click.invalid, Click.risk_reasons).where(Click.program_id == program_id)
+    )
+    return {click_id: (bool(invalid), reasons) for click_id, invalid, reasons in rows}

@@ -72,6 +72,9 @@ class Click(Base):
     #: Not counted as unique: the same IP, link and user agent within the program's
     #: duplicate window, or a click fraud protection judged invalid (`invalid`).
     duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: How the browser fetched the link (its Sec-Fetch-Dest header: document, iframe,
+    #: image, ...), when it said.
+    fetch_dest: Mapped[str | None] = mapped_column(String(16), nullable=True)
     #: Fraud protection's score (0-100) and the click rules that fired ("bot,ip_flood").
     risk: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     risk_reasons: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -59,6 +59,8 @@ def upgrade() -> None:
         sa.Column("ip", sa.String(length=64), nullable=True),
         sa.Column("email_sha256", sa.String(length=64), nullable=True),
         sa.Column("click_seconds", sa.Float(), nullable=True),
+        sa.Column("promo_code", sa.String(length=64), nullable=True),
+        sa.Column("country", sa.String(length=2), nullable=True),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("signals", sa.JSON(), nullable=False),
         sa.Column("codes", sa.String(length=400), nullable=False),
@@ -76,7 +78,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("conversion_id", name=op.f("uq_risk_scores_conversion_id")),
     )
     op.create_index(op.f("ix_risk_scores_organization_id"), "risk_scores", ["organization_id"])
-    op.create_index(op.f("ix_risk_scores_partner_id"), "risk_scores", ["partner_id"])
+    op.create_index("ix_risk_scores_partner_at", "risk_scores", ["partner_id", "at"])
+    op.create_index(
+        "ix_risk_scores_program_code", "risk_scores", ["program_id", "promo_code", "at"]
+    )
     op.create_index("ix_risk_scores_program_at", "risk_scores", ["program_id", "at"])
     op.create_index(
         "ix_risk_scores_program_action", "risk_scores", ["program_id", "action", "review"]
@@ -107,6 +112,8 @@ def upgrade() -> None:
         sa.Column("invalid", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("program_id", "day", "code", name=op.f("pk_fraud_click_days")),
     )
+    # clicks: how the browser fetched the link (Sec-Fetch-Dest)
+    op.add_column("clicks", sa.Column("fetch_dest", sa.String(length=16), nullable=True))
     # clicks: fraud protection's score, its reasons, and whether it judged the click invalid
     # (plain ADD COLUMN with a default: no table rebuild, the clicks' triggers stay)
     op.add_column(
@@ -119,7 +126,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for column in ("invalid", "risk_reasons", "risk"):
+    for column in ("invalid", "risk_reasons", "risk", "fetch_dest"):
         op.drop_column("clicks", column)
     op.drop_table("fraud_click_days")
     op.drop_table("fraud_baselines")
