@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from accord.protect.model import RULES
 from accord.protect.service import change_fraud_settings, fraud_settings
 from accord.tenancy.model import OrganizationKind
 from accord.tenancy.service import create_user
@@ -42,8 +43,7 @@ def test_a_manager_switches_to_active_and_reviews_held_orders(client, manager):
         "level": "moderate",
         "hold_at": "70",
     }
-    for code in ("fast_conversion", "slow_conversion", "self_referral", "duplicate_order",
-                 "ip_velocity", "invalid_click"):  # fmt: skip
+    for code in RULES:  # every rule's box is ticked, as the page shows them
         form[f"{code}.enabled"] = "on"
     form["fast_conversion.threshold"] = "15"
     form["fast_conversion.weight"] = "70"

@@ -21,6 +21,7 @@ from accord.partners.service import partner_names
 from accord.protect import service as protect
 from accord.protect.backtest import latest_backtest, start_backtest
 from accord.protect.model import CONVERSION_RULES, Level, Mode
+from accord.protect.partners import duplicate_accounts
 from accord.web import i18n
 from accord.web.pages import (
     PAGE_SIZE,
@@ -62,6 +63,10 @@ def fraud_page_for(
         store, caller, current.id, show, limit=PAGE_SIZE, starting_after=after
     )
     names = partner_names(store, caller, {a.partner_id for a in page.rows})
+    twins = duplicate_accounts(store, caller, current.id)
+    names_all = partner_names(
+        store, caller, {d.partner_id for d in twins} | {o for d in twins for o in d.others}
+    )
     today = store.clock.now().date()
     context.setdefault("backtest_since", (today - timedelta(days=90)).isoformat())
     context.setdefault("backtest_until", today.isoformat())
@@ -81,6 +86,8 @@ def fraud_page_for(
         can_change=caller.may("programs:write"),
         can_review=caller.may("conversions:write"),
         backtest=latest_backtest(store, caller, current.id),
+        twins=twins,
+        names_all=names_all,
         **context,
     )
 
