@@ -53,7 +53,7 @@ from accord.contracts.service import RuleSpec, add_version, create_contract
 from accord.inquiries.service import open_inquiry
 from accord.payouts.service import run_batch
 from accord.postbacks.service import register_endpoint
-from accord.protect.backtest import start_backtest
+from accord.protect.backtests import start_backtest
 from accord.server import AccordApp
 from accord.settings import Settings
 from accord.store.engine import Store

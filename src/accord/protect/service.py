@@ -502,7 +502,8 @@ class RuleHits:
     enabled: bool
     threshold: Decimal
     weight: int
-    unit: str
+    #: what the threshold counts: seconds, days, clicks, ... or match
+    counts: str
     fired: int
     held: int
     amount: Money
@@ -567,7 +568,7 @@ def overview(store: Store, caller: Caller, program_id: str, days: int = 30) -> O
                     enabled=tuning.enabled(rule.code),
                     threshold=tuning.threshold(rule.code),
                     weight=tuning.weight(rule.code),
-                    unit=rule.unit,
+                    counts=rule.unit,
                     fired=fired,
                     held=held,
                     amount=Money.from_minor(amount, program.currency),
@@ -591,7 +592,7 @@ def overview(store: Store, caller: Caller, program_id: str, days: int = 30) -> O
                 enabled=tuning.enabled(rule.code),
                 threshold=tuning.threshold(rule.code),
                 weight=tuning.weight(rule.code),
-                unit=rule.unit,
+                counts=rule.unit,
                 fired=clicks.get(rule.code, (0, 0))[0],
                 held=clicks.get(rule.code, (0, 0))[1],
                 amount=Money.from_minor(0, program.currency),

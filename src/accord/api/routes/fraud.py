@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep
 from accord.api.schemas import Amount, ErrorResponse, Page, Strict
 from accord.errors import NotFound
-from accord.protect import backtest as backtests
+from accord.protect import backtests
 from accord.protect import service as protect
 from accord.protect.model import DEFAULT_HOLD_AT, RULES, Tuning, describe
 from accord.tenancy.service import require_brand
@@ -159,7 +159,7 @@ def _rule_out(hit: protect.RuleHits) -> RuleOut:
     return RuleOut(
         code=hit.code,
         description=describe(hit.code),
-        unit=hit.unit,
+        unit=hit.counts,
         fires_when="at_or_above" if RULES[hit.code].above else "at_or_below",
         enabled=hit.enabled,
         threshold=str(hit.threshold),

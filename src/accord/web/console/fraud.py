@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from accord.errors import AccordError, InvalidInput
 from accord.partners.service import partner_names
 from accord.protect import service as protect
-from accord.protect.backtest import latest_backtest, start_backtest
+from accord.protect.backtests import latest_backtest, start_backtest
 from accord.protect.model import CONVERSION_RULES, Level, Mode
 from accord.protect.partners import duplicate_accounts
 from accord.web import i18n

@@ -1,0 +1,52 @@
+"""Starting fraud backtests on the job queue and reading them back (the replay itself is
+`protect.backtest`, which the queue's work runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.errors import NotFound
+from accord.jobs import service as jobs
+from accord.protect.backtest import _draft, period_of
+from accord.protect.service import fraud_settings
+from accord.store.engine import Store
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+
+
+def start_backtest(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    args: dict[str, Any],
+    user_id: str | None = None,
+):
+    """Check the period and draft now (a bad field is refused before anything runs), then
+    put the backtest on the job queue; returns the job."""
+    require_brand(caller)
+    period_of(args)
+    _draft(fraud_settings(store, caller, program_id), args)
+    return jobs.start(
+        store,
+        caller,
+        "fraud_backtest",
+        {**args, "program_id": program_id},
+        program_id=program_id,
+        user_id=user_id,
+    )
+
+
+def backtest_job(store: Store, caller: Caller, program_id: str, job_id: str):
+    """A backtest job of the program (404 for any other job)."""
+    job = jobs.get_job(store, caller, job_id)
+    if job.kind != "fraud_backtest" or job.program_id != program_id:
+        raise NotFound("backtest", job_id, field="job_id")
+    return job
+
+
+def latest_backtest(store: Store, caller: Caller, program_id: str):
+    """The program's most recent backtest job, or None."""
+    for job in jobs.recent_jobs(store, caller, limit=50):
+        if job.kind == "fraud_backtest" and job.program_id == program_id:
+            return job
+    return None
