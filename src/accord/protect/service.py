@@ -14,13 +14,15 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from time import monotonic
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from accord.attribution.model import Touchpoint, TouchpointKind
 from accord.audit.context import current as current_actor
+from accord.clock import from_store
 from accord.commissions.service import held_commissions, hold_for_review, release_held
 from accord.conversions.model import ReversalRequest
 from accord.conversions.reversals import reverse_in
@@ -53,7 +55,6 @@ from accord.protect.model import (
 )
 from accord.protect.tables import FraudBaseline, FraudClickDay, FraudSettings, RiskScore
 from accord.store.engine import Store
-from accord.store.memo import remembered
 from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -73,6 +74,29 @@ def _who() -> str | None:
     return (actor.label or actor.id or actor.kind)[:40]
 
 
+# a process-wide cache of what every conversion's score reads -------------------------------
+#: Settings, baselines and partners' own e-mails are read again after this many seconds (a
+#: change made in this process is seen at once; one made in another, within this time).
+SHARED_TTL = 10.0
+_shared: dict[tuple[str, str], tuple[float, Any]] = {}
+
+
+def _cached(kind: str, key: str, load):
+    now = monotonic()
+    found = _shared.get((kind, key))
+    if found is not None and now - found[0] < SHARED_TTL:
+        return found[1]
+    value = load()
+    if len(_shared) > 50_000:
+        _shared.clear()
+    _shared[(kind, key)] = (now, value)
+    return value
+
+
+def _forget(kind: str, key: str) -> None:
+    _shared.pop((kind, key), None)
+
+
 # settings ---------------------------------------------------------------------------------
 def _tuning(row: FraudSettings | None) -> Tuning:
     if row is None:
@@ -82,12 +106,7 @@ def _tuning(row: FraudSettings | None) -> Tuning:
 
 def tuning_in(session: Session, program_id: str) -> Tuning:
     """The program's settings (the defaults when it has none: shadow mode, moderate)."""
-    return remembered(
-        session,
-        "fraud_tuning",
-        program_id,
-        lambda: _tuning(session.get(FraudSettings, program_id)),
-    )
+    return _cached("tuning", program_id, lambda: _tuning(session.get(FraudSettings, program_id)))
 
 
 def fraud_settings(store: Store, caller: Caller, program_id: str) -> Tuning:
@@ -179,6 +198,7 @@ def change_fraud_settings(
         row.updated_at = now
         row.updated_by = _who()
         tuning = _tuning(row)
+    _forget("tuning", program_id)
     click_scorer().settings_changed(program_id)
     return tuning
 
@@ -189,28 +209,29 @@ def _baseline_in(session: Session, program_id: str) -> Baseline:
         row = session.get(FraudBaseline, program_id)
         return Baseline() if row is None else Baseline(row.count, row.quantiles or {})
 
-    return remembered(session, "fraud_baseline", program_id, load)
+    return _cached("baseline", program_id, load)
 
 
 def _own_emails(session: Session, partner_id: str) -> frozenset[str]:
-    return remembered(
-        session, "partner_emails", partner_id, lambda: own_email_hashes(session, partner_id)
-    )
+    return _cached("emails", partner_id, lambda: own_email_hashes(session, partner_id))
 
 
-def _duplicate_minutes(
+def _lookbacks(
     session: Session, program_id: str, partner_id: str, conversion, since: datetime
-) -> float | None:
-    """Minutes since the latest earlier order of the same customer (hashed e-mail, or IP
-    when there is none) and the same amount through the same partner, under another id."""
+) -> tuple[float | None, int]:
+    """One statement: minutes since the latest earlier order of the same customer (hashed
+    e-mail, or IP when there is none) and the same amount through the same partner under
+    another order id (None: none); and the orders from this IP through this partner in
+    the last day, this one included (0 without an IP)."""
     if conversion.email_sha256:
         same = RiskScore.email_sha256 == conversion.email_sha256
     elif conversion.ip:
         same = RiskScore.ip == conversion.ip
     else:
-        return None
-    latest = session.scalar(
-        select(func.max(RiskScore.at)).where(
+        same = None
+    latest = (
+        select(func.max(RiskScore.at))
+        .where(
             RiskScore.program_id == program_id,
             same,
             RiskScore.at >= since,
@@ -219,30 +240,32 @@ def _duplicate_minutes(
             RiskScore.amount_minor == conversion.program_amount_minor,
             RiskScore.order_id != conversion.order_id,
         )
+        .scalar_subquery()
+        if same is not None
+        else literal(None)
     )
-    if latest is None:
-        return None
-    if isinstance(latest, str):  # SQLite's aggregate returns the stored text
-        latest = datetime.fromisoformat(latest)
-    if latest.tzinfo is None:
-        latest = latest.replace(tzinfo=conversion.occurred_at.tzinfo)
-    return max((conversion.occurred_at - latest).total_seconds(), 0.0) / 60
-
-
-def _ip_orders(
-    session: Session, program_id: str, partner_id: str, ip: str | None, since: datetime
-) -> int:
-    if not ip:
-        return 0
-    earlier = session.scalar(
-        select(func.count()).where(
+    from_ip = (
+        select(func.count())
+        .where(
             RiskScore.program_id == program_id,
-            RiskScore.ip == ip,
+            RiskScore.ip == conversion.ip,
             RiskScore.at >= since,
             RiskScore.partner_id == partner_id,
         )
+        .scalar_subquery()
+        if conversion.ip
+        else literal(-1)
     )
-    return int(earlier or 0) + 1
+    found, earlier = session.execute(select(latest, from_ip)).one()
+    minutes = None
+    if found is not None:
+        found = (
+            from_store(found)
+            if not isinstance(found, str)
+            else from_store(datetime.fromisoformat(found))
+        )
+        minutes = max((conversion.occurred_at - found).total_seconds(), 0.0) / 60
+    return minutes, int(earlier) + 1
 
 
 def _partner_median_hours(
@@ -320,6 +343,7 @@ def assess_conversion(
     facts = ConversionFacts(click_seconds=click_seconds, invalid_click=invalid_click)
     if partner_id is not None:
         since = conversion.occurred_at - LOOKBACK
+        duplicate, from_ip = _lookbacks(session, program.id, partner_id, conversion, since)
         facts = ConversionFacts(
             click_seconds=click_seconds,
             invalid_click=invalid_click,
@@ -333,10 +357,8 @@ def assess_conversion(
             else 0,
             self_referral=bool(conversion.email_sha256)
             and conversion.email_sha256 in _own_emails(session, partner_id),
-            duplicate_minutes=_duplicate_minutes(
-                session, program.id, partner_id, conversion, since
-            ),
-            ip_orders=_ip_orders(session, program.id, partner_id, conversion.ip, since),
+            duplicate_minutes=duplicate,
+            ip_orders=from_ip,
         )
     result = score_conversion(facts, tuning, _baseline_in(session, program.id))
     session.add(
@@ -705,7 +727,8 @@ def refresh_baseline(store: Store, program_id: str, days: int = 90) -> Baseline:
         row.count = count
         row.quantiles = quantiles
         row.computed_at = now
-        return Baseline(count, quantiles)
+    _forget("baseline", program_id)
+    return Baseline(count, quantiles)
 
 
 def baseline_of(store: Store, caller: Caller, program_id: str) -> Baseline:

@@ -744,23 +744,29 @@ def _speed(store: Store, caller, plan: Plan, targets) -> dict[str, float]:
             fresh.score(session, rows[i : i + 1000])
         scored = len(rows) / max(time.perf_counter() - started, 1e-9)
     out = {"clicks_scored_per_s": scored}
-    sample = [o for o in plan.orders if o.label == CLEAN][:300]
-    for mode in ("off", "active"):
-        program_caller, program = _program(store, "moderate")
-        change_fraud_settings(store, program_caller, program.id, mode=mode, level="moderate")
-        started = time.perf_counter()
-        for n, order in enumerate(sample):
-            record_conversion(
-                store,
-                program_caller,
-                ConversionReport(
-                    program_id=program.id,
-                    order_id=f"speed-{n}",
-                    amount=order.amount,
-                    currency="USD",
-                    email_sha256=_sha(order.email),
-                    ip=order.ip,
-                ),
-            )
-        out[f"ms_per_conversion_{mode}"] = (time.perf_counter() - started) / len(sample) * 1000
+    sample = [o for o in plan.orders if o.label == CLEAN][:200]
+    best = {"off": float("inf"), "active": float("inf")}
+    # alternate the modes (the store grows as it goes), the best of three each
+    for round_ in range(3):
+        for mode in ("off", "active"):
+            program_caller, program = _program(store, "moderate")
+            change_fraud_settings(store, program_caller, program.id, mode=mode, level="moderate")
+            started = time.perf_counter()
+            for n, order in enumerate(sample):
+                record_conversion(
+                    store,
+                    program_caller,
+                    ConversionReport(
+                        program_id=program.id,
+                        order_id=f"speed-{round_}-{n}",
+                        amount=order.amount,
+                        currency="USD",
+                        email_sha256=_sha(order.email),
+                        ip=order.ip,
+                    ),
+                )
+            spent = (time.perf_counter() - started) / len(sample) * 1000
+            best[mode] = min(best[mode], spent)
+    out["ms_per_conversion_off"] = best["off"]
+    out["ms_per_conversion_active"] = best["active"]
     return out
