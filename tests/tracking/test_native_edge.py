@@ -566,6 +566,9 @@ def test_pipelined_requests_then_a_half_close_get_every_answer(world):
     world.edge.tick()
     for _ in range(8):  # each thread of the edge reads the new snapshot on its own
         _eventually(world.edge.port, b"/c/hc6", 302)
+    # every thread re-reads within 250 ms: wait out a few rounds, so that a thread this
+    # loop did not happen to reach (a busy machine) has the link before the burst
+    time.sleep(1.0)
     count = 600
     requests = b"GET /c/hc6 HTTP/1.1\r\n\r\n" * count  # 14 KiB: one read, with the end
     data = _raw(world.edge.port, requests, half_close=True, timeout=10)
