@@ -31,7 +31,9 @@ def simulate_command(
     level: Annotated[
         str, typer.Option(help="relaxed, moderate or strict (the goals are for moderate)")
     ] = "moderate",
-    scale: Annotated[float, typer.Option(min=0.05, max=20, help="1: about 21,500 clicks and 1,000 orders")] = 1.0,
+    scale: Annotated[
+        float, typer.Option(min=0.05, max=20, help="1: about 21,500 clicks and 1,000 orders")
+    ] = 1.0,
     seed: Annotated[int, typer.Option(help="The same seed makes the same traffic")] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
 ) -> None:
