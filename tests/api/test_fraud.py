@@ -221,9 +221,8 @@ def test_other_tenants_and_partners_cannot_see_or_decide(api, brand, clock, clie
     assert api.ok(f"/conversions/{held['id']}/risk")["review"] is None
 
 
-@pytest.mark.parametrize("mode", ["off"])
-def test_mode_off_scores_nothing(api, brand, clock, mode):
-    _active(api, brand, mode=mode)
+def test_mode_off_scores_nothing(api, brand, clock):
+    _active(api, brand, mode="off")
     partner = add_partner(brand)
     done = _order(api, brand, partner, clock)
     assert error_of(api.get(f"/conversions/{done['id']}/risk"), 404)

@@ -36,12 +36,11 @@ from accord.protect.model import (
     IP_WINDOW_SECONDS,
     SUB_ID_WINDOW_SECONDS,
     ClickFacts,
-    Level,
     Mode,
     Tuning,
     score_click,
 )
-from accord.protect.tables import FraudClickDay, FraudSettings
+from accord.protect.tables import FraudClickDay, FraudSettings, tuning_of
 
 #: Sec-Fetch-Dest values of a link loaded without being visited (cookie-stuffing tags).
 NOT_VISITS = frozenset(
@@ -184,13 +183,7 @@ class ClickScorer:
                 )
             }
             for program_id in stale:
-                row = rows.get(program_id)
-                tuning = (
-                    Tuning()
-                    if row is None
-                    else Tuning(Mode(row.mode), Level(row.level), row.hold_at, row.overrides or {})
-                )
-                self._tunings[program_id] = (now, tuning)
+                self._tunings[program_id] = (now, tuning_of(rows.get(program_id)))
         return {p: self._tunings[p][1] for p in programs}
 
     def score(self, session: Session, rows: Sequence[dict[str, Any]]) -> dict[tuple, list[int]]:

@@ -53,7 +53,13 @@ from accord.protect.model import (
     nearest_rank,
     score_conversion,
 )
-from accord.protect.tables import FraudBaseline, FraudClickDay, FraudSettings, RiskScore
+from accord.protect.tables import (
+    FraudBaseline,
+    FraudClickDay,
+    FraudSettings,
+    RiskScore,
+    tuning_of,
+)
 from accord.store.engine import Store
 from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
@@ -98,15 +104,9 @@ def _forget(kind: str, key: str) -> None:
 
 
 # settings ---------------------------------------------------------------------------------
-def _tuning(row: FraudSettings | None) -> Tuning:
-    if row is None:
-        return Tuning()
-    return Tuning(Mode(row.mode), Level(row.level), row.hold_at, row.overrides or {})
-
-
 def tuning_in(session: Session, program_id: str) -> Tuning:
     """The program's settings (the defaults when it has none: shadow mode, moderate)."""
-    return _cached("tuning", program_id, lambda: _tuning(session.get(FraudSettings, program_id)))
+    return _cached("tuning", program_id, lambda: tuning_of(session.get(FraudSettings, program_id)))
 
 
 def fraud_settings(store: Store, caller: Caller, program_id: str) -> Tuning:
@@ -197,7 +197,7 @@ def change_fraud_settings(
         row.overrides = overrides
         row.updated_at = now
         row.updated_by = _who()
-        tuning = _tuning(row)
+        tuning = tuning_of(row)
     _forget("tuning", program_id)
     click_scorer().settings_changed(program_id)
     return tuning
@@ -361,37 +361,34 @@ def assess_conversion(
             ip_orders=from_ip,
         )
     result = score_conversion(facts, tuning, _baseline_in(session, program.id))
-    session.add(
-        RiskScore(
-            id=new_id("rsk"),
-            organization_id=program.organization_id,
-            program_id=program.id,
-            conversion_id=conversion.id,
-            partner_id=partner_id,
-            order_id=conversion.order_id,
-            at=conversion.occurred_at,
-            scored_at=now,
-            amount_minor=conversion.program_amount_minor,
-            currency=program.currency,
-            ip=conversion.ip,
-            email_sha256=conversion.email_sha256,
-            click_seconds=click_seconds,
-            promo_code=code,
-            country=conversion.country,
-            score=result.score,
-            signals=[s.as_dict() for s in result.signals],
-            codes="".join(f",{code}" for code in result.codes) + ("," if result.codes else ""),
-            action=result.action.value,
-            mode=tuning.mode.value,
-            level=tuning.level.value,
-        )
+    row = RiskScore(
+        id=new_id("rsk"),
+        organization_id=program.organization_id,
+        program_id=program.id,
+        conversion_id=conversion.id,
+        partner_id=partner_id,
+        order_id=conversion.order_id,
+        at=conversion.occurred_at,
+        scored_at=now,
+        amount_minor=conversion.program_amount_minor,
+        currency=program.currency,
+        ip=conversion.ip,
+        email_sha256=conversion.email_sha256,
+        click_seconds=click_seconds,
+        promo_code=code,
+        country=conversion.country,
+        score=result.score,
+        signals=[s.as_dict() for s in result.signals],
+        codes="".join(f",{code}" for code in result.codes) + ("," if result.codes else ""),
+        action=result.action.value,
+        mode=tuning.mode.value,
+        level=tuning.level.value,
     )
+    session.add(row)
     if result.action is Action.HELD:
         held = hold_for_review(session, commissions, result.score, result.codes, now)
         if not held:  # nothing to hold (no commission, or none pending): a flag, then
             result = Verdict(result.score, result.signals, Action.FLAGGED)
-            session.flush()
-            row = session.scalar(select(RiskScore).where(RiskScore.conversion_id == conversion.id))
             row.action = Action.FLAGGED.value
     return result
 

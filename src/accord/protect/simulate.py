@@ -267,25 +267,23 @@ class _Maker:
                                 )
                             )
 
+    def bought(
+        self, at: datetime, before: timedelta, partner: str, label: str, email: str, home: str,
+        **click,
+    ) -> None:  # fmt: skip
+        """A customer at home clicks the partner's link `before` the order at `at`."""
+        found = self.click(at - before, partner, label, ip=home, **click)
+        self.plan.orders.append(
+            SimOrder(at, self.order_id(), self.amount(), email, home, label, found.click_id)
+        )
+
     def injection(self, orders: int) -> None:
         key = self.partner("injector", "click_injection", "affiliate")
         for _ in range(orders):
             at = self.when()
             email, home = self.customer()
-            click = self.click(
-                at - timedelta(seconds=self.rng.uniform(1, 8)), key, "click_injection", ip=home
-            )
-            self.plan.orders.append(
-                SimOrder(
-                    at,
-                    self.order_id(),
-                    self.amount(),
-                    email,
-                    home,
-                    "click_injection",
-                    click.click_id,
-                )
-            )
+            before = timedelta(seconds=self.rng.uniform(1, 8))
+            self.bought(at, before, key, "click_injection", email, home)
 
     def flooding(self, orders: int) -> None:
         """Huge numbers of clicks on many devices; some of those people buy anyway, days
@@ -296,23 +294,8 @@ class _Maker:
         for _ in range(orders):
             at = self.when()
             email, home = self.customer()
-            click = self.click(
-                at - timedelta(seconds=self.rng.uniform(3600, 20 * 86400)),
-                key,
-                "click_flooding",
-                ip=home,
-            )
-            self.plan.orders.append(
-                SimOrder(
-                    at,
-                    self.order_id(),
-                    self.amount(),
-                    email,
-                    home,
-                    "click_flooding",
-                    click.click_id,
-                )
-            )
+            before = timedelta(seconds=self.rng.uniform(3600, 20 * 86400))
+            self.bought(at, before, key, "click_flooding", email, home)
 
     def stuffing(self, orders: int) -> None:
         """Cookies dropped by hidden images on an unrelated site: a click nobody made."""
@@ -322,37 +305,15 @@ class _Maker:
         for _ in range(orders):
             at = self.when()
             email, home = self.customer()
-            click = self.click(
-                at - timedelta(hours=self.rng.uniform(1, 72)),
-                key,
-                "cookie_stuffing",
-                ip=home,
-                fetch="image",
-            )
-            self.plan.orders.append(
-                SimOrder(
-                    at,
-                    self.order_id(),
-                    self.amount(),
-                    email,
-                    home,
-                    "cookie_stuffing",
-                    click.click_id,
-                )
-            )
+            before = timedelta(hours=self.rng.uniform(1, 72))
+            self.bought(at, before, key, "cookie_stuffing", email, home, fetch="image")
 
     def self_referral(self, orders: int) -> None:
         email = "owner@selfbuyer.example"
         key = self.partner("self-buyer", "self_referral", "cashback", email=email)
         home = self.ip()
         for _ in range(orders):
-            at = self.when()
-            click = self.click(at - self.buying_delay(), key, "self_referral", ip=home)
-            self.plan.orders.append(
-                SimOrder(
-                    at, self.order_id(), self.amount(), email, home, "self_referral", click.click_id
-                )
-            )
+            self.bought(self.when(), self.buying_delay(), key, "self_referral", email, home)
 
     def coupon_leak(self, orders: int) -> None:
         """The partner's code, posted on coupon sites, used by shoppers everywhere who

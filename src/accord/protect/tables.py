@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from accord.protect.model import Level, Mode, Tuning
 from accord.store.base import Base, UTCDateTime
 
 
@@ -30,6 +31,13 @@ class FraudSettings(Base):
     def id(self) -> str:
         """The audit log names settings by their program."""
         return self.program_id
+
+
+def tuning_of(row: FraudSettings | None) -> Tuning:
+    """The settings a row holds; the defaults (shadow mode, moderate) for a program with none."""
+    if row is None:
+        return Tuning()
+    return Tuning(Mode(row.mode), Level(row.level), row.hold_at, row.overrides or {})
 
 
 class RiskScore(Base):
