@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-import pytest
-
 from accord.partners.service import create_partner
 from tests.api.support import Api, click_through, error_of, sale
 from tests.factories import add_partner, make_brand
