@@ -28,6 +28,7 @@ from accord.jobs.queue import crontab, periodic
 from accord.payouts.service import run_batch, run_schedules
 from accord.payouts.tables import PayoutBatch
 from accord.protect.backtest import run_backtest
+from accord.protect.partner_risk import score_now
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind
 from accord.tenancy.tables import Organization
@@ -158,6 +159,15 @@ def fraud_backtest(store: Store, caller: Caller, args: dict, context: Context) -
     """What the program's rules (or a draft) would have held over a past period."""
     result = run_backtest(store, caller, args["program_id"], args, progress=context.progress)
     return result.as_dict()
+
+
+@kind("partner_risk")
+def partner_risk(store: Store, caller: Caller, args: dict, context: Context) -> dict:
+    """Score every partner of the program now, and tell its managers about rises."""
+    context.progress(0, 1)
+    done = score_now(store, caller, args["program_id"])
+    context.progress(1, 1)
+    return done
 
 
 @kind("sleep")

@@ -559,3 +559,21 @@ def account_fingerprints(session: Session, program_id: str) -> dict[str, set[str
                 canonical = value.replace(" ", "").lower()
                 found.add(f"{key}:" + hashlib.sha256(canonical.encode()).hexdigest())
     return out
+
+
+def suspensions(session: Session, organization_id: str) -> dict[str, dict[str, str]]:
+    """Every partner the brand suspended in one of its programs: {partner id: {program id:
+    program name}}, in one query. A ban in one program is seen from the others."""
+    rows = session.execute(
+        select(Enrollment.partner_id, Program.id, Program.name)
+        .join(Program, Program.id == Enrollment.program_id)
+        .where(
+            Program.organization_id == organization_id,
+            Enrollment.status == EnrollmentStatus.SUSPENDED.value,
+        )
+        .order_by(Program.name, Program.id)
+    )
+    out: dict[str, dict[str, str]] = {}
+    for partner_id, program_id, name in rows:
+        out.setdefault(partner_id, {})[program_id] = name
+    return out

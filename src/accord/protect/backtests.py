@@ -1,5 +1,6 @@
-"""Starting fraud backtests on the job queue and reading them back (the replay itself is
-`protect.backtest`, which the queue's work runs)."""
+"""Protect's work a person starts on the job queue: fraud backtests, read back too (the
+replay itself is `protect.backtest`, which the queue's work runs), and scoring a program's
+partners now (`protect.partner_risk`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from accord.errors import NotFound
 from accord.jobs import service as jobs
+from accord.programs.service import load_program
 from accord.protect.backtest import _draft, period_of
 from accord.protect.service import fraud_settings
 from accord.store.engine import Store
@@ -50,3 +52,18 @@ def latest_backtest(store: Store, caller: Caller, program_id: str):
         if job.kind == "fraud_backtest" and job.program_id == program_id:
             return job
     return None
+
+
+def start_scoring(store: Store, caller: Caller, program_id: str, user_id: str | None = None):
+    """Put scoring the program's partners on the job queue; returns the job."""
+    require_brand(caller)
+    with store.read() as session:
+        load_program(session, caller, program_id)
+    return jobs.start(
+        store,
+        caller,
+        "partner_risk",
+        {"program_id": program_id},
+        program_id=program_id,
+        user_id=user_id,
+    )

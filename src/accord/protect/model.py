@@ -135,7 +135,44 @@ CLICK_RULES: tuple[Rule, ...] = (
 #: How far back the click counts look.
 IP_WINDOW_SECONDS = 600
 SUB_ID_WINDOW_SECONDS = 60
-RULES: dict[str, Rule] = {rule.code: rule for rule in (*CONVERSION_RULES, *CLICK_RULES)}
+#: Every partner rule: each partner of a program is scored once a day over its recent
+#: orders, clicks and standing, against the program's own figures.
+PARTNER_RULES: tuple[Rule, ...] = (
+    # Of the partner's scored orders in the last 28 days (at least PARTNER_MIN_ORDERS),
+    # this share or more had a conversion rule fire.
+    Rule("flagged_share", "partner", "percent", True, _d(50, 30, 15), _by_level(30, 40, 50)),
+    # Orders a person declined as fraud in the last 90 days.
+    Rule("declined_orders", "partner", "conversions", True, _d(3, 1, 1), _by_level(40, 50, 60)),
+    # Reversed orders over orders in the last 28 days (at least PARTNER_MIN_ORDERS orders),
+    # at least this share and at least twice the program's own rate.
+    Rule("reversal_rate", "partner", "percent", True, _d(40, 25, 15), _by_level(20, 30, 40)),
+    # The partner's conversion rate over 28 days (at least PARTNER_MIN_CLICKS clicks and
+    # PARTNER_MIN_ORDERS orders) is this many times the median partner's.
+    Rule("conversion_rate", "partner", "times", True, _d(8, 5, 3), _by_level(20, 30, 40)),
+    # Orders placed from midnight to 5 a.m. (UTC): the partner's share over 28 days is this
+    # many times the program's, and at least 30 %.
+    Rule("overnight_orders", "partner", "times", True, _d(4, 3, 2), _by_level(10, 20, 30)),
+    # Orders in the last 7 days against the weekly average of the 21 days before.
+    Rule("volume_jump", "partner", "times", True, _d(10, 5, 3), _by_level(10, 20, 30)),
+    # Shares a payout account or contact e-mail with another of the brand's partners.
+    Rule("shared_account", "partner", "match", True, _d(1, 1, 1), _by_level(30, 40, 50)),
+    # Suspended in another of the brand's programs.
+    Rule("banned_elsewhere", "partner", "match", True, _d(1, 1, 1), _by_level(40, 50, 60)),
+)
+#: A partner's rates say too little below these.
+PARTNER_MIN_ORDERS = 10
+PARTNER_MIN_CLICKS = 100
+#: The volume rule needs this many orders in the last 7 days.
+JUMP_MIN_ORDERS = 20
+#: The overnight rule needs the partner's share to be at least this.
+OVERNIGHT_MIN_SHARE = Decimal("0.3")
+#: A partner whose score reaches this is at high risk; reaching it, or rising by
+#: ALERT_RISE points or more above it, alerts the program's managers.
+PARTNER_ALERT_AT = 50
+ALERT_RISE = 20
+RULES: dict[str, Rule] = {
+    rule.code: rule for rule in (*CONVERSION_RULES, *CLICK_RULES, *PARTNER_RULES)
+}
 
 
 def describe(code: str) -> str:
@@ -163,6 +200,16 @@ def describe(code: str) -> str:
         "Tor exit rather than a home or mobile network.",
         "ip_flood": "Many clicks came from one IP address within 10 minutes.",
         "sub_id_burst": "Many clicks hit one link with one sub-id within a minute.",
+        "flagged_share": "Many of the partner's recent orders had a fraud rule fire.",
+        "declined_orders": "Orders of the partner were declined as fraud in the last 90 days.",
+        "reversal_rate": "The partner's orders are reversed far more often than the program's.",
+        "conversion_rate": "The partner converts clicks far better than the program's typical "
+        "partner (clicks injected or stuffed where the sale would happen anyway).",
+        "overnight_orders": "Far more of the partner's orders are placed at night than the "
+        "program's.",
+        "volume_jump": "The partner's orders jumped in the last 7 days.",
+        "shared_account": "The partner shares a payout account or e-mail with another partner.",
+        "banned_elsewhere": "The partner is suspended in another of the brand's programs.",
     }[code]
 
 
@@ -412,3 +459,115 @@ def median_hours(seconds: Sequence[float]) -> float | None:
 def nearest_rank(point: str, count: int) -> int:
     """The 1-based rank of the `point` quantile (e.g. "0.01") among `count` sorted values."""
     return min(count, max(1, ceil(Fraction(point) * count)))
+
+
+# partners ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PartnerFacts:
+    """One partner in one program, as the daily pass sees it."""
+
+    #: orders scored in the last 28 days, and how many of them had a rule fire
+    scored: int = 0
+    flagged: int = 0
+    #: orders declined as fraud in the last 90 days
+    declined: int = 0
+    #: clicks, orders and reversals in the last 28 days
+    clicks: int = 0
+    orders: int = 0
+    reversals: int = 0
+    #: of the scored orders, those placed from 00:00 to 04:59 UTC
+    overnight: int = 0
+    #: orders in the last 7 days, and in the 21 days before them
+    orders_7: int = 0
+    orders_before: int = 0
+    shared_account: bool = False
+    #: the brand's other programs that suspended the partner
+    banned_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProgramNorms:
+    """What the program's partners look like together over the same 28 days."""
+
+    #: the median conversion rate of the partners with enough clicks (None: too few)
+    median_rate: Decimal | None = None
+    #: reversals over orders, and the share of orders placed overnight
+    reversal_rate: Decimal = Decimal(0)
+    overnight_share: Decimal = Decimal(0)
+
+
+def _ratio(a: int | Decimal, b: int | Decimal) -> Decimal:
+    return (Decimal(a) / Decimal(b)) if b else Decimal(0)
+
+
+def _round(value: Decimal, places: str = "0.1") -> Decimal:
+    return value.quantize(Decimal(places))
+
+
+def score_partner(facts: PartnerFacts, norms: ProgramNorms, tuning: Tuning) -> Verdict:
+    """The partner's risk score, the partner rules that fired, with their values, and the
+    action: flagged when any fired (a partner is never held; its orders are)."""
+    measured: list[tuple[str, Decimal, Decimal, str | None]] = []
+    if facts.scored >= PARTNER_MIN_ORDERS:
+        share = _round(_ratio(facts.flagged, facts.scored) * 100)
+        measured.append(("flagged_share", share, tuning.threshold("flagged_share"), None))
+    if facts.declined:
+        declined = Decimal(facts.declined)
+        measured.append(("declined_orders", declined, tuning.threshold("declined_orders"), None))
+    if facts.orders >= PARTNER_MIN_ORDERS:
+        rate = _ratio(facts.reversals, facts.orders)
+        # at least twice the program's own rate: a program whose customers return half of
+        # what they buy does not make every partner suspect
+        threshold = max(tuning.threshold("reversal_rate"), _round(norms.reversal_rate * 200))
+        measured.append(("reversal_rate", _round(rate * 100), threshold, None))
+    if (
+        norms.median_rate
+        and facts.clicks >= PARTNER_MIN_CLICKS
+        and facts.orders >= PARTNER_MIN_ORDERS
+    ):
+        times = _round(_ratio(facts.orders, facts.clicks) / norms.median_rate)
+        measured.append(("conversion_rate", times, tuning.threshold("conversion_rate"), None))
+    if facts.scored >= PARTNER_MIN_ORDERS and norms.overnight_share > 0:
+        share = _ratio(facts.overnight, facts.scored)
+        if share >= OVERNIGHT_MIN_SHARE:
+            times = _round(share / norms.overnight_share)
+            measured.append(("overnight_orders", times, tuning.threshold("overnight_orders"), None))
+    if facts.orders_7 >= JUMP_MIN_ORDERS:
+        weekly = Decimal(facts.orders_before) / 3
+        times = _round(Decimal(facts.orders_7) / max(weekly, Decimal(1)))
+        measured.append(("volume_jump", times, tuning.threshold("volume_jump"), None))
+    if facts.shared_account:
+        measured.append(("shared_account", Decimal(1), tuning.threshold("shared_account"), None))
+    if facts.banned_in:
+        measured.append(
+            (
+                "banned_elsewhere",
+                Decimal(len(facts.banned_in)),
+                tuning.threshold("banned_elsewhere"),
+                ",".join(facts.banned_in),
+            )
+        )
+    signals = [
+        Signal(code, value, threshold, tuning.weight(code), detail)
+        for code, value, threshold, detail in measured
+        if tuning.enabled(code) and _fires(RULES[code], value, threshold)
+    ]
+    score = min(MAX_SCORE, sum(s.weight for s in signals))
+    return Verdict(score, tuple(signals), Action.FLAGGED if signals else Action.NONE)
+
+
+def risen(previous: int | None, score: int) -> bool:
+    """Whether a partner's new score should alert its managers: it reached the high-risk
+    band, or it was there already and rose by ALERT_RISE points or more."""
+    if score < PARTNER_ALERT_AT:
+        return False
+    if previous is None or previous < PARTNER_ALERT_AT:
+        return True
+    return score - previous >= ALERT_RISE
+
+
+def band(score: int) -> str:
+    """low, medium or high."""
+    if score >= PARTNER_ALERT_AT:
+        return "high"
+    return "medium" if score >= 30 else "low"

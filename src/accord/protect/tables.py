@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.protect.model import Level, Mode, Tuning
@@ -114,3 +125,25 @@ class FraudClickDay(Base):
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     fired: Mapped[int] = mapped_column(BigInteger, default=0)
     invalid: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PartnerRisk(Base):
+    """A partner's risk score in a program on a day (UTC), from the daily pass: the score,
+    the partner rules that fired with their values, and whether it alerted the managers.
+    One row per day: the latest is the partner's score, the rows before it its history."""
+
+    __tablename__ = "partner_risk"
+    __table_args__ = (Index("ix_partner_risk_program_day", "program_id", "day"),)
+
+    program_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    #: [{"code", "value", "threshold", "weight", "detail"?}, ...]
+    signals: Mapped[list] = mapped_column(JSON)
+    #: the score before this one (None: the first)
+    previous: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: it reached the high-risk band, or rose within it, and the managers were told
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
