@@ -577,3 +577,17 @@ def suspensions(session: Session, organization_id: str) -> dict[str, dict[str, s
     for partner_id, program_id, name in rows:
         out.setdefault(partner_id, {})[program_id] = name
     return out
+
+
+def suspended_in(store: Store, caller: Caller, partner_id: str) -> dict[str, str]:
+    """The brand's programs that suspended this partner: {program id: name}."""
+    require_brand(caller)
+    with store.read() as session:
+        return suspensions(session, caller.organization_id).get(partner_id, {})
+
+
+def brand_suspensions(store: Store, caller: Caller) -> dict[str, dict[str, str]]:
+    """`suspensions` of the caller's brand."""
+    require_brand(caller)
+    with store.read() as session:
+        return suspensions(session, caller.organization_id)

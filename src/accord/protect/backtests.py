@@ -38,11 +38,21 @@ def start_backtest(
     )
 
 
-def backtest_job(store: Store, caller: Caller, program_id: str, job_id: str):
-    """A backtest job of the program (404 for any other job)."""
+#: The kinds of job protect starts.
+KINDS = ("fraud_backtest", "partner_risk")
+
+
+def backtest_job(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    job_id: str,
+    kinds: tuple[str, ...] = ("fraud_backtest",),
+):
+    """A backtest job of the program, or a job of other `kinds` (404 for any other)."""
     job = jobs.get_job(store, caller, job_id)
-    if job.kind != "fraud_backtest" or job.program_id != program_id:
-        raise NotFound("backtest", job_id, field="job_id")
+    if job.kind not in kinds or job.program_id != program_id:
+        raise NotFound("job", job_id, field="job_id")
     return job
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from accord.errors import NotFound
 from accord.mail import Mail, Mailer, render
+from accord.money import Money
 from accord.monitoring.service import managers
 from accord.partners.service import partner_names, suspensions
 from accord.programs.service import load_program
@@ -37,7 +38,7 @@ from accord.protect.model import (
     score_partner,
 )
 from accord.protect.partners import duplicate_accounts
-from accord.protect.service import tuning_in
+from accord.protect.service import RuleHits, tuning_in
 from accord.protect.tables import PartnerRisk, RiskScore
 from accord.reports.monitoring import WatchedProgram, partner_days, watched_programs
 from accord.settings import Settings, get_settings
@@ -413,4 +414,27 @@ def score_now(store: Store, caller: Caller, program_id: str) -> dict[str, int]:
     return {"alerts": len(alerts), "mails": tell(store, watched, alerts)}
 
 
-RULE_CODES = tuple(rule.code for rule in PARTNER_RULES)
+def partner_rules(store: Store, caller: Caller, program_id: str) -> tuple[RuleHits, ...]:
+    """The partner rules in force at the program, each with how many partners it fires on
+    in the latest scores (`held` and `amount` are zero: a partner's score holds nothing)."""
+    scores = risk_by_partner(store, caller, program_id)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        tuning = tuning_in(session, program.id)
+    fired: dict[str, int] = defaultdict(int)
+    for found in scores.values():
+        for signal in found.signals:
+            fired[signal.code] += 1
+    return tuple(
+        RuleHits(
+            code=rule.code,
+            enabled=tuning.enabled(rule.code),
+            threshold=tuning.threshold(rule.code),
+            weight=tuning.weight(rule.code),
+            counts=rule.unit,
+            fired=fired[rule.code],
+            held=0,
+            amount=Money.from_minor(0, program.currency),
+        )
+        for rule in PARTNER_RULES
+    )

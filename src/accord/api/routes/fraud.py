@@ -3,16 +3,16 @@ review of held ones (release, or decline as a reversal with reason `fraud`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from accord.api.deps import CallerDep, Limit, StartingAfter, StoreDep
 from accord.api.schemas import Amount, ErrorResponse, Page, Strict
 from accord.errors import NotFound
-from accord.protect import backtests
+from accord.protect import backtests, partner_risk
 from accord.protect import service as protect
 from accord.protect.model import DEFAULT_HOLD_AT, RULES, Tuning, describe
 from accord.tenancy.service import require_brand
@@ -100,6 +100,10 @@ class FraudOut(BaseModel):
         description="The click rules: `held` counts the clicks judged invalid (not unique, "
         "never winning attribution); `amount` is zero."
     )
+    partner_rules: list[RuleOut] = Field(
+        description="The partner rules: `fired` counts the partners each fires on in the "
+        "latest daily scores; `held` and `amount` are zero (a partner's score holds nothing)."
+    )
 
 
 class SignalOut(BaseModel):
@@ -136,7 +140,7 @@ class ReviewIn(Strict):
     )
 
 
-def _fraud_out(program_id: str, view: protect.Overview) -> FraudOut:
+def _fraud_out(program_id: str, view: protect.Overview, partners) -> FraudOut:
     tuning: Tuning = view.tuning
     return FraudOut(
         program_id=program_id,
@@ -152,6 +156,7 @@ def _fraud_out(program_id: str, view: protect.Overview) -> FraudOut:
         waiting=view.waiting,
         rules=[_rule_out(hit) for hit in view.rules],
         click_rules=[_rule_out(hit) for hit in view.click_rules],
+        partner_rules=[_rule_out(hit) for hit in partners],
     )
 
 
@@ -204,7 +209,11 @@ def risk_out(a: protect.Assessment) -> RiskOut:
 @router.get("/programs/{program_id}/fraud", response_model=FraudOut, responses=ERRORS)
 def get_fraud(program_id: str, store: StoreDep, caller: CallerDep):
     """The program's fraud settings, its baseline and each rule's hits in the last 30 days."""
-    return _fraud_out(program_id, protect.overview(store, caller, program_id))
+    return _fraud_out(
+        program_id,
+        protect.overview(store, caller, program_id),
+        partner_risk.partner_rules(store, caller, program_id),
+    )
 
 
 @router.put(
@@ -229,7 +238,11 @@ def put_fraud(program_id: str, body: SettingsIn, store: StoreDep, caller: Caller
         hold_at=body.hold_at,
         rules={code: r.model_dump(exclude_none=True) for code, r in body.rules.items()},
     )
-    return _fraud_out(program_id, protect.overview(store, caller, program_id))
+    return _fraud_out(
+        program_id,
+        protect.overview(store, caller, program_id),
+        partner_risk.partner_rules(store, caller, program_id),
+    )
 
 
 @router.get("/programs/{program_id}/fraud/queue", response_model=Page[RiskOut], responses=ERRORS)
@@ -357,3 +370,101 @@ def get_backtest(program_id: str, job_id: str, store: StoreDep, caller: CallerDe
     """A backtest's progress, and its result once done."""
     require_brand(caller)
     return _backtest_out(backtests.backtest_job(store, caller, program_id, job_id))
+
+
+class PartnerRiskOut(BaseModel):
+    partner_id: str
+    partner_name: str
+    day: date = Field(description="The day (UTC) it was scored, on the 28 days ending then.")
+    score: int = Field(description="0 to 100: the weights of the partner rules that fired.")
+    band: str = Field(description="low (below 30), medium, or high (50 and above)")
+    previous: int | None = Field(description="The score of the pass before (None: the first).")
+    alerted: bool = Field(description="This score told the managers by e-mail.")
+    signals: list[SignalOut]
+
+
+class PartnerRiskList(BaseModel):
+    data: list[PartnerRiskOut]
+
+
+def _partner_risk_out(p: partner_risk.PartnerScore) -> PartnerRiskOut:
+    return PartnerRiskOut(
+        partner_id=p.partner_id,
+        partner_name=p.partner_name,
+        day=p.day,
+        score=p.score,
+        band=p.band,
+        previous=p.previous,
+        alerted=p.alerted,
+        signals=[
+            SignalOut(
+                code=s.code,
+                description=describe(s.code),
+                value=str(s.value),
+                threshold=str(s.threshold),
+                weight=s.weight,
+                detail=s.detail,
+            )
+            for s in p.signals
+        ],
+    )
+
+
+@router.get(
+    "/programs/{program_id}/fraud/partners", response_model=PartnerRiskList, responses=ERRORS
+)
+def risky_partners(
+    program_id: str,
+    store: StoreDep,
+    caller: CallerDep,
+    limit: int = Query(default=100, ge=1, le=1000),
+):
+    """The program's partners with a risk score above 0 in the latest daily scores,
+    highest first, each with the partner rules that fired."""
+    found = partner_risk.riskiest(store, caller, program_id, limit=limit)
+    return PartnerRiskList(data=[_partner_risk_out(p) for p in found])
+
+
+@router.get(
+    "/programs/{program_id}/partners/{partner_id}/risk",
+    response_model=PartnerRiskList,
+    responses=ERRORS,
+)
+def partner_risk_history(
+    program_id: str,
+    partner_id: str,
+    store: StoreDep,
+    caller: CallerDep,
+    days: int = Query(default=90, ge=1, le=730),
+):
+    """A partner's daily risk scores in the program over the last `days` days, oldest
+    first (empty before the first daily pass)."""
+    history = partner_risk.partner_history(store, caller, program_id, partner_id, days)
+    return PartnerRiskList(data=[_partner_risk_out(p) for p in history])
+
+
+@router.post(
+    "/programs/{program_id}/fraud/partners/score",
+    response_model=BacktestOut,
+    status_code=202,
+    responses=ERRORS,
+)
+def score_partners(program_id: str, store: StoreDep, caller: CallerDep):
+    """Score the program's partners now, as a job (the daily pass does it at 03:47 UTC);
+    the managers are e-mailed about partners that reached high risk. Follow it with
+    GET .../fraud/jobs/{job_id}; its result counts the alerts and e-mails."""
+    return _backtest_out(backtests.start_scoring(store, caller, program_id))
+
+
+@router.get(
+    "/programs/{program_id}/fraud/jobs/{job_id}",
+    response_model=BacktestOut,
+    responses=ERRORS,
+)
+def get_fraud_job(program_id: str, job_id: str, store: StoreDep, caller: CallerDep):
+    """A fraud job of the program (a backtest, or scoring its partners): its progress,
+    and its result once done."""
+    require_brand(caller)
+    return _backtest_out(
+        backtests.backtest_job(store, caller, program_id, job_id, kinds=backtests.KINDS)
+    )

@@ -18,9 +18,10 @@ from fastapi.responses import RedirectResponse
 
 from accord.errors import AccordError, InvalidInput
 from accord.partners.service import partner_names
+from accord.protect import partner_risk
 from accord.protect import service as protect
-from accord.protect.backtests import latest_backtest, start_backtest
-from accord.protect.model import CONVERSION_RULES, Level, Mode
+from accord.protect.backtests import latest_backtest, start_backtest, start_scoring
+from accord.protect.model import CONVERSION_RULES, RULES, Level, Mode
 from accord.protect.partners import duplicate_accounts
 from accord.web import i18n
 from accord.web.pages import (
@@ -67,6 +68,7 @@ def fraud_page_for(
     names_all = partner_names(
         store, caller, {d.partner_id for d in twins} | {o for d in twins for o in d.others}
     )
+    scores = partner_risk.risk_by_partner(store, caller, current.id)
     today = store.clock.now().date()
     context.setdefault("backtest_since", (today - timedelta(days=90)).isoformat())
     context.setdefault("backtest_until", today.isoformat())
@@ -88,6 +90,9 @@ def fraud_page_for(
         backtest=latest_backtest(store, caller, current.id),
         twins=twins,
         names_all=names_all,
+        partner_rules=partner_risk.partner_rules(store, caller, current.id),
+        risky=partner_risk.riskiest(store, caller, current.id, limit=PAGE_SIZE),
+        scored_on=next(iter(scores.values())).day if scores else None,
         **context,
     )
 
@@ -124,7 +129,7 @@ def _overrides(form: dict[str, str], shown_level: Level) -> dict[str, dict]:
     """Per-rule overrides from the form: a value the visitor left at the shown level's
     default is no override, so choosing another level moves it to that level's value."""
     out: dict[str, dict] = {}
-    for rule in CONVERSION_RULES:
+    for rule in RULES.values():
         kept: dict[str, object] = {}
         threshold = form.get(f"{rule.code}.threshold", "").strip()
         if threshold:
@@ -267,5 +272,25 @@ def run_fraud_backtest(program_id: str, request: Request, visitor: SignedIn, for
         raise InvalidInput("hold_at", "must be a whole number from 1 to 100") from None
     job = start_backtest(
         request.app.state.store, visitor.caller, program_id, args, user_id=visitor.user_id
+    )
+    return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
+
+
+@router.post("/console/programs/{program_id}/fraud/partners/score")
+def score_partners_now(program_id: str, request: Request, visitor: SignedIn, form: Form):
+    """Score the program's partners now, as a job; its page shows when it is done."""
+    _ = i18n.translations(locale_of(request)).gettext
+
+    def again(error: AccordError):
+        message = (
+            _("Another job of yours is still running: try again when it has finished.")
+            if error.status == 409
+            else _("The partners could not be scored.")
+        )
+        return fraud_page_for(request, visitor, program_id, status=error.status, error=message)
+
+    retry_with(request, again)
+    job = start_scoring(
+        request.app.state.store, visitor.caller, program_id, user_id=visitor.user_id
     )
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)

@@ -12,10 +12,13 @@ from accord.contracts.service import partner_standing
 from accord.money import Money
 from accord.partners.model import PartnerType
 from accord.partners.service import (
+    brand_suspensions,
     partner_in_program,
     set_enrollment_status,
+    suspended_in,
 )
 from accord.programs.service import list_programs
+from accord.protect.partner_risk import partner_history, risk_by_partner
 from accord.reports.activity import daily_series
 from accord.reports.service import PartnerFigures, partner_figures
 from accord.tracking.service import partner_codes, partner_links
@@ -41,13 +44,21 @@ SORTS = {
 }
 TYPES = [t.value for t in PartnerType]
 COLUMNS = ("partner_id", "name", "type", "status", "country", "clicks", "conversions",
-           "revenue", "earned", "currency")  # fmt: skip
+           "revenue", "earned", "currency", "risk")  # fmt: skip
 
 
 def partner_table(
-    store, caller, program_id: str, q: str, ptype: str, sort: str, status: str = ""
+    store,
+    caller,
+    program_id: str,
+    q: str,
+    ptype: str,
+    sort: str,
+    status: str = "",
+    risk: dict | None = None,
 ) -> list[PartnerFigures]:
-    """Every partner of the program with its figures, searched, filtered and sorted."""
+    """Every partner of the program with its figures, searched, filtered and sorted (by
+    risk: the latest scores, highest first)."""
     rows = partner_figures(store, caller, program_id)
     needle = q.strip().casefold()
     if needle:
@@ -56,6 +67,14 @@ def partner_table(
         rows = [r for r in rows if r.type == ptype]
     if status:
         rows = [r for r in rows if r.status == status]
+    if sort == "risk":
+        scores = risk or {}
+
+        def riskiest(r: PartnerFigures):
+            found = scores.get(r.id)
+            return (-(found.score if found else 0), r.name.casefold())
+
+        return sorted(rows, key=riskiest)
     return sorted(rows, key=SORTS.get(sort, SORTS["earned"]))
 
 
@@ -73,8 +92,16 @@ def partners_page(
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
     rows: list = []
+    risk: dict = {}
+    banned: dict = {}
     if current is not None:
-        rows = partner_table(store, visitor.caller, current.id, q, type, sort, status)
+        risk = risk_by_partner(store, visitor.caller, current.id)
+        rows = partner_table(store, visitor.caller, current.id, q, type, sort, status, risk)
+        banned = {
+            partner_id: [name for pid, name in where.items() if pid != current.id]
+            for partner_id, where in brand_suspensions(store, visitor.caller).items()
+            if set(where) - {current.id}
+        }
     page = max(1, page)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     return render(
@@ -89,7 +116,9 @@ def partners_page(
         ptype=type,
         pstatus=status,
         types=TYPES,
-        sort=sort if sort in SORTS else "earned",
+        risk=risk,
+        banned=banned,
+        sort=sort if sort in SORTS or sort == "risk" else "earned",
         page=page,
         pages=pages,
         section="partners",
@@ -111,12 +140,14 @@ def partners_export(
     if kind not in ("csv", "xlsx"):
         return Response("use partners.csv or partners.xlsx", status_code=404)
     store = request.app.state.store
-    rows = partner_table(store, visitor.caller, program, q, type, sort, status)
+    risk = risk_by_partner(store, visitor.caller, program)
+    rows = partner_table(store, visitor.caller, program, q, type, sort, status, risk)
     currency = next(p.currency for p in list_programs(store, visitor.caller) if p.id == program)
     table = [
         (r.id, r.name, r.type, r.status, r.country, r.clicks, r.conversions,
          Money.from_minor(r.revenue_minor, currency).amount,
-         Money.from_minor(r.earned_minor, currency).amount, currency)
+         Money.from_minor(r.earned_minor, currency).amount, currency,
+         risk[r.id].score if r.id in risk else None)
         for r in rows
     ]  # fmt: skip
     return exports_table.download("partners", kind, COLUMNS, table)
@@ -138,6 +169,7 @@ def partner_profile(
     partner, enrollment = partner_in_program(store, caller, current.id, partner_id)
     standing = partner_standing(store, caller, current.id, enrollment.contract_id, partner.id)
     figures = partner_figures(store, caller, current.id, partner_id=partner.id)
+    history = partner_history(store, caller, current.id, partner.id)
     return render(
         request,
         "partner.html",
@@ -152,7 +184,22 @@ def partner_profile(
         codes=partner_codes(store, caller, current.id, partner.id),
         figures=figures[0] if figures else None,
         chart_json=chart_of(daily_series(store, caller, current.id, partner_id=partner.id)),
+        risk=history[-1] if history else None,
+        risk_history=history,
+        risk_line=risk_line(history),
+        banned_in={k: v for k, v in suspended_in(store, caller, partner.id).items()
+                   if k != current.id},
         section="partners",
+    )  # fmt: skip
+
+
+def risk_line(history, width: int = 300, height: int = 60) -> str:
+    """The scores as an SVG polyline's points, 0 at the bottom and 100 at the top."""
+    if len(history) < 2:
+        return ""
+    step = width / (len(history) - 1)
+    return " ".join(
+        f"{i * step:.1f},{height - h.score * height / 100:.1f}" for i, h in enumerate(history)
     )
 
 
