@@ -21,6 +21,8 @@ from benchmarks.clicks import ClickLoad, run_clicks
 from benchmarks.commissions import DEFAULT_CONVERSIONS, run_commissions
 from benchmarks.commissions import render as render_commissions
 from benchmarks.conversions import BATCH_MAX, ConversionLoad, run_conversions
+from benchmarks.fraud import LEVELS, run_fraud
+from benchmarks.fraud import render as render_fraud
 from benchmarks.jobs import DEFAULT_JOBS, run_jobs
 from benchmarks.jobs import render as render_jobs
 from benchmarks.machine import CpuWatch, describe
@@ -48,9 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["clicks", "conversions", "commissions", "jobs", "reports"],
-        help="Run one benchmark (default: clicks and conversions; commissions, jobs and "
-        "reports only when asked for).",
+        choices=["clicks", "conversions", "commissions", "jobs", "reports", "fraud"],
+        help="Run one benchmark (default: clicks and conversions; commissions, jobs, "
+        "reports and fraud only when asked for).",
     )
     parser.add_argument(
         "--duration", type=float, default=10.0, help="Seconds of load per click target (10)."
@@ -119,6 +121,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--queue-workers", type=int, default=2, help="Worker threads draining the queue (2)."
     )
+    parser.add_argument(
+        "--levels",
+        default=",".join(LEVELS),
+        help="Fraud protection levels the fraud benchmark simulates (relaxed,moderate,strict).",
+    )
     parser.add_argument("--json", action="store_true", help="Print all figures as JSON.")
     parser.add_argument(
         "--keep-temp",
@@ -162,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         return queue_jobs(args)
     if args.only == "reports":
         return reports(args)
+    if args.only == "fraud":
+        return fraud(args)
     want_clicks = args.only in (None, "clicks")
     want_conversions = args.only in (None, "conversions")
     if want_clicks and (missing := missing_tools()):
@@ -246,6 +255,21 @@ def reports(args: argparse.Namespace) -> int:
         return 130
     data["others_cpu"] = watch.others_share()
     print(json.dumps(data, indent=2, default=str) if args.json else render_reports(data))
+    return 0
+
+
+def fraud(args: argparse.Namespace) -> int:
+    """Fraud protection on simulated traffic: in process, a temporary store per level."""
+    levels = tuple(lv.strip() for lv in args.levels.split(",") if lv.strip())
+    if not levels or set(levels) - set(LEVELS):
+        log("--levels takes relaxed, moderate and strict, separated by commas")
+        return 2
+    try:
+        data = run_fraud(args.scale, levels)
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    print(json.dumps(data, indent=2) if args.json else render_fraud(data))
     return 0
 
 

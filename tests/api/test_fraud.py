@@ -267,3 +267,47 @@ def test_in_shadow_mode_a_bot_click_still_wins_and_the_order_is_flagged(api, bra
     assert risk["action"] == "flagged"
     summary = api.summary(brand.program_id)
     assert (summary["clicks"], summary["unique_clicks"]) == (1, 1)
+
+
+def test_partner_risk_through_the_api(api, brand, clock, store):
+    """An integrating engineer lists the risky partners, reads one's history, and starts a
+    scoring job; another brand and a partner's key get nothing."""
+    from accord.protect.partner_risk import score_all_partners
+
+    risky, honest = add_partner(brand), add_partner(brand)
+    for _ in range(10):
+        _order(api, brand, risky, clock)  # each the second its click landed: flagged
+        _order(api, brand, honest, clock, after=2 * HOUR)
+    assert api.ok(f"/programs/{brand.program_id}/fraud/partners")["data"] == []
+    score_all_partners(store)
+
+    [found] = api.ok(f"/programs/{brand.program_id}/fraud/partners")["data"]
+    assert found["partner_id"] == risky.id and found["score"] == 40
+    assert found["band"] == "medium" and found["previous"] is None
+    [signal] = found["signals"]
+    assert signal["code"] == "flagged_share"
+    assert (signal["value"], signal["threshold"]) == ("100.0", "30")
+    history = api.ok(f"/programs/{brand.program_id}/partners/{honest.id}/risk")["data"]
+    assert [(h["score"], h["signals"]) for h in history] == [(0, [])]
+    overview = api.ok(f"/programs/{brand.program_id}/fraud")
+    flagged = next(r for r in overview["partner_rules"] if r["code"] == "flagged_share")
+    assert (flagged["fired"], flagged["unit"]) == (1, "percent")
+    assert flagged["fires_when"] == "at_or_above"
+
+    job = api.client.post(
+        f"/api/v1/programs/{brand.program_id}/fraud/partners/score", headers=api.headers
+    )
+    assert job.status_code == 202, job.text
+    job_id = job.json()["job_id"]
+    state = api.ok(f"/programs/{brand.program_id}/fraud/jobs/{job_id}")
+    assert state["job_id"] == job_id and state["status"] in ("queued", "running", "done")
+
+    other = make_brand(store)
+    stranger = Api(api.client, other.api_key)
+    assert error_of(stranger.get(f"/programs/{brand.program_id}/fraud/partners"), 404)
+    assert error_of(stranger.get(f"/programs/{brand.program_id}/partners/{risky.id}/risk"), 404)
+    assert error_of(stranger.get(f"/programs/{brand.program_id}/fraud/jobs/{job_id}"), 404)
+    assert error_of(Api(api.client, risky.api_key).get(
+        f"/programs/{brand.program_id}/fraud/partners"), 403)  # fmt: skip
+    assert error_of(api.get(f"/programs/{brand.program_id}/partners/nobody/risk"), 404)
+    assert error_of(api.get(f"/programs/{brand.program_id}/fraud/partners?limit=0"), 422)

@@ -28,6 +28,7 @@ from accord.protect.model import (
     band,
     fast_threshold,
     nearest_rank,
+    order_run,
     quantiles,
     risen,
     score_click,
@@ -85,6 +86,18 @@ def test_a_click_from_a_bot_is_invalid_in_active_mode_only():
     assert score_click(facts, off) == (0, (), False)
     flood = ClickFacts(ip_clicks=30, sub_id_clicks=120)
     assert score_click(flood, Tuning(Mode.ACTIVE)) == (100, ("ip_flood", "sub_id_burst"), True)
+
+
+def test_consecutive_order_numbers_make_a_run():
+    assert order_run("A1004", ["A1003", "A1002", "A1001", "A0999"]) == 4
+    assert order_run("ORD-0100", ["ORD-0099", "ORD-0098"]) == 3  # zero-padded numbers count
+    assert order_run("A1004", ["B1003", "A1002"]) == 1  # another prefix breaks the run
+    assert order_run("A1004", ["A1002", "A1003"]) == 1  # latest first: not in a row
+    assert order_run("no-number", ["no-number"]) == 0
+    facts = ConversionFacts(order_run=5)
+    result = score_conversion(facts, Tuning(Mode.ACTIVE), Baseline())
+    assert result.codes == ("patterned_order_id",) and result.score == 40
+    assert result.action is Action.FLAGGED  # alone it flags, below the hold threshold
 
 
 def test_nearest_rank_quantiles():
@@ -145,6 +158,7 @@ conversion_facts = st.builds(
     ip_orders=st.integers(min_value=0, max_value=50),
     partner_median_hours=st.one_of(st.none(), st.floats(min_value=0, max_value=2000)),
     code_countries=st.integers(min_value=0, max_value=30),
+    order_run=st.integers(min_value=0, max_value=40),
 )
 baselines = st.one_of(
     st.just(Baseline()),
@@ -249,6 +263,20 @@ def test_a_partner_score_adds_up_and_a_stricter_level_never_lowers_it(facts, fou
     assert result.action is (Action.FLAGGED if result.signals else Action.NONE)
     scores = [score_partner(facts, found, Tuning(level=lv)).score for lv in LEVELS]
     assert scores == sorted(scores)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ABC-_/x", max_size=6),
+    st.integers(min_value=50, max_value=10**12),
+    st.integers(min_value=1, max_value=40),
+    st.integers(min_value=1, max_value=9),
+)
+def test_a_run_counts_exactly_the_consecutive_orders_before(prefix, number, run, gap):
+    earlier = [f"{prefix}{number - k}" for k in range(1, run)]
+    # an order out of the sequence ends the run, whatever comes after it
+    earlier += [f"{prefix}{number - run - gap}", f"{prefix}{number - run - gap - 1}"]
+    assert order_run(f"{prefix}{number}", earlier) == run
 
 
 @settings(max_examples=300, deadline=None)

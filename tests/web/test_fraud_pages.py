@@ -5,6 +5,7 @@ in English and Chinese, with errors named in the visitor's language."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from accord.protect.model import RULES
 from accord.protect.service import change_fraud_settings, fraud_settings
@@ -155,3 +156,60 @@ def test_a_backtest_runs_as_a_job_and_shows_what_would_have_been_held(client, ma
     assert "ORD-FAST" in done
     again = client.get(f"/console/fraud?program={brand.program_id}")
     assert "The latest backtest" in again.text and "Would have held" in again.text
+
+
+def test_a_manager_scores_partners_and_sees_the_risky_one_everywhere(client, manager):
+    """The fraud page scores the partners as a job; the risky one heads "Partners at
+    risk", shows its score and reasons on its profile and in the partners list (sorted by
+    risk first), and a click-rule override saved from the form is kept."""
+    from tests.web.conftest import wait_for_job
+
+    brand, user = manager
+    honest, risky = add_partner(brand), add_partner(brand)
+    for i in range(10):
+        _held_sale(brand, risky, f"ORD-R{i}")  # shadow mode: each flagged, none held
+        c = click(brand, honest)
+        brand.store.clock.advance(timedelta(hours=2))
+        convert(brand, order_id=f"ORD-H{i}-WEB", click_id=c)
+    sign_in(client, user.email)
+    page = client.get(f"/console/fraud?program={brand.program_id}")
+    assert "The partners have not been scored yet" in page.text
+    started = _post(
+        client, f"/console/programs/{brand.program_id}/fraud/partners/score", csrf_of(page.text)
+    )
+    assert started.status_code == 303, started.text
+    job_page = started.headers["location"]
+    assert "The partners are scored." in wait_for_job(client, job_page)
+    assert "Scoring the partners" in client.get(job_page).text.split("<h1>")[1]
+
+    page = client.get(f"/console/fraud?program={brand.program_id}")
+    section = page.text[page.text.index('id="partners"') :]
+    assert "Many flagged orders" in section and "100.0% of its orders in 28 days" in section
+    assert f"/console/partners/{risky.id}?program={brand.program_id}#risk" in section
+    assert honest.id not in section[: section.index("</section>")]
+
+    profile = client.get(f"/console/partners/{risky.id}?program={brand.program_id}")
+    assert "Fraud risk" in profile.text and "40 · medium risk" in profile.text
+    listing = client.get(f"/console/partners?program={brand.program_id}&sort=risk")
+    assert listing.text.index(risky.id) < listing.text.index(honest.id)
+    calm = client.get(f"/console/partners/{honest.id}?program={brand.program_id}")
+    assert "No partner rule fires." in calm.text
+
+    zh = client.get(
+        f"/console/fraud?program={brand.program_id}", headers={"accept-language": "zh-CN"}
+    )
+    assert "有风险的合作伙伴" in zh.text and "大量订单被标记" in zh.text
+
+    form = {"program": brand.program_id, "shown_level": "moderate", "mode": "shadow",
+            "level": "moderate", "hold_at": "70"}  # fmt: skip
+    for code in RULES:
+        form[f"{code}.enabled"] = "on"
+    del form["data_center.enabled"]  # a click rule turned off
+    form["volume_jump.threshold"] = "8"  # a partner rule's threshold
+    saved = _post(client, f"/console/programs/{brand.program_id}/fraud", csrf_of(page.text), **form)
+    assert saved.status_code == 303, saved.text
+    tuning = fraud_settings(brand.store, brand.caller, brand.program_id)
+    assert tuning.overrides == {
+        "data_center": {"enabled": False},
+        "volume_jump": {"threshold": "8"},
+    }

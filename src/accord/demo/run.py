@@ -35,6 +35,8 @@ from accord.partners.service import (
 )
 from accord.programs.model import ProgramTerms
 from accord.programs.service import create_program
+from accord.protect.partner_risk import score_program
+from accord.reports.monitoring import WatchedProgram
 from accord.reports.service import Summary, program_summary
 from accord.server import AccordApp
 from accord.settings import Settings
@@ -264,6 +266,7 @@ def run_demo(
     server = LocalServer(AccordApp(store, settings), host, port)
     server.start()
     traffic = Traffic()
+    watched = WatchedProgram(program.id, brand.organization_id, program.name, program.currency)
     try:
         with httpx.Client(
             base_url=server.base_url,
@@ -284,6 +287,8 @@ def run_demo(
                     http, program.id, partners, clicks, rng, traffic, report,
                     tag=f"{day:02d}", total=expected,
                 )  # fmt: skip
+                # the daily pass scores each partner's risk, so its history has days
+                score_program(store, watched, store.clock.now().date())
                 store.clock.shift(timedelta(days=1) - BUYING_TIME)
             report("conversions", traffic.conversions_sent, traffic.conversions_sent)
             _drive_reversals(http, created, rng, traffic, report, clawback=False)
@@ -309,6 +314,7 @@ def run_demo(
         raise
     finally:
         store.clock.reset()
+    score_program(store, watched)
     top_partner = max(partners, key=lambda p: p.weight)
     portal_email = _portal_users(store, caller, program.id, top_partner, contract_ids)
     summary = program_summary(store, caller, program.id)

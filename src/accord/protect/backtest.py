@@ -34,6 +34,7 @@ from accord.protect.model import (
     Mode,
     Tuning,
     median_hours,
+    order_run,
     score_click,
     score_conversion,
 )
@@ -106,12 +107,18 @@ class _Memory:
         self.delays: dict[str, deque] = {}
         self.codes: dict[str, deque] = {}
 
-    def partner_median_hours(self, c: PastConversion, seconds: float | None) -> float | None:
-        if seconds is None:
-            return None
-        seen = self.delays.setdefault(c.partner_id, deque(maxlen=FLOOD_ORDERS))
-        seen.append(seconds)
-        return median_hours(list(seen))
+    def partner_latest(
+        self, c: PastConversion, seconds: float | None
+    ) -> tuple[float | None, list[str]]:
+        """As `protect.service._partner_latest`: the median hours over the partner's latest
+        orders with a click and this one, and those orders' ids, latest first."""
+        seen = self.delays.setdefault(c.partner_id, deque(maxlen=FLOOD_ORDERS - 1))
+        median = None
+        if seconds is not None:
+            median = median_hours([*(s for s, _ in seen if s is not None), seconds])
+        earlier = [order_id for _, order_id in reversed(seen)]
+        seen.append((seconds, c.order_id))
+        return median, earlier
 
     def code_countries(self, c: PastConversion) -> int:
         if not c.promo_code:
@@ -171,13 +178,15 @@ def replay(
         seconds = None
         if c.click_at is not None:
             seconds = max((c.occurred_at - c.click_at).total_seconds(), 0.0)
+        median, earlier = memory.partner_latest(c, seconds)
         facts = ConversionFacts(
             click_seconds=seconds,
             invalid_click=click_reason(c),
             self_referral=bool(c.email_sha256) and c.email_sha256 in own_emails(c.partner_id),
             duplicate_minutes=memory.duplicate_minutes(c),
             ip_orders=memory.ip_orders(c),
-            partner_median_hours=memory.partner_median_hours(c, seconds),
+            partner_median_hours=median,
+            order_run=order_run(c.order_id, earlier),
             code_countries=memory.code_countries(c),
         )
         verdict = score_conversion(facts, tuning, baseline)

@@ -12,6 +12,7 @@ is held, so a manager sees what the rules would do before they touch a cent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -108,6 +109,16 @@ CONVERSION_RULES: tuple[Rule, ...] = (
     # Coupon leakage: an order credited by a promo code alone, when the code's orders of
     # the last 7 days came from this many countries or more.
     Rule("promo_leak", "conversion", "countries", True, _d(8, 5, 3), _by_level(70, 80, 90)),
+    # Made-up orders: this order and the partner's latest ones before it carry consecutive
+    # order numbers (A1001, A1002, A1003, ...): this many in a row or more.
+    Rule(
+        "patterned_order_id",
+        "conversion",
+        "conversions",
+        True,
+        _d(10, 5, 3),
+        _by_level(30, 40, 50),
+    ),
 )
 #: The flooding rule needs this many of the partner's orders with a click, and looks at
 #: the latest FLOOD_ORDERS.
@@ -192,6 +203,8 @@ def describe(code: str) -> str:
         "(click flooding: clicks sent in bulk that happen to precede real purchases).",
         "promo_leak": "The promo code alone earned the order, and the code is being used in "
         "many countries at once (leaked to coupon sites).",
+        "patterned_order_id": "The partner's latest orders carry consecutive order numbers, "
+        "as made-up orders do.",
         "no_landing": "The link was loaded as an image, frame or script rather than visited "
         "(cookie stuffing).",
         "bot": "The click came from a known bot, crawler or script.",
@@ -331,6 +344,9 @@ class ConversionFacts:
     partner_median_hours: float | None = None
     #: an order credited by its promo code alone: the code's countries in the last 7 days
     code_countries: int = 0
+    #: this order and the partner's latest ones with consecutive order numbers (0: the
+    #: order id ends in no number)
+    order_run: int = 0
 
 
 @dataclass(frozen=True)
@@ -409,6 +425,15 @@ def score_conversion(facts: ConversionFacts, tuning: Tuning, baseline: Baseline)
                 None,
             )
         )
+    if facts.order_run:
+        measured.append(
+            (
+                "patterned_order_id",
+                Decimal(facts.order_run),
+                tuning.threshold("patterned_order_id"),
+                None,
+            )
+        )
     if facts.invalid_click:
         measured.append(
             ("invalid_click", Decimal(1), tuning.threshold("invalid_click"), facts.invalid_click)
@@ -433,6 +458,26 @@ def verdict(signals: Sequence[Signal], tuning: Tuning) -> Verdict:
     else:
         action = Action.FLAGGED
     return Verdict(score, tuple(signals), action)
+
+
+_NUMBERED = re.compile(r"^(.*?)(\d{1,18})$")
+
+
+def order_run(order_id: str, earlier: Sequence[str]) -> int:
+    """How many orders in a row, this one included, carry consecutive numbers with the same
+    prefix: `earlier` are the partner's order ids before this one, latest first (A1003
+    after A1002 and A1001 makes 3). 0 when the order id does not end in a number."""
+    found = _NUMBERED.match(order_id)
+    if found is None:
+        return 0
+    prefix, number = found.group(1), int(found.group(2))
+    run = 1
+    for other in earlier:
+        match = _NUMBERED.match(other)
+        if match is None or match.group(1) != prefix or int(match.group(2)) != number - run:
+            break
+        run += 1
+    return run
 
 
 #: The quantiles a baseline keeps.

@@ -51,6 +51,7 @@ from accord.protect.model import (
     Verdict,
     median_hours,
     nearest_rank,
+    order_run,
     score_conversion,
 )
 from accord.protect.tables import (
@@ -268,26 +269,22 @@ def _lookbacks(
     return minutes, int(earlier) + 1
 
 
-def _partner_median_hours(
+def _partner_latest(
     session: Session, program_id: str, partner_id: str, click_seconds: float | None
-) -> float | None:
-    """The partner's median hours from click to order over its latest FLOOD_ORDERS orders
-    with a click (this one included), or None with fewer than FLOOD_MIN_ORDERS."""
-    if click_seconds is None:
-        return None
-    earlier = list(
-        session.scalars(
-            select(RiskScore.click_seconds)
-            .where(
-                RiskScore.partner_id == partner_id,
-                RiskScore.program_id == program_id,
-                RiskScore.click_seconds.is_not(None),
-            )
-            .order_by(RiskScore.at.desc())
-            .limit(FLOOD_ORDERS - 1)
-        )
-    )
-    return median_hours([*earlier, click_seconds])
+) -> tuple[float | None, list[str]]:
+    """One query over the partner's latest FLOOD_ORDERS - 1 orders: the median hours from
+    click to order over those with a click and this one (None with fewer than
+    FLOOD_MIN_ORDERS, or when this one had no click), and their order ids, latest first."""
+    rows = session.execute(
+        select(RiskScore.click_seconds, RiskScore.order_id)
+        .where(RiskScore.partner_id == partner_id, RiskScore.program_id == program_id)
+        .order_by(RiskScore.at.desc())
+        .limit(FLOOD_ORDERS - 1)
+    ).all()
+    median = None
+    if click_seconds is not None:
+        median = median_hours([*(s for s, _ in rows if s is not None), click_seconds])
+    return median, [order_id for _, order_id in rows]
 
 
 def _code_countries(
@@ -344,12 +341,12 @@ def assess_conversion(
     if partner_id is not None:
         since = conversion.occurred_at - LOOKBACK
         duplicate, from_ip = _lookbacks(session, program.id, partner_id, conversion, since)
+        median, earlier = _partner_latest(session, program.id, partner_id, click_seconds)
         facts = ConversionFacts(
             click_seconds=click_seconds,
             invalid_click=invalid_click,
-            partner_median_hours=_partner_median_hours(
-                session, program.id, partner_id, click_seconds
-            ),
+            partner_median_hours=median,
+            order_run=order_run(conversion.order_id, earlier),
             code_countries=_code_countries(
                 session, program.id, code, conversion.country, conversion.occurred_at
             )
