@@ -49,6 +49,7 @@ ROW_FIELDS = (
     "sub3",
     "sub4",
     "sub5",
+    "fetch_dest",
 )
 
 
@@ -294,11 +295,14 @@ def test_raw_latin1_bytes_and_headers_are_read_as_the_python_edge_reads_them(wor
         (b"User-Agent", b"Mozilla/5.0 (caf\xe9)"),
         (b"Referer", b"https://blog.example/\xfcber"),
         (b"X-Forwarded-For", b"198.51.100.7, 10.0.0.2"),
+        (b"Sec-Fetch-Dest", b"image"),
     ]
     answer = assert_same(world, b"/c/" + code + b"?sub1=\xe9t\xe9&utm_x=\xff", headers)
     row = stored_click(world, answer.click_id)
     assert row["ip"] == "10.0.0.2"  # the peer is trusted; the last untrusted hop is the shopper
     assert row["user_agent"] == "Mozilla/5.0 (café)"
+    # fetched as an image, as a hidden cookie-stuffing tag does: both edges keep it
+    assert row["fetch_dest"] == "image"
 
 
 def test_unknown_codes_methods_and_paths_are_answered_alike(world):

@@ -46,6 +46,7 @@
 #define SUB_ID_MAX 255             /* characters, as accord.tracking.model.SUB_ID_MAX */
 #define AGENT_MAX 512
 #define REFERRER_MAX 2000
+#define FETCH_DEST_MAX 16
 #define DESTINATION_MAX 2000
 #define IP_MAX 64
 #define IDLE_SECONDS 60
@@ -965,8 +966,8 @@ static void redirect_url(buf_t *out, buf_t *scratch, str_t dest, str_t param, co
 /* ---------------------------------------------------------------- requests */
 
 typedef struct {
-    str_t method, path, query, agent, referrer;
-    int has_agent, has_referrer;
+    str_t method, path, query, agent, referrer, fetch_dest;
+    int has_agent, has_referrer, has_fetch_dest;
     str_t xff[MAX_XFF];
     size_t nxff;
     int keep_alive;
@@ -1044,6 +1045,9 @@ static int parse_request(const char *p, size_t n, request_t *r) {
         str_t value = {v, (size_t)(ve - v)};
         if (str_ieq(line, nn, "user-agent")) r->agent = value, r->has_agent = 1;
         else if (str_ieq(line, nn, "referer")) r->referrer = value, r->has_referrer = 1;
+        /* how the browser fetched the link: an image or a frame is no visit (fraud rules) */
+        else if (str_ieq(line, nn, "sec-fetch-dest"))
+            r->fetch_dest = value, r->has_fetch_dest = 1;
         else if (str_ieq(line, nn, "x-forwarded-for")) {
             if (r->nxff < MAX_XFF) r->xff[r->nxff++] = value;
         } else if (str_ieq(line, nn, "connection")) {
@@ -1271,6 +1275,7 @@ static void handle(worker_t *w, conn_t *c, const request_t *r) {
     record_common(w, l, "click", id, at, ip);
     header_field(s, &tmp, "user_agent", r->agent, r->has_agent, AGENT_MAX);
     header_field(s, &tmp, "referrer", r->referrer, r->has_referrer, REFERRER_MAX);
+    header_field(s, &tmp, "fetch_dest", r->fetch_dest, r->has_fetch_dest, FETCH_DEST_MAX);
     json_field(s, "destination_url", destination.p,
                destination.n < DESTINATION_MAX ? destination.n : DESTINATION_MAX, 0);
     static const char *SUBS[] = {"sub1", "sub2", "sub3", "sub4", "sub5"};
