@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         default=None,
         description="A MaxMind anonymous-IP or IPinfo privacy database (.mmdb) for the same.",
     )
+    fraud_geo_database: Path | None = Field(
+        default=None,
+        description="A MaxMind GeoIP2/GeoLite2 Country or City database, or an IPinfo "
+        "country database (.mmdb): the countries of a click's and an order's addresses, for "
+        "the geo_mismatch rule.",
+    )
     smtp_host: str | None = Field(
         default=None,
         description="The SMTP server Accord sends e-mail through (alerts, weekly digests); "

@@ -23,7 +23,7 @@ from accord.conversions.service import PastConversion, count_conversions, past_c
 from accord.errors import InvalidInput
 from accord.partners.service import own_email_hashes
 from accord.programs.service import load_program
-from accord.protect.clicks import bot_of, scorer
+from accord.protect.clicks import NOT_VISITS, bot_of, geo, scorer
 from accord.protect.model import (
     FLOOD_ORDERS,
     Action,
@@ -165,6 +165,10 @@ def replay(
     own_emails: Callable[[str], frozenset[str]],
     click_reason: Callable[[PastConversion], str | None],
     commissions: dict[str, int],
+    countries_of: Callable[[PastConversion], tuple[str | None, str | None]] = lambda c: (
+        None,
+        None,
+    ),
 ) -> None:
     """Score each conversion as live scoring would have, in `tuning` (active mode), and
     add it up in `result`. Pure but for the callables."""
@@ -179,9 +183,13 @@ def replay(
         if c.click_at is not None:
             seconds = max((c.occurred_at - c.click_at).total_seconds(), 0.0)
         median, earlier = memory.partner_latest(c, seconds)
+        reason = click_reason(c)
+        click_country, order_country = countries_of(c)
         facts = ConversionFacts(
             click_seconds=seconds,
-            invalid_click=click_reason(c),
+            invalid_click=reason,
+            click_country=click_country,
+            order_country=order_country,
             self_referral=bool(c.email_sha256) and c.email_sha256 in own_emails(c.partner_id),
             duplicate_minutes=memory.duplicate_minutes(c),
             ip_orders=memory.ip_orders(c),
@@ -282,6 +290,9 @@ def run_backtest(
     memory = _Memory()
     emails: dict[str, frozenset[str]] = {}
     ranges = scorer().ranges
+    countries = geo()
+    #: the winning clicks' addresses of the page being replayed, by conversion id
+    click_ips: dict[str, str | None] = {}
     progress(0, total)
     after = None
     while True:
@@ -295,15 +306,19 @@ def run_backtest(
                 if c.partner_id and c.partner_id not in emails:
                     emails[c.partner_id] = own_email_hashes(session, c.partner_id)
 
+            click_ips.clear()
+
             def click_reason(c: PastConversion, session=session) -> str | None:
                 if not c.click_id:
                     return None
                 click = find_click(session, program.id, c.click_id)
                 if click is None:
                     return None
+                click_ips[c.id] = click.ip
                 stored = set((click.risk_reasons or "").split(",")) - {""}
                 facts = ClickFacts(
                     bot=bot_of(click.user_agent) if click.user_agent else None,
+                    no_landing=(click.fetch_dest or "").lower() in NOT_VISITS,
                     no_user_agent=not click.user_agent,
                     data_center=click.ip in ranges,
                     # the windows are gone: a flood or burst counts as it was judged then
@@ -315,6 +330,14 @@ def run_backtest(
                 _, codes, invalid = score_click(facts, tuning)
                 return ",".join(codes) if invalid else None
 
+            def countries_of(c: PastConversion) -> tuple[str | None, str | None]:
+                """As live scoring: the winning click's country and the order's (after
+                `click_reason` saw the click)."""
+                if countries is None or c.id not in click_ips:
+                    return None, None
+                order = c.country or countries.country_of(c.ip)
+                return countries.country_of(click_ips[c.id]), order
+
             replay(
                 page,
                 tuning,
@@ -324,6 +347,7 @@ def run_backtest(
                 emails.__getitem__,
                 click_reason,
                 commissions,
+                countries_of,
             )
         after = (page[-1].occurred_at, page[-1].id)
         progress(result.conversions, total)

@@ -258,6 +258,52 @@ def scorer() -> ClickScorer:
     return _scorer
 
 
+class Geo:
+    """Countries of addresses, from a MaxMind GeoIP2/GeoLite2 Country or City database or
+    an IPinfo country database (.mmdb)."""
+
+    def __init__(self, database: Path) -> None:
+        import maxminddb
+
+        self._reader = maxminddb.open_database(str(database))
+
+    def country_of(self, address: str | None) -> str | None:
+        """The ISO 3166 code of the address's country, or None when unknown."""
+        if not address:
+            return None
+        try:
+            record = self._reader.get(address)
+        except ValueError:  # not an address
+            return None
+        if not isinstance(record, dict):
+            return None
+        country = record.get("country") or record.get("registered_country")
+        if isinstance(country, dict):
+            country = country.get("iso_code")
+        if country is None:
+            country = record.get("country_code")
+        if isinstance(country, str) and len(country) == 2 and country.isalpha():
+            return country.upper()
+        return None
+
+
+_geo: tuple[Path | None, Geo | None] | None = None
+_geo_lock = threading.Lock()
+
+
+def geo() -> Geo | None:
+    """This process's country database (ACCORD_FRAUD_GEO_DATABASE), opened on first use;
+    None without one."""
+    global _geo
+    from accord.settings import get_settings
+
+    wanted = get_settings().fraud_geo_database
+    with _geo_lock:
+        if _geo is None or _geo[0] != wanted:
+            _geo = (wanted, Geo(wanted) if wanted is not None else None)
+        return _geo[1]
+
+
 def configure(ranges_file: Path | None, database: Path | None) -> IpRanges:
     """Load the operator's data-centre ranges (and database) into this process's scorer."""
     ranges = IpRanges.from_file(ranges_file, database)

@@ -111,6 +111,9 @@ CONVERSION_RULES: tuple[Rule, ...] = (
     Rule("promo_leak", "conversion", "countries", True, _d(8, 5, 3), _by_level(70, 80, 90)),
     # Made-up orders: this order and the partner's latest ones before it carry consecutive
     # order numbers (A1001, A1002, A1003, ...): this many in a row or more.
+    # The winning click's address and the order are in different countries (the order's
+    # country as reported, else its address's), with a country database configured.
+    Rule("geo_mismatch", "conversion", "match", True, _d(1, 1, 1), _by_level(20, 30, 40)),
     Rule(
         "patterned_order_id",
         "conversion",
@@ -205,6 +208,7 @@ def describe(code: str) -> str:
         "many countries at once (leaked to coupon sites).",
         "patterned_order_id": "The partner's latest orders carry consecutive order numbers, "
         "as made-up orders do.",
+        "geo_mismatch": "The click that won came from another country than the order.",
         "no_landing": "The link was loaded as an image, frame or script rather than visited "
         "(cookie stuffing).",
         "bot": "The click came from a known bot, crawler or script.",
@@ -347,6 +351,9 @@ class ConversionFacts:
     #: this order and the partner's latest ones with consecutive order numbers (0: the
     #: order id ends in no number)
     order_run: int = 0
+    #: the countries of the winning click's address and of the order (None: unknown)
+    click_country: str | None = None
+    order_country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -432,6 +439,15 @@ def score_conversion(facts: ConversionFacts, tuning: Tuning, baseline: Baseline)
                 Decimal(facts.order_run),
                 tuning.threshold("patterned_order_id"),
                 None,
+            )
+        )
+    if facts.click_country and facts.order_country and facts.click_country != facts.order_country:
+        measured.append(
+            (
+                "geo_mismatch",
+                Decimal(1),
+                tuning.threshold("geo_mismatch"),
+                f"{facts.click_country}>{facts.order_country}",
             )
         )
     if facts.invalid_click:

@@ -31,6 +31,7 @@ from accord.ids import new_id
 from accord.money import Money
 from accord.partners.service import own_email_hashes
 from accord.programs.service import load_program
+from accord.protect.clicks import geo
 from accord.protect.clicks import scorer as click_scorer
 from accord.protect.model import (
     CLICK_RULES,
@@ -327,13 +328,23 @@ def assess_conversion(
         return None
     partner_id = conversion.partner_id
     click_seconds = None
+    countries = geo()
+    click_country = order_country = None
     if touch is not None and touch.kind is TouchpointKind.CLICK and touch.at is not None:
         click_seconds = max((conversion.occurred_at - touch.at).total_seconds(), 0.0)
-        if invalid_click is None:
-            # in shadow mode a click the rules would have judged invalid still wins: say so
+        if invalid_click is None or countries is not None:
             click = find_click(session, program.id, touch.ref)
-            if click is not None and click.risk_reasons and click.risk >= tuning.hold_at:
+            # in shadow mode a click the rules would have judged invalid still wins: say so
+            if (
+                invalid_click is None
+                and click is not None
+                and click.risk_reasons
+                and click.risk >= tuning.hold_at
+            ):
                 invalid_click = click.risk_reasons
+            if countries is not None and click is not None:
+                click_country = countries.country_of(click.ip)
+                order_country = conversion.country or countries.country_of(conversion.ip)
     code = None
     if touch is not None and touch.kind is TouchpointKind.PROMO_CODE:
         code = touch.ref
@@ -347,6 +358,8 @@ def assess_conversion(
             invalid_click=invalid_click,
             partner_median_hours=median,
             order_run=order_run(conversion.order_id, earlier),
+            click_country=click_country,
+            order_country=order_country,
             code_countries=_code_countries(
                 session, program.id, code, conversion.country, conversion.occurred_at
             )
