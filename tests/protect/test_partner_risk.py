@@ -5,9 +5,12 @@ when a partner reaches the high-risk band; a ban in one program counts in the ot
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
+from accord.conversions.model import ReversalRequest
+from accord.conversions.reversals import reverse_conversion
 from accord.errors import NotFound
 from accord.money import Money
 from accord.monitoring.service import set_digest
@@ -23,6 +26,8 @@ from accord.protect.partner_risk import (
 )
 from accord.protect.service import change_fraud_settings
 from accord.tenancy.service import create_user
+from accord.tracking.model import new_click_id
+from accord.tracking.service import click_row, link_target, record_clicks
 from tests.factories import add_partner, click, convert, make_brand
 from tests.monitoring.conftest import body
 
@@ -123,3 +128,37 @@ def test_off_programs_are_not_scored_and_others_brands_see_nothing(shop, store):
         partner_history(store, stranger.caller, brand.program_id, injector.id)
     # strict: 15 % flagged is enough, and weighs 50
     assert risk_by_partner(store, brand.caller, brand.program_id)[injector.id].score == 50
+
+
+def test_a_sub_id_with_many_reversals_is_named(store):
+    """One placement of a partner has half its orders returned; the partner as a whole
+    stays under the rule, so the sub-id is what the score names."""
+    brand = make_brand(store)
+    partner = add_partner(brand)
+    with store.read() as session:
+        target = link_target(session, partner.link_code)
+    returned = []
+    for i in range(30):
+        click_id = new_click_id()
+        sub = "popunder" if i % 3 == 0 else "newsletter"
+        row = click_row(target, click_id, store.clock.now(), "203.0.113.9", "Mozilla/5.0",
+                        None, subs={"sub1": sub})  # fmt: skip
+        record_clicks(store, [row])
+        store.clock.advance(timedelta(hours=1))
+        done = convert(brand, click_id=click_id).conversion
+        if sub == "popunder" and len(returned) < 5:
+            returned.append(done.id)
+    for conversion_id in returned:
+        reverse_conversion(
+            store, brand.caller, conversion_id, ReversalRequest(reason_code="returned")
+        )
+    score_all_partners(store)
+    found = risk_by_partner(store, brand.caller, brand.program_id)[partner.id]
+    signals = {s.code: s for s in found.signals}
+    # 30 orders in its first days: a jump from nothing, too
+    assert set(signals) == {"sub_id_reversals", "volume_jump"}
+    signal = signals["sub_id_reversals"]
+    assert (signal.detail, signal.value) == ("popunder", 50)
+    # the partner's 5 of 30 (16.7 %) stays under the rule; twice the program's rate is 33.3
+    assert signal.threshold == Decimal("33.3")
+    assert found.score == 40

@@ -134,6 +134,25 @@ def test_a_partner_is_scored_against_the_programs_own_figures():
     assert "reversal_rate" not in {s.code for s in score_partner(facts, lenient, Tuning()).signals}
 
 
+def test_a_bad_sub_id_inside_a_good_partner_is_found_once():
+    norms = ProgramNorms(median_rate=Decimal("0.02"), reversal_rate=Decimal("0.05"))
+    subs = (("banner-a", 2000, 40, 1), ("popunder", 300, 30, 12), ("tiny", 5, 5, 5))
+    facts = PartnerFacts(clicks=2300, orders=70, reversals=13, sub_ids=subs)
+    found = {s.code: s for s in score_partner(facts, norms, Tuning()).signals}
+    # the partner: 13 / 70 = 18.6 % reversed (< 25 %); its popunder: 40 % (tiny has too
+    # few orders); the popunder converts 10 % = 5 times the median
+    assert set(found) == {"sub_id_reversals", "sub_id_conversion"}
+    assert (found["sub_id_reversals"].value, found["sub_id_reversals"].detail) == (
+        Decimal("40.0"),
+        "popunder",
+    )
+    assert found["sub_id_conversion"].value == Decimal("5.0")
+    # when the partner as a whole fires, its sub-id is not counted again
+    worse = replace(facts, reversals=30)
+    codes = {s.code for s in score_partner(worse, norms, Tuning()).signals}
+    assert "reversal_rate" in codes and "sub_id_reversals" not in codes
+
+
 def test_small_partners_are_not_judged_on_rates():
     norms = ProgramNorms(median_rate=Decimal("0.01"), overnight_share=Decimal("0.05"))
     facts = PartnerFacts(scored=9, flagged=9, clicks=99, orders=9, reversals=9, overnight=9)
@@ -182,6 +201,16 @@ partner_facts = st.builds(
     orders_before=st.integers(0, 1500),
     shared_account=st.booleans(),
     banned_in=st.lists(st.sampled_from(["prg_a", "prg_b"]), max_size=2, unique=True).map(tuple),
+    sub_ids=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c"]),
+            st.integers(0, 5000),
+            st.integers(0, 300),
+            st.integers(0, 300),
+        ),
+        max_size=3,
+        unique_by=lambda t: t[0],
+    ).map(tuple),
 )
 norms = st.builds(
     ProgramNorms,

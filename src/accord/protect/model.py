@@ -172,6 +172,14 @@ PARTNER_RULES: tuple[Rule, ...] = (
     Rule("shared_account", "partner", "match", True, _d(1, 1, 1), _by_level(30, 40, 50)),
     # Suspended in another of the brand's programs.
     Rule("banned_elsewhere", "partner", "match", True, _d(1, 1, 1), _by_level(40, 50, 60)),
+    # One sub-id's orders (at least PARTNER_MIN_ORDERS) are reversed this often, at least
+    # twice the program's rate, while the partner's as a whole are not (a bad placement
+    # hidden in a large partner's average).
+    Rule("sub_id_reversals", "partner", "percent", True, _d(40, 25, 15), _by_level(10, 20, 30)),
+    # One sub-id converts this many times better than the program's median partner (at
+    # least PARTNER_MIN_CLICKS clicks and PARTNER_MIN_ORDERS orders), while the partner as
+    # a whole does not.
+    Rule("sub_id_conversion", "partner", "times", True, _d(8, 5, 3), _by_level(10, 20, 30)),
 )
 #: A partner's rates say too little below these.
 PARTNER_MIN_ORDERS = 10
@@ -227,6 +235,10 @@ def describe(code: str) -> str:
         "volume_jump": "The partner's orders jumped in the last 7 days.",
         "shared_account": "The partner shares a payout account or e-mail with another partner.",
         "banned_elsewhere": "The partner is suspended in another of the brand's programs.",
+        "sub_id_reversals": "One of the partner's sub-ids has its orders reversed far more "
+        "often than the program's.",
+        "sub_id_conversion": "One of the partner's sub-ids converts clicks far better than "
+        "the program's typical partner.",
     }[code]
 
 
@@ -544,6 +556,8 @@ class PartnerFacts:
     shared_account: bool = False
     #: the brand's other programs that suspended the partner
     banned_in: tuple[str, ...] = ()
+    #: its sub-ids over the same 28 days: (sub-id, clicks, orders, reversed orders)
+    sub_ids: tuple[tuple[str, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -613,8 +627,43 @@ def score_partner(facts: PartnerFacts, norms: ProgramNorms, tuning: Tuning) -> V
         for code, value, threshold, detail in measured
         if tuning.enabled(code) and _fires(RULES[code], value, threshold)
     ]
+    fired = {s.code for s in signals}
+    signals += _sub_id_signals(facts, norms, tuning, fired)
     score = min(MAX_SCORE, sum(s.weight for s in signals))
     return Verdict(score, tuple(signals), Action.FLAGGED if signals else Action.NONE)
+
+
+def _sub_id_signals(
+    facts: PartnerFacts, norms: ProgramNorms, tuning: Tuning, fired: set[str]
+) -> list[Signal]:
+    """The sub-id rules, each on the partner's worst sub-id, when the partner-level rule
+    of the same measure did not fire (the same evidence is not counted twice)."""
+    out = []
+    if "reversal_rate" not in fired and tuning.enabled("sub_id_reversals"):
+        threshold = max(tuning.threshold("sub_id_reversals"), _round(norms.reversal_rate * 200))
+        rates = [
+            (_round(_ratio(reversed_, orders) * 100), sub)
+            for sub, _, orders, reversed_ in facts.sub_ids
+            if orders >= PARTNER_MIN_ORDERS
+        ]
+        if rates:
+            value, sub = max(rates, key=lambda r: (r[0], r[1]))
+            if value >= threshold:
+                weight = tuning.weight("sub_id_reversals")
+                out.append(Signal("sub_id_reversals", value, threshold, weight, sub[:40]))
+    if "conversion_rate" not in fired and norms.median_rate and tuning.enabled("sub_id_conversion"):
+        threshold = tuning.threshold("sub_id_conversion")
+        times = [
+            (_round(_ratio(orders, clicks) / norms.median_rate), sub)
+            for sub, clicks, orders, _ in facts.sub_ids
+            if clicks >= PARTNER_MIN_CLICKS and orders >= PARTNER_MIN_ORDERS
+        ]
+        if times:
+            value, sub = max(times, key=lambda r: (r[0], r[1]))
+            if value >= threshold:
+                weight = tuning.weight("sub_id_conversion")
+                out.append(Signal("sub_id_conversion", value, threshold, weight, sub[:40]))
+    return out
 
 
 def risen(previous: int | None, score: int) -> bool:

@@ -40,7 +40,12 @@ from accord.protect.model import (
 from accord.protect.partners import duplicate_accounts
 from accord.protect.service import RuleHits, tuning_in
 from accord.protect.tables import PartnerRisk, RiskScore
-from accord.reports.monitoring import WatchedProgram, partner_days, watched_programs
+from accord.reports.monitoring import (
+    WatchedProgram,
+    partner_days,
+    sub_id_figures,
+    watched_programs,
+)
 from accord.settings import Settings, get_settings
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -139,6 +144,7 @@ def gather(
     first = day - timedelta(days=WINDOW_DAYS - 1)
     recent = day - timedelta(days=RECENT_DAYS - 1)
     activity = partner_days(store, caller, program.id, first, day)
+    subs = sub_id_figures(store, caller, program.id, first, day)
     with store.read() as session:
         own = _own_figures(session, program.id, day)
         banned = suspensions(session, program.organization_id)
@@ -151,7 +157,7 @@ def gather(
             counted["orders"] += figures.conversions
             counted["reversals"] += figures.reversals
             counted["orders_7" if when >= recent else "orders_before"] += figures.conversions
-    partners = set(totals) | set(own) | twins
+    partners = set(totals) | set(own) | twins | set(subs)
     partners |= {p for p, where in banned.items() if set(where) - {program.id}}
     facts = {}
     for partner_id in sorted(partners):
@@ -169,6 +175,10 @@ def gather(
             orders_before=counted.get("orders_before", 0),
             shared_account=partner_id in twins,
             banned_in=tuple(p for p in banned.get(partner_id, {}) if p != program.id),
+            sub_ids=tuple(
+                (sub, f.clicks, f.orders, f.reversed)
+                for sub, f in sorted(subs.get(partner_id, {}).items())
+            ),
         )
     return facts, norms_of(facts.values()), activity.names
 

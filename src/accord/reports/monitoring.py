@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import BigInteger, func, literal_column, select, union_all
+from sqlalchemy import BigInteger, case, func, literal_column, select, union_all
 
 from accord.conversions.tables import Conversion, ConversionReversal
 from accord.monitoring.model import DayFigures
@@ -150,6 +150,63 @@ def partner_days(
         )
         names[r.partner_id] = r.name
     return PartnerDays(dict(days), names)
+
+
+@dataclass(frozen=True)
+class SubIdFigures:
+    """One sub-id of a partner over a period: its clicks, the orders whose click carried it,
+    and how many of those orders were reversed since (in whole or in part)."""
+
+    clicks: int
+    orders: int
+    reversed: int
+
+
+def sub_id_figures(
+    store: Store, caller: Caller, program_id: str, first: date, last: date
+) -> dict[str, dict[str, SubIdFigures]]:
+    """Each partner's sub-ids (sub1) between two days (both included), by partner id and
+    sub-id: clicks by when they were made, orders by when they happened (through the click
+    they report). Clicks without a sub-id are left out. Two grouped statements."""
+    since, until = _start(first), _start(last + timedelta(days=1))
+    with store.read() as session:
+        context_for(session, caller, program_id, store.clock.now())  # may the caller see it
+        clicks = session.execute(
+            select(Click.partner_id, Click.sub1, func.count())
+            .where(
+                Click.program_id == program_id,
+                Click.at >= since,
+                Click.at < until,
+                Click.sub1.is_not(None),
+            )
+            .group_by(Click.partner_id, Click.sub1)
+        ).all()
+        orders = session.execute(
+            select(
+                Click.partner_id,
+                Click.sub1,
+                func.count(),
+                func.sum(case((Conversion.reversed_minor > 0, 1), else_=0)),
+            )
+            .join(Click, Click.id == Conversion.click_id)
+            .where(
+                Conversion.program_id == program_id,
+                Conversion.occurred_at >= since,
+                Conversion.occurred_at < until,
+                Click.program_id == program_id,
+                Click.sub1.is_not(None),
+            )
+            .group_by(Click.partner_id, Click.sub1)
+        ).all()
+    found: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for partner_id, sub, count in clicks:
+        found[(partner_id, sub)][0] = int(count)
+    for partner_id, sub, count, reversed_ in orders:
+        found[(partner_id, sub)][1:] = [int(count), int(reversed_ or 0)]
+    out: dict[str, dict[str, SubIdFigures]] = defaultdict(dict)
+    for (partner_id, sub), (n_clicks, n_orders, n_reversed) in found.items():
+        out[partner_id][sub] = SubIdFigures(n_clicks, n_orders, n_reversed)
+    return dict(out)
 
 
 def month_starts(until: date, months: int) -> list[date]:
