@@ -162,3 +162,36 @@ def test_a_sub_id_with_many_reversals_is_named(store):
     # the partner's 5 of 30 (16.7 %) stays under the rule; twice the program's rate is 33.3
     assert signal.threshold == Decimal("33.3")
     assert found.score == 40
+
+
+def test_accounts_that_share_a_company_domain_or_a_website_are_one(store):
+    """A company's e-mail domain or a website shared by two partners makes them one
+    business's accounts; two strangers on a free mail provider share nothing."""
+    from accord.partners.service import create_partner
+    from accord.partners.tables import Partner
+    from accord.protect.partners import duplicate_accounts
+
+    brand = make_brand(store)
+
+    def partner(email, website=None):
+        made = create_partner(store, brand.caller, brand.program_id, name=email,
+                              partner_type="coupon", email=email)  # fmt: skip
+        if website:
+            with store.unit() as session:
+                session.get(Partner, made.partner.id).website = website
+        return made.partner.id
+
+    ops, pay = partner("ops@dealhub.example"), partner("pay@DealHub.example")
+    alice, bob = partner("alice@gmail.com"), partner("bob@gmail.com")
+    site_a = partner("a@one.example", "https://www.coupons.example/deals")
+    site_b = partner("b@two.example", "http://coupons.example")
+    found = {d.partner_id: d for d in duplicate_accounts(store, brand.caller, brand.program_id)}
+    assert set(found) == {ops, pay, site_a, site_b}
+    assert found[ops].others == (pay,) and found[ops].shared == ("email_domain",)
+    assert found[site_a].others == (site_b,) and found[site_a].shared == ("website",)
+    assert alice not in found and bob not in found
+
+    score_all_partners(store)
+    scores = risk_by_partner(store, brand.caller, brand.program_id)
+    assert [s.code for s in scores[ops].signals] == ["shared_account"]
+    assert alice not in scores or scores[alice].score == 0

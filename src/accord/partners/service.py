@@ -539,20 +539,75 @@ def own_email_hashes(session: Session, partner_id: str) -> frozenset[str]:
     return frozenset(email_sha256(e) for e in emails if e and e.strip())
 
 
+#: Mail providers anyone can sign up with: two partners on one of these share nothing.
+FREE_MAIL = frozenset(
+    [
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.ru",
+        "yandex.ru",
+        "zoho.com",
+        "qq.com",
+        "foxmail.com",
+        "163.com",
+        "126.com",
+        "yeah.net",
+        "sina.com",
+        "sina.cn",
+        "sohu.com",
+        "139.com",
+        "aliyun.com",
+        "naver.com",
+        "hanmail.net",
+        "yahoo.co.jp",
+    ]
+)
+
+
+def _site(website: str | None) -> str | None:
+    """The host of a partner's website without `www.`, or None."""
+    if not website:
+        return None
+    host = (urlsplit(website.strip()).hostname or "").lower().removeprefix("www.")
+    return host or None
+
+
 def account_fingerprints(session: Session, program_id: str) -> dict[str, set[str]]:
     """What identifies each partner enrolled in the program as a person or business:
-    hashes of its payout account (IBAN, PayPal address, Stripe account) and of its contact
-    e-mail, by partner id (fraud scoring: one person's duplicate accounts)."""
+    hashes of its payout account (IBAN, PayPal address, Stripe account), of its contact
+    e-mail, of that e-mail's domain when it is not a free mail provider's, and of its
+    website's host, by partner id (fraud scoring: one person's duplicate accounts)."""
     rows = session.execute(
-        select(Partner.id, Partner.email, Partner.payout_details)
+        select(Partner.id, Partner.email, Partner.payout_details, Partner.website)
         .join(Enrollment, Enrollment.partner_id == Partner.id)
         .where(Enrollment.program_id == program_id)
     )
     out: dict[str, set[str]] = {}
-    for partner_id, email, details in rows:
+    for partner_id, email, details, website in rows:
         found = out.setdefault(partner_id, set())
         if email and email.strip():
             found.add("email:" + email_sha256(email))
+            domain = email.strip().lower().rpartition("@")[2]
+            if domain and domain not in FREE_MAIL:
+                found.add("email_domain:" + hashlib.sha256(domain.encode()).hexdigest())
+        host = _site(website)
+        if host:
+            found.add("website:" + hashlib.sha256(host.encode()).hexdigest())
         for key in ("iban", "paypal_email", "stripe_account_id"):
             value = (details or {}).get(key)
             if isinstance(value, str) and value.strip():

@@ -168,7 +168,8 @@ PARTNER_RULES: tuple[Rule, ...] = (
     Rule("overnight_orders", "partner", "times", True, _d(4, 3, 2), _by_level(10, 20, 30)),
     # Orders in the last 7 days against the weekly average of the 21 days before.
     Rule("volume_jump", "partner", "times", True, _d(10, 5, 3), _by_level(10, 20, 30)),
-    # Shares a payout account or contact e-mail with another of the brand's partners.
+    # Shares a payout account, contact e-mail, company e-mail domain or website with another
+    # of the brand's partners.
     Rule("shared_account", "partner", "match", True, _d(1, 1, 1), _by_level(30, 40, 50)),
     # Suspended in another of the brand's programs.
     Rule("banned_elsewhere", "partner", "match", True, _d(1, 1, 1), _by_level(40, 50, 60)),
@@ -233,7 +234,8 @@ def describe(code: str) -> str:
         "overnight_orders": "Far more of the partner's orders are placed at night than the "
         "program's.",
         "volume_jump": "The partner's orders jumped in the last 7 days.",
-        "shared_account": "The partner shares a payout account or e-mail with another partner.",
+        "shared_account": "The partner shares a payout account, e-mail, company e-mail domain "
+        "or website with another partner.",
         "banned_elsewhere": "The partner is suspended in another of the brand's programs.",
         "sub_id_reversals": "One of the partner's sub-ids has its orders reversed far more "
         "often than the program's.",
