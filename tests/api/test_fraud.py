@@ -227,9 +227,10 @@ def test_mode_off_scores_nothing(api, brand, clock):
     assert api.ok(f"/commissions/{done['commissions'][0]['id']}")["status"] == "pending"
 
 
-def _click_as(client, code: str, agent: str | None, ip: str = "198.51.100.20") -> str:
+def _click_as(client, code: str, agent: str | None, ip: str = "198.51.100.20", **extra: str) -> str:
     headers = {"user-agent": agent} if agent is not None else {}
     headers["x-forwarded-for"] = ip
+    headers.update({k.replace("_", "-"): v for k, v in extra.items()})
     response = client.get(f"/c/{code}", headers=headers)
     assert response.status_code == 302, response.text
     return response.headers["location"].split("accord_click=")[1].split("&")[0]
@@ -267,6 +268,36 @@ def test_in_shadow_mode_a_bot_click_still_wins_and_the_order_is_flagged(api, bra
     assert risk["action"] == "flagged"
     summary = api.summary(brand.program_id)
     assert (summary["clicks"], summary["unique_clicks"]) == (1, 1)
+
+
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
+
+
+def test_a_click_naming_chrome_without_its_fetch_header_is_judged(api, brand, clock, client):
+    """Chrome always says how it fetches a page; a click that names Chrome and does not is
+    a script: 30 points, flagged but still a valid click on its own. A click loaded as an
+    image is invalid in active mode and cannot win."""
+    _active(api, brand)
+    partner = add_partner(brand)
+    browser = _click_as(client, partner.link_code, CHROME, sec_fetch_dest="document")
+    script = _click_as(client, partner.link_code, CHROME, ip="198.51.100.21")
+    stuffed = _click_as(client, partner.link_code, CHROME, ip="198.51.100.22",
+                        sec_fetch_dest="image")  # fmt: skip
+    clock.advance(HOUR)
+    won = api.post("/conversions", sale(brand.program_id, click_id=browser)).json()
+    assert won["status"] == "attributed"
+    kept = api.post("/conversions", sale(brand.program_id, click_id=script)).json()
+    assert kept["status"] == "attributed"  # flagged, not invalid
+    lost = api.post("/conversions", sale(brand.program_id, click_id=stuffed)).json()
+    assert lost["attribution_reason"] == "invalid_click"
+    # the clicks are stored by now (each order looked its click up)
+    overview = api.ok(f"/programs/{brand.program_id}/fraud")
+    rules = {r["code"]: r for r in overview["click_rules"]}
+    assert (rules["inconsistent_headers"]["fired"], rules["inconsistent_headers"]["held"]) == (
+        1,
+        0,
+    )  # 30 points: below the hold threshold on its own
+    assert (rules["no_landing"]["fired"], rules["no_landing"]["held"]) == (1, 1)
 
 
 def test_partner_risk_through_the_api(api, brand, clock, store):

@@ -100,6 +100,20 @@ def test_consecutive_order_numbers_make_a_run():
     assert result.action is Action.FLAGGED  # alone it flags, below the hold threshold
 
 
+def test_a_browser_name_without_the_headers_that_browser_sends():
+    from accord.protect.clicks import claims_fetch_metadata
+
+    chrome = "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36"
+    assert claims_fetch_metadata(chrome)
+    assert claims_fetch_metadata("Mozilla/5.0 (X11; rv:128.0) Gecko/20100101 Firefox/128.0")
+    assert not claims_fetch_metadata("Mozilla/5.0 AppleWebKit/537.36 Chrome/79.0.3945 Safari")
+    assert not claims_fetch_metadata("Mozilla/5.0 (iPhone) Version/18.1 Mobile Safari/604.1")
+    assert not claims_fetch_metadata(None) and not claims_fetch_metadata("curl/8.0")
+    facts = ClickFacts(inconsistent=True)
+    assert score_click(facts, Tuning(Mode.ACTIVE)) == (30, ("inconsistent_headers",), False)
+    assert score_click(replace(facts, data_center=True), Tuning(Mode.ACTIVE))[2]  # 30 + 70
+
+
 def test_nearest_rank_quantiles():
     values = [float(v) for v in range(1, 201)]  # 1 .. 200
     found = quantiles(values)
@@ -267,6 +281,7 @@ def test_turning_a_conversion_rule_off_never_raises_the_score(facts, baseline, l
         bot=st.one_of(st.none(), st.just("curl")),
         no_landing=st.booleans(),
         no_user_agent=st.booleans(),
+        inconsistent=st.booleans(),
         data_center=st.booleans(),
         ip_clicks=st.integers(0, 200),
         sub_id_clicks=st.integers(0, 600),

@@ -448,8 +448,11 @@ def _drive_clicks(
                 # each shopper's address on.
                 headers = {"user-agent": agents[i], "x-forwarded-for": shoppers[i]}
                 if i % 4 == 0:  # the partner's banner was seen before it was clicked
-                    http.get(f"/i/{partner.link_code}", headers=headers)
-                response = http.get(f"/c/{partner.link_code}", params=queries[i], headers=headers)
+                    seen = {**headers, "sec-fetch-dest": "image"}
+                    http.get(f"/i/{partner.link_code}", headers=seen)
+                # a browser says it is navigating to the link (Sec-Fetch-Dest: document)
+                visit = {**headers, "sec-fetch-dest": "document"}
+                response = http.get(f"/c/{partner.link_code}", params=queries[i], headers=visit)
                 with lock:
                     traffic.clicks_sent += 1
                     if response.status_code == 302:

@@ -23,7 +23,7 @@ from accord.conversions.service import PastConversion, count_conversions, past_c
 from accord.errors import InvalidInput
 from accord.partners.service import own_email_hashes
 from accord.programs.service import load_program
-from accord.protect.clicks import NOT_VISITS, bot_of, geo, scorer
+from accord.protect.clicks import NOT_VISITS, bot_of, claims_fetch_metadata, geo, scorer
 from accord.protect.model import (
     FLOOD_ORDERS,
     Action,
@@ -316,10 +316,14 @@ def run_backtest(
                     return None
                 click_ips[c.id] = click.ip
                 stored = set((click.risk_reasons or "").split(",")) - {""}
+                bot = bot_of(click.user_agent) if click.user_agent else None
                 facts = ClickFacts(
-                    bot=bot_of(click.user_agent) if click.user_agent else None,
+                    bot=bot,
                     no_landing=(click.fetch_dest or "").lower() in NOT_VISITS,
                     no_user_agent=not click.user_agent,
+                    inconsistent=bot is None
+                    and not click.fetch_dest
+                    and claims_fetch_metadata(click.user_agent),
                     data_center=click.ip in ranges,
                     # the windows are gone: a flood or burst counts as it was judged then
                     ip_clicks=int(tuning.threshold("ip_flood")) if "ip_flood" in stored else 0,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import re
 import threading
 import time
 from collections import deque
@@ -63,6 +64,24 @@ def bot_of(user_agent: str) -> str | None:
         if _detector.isCrawler(user_agent):
             return str(_detector.getMatches() or "bot")[:40]
     return None
+
+
+_CHROMIUM = re.compile(r"\bChrome/(\d+)\.")
+_FIREFOX = re.compile(r"\bFirefox/(\d+)\.")
+
+
+def claims_fetch_metadata(user_agent: str | None) -> bool:
+    """Whether the User-Agent names a browser that sends Sec-Fetch-Dest on every
+    navigation (Chromium 80 and later, Edge, Opera, Samsung Internet and WeChat's Android
+    browser among them; Firefox 90 and later). A click that claims one and lacks the
+    header came from something else wearing its name."""
+    if not user_agent:
+        return False
+    found = _CHROMIUM.search(user_agent)
+    if found is not None and int(found.group(1)) >= 80:
+        return True
+    found = _FIREFOX.search(user_agent)
+    return found is not None and int(found.group(1)) >= 90
 
 
 class IpRanges:
@@ -214,10 +233,14 @@ class ClickScorer:
                     if window is None:
                         window = self._sub[key] = _Window(SUB_ID_WINDOW_SECONDS)
                     sub_clicks = window.add(stamp)
+                bot = bot_of(agent) if agent else None
                 facts = ClickFacts(
-                    bot=bot_of(agent) if agent else None,
+                    bot=bot,
                     no_landing=(row.get("fetch_dest") or "").lower() in NOT_VISITS,
                     no_user_agent=not agent,
+                    inconsistent=bot is None
+                    and not row.get("fetch_dest")
+                    and claims_fetch_metadata(agent),
                     data_center=ip in self.ranges,
                     ip_clicks=ip_window.add(stamp) if ip else 0,
                     sub_id_clicks=sub_clicks,

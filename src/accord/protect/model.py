@@ -138,6 +138,9 @@ CLICK_RULES: tuple[Rule, ...] = (
     Rule("no_landing", "click", "match", True, _d(1, 1, 1), _by_level(100, 100, 100)),
     # No User-Agent header at all: no browser sends that.
     Rule("no_user_agent", "click", "match", True, _d(1, 1, 1), _by_level(50, 70, 80)),
+    # The User-Agent names a browser that sends Sec-Fetch-Dest on every navigation, and
+    # the request has none: a script wearing a browser's name.
+    Rule("inconsistent_headers", "click", "match", True, _d(1, 1, 1), _by_level(20, 30, 40)),
     # From a data centre, hosting provider, VPN, proxy or Tor exit (the operator's range
     # file, or a MaxMind anonymous-IP or IPinfo privacy database when one is configured).
     Rule("data_center", "click", "match", True, _d(1, 1, 1), _by_level(50, 70, 90)),
@@ -222,6 +225,8 @@ def describe(code: str) -> str:
         "(cookie stuffing).",
         "bot": "The click came from a known bot, crawler or script.",
         "no_user_agent": "The click carried no User-Agent header, which no browser omits.",
+        "inconsistent_headers": "The click named a browser that always says how it fetches a "
+        "page, and did not say it (a script wearing a browser's name).",
         "data_center": "The click came from a data centre, hosting provider, VPN, proxy or "
         "Tor exit rather than a home or mobile network.",
         "ip_flood": "Many clicks came from one IP address within 10 minutes.",
@@ -253,6 +258,8 @@ class ClickFacts:
     #: fetched as an image, frame, script ... (Sec-Fetch-Dest), not visited
     no_landing: bool = False
     no_user_agent: bool = False
+    #: names a browser that sends Sec-Fetch-Dest, without sending it
+    inconsistent: bool = False
     data_center: bool = False
     #: clicks from its IP on the program in the last IP_WINDOW_SECONDS, this one included
     ip_clicks: int = 0
@@ -270,6 +277,8 @@ def score_click(facts: ClickFacts, tuning: Tuning) -> tuple[int, tuple[str, ...]
         fired.append("no_landing")
     if facts.no_user_agent:
         fired.append("no_user_agent")
+    if facts.inconsistent:
+        fired.append("inconsistent_headers")
     if facts.data_center:
         fired.append("data_center")
     if facts.ip_clicks >= tuning.threshold("ip_flood"):
