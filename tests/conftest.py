@@ -48,31 +48,45 @@ def _drop_pg_database(url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory) -> Iterator[str]:
-    """A freshly migrated database per backend, shared by the session's tests."""
-    if request.param == "sqlite":
+@pytest.fixture(scope="session")
+def _migrated(tmp_path_factory) -> Iterator[dict[str, str | None]]:
+    """Each backend's migrated database, made once for the session (None: PostgreSQL could
+    not be reached). The backend parameter switches from file to file; the databases stay."""
+    made: dict[str, str | None] = {}
+    yield made
+    if made.get("postgresql"):
+        _drop_pg_database(made["postgresql"])
+
+
+def _migrate(backend: str, tmp_path_factory) -> str | None:
+    if backend == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('store')}/accord.db"
         _backend_notes["sqlite"] = "ran"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-        return
-    try:
-        url = _create_pg_database()
-    except Exception as exc:  # connection refused, auth failure, missing driver
-        reason = f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__})"
-        if IN_CI:
-            pytest.fail(f"{reason}; CI requires the PostgreSQL run", pytrace=False)
-        _backend_notes["postgresql"] = f"SKIPPED: {reason}"
-        pytest.skip(reason)
-    _backend_notes["postgresql"] = f"ran against {make_url(PG_URL).host}"
+    else:
+        try:
+            url = _create_pg_database()
+        except Exception as exc:  # connection refused, auth failure, missing driver
+            reason = f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__})"
+            if IN_CI:
+                pytest.fail(f"{reason}; CI requires the PostgreSQL run", pytrace=False)
+            _backend_notes["postgresql"] = f"SKIPPED: {reason}"
+            return None
+        _backend_notes["postgresql"] = f"ran against {make_url(PG_URL).host}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    yield url
-    _drop_pg_database(url)
+    return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, _migrated, tmp_path_factory) -> str:
+    """A migrated database per backend, shared by the session's tests."""
+    if request.param not in _migrated:
+        _migrated[request.param] = _migrate(request.param, tmp_path_factory)
+    url = _migrated[request.param]
+    if url is None:
+        pytest.skip(_backend_notes["postgresql"].removeprefix("SKIPPED: "))
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -148,3 +162,27 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield browser
         browser.close()
+
+
+#: Files whose tests take minutes (the slowest first). Under pytest-xdist's `--dist
+#: loadfile` a file runs on one worker, in collection order: these start first, so that the
+#: other files fill the time beside them instead of one worker finishing them alone at the
+#: end of the run.
+SLOW_FILES = (
+    "tests/integration/test_ledger_state_machine.py",
+    "tests/tracking/test_native_edge.py",
+    "tests/tracking/test_edge_fuzz.py",
+    "tests/protect/test_simulate.py",
+    "tests/jobs/test_killed_worker.py",
+    "tests/tracking/test_crash_safety.py",
+    "tests/e2e/test_tracking_port.py",
+    "tests/browser/test_journeys_in_chromium.py",
+    "tests/browser/test_growth_in_chromium.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Move the slow files' tests to the front, keeping every other order as collected
+    (the same on every worker, as xdist requires)."""
+    rank = {path: i for i, path in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))

@@ -62,6 +62,11 @@ def test_a_manager_switches_to_active_and_reviews_held_orders(client, manager):
     assert "Order too soon after the click" in page.text
     assert "0.0 seconds from click to order (rule: 15 or less)" in page.text
     assert "10.00 commission held" in page.text.replace("$", "")
+    # the dashboard counts them among what needs attention, linking to the queue
+    home = client.get(f"/console?program={brand.program_id}").text
+    held_link = f'href="/console/fraud?program={brand.program_id}&show=held"'
+    assert held_link in home
+    assert re.search(r'class="count hot">2</span> <a [^>]*>orders held for a fraud review', home)
 
     released = _post(
         client, f"/console/conversions/{kept.id}/release", csrf_of(page.text),

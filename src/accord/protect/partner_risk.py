@@ -339,6 +339,11 @@ def risk_by_partner(store: Store, caller: Caller, program_id: str) -> dict[str, 
     return {row.partner_id: _view(row, {}) for row in rows}
 
 
+def high_risk_count(store: Store, caller: Caller, program_id: str) -> int:
+    """The program's partners in the high-risk band in the latest daily scores."""
+    return sum(1 for s in risk_by_partner(store, caller, program_id).values() if s.band == "high")
+
+
 def riskiest(store: Store, caller: Caller, program_id: str, limit: int = 20) -> list[PartnerScore]:
     """The program's partners with a score above 0 on the latest day, highest first."""
     found = sorted(

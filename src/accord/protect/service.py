@@ -488,6 +488,23 @@ def assessments_of(store: Store, caller: Caller, conversion_ids: Sequence[str]) 
     return out
 
 
+def waiting_count(store: Store, caller: Caller, program_id: str) -> int:
+    """The program's conversions held and waiting for a person's review."""
+    require_brand(caller)
+    with store.read() as session:
+        load_program(session, caller, program_id)
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    RiskScore.program_id == program_id,
+                    RiskScore.action == Action.HELD.value,
+                    RiskScore.review.is_(None),
+                )
+            )
+            or 0
+        )
+
+
 SHOWN = ("held", "flagged", "reviewed")
 
 

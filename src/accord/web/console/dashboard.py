@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
+from accord.protect.partner_risk import high_risk_count
+from accord.protect.service import waiting_count
 from accord.reports.activity import attention, daily_series
 from accord.reports.service import program_summary
 from accord.signin.service import Visitor
@@ -58,6 +60,8 @@ def dashboard(
         conversion_rate=conversion_rate,
         epc=epc,
         todo=attention(store, visitor.caller, current.id),
+        held_waiting=waiting_count(store, visitor.caller, current.id),
+        high_risk=high_risk_count(store, visitor.caller, current.id),
         chart_json=chart_of(series),
         section="dashboard",
     )
