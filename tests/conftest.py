@@ -48,45 +48,31 @@ def _drop_pg_database(url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def _migrated(tmp_path_factory) -> Iterator[dict[str, str | None]]:
-    """Each backend's migrated database, made once for the session (None: PostgreSQL could
-    not be reached). The backend parameter switches from file to file; the databases stay."""
-    made: dict[str, str | None] = {}
-    yield made
-    if made.get("postgresql"):
-        _drop_pg_database(made["postgresql"])
-
-
-def _migrate(backend: str, tmp_path_factory) -> str | None:
-    if backend == "sqlite":
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A freshly migrated database per backend, shared by the session's tests."""
+    if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('store')}/accord.db"
         _backend_notes["sqlite"] = "ran"
-    else:
-        try:
-            url = _create_pg_database()
-        except Exception as exc:  # connection refused, auth failure, missing driver
-            reason = f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__})"
-            if IN_CI:
-                pytest.fail(f"{reason}; CI requires the PostgreSQL run", pytrace=False)
-            _backend_notes["postgresql"] = f"SKIPPED: {reason}"
-            return None
-        _backend_notes["postgresql"] = f"ran against {make_url(PG_URL).host}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    try:
+        url = _create_pg_database()
+    except Exception as exc:  # connection refused, auth failure, missing driver
+        reason = f"PostgreSQL not reachable at {PG_URL} ({type(exc).__name__})"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI requires the PostgreSQL run", pytrace=False)
+        _backend_notes["postgresql"] = f"SKIPPED: {reason}"
+        pytest.skip(reason)
+    _backend_notes["postgresql"] = f"ran against {make_url(PG_URL).host}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    return url
-
-
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, _migrated, tmp_path_factory) -> str:
-    """A migrated database per backend, shared by the session's tests."""
-    if request.param not in _migrated:
-        _migrated[request.param] = _migrate(request.param, tmp_path_factory)
-    url = _migrated[request.param]
-    if url is None:
-        pytest.skip(_backend_notes["postgresql"].removeprefix("SKIPPED: "))
-    return url
+    yield url
+    _drop_pg_database(url)
 
 
 @pytest.fixture(scope="session")
