@@ -218,3 +218,33 @@ def test_a_manager_scores_partners_and_sees_the_risky_one_everywhere(client, man
         "data_center": {"enabled": False},
         "volume_jump": {"threshold": "8"},
     }
+
+
+def test_the_fraud_page_lists_the_partners_the_managers_were_told_about(client, manager):
+    from accord.money import Money
+    from accord.partners.service import apply_to_program, set_enrollment_status
+    from accord.programs.model import ProgramTerms
+    from accord.programs.service import create_program
+    from accord.protect.partner_risk import score_all_partners
+
+    brand, user = manager
+    store = brand.store
+    risky = add_partner(brand)
+    for i in range(10):
+        _held_sale(brand, risky, f"ORD-T{i}-WEB")  # shadow mode: flagged, 40 points
+    outlet = create_program(
+        store, brand.caller,
+        ProgramTerms(name="Outlet", currency="USD", default_landing_url="https://brand.example/",
+                     attribution_window_days=30, locking_days=30,
+                     payout_threshold=Money.of("0", "USD"), listed=True),
+    )  # fmt: skip
+    apply_to_program(store, risky.caller, outlet.id)
+    set_enrollment_status(store, brand.caller, outlet.id, risky.id, "suspended")  # +50
+    score_all_partners(store)
+    sign_in(client, user.email)
+    page = client.get(f"/console/fraud?program={brand.program_id}").text
+    told = page[page.index("Managers told in the last 14 days") :]
+    assert f"/console/partners/{risky.id}?program={brand.program_id}#risk" in told
+    assert "90 · high risk" in told[: told.index("</ul>")]
+    profile = client.get(f"/console/partners/{risky.id}?program={brand.program_id}").text
+    assert "Suspended in your other programs:" in profile and "Outlet" in profile

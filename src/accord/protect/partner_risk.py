@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from statistics import median
@@ -180,7 +180,8 @@ def gather(
                 for sub, f in sorted(subs.get(partner_id, {}).items())
             ),
         )
-    return facts, norms_of(facts.values()), activity.names
+    names = partner_names(store, caller, facts)
+    return facts, norms_of(facts.values()), names
 
 
 def norms_of(facts) -> ProgramNorms:
@@ -351,20 +352,7 @@ def riskiest(store: Store, caller: Caller, program_id: str, limit: int = 20) -> 
         key=lambda s: (-s.score, s.partner_id),
     )[:limit]
     names = partner_names(store, caller, [s.partner_id for s in found])
-    return [_named(s, names) for s in found]
-
-
-def _named(score: PartnerScore, names: dict[str, str]) -> PartnerScore:
-    return PartnerScore(
-        score.program_id,
-        score.partner_id,
-        names.get(score.partner_id, score.partner_id),
-        score.day,
-        score.score,
-        score.previous,
-        score.signals,
-        score.alerted,
-    )
+    return [replace(s, partner_name=names.get(s.partner_id, s.partner_id)) for s in found]
 
 
 def partner_history(

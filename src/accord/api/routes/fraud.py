@@ -175,6 +175,17 @@ def _rule_out(hit: protect.RuleHits) -> RuleOut:
     )
 
 
+def _signal_out(s) -> SignalOut:
+    return SignalOut(
+        code=s.code,
+        description=describe(s.code),
+        value=str(s.value),
+        threshold=str(s.threshold),
+        weight=s.weight,
+        detail=s.detail,
+    )
+
+
 def risk_out(a: protect.Assessment) -> RiskOut:
     return RiskOut(
         conversion_id=a.conversion_id,
@@ -188,17 +199,7 @@ def risk_out(a: protect.Assessment) -> RiskOut:
         action=a.action,
         mode=a.mode,
         level=a.level,
-        signals=[
-            SignalOut(
-                code=s.code,
-                description=describe(s.code),
-                value=str(s.value),
-                threshold=str(s.threshold),
-                weight=s.weight,
-                detail=s.detail,
-            )
-            for s in a.signals
-        ],
+        signals=[_signal_out(s) for s in a.signals],
         review=a.review,
         reviewed_at=a.reviewed_at,
         review_note=a.review_note,
@@ -396,17 +397,7 @@ def _partner_risk_out(p: partner_risk.PartnerScore) -> PartnerRiskOut:
         band=p.band,
         previous=p.previous,
         alerted=p.alerted,
-        signals=[
-            SignalOut(
-                code=s.code,
-                description=describe(s.code),
-                value=str(s.value),
-                threshold=str(s.threshold),
-                weight=s.weight,
-                detail=s.detail,
-            )
-            for s in p.signals
-        ],
+        signals=[_signal_out(s) for s in p.signals],
     )
 
 

@@ -92,6 +92,7 @@ def fraud_page_for(
         names_all=names_all,
         partner_rules=partner_risk.partner_rules(store, caller, current.id),
         risky=partner_risk.riskiest(store, caller, current.id, limit=PAGE_SIZE),
+        told=partner_risk.recent_alerts(store, caller, current.id),
         scored_on=next(iter(scores.values())).day if scores else None,
         **context,
     )
