@@ -341,10 +341,12 @@ def _portal_users(store: Store, caller, program_id: str, top, contract_ids: dict
     create_user(store, partner_caller.organization_id, email, cast.CONSOLE_PASSWORD)
     country = get_partner(store, partner_caller, top.id).country
     for name, kind, site in cast.APPLICANTS:
+        # each newcomer writes from its own site's domain: two unrelated businesses share
+        # none (fraud protection links partners that do)
         new = sign_up_partner(
             store,
             name=name,
-            email=f"{kind}+{short_code(6).lower()}@applicants.example",
+            email=f"{kind}+{short_code(6).lower()}@{urlsplit(site).hostname}",
             password=cast.CONSOLE_PASSWORD,
             partner_type=kind,
             country=country,
