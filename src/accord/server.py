@@ -22,6 +22,7 @@ from accord.events.dispatch import Kicker, set_kicker
 from accord.jobs import queue as job_queue
 from accord.jobs import tasks as job_tasks
 from accord.protect.clicks import configure as configure_click_scoring
+from accord.protect.coupons import coupon_sites
 from accord.settings import Settings, get_settings
 from accord.store.engine import Store, open_store
 from accord.tracking.service import record_events
@@ -62,6 +63,8 @@ class AccordApp:
         self.edge = TrackingEdge(store, self.recorder, frozenset(settings.trusted_proxies))
         if settings.fraud_ip_ranges or settings.fraud_ip_database:
             configure_click_scoring(settings.fraud_ip_ranges, settings.fraud_ip_database)
+        if settings.fraud_coupon_sites:
+            coupon_sites()  # a bad file stops the start with its line, not the first order
         self.api = create_api(store, settings, self.recorder)
         self.started = False
 

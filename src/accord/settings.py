@@ -128,6 +128,12 @@ class Settings(BaseSettings):
         "country database (.mmdb): the countries of a click's and an order's addresses, for "
         "the geo_mismatch rule.",
     )
+    fraud_coupon_sites: Path | None = Field(
+        default=None,
+        description="A text file of coupon and deal sites' hosts (one per line, # comments), "
+        "added to the list Accord ships: a promo-code order whose shopper came from one of "
+        "them fires the coupon_site rule.",
+    )
     smtp_host: str | None = Field(
         default=None,
         description="The SMTP server Accord sends e-mail through (alerts, weekly digests); "

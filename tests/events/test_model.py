@@ -23,7 +23,7 @@ AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 def test_every_event_type_has_its_own_name_of_the_form_stage_dot_happened():
     names = [cls.type for cls in EVENT_TYPES.values()]
-    assert len(set(names)) == len(names) == 15
+    assert len(set(names)) == len(names) == 16
     assert all(name.count(".") == 1 and name == name.lower() for name in names)
     assert {
         "conversion.recorded",
@@ -38,6 +38,7 @@ def test_every_event_type_has_its_own_name_of_the_form_stage_dot_happened():
         "partner.applied",
         "partner.approved",
         "partner.suspended",
+        "partner.signed_in",
         "payout.sent",
         "clicks.stored",
     } <= set(names)

@@ -22,11 +22,15 @@ from accord.protect.model import (
     ConversionFacts,
     Level,
     Mode,
+    OwnMarks,
     PartnerFacts,
     ProgramNorms,
     Tuning,
     band,
+    device_keys,
     fast_threshold,
+    ip_key,
+    learned_marks,
     nearest_rank,
     order_run,
     quantiles,
@@ -180,13 +184,66 @@ def test_alerts_when_reaching_the_high_band_or_rising_within_it():
     assert (band(0), band(30), band(49), band(50)) == ("low", "medium", "medium", "high")
 
 
+def test_what_of_the_customer_is_the_partners_own_is_named():
+    phone = device_keys({"gaid": "g-1"})
+    own = OwnMarks(
+        emails=frozenset({"e" * 64}),
+        devices=frozenset(phone),
+        payments=frozenset({"p" * 64}),
+        ips=frozenset({ip_key("198.51.100.7")}),
+    )
+    assert own.self_referral("e" * 64, phone, "p" * 64) == "email"
+    assert own.self_referral("x" * 64, device_keys({"idfa": "i", "gaid": "g-1"}), None) == "device"
+    assert own.self_referral(None, (), "p" * 64) == "payment"
+    assert own.self_referral("x" * 64, device_keys({"gaid": "g-2"}), "q" * 64) is None
+    assert own.network("198.51.100.7") and not own.network("198.51.100.8")
+    assert not own.network(None)
+    assert learned_marks(phone, "p" * 64, "198.51.100.7") == [
+        ("device", phone[0]), ("payment", "p" * 64), ("ip", ip_key("198.51.100.7"))
+    ]  # fmt: skip
+    verdict = score_conversion(
+        ConversionFacts(self_referral="payment", partner_network=True), Tuning(), Baseline()
+    )
+    assert [(s.code, s.detail) for s in verdict.signals] == [
+        ("self_referral", "payment"), ("partner_network", None)
+    ]  # fmt: skip
+    assert verdict.score == 100
+
+
+def test_a_device_flood_and_a_coupon_site_fire_at_their_thresholds():
+    moderate = Tuning(Mode.ACTIVE)
+    four = score_conversion(ConversionFacts(device_orders=4), moderate, Baseline())
+    five = score_conversion(ConversionFacts(device_orders=5), moderate, Baseline())
+    assert four.signals == () and five.codes == ("device_velocity",) and five.score == 50
+    assert five.action is Action.FLAGGED  # 50 is under the hold threshold of 70
+    leaked = score_conversion(ConversionFacts(coupon_site="retailmenot.com"), moderate, Baseline())
+    assert leaked.codes == ("coupon_site",) and leaked.action is Action.HELD
+    assert leaked.signals[0].detail == "retailmenot.com"
+
+
+def test_a_partner_whose_orders_all_come_from_new_devices_against_the_program():
+    norms = ProgramNorms(new_device_share=Decimal("0.4"))
+    farm = PartnerFacts(with_device=20, new_device=20)
+    found = score_partner(farm, norms, Tuning())
+    assert found.codes == ("new_devices",)
+    assert (found.signals[0].value, found.signals[0].threshold) == (Decimal("2.5"), 2)
+    # under 80 % new, too few orders, or a program where every device is new: nothing
+    assert score_partner(PartnerFacts(with_device=20, new_device=15), norms, Tuning()).codes == ()
+    assert score_partner(PartnerFacts(with_device=9, new_device=9), norms, Tuning()).codes == ()
+    everyone_new = ProgramNorms(new_device_share=Decimal("0.95"))
+    assert score_partner(farm, everyone_new, Tuning()).codes == ()
+
+
 # properties -------------------------------------------------------------------------------
 seconds = st.one_of(st.none(), st.floats(min_value=0, max_value=90 * 86400))
 conversion_facts = st.builds(
     ConversionFacts,
     click_seconds=seconds,
     invalid_click=st.one_of(st.none(), st.sampled_from(["bot", "data_center"])),
-    self_referral=st.booleans(),
+    self_referral=st.sampled_from([None, True, "email", "device", "payment"]),
+    partner_network=st.booleans(),
+    device_orders=st.integers(min_value=0, max_value=50),
+    coupon_site=st.one_of(st.none(), st.just("retailmenot.com")),
     duplicate_minutes=st.one_of(st.none(), st.floats(min_value=0, max_value=10_000)),
     ip_orders=st.integers(min_value=0, max_value=50),
     partner_median_hours=st.one_of(st.none(), st.floats(min_value=0, max_value=2000)),
@@ -214,6 +271,8 @@ partner_facts = st.builds(
     orders_7=st.integers(0, 500),
     orders_before=st.integers(0, 1500),
     shared_account=st.booleans(),
+    with_device=st.integers(0, 500),
+    new_device=st.integers(0, 500),
     banned_in=st.lists(st.sampled_from(["prg_a", "prg_b"]), max_size=2, unique=True).map(tuple),
     sub_ids=st.lists(
         st.tuples(
@@ -231,6 +290,7 @@ norms = st.builds(
     median_rate=st.one_of(st.none(), st.decimals("0.0001", "0.5", places=4)),
     reversal_rate=st.decimals("0", "1", places=3),
     overnight_share=st.decimals("0", "1", places=3),
+    new_device_share=st.decimals("0", "1", places=3),
 )
 modes = st.sampled_from(list(Mode))
 levels = st.sampled_from(LEVELS)
@@ -337,3 +397,31 @@ def test_every_rule_has_a_weight_and_threshold_at_every_level():
     for rule in RULES.values():
         for level in LEVELS:
             assert 0 <= rule.weight(level) <= 100 and rule.threshold(level) >= 0
+
+
+marks = st.sets(st.text("abcdef0123456789", min_size=1, max_size=4), max_size=4)
+
+
+@given(
+    marks,
+    marks,
+    marks,
+    st.text("abcdef0123456789", max_size=4),
+    st.lists(st.text("abcdef0123456789", min_size=1, max_size=4), max_size=3),
+    st.text("abcdef0123456789", max_size=4),
+)
+def test_a_match_is_named_by_the_first_kind_that_matches(
+    emails, devices, payments, email, seen, card
+):
+    own = OwnMarks(frozenset(emails), frozenset(devices), frozenset(payments))
+    found = own.self_referral(email or None, seen, card or None)
+    expected = (
+        "email" if email and email in emails
+        else "device" if any(d in devices for d in seen)
+        else "payment" if card and card in payments
+        else None
+    )  # fmt: skip
+    assert found == expected
+    # knowing more of the partner never forgets a match
+    wider = OwnMarks(frozenset(emails | {"x"}), frozenset(devices | {"y"}), frozenset(payments))
+    assert (wider.self_referral(email or None, seen, card or None) is None) <= (found is None)

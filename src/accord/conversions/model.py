@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -152,6 +153,19 @@ class ConversionReport(BaseModel):
         "Accord never stores a plain email.",
     )
     ip: str | None = Field(default=None, max_length=64, description="The shopper's IP address.")
+    payment_fingerprint: str | None = Field(
+        default=None,
+        max_length=200,
+        description="A stable fingerprint of the payment card or account (Stripe's "
+        "`card.fingerprint`, Adyen's or Braintree's equivalent): Accord keeps only its "
+        "SHA-256, to recognise a partner paying for its own orders.",
+    )
+    referrer: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The page the shopper came to the store from in this visit (the landing "
+        "referrer, e.g. Shopify's `referring_site`): promo-code orders from coupon sites.",
+    )
     user_agent: str | None = Field(default=None, max_length=512)
     device: Device | None = Field(default=None, description="App events: the device's ids.")
     wechat: WeChat | None = Field(
@@ -176,6 +190,54 @@ class ConversionReport(BaseModel):
         if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
             raise ValueError("must be 64 hexadecimal characters (SHA-256 of the email)")
         return value
+
+    @field_validator("payment_fingerprint")
+    @classmethod
+    def _payment(cls, value: str | None) -> str | None:
+        """Kept as its SHA-256 only (a value already hashed by this rule stays as it is, so
+        a stored request replays to the same conversion)."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if value.startswith("sha256:"):
+            digest = value.removeprefix("sha256:")
+            if len(digest) == 64 and all(c in "0123456789abcdef" for c in digest):
+                return value
+        return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
+    @field_validator("referrer")
+    @classmethod
+    def _referrer(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        text = value if "://" in value else "http://" + value
+        try:
+            parts = urlsplit(text)
+            host = parts.hostname
+        except ValueError:
+            host = None
+        if (
+            not host
+            or parts.scheme not in ("http", "https", "android-app", "ios-app")
+            or ("." not in host and host != "localhost")
+        ):
+            raise ValueError(f"{value[:100]!r} is not a page address such as https://example.com/")
+        return value
+
+    def referrer_host(self) -> str | None:
+        """The referrer's host, lower case, without `www.` (None: no referrer)."""
+        if not self.referrer:
+            return None
+        text = self.referrer if "://" in self.referrer else "http://" + self.referrer
+        host = urlsplit(text).hostname
+        return host.removeprefix("www.")[:255] if host else None
+
+    def payment_sha256(self) -> str | None:
+        """The payment fingerprint's SHA-256 (hex), or None."""
+        return (
+            self.payment_fingerprint.removeprefix("sha256:") if self.payment_fingerprint else None
+        )
 
     @field_validator("ip")
     @classmethod

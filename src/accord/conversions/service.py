@@ -398,6 +398,8 @@ def _record_in(
         ip=report.ip,
         user_agent=report.user_agent,
         identities=identities or None,
+        payment_sha256=report.payment_sha256(),
+        referrer_host=report.referrer_host(),
         confirmation=confirmation,
     )
     session.add(conversion)
@@ -849,6 +851,10 @@ class PastConversion:
     #: the promo code, when the code alone earned the credit
     promo_code: str | None = None
     country: str | None = None
+    #: device and WeChat identifiers, the payment fingerprint's hash, the referrer's host
+    identities: dict[str, str] | None = None
+    payment_sha256: str | None = None
+    referrer_host: str | None = None
 
 
 def past_conversions(
@@ -903,6 +909,9 @@ def past_conversions(
             click_at=_won(best, r.id, TouchpointKind.CLICK)[1],
             promo_code=_won(best, r.id, TouchpointKind.PROMO_CODE)[0],
             country=r.country,
+            identities=r.identities,
+            payment_sha256=r.payment_sha256,
+            referrer_host=r.referrer_host,
         )
         for r in rows
     ]

@@ -47,6 +47,9 @@ class Conversion(Base):
     email_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    #: SHA-256 of the payment fingerprint, and the host of the landing referrer, when sent
+    payment_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    referrer_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
     #: Device and WeChat identifiers the event carried ({"gaid": ..., "openid": ...}).
     identities: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())

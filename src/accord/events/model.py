@@ -196,6 +196,19 @@ class PayoutSent(DomainEvent):
     method: str | None = None
 
 
+class PartnerSignedIn(DomainEvent):
+    """A user of a partner signed in to the portal, from an address (kept hashed: the
+    fraud rules compare it with orders' and other partners' addresses, never read it)."""
+
+    type: ClassVar[str] = "partner.signed_in"
+    subject: ClassVar[str | None] = "partner_id"
+
+    partner_id: str
+    user_id: str
+    #: SHA-256 (hex) of the address's text
+    ip_sha256: str
+
+
 class ClicksStored(DomainEvent):
     """A batch of clicks and impressions of one program was stored (one event per batch and
     program, never per click). A batch replayed after a crash may announce ids again."""
@@ -224,6 +237,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         PartnerDeclined,
         PartnerSuspended,
         PayoutSent,
+        PartnerSignedIn,
         ClicksStored,
     )
 }

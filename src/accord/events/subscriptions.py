@@ -21,7 +21,10 @@ Handler = Callable[[Session, DomainEvent], None]
 
 #: Modules that subscribe handlers (imported by name: they belong to later stages, which
 #: import this one).
-SUBSCRIBER_MODULES: tuple[str, ...] = ("accord.postbacks.subscribers",)
+SUBSCRIBER_MODULES: tuple[str, ...] = (
+    "accord.postbacks.subscribers",
+    "accord.protect.subscribers",
+)
 
 _handlers: dict[str, dict[str, Handler]] = {}
 _classes: dict[str, type[DomainEvent]] = dict(EVENT_TYPES)

@@ -192,15 +192,31 @@ def set_payout_method(store: Store, caller: Caller, data: dict[str, str]) -> Par
         if not account.startswith("acct_") or len(account) < 10:
             raise InvalidInput("stripe_account_id", "give the connected account id (acct_...)")
         details["stripe_account_id"] = account
+    if data.get("tax_id") and data["tax_id"].strip():
+        details["tax_id"] = check_tax_id(data["tax_id"])
     currency = check_currency(data["currency"]) if data.get("currency") else None
     with store.unit() as session:
         partner = session.get(Partner, caller.partner_id)
         if partner is None:
             raise NotFound("partner", caller.partner_id)
+        kept = (partner.payout_details or {}).get("tax_id")
+        if kept and "tax_id" not in details:  # a new method keeps the tax id given before
+            details["tax_id"] = kept
         partner.payout_method = method
         partner.payout_currency = currency
         partner.payout_details = details
         return partner
+
+
+def check_tax_id(value: str) -> str:
+    """A tax identification number as kept: upper case, without spaces, dots, dashes or
+    slashes; 5 to 30 letters and digits."""
+    compact = "".join(c for c in value.upper() if c not in " .-/")
+    if not 5 <= len(compact) <= 30 or not compact.isascii() or not compact.isalnum():
+        raise InvalidInput(
+            "tax_id", "give 5 to 30 letters and digits (spaces and dashes may be left in)"
+        )
+    return compact
 
 
 def masked_details(details: dict[str, str]) -> dict[str, str]:
@@ -211,6 +227,8 @@ def masked_details(details: dict[str, str]) -> dict[str, str]:
     if "paypal_email" in shown:
         local, _, domain = shown["paypal_email"].partition("@")
         shown["paypal_email"] = f"{local[:1]}***@{domain}"
+    if "tax_id" in shown:
+        shown["tax_id"] = f"*** {shown['tax_id'][-4:]}"
     return shown
 
 
@@ -589,7 +607,7 @@ def _site(website: str | None) -> str | None:
 
 def account_fingerprints(session: Session, program_id: str) -> dict[str, set[str]]:
     """What identifies each partner enrolled in the program as a person or business:
-    hashes of its payout account (IBAN, PayPal address, Stripe account), of its contact
+    hashes of its payout account (IBAN, PayPal address, Stripe account), its tax id, its contact
     e-mail, of that e-mail's domain when it is not a free mail provider's, and of its
     website's host, by partner id (fraud scoring: one person's duplicate accounts)."""
     rows = session.execute(
@@ -608,7 +626,7 @@ def account_fingerprints(session: Session, program_id: str) -> dict[str, set[str
         host = _site(website)
         if host:
             found.add("website:" + hashlib.sha256(host.encode()).hexdigest())
-        for key in ("iban", "paypal_email", "stripe_account_id"):
+        for key in ("iban", "paypal_email", "stripe_account_id", "tax_id"):
             value = (details or {}).get(key)
             if isinstance(value, str) and value.strip():
                 canonical = value.replace(" ", "").lower()

@@ -21,9 +21,10 @@ from typing import Any
 from accord.commissions.service import commission_totals
 from accord.conversions.service import PastConversion, count_conversions, past_conversions
 from accord.errors import InvalidInput
-from accord.partners.service import own_email_hashes
 from accord.programs.service import load_program
 from accord.protect.clicks import NOT_VISITS, bot_of, claims_fetch_metadata, geo, scorer
+from accord.protect.coupons import coupon_site
+from accord.protect.marks import own_marks
 from accord.protect.model import (
     FLOOD_ORDERS,
     Action,
@@ -32,7 +33,10 @@ from accord.protect.model import (
     ConversionFacts,
     Level,
     Mode,
+    OwnMarks,
     Tuning,
+    device_keys,
+    learned_marks,
     median_hours,
     order_run,
     score_click,
@@ -106,6 +110,30 @@ class _Memory:
         self.ips: dict[tuple, deque] = {}
         self.delays: dict[str, deque] = {}
         self.codes: dict[str, deque] = {}
+        self.devices: dict[tuple, deque] = {}
+        #: marks the replayed own orders taught, by partner: (kind, hashed value)
+        self.learned: dict[str, set[tuple[str, str]]] = {}
+
+    def own(self, partner_id: str, stored: OwnMarks) -> OwnMarks:
+        """The partner's stored marks with those the replay learned so far."""
+        taught = self.learned.get(partner_id)
+        if not taught:
+            return stored
+        return OwnMarks(
+            emails=stored.emails,
+            devices=stored.devices | {v for k, v in taught if k == "device"},
+            payments=stored.payments | {v for k, v in taught if k == "payment"},
+            ips=stored.ips | {v for k, v in taught if k == "ip"},
+        )
+
+    def device_orders(self, c: PastConversion, device: str | None) -> int:
+        if device is None:
+            return 0
+        seen = self.devices.setdefault((c.partner_id, device), deque())
+        while seen and seen[0] < c.occurred_at - LOOKBACK:
+            seen.popleft()
+        seen.append(c.occurred_at)
+        return len(seen)
 
     def partner_latest(
         self, c: PastConversion, seconds: float | None
@@ -162,7 +190,7 @@ def replay(
     baseline: Baseline,
     result: BacktestResult,
     memory: _Memory,
-    own_emails: Callable[[str], frozenset[str]],
+    own_marks_of: Callable[[str], OwnMarks],
     click_reason: Callable[[PastConversion], str | None],
     commissions: dict[str, int],
     countries_of: Callable[[PastConversion], tuple[str | None, str | None]] = lambda c: (
@@ -185,12 +213,21 @@ def replay(
         median, earlier = memory.partner_latest(c, seconds)
         reason = click_reason(c)
         click_country, order_country = countries_of(c)
+        devices = device_keys(c.identities)
+        marks = memory.own(c.partner_id, own_marks_of(c.partner_id))
+        own = marks.self_referral(c.email_sha256, devices, c.payment_sha256)
+        if own is not None and tuning.enabled("self_referral"):
+            taught = learned_marks(devices, c.payment_sha256, c.ip)
+            memory.learned.setdefault(c.partner_id, set()).update(taught)
         facts = ConversionFacts(
             click_seconds=seconds,
             invalid_click=reason,
             click_country=click_country,
             order_country=order_country,
-            self_referral=bool(c.email_sha256) and c.email_sha256 in own_emails(c.partner_id),
+            self_referral=own,
+            partner_network=marks.network(c.ip),
+            device_orders=memory.device_orders(c, devices[0] if devices else None),
+            coupon_site=coupon_site(c.referrer_host) if c.promo_code else None,
             duplicate_minutes=memory.duplicate_minutes(c),
             ip_orders=memory.ip_orders(c),
             partner_median_hours=median,
@@ -288,7 +325,7 @@ def run_backtest(
         rules=[],
     )
     memory = _Memory()
-    emails: dict[str, frozenset[str]] = {}
+    marks: dict[str, OwnMarks] = {}
     ranges = scorer().ranges
     countries = geo()
     #: the winning clicks' addresses of the page being replayed, by conversion id
@@ -303,8 +340,9 @@ def run_backtest(
             prefetch_clicks(session, program.id, [c.click_id for c in page if c.click_id])
             commissions = commission_totals(session, [c.id for c in page])
             for c in page:
-                if c.partner_id and c.partner_id not in emails:
-                    emails[c.partner_id] = own_email_hashes(session, c.partner_id)
+                if c.partner_id and c.partner_id not in marks:
+                    # the marks kept before the period, as live scoring saw them then
+                    marks[c.partner_id] = own_marks(session, c.partner_id, since)
 
             click_ips.clear()
 
@@ -348,7 +386,7 @@ def run_backtest(
                 baseline,
                 result,
                 memory,
-                emails.__getitem__,
+                marks.__getitem__,
                 click_reason,
                 commissions,
                 countries_of,

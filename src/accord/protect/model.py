@@ -12,6 +12,7 @@ is held, so a manager sees what the rules would do before they touch a cent.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,13 +95,20 @@ CONVERSION_RULES: tuple[Rule, ...] = (
     Rule("fast_conversion", "conversion", "seconds", False, _d(5, 15, 30), _by_level(60, 70, 80)),
     # Click flooding: the winning click is older than nearly all the program's orders.
     Rule("slow_conversion", "conversion", "days", True, _d(25, 14, 7), _by_level(20, 30, 40)),
-    # The customer is the partner: the order's hashed e-mail is the partner's own.
+    # The customer is the partner: the order's hashed e-mail is the partner's own, or its
+    # device or payment card was seen on an order of the partner's own before.
     Rule("self_referral", "conversion", "match", True, _d(1, 1, 1), _by_level(100, 100, 100)),
+    # The order came from an address a user of the partner signed in from in the last
+    # MARK_DAYS days (a household or office shares one; so can a mobile network).
+    Rule("partner_network", "conversion", "match", True, _d(1, 1, 1), _by_level(30, 50, 70)),
     # The same customer (e-mail or IP) ordered the same amount again through the same
     # partner within this many minutes, under another order id.
     Rule("duplicate_order", "conversion", "minutes", False, _d(10, 30, 120), _by_level(70, 80, 90)),
     # Many orders from one IP address through one partner within a day.
     Rule("ip_velocity", "conversion", "conversions", True, _d(10, 5, 3), _by_level(40, 50, 60)),
+    # Many orders from one device (advertising or vendor id, WeChat user) through one
+    # partner within a day (a device farm reusing a handset under new e-mails).
+    Rule("device_velocity", "conversion", "conversions", True, _d(10, 5, 3), _by_level(40, 50, 60)),
     # The winning click was judged invalid (a bot, a data centre, a flood).
     Rule("invalid_click", "conversion", "match", True, _d(1, 1, 1), _by_level(50, 70, 80)),
     # Click flooding, judged on the partner: the median hours from click to order over
@@ -109,11 +117,14 @@ CONVERSION_RULES: tuple[Rule, ...] = (
     # Coupon leakage: an order credited by a promo code alone, when the code's orders of
     # the last 7 days came from this many countries or more.
     Rule("promo_leak", "conversion", "countries", True, _d(8, 5, 3), _by_level(70, 80, 90)),
-    # Made-up orders: this order and the partner's latest ones before it carry consecutive
-    # order numbers (A1001, A1002, A1003, ...): this many in a row or more.
+    # Coupon leakage: an order credited by a promo code alone whose shopper landed from a
+    # coupon or deal site (the order's landing referrer; see protect.coupons).
+    Rule("coupon_site", "conversion", "match", True, _d(1, 1, 1), _by_level(70, 80, 90)),
     # The winning click's address and the order are in different countries (the order's
     # country as reported, else its address's), with a country database configured.
     Rule("geo_mismatch", "conversion", "match", True, _d(1, 1, 1), _by_level(20, 30, 40)),
+    # Made-up orders: this order and the partner's latest ones before it carry consecutive
+    # order numbers (A1001, A1002, A1003, ...): this many in a row or more.
     Rule(
         "patterned_order_id",
         "conversion",
@@ -171,9 +182,14 @@ PARTNER_RULES: tuple[Rule, ...] = (
     Rule("overnight_orders", "partner", "times", True, _d(4, 3, 2), _by_level(10, 20, 30)),
     # Orders in the last 7 days against the weekly average of the 21 days before.
     Rule("volume_jump", "partner", "times", True, _d(10, 5, 3), _by_level(10, 20, 30)),
-    # Shares a payout account, contact e-mail, company e-mail domain or website with another
-    # of the brand's partners.
+    # Shares a payout account, tax id, contact e-mail, company e-mail domain, website or
+    # sign-in address with another of the brand's partners.
     Rule("shared_account", "partner", "match", True, _d(1, 1, 1), _by_level(30, 40, 50)),
+    # Orders from devices never seen on an order of the program before: the partner's
+    # share over 28 days (of at least PARTNER_MIN_ORDERS orders naming a device) is this
+    # many times the program's, and at least NEW_DEVICE_MIN_SHARE (device farms reset their
+    # advertising ids; real customers come back on the same phone).
+    Rule("new_devices", "partner", "times", True, _d(3, 2, "1.5"), _by_level(10, 20, 30)),
     # Suspended in another of the brand's programs.
     Rule("banned_elsewhere", "partner", "match", True, _d(1, 1, 1), _by_level(40, 50, 60)),
     # One sub-id's orders (at least PARTNER_MIN_ORDERS) are reversed this often, at least
@@ -192,6 +208,11 @@ PARTNER_MIN_CLICKS = 100
 JUMP_MIN_ORDERS = 20
 #: The overnight rule needs the partner's share to be at least this.
 OVERNIGHT_MIN_SHARE = Decimal("0.3")
+#: The new-device rule needs the partner's share to be at least this.
+NEW_DEVICE_MIN_SHARE = Decimal("0.8")
+#: A partner's own marks (sign-in addresses, devices and cards of its own orders) count
+#: for this many days after they were last seen.
+MARK_DAYS = 90
 #: A partner whose score reaches this is at high risk; reaching it, or rising by
 #: ALERT_RISE points or more above it, alerts the program's managers.
 PARTNER_ALERT_AT = 50
@@ -208,7 +229,12 @@ def describe(code: str) -> str:
         "program's real customers buy (click injection or poaching).",
         "slow_conversion": "The click that won is older than nearly all of the program's "
         "orders (click flooding).",
-        "self_referral": "The customer's e-mail is the partner's own (self-referral).",
+        "self_referral": "The customer is the partner: the e-mail is the partner's own, or "
+        "the device or payment card was used on the partner's own orders (self-referral).",
+        "partner_network": "The order came from an address the partner's own users signed in from.",
+        "device_velocity": "Many orders came from one device through this partner within a day.",
+        "coupon_site": "The promo code alone earned the order, and the shopper came from a "
+        "coupon or deal site (a leaked code).",
         "duplicate_order": "The same customer ordered the same amount through the same "
         "partner shortly before, under another order id.",
         "ip_velocity": "Many orders came from one IP address through this partner within a day.",
@@ -239,8 +265,10 @@ def describe(code: str) -> str:
         "overnight_orders": "Far more of the partner's orders are placed at night than the "
         "program's.",
         "volume_jump": "The partner's orders jumped in the last 7 days.",
-        "shared_account": "The partner shares a payout account, e-mail, company e-mail domain "
-        "or website with another partner.",
+        "shared_account": "The partner shares a payout account, tax id, e-mail, company "
+        "e-mail domain, website or sign-in address with another partner.",
+        "new_devices": "Far more of the partner's orders come from devices never seen "
+        "before than the program's (device farms reset their ids).",
         "banned_elsewhere": "The partner is suspended in another of the brand's programs.",
         "sub_id_reversals": "One of the partner's sub-ids has its orders reversed far more "
         "often than the program's.",
@@ -359,8 +387,16 @@ class ConversionFacts:
     click_seconds: float | None = None
     #: the winning click was judged invalid, and why (e.g. "bot")
     invalid_click: str | None = None
-    #: the customer's hashed e-mail is one of the partner's own
-    self_referral: bool = False
+    #: what of the customer is the partner's own: "email", "device" or "payment" (None:
+    #: nothing; True counts as "email")
+    self_referral: str | bool | None = None
+    #: the order's address is one a user of the partner signed in from
+    partner_network: bool = False
+    #: orders from this device through this partner in the last day, this one included
+    #: (0: the order names no device)
+    device_orders: int = 0
+    #: an order credited by its promo code alone came from a coupon or deal site (its host)
+    coupon_site: str | None = None
     #: minutes since the same customer's same-amount order through the same partner
     #: under another order id (None: none found)
     duplicate_minutes: float | None = None
@@ -377,6 +413,67 @@ class ConversionFacts:
     #: the countries of the winning click's address and of the order (None: unknown)
     click_country: str | None = None
     order_country: str | None = None
+
+
+# a partner's own marks ------------------------------------------------------------------
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def device_keys(identities: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The order's devices and WeChat users as kept for comparison: SHA-256 of
+    "kind:value" for each identifier (gaid, idfa, idfv, openid, unionid), sorted."""
+    return tuple(sorted(_sha(f"{kind}:{value}") for kind, value in (identities or {}).items()))
+
+
+def ip_key(ip: str | None) -> str | None:
+    """An address as kept among a partner's marks (SHA-256 of its text)."""
+    return _sha(ip) if ip else None
+
+
+@dataclass(frozen=True)
+class OwnMarks:
+    """What is known to be a partner's own: the hashed e-mails of its users and contacts,
+    the devices and payment cards seen on its own orders, and the addresses (hashed) its
+    users signed in from, in the last MARK_DAYS days."""
+
+    emails: frozenset[str] = frozenset()
+    devices: frozenset[str] = frozenset()
+    payments: frozenset[str] = frozenset()
+    ips: frozenset[str] = frozenset()
+
+    def self_referral(
+        self, email_sha256: str | None, devices: Sequence[str], payment_sha256: str | None
+    ) -> str | None:
+        """What of the customer is the partner's own: "email", "device" or "payment"
+        (checked in that order), or None."""
+        if email_sha256 and email_sha256 in self.emails:
+            return "email"
+        if any(d in self.devices for d in devices):
+            return "device"
+        if payment_sha256 and payment_sha256 in self.payments:
+            return "payment"
+        return None
+
+    def network(self, ip: str | None) -> bool:
+        """Whether the address is one the partner's users signed in from."""
+        key = ip_key(ip)
+        return key is not None and key in self.ips
+
+
+def learned_marks(
+    devices: Sequence[str], payment_sha256: str | None, ip: str | None
+) -> list[tuple[str, str]]:
+    """The marks an order found to be the partner's own teaches: its devices, its payment
+    card and its address, as (kind, hashed value). The next order on the same phone or
+    card is the partner's own even under another e-mail."""
+    out = [("device", d) for d in devices]
+    if payment_sha256:
+        out.append(("payment", payment_sha256))
+    key = ip_key(ip)
+    if key:
+        out.append(("ip", key))
+    return out
 
 
 @dataclass(frozen=True)
@@ -435,7 +532,23 @@ def score_conversion(facts: ConversionFacts, tuning: Tuning, baseline: Baseline)
         days = (Decimal(str(facts.click_seconds)) / 86400).quantize(Decimal("0.1"))
         measured.append(("slow_conversion", days, slow_threshold_days(tuning, baseline), None))
     if facts.self_referral:
-        measured.append(("self_referral", Decimal(1), tuning.threshold("self_referral"), None))
+        what = "email" if facts.self_referral is True else str(facts.self_referral)
+        measured.append(("self_referral", Decimal(1), tuning.threshold("self_referral"), what))
+    if facts.partner_network:
+        measured.append(("partner_network", Decimal(1), tuning.threshold("partner_network"), None))
+    if facts.device_orders:
+        measured.append(
+            (
+                "device_velocity",
+                Decimal(facts.device_orders),
+                tuning.threshold("device_velocity"),
+                None,
+            )
+        )
+    if facts.coupon_site:
+        measured.append(
+            ("coupon_site", Decimal(1), tuning.threshold("coupon_site"), facts.coupon_site[:40])
+        )
     if facts.duplicate_minutes is not None:
         minutes = Decimal(str(facts.duplicate_minutes)).quantize(Decimal("0.1"))
         measured.append(("duplicate_order", minutes, tuning.threshold("duplicate_order"), None))
@@ -565,6 +678,10 @@ class PartnerFacts:
     orders_7: int = 0
     orders_before: int = 0
     shared_account: bool = False
+    #: of the scored orders, those naming a device, and those from a device never seen on
+    #: an earlier order of the program
+    with_device: int = 0
+    new_device: int = 0
     #: the brand's other programs that suspended the partner
     banned_in: tuple[str, ...] = ()
     #: its sub-ids over the same 28 days: (sub-id, clicks, orders, reversed orders)
@@ -580,6 +697,8 @@ class ProgramNorms:
     #: reversals over orders, and the share of orders placed overnight
     reversal_rate: Decimal = Decimal(0)
     overnight_share: Decimal = Decimal(0)
+    #: of the orders naming a device, the share from a device never seen before
+    new_device_share: Decimal = Decimal(0)
 
 
 def _ratio(a: int | Decimal, b: int | Decimal) -> Decimal:
@@ -622,6 +741,11 @@ def score_partner(facts: PartnerFacts, norms: ProgramNorms, tuning: Tuning) -> V
         weekly = Decimal(facts.orders_before) / 3
         times = _round(Decimal(facts.orders_7) / max(weekly, Decimal(1)))
         measured.append(("volume_jump", times, tuning.threshold("volume_jump"), None))
+    if facts.with_device >= PARTNER_MIN_ORDERS and norms.new_device_share > 0:
+        share = _ratio(facts.new_device, facts.with_device)
+        if share >= NEW_DEVICE_MIN_SHARE:
+            times = _round(share / norms.new_device_share)
+            measured.append(("new_devices", times, tuning.threshold("new_devices"), None))
     if facts.shared_account:
         measured.append(("shared_account", Decimal(1), tuning.threshold("shared_account"), None))
     if facts.banned_in:

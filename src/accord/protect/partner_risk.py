@@ -1,6 +1,7 @@
 """Partners' risk scores: once a day every partner of a program is scored on its last 28
 days (flagged and declined orders, reversal and conversion rates against the program's,
-overnight orders, a jump in volume, a shared account, a ban in another program), the score
+overnight orders, orders from new devices, a jump in volume, a shared account, a ban in
+another program), the score
 is kept with its history, and the managers are told by e-mail and in the console when a
 partner reaches the high-risk band or rises within it.
 
@@ -115,6 +116,8 @@ def _own_figures(session: Session, program_id: str, day: date) -> dict[str, dict
             func.sum(case((inside & (RiskScore.action != Action.NONE.value), 1), else_=0)),
             func.sum(case((inside & (hour.cast(Integer) < NIGHT_ENDS), 1), else_=0)),
             func.sum(case((RiskScore.review == "declined", 1), else_=0)),
+            func.sum(case((inside & RiskScore.device.is_not(None), 1), else_=0)),
+            func.sum(case((inside & (RiskScore.new_device == True), 1), else_=0)),  # noqa: E712
         )
         .where(
             RiskScore.program_id == program_id,
@@ -130,8 +133,10 @@ def _own_figures(session: Session, program_id: str, day: date) -> dict[str, dict
             "flagged": int(flagged or 0),
             "overnight": int(overnight or 0),
             "declined": int(declined or 0),
+            "with_device": int(with_device or 0),
+            "new_device": int(new_device or 0),
         }
-        for partner_id, scored, flagged, overnight, declined in rows
+        for partner_id, scored, flagged, overnight, declined, with_device, new_device in rows
     }
 
 
@@ -174,6 +179,8 @@ def gather(
             orders_7=counted.get("orders_7", 0),
             orders_before=counted.get("orders_before", 0),
             shared_account=partner_id in twins,
+            with_device=mine.get("with_device", 0),
+            new_device=mine.get("new_device", 0),
             banned_in=tuple(p for p in banned.get(partner_id, {}) if p != program.id),
             sub_ids=tuple(
                 (sub, f.clicks, f.orders, f.reversed)
@@ -193,7 +200,11 @@ def norms_of(facts) -> ProgramNorms:
     orders = sum(f.orders for f in facts)
     scored = sum(f.scored for f in facts)
     middle = median(rates) if len(rates) >= MIN_PEERS else None
+    with_device = sum(f.with_device for f in facts)
     return ProgramNorms(
+        new_device_share=Decimal(sum(f.new_device for f in facts)) / with_device
+        if with_device
+        else Decimal(0),
         median_rate=middle if middle else None,
         reversal_rate=Decimal(sum(f.reversals for f in facts)) / orders if orders else Decimal(0),
         overnight_share=Decimal(sum(f.overnight for f in facts)) / scored if scored else Decimal(0),

@@ -29,10 +29,11 @@ from accord.conversions.reversals import reverse_in
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
-from accord.partners.service import own_email_hashes
 from accord.programs.service import load_program
 from accord.protect.clicks import geo
 from accord.protect.clicks import scorer as click_scorer
+from accord.protect.coupons import coupon_site
+from accord.protect.marks import keep_marks, own_marks
 from accord.protect.model import (
     CLICK_RULES,
     CONVERSION_RULES,
@@ -46,10 +47,13 @@ from accord.protect.model import (
     ConversionFacts,
     Level,
     Mode,
+    OwnMarks,
     Review,
     Signal,
     Tuning,
     Verdict,
+    device_keys,
+    learned_marks,
     median_hours,
     nearest_rank,
     order_run,
@@ -214,8 +218,33 @@ def _baseline_in(session: Session, program_id: str) -> Baseline:
     return _cached("baseline", program_id, load)
 
 
-def _own_emails(session: Session, partner_id: str) -> frozenset[str]:
-    return _cached("emails", partner_id, lambda: own_email_hashes(session, partner_id))
+def _own_marks(session: Session, partner_id: str, at: datetime) -> OwnMarks:
+    return _cached("marks", partner_id, lambda: own_marks(session, partner_id, at))
+
+
+def _device_lookbacks(
+    session: Session, program_id: str, partner_id: str, device: str, since: datetime
+) -> tuple[int, bool]:
+    """One statement: the orders from this device through this partner since `since`,
+    this one included; and whether no earlier order of the program named the device."""
+    through = (
+        select(func.count())
+        .where(
+            RiskScore.program_id == program_id,
+            RiskScore.device == device,
+            RiskScore.at >= since,
+            RiskScore.partner_id == partner_id,
+        )
+        .scalar_subquery()
+    )
+    seen = (
+        select(RiskScore.id)
+        .where(RiskScore.program_id == program_id, RiskScore.device == device)
+        .limit(1)
+        .scalar_subquery()
+    )
+    count, earlier = session.execute(select(through, seen)).one()
+    return int(count) + 1, earlier is None
 
 
 def _lookbacks(
@@ -349,10 +378,21 @@ def assess_conversion(
     if touch is not None and touch.kind is TouchpointKind.PROMO_CODE:
         code = touch.ref
     facts = ConversionFacts(click_seconds=click_seconds, invalid_click=invalid_click)
+    devices = device_keys(conversion.identities)
+    device = devices[0] if devices else None
+    new_device = None
+    own = None
     if partner_id is not None:
         since = conversion.occurred_at - LOOKBACK
         duplicate, from_ip = _lookbacks(session, program.id, partner_id, conversion, since)
         median, earlier = _partner_latest(session, program.id, partner_id, click_seconds)
+        device_orders = 0
+        if device is not None:
+            device_orders, new_device = _device_lookbacks(
+                session, program.id, partner_id, device, since
+            )
+        marks = _own_marks(session, partner_id, conversion.occurred_at)
+        own = marks.self_referral(conversion.email_sha256, devices, conversion.payment_sha256)
         facts = ConversionFacts(
             click_seconds=click_seconds,
             invalid_click=invalid_click,
@@ -365,8 +405,10 @@ def assess_conversion(
             )
             if code
             else 0,
-            self_referral=bool(conversion.email_sha256)
-            and conversion.email_sha256 in _own_emails(session, partner_id),
+            self_referral=own,
+            partner_network=marks.network(conversion.ip),
+            device_orders=device_orders,
+            coupon_site=coupon_site(conversion.referrer_host) if code else None,
             duplicate_minutes=duplicate,
             ip_orders=from_ip,
         )
@@ -387,6 +429,8 @@ def assess_conversion(
         click_seconds=click_seconds,
         promo_code=code,
         country=conversion.country,
+        device=device,
+        new_device=new_device,
         score=result.score,
         signals=[s.as_dict() for s in result.signals],
         codes="".join(f",{code}" for code in result.codes) + ("," if result.codes else ""),
@@ -395,6 +439,13 @@ def assess_conversion(
         level=tuning.level.value,
     )
     session.add(row)
+    if own is not None and partner_id is not None and tuning.enabled("self_referral"):
+        # the partner's own order teaches its phone, card and address: the next order on
+        # them is the partner's own under any e-mail
+        taught = learned_marks(devices, conversion.payment_sha256, conversion.ip)
+        if taught:
+            keep_marks(session, partner_id, taught, "own_order", conversion.occurred_at)
+            _forget("marks", partner_id)
     if result.action is Action.HELD:
         held = hold_for_review(session, commissions, result.score, result.codes, now)
         if not held:  # nothing to hold (no commission, or none pending): a flag, then

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,6 +66,7 @@ class RiskScore(Base):
         Index("ix_risk_scores_program_click_seconds", "program_id", "click_seconds"),
         Index("ix_risk_scores_program_code", "program_id", "promo_code", "at"),
         Index("ix_risk_scores_partner_at", "partner_id", "at"),
+        Index("ix_risk_scores_program_device", "program_id", "device", "at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -84,6 +86,10 @@ class RiskScore(Base):
     #: set when the promo code alone earned the order
     promo_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    #: the order's device (the first of `protect.model.device_keys`), and whether no earlier
+    #: order of the program named it
+    device: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    new_device: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     score: Mapped[int] = mapped_column(Integer)
     #: [{"code", "value", "threshold", "weight", "detail"?}, ...]
     signals: Mapped[list] = mapped_column(JSON)
@@ -147,3 +153,26 @@ class PartnerRisk(Base):
     #: it reached the high-risk band, or rose within it, and the managers were told
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerMark(Base):
+    """Something known to be a partner's own, hashed: an address one of its users signed in
+    from (`ip`, source `sign_in`), or a device, payment card or address seen on an order
+    that was the partner's own (source `own_order`). Orders that carry one are the
+    partner's own too (self-referral); partners that share one may be one person."""
+
+    __tablename__ = "partner_marks"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "kind", "value"),
+        Index("ix_partner_marks_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(40))
+    #: ip, device or payment
+    kind: Mapped[str] = mapped_column(String(16))
+    #: SHA-256 (hex) of the address, of "kind:id" for a device, of the card's fingerprint
+    value: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +19,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from accord.errors import Unauthenticated
+from accord.events.model import PartnerSignedIn
+from accord.events.service import record
 from accord.partners.tables import Partner
 from accord.signin.tables import WebSession
 from accord.store.engine import Store
@@ -45,8 +48,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_in(store: Store, email: str, password: str) -> tuple[str, Visitor]:
-    """Check the password and open a session; returns the cookie token and the visitor."""
+def sign_in(store: Store, email: str, password: str, ip: str | None = None) -> tuple[str, Visitor]:
+    """Check the password and open a session; returns the cookie token and the visitor.
+    A partner's user signing in from `ip` records a `partner.signed_in` event with the
+    address hashed (fraud rules compare partners' and orders' addresses)."""
     user = verify_user(store, email, password)
     token = secrets.token_urlsafe(32)
     now = store.clock.now()
@@ -61,7 +66,36 @@ def sign_in(store: Store, email: str, password: str) -> tuple[str, Visitor]:
         )
         session.add(row)
         session.execute(delete(WebSession).where(WebSession.expires_at < now))
+        address = _address(ip)
+        if address is not None:
+            org = session.get(Organization, user.organization_id)
+            if org is not None and org.kind == OrganizationKind.PARTNER:
+                partner_id = session.scalar(
+                    select(Partner.id).where(Partner.organization_id == org.id)
+                )
+                if partner_id is not None:
+                    record(
+                        session,
+                        PartnerSignedIn(
+                            organization_id=org.id,
+                            occurred_at=now,
+                            partner_id=partner_id,
+                            user_id=user.id,
+                            ip_sha256=hashlib.sha256(address.encode()).hexdigest(),
+                        ),
+                    )
     return token, visitor(store, token)
+
+
+def _address(ip: str | None) -> str | None:
+    """The address as the fraud rules compare it (the canonical text), or None for none
+    or for something that is not an address."""
+    if not ip:
+        return None
+    try:
+        return str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        return None
 
 
 def visitor(store: Store, token: str | None) -> Visitor:

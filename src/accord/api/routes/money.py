@@ -254,6 +254,12 @@ class PayoutMethodIn(Strict):
     bic: str | None = None
     paypal_email: str | None = Field(default=None, max_length=320)
     stripe_account_id: str | None = Field(default=None, max_length=64)
+    tax_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The partner's tax identification number (VAT, EIN, unified social "
+        "credit code, ...), for invoices and tax reporting.",
+    )
 
 
 @router.put("/payout-method", tags=["payouts"])

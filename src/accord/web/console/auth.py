@@ -72,7 +72,7 @@ def login(request: Request, form: OpenForm):
 
     retry_with(request, wrong)
     token, _ = sessions.sign_in(
-        request.app.state.store, form.get("email", ""), form.get("password", "")
+        request.app.state.store, form.get("email", ""), form.get("password", ""), peer(request)
     )
     SIGN_IN.clear(who)
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)

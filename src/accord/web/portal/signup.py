@@ -76,7 +76,9 @@ def signup(request: Request, form: OpenForm):
         country=form.get("country"),
         website=form.get("website"),
     )
-    token, _ = sessions.sign_in(store, form.get("email", ""), form.get("password", ""))
+    token, _ = sessions.sign_in(
+        store, form.get("email", ""), form.get("password", ""), peer(request)
+    )
     response = RedirectResponse("/portal/programs?welcome=1", status_code=303)
     set_session_cookie(request, response, token)
     return response
