@@ -217,3 +217,20 @@ def test_the_coupon_site_list_reads_hosts_and_names_a_bad_line():
     assert listed("notdeals.example", hosts) is None
     with pytest.raises(ValueError, match="line 2"):
         read_hosts(["ok.example", "https://bad.example/path"])
+
+
+def test_marks_unseen_for_90_days_are_forgotten_by_the_daily_task(brand):
+    from accord.protect.tasks import forget_partner_marks
+
+    partner = add_partner(brand)
+    own = f"owner-{partner.id[-6:]}@partner.example".lower()
+    create_user(brand.store, partner.caller.organization_id, own, PASSWORD)
+    _sale(brand, partner, email_sha256=_sha(own), payment_fingerprint="card-old", ip="192.0.2.9")
+    brand.store.clock.advance(timedelta(days=60))
+    assert forget_partner_marks(brand.store)["forgotten"] == 0
+    later = _sale(brand, partner, payment_fingerprint="card-old", ip="192.0.2.9")
+    assert _codes(brand, later) == {"self_referral": "payment", "partner_network": None}
+    brand.store.clock.advance(timedelta(days=95))
+    assert forget_partner_marks(brand.store)["forgotten"] >= 2  # the card and the address
+    gone = _sale(brand, partner, payment_fingerprint="card-old", ip="192.0.2.9")
+    assert _codes(brand, gone) == {}

@@ -478,6 +478,17 @@ def _amount(rng: random.Random, low: int, high: int) -> str:
     return str(Decimal(cents) / 100)
 
 
+#: Landing referrers of the demo's promo-code orders (one in twelve a coupon site).
+PROMO_REFERRERS = (
+    *["https://www.instagram.com/"] * 4,
+    *["https://www.youtube.com/"] * 3,
+    *["https://www.xiaohongshu.com/explore"] * 2,
+    "https://t.co/lumen",
+    "https://www.google.com/",
+    "https://www.retailmenot.com/view/lumen.example",
+)
+
+
 def _drive_conversions(
     http: httpx.Client,
     program_id: str,
@@ -537,6 +548,9 @@ def _drive_conversions(
                 "currency": "USD",
                 "promo_code": rng.choice(coded).promo_code.lower(),
                 "customer_id": rng.choice(customers),
+                # where the shopper came from: the creator's followers mostly, and now and
+                # then a coupon site the code leaked to (fraud protection flags those)
+                "referrer": rng.choice(PROMO_REFERRERS),
             }
         )
     for n in range(max(1, len(clicks) // 200)):

@@ -11,9 +11,9 @@ Importing a module declares its tasks (`accord.jobs.queue.task` / `periodic`):
   accord.events.tasks
 - `scan_for_alerts`, `weekly_digests`: accord.monitoring.tasks
 - `sum_report_days` (hourly: the reports' per-partner daily sums): accord.reports.tasks
-- `refresh_fraud_baselines` (daily: how fast each program's customers buy) and
-  `score_partner_risk` (daily: each partner's risk score, alerts when it rises):
-  accord.protect.tasks
+- `refresh_fraud_baselines` (daily: how fast each program's customers buy),
+  `score_partner_risk` (daily: each partner's risk score, alerts when it rises) and
+  `forget_partner_marks` (daily: partners' marks unseen for 90 days): accord.protect.tasks
 
 A stage with background work of its own declares it in its module and adds that module here.
 """

@@ -8,7 +8,8 @@ partner is compared with what fraud protection did to it.
 Clean traffic is made to be hard on naive rules: about 3 % of real shoppers buy within two
 minutes of their click (saved carts, one-click checkout), households and offices share an
 IP, returning customers buy again, a few buy the same thing twice within half an hour, and
-a small share of real shoppers browse through a VPN or a corporate proxy. A rule such as
+a small share of real shoppers browse through a VPN or a corporate proxy, and influencers'
+followers type their codes at checkout coming from social networks. A rule such as
 "hold every order within two minutes of its click" holds far more than 1 % of them.
 
 Scenarios (`SCENARIOS`): click injection, click flooding, cookie stuffing, self-referral,
@@ -80,7 +81,7 @@ SCENARIO_RULES: dict[str, frozenset[str]] = {
     "click_flooding": frozenset({"slow_conversion", "flooding_partner"}),
     "cookie_stuffing": frozenset({"invalid_click", "no_landing"}),
     "self_referral": frozenset({"self_referral"}),
-    "coupon_leakage": frozenset({"promo_leak"}),
+    "coupon_leakage": frozenset({"promo_leak", "coupon_site"}),
     "duplicate_orders": frozenset({"duplicate_order", "ip_velocity"}),
     "bot_traffic": frozenset({"bot", "no_user_agent"}),
     "data_center_traffic": frozenset({"data_center"}),
@@ -134,6 +135,9 @@ class SimOrder:
     click_id: str | None = None
     promo_code: str | None = None
     country: str | None = None
+    #: the card the shopper paid with (its fingerprint), and the site they came from
+    payment: str | None = None
+    referrer: str | None = None
 
 
 @dataclass
@@ -158,6 +162,7 @@ class _Maker:
         self.plan = Plan()
         self.end = START + timedelta(days=DAYS)
         self.customers: list[tuple[str, str]] = []  # (email, home IP)
+        self.cards: dict[str, str] = {}  # email -> the card's fingerprint
         self.n = 0
 
     # pieces -------------------------------------------------------------------------------
@@ -188,7 +193,11 @@ class _Maker:
         email = f"shopper{len(self.customers)}-{self.rng.randrange(10**6)}@mail.example"
         found = (email, self.ip())
         self.customers.append(found)
+        self.cards[email] = f"card_{self.rng.getrandbits(48):012x}"
         return found
+
+    def card(self, email: str) -> str | None:
+        return self.cards.get(email)
 
     def buying_delay(self) -> timedelta:
         """Click to order for a real shopper: 3 % within two minutes (saved carts,
@@ -248,6 +257,7 @@ class _Maker:
                                 click.ip,
                                 CLEAN,
                                 click.click_id,
+                                payment=self.card(email),
                             )
                         )
                         if r.random() < 0.003:  # the same thing again, on purpose
@@ -264,18 +274,47 @@ class _Maker:
                                     click.ip,
                                     CLEAN,
                                     second.click_id,
+                                    payment=self.card(email),
                                 )
                             )
 
     def bought(
         self, at: datetime, before: timedelta, partner: str, label: str, email: str, home: str,
-        **click,
+        payment: str | None = None, **click,
     ) -> None:  # fmt: skip
         """A customer at home clicks the partner's link `before` the order at `at`."""
         found = self.click(at - before, partner, label, ip=home, **click)
         self.plan.orders.append(
-            SimOrder(at, self.order_id(), self.amount(), email, home, label, found.click_id)
-        )
+            SimOrder(
+                at, self.order_id(), self.amount(), email, home, label, found.click_id,
+                payment=payment or self.card(email),
+            )
+        )  # fmt: skip
+
+    def influencer_codes(self, partners: int = 4) -> None:
+        """Honest code-only orders: an influencer's followers type the code at checkout,
+        from one or two countries, coming from social networks, the influencer's own site
+        or nowhere in particular."""
+        r = self.rng
+        sources = (
+            None, None, "https://www.instagram.com/", "https://www.youtube.com/",
+            "https://t.co/x1", "https://l.facebook.com/", "https://www.google.com/",
+        )  # fmt: skip
+        for i in range(partners):
+            code = f"FOLLOW{i}"
+            key = self.partner(f"influencer-{i}", CLEAN, "influencer", code=code)
+            home = r.choice(("US", "GB", "DE", "FR"))
+            own_site = f"https://{key}.example/favourites"
+            for _ in range(int(r.uniform(4, 14) * DAYS * self.scale)):
+                email, ip = self.customer()
+                self.plan.orders.append(
+                    SimOrder(
+                        self.when(), self.order_id(), self.amount(), email, ip, CLEAN,
+                        promo_code=code, country=home if r.random() < 0.9 else "CA",
+                        payment=self.card(email),
+                        referrer=r.choice((*sources, own_site)),
+                    )
+                )  # fmt: skip
 
     def injection(self, orders: int) -> None:
         key = self.partner("injector", "click_injection", "affiliate")
@@ -309,17 +348,28 @@ class _Maker:
             self.bought(at, before, key, "cookie_stuffing", email, home, fetch="image")
 
     def self_referral(self, orders: int) -> None:
+        """A partner buying through its own link: at first under its own e-mail, later
+        under made-up ones, paying with the same card."""
         email = "owner@selfbuyer.example"
         key = self.partner("self-buyer", "self_referral", "cashback", email=email)
         home = self.ip()
-        for _ in range(orders):
-            self.bought(self.when(), self.buying_delay(), key, "self_referral", email, home)
+        card = "card_owner_0042"
+        first = START + timedelta(hours=self.rng.uniform(2, 30))
+        self.bought(first, self.buying_delay(), key, "self_referral", email, home, card)
+        for i in range(orders - 1):
+            at = self.when()
+            who = email if i % 2 else f"deals{self.rng.randrange(10**6)}@mail.example"
+            if at <= first:
+                at = first + timedelta(hours=self.rng.uniform(1, 48))
+            self.bought(at, self.buying_delay(), key, "self_referral", who, home, card)
 
     def coupon_leak(self, orders: int) -> None:
         """The partner's code, posted on coupon sites, used by shoppers everywhere who
         never saw the partner."""
         self.partner("leaker", "coupon_leakage", "influencer", code="LEAKY20")
         countries = ("US", "GB", "DE", "FR", "BR", "IN", "MX", "PL", "TR", "ID")
+        sites = ("https://www.retailmenot.com/view/shop.example", "https://slickdeals.net/f/9",
+                 "https://www.hotukdeals.com/vouchers/shop.example", None, None)  # fmt: skip
         for _ in range(orders):
             email, home = self.customer()
             self.plan.orders.append(
@@ -332,6 +382,8 @@ class _Maker:
                     "coupon_leakage",
                     promo_code="LEAKY20",
                     country=self.rng.choice(countries),
+                    payment=self.card(email),
+                    referrer=self.rng.choice(sites),
                 )
             )
 
@@ -375,6 +427,7 @@ def make_plan(seed: int = 7, scale: float = 1.0) -> Plan:
     """The simulation's partners, clicks and orders, each labelled; the same for a seed."""
     m = _Maker(seed, scale)
     m.clean()
+    m.influencer_codes()
     n = max(20, int(60 * scale))
     m.injection(n)
     m.flooding(n)
@@ -556,6 +609,8 @@ def simulate(
                     email_sha256=_sha(item.email),
                     ip=item.ip,
                     country=item.country,
+                    payment_fingerprint=item.payment,
+                    referrer=item.referrer,
                 )
                 try:
                     recorded[item.order_id] = record_conversion(store, caller, report).conversion
