@@ -93,6 +93,8 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "key_id": ("key", "brand"),
     "job_id": ("job", "brand"),
     "alert_id": ("alert", "brand"),
+    "contact_id": ("contact", "brand"),
+    "merge_id": ("merge", "brand"),
 }
 
 # Required query parameters that are not objects: a plausible value each.
@@ -172,6 +174,15 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/programs/{program_id}/fraud/partners"): BRAND,
     ("POST", "/programs/{program_id}/fraud/partners/score"): BRAND,
     ("GET", "/programs/{program_id}/fraud/jobs/{job_id}"): BRAND,
+    ("POST", "/leads/captures"): BRAND,
+    ("GET", "/contacts"): BRAND,
+    ("GET", "/contacts/{contact_id}"): BRAND,
+    ("PUT", "/contacts/{contact_id}/stage"): BRAND,
+    ("POST", "/contact-merges/{merge_id}/undo"): BRAND,
+    ("GET", "/lead-settings"): BRAND,
+    ("PUT", "/lead-settings"): BRAND,
+    ("POST", "/leads/score"): BRAND,
+    ("GET", "/jobs/{job_id}"): BRAND,
     ("GET", "/programs/{program_id}/partners/{partner_id}/risk"): BRAND,
     ("GET", "/conversions/{conversion_id}/risk"): BOTH,
     ("POST", "/conversions/{conversion_id}/release"): BRAND,
@@ -373,10 +384,12 @@ def _build(store: Store, client) -> World:
         {"since": "2026-10-01T00:00:00+00:00", "until": "2026-12-01T00:00:00+00:00"},
     )
     alert = _alert_of(store, a, p_own)
+    contact, merge = _contacts_of(store, a, "a")
 
     b = make_brand(store)
     b_partner = add_partner(b)
     b_objects = _partner_objects(store, b, b_partner, "B")
+    b_objects["contact"], b_objects["merge"] = _contacts_of(store, b, "b")
 
     ids = {
         "program": a.program_id,
@@ -395,6 +408,8 @@ def _build(store: Store, client) -> World:
         "key": spare_key,
         "job": job.id,
         "alert": alert,
+        "contact": contact,
+        "merge": merge,
     }
     a_org = a.caller.organization_id
     a_keys = {parse_token(a.api_key)[0], spare_key}
@@ -415,7 +430,7 @@ def _build(store: Store, client) -> World:
     world.own_ids = set(own.values()) | {payouts[p_own.id]} | own_contract_versions
     world.other_ids = set(other.values()) | {payouts[p_other.id]} | default_versions
     world.brand_only = {a_org, *a_keys, job.id}
-    world.brand_only |= {alert}
+    world.brand_only |= {alert, contact, merge}
     world.a_ids = (
         world.own_ids | world.other_ids | world.brand_only | {a.program_id, batch.batch.id}
     )
@@ -426,6 +441,21 @@ def _build(store: Store, client) -> World:
         parse_token(b.api_key)[0],
     }
     return world
+
+
+def _contacts_of(store: Store, brand, name: str) -> tuple[str, str]:
+    """A contact of the brand made of two captures merged by a third; its id and the
+    merge's."""
+    from accord.leads.model import Capture
+    from accord.leads.service import capture, contact_view
+
+    capture(store, brand.caller, Capture(phone=f"+86 138 0013 80{len(name):02d}"))
+    capture(store, brand.caller, Capture(email=f"{name}@lead.example"))
+    both = capture(
+        store, brand.caller,
+        Capture(email=f"{name}@lead.example", phone=f"+86 138 0013 80{len(name):02d}"),
+    )  # fmt: skip
+    return both.contact_id, contact_view(store, brand.caller, both.contact_id).merges[0].id
 
 
 def _alert_of(store: Store, brand, partner) -> str:
@@ -753,6 +783,9 @@ NO_OBJECTS = {
     ("PUT", "/payout-method"),
     ("POST", "/schedule/run"),
     ("POST", "/api-keys"),
+    ("POST", "/leads/captures"),
+    ("PUT", "/lead-settings"),
+    ("POST", "/leads/score"),
 }
 # Answers with a result per row or item (200) instead of refusing the whole request.
 PER_ROW = {("POST", "/conversions/batch"), ("POST", "/conversions/import"),

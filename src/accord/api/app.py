@@ -28,6 +28,7 @@ from accord.api.routes import (
     growth,
     inquiries,
     keys,
+    leads,
     lifecycle,
     money,
     monitoring,
@@ -191,7 +192,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
-    for module in (reports, lifecycle, growth, monitoring, fraud):
+    for module in (reports, lifecycle, growth, monitoring, fraud, leads):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(browser.router)
     app.include_router(browser.api_router, prefix="/api/v1")

@@ -588,6 +588,13 @@ def _print_summary(result) -> None:
         f"{_money(s.payable, cur)} + {_money(s.paid, cur)}; checks: "
         + ", ".join(f"{k} {'ok' if v else 'FAILED'}" for k, v in s.checks.items())
     )
+    if result.leads:
+        counts = result.leads
+        console.print(
+            f"Leads: {counts['contacts']:,} people from the site, a trade show, WeChat and "
+            f"stores, each one contact however they came back: {counts.get('mql', 0)} "
+            f"marketing-qualified, {counts.get('new', 0)} new (console: People)"
+        )
     labels = {
         "payouts_csv": "Payout batch (CSV for finance)",
         "statement_en": "Largest payout's statement",

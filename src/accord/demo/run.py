@@ -23,6 +23,7 @@ import uvicorn
 from accord.clock import ShiftableClock
 from accord.contracts.service import add_version, create_contract
 from accord.demo import cast
+from accord.demo.leads import drive_leads, leads_summary
 from accord.fx.service import set_rate
 from accord.ids import short_code
 from accord.money import Money
@@ -89,6 +90,8 @@ class DemoResult:
     documents: dict[str, str] = field(default_factory=dict)
     console_email: str = ""
     portal_email: str = ""
+    #: contacts, by stage
+    leads: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         s = self.summary
@@ -128,6 +131,7 @@ class DemoResult:
             "documents": self.documents,
             "console": {"email": self.console_email, "password": cast.CONSOLE_PASSWORD},
             "portal": {"email": self.portal_email, "password": cast.CONSOLE_PASSWORD},
+            "leads": self.leads,
         }
 
 
@@ -292,6 +296,8 @@ def run_demo(
                 store.clock.shift(timedelta(days=1) - BUYING_TIME)
             report("conversions", traffic.conversions_sent, traffic.conversions_sent)
             _drive_reversals(http, created, rng, traffic, report, clawback=False)
+            # the brand's lead funnel: people from its site, a trade show, WeChat, stores
+            drive_leads(http, rng, store.clock.now(), report)
             store.clock.shift(timedelta(days=LOCKING_DAYS + 1))
             report("lock, approve, pay", 0, 3)
             _ok(http.post("/api/v1/commissions/lock", json={"program_id": program.id}))
@@ -329,6 +335,7 @@ def run_demo(
         documents,
         console_email,
         portal_email,
+        leads_summary(store, caller),
     )
     return result, server
 

@@ -209,6 +209,20 @@ class PartnerSignedIn(DomainEvent):
     ip_sha256: str
 
 
+class LeadStageChanged(DomainEvent):
+    """A contact moved to another stage (new, mql, sql, opportunity, customer, lost): by
+    a person, a key or the MQL trigger."""
+
+    type: ClassVar[str] = "lead.stage_changed"
+    subject: ClassVar[str | None] = "contact_id"
+
+    contact_id: str
+    stage_before: str | None = None
+    stage: str
+    behaviour: int
+    fit: int
+
+
 class ClicksStored(DomainEvent):
     """A batch of clicks and impressions of one program was stored (one event per batch and
     program, never per click). A batch replayed after a crash may announce ids again."""
@@ -238,6 +252,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         PartnerSuspended,
         PayoutSent,
         PartnerSignedIn,
+        LeadStageChanged,
         ClicksStored,
     )
 }

@@ -14,6 +14,7 @@ Importing a module declares its tasks (`accord.jobs.queue.task` / `periodic`):
 - `refresh_fraud_baselines` (daily: how fast each program's customers buy),
   `score_partner_risk` (daily: each partner's risk score, alerts when it rises) and
   `forget_partner_marks` (daily: partners' marks unseen for 90 days): accord.protect.tasks
+- `score_leads` (daily: every contact's score from its activities): accord.leads.tasks
 
 A stage with background work of its own declares it in its module and adds that module here.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import accord.events.tasks
 import accord.jobs.service
 import accord.jobs.work
+import accord.leads.tasks
 import accord.monitoring.tasks
 import accord.postbacks.worker
 import accord.protect.tasks

@@ -25,6 +25,7 @@ from accord.audit.context import Actor, acting
 from accord.conversions.imports import import_conversions, import_reversals
 from accord.errors import AccordError, InvalidInput
 from accord.jobs.queue import crontab, periodic
+from accord.leads.service import score_all
 from accord.payouts.service import run_batch, run_schedules
 from accord.payouts.tables import PayoutBatch
 from accord.protect.backtest import run_backtest
@@ -168,6 +169,12 @@ def partner_risk(store: Store, caller: Caller, args: dict, context: Context) -> 
     done = score_now(store, caller, args["program_id"])
     context.progress(1, 1)
     return done
+
+
+@kind("lead_scoring")
+def lead_scoring(store: Store, caller: Caller, args: dict, context: Context) -> dict:
+    """Score every contact of the brand again from its activities now."""
+    return score_all(store, caller.organization_id, progress=context.progress)
 
 
 @kind("sleep")

@@ -55,3 +55,6 @@ __all__ += ["monitoring_tables"]
 from accord.protect import tables as protect_tables  # noqa: E402
 
 __all__ += ["protect_tables"]
+from accord.leads import tables as leads_tables  # noqa: E402
+
+__all__ += ["leads_tables"]

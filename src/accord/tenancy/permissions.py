@@ -27,6 +27,7 @@ RESOURCES = (
     "postbacks",
     "keys",
     "users",
+    "leads",
 )
 WRITE_SCOPES = tuple(f"{r}:write" for r in RESOURCES)
 #: Scopes an API key may carry.
@@ -55,7 +56,15 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
         {READ}
         | {
             f"{r}:write"
-            for r in ("programs", "partners", "contracts", "links", "conversions", "commissions")
+            for r in (
+                "programs",
+                "partners",
+                "contracts",
+                "links",
+                "conversions",
+                "commissions",
+                "leads",
+            )
         }
     ),
     Role.FINANCE: frozenset({READ, "payouts:write"}),
@@ -126,6 +135,10 @@ SEGMENTS = {
     "payout-method": "payouts",
     "postbacks": "postbacks",
     "api-keys": "keys",
+    "leads": "leads",
+    "contacts": "leads",
+    "contact-merges": "leads",
+    "lead-settings": "leads",
     "users": "users",
 }
 

@@ -11,6 +11,7 @@ from accord.web.console import (
     audit,
     auth,
     commissions,
+    contacts,
     contracts,
     conversions,
     dashboard,
@@ -29,5 +30,5 @@ from accord.web.console import (
 router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
-              lifecycle, growth, alerts, fraud):  # fmt: skip
+              lifecycle, growth, alerts, fraud, contacts):  # fmt: skip
     router.include_router(group.router)

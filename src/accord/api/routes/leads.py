@@ -1,0 +1,335 @@
+"""Leads over the API: capture a person and what they did from any channel, read contacts
+with their identifiers, activities, merges and stages, undo a merge, move a contact's stage,
+change the lead settings, and score every contact now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from accord.api.deps import CallerDep, Limit, StoreDep
+from accord.api.schemas import ErrorResponse, Strict
+from accord.jobs import service as jobs
+from accord.leads import service as leads
+from accord.leads.model import Capture
+from accord.tenancy.service import require_brand
+
+router = APIRouter(tags=["leads"])
+
+ERRORS = {
+    401: {"model": ErrorResponse, "description": "Missing or unknown API key"},
+    403: {"model": ErrorResponse, "description": "Not allowed for this kind of key"},
+    404: {"model": ErrorResponse, "description": "Unknown contact, merge or job"},
+    409: {"model": ErrorResponse, "description": "The merge was undone already"},
+    422: {"model": ErrorResponse, "description": "A field is wrong; `field` names it"},
+}
+
+
+class CapturedOut(BaseModel):
+    contact_id: str = Field(description="The contact the person is now (after any merge).")
+    activity_id: str
+    created: bool = Field(description="True when no identifier was known: a new contact.")
+    merged: list[str] = Field(description="Contacts this capture showed to be the same person.")
+    shared: list[list[str]] = Field(
+        description="Identifiers ([kind, value]) seen with too many different people "
+        "(a switchboard, a family phone): kept, but they merge nobody."
+    )
+
+
+@router.post("/leads/captures", response_model=CapturedOut, status_code=201, responses=ERRORS)
+def capture(body: Capture, store: StoreDep, caller: CallerDep) -> CapturedOut:
+    """A person and something they did, from any channel (a form, an event's check-in, a
+    store visit, an import of badge scans): found again by any identifier given, merged
+    with the contacts those identifiers name, and scored."""
+    done = leads.capture(store, caller, body)
+    return CapturedOut(
+        contact_id=done.contact_id,
+        activity_id=done.activity_id,
+        created=done.created,
+        merged=list(done.merged),
+        shared=[list(pair) for pair in done.shared],
+    )
+
+
+class ContactRowOut(BaseModel):
+    id: str
+    name: str | None
+    company: str | None
+    title: str | None
+    stage: str
+    behaviour: int = Field(description="The behaviour score: decayed points of activities.")
+    fit: int = Field(description="0 to 100 from the profile fields.")
+    grade: str = Field(description="A, B, C or D from the fit.")
+    email: str | None
+    phone: str | None
+    last_activity_at: datetime | None
+    created_at: datetime
+
+
+class ContactsOut(BaseModel):
+    data: list[ContactRowOut]
+    has_more: bool
+    next_starting_after: str | None = None
+    total: int
+
+
+@router.get("/contacts", response_model=ContactsOut, responses=ERRORS)
+def list_contacts(
+    store: StoreDep,
+    caller: CallerDep,
+    limit: Limit = 50,
+    starting_after: str | None = Query(default=None, max_length=40),
+    search: str | None = Query(default=None, max_length=200),
+    stage: str | None = Query(default=None, max_length=16),
+    sort: str = Query(default="score", description="score, recent or created"),
+) -> ContactsOut:
+    """The brand's contacts, highest score first (or by latest activity, or newest), found
+    by name, company, e-mail or phone, of one stage or all."""
+    page = leads.contacts_page(
+        store, caller, search=search, stage=stage, sort=sort, limit=limit, after=starting_after
+    )
+    return ContactsOut(
+        data=[ContactRowOut(**row.__dict__) for row in page.rows],
+        has_more=page.has_more,
+        next_starting_after=page.next_after,
+        total=page.total,
+    )
+
+
+class IdentityOut(BaseModel):
+    kind: str
+    value: str
+    shared: bool
+    first_seen: datetime
+    channel: str | None
+    activity_id: str | None = Field(description="The activity that brought it (the evidence).")
+    origin_contact_id: str
+
+
+class ActivityOut(BaseModel):
+    id: str
+    type: str
+    channel: str | None
+    source: str | None
+    campaign: str | None
+    utm: dict | None
+    referrer: str | None
+    keyword: str | None
+    subject: str | None
+    at: datetime
+    data: dict | None
+    origin_contact_id: str
+
+
+class MergeOut(BaseModel):
+    id: str
+    survivor_id: str
+    absorbed_id: str
+    evidence: list[dict]
+    at: datetime
+    by: str | None
+    undone_at: datetime | None
+    undone_by: str | None
+    undo_reason: str | None
+
+
+class StageOut(BaseModel):
+    stage_before: str | None
+    stage: str
+    at: datetime
+    by: str | None
+    reason: str | None
+
+
+class ContactOut(BaseModel):
+    id: str
+    asked_for: str | None = Field(description="The id asked for, when it was merged into this one.")
+    name: str | None
+    company: str | None
+    title: str | None
+    industry: str | None
+    company_size: int | None
+    region: str | None
+    city: str | None
+    stage: str
+    behaviour: int
+    groups: dict[str, Decimal] = Field(description="Each group's part of the behaviour score.")
+    fit: int
+    grade: str
+    in_mql_zone: bool
+    created_at: datetime
+    last_activity_at: datetime | None
+    scored_at: datetime | None
+    identities: list[IdentityOut]
+    activities: list[ActivityOut] = Field(description="The latest 200.")
+    activity_count: int
+    merges: list[MergeOut]
+    stages: list[StageOut]
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactOut, responses=ERRORS)
+def get_contact(contact_id: str, store: StoreDep, caller: CallerDep) -> ContactOut:
+    """A contact (a merged one answers with the contact it is part of) with its identifiers
+    and their evidence, latest activities, merges and stage history."""
+    view = leads.contact_view(store, caller, contact_id)
+    return ContactOut(
+        id=view.id,
+        asked_for=view.asked_for,
+        name=view.name,
+        company=view.company,
+        title=view.title,
+        industry=view.industry,
+        company_size=view.company_size,
+        region=view.region,
+        city=view.city,
+        stage=view.stage,
+        behaviour=view.behaviour,
+        groups=view.groups,
+        fit=view.fit,
+        grade=view.grade,
+        in_mql_zone=view.in_zone,
+        created_at=view.created_at,
+        last_activity_at=view.last_activity_at,
+        scored_at=view.scored_at,
+        identities=[IdentityOut(**i.__dict__) for i in view.identities],
+        activities=[ActivityOut(**a.__dict__) for a in view.activities],
+        activity_count=view.activity_count,
+        merges=[MergeOut(**m.__dict__) for m in view.merges],
+        stages=[StageOut(**s.__dict__) for s in view.stages],
+    )
+
+
+def brands_contact(contact_id: str, store: StoreDep, caller: CallerDep) -> None:
+    """The contact of a write, checked before the body is read: another organization's
+    contact is 404 whatever the body, as one that does not exist."""
+    leads.contact_view(store, caller, contact_id)
+
+
+def brands_merge(merge_id: str, store: StoreDep, caller: CallerDep) -> None:
+    leads.check_merge(store, caller, merge_id)
+
+
+class StageIn(Strict):
+    stage: str = Field(description="new, mql, sql, opportunity, customer or lost")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.put(
+    "/contacts/{contact_id}/stage",
+    response_model=ContactOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_contact)],
+)
+def move_stage(contact_id: str, body: StageIn, store: StoreDep, caller: CallerDep) -> ContactOut:
+    """Move a contact to a stage, with a reason; the stage history names who moved it."""
+    leads.set_stage(store, caller, contact_id, body.stage, body.reason)
+    return get_contact(contact_id, store, caller)
+
+
+class UndoIn(Strict):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post(
+    "/contact-merges/{merge_id}/undo",
+    response_model=ContactOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_merge)],
+)
+def undo(merge_id: str, body: UndoIn, store: StoreDep, caller: CallerDep) -> ContactOut:
+    """Undo a merge: the contact it absorbed is whole again, with its own identifiers and
+    activities, and no capture merges the two again. Answers with the restored contact."""
+    restored = leads.undo_merge(store, caller, merge_id, body.reason)
+    return get_contact(restored.id, store, caller)
+
+
+class SettingsOut(BaseModel):
+    default_region: str | None
+    half_life_days: Decimal
+    points: dict[str, int] = Field(description="Points per activity type (any channel).")
+    groups: dict[str, str] = Field(description="The group each activity type counts in.")
+    caps: dict[str, int] = Field(description="The most points each group gives.")
+    mql_zone: list[str] = Field(description="Cells of the fit x engagement grid (A1 to D4).")
+    industries: dict[str, int]
+    regions: dict[str, int]
+
+
+def _settings_out(found: leads.Settings) -> SettingsOut:
+    general = [r for r in found.scoring.rules if r.channel is None]
+    return SettingsOut(
+        default_region=found.default_region,
+        half_life_days=found.scoring.half_life_days,
+        points={r.activity: r.points for r in general},
+        groups={r.activity: r.group for r in general},
+        caps=dict(found.scoring.caps),
+        mql_zone=sorted(found.zone),
+        industries=dict(found.fit.industries),
+        regions=dict(found.fit.regions),
+    )
+
+
+@router.get("/lead-settings", response_model=SettingsOut, responses=ERRORS)
+def get_settings(store: StoreDep, caller: CallerDep) -> SettingsOut:
+    """The brand's lead settings: default phone region, points, caps, half-life, MQL zone."""
+    return _settings_out(leads.lead_settings(store, caller))
+
+
+class SettingsIn(Strict):
+    default_region: str | None = Field(default=None, max_length=2)
+    half_life_days: Decimal | None = None
+    points: dict[str, int] | None = None
+    caps: dict[str, int] | None = None
+    mql_zone: list[str] | None = Field(default=None, max_length=16)
+    industries: dict[str, int] | None = None
+    regions: dict[str, int] | None = None
+
+
+@router.put("/lead-settings", response_model=SettingsOut, responses=ERRORS)
+def put_settings(body: SettingsIn, store: StoreDep, caller: CallerDep) -> SettingsOut:
+    """Change what is given; the rest stays. Scores follow at the next scoring pass (or
+    POST /leads/score)."""
+    return _settings_out(
+        leads.change_lead_settings(
+            store,
+            caller,
+            default_region=body.default_region,
+            half_life_days=body.half_life_days,
+            points=body.points,
+            caps=body.caps,
+            zone=body.mql_zone,
+            industries=body.industries,
+            regions=body.regions,
+        )
+    )
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: str = Field(description="queued, running, done or failed")
+    done: int
+    total: int | None
+    message: str | None
+    result: dict | None = Field(description="When done: contacts scored, and how many moved.")
+
+
+def _job_out(job) -> JobOut:
+    return JobOut(job_id=job.id, status=job.status, done=job.done, total=job.total,
+                  message=job.message, result=job.result)  # fmt: skip
+
+
+@router.post("/leads/score", response_model=JobOut, status_code=202, responses=ERRORS)
+def score_now(store: StoreDep, caller: CallerDep) -> JobOut:
+    """Score every contact again now, as a job (the daily pass does it at 02:37 UTC);
+    follow it with GET /jobs/{job_id}."""
+    return _job_out(leads.start_scoring(store, caller))
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=ERRORS, tags=["jobs"])
+def get_job(job_id: str, store: StoreDep, caller: CallerDep) -> JobOut:
+    """A job the brand started (scoring contacts, a backtest, an import, ...): its progress,
+    and its result once done."""
+    require_brand(caller)
+    return _job_out(jobs.get_job(store, caller, job_id))

@@ -1,0 +1,141 @@
+"""The demo's leads: people who came to the brand through its site (with search-ad keywords),
+a trade show, WeChat and its stores over the last month, sent through the API as the
+brand's engineers would. Some come back through another channel and are recognised; an
+office switchboard shared by four colleagues merges none of them."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import httpx
+
+FIRST = ("Wei", "Fang", "Min", "Lei", "Jing", "Tao", "Yan", "Hui", "Emma", "Lucas", "Sofia",
+         "Noah", "Mia", "Ethan", "Chloe", "Leo")  # fmt: skip
+LAST = ("Zhang", "Wang", "Li", "Liu", "Chen", "Yang", "Zhao", "Huang", "Müller", "Smith",
+        "García", "Rossi", "Dubois", "Novak")  # fmt: skip
+COMPANIES = (
+    ("Hengda Pharma", "pharma", 2400), ("Nanhai Chemicals", "chemicals", 800),
+    ("Bluepeak Software", "software", 150), ("Orion Finance", "finance", 5200),
+    ("Kestrel Motors", "automotive", 12000), ("Lotus Education", "education", 60),
+    ("Redwood Logistics", "logistics", 350),
+)  # fmt: skip
+TITLES = ("CTO", "IT Director", "Procurement Manager", "Engineer", "Analyst", "Head of Data",
+          "采购经理", "信息总监", "Marketing Specialist")  # fmt: skip
+CONTENT = ("White paper: data platforms in pharma", "Case study: Kestrel Motors",
+           "Webinar: GMP compliance", "Price list 2027")  # fmt: skip
+KEYWORDS = (
+    "gmp compliance software",
+    "数据中台 方案",
+    "lims system price",
+    "batch record software",
+)
+APPID = "wx5f3c1a9e0d2b4c6a"
+
+
+def drive_leads(
+    http: httpx.Client, rng: random.Random, now: datetime, report: Callable[[str, int, int], None]
+) -> dict[str, int]:
+    """Capture about 150 people's activities over the 30 days before `now`; returns counts."""
+    sent = 0
+    people = []
+    for n in range(48):
+        company, industry, size = rng.choice(COMPANIES)
+        people.append(
+            {
+                "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                "email": f"lead{n:03d}@{company.split()[0].lower()}.example",
+                "phone": f"+86 13{rng.randint(100000000, 999999999)}",
+                "company": company,
+                "industry": industry,
+                "company_size": size,
+                "title": rng.choice(TITLES),
+                "cookie": f"ck{rng.getrandbits(64):016x}",
+                "openid": f"o{rng.getrandbits(80):020x}",
+            }
+        )
+    total = len(people) + 4
+    for done, person in enumerate(people):
+        start = now - timedelta(days=rng.uniform(3, 30))
+        channel = rng.choice(("web", "web", "event", "wechat", "store"))
+        steps: list[dict] = []
+        if channel == "web":
+            keyword = rng.choice(KEYWORDS)
+            utm = {"source": "baidu", "medium": "cpc", "campaign": "q4-search", "term": keyword}
+            for _ in range(rng.randint(1, 4)):
+                steps.append({"cookie": person["cookie"], "type": "page_view", "channel": "web",
+                              "utm": utm, "keyword": keyword,
+                              "referrer": "https://www.baidu.com/"})  # fmt: skip
+            steps.append({"cookie": person["cookie"], "email": person["email"],
+                          "name": person["name"], "company": person["company"],
+                          "type": "download", "channel": "web", "subject": rng.choice(CONTENT),
+                          "utm": utm, "keyword": keyword})  # fmt: skip
+            if rng.random() < 0.3:
+                steps.append({"cookie": person["cookie"], "type": "pricing_view", "channel": "web"})
+            if rng.random() < 0.15:
+                steps.append({"email": person["email"], "type": "demo_request", "channel": "web",
+                              "title": person["title"], "company_size": person["company_size"],
+                              "phone": person["phone"]})  # fmt: skip
+        elif channel == "event":
+            show = "Shanghai CPhI trade show"
+            steps.append({"phone": person["phone"], "name": person["name"],
+                          "company": person["company"], "title": person["title"],
+                          "industry": person["industry"], "company_size": person["company_size"],
+                          "type": "event_registered", "channel": "event", "source": show,
+                          "campaign": "cphi-2026"})  # fmt: skip
+            if rng.random() < 0.7:
+                steps.append({"phone": person["phone"], "type": "event_attended",
+                              "channel": "event", "source": show,
+                              "campaign": "cphi-2026"})  # fmt: skip
+            if rng.random() < 0.5:  # later, on the site, with e-mail and phone
+                steps.append({"email": person["email"], "phone": person["phone"],
+                              "type": "download", "channel": "web",
+                              "subject": rng.choice(CONTENT)})  # fmt: skip
+        elif channel == "wechat":
+            wechat = {"appid": APPID, "openid": person["openid"]}
+            steps.append({"wechat": wechat, "type": "wechat_follow", "channel": "wechat"})
+            for _ in range(rng.randint(1, 3)):
+                steps.append({"wechat": wechat, "type": "content_view", "channel": "wechat",
+                              "subject": rng.choice(CONTENT)})  # fmt: skip
+            if rng.random() < 0.5:
+                steps.append({"wechat": wechat, "phone": person["phone"], "name": person["name"],
+                              "type": "form_submit", "channel": "wechat",
+                              "subject": "Mini-program: book a consultation"})  # fmt: skip
+        else:
+            store = rng.choice(("Beijing showroom", "Shenzhen showroom"))
+            steps.append({"phone": person["phone"], "name": person["name"],
+                          "type": "store_visit", "channel": "store",
+                          "source": store})  # fmt: skip
+        at = start
+        for step in steps:
+            at += timedelta(hours=rng.uniform(1, 60))
+            if at > now:
+                at = now - timedelta(minutes=rng.uniform(1, 600))
+            response = http.post(
+                "/api/v1/leads/captures", json={**step, "occurred_at": at.isoformat()}
+            )
+            if response.status_code != 201:
+                raise RuntimeError(f"capture answered {response.status_code}: {response.text}")
+            sent += 1
+        report("leads", done + 1, total)
+    # four colleagues leave the office switchboard at the stand: it merges none of them
+    for n in range(4):
+        http.post(
+            "/api/v1/leads/captures",
+            json={"phone": "+86 21 6888 0000", "email": f"staff{n}@orion.example",
+                  "company": "Orion Finance", "type": "event_registered", "channel": "event",
+                  "source": "Shanghai CPhI trade show",
+                  "occurred_at": (now - timedelta(days=2, hours=n)).isoformat()},
+        ).raise_for_status()  # fmt: skip
+        sent += 1
+        report("leads", len(people) + n + 1, total)
+    return {"captures": sent}
+
+
+def leads_summary(store, caller) -> dict[str, int]:
+    """The brand's contacts by stage, and in all."""
+    from accord.leads.service import stage_counts
+
+    counts = stage_counts(store, caller)
+    return {"contacts": sum(counts.values()), **counts}

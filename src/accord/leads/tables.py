@@ -1,0 +1,186 @@
+"""Leads' own rows: each brand's lead settings, its contacts, their identities and
+activities, the merges between contacts (with their evidence, and whether they were undone),
+pairs a person kept apart, and each contact's stage history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accord.store.base import Base, UTCDateTime
+
+
+class LeadSettings(Base):
+    """A brand's lead settings: the region local phone numbers are read in, the behaviour
+    rules, the fit rules and the MQL zone (None: Accord's defaults)."""
+
+    __tablename__ = "lead_settings"
+
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    default_region: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    scoring: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    fit: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    mql_zone: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    #: bumped by every capture: captures of one brand take this row's lock in turn, so two
+    #: at once never make two contacts of one new person
+    captures: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    @property
+    def id(self) -> str:
+        return self.organization_id
+
+
+class Contact(Base):
+    """One person as the brand knows them. A contact merged into another keeps its row
+    (`merged_into`), so that undoing the merge restores it."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_org_score", "organization_id", "merged_into", "behaviour"),
+        Index("ix_contacts_org_stage", "organization_id", "stage"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    company: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    industry: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    company_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    region: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    stage: Mapped[str] = mapped_column(String(16), default="new")
+    behaviour: Mapped[int] = mapped_column(Integer, default=0)
+    fit: Mapped[int] = mapped_column(Integer, default=0)
+    #: each group's part of the behaviour score, {"content": "12.5", ...}
+    groups: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: the MQL trigger fires when the contact enters the zone while armed
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    merged_into: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ContactIdentity(Base):
+    """An identifier of a contact, with its evidence: the activity that brought it. A
+    shared identifier (seen with too many different people) belongs to each contact that
+    gave it and merges none of them."""
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (
+        Index("ix_contact_identities_lookup", "organization_id", "kind", "value"),
+        Index("ix_contact_identities_contact", "contact_id"),
+        Index("ix_contact_identities_origin", "origin_contact_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    #: the contact it belongs to now, and the one it was first given to (undoing a merge
+    #: gives it back)
+    contact_id: Mapped[str] = mapped_column(String(40))
+    origin_contact_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(200))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    activity_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class IdentityPair(Base):
+    """Two identifiers seen together in one capture: how an identifier is found to be
+    shared (a phone given with many different e-mails)."""
+
+    __tablename__ = "identity_pairs"
+
+    organization_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    other_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    other_value: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class Activity(Base):
+    """Something a contact did, with where it came from."""
+
+    __tablename__ = "lead_activities"
+    __table_args__ = (
+        Index("ix_lead_activities_contact_at", "contact_id", "at"),
+        Index("ix_lead_activities_origin", "origin_contact_id"),
+        Index("ix_lead_activities_org_at", "organization_id", "at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[str] = mapped_column(String(40))
+    origin_contact_id: Mapped[str] = mapped_column(String(40))
+    type: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    campaign: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: {"source", "medium", "campaign", "term", "content"}
+    utm: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    referrer: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    keyword: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: what it was about: a content item, an event, a page
+    subject: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class ContactMerge(Base):
+    """`absorbed` became part of `survivor` because a capture named both: the identifiers
+    that bridged them are the evidence. Undone, both are whole again and kept apart."""
+
+    __tablename__ = "contact_merges"
+    __table_args__ = (
+        Index("ix_contact_merges_survivor", "survivor_id"),
+        Index("ix_contact_merges_absorbed", "absorbed_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40), index=True)
+    survivor_id: Mapped[str] = mapped_column(String(40))
+    absorbed_id: Mapped[str] = mapped_column(String(40))
+    #: [{"kind": "phone", "value": "+86..."}, ...]
+    evidence: Mapped[list] = mapped_column(JSON)
+    activity_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    undone_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    undo_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class KeepApart(Base):
+    """Two contacts a person (or a shared identifier) separated: no capture merges them."""
+
+    __tablename__ = "contacts_kept_apart"
+
+    organization_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    first_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    second_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class StageChange(Base):
+    """A contact moved from one stage to another, by whom (a person, a key, the MQL
+    trigger) and why."""
+
+    __tablename__ = "lead_stage_changes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[str] = mapped_column(String(40), index=True)
+    stage_before: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,0 +1,193 @@
+"""The console's people: every contact of the brand, found by name, company, e-mail or phone,
+by stage, by score; one contact's page with its identifiers (and what brought each), its
+activities, its score and how it adds up, its merges (each can be undone) and its stages.
+
+GET /console/contacts lists them (with a form to add a person, e.g. from a phone call);
+GET /console/contacts/{id} shows one. The forms post to /console/contacts (add),
+/console/contacts/{id}/stage (move), /console/contact-merges/{id}/undo and
+/console/leads/score (score everyone now, as a job); all need leads:write.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from accord.errors import AccordError, InvalidInput
+from accord.leads import service as leads
+from accord.leads.model import STAGES, Capture
+from accord.web.pages import Form, SignedIn, back_to, render, retry_with
+
+router = APIRouter(include_in_schema=False)
+
+#: Activities a person adds by hand, in the order the form offers them.
+MANUAL_TYPES = ("phone_call", "store_visit", "event_attended", "demo_request", "form_submit")
+PAGE = 50
+
+
+def _list_url(**query: str) -> str:
+    kept = {k: v for k, v in query.items() if v}
+    return "/console/contacts" + ("?" + "&".join(f"{k}={quote(v)}" for k, v in kept.items())
+                                  if kept else "")  # fmt: skip
+
+
+def contacts_page_for(
+    request: Request,
+    visitor,
+    q: str = "",
+    stage: str = "",
+    sort: str = "score",
+    after: str | None = None,
+    status: int = 200,
+    **context,
+):
+    store = request.app.state.store
+    sort = sort if sort in leads.SORTS else "score"
+    stage = stage if stage in {s.value for s in STAGES} else ""
+    page = leads.contacts_page(
+        store, visitor.caller, search=q or None, stage=stage or None, sort=sort, limit=PAGE,
+        after=after,
+    )  # fmt: skip
+    counts = leads.stage_counts(store, visitor.caller)
+    for name in ("error", "error_field", "typed", "added"):
+        context.setdefault(name, None)
+    return render(
+        request,
+        "contacts.html",
+        http_status=status,
+        visitor=visitor,
+        section="contacts",
+        current=None,
+        programs=[],
+        page=page,
+        counts=counts,
+        everyone=sum(counts.values()),
+        q=q,
+        stage=stage,
+        sort=sort,
+        stages=[s.value for s in STAGES],
+        manual_types=MANUAL_TYPES,
+        next_url=_list_url(q=q, stage=stage, sort=sort, after=page.next_after or "")
+        if page.has_more
+        else None,
+        **context,
+    )
+
+
+@router.get("/console/contacts")
+def contacts(
+    request: Request,
+    visitor: SignedIn,
+    q: str = "",
+    stage: str = "",
+    sort: str = "score",
+    after: str | None = None,
+    added: str | None = None,
+):
+    return contacts_page_for(request, visitor, q[:200], stage, sort, after, added=added)
+
+
+@router.post("/console/contacts")
+def add_contact(request: Request, visitor: SignedIn, form: Form):
+    """A person the marketer or a sales rep met (a call, a visit, an event): recorded as a
+    capture like any other, so it merges with what the brand already knows of them."""
+    typed = {k: (form.get(k) or "").strip() for k in
+             ("name", "email", "phone", "company", "title", "type", "note")}  # fmt: skip
+
+    def again(error: AccordError):
+        return contacts_page_for(
+            request, visitor, status=422, error=error.message,
+            error_field=getattr(error, "field", None), typed=typed,
+        )  # fmt: skip
+
+    retry_with(request, again)
+    activity = typed["type"] if typed["type"] in MANUAL_TYPES else "phone_call"
+    try:
+        given = Capture(
+            name=typed["name"] or None,
+            email=typed["email"] or None,
+            phone=typed["phone"] or None,
+            company=typed["company"] or None,
+            title=typed["title"] or None,
+            type=activity,
+            channel="console",
+            source=visitor.email,
+            data={"note": typed["note"][:2000]} if typed["note"] else None,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "form"
+        raise InvalidInput(where, first["msg"].removeprefix("Value error, ")) from None
+    done = leads.capture(request.app.state.store, visitor.caller, given)
+    return RedirectResponse(f"/console/contacts/{done.contact_id}?added=1", status_code=303)
+
+
+def contact_page_for(request: Request, visitor, contact_id: str, status: int = 200, **context):
+    store = request.app.state.store
+    view = leads.contact_view(store, visitor.caller, contact_id)
+    settings = leads.lead_settings(store, visitor.caller)
+    for name in ("error", "error_field", "added", "moved", "undone"):
+        context.setdefault(name, None)
+    groups = sorted(view.groups.items(), key=lambda kv: -kv[1])
+    caps = dict(settings.scoring.caps)
+    return render(
+        request,
+        "contact.html",
+        http_status=status,
+        visitor=visitor,
+        section="contacts",
+        current=None,
+        programs=[],
+        c=view,
+        groups=groups,
+        caps=caps,
+        zone=sorted(settings.zone),
+        half_life=settings.scoring.half_life_days,
+        stages=[s.value for s in STAGES],
+        **context,
+    )
+
+
+@router.get("/console/contacts/{contact_id}")
+def contact(
+    contact_id: str,
+    request: Request,
+    visitor: SignedIn,
+    added: str | None = None,
+    moved: str | None = None,
+    undone: str | None = None,
+):
+    back_to(request, "/console/contacts")
+    return contact_page_for(request, visitor, contact_id, added=added, moved=moved, undone=undone)
+
+
+@router.post("/console/contacts/{contact_id}/stage")
+def move_stage(contact_id: str, request: Request, visitor: SignedIn, form: Form):
+    def again(error: AccordError):
+        return contact_page_for(request, visitor, contact_id, status=422, error=error.message)
+
+    retry_with(request, again)
+    moved = leads.set_stage(
+        request.app.state.store, visitor.caller, contact_id, form.get("stage", ""),
+        form.get("reason"),
+    )  # fmt: skip
+    return RedirectResponse(f"/console/contacts/{moved.id}?moved=1", status_code=303)
+
+
+@router.post("/console/contact-merges/{merge_id}/undo")
+def undo_merge(merge_id: str, request: Request, visitor: SignedIn, form: Form):
+    back_to(request, "/console/contacts")
+    restored = leads.undo_merge(
+        request.app.state.store, visitor.caller, merge_id, form.get("reason")
+    )
+    return RedirectResponse(f"/console/contacts/{restored.id}?undone=1", status_code=303)
+
+
+@router.post("/console/leads/score")
+def score_now(request: Request, visitor: SignedIn, form: Form):
+    back_to(request, "/console/contacts")
+    job = leads.start_scoring(request.app.state.store, visitor.caller, user_id=visitor.user_id)
+    return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)

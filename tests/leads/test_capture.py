@@ -1,0 +1,141 @@
+"""One person from every channel: captures find a contact by any identifier, merge the
+contacts one capture shows to be one person (with the evidence), never merge on an
+identifier shared by several people, and a merge can be undone with both histories whole."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from accord.errors import Conflict, InvalidInput, NotFound
+from accord.events.service import list_events
+from accord.leads.model import Capture
+from accord.leads.service import (
+    capture,
+    change_lead_settings,
+    contact_view,
+    contacts_page,
+    score_all,
+    set_stage,
+    undo_merge,
+)
+from tests.factories import make_brand
+
+
+@pytest.fixture
+def brand(store):
+    made = make_brand(store)
+    change_lead_settings(store, made.caller, default_region="CN")
+    return made
+
+
+def _capture(brand, **fields):
+    return capture(brand.store, brand.caller, Capture(**fields))
+
+
+def test_a_person_is_found_again_by_any_identifier_and_two_halves_merge(brand):
+    first = _capture(brand, phone="138 0013 8000", name="Li Wei", type="event_registered",
+                     channel="event", source="Shanghai summit")  # fmt: skip
+    assert first.created
+    again = _capture(brand, phone="+86 138-0013-8000", type="event_attended", channel="event")
+    assert again.contact_id == first.contact_id and not again.created
+    other = _capture(brand, email="Li.Wei@Acme.example", type="download", channel="web",
+                     subject="White paper: data lakes")  # fmt: skip
+    assert other.contact_id != first.contact_id
+    # a form gives both: the two contacts are one person
+    both = _capture(brand, email="li.wei@acme.example", phone="13800138000",
+                    company="Acme", title="CTO", type="demo_request")  # fmt: skip
+    assert both.contact_id == first.contact_id and both.merged == (other.contact_id,)
+    view = contact_view(brand.store, brand.caller, other.contact_id)
+    assert view.id == first.contact_id and view.asked_for == other.contact_id
+    assert {(i.kind, i.value) for i in view.identities} == {
+        ("phone", "+8613800138000"),
+        ("email", "li.wei@acme.example"),
+    }
+    assert [a.type for a in view.activities] == [
+        "demo_request",
+        "download",
+        "event_attended",
+        "event_registered",
+    ]
+    merge = view.merges[0]
+    assert merge.absorbed_id == other.contact_id
+    assert merge.evidence == [{"kind": "email", "value": "li.wei@acme.example"}]
+
+
+def test_undoing_a_merge_restores_both_people_and_keeps_them_apart(brand):
+    a = _capture(brand, phone="13800138001", type="event_attended")
+    b = _capture(brand, email="b@corp.example", type="download")
+    both = _capture(brand, phone="13800138001", email="b@corp.example", type="form_submit")
+    merge_id = contact_view(brand.store, brand.caller, a.contact_id).merges[0].id
+    restored = undo_merge(brand.store, brand.caller, merge_id, reason="two colleagues")
+    assert restored.id == b.contact_id
+    left = contact_view(brand.store, brand.caller, a.contact_id)
+    right = contact_view(brand.store, brand.caller, b.contact_id)
+    assert [x.type for x in right.activities] == ["download"]
+    assert {x.type for x in left.activities} == {"event_attended", "form_submit"}
+    assert {i.kind for i in right.identities} == {"email"}
+    assert left.merges[0].undone_at is not None and left.merges[0].undo_reason == "two colleagues"
+    # the same evidence does not merge them again
+    again = _capture(brand, phone="13800138001", email="b@corp.example", type="page_view")
+    assert again.merged == () and again.contact_id == both.contact_id
+    with pytest.raises(Conflict):
+        undo_merge(brand.store, brand.caller, merge_id)
+
+
+def test_a_switchboard_phone_merges_nobody_and_is_flagged(brand):
+    board = "+86 21 5555 0000"
+    ids = [_capture(brand, phone=board, email=f"p{i}@bigco.example").contact_id for i in range(4)]
+    # two people on one phone merged at first; a third e-mail shows it is shared, which
+    # undoes that merge
+    assert len(set(ids[2:])) == 2 and len({*ids}) >= 3
+    page = contacts_page(brand.store, brand.caller)
+    assert page.total == 4
+    view = contact_view(brand.store, brand.caller, ids[3])
+    phone = next(i for i in view.identities if i.kind == "phone")
+    assert phone.shared
+
+
+def test_bad_identifiers_are_refused_with_the_field_named(brand):
+    with pytest.raises(InvalidInput) as error:
+        _capture(brand, phone="12")
+    assert error.value.field == "phone"
+    with pytest.raises(InvalidInput) as error:
+        _capture(brand, email="not an address")
+    assert error.value.field == "email"
+    with pytest.raises(InvalidInput) as error:
+        _capture(brand, name="Nobody")
+    assert "at least one identifier" in str(error.value)
+    with pytest.raises(InvalidInput) as error:
+        _capture(brand, wechat={"openid": "o123"})
+    assert error.value.field == "wechat.appid"
+
+
+def test_the_score_decays_and_an_mql_is_made_once(brand):
+    made = _capture(brand, email="cto@fit.example", company="Fit Ltd", title="CTO",
+                    company_size=1200, type="demo_request")  # fmt: skip
+    _capture(brand, email="cto@fit.example", type="event_attended")
+    view = contact_view(brand.store, brand.caller, made.contact_id)
+    assert (view.behaviour, view.fit, view.grade, view.stage) == (65, 70, "B", "mql")
+    assert [s.stage for s in view.stages] == ["mql"]
+    changed = [r.event for r in list_events(brand.store, brand.caller.organization_id)
+               if r.event.type == "lead.stage_changed"]  # fmt: skip
+    assert [(e.contact_id, e.stage_before, e.stage) for e in changed] == [
+        (made.contact_id, "new", "mql")
+    ]
+    brand.store.clock.advance(timedelta(days=60))  # two half-lives
+    score_all(brand.store, brand.caller.organization_id)
+    view = contact_view(brand.store, brand.caller, made.contact_id)
+    assert view.behaviour == 16  # 65 / 4, rounded
+    set_stage(brand.store, brand.caller, made.contact_id, "sql", reason="called, has budget")
+    view = contact_view(brand.store, brand.caller, made.contact_id)
+    assert [s.stage for s in view.stages] == ["sql", "mql"]
+
+
+def test_another_brand_sees_none_of_it(store, brand):
+    made = _capture(brand, email="x@one.example")
+    other = make_brand(store)
+    with pytest.raises(NotFound):
+        contact_view(store, other.caller, made.contact_id)
+    assert contacts_page(store, other.caller).total == 0

@@ -1,0 +1,110 @@
+"""People in the console: a marketer adds a person met at a stand, finds them again,
+reads how the score adds up, undoes a wrong merge and moves a stage, in English and in
+Chinese; bad input is named in the form."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from accord.leads.model import Capture
+from accord.leads.service import capture, change_lead_settings, contact_view
+from tests.web.conftest import csrf_of, sign_in, wait_for_job
+
+
+def _post(client, path: str, csrf: str, **fields):
+    return client.post(
+        path,
+        content=urlencode({"csrf": csrf, **fields}),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+
+def test_a_marketer_adds_a_person_and_a_later_form_joins_their_history(client, manager):
+    brand, user = manager
+    change_lead_settings(brand.store, brand.caller, default_region="CN")
+    sign_in(client, user.email)
+    page = client.get("/console/contacts")
+    assert page.status_code == 200 and "No one yet" in page.text
+    added = _post(
+        client, "/console/contacts", csrf_of(page.text), name="Zhang Min", phone="139 1234 5678",
+        company="Hengda Pharma", title="Procurement Director", type="store_visit",
+        note="Asked about bulk pricing",
+    )  # fmt: skip
+    assert added.status_code == 303, added.text
+    url = added.headers["location"].split("?")[0]
+    contact_id = url.rsplit("/", 1)[1]
+    # later she downloads a white paper from the site with her e-mail and phone
+    capture(brand.store, brand.caller, Capture(
+        email="zhang.min@hengda.example", phone="+8613912345678", type="download",
+        channel="web", subject="GMP white paper", utm={"source": "baidu", "medium": "cpc"},
+        keyword="GMP compliance software",
+    ))  # fmt: skip
+    shown = client.get(url)
+    text = re.sub(r"<[^>]+>", " ", shown.text)
+    for seen in (
+        "Zhang Min", "Procurement Director", "Visited a store", "Downloaded", "GMP white paper",
+        "GMP compliance software", "+8613912345678", "zhang.min@hengda.example",
+        "How the score adds up", "Asked about bulk pricing",
+    ):  # fmt: skip
+        assert seen in text, seen
+    listed = client.get("/console/contacts?q=hengda")
+    assert contact_id in listed.text and "Zhang Min" in listed.text
+    assert contact_id not in client.get("/console/contacts?q=nobody-here").text
+
+
+def test_a_wrong_merge_is_undone_and_the_stage_moved_from_the_page(client, manager):
+    brand, user = manager
+    capture(brand.store, brand.caller, Capture(phone="+8613800000001", name="Wang Lei"))
+    capture(brand.store, brand.caller, Capture(email="liu@corp.example", name="Liu Yang"))
+    both = capture(brand.store, brand.caller,
+                   Capture(phone="+8613800000001", email="liu@corp.example"))  # fmt: skip
+    merge_id = contact_view(brand.store, brand.caller, both.contact_id).merges[0].id
+    sign_in(client, user.email)
+    page = client.get(f"/console/contacts/{both.contact_id}")
+    assert "Undo" in page.text and "liu@corp.example" in page.text
+    undone = _post(client, f"/console/contact-merges/{merge_id}/undo", csrf_of(page.text),
+                   reason="Two people at one desk")  # fmt: skip
+    assert undone.status_code == 303
+    restored = client.get(undone.headers["location"])
+    assert "Liu Yang" in restored.text and "Two people at one desk" in restored.text
+    moved = _post(client, f"/console/contacts/{both.contact_id}/stage", csrf_of(page.text),
+                  stage="sql", reason="Budget confirmed")  # fmt: skip
+    assert moved.status_code == 303
+    after = client.get(f"/console/contacts/{both.contact_id}")
+    assert "Sales-qualified" in after.text and "Budget confirmed" in after.text
+    bad = _post(client, f"/console/contacts/{both.contact_id}/stage", csrf_of(page.text),
+                stage="won")  # fmt: skip
+    assert bad.status_code == 422 and "use one of" in bad.text
+
+
+def test_the_pages_speak_chinese_and_a_bad_phone_is_named(client, manager):
+    brand, user = manager
+    capture(brand.store, brand.caller, Capture(email="a@b.example", type="event_attended",
+                                               channel="event"))  # fmt: skip
+    sign_in(client, user.email)
+    client.cookies.set("accord_lang", "zh_Hans")
+    page = client.get("/console/contacts")
+    text = re.sub(r"<[^>]+>", " ", page.text)
+    assert "联系人" in text and "添加联系人" in text
+    for english in ("People", "Add a person", "Latest activity", "Score everyone now"):
+        assert english not in text, english
+    one = client.get("/console/contacts/" + re.search(r"/console/contacts/(con_\w+)",
+                                                      page.text).group(1))  # fmt: skip
+    text = re.sub(r"<[^>]+>", " ", one.text)
+    assert "参加活动" in text and "分数构成" in text
+    for english in ("Attended an event", "How we know them", "Activities"):
+        assert english not in text, english
+    bad = _post(client, "/console/contacts", csrf_of(page.text), name="X", phone="12")
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
+
+
+def test_scoring_everyone_runs_as_a_job(client, manager):
+    brand, user = manager
+    capture(brand.store, brand.caller, Capture(email="c@d.example", type="demo_request"))
+    sign_in(client, user.email)
+    page = client.get("/console/contacts")
+    started = _post(client, "/console/leads/score", csrf_of(page.text))
+    assert started.status_code == 303
+    done = wait_for_job(client, started.headers["location"])
+    assert "Contacts scored: 1." in done
