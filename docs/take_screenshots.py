@@ -36,6 +36,7 @@ CONSOLE_PAGES = [
     "/console/commissions",
     "/console/payouts",
     "/console/fraud",
+    "/console/contacts",
     "/console/reports",
     "/console/reports/models",
     "/console/reports/lifecycle",
@@ -69,6 +70,7 @@ CONSOLE_DETAILS = [
     ("/console/partners", "/console/partners/"),
     ("/console/conversions", "/console/conversions/"),
     ("/console/commissions", "/console/commissions/"),
+    ("/console/contacts", "/console/contacts/"),
 ]
 PORTAL_DETAILS = [("/portal/commissions", "/portal/commissions/")]
 
@@ -139,7 +141,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="serve a copy of data kept with --keep")
     parser.add_argument("--port", type=int, help="serve on this port (links show it)")
     parser.add_argument(
-        "--only", nargs="+", metavar="PATH", help="with --all: only these console/portal pages"
+        "--only",
+        nargs="+",
+        metavar="PATH",
+        help="with --all: only these console/portal pages "
+        "(a path ending in / takes the detail page under it)",
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -176,7 +182,11 @@ def main() -> None:
                     context.close()
                     pages = pages + [p for p in found if p]
                     if args.only:
-                        pages = [p for p in pages if p in args.only]
+                        pages = [
+                            p for p in pages
+                            if p in args.only
+                            or any(o.endswith("/") and p.startswith(o) for o in args.only)
+                        ]  # fmt: skip
                         if not pages:
                             continue
                     for locale, tag in (("en-US", "en"), ("zh-CN", "zh")):

@@ -139,3 +139,23 @@ def test_another_brand_sees_none_of_it(store, brand):
     with pytest.raises(NotFound):
         contact_view(store, other.caller, made.contact_id)
     assert contacts_page(store, other.caller).total == 0
+
+
+def test_a_visitor_who_identifies_later_is_one_contact_with_each_identifier_once(brand):
+    seen = _capture(brand, cookie="ck0123456789abcd", type="page_view", channel="web")
+    _capture(brand, cookie="ck0123456789abcd", type="page_view", channel="web")
+    form = _capture(brand, cookie="ck0123456789abcd", email="v@visit.example", name="Vera",
+                    type="download")  # fmt: skip
+    demo = _capture(brand, email="v@visit.example", phone="13700000000", type="demo_request")
+    assert form.contact_id == demo.contact_id == seen.contact_id
+    view = contact_view(brand.store, brand.caller, seen.contact_id)
+    pairs = [(i.kind, i.value) for i in view.identities]
+    assert sorted(pairs) == sorted(set(pairs)) and len(pairs) == 3
+    assert len(view.activities) == 4 and view.name == "Vera"
+    # the phone came with the demo request: undoing that merge takes it (and the request) away
+    last = next(m for m in view.merges if {"kind": "email", "value": "v@visit.example"}
+                in m.evidence)  # fmt: skip
+    undo_merge(brand.store, brand.caller, last.id)
+    view = contact_view(brand.store, brand.caller, seen.contact_id)
+    assert {i.kind for i in view.identities} == {"cookie", "email"}
+    assert [a.type for a in view.activities] == ["download", "page_view", "page_view"]

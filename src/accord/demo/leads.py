@@ -38,6 +38,12 @@ def drive_leads(
     http: httpx.Client, rng: random.Random, now: datetime, report: Callable[[str, int, int], None]
 ) -> dict[str, int]:
     """Capture about 150 people's activities over the 30 days before `now`; returns counts."""
+    # the brand sells to pharma and chemicals makers first; local numbers are Chinese
+    http.put(
+        "/api/v1/lead-settings",
+        json={"default_region": "CN",
+              "industries": {"pharma": 25, "chemicals": 20, "software": 10}},
+    ).raise_for_status()  # fmt: skip
     sent = 0
     people = []
     for n in range(48):
@@ -69,11 +75,13 @@ def drive_leads(
                               "referrer": "https://www.baidu.com/"})  # fmt: skip
             steps.append({"cookie": person["cookie"], "email": person["email"],
                           "name": person["name"], "company": person["company"],
+                          "title": person["title"], "industry": person["industry"],
+                          "company_size": person["company_size"],
                           "type": "download", "channel": "web", "subject": rng.choice(CONTENT),
                           "utm": utm, "keyword": keyword})  # fmt: skip
             if rng.random() < 0.3:
                 steps.append({"cookie": person["cookie"], "type": "pricing_view", "channel": "web"})
-            if rng.random() < 0.15:
+            if rng.random() < 0.3:
                 steps.append({"email": person["email"], "type": "demo_request", "channel": "web",
                               "title": person["title"], "company_size": person["company_size"],
                               "phone": person["phone"]})  # fmt: skip

@@ -412,6 +412,8 @@ def capture(store: Store, caller: Caller, given: Capture) -> Captured:
             if target is not None:
                 setattr(target, name, value)
         for kind, value in ids.items():
+            if owner is not target and (kind, value) in held:
+                continue  # the identifier that bridges to `target` stays target's own
             if owner is target and (kind, value) in held:
                 session.execute(
                     update(ContactIdentity)
@@ -1039,9 +1041,16 @@ def contact_view(store: Store, caller: Caller, contact_id: str) -> ContactView:
         ]
         related = {m.survivor_id for m in merges} | {m.absorbed_id for m in merges}
         names = {
-            c.id: c.name or c.id
+            c.id: c.name
             for c in session.scalars(select(Contact).where(Contact.id.in_(related)))
+            if c.name
         }
+        for contact_id, value in session.execute(
+            select(ContactIdentity.origin_contact_id, ContactIdentity.value)
+            .where(ContactIdentity.origin_contact_id.in_(related - set(names)))
+            .order_by(ContactIdentity.first_seen, ContactIdentity.id)
+        ):
+            names.setdefault(contact_id, value)
         return ContactView(
             contact.id, contact.name, contact.company, contact.title, contact.industry,
             contact.company_size, contact.region, contact.city, contact.stage,
