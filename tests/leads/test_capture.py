@@ -159,3 +159,12 @@ def test_a_visitor_who_identifies_later_is_one_contact_with_each_identifier_once
     view = contact_view(brand.store, brand.caller, seen.contact_id)
     assert {i.kind for i in view.identities} == {"cookie", "email"}
     assert [a.type for a in view.activities] == ["download", "page_view", "page_view"]
+
+
+def test_a_contact_page_asked_by_its_own_id_says_nothing_of_a_merge(brand):
+    a = _capture(brand, cookie="ck-own-page-0001", type="page_view")
+    _capture(brand, cookie="ck-own-page-0001", email="own@page.example", type="download")
+    _capture(brand, email="own@page.example", phone="13600000000", type="demo_request")
+    view = contact_view(brand.store, brand.caller, a.contact_id)
+    assert view.asked_for is None and len(view.merges) == 2
+    assert set(view.names.values()) == {"ck-own-page-0001", "own@page.example", "+8613600000000"}

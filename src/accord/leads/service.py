@@ -1045,12 +1045,12 @@ def contact_view(store: Store, caller: Caller, contact_id: str) -> ContactView:
             for c in session.scalars(select(Contact).where(Contact.id.in_(related)))
             if c.name
         }
-        for contact_id, value in session.execute(
+        for origin, value in session.execute(
             select(ContactIdentity.origin_contact_id, ContactIdentity.value)
             .where(ContactIdentity.origin_contact_id.in_(related - set(names)))
             .order_by(ContactIdentity.first_seen, ContactIdentity.id)
         ):
-            names.setdefault(contact_id, value)
+            names.setdefault(origin, value)
         return ContactView(
             contact.id, contact.name, contact.company, contact.title, contact.industry,
             contact.company_size, contact.region, contact.city, contact.stage,
