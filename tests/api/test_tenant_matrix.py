@@ -177,11 +177,14 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/leads/captures"): BRAND,
     ("GET", "/contacts"): BRAND,
     ("GET", "/contacts/{contact_id}"): BRAND,
+    ("GET", "/contacts/{contact_id}/export"): BRAND,
+    ("POST", "/contact-erasures"): BRAND,
     ("PUT", "/contacts/{contact_id}/stage"): BRAND,
     ("POST", "/contact-merges/{merge_id}/undo"): BRAND,
     ("GET", "/lead-settings"): BRAND,
     ("PUT", "/lead-settings"): BRAND,
     ("POST", "/leads/score"): BRAND,
+    ("POST", "/leads/imports"): BRAND,
     ("GET", "/jobs/{job_id}"): BRAND,
     ("GET", "/programs/{program_id}/partners/{partner_id}/risk"): BRAND,
     ("GET", "/conversions/{conversion_id}/risk"): BOTH,
@@ -769,6 +772,7 @@ BODY_WRITES: dict[tuple[str, str], Any] = {
     ("POST", "/payout-batches"): {"program_id": "{program_id}"},
     ("POST", "/funding"): {"program_id": "{program_id}", "amount": "10.00", "reference": "x"},
     ("POST", "/postbacks"): {"url": "https://partner.example/pb", "program_id": "{program_id}"},
+    ("POST", "/contact-erasures"): {"contact_id": "{contact_id}"},
     ("POST", "/inquiries"): {
         "program_id": "{program_id}",
         **_ORDER,
@@ -786,10 +790,11 @@ NO_OBJECTS = {
     ("POST", "/leads/captures"),
     ("PUT", "/lead-settings"),
     ("POST", "/leads/score"),
+    ("POST", "/leads/imports"),
 }
 # Answers with a result per row or item (200) instead of refusing the whole request.
 PER_ROW = {("POST", "/conversions/batch"), ("POST", "/conversions/import"),
-           ("POST", "/reversals/import")}  # fmt: skip
+           ("POST", "/reversals/import"), ("POST", "/leads/imports")}  # fmt: skip
 BODY_ROUTES = [r for r in ALL_ROUTES if not r.path_params and r.method != "GET"]
 
 

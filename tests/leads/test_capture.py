@@ -168,3 +168,25 @@ def test_a_contact_page_asked_by_its_own_id_says_nothing_of_a_merge(brand):
     view = contact_view(brand.store, brand.caller, a.contact_id)
     assert view.asked_for is None and len(view.merges) == 2
     assert set(view.names.values()) == {"ck-own-page-0001", "own@page.example", "+8613600000000"}
+
+
+def test_a_person_is_exported_whole_and_erased_with_everything_merged_into_them(brand):
+    from accord.leads.service import erase_contact, export_contact
+
+    a = _capture(brand, email="gone@forget.example", name="Gone", type="download",
+                 data={"question": "budget?"})  # fmt: skip
+    _capture(brand, email="gone@forget.example", phone="13500000000", type="event_attended")
+    other = _capture(brand, email="stay@keep.example", type="download")
+    copy = export_contact(brand.store, brand.caller, a.contact_id)
+    assert copy["profile"]["name"] == "Gone"
+    assert {i["value"] for i in copy["identities"]} == {"gone@forget.example", "+8613500000000"}
+    assert [x["type"] for x in copy["activities"]] == ["download", "event_attended"]
+    assert copy["activities"][0]["data"] == {"question": "budget?"}
+    done = erase_contact(brand.store, brand.caller, a.contact_id)
+    assert (done.contacts, done.identities, done.activities) == (2, 2, 2)
+    with pytest.raises(NotFound):
+        contact_view(brand.store, brand.caller, a.contact_id)
+    assert [r.id for r in contacts_page(brand.store, brand.caller).rows] == [other.contact_id]
+    # the same e-mail later is a stranger: nothing of them was kept to recognise them by
+    again = _capture(brand, email="gone@forget.example", type="page_view")
+    assert again.created and again.contact_id != a.contact_id

@@ -108,3 +108,58 @@ def test_scoring_everyone_runs_as_a_job(client, manager):
     assert started.status_code == 303
     done = wait_for_job(client, started.headers["location"])
     assert "Contacts scored: 1." in done
+
+
+def test_a_list_of_badge_scans_is_imported_as_a_job_with_each_rows_result(client, manager):
+    brand, user = manager
+    change_lead_settings(brand.store, brand.caller, default_region="CN")
+    capture(brand.store, brand.caller, Capture(email="known@acme.example", type="download"))
+    sign_in(client, user.email)
+    page = client.get("/console/contacts")
+    assert "Import a list" in page.text
+    badges = (
+        "name,phone,email,company,title,company_size\n"
+        "Chen Jie,13800001111,,Nanhai Chemicals,Plant Manager,800\n"
+        "Known Person,13800002222,known@acme.example,Acme,CTO,\n"
+        "Bad Phone,12,,Nowhere,,\n"
+        "No Identifier,,,Ghost Ltd,,\n"
+    )
+    started = client.post(
+        "/console/imports/leads",
+        data={"csrf": csrf_of(page.text), "type": "event_attended", "channel": "event",
+              "source": "Shanghai CPhI 2026"},
+        files={"file": ("cphi-badges.csv", badges.encode(), "text/csv")},
+    )  # fmt: skip
+    assert started.status_code == 303, started.text
+    done = wait_for_job(client, started.headers["location"])
+    assert "cphi-badges.csv" in done
+    results = client.get(started.headers["location"] + "/results.csv").text.splitlines()
+    statuses = [line.split(",")[1] for line in results[1:]]
+    assert statuses == ["created", "matched", "rejected", "rejected"]
+    assert "phone" in results[3] and "at least one identifier" in results[4]
+    found = client.get("/console/contacts?q=chen")
+    assert "Chen Jie" in found.text and "Nanhai Chemicals" in found.text
+    one = client.get("/console/contacts?q=known@acme.example")
+    contact = re.search(r"/console/contacts/(con_\w+)", one.text).group(1)
+    view = contact_view(brand.store, brand.caller, contact)
+    assert {a.type for a in view.activities} == {"download", "event_attended"}
+    assert view.activities[0].source == "Shanghai CPhI 2026" and view.title == "CTO"
+
+
+def test_a_person_downloads_their_data_and_is_erased_from_the_page(client, manager):
+    brand, user = manager
+    made = capture(brand.store, brand.caller, Capture(email="ask@privacy.example", name="Asker",
+                                                      type="download"))  # fmt: skip
+    sign_in(client, user.email)
+    page = client.get(f"/console/contacts/{made.contact_id}")
+    copy = client.get(f"/console/contacts/{made.contact_id}/export.json")
+    assert copy.status_code == 200 and "attachment" in copy.headers["content-disposition"]
+    assert copy.json()["identities"][0]["value"] == "ask@privacy.example"
+    unconfirmed = _post(client, f"/console/contacts/{made.contact_id}/erase", csrf_of(page.text))
+    assert unconfirmed.status_code == 422 and "cannot be undone" in unconfirmed.text
+    erased = _post(client, f"/console/contacts/{made.contact_id}/erase", csrf_of(page.text),
+                   confirm="yes")  # fmt: skip
+    assert erased.status_code == 303
+    listing = client.get(erased.headers["location"])
+    assert "The person is erased" in listing.text and "Asker" not in listing.text
+    assert client.get(f"/console/contacts/{made.contact_id}").status_code == 404

@@ -428,3 +428,15 @@ class BodyLimits:
                 raise
         if over and not started:
             await _send_error(send, TooLarge(limit))
+
+
+def csv_text(raw: bytes) -> str:
+    """A CSV upload as text: UTF-8 (with or without a byte order mark), or refused."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            "file",
+            f"is not UTF-8 text (byte 0x{raw[error.start]:02X} at offset {error.start}); "
+            "save it as CSV UTF-8",
+        ) from None

@@ -25,6 +25,7 @@ from accord.audit.context import Actor, acting
 from accord.conversions.imports import import_conversions, import_reversals
 from accord.errors import AccordError, InvalidInput
 from accord.jobs.queue import crontab, periodic
+from accord.leads.imports import import_leads, import_result
 from accord.leads.service import score_all
 from accord.payouts.service import run_batch, run_schedules
 from accord.payouts.tables import PayoutBatch
@@ -169,6 +170,15 @@ def partner_risk(store: Store, caller: Caller, args: dict, context: Context) -> 
     done = score_now(store, caller, args["program_id"])
     context.progress(1, 1)
     return done
+
+
+@kind("import_leads")
+def leads_import(store: Store, caller: Caller, args: dict, context: Context) -> dict:
+    """A CSV of people (the payload): badge scans, store visits, call-centre lists."""
+    rows = import_leads(
+        store, caller, _text(context), defaults=args.get("defaults"), progress=context.progress
+    )
+    return import_result(rows, args.get("file"))
 
 
 @kind("lead_scoring")

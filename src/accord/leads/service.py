@@ -1083,3 +1083,131 @@ def start_scoring(store: Store, caller: Caller, user_id: str | None = None):
 
     require_brand(caller)
     return jobs.start(store, caller, "lead_scoring", {}, user_id=user_id)
+
+
+# people's data ----------------------------------------------------------------------------
+def export_contact(store: Store, caller: Caller, contact_id: str) -> dict[str, Any]:
+    """Everything kept about a person, as JSON values: the profile, every identifier with
+    where it came from, every activity (with its answers), the merges and the stages."""
+    require_brand(caller)
+    with store.read() as session:
+        contact = _own(session, caller, contact_id)
+        family = _subtree(session, contact.id)
+        profile = {
+            name: getattr(contact, name)
+            for name in ("name", "company", "title", "industry", "company_size", "region",
+                         "city", "stage", "behaviour", "fit")
+        }  # fmt: skip
+        identities = [
+            {"kind": r.kind, "value": r.value, "shared": r.shared,
+             "first_seen": r.first_seen.isoformat(), "last_seen": r.last_seen.isoformat(),
+             "channel": r.channel}
+            for r in session.scalars(
+                select(ContactIdentity)
+                .where(ContactIdentity.contact_id == contact.id)
+                .order_by(ContactIdentity.first_seen, ContactIdentity.id)
+            )
+        ]  # fmt: skip
+        activities = [
+            {"type": a.type, "at": a.at.isoformat(), "channel": a.channel, "source": a.source,
+             "campaign": a.campaign, "utm": a.utm, "referrer": a.referrer, "keyword": a.keyword,
+             "subject": a.subject, "data": a.data}
+            for a in session.scalars(
+                select(Activity)
+                .where(Activity.contact_id == contact.id)
+                .order_by(Activity.at, Activity.id)
+            )
+        ]  # fmt: skip
+        stages = [
+            {"stage_before": s.stage_before, "stage": s.stage, "at": s.at.isoformat(),
+             "by": s.by, "reason": s.reason}
+            for s in session.scalars(
+                select(StageChange)
+                .where(StageChange.contact_id.in_(family))
+                .order_by(StageChange.at, StageChange.id)
+            )
+        ]  # fmt: skip
+        merges = [
+            {"at": m.at.isoformat(), "evidence": m.evidence,
+             "undone_at": m.undone_at.isoformat() if m.undone_at else None}
+            for m in session.scalars(
+                select(ContactMerge)
+                .where(ContactMerge.survivor_id.in_(family), ContactMerge.undone_at.is_(None))
+                .order_by(ContactMerge.at, ContactMerge.id)
+            )
+        ]  # fmt: skip
+        return {
+            "contact_id": contact.id,
+            "exported_at": store.clock.now().isoformat(),
+            "profile": profile,
+            "identities": identities,
+            "activities": activities,
+            "merges": merges,
+            "stages": stages,
+        }
+
+
+@dataclass(frozen=True)
+class Erased:
+    contacts: int
+    identities: int
+    activities: int
+
+
+def erase_contact(store: Store, caller: Caller, contact_id: str) -> Erased:
+    """Erase a person: their contact and every record merged into it, their identifiers
+    (and what was learnt from seeing them together), activities with their answers, stage
+    history and merges. Contacts a merge of theirs was undone from are kept, without the
+    link."""
+    require_brand(caller)
+    from sqlalchemy import delete
+
+    with store.unit() as session:
+        contact = _own(session, caller, contact_id)
+        family = _subtree(session, contact.id)
+        held = session.execute(
+            select(ContactIdentity.kind, ContactIdentity.value).where(
+                or_(
+                    ContactIdentity.contact_id.in_(family),
+                    ContactIdentity.origin_contact_id.in_(family),
+                )
+            )
+        ).all()
+        org = caller.organization_id
+        for kind, value in {(k, v) for k, v in held}:
+            session.execute(
+                delete(IdentityPair).where(
+                    IdentityPair.organization_id == org,
+                    or_(
+                        (IdentityPair.kind == kind) & (IdentityPair.value == value),
+                        (IdentityPair.other_kind == kind) & (IdentityPair.other_value == value),
+                    ),
+                )
+            )
+        identities = session.execute(
+            delete(ContactIdentity).where(
+                or_(
+                    ContactIdentity.contact_id.in_(family),
+                    ContactIdentity.origin_contact_id.in_(family),
+                )
+            )
+        ).rowcount
+        activities = session.execute(
+            delete(Activity).where(
+                or_(Activity.contact_id.in_(family), Activity.origin_contact_id.in_(family))
+            )
+        ).rowcount
+        session.execute(delete(StageChange).where(StageChange.contact_id.in_(family)))
+        session.execute(
+            delete(ContactMerge).where(
+                or_(ContactMerge.survivor_id.in_(family), ContactMerge.absorbed_id.in_(family))
+            )
+        )
+        session.execute(
+            delete(KeepApart).where(
+                KeepApart.organization_id == org,
+                or_(KeepApart.first_id.in_(family), KeepApart.second_id.in_(family)),
+            )
+        )
+        gone = session.execute(delete(Contact).where(Contact.id.in_(family))).rowcount
+        return Erased(int(gone or 0), int(identities or 0), int(activities or 0))

@@ -138,6 +138,7 @@ SEGMENTS = {
     "leads": "leads",
     "contacts": "leads",
     "contact-merges": "leads",
+    "contact-erasures": "leads",
     "lead-settings": "leads",
     "users": "users",
 }

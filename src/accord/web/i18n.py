@@ -115,6 +115,7 @@ DATA_WORDS = (
     N_("position_based_in_window"), N_("time_decay_in_window"), N_("linear_split"),
     N_("position_based_split"), N_("time_decay_split"), N_("code_did_not_win"),
     N_("click"), N_("impression"), N_("app_identity"), N_("subscription"), N_("inquiry"),
+    N_("matched"), N_("merged"),
 )  # fmt: skip
 
 #: How English pages write data words whose code is not a word.

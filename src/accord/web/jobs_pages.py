@@ -26,7 +26,9 @@ router = APIRouter(include_in_schema=False)
 
 #: Largest CSV the console takes in one upload.
 MAX_UPLOAD = 50 * 1024 * 1024
-IMPORTS = ("conversions", "reversals")
+IMPORTS = ("conversions", "reversals", "leads")
+#: What a leads upload may say once for every row.
+LEAD_DEFAULTS = ("type", "channel", "source", "campaign", "subject")
 TOO_BIG = f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it into smaller files"
 
 
@@ -59,7 +61,10 @@ async def start_import(kind: str, request: Request, visitor: SignedIn):
     if forged(visitor, fields, request):
         return expired()
     program = fields.get("program", "")
-    back_to(request, f"/console/imports?program={quote(program)}")
+    back_to(
+        request,
+        "/console/contacts" if kind == "leads" else f"/console/imports?program={quote(program)}",
+    )
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
         raise refuse("file: choose a CSV file to upload", 422)
@@ -74,13 +79,19 @@ async def start_import(kind: str, request: Request, visitor: SignedIn):
     recorder = getattr(request.app.state, "recorder", None)
     if kind == "conversions" and recorder is not None:
         recorder.flush()  # clicks still in this process's memory must be found by their id
+    args: dict = {"program_id": program, "file": upload.filename}
+    if kind == "leads":
+        args = {
+            "file": upload.filename,
+            "defaults": {k: fields[k].strip()[:200] for k in LEAD_DEFAULTS if fields.get(k)},
+        }
     job = jobs.start(
         request.app.state.store,
         visitor.caller,
         f"import_{kind}",
-        {"program_id": program, "file": upload.filename},
+        args,
         payload=text,
-        program_id=program,
+        program_id=None if kind == "leads" else program,
         user_id=visitor.user_id,
     )
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)

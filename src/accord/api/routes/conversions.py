@@ -24,7 +24,7 @@ from accord.conversions import service as conversions
 from accord.conversions.imports import import_conversions, import_reversals, record_checked
 from accord.conversions.model import ReversalRequest
 from accord.conversions.reversals import reverse_conversion
-from accord.errors import AccordError, InvalidInput, InvalidRequest, describe_validation
+from accord.errors import AccordError, InvalidRequest, describe_validation
 from accord.tenancy.service import require_brand
 
 if TYPE_CHECKING:  # rows the services return, named in annotations only
@@ -299,7 +299,7 @@ async def import_csv(
     `items` as JSON); `program_id` may be given once as a query parameter instead. Each
     row is recorded on its own, idempotently, and the answer gives every row's result.
     """
-    text = _csv_text(await bodies.read_body(request))
+    text = bodies.csv_text(await bodies.read_body(request))
     recorder = getattr(request.app.state, "recorder", None)
     if recorder is not None:
         await run_in_threadpool(recorder.flush)
@@ -341,7 +341,7 @@ async def import_reversals_csv(
     with a `reason_code`. Rows name the conversion by `conversion_id` or by `order_id` (and
     `event_type`, default sale) with `program_id` (a column or the query parameter). Each
     row gets its own result; a row with an `idempotency_key` applies once."""
-    text = _csv_text(await bodies.read_body(request))
+    text = bodies.csv_text(await bodies.read_body(request))
     results = await run_in_threadpool(
         lambda: import_reversals(store, caller, text, program_id=program_id)
     )
@@ -361,18 +361,6 @@ async def import_reversals_csv(
             for r in results
         ],
     }
-
-
-def _csv_text(raw: bytes) -> str:
-    """A CSV upload as text: UTF-8 (with or without a byte order mark), or refused."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(
-            "file",
-            f"is not UTF-8 text (byte 0x{raw[error.start]:02X} at offset {error.start}); "
-            "save it as CSV UTF-8",
-        ) from None
 
 
 @router.get("/conversions", response_model=Page[ConversionOut])

@@ -7,13 +7,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from accord.api import bodies
 from accord.api.deps import CallerDep, Limit, StoreDep
 from accord.api.schemas import ErrorResponse, Strict
 from accord.jobs import service as jobs
 from accord.leads import service as leads
+from accord.leads.imports import import_leads
 from accord.leads.model import Capture
 from accord.tenancy.service import require_brand
 
@@ -212,6 +215,31 @@ def brands_merge(merge_id: str, store: StoreDep, caller: CallerDep) -> None:
     leads.check_merge(store, caller, merge_id)
 
 
+@router.get("/contacts/{contact_id}/export", responses=ERRORS)
+def export_contact(contact_id: str, store: StoreDep, caller: CallerDep) -> dict:
+    """Everything kept about a person (a data subject's request for a copy): the profile,
+    every identifier, every activity with its answers, the merges and the stages."""
+    return leads.export_contact(store, caller, contact_id)
+
+
+class ErasedOut(BaseModel):
+    contacts: int = Field(description="The contact and the records merged into it.")
+    identities: int
+    activities: int
+
+
+class ErasureIn(Strict):
+    contact_id: str = Field(min_length=1, max_length=40)
+
+
+@router.post("/contact-erasures", response_model=ErasedOut, responses=ERRORS)
+def erase_contact(body: ErasureIn, store: StoreDep, caller: CallerDep) -> ErasedOut:
+    """Erase a person (a data subject's request): the contact and everything merged into
+    it, identifiers, activities with their answers, stages and merges. It cannot be undone."""
+    done = leads.erase_contact(store, caller, body.contact_id)
+    return ErasedOut(contacts=done.contacts, identities=done.identities, activities=done.activities)
+
+
 class StageIn(Strict):
     stage: str = Field(description="new, mql, sql, opportunity, customer or lost")
     reason: str | None = Field(default=None, max_length=2000)
@@ -333,3 +361,62 @@ def get_job(job_id: str, store: StoreDep, caller: CallerDep) -> JobOut:
     and its result once done."""
     require_brand(caller)
     return _job_out(jobs.get_job(store, caller, job_id))
+
+
+class LeadImportRowOut(BaseModel):
+    row: int = Field(description="The line in the file (the header is line 1).")
+    status: str = Field(description="created, matched, merged or rejected")
+    contact_id: str | None
+    error: dict | None = Field(description="For a rejected row: `field` and `message`.")
+
+
+class LeadImportOut(BaseModel):
+    counts: dict[str, int]
+    rows: list[LeadImportRowOut]
+
+
+@router.post(
+    "/leads/imports",
+    response_model=LeadImportOut,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "name,phone,company,title\nLi Wei,13800138000,Acme,CTO\n",
+                }
+            },
+        }
+    },
+)
+async def import_csv(
+    request: Request,
+    store: StoreDep,
+    caller: CallerDep,
+    type: str | None = Query(default=None, max_length=40, description="For rows without one."),
+    channel: str | None = Query(default=None, max_length=40),
+    source: str | None = Query(default=None, max_length=200),
+    campaign: str | None = Query(default=None, max_length=200),
+):
+    """Import a list of people from CSV (UTF-8, a header line naming the columns: a
+    capture's fields, `wechat.openid` for nested ones, `utm_source` ..., `note`). The query
+    says the activity, channel, source and campaign for rows that do not. Each row is
+    captured on its own; the answer gives every row's result. Large lists: the console's
+    People page imports them as a job."""
+    text = bodies.csv_text(await bodies.read_body(request))
+    defaults = {"type": type, "channel": channel, "source": source, "campaign": campaign}
+    results = await run_in_threadpool(
+        lambda: import_leads(store, caller, text, defaults={k: v for k, v in defaults.items() if v})
+    )
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return LeadImportOut(
+        counts=counts,
+        rows=[
+            LeadImportRowOut(row=r.row, status=r.status, contact_id=r.contact_id, error=r.error)
+            for r in results
+        ],
+    )

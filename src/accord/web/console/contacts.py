@@ -10,10 +10,11 @@ GET /console/contacts/{id} shows one. The forms post to /console/contacts (add),
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from accord.errors import AccordError, InvalidInput
@@ -52,7 +53,7 @@ def contacts_page_for(
         after=after,
     )  # fmt: skip
     counts = leads.stage_counts(store, visitor.caller)
-    for name in ("error", "error_field", "typed", "added"):
+    for name in ("error", "error_field", "typed", "added", "erased"):
         context.setdefault(name, None)
     return render(
         request,
@@ -86,8 +87,11 @@ def contacts(
     sort: str = "score",
     after: str | None = None,
     added: str | None = None,
+    erased: str | None = None,
 ):
-    return contacts_page_for(request, visitor, q[:200], stage, sort, after, added=added)
+    return contacts_page_for(
+        request, visitor, q[:200], stage, sort, after, added=added, erased=erased
+    )
 
 
 @router.post("/console/contacts")
@@ -191,3 +195,24 @@ def score_now(request: Request, visitor: SignedIn, form: Form):
     back_to(request, "/console/contacts")
     job = leads.start_scoring(request.app.state.store, visitor.caller, user_id=visitor.user_id)
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
+
+
+@router.get("/console/contacts/{contact_id}/export.json")
+def export_json(contact_id: str, request: Request, visitor: SignedIn):
+    """A person's data as one JSON file, to hand over on request."""
+    back_to(request, "/console/contacts")
+    data = leads.export_contact(request.app.state.store, visitor.caller, contact_id)
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2, default=str),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{data["contact_id"]}.json"'},
+    )
+
+
+@router.post("/console/contacts/{contact_id}/erase")
+def erase(contact_id: str, request: Request, visitor: SignedIn, form: Form):
+    back_to(request, f"/console/contacts/{contact_id}")
+    if form.get("confirm") != "yes":
+        raise InvalidInput("confirm", "tick the box to confirm: erasing cannot be undone")
+    leads.erase_contact(request.app.state.store, visitor.caller, contact_id)
+    return RedirectResponse("/console/contacts?erased=1", status_code=303)
