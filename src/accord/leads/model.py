@@ -435,6 +435,11 @@ class Capture(BaseModel):
     data: dict[str, Any] | None = Field(
         default=None, description="Other answers, up to 50 keys (kept with the activity)."
     )
+    consent: dict[str, bool] | None = Field(
+        default=None,
+        description="Consents given (true) or withdrawn (false) with this activity, by "
+        'purpose: {"marketing": true}. The latest per purpose is the person\'s.',
+    )
 
     @field_validator("type")
     @classmethod
@@ -469,6 +474,18 @@ class Capture(BaseModel):
             raise ValueError("at most 50 keys")
         if len(json.dumps(value, default=str)) > 20_000:
             raise ValueError("at most 20,000 characters as JSON")
+        return value
+
+    @field_validator("consent")
+    @classmethod
+    def _consent(cls, value: dict[str, bool] | None) -> dict[str, bool] | None:
+        if value is None:
+            return None
+        if len(value) > 10:
+            raise ValueError("at most 10 purposes")
+        for purpose in value:
+            if not _TYPE.match(purpose):
+                raise ValueError(f"{purpose[:40]!r}: name a purpose in lower case, e.g. marketing")
         return value
 
     def given_identities(self) -> dict[str, Any]:

@@ -457,6 +457,7 @@ def capture(store: Store, caller: Caller, given: Capture) -> Captured:
                 at=at,
                 received_at=now,
                 data=given.data,
+                consent=given.consent,
             )
         )
         owner.last_activity_at = at
@@ -980,6 +981,8 @@ class ContactView:
     asked_for: str | None = None
     activity_count: int = 0
     names: dict[str, str] = field(default_factory=dict)
+    #: the latest consent per purpose: {"marketing": {"granted", "at", "source"}}
+    consents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 #: Activities a contact's page shows (the latest).
@@ -1061,6 +1064,7 @@ def contact_view(store: Store, caller: Caller, contact_id: str) -> ContactView:
             activities, merges, stages,
             asked_for=contact_id if contact_id != contact.id else None,
             activity_count=int(count or 0), names=names,
+            consents=_consents(session, contact.id),
         )  # fmt: skip
 
 
@@ -1111,7 +1115,7 @@ def export_contact(store: Store, caller: Caller, contact_id: str) -> dict[str, A
         activities = [
             {"type": a.type, "at": a.at.isoformat(), "channel": a.channel, "source": a.source,
              "campaign": a.campaign, "utm": a.utm, "referrer": a.referrer, "keyword": a.keyword,
-             "subject": a.subject, "data": a.data}
+             "subject": a.subject, "data": a.data, "consent": a.consent}
             for a in session.scalars(
                 select(Activity)
                 .where(Activity.contact_id == contact.id)
@@ -1136,9 +1140,14 @@ def export_contact(store: Store, caller: Caller, contact_id: str) -> dict[str, A
                 .order_by(ContactMerge.at, ContactMerge.id)
             )
         ]  # fmt: skip
+        consents = {
+            purpose: {**given, "at": given["at"].isoformat()}
+            for purpose, given in _consents(session, contact.id).items()
+        }
         return {
             "contact_id": contact.id,
             "exported_at": store.clock.now().isoformat(),
+            "consents": consents,
             "profile": profile,
             "identities": identities,
             "activities": activities,
@@ -1211,3 +1220,24 @@ def erase_contact(store: Store, caller: Caller, contact_id: str) -> Erased:
         )
         gone = session.execute(delete(Contact).where(Contact.id.in_(family))).rowcount
         return Erased(int(gone or 0), int(identities or 0), int(activities or 0))
+
+
+def _consents(session: Session, contact_id: str) -> dict[str, dict[str, Any]]:
+    """The latest consent per purpose: {"marketing": {"granted": True, "at": ..., ...}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for consent, at, source in session.execute(
+        select(Activity.consent, Activity.at, Activity.source)
+        .where(Activity.contact_id == contact_id, Activity.consent.is_not(None))
+        .order_by(Activity.at, Activity.id)
+    ):
+        for purpose, granted in (consent or {}).items():
+            out[purpose] = {"granted": bool(granted), "at": at, "source": source}
+    return out
+
+
+def consents_of(store: Store, caller: Caller, contact_id: str) -> dict[str, dict[str, Any]]:
+    """A contact's consents: the latest given or withdrawn for each purpose."""
+    require_brand(caller)
+    with store.read() as session:
+        contact = _own(session, caller, contact_id)
+        return _consents(session, contact.id)

@@ -134,6 +134,8 @@ class Activity(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: consents given or withdrawn with it, by purpose: {"marketing": true}
+    consent: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class ContactMerge(Base):
@@ -184,3 +186,30 @@ class StageChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LeadForm(Base):
+    """A form Accord hosts for the brand (on its own page, or framed in the brand's site):
+    which fields it asks, the consents it asks for with their text, what a submission is
+    (a download of a white paper, a registration), and its thank-you."""
+
+    __tablename__ = "lead_forms"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: the activity a submission records, and what it is about
+    activity: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    campaign: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: [{"name": "email", "required": true}, ...]
+    fields: Mapped[list] = mapped_column(JSON)
+    #: [{"purpose": "marketing", "text": "...", "required": false}, ...]
+    consents: Mapped[list] = mapped_column(JSON)
+    thanks: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: a gated download: shown on the thank-you page
+    download_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    submissions: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

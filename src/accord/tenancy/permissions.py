@@ -139,6 +139,7 @@ SEGMENTS = {
     "contacts": "leads",
     "contact-merges": "leads",
     "contact-erasures": "leads",
+    "forms": "leads",
     "lead-settings": "leads",
     "users": "users",
 }

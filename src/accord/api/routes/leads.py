@@ -171,6 +171,9 @@ class ContactOut(BaseModel):
     activity_count: int
     merges: list[MergeOut]
     stages: list[StageOut]
+    consents: dict[str, dict] = Field(
+        description='The latest consent per purpose: {"marketing": {"granted", "at", "source"}}.'
+    )
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, responses=ERRORS)
@@ -202,6 +205,7 @@ def get_contact(contact_id: str, store: StoreDep, caller: CallerDep) -> ContactO
         activity_count=view.activity_count,
         merges=[MergeOut(**m.__dict__) for m in view.merges],
         stages=[StageOut(**s.__dict__) for s in view.stages],
+        consents=view.consents,
     )
 
 

@@ -15,6 +15,7 @@ from accord.web.console import (
     contracts,
     conversions,
     dashboard,
+    forms,
     fraud,
     growth,
     keys,
@@ -30,5 +31,5 @@ from accord.web.console import (
 router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
-              lifecycle, growth, alerts, fraud, contacts):  # fmt: skip
+              lifecycle, growth, alerts, fraud, contacts, forms):  # fmt: skip
     router.include_router(group.router)

@@ -1,0 +1,94 @@
+"""The console's forms: the brand's hosted forms with their submissions, a form's editor
+(fields, consents and their text, what a submission records, the thank-you and a gated
+download), and how to put it on the brand's site (a link, or a frame).
+
+GET /console/forms lists them with an empty editor; GET /console/forms/{id} edits one.
+The editors post to /console/forms and /console/forms/{id} (leads:write).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from accord.errors import AccordError
+from accord.leads import forms as lead_forms
+from accord.web.pages import FormPairs, SignedIn, back_to, render, retry_with
+
+router = APIRouter(include_in_schema=False)
+
+#: What a new form starts with.
+BLANK = {
+    "name": "", "activity": "download", "subject": "", "campaign": "", "thanks": "",
+    "download_url": "", "active": True,
+    "fields": [{"name": "name", "required": True}, {"name": "email", "required": True},
+               {"name": "company", "required": False}, {"name": "title", "required": False}],
+    "consents": [],
+}  # fmt: skip
+
+
+def _base(request: Request) -> str:
+    settings = getattr(request.app.state, "settings", None)
+    public = getattr(settings, "public_url", None)
+    return (public or str(request.base_url)).rstrip("/")
+
+
+def page_for(request: Request, visitor, form_id: str | None, status: int = 200, **context):
+    store = request.app.state.store
+    editing = lead_forms.form_of(store, visitor.caller, form_id) if form_id else None
+    context.setdefault("spec", lead_forms.form_spec(editing) if editing else BLANK)
+    for name in ("error", "error_field", "saved"):
+        context.setdefault(name, None)
+    return render(
+        request,
+        "forms.html",
+        http_status=status,
+        visitor=visitor,
+        section="contacts",
+        current=None,
+        programs=[],
+        forms=lead_forms.forms_of(store, visitor.caller),
+        editing=editing,
+        field_names=lead_forms.FORM_FIELDS,
+        activities=lead_forms.FORM_ACTIVITIES,
+        base=_base(request),
+        **context,
+    )
+
+
+@router.get("/console/forms")
+def forms_page(request: Request, visitor: SignedIn, saved: str | None = None):
+    return page_for(request, visitor, None, saved=saved)
+
+
+@router.get("/console/forms/{form_id}")
+def form_page(form_id: str, request: Request, visitor: SignedIn, saved: str | None = None):
+    back_to(request, "/console/forms")
+    return page_for(request, visitor, form_id, saved=saved)
+
+
+def _save(request: Request, visitor, pairs, form_id: str | None):
+    values = dict(pairs)
+    picked = [v for k, v in pairs if k == "field"]
+    spec = lead_forms.spec_from_form(values, picked)
+
+    def again(error: AccordError):
+        return page_for(
+            request, visitor, form_id, status=422, error=error.message,
+            error_field=getattr(error, "field", None), spec=spec,
+        )  # fmt: skip
+
+    retry_with(request, again)
+    form = lead_forms.save_form(request.app.state.store, visitor.caller, spec, form_id)
+    return RedirectResponse(f"/console/forms/{form.id}?saved=1", status_code=303)
+
+
+@router.post("/console/forms")
+def create_form(request: Request, visitor: SignedIn, pairs: FormPairs):
+    return _save(request, visitor, pairs, None)
+
+
+@router.post("/console/forms/{form_id}")
+def change_form(form_id: str, request: Request, visitor: SignedIn, pairs: FormPairs):
+    back_to(request, "/console/forms")
+    return _save(request, visitor, pairs, form_id)
