@@ -37,6 +37,7 @@ CONSOLE_PAGES = [
     "/console/payouts",
     "/console/fraud",
     "/console/contacts",
+    "/console/forms",
     "/console/reports",
     "/console/reports/models",
     "/console/reports/lifecycle",
@@ -71,6 +72,8 @@ CONSOLE_DETAILS = [
     ("/console/conversions", "/console/conversions/"),
     ("/console/commissions", "/console/commissions/"),
     ("/console/contacts", "/console/contacts/"),
+    ("/console/forms", "/console/forms/"),
+    ("/console/forms", "/f/"),
 ]
 PORTAL_DETAILS = [("/portal/commissions", "/portal/commissions/")]
 

@@ -95,6 +95,7 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "alert_id": ("alert", "brand"),
     "contact_id": ("contact", "brand"),
     "merge_id": ("merge", "brand"),
+    "form_id": ("form", "brand"),
 }
 
 # Required query parameters that are not objects: a plausible value each.
@@ -179,6 +180,9 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/contacts/{contact_id}"): BRAND,
     ("GET", "/contacts/{contact_id}/export"): BRAND,
     ("POST", "/contact-erasures"): BRAND,
+    ("GET", "/lead-forms"): BRAND,
+    ("POST", "/lead-forms"): BRAND,
+    ("PUT", "/lead-forms/{form_id}"): BRAND,
     ("PUT", "/contacts/{contact_id}/stage"): BRAND,
     ("POST", "/contact-merges/{merge_id}/undo"): BRAND,
     ("GET", "/lead-settings"): BRAND,
@@ -388,11 +392,13 @@ def _build(store: Store, client) -> World:
     )
     alert = _alert_of(store, a, p_own)
     contact, merge = _contacts_of(store, a, "a")
+    form = _form_of(store, a)
 
     b = make_brand(store)
     b_partner = add_partner(b)
     b_objects = _partner_objects(store, b, b_partner, "B")
     b_objects["contact"], b_objects["merge"] = _contacts_of(store, b, "b")
+    b_objects["form"] = _form_of(store, b)
 
     ids = {
         "program": a.program_id,
@@ -413,6 +419,7 @@ def _build(store: Store, client) -> World:
         "alert": alert,
         "contact": contact,
         "merge": merge,
+        "form": form,
     }
     a_org = a.caller.organization_id
     a_keys = {parse_token(a.api_key)[0], spare_key}
@@ -433,7 +440,7 @@ def _build(store: Store, client) -> World:
     world.own_ids = set(own.values()) | {payouts[p_own.id]} | own_contract_versions
     world.other_ids = set(other.values()) | {payouts[p_other.id]} | default_versions
     world.brand_only = {a_org, *a_keys, job.id}
-    world.brand_only |= {alert, contact, merge}
+    world.brand_only |= {alert, contact, merge, form}
     world.a_ids = (
         world.own_ids | world.other_ids | world.brand_only | {a.program_id, batch.batch.id}
     )
@@ -459,6 +466,13 @@ def _contacts_of(store: Store, brand, name: str) -> tuple[str, str]:
         Capture(email=f"{name}@lead.example", phone=f"+86 138 0013 80{len(name):02d}"),
     )  # fmt: skip
     return both.contact_id, contact_view(store, brand.caller, both.contact_id).merges[0].id
+
+
+def _form_of(store: Store, brand) -> str:
+    from accord.leads.forms import save_form
+
+    spec = {"name": "Matrix form", "fields": [{"name": "email", "required": True}]}
+    return save_form(store, brand.caller, spec).id
 
 
 def _alert_of(store: Store, brand, partner) -> str:
@@ -791,6 +805,7 @@ NO_OBJECTS = {
     ("PUT", "/lead-settings"),
     ("POST", "/leads/score"),
     ("POST", "/leads/imports"),
+    ("POST", "/lead-forms"),
 }
 # Answers with a result per row or item (200) instead of refusing the whole request.
 PER_ROW = {("POST", "/conversions/batch"), ("POST", "/conversions/import"),

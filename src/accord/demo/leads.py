@@ -44,6 +44,25 @@ def drive_leads(
         json={"default_region": "CN",
               "industries": {"pharma": 25, "chemicals": 20, "software": 10}},
     ).raise_for_status()  # fmt: skip
+    form = http.post(
+        "/api/v1/lead-forms",
+        json={
+            "name": "Download the GMP white paper",
+            "activity": "download",
+            "subject": "White paper: data platforms in pharma",
+            "fields": [{"name": "name", "required": True}, {"name": "email", "required": True},
+                       {"name": "company"}, {"name": "title"}, {"name": "company_size"}],
+            "consents": [
+                {"purpose": "privacy", "required": True,
+                 "text": "I have read the privacy notice / 我已阅读隐私声明"},
+                {"purpose": "marketing",
+                 "text": "Send me news about our products / 向我发送产品资讯"},
+            ],
+            "thanks": "Thank you! Your copy is ready. / 您的白皮书已可下载。",
+            "download_url": "https://files.lumen.example/gmp-white-paper.pdf",
+        },
+    )  # fmt: skip
+    form.raise_for_status()
     sent = 0
     people = []
     for n in range(48):
@@ -138,6 +157,21 @@ def drive_leads(
         ).raise_for_status()  # fmt: skip
         sent += 1
         report("leads", len(people) + n + 1, total)
+    # a few read the white paper through the hosted form, as a visitor's browser sends it
+    for n in range(8):
+        company, _, size = rng.choice(COMPANIES)
+        answers = {
+            "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "email": f"reader{n}@{company.split()[0].lower()}.example",
+            "company": company, "title": rng.choice(TITLES), "company_size": str(size),
+            "consent.privacy": "yes", "utm_source": "linkedin", "utm_campaign": "gmp-paper",
+        }  # fmt: skip
+        if rng.random() < 0.6:
+            answers["consent.marketing"] = "yes"
+        answered = http.post(f"/f/{form.json()['id']}", data=answers)
+        if answered.status_code != 200:
+            raise RuntimeError(f"the form answered {answered.status_code}")
+        sent += 1
     return {"captures": sent}
 
 

@@ -140,6 +140,7 @@ SEGMENTS = {
     "contact-merges": "leads",
     "contact-erasures": "leads",
     "forms": "leads",
+    "lead-forms": "leads",
     "lead-settings": "leads",
     "users": "users",
 }

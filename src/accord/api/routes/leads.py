@@ -15,6 +15,7 @@ from accord.api import bodies
 from accord.api.deps import CallerDep, Limit, StoreDep
 from accord.api.schemas import ErrorResponse, Strict
 from accord.jobs import service as jobs
+from accord.leads import forms as lead_forms
 from accord.leads import service as leads
 from accord.leads.imports import import_leads
 from accord.leads.model import Capture
@@ -424,3 +425,88 @@ async def import_csv(
             for r in results
         ],
     )
+
+
+class FormFieldIn(Strict):
+    name: str = Field(description="name, email, phone, company, title, industry, company_size, "
+                      "region or city")  # fmt: skip
+    required: bool = False
+
+
+class FormConsentIn(Strict):
+    purpose: str = Field(max_length=40, description="A short name: marketing, newsletter, ...")
+    text: str = Field(max_length=1000, description="What the person agrees to, as shown.")
+    required: bool = False
+
+
+class FormIn(Strict):
+    name: str = Field(max_length=200)
+    activity: str = Field(
+        default="form_submit",
+        description="What sending it records: form_submit, download, event_registered, "
+        "demo_request or trial_signup.",
+    )
+    subject: str | None = Field(default=None, max_length=500)
+    campaign: str | None = Field(default=None, max_length=200)
+    fields: list[FormFieldIn] = Field(max_length=9)
+    consents: list[FormConsentIn] = Field(default_factory=list, max_length=5)
+    thanks: str | None = Field(default=None, max_length=2000)
+    download_url: str | None = Field(default=None, max_length=2000)
+    active: bool = True
+
+
+class FormOut(BaseModel):
+    id: str
+    name: str
+    activity: str
+    subject: str | None
+    campaign: str | None
+    fields: list[dict]
+    consents: list[dict]
+    thanks: str | None
+    download_url: str | None
+    active: bool
+    submissions: int
+    url: str = Field(description="Its public page (append ?embed=1 to frame it).")
+
+
+def _form_out(form, request: Request) -> FormOut:
+    settings = getattr(request.app.state, "settings", None)
+    base = (getattr(settings, "public_url", None) or str(request.base_url)).rstrip("/")
+    return FormOut(
+        id=form.id, name=form.name, activity=form.activity, subject=form.subject,
+        campaign=form.campaign, fields=[f.__dict__ for f in form.fields],
+        consents=[c.__dict__ for c in form.consents], thanks=form.thanks,
+        download_url=form.download_url, active=form.active, submissions=form.submissions,
+        url=f"{base}/f/{form.id}",
+    )  # fmt: skip
+
+
+@router.get("/lead-forms", response_model=list[FormOut], responses=ERRORS)
+def list_forms(request: Request, store: StoreDep, caller: CallerDep) -> list[FormOut]:
+    """The brand's hosted forms, newest first, with their submissions."""
+    return [_form_out(f, request) for f in lead_forms.forms_of(store, caller)]
+
+
+@router.post("/lead-forms", response_model=FormOut, status_code=201, responses=ERRORS)
+def create_form(body: FormIn, request: Request, store: StoreDep, caller: CallerDep) -> FormOut:
+    """A form Accord hosts at /f/{id}: its fields (an e-mail or a phone required), consents
+    with their text, what sending it records, its thank-you and a gated download."""
+    return _form_out(lead_forms.save_form(store, caller, body.model_dump()), request)
+
+
+def brands_form(form_id: str, store: StoreDep, caller: CallerDep) -> None:
+    lead_forms.form_of(store, caller, form_id)
+
+
+@router.put(
+    "/lead-forms/{form_id}",
+    response_model=FormOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_form)],
+)
+def change_form(
+    form_id: str, body: FormIn, request: Request, store: StoreDep, caller: CallerDep
+) -> FormOut:
+    """Change a form (its submissions so far stay); `active: false` closes it."""
+    return _form_out(lead_forms.save_form(store, caller, body.model_dump(), form_id), request)
