@@ -163,3 +163,49 @@ def test_a_person_downloads_their_data_and_is_erased_from_the_page(client, manag
     listing = client.get(erased.headers["location"])
     assert "The person is erased" in listing.text and "Asker" not in listing.text
     assert client.get(f"/console/contacts/{made.contact_id}").status_code == 404
+
+
+def test_a_sales_rep_is_handed_a_lead_calls_it_and_wins_the_deal(client, manager):
+    from accord.tenancy.service import create_user
+    from tests.web.conftest import unique_email
+
+    brand, user = manager
+    rep = create_user(brand.store, brand.caller.organization_id, unique_email("rep"),
+                      "a long password 9", role="sales")  # fmt: skip
+    given = Capture(email="buyer@plant.example", name="Sun Qiang", type="demo_request")
+    made = capture(brand.store, brand.caller, given)
+    sign_in(client, user.email)
+    page = client.get(f"/console/contacts/{made.contact_id}")
+    assert rep.email in page.text
+    handed = _post(client, f"/console/contacts/{made.contact_id}/owner", csrf_of(page.text),
+                   owner=rep.id)  # fmt: skip
+    assert handed.status_code == 303
+    client.cookies.clear()
+    sign_in(client, rep.email, "a long password 9")
+    day = client.get("/console/my-day")
+    assert day.status_code == 200 and "Sun Qiang" in day.text and "Nothing due" in day.text
+    token = csrf_of(day.text)
+    today = brand.store.clock.now().date().isoformat()
+    _post(client, f"/console/contacts/{made.contact_id}/tasks", token,
+          title="Call about the quote", due=today)  # fmt: skip
+    _post(client, f"/console/contacts/{made.contact_id}/notes", token,
+          note="Budget approved for Q1")  # fmt: skip
+    day = client.get("/console/my-day")
+    assert "Call about the quote" in day.text
+    task_id = re.search(r"/console/lead-tasks/(tsk_\w+)/done", day.text).group(1)
+    done = _post(client, f"/console/lead-tasks/{task_id}/done", token, back="/console/my-day")
+    assert done.headers["location"] == "/console/my-day"
+    assert "Call about the quote" not in client.get("/console/my-day").text
+    won = _post(client, f"/console/contacts/{made.contact_id}/stage", token, stage="customer",
+                amount="128000.00", currency="CNY", reason="Signed for three sites")  # fmt: skip
+    assert won.status_code == 303
+    shown = client.get(f"/console/contacts/{made.contact_id}").text
+    assert "Budget approved for Q1" in shown and "128,000.00" in shown
+    view = contact_view(brand.store, brand.caller, made.contact_id)
+    assert view.stages[0].amount.minor == 12_800_000 and view.stages[0].amount.currency == "CNY"
+    # a sales rep changes people, not partners or payouts
+    refused = client.get("/console/payouts")
+    assert refused.status_code in (200, 403)
+    bad = _post(client, f"/console/contacts/{made.contact_id}/stage", token, stage="lost",
+                amount="10", currency="CNY")  # fmt: skip
+    assert bad.status_code == 422 and "only an opportunity or a won deal" in bad.text

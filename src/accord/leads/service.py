@@ -55,8 +55,10 @@ from accord.leads.tables import (
     IdentityPair,
     KeepApart,
     LeadSettings,
+    LeadTask,
     StageChange,
 )
+from accord.money import Money
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -299,6 +301,11 @@ def _merge(
     session.execute(
         update(Activity).where(Activity.contact_id == absorbed.id).values(contact_id=survivor.id)
     )
+    session.execute(
+        update(LeadTask).where(LeadTask.contact_id == absorbed.id).values(contact_id=survivor.id)
+    )
+    if survivor.owner_id is None and absorbed.owner_id is not None:
+        survivor.owner_id, survivor.owned_since = absorbed.owner_id, absorbed.owned_since
     for name in ("name", "company", "title", "industry", "company_size", "region", "city"):
         if getattr(survivor, name) in (None, "") and getattr(absorbed, name) not in (None, ""):
             setattr(survivor, name, getattr(absorbed, name))
@@ -578,6 +585,9 @@ def _undo(
     session.execute(
         update(Activity).where(Activity.origin_contact_id.in_(mine)).values(contact_id=absorbed.id)
     )
+    session.execute(
+        update(LeadTask).where(LeadTask.origin_contact_id.in_(mine)).values(contact_id=absorbed.id)
+    )
     absorbed.merged_into = None
     absorbed.updated_at = survivor_root.updated_at = now
     merge.undone_at = now
@@ -717,7 +727,7 @@ def score_all(
 # stages -----------------------------------------------------------------------------------
 def _move(
     session: Session, contact: Contact, stage: Stage, now: datetime, by: str | None,
-    reason: str | None,
+    reason: str | None, amount: Money | None = None,
 ) -> None:  # fmt: skip
     before = contact.stage
     contact.stage = stage.value
@@ -732,6 +742,8 @@ def _move(
             at=now,
             by=by,
             reason=reason,
+            amount_minor=amount.minor if amount is not None else None,
+            currency=amount.currency if amount is not None else None,
         )
     )
     record(
@@ -749,19 +761,31 @@ def _move(
 
 
 def set_stage(
-    store: Store, caller: Caller, contact_id: str, stage: str, reason: str | None = None
+    store: Store,
+    caller: Caller,
+    contact_id: str,
+    stage: str,
+    reason: str | None = None,
+    amount: Money | None = None,
 ) -> Contact:
+    """Move a contact to a stage; an opportunity or a won deal (customer) may carry its
+    amount, a lost one its reason."""
     require_brand(caller)
     try:
         chosen = Stage(stage)
     except ValueError:
         raise InvalidInput("stage", f"use one of: {', '.join(s.value for s in STAGES)}") from None
+    if amount is not None and chosen not in (Stage.OPPORTUNITY, Stage.CUSTOMER):
+        raise InvalidInput("amount", "only an opportunity or a won deal (customer) has an amount")
+    if amount is not None and amount.amount < 0:
+        raise InvalidInput("amount", "must not be negative")
     now = store.clock.now()
     with store.unit() as session:
         contact = _own(session, caller, contact_id)
-        if contact.stage == chosen.value:
+        if contact.stage == chosen.value and amount is None:
             return contact
-        _move(session, contact, chosen, now, _who(), (reason or "").strip()[:2000] or None)
+        _move(session, contact, chosen, now, _who(), (reason or "").strip()[:2000] or None,
+              amount)  # fmt: skip
         return contact
 
 
@@ -952,6 +976,7 @@ class StageView:
     at: datetime
     by: str | None
     reason: str | None
+    amount: Money | None = None
 
 
 @dataclass(frozen=True)
@@ -1035,7 +1060,16 @@ def contact_view(store: Store, caller: Caller, contact_id: str) -> ContactView:
             )
         ]  # fmt: skip
         stages = [
-            StageView(s.stage_before, s.stage, s.at, s.by, s.reason)
+            StageView(
+                s.stage_before,
+                s.stage,
+                s.at,
+                s.by,
+                s.reason,
+                Money.from_minor(s.amount_minor, s.currency)
+                if s.amount_minor is not None and s.currency
+                else None,
+            )
             for s in session.scalars(
                 select(StageChange)
                 .where(StageChange.contact_id.in_(family))
@@ -1208,6 +1242,11 @@ def erase_contact(store: Store, caller: Caller, contact_id: str) -> Erased:
         ).rowcount
         session.execute(delete(StageChange).where(StageChange.contact_id.in_(family)))
         session.execute(
+            delete(LeadTask).where(
+                or_(LeadTask.contact_id.in_(family), LeadTask.origin_contact_id.in_(family))
+            )
+        )
+        session.execute(
             delete(ContactMerge).where(
                 or_(ContactMerge.survivor_id.in_(family), ContactMerge.absorbed_id.in_(family))
             )
@@ -1241,3 +1280,26 @@ def consents_of(store: Store, caller: Caller, contact_id: str) -> dict[str, dict
     with store.read() as session:
         contact = _own(session, caller, contact_id)
         return _consents(session, contact.id)
+
+
+def add_activity(
+    store: Store, caller: Caller, contact_id: str, kind: str, *, channel: str | None = None,
+    source: str | None = None, data: dict[str, Any] | None = None,
+) -> str:  # fmt: skip
+    """Something a person of the brand records about a known contact (a note, a call):
+    an activity of the contact, scored like any other. Returns its id."""
+    require_brand(caller)
+    now = store.clock.now()
+    with store.unit() as session:
+        settings = settings_of(session.get(LeadSettings, caller.organization_id))
+        contact = _own(session, caller, contact_id)
+        activity = Activity(
+            id=new_id("act"), organization_id=contact.organization_id, contact_id=contact.id,
+            origin_contact_id=contact.id, type=kind, channel=channel,
+            source=(source or "")[:200] or None, at=now, received_at=now, data=data,
+        )  # fmt: skip
+        session.add(activity)
+        contact.last_activity_at = now
+        session.flush()
+        _rescore(session, contact, settings, now)
+        return activity.id

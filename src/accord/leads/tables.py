@@ -4,9 +4,9 @@ pairs a person kept apart, and each contact's stage history."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.store.base import Base, UTCDateTime
@@ -61,6 +61,9 @@ class Contact(Base):
     #: the MQL trigger fires when the contact enters the zone while armed
     armed: Mapped[bool] = mapped_column(Boolean, default=True)
     merged_into: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    #: the brand's user who works this contact (a sales rep), and since when
+    owner_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    owned_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -186,6 +189,9 @@ class StageChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: a deal won (customer) or an opportunity: its amount in minor units, and currency
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
 
 class LeadForm(Base):
@@ -213,3 +219,21 @@ class LeadForm(Base):
     submissions: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeadTask(Base):
+    """Something to do about a contact by a day (call back, send the quote), for a user."""
+
+    __tablename__ = "lead_tasks"
+    __table_args__ = (Index("ix_lead_tasks_owner_due", "organization_id", "owner_id", "due"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[str] = mapped_column(String(40), index=True)
+    origin_contact_id: Mapped[str] = mapped_column(String(40))
+    owner_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    title: Mapped[str] = mapped_column(String(500))
+    due: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

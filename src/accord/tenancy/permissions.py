@@ -42,12 +42,13 @@ class Role(StrEnum):
     MANAGER = "manager"
     ANALYST = "analyst"
     FINANCE = "finance"
+    SALES = "sales"
     # inside a partner company
     ADMIN = "admin"
     MEMBER = "member"
 
 
-BRAND_ROLES = (Role.OWNER, Role.MANAGER, Role.FINANCE, Role.ANALYST)
+BRAND_ROLES = (Role.OWNER, Role.MANAGER, Role.FINANCE, Role.ANALYST, Role.SALES)
 PARTNER_ROLES = (Role.ADMIN, Role.MEMBER)
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
@@ -69,6 +70,8 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     ),
     Role.FINANCE: frozenset({READ, "payouts:write"}),
     Role.ANALYST: frozenset({READ, AUDIT_READ}),
+    # a sales rep works the leads handed to them: stages, notes, tasks
+    Role.SALES: frozenset({READ, "leads:write"}),
     Role.ADMIN: frozenset({ALL}),
     Role.MEMBER: frozenset({READ, "links:write"}),
 }
@@ -141,6 +144,8 @@ SEGMENTS = {
     "contact-erasures": "leads",
     "forms": "leads",
     "lead-forms": "leads",
+    "lead-tasks": "leads",
+    "my-day": "leads",
     "lead-settings": "leads",
     "users": "users",
 }

@@ -18,8 +18,10 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from accord.errors import AccordError, InvalidInput
+from accord.leads import crm
 from accord.leads import service as leads
 from accord.leads.model import STAGES, Capture
+from accord.money import Money
 from accord.web.pages import Form, SignedIn, back_to, render, retry_with
 
 router = APIRouter(include_in_schema=False)
@@ -136,6 +138,10 @@ def contact_page_for(request: Request, visitor, contact_id: str, status: int = 2
     for name in ("error", "error_field", "added", "moved", "undone"):
         context.setdefault(name, None)
     groups = sorted(view.groups.items(), key=lambda kv: -kv[1])
+    people = crm.owners(store, visitor.caller)
+    context.setdefault("tasks", crm.tasks_of(store, visitor.caller, contact_id=view.id,
+                                             open_only=False))  # fmt: skip
+    context.setdefault("owner", None)
     caps = dict(settings.scoring.caps)
     return render(
         request,
@@ -151,6 +157,9 @@ def contact_page_for(request: Request, visitor, contact_id: str, status: int = 2
         zone=sorted(settings.zone),
         half_life=settings.scoring.half_life_days,
         stages=[s.value for s in STAGES],
+        owners=people,
+        owner_of={o.id: o.email for o in people},
+        today=store.clock.now().date(),
         **context,
     )
 
@@ -174,9 +183,13 @@ def move_stage(contact_id: str, request: Request, visitor: SignedIn, form: Form)
         return contact_page_for(request, visitor, contact_id, status=422, error=error.message)
 
     retry_with(request, again)
+    amount = None
+    if (form.get("amount") or "").strip():
+        amount = Money.parse(form["amount"].strip(), (form.get("currency") or "").strip().upper(),
+                             field="amount")  # fmt: skip
     moved = leads.set_stage(
         request.app.state.store, visitor.caller, contact_id, form.get("stage", ""),
-        form.get("reason"),
+        form.get("reason"), amount,
     )  # fmt: skip
     return RedirectResponse(f"/console/contacts/{moved.id}?moved=1", status_code=303)
 
@@ -216,3 +229,62 @@ def erase(contact_id: str, request: Request, visitor: SignedIn, form: Form):
         raise InvalidInput("confirm", "tick the box to confirm: erasing cannot be undone")
     leads.erase_contact(request.app.state.store, visitor.caller, contact_id)
     return RedirectResponse("/console/contacts?erased=1", status_code=303)
+
+
+def _on_contact(request: Request, visitor, contact_id: str):
+    def again(error: AccordError):
+        return contact_page_for(request, visitor, contact_id, status=422, error=error.message)
+
+    retry_with(request, again)
+
+
+@router.post("/console/contacts/{contact_id}/owner")
+def hand_over(contact_id: str, request: Request, visitor: SignedIn, form: Form):
+    _on_contact(request, visitor, contact_id)
+    crm.assign(request.app.state.store, visitor.caller, contact_id, form.get("owner") or None)
+    return RedirectResponse(f"/console/contacts/{contact_id}", status_code=303)
+
+
+@router.post("/console/contacts/{contact_id}/notes")
+def note(contact_id: str, request: Request, visitor: SignedIn, form: Form):
+    _on_contact(request, visitor, contact_id)
+    crm.add_note(request.app.state.store, visitor.caller, contact_id, form.get("note", ""))
+    return RedirectResponse(f"/console/contacts/{contact_id}#acts-title", status_code=303)
+
+
+@router.post("/console/contacts/{contact_id}/tasks")
+def task(contact_id: str, request: Request, visitor: SignedIn, form: Form):
+    _on_contact(request, visitor, contact_id)
+    crm.add_task(
+        request.app.state.store, visitor.caller, contact_id, form.get("title", ""),
+        form.get("due", ""), owner_id=form.get("owner") or visitor.user_id,
+    )  # fmt: skip
+    return RedirectResponse(f"/console/contacts/{contact_id}#sales-title", status_code=303)
+
+
+@router.post("/console/lead-tasks/{task_id}/done")
+def task_done(task_id: str, request: Request, visitor: SignedIn, form: Form):
+    done = crm.complete_task(request.app.state.store, visitor.caller, task_id)
+    target = form.get("back") if form.get("back") == "/console/my-day" else None
+    return RedirectResponse(target or f"/console/contacts/{done.contact_id}#sales-title",
+                            status_code=303)  # fmt: skip
+
+
+@router.get("/console/my-day")
+def my_day(request: Request, visitor: SignedIn):
+    """A sales rep's day: tasks due today or late, and the people handed to them."""
+    store = request.app.state.store
+    today = store.clock.now().date()
+    return render(
+        request,
+        "my_day.html",
+        visitor=visitor,
+        section="contacts",
+        current=None,
+        programs=[],
+        today=today,
+        tasks=crm.tasks_of(store, visitor.caller, owner_id=visitor.user_id, due_by=today),
+        later=[t for t in crm.tasks_of(store, visitor.caller, owner_id=visitor.user_id)
+               if t.due > today][:20],
+        mine=crm.my_contacts(store, visitor.caller, visitor.user_id),
+    )  # fmt: skip
