@@ -96,6 +96,7 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "contact_id": ("contact", "brand"),
     "merge_id": ("merge", "brand"),
     "form_id": ("form", "brand"),
+    "task_id": ("task", "brand"),
 }
 
 # Required query parameters that are not objects: a plausible value each.
@@ -183,6 +184,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/lead-forms"): BRAND,
     ("POST", "/lead-forms"): BRAND,
     ("PUT", "/lead-forms/{form_id}"): BRAND,
+    ("PUT", "/contacts/{contact_id}/owner"): BRAND,
+    ("POST", "/contacts/{contact_id}/notes"): BRAND,
+    ("POST", "/contacts/{contact_id}/tasks"): BRAND,
+    ("GET", "/lead-tasks"): BRAND,
+    ("POST", "/lead-tasks/{task_id}/done"): BRAND,
     ("PUT", "/contacts/{contact_id}/stage"): BRAND,
     ("POST", "/contact-merges/{merge_id}/undo"): BRAND,
     ("GET", "/lead-settings"): BRAND,
@@ -393,12 +399,14 @@ def _build(store: Store, client) -> World:
     alert = _alert_of(store, a, p_own)
     contact, merge = _contacts_of(store, a, "a")
     form = _form_of(store, a)
+    task = _task_of(store, a, contact)
 
     b = make_brand(store)
     b_partner = add_partner(b)
     b_objects = _partner_objects(store, b, b_partner, "B")
     b_objects["contact"], b_objects["merge"] = _contacts_of(store, b, "b")
     b_objects["form"] = _form_of(store, b)
+    b_objects["task"] = _task_of(store, b, b_objects["contact"])
 
     ids = {
         "program": a.program_id,
@@ -420,6 +428,7 @@ def _build(store: Store, client) -> World:
         "contact": contact,
         "merge": merge,
         "form": form,
+        "task": task,
     }
     a_org = a.caller.organization_id
     a_keys = {parse_token(a.api_key)[0], spare_key}
@@ -440,7 +449,7 @@ def _build(store: Store, client) -> World:
     world.own_ids = set(own.values()) | {payouts[p_own.id]} | own_contract_versions
     world.other_ids = set(other.values()) | {payouts[p_other.id]} | default_versions
     world.brand_only = {a_org, *a_keys, job.id}
-    world.brand_only |= {alert, contact, merge, form}
+    world.brand_only |= {alert, contact, merge, form, task}
     world.a_ids = (
         world.own_ids | world.other_ids | world.brand_only | {a.program_id, batch.batch.id}
     )
@@ -473,6 +482,14 @@ def _form_of(store: Store, brand) -> str:
 
     spec = {"name": "Matrix form", "fields": [{"name": "email", "required": True}]}
     return save_form(store, brand.caller, spec).id
+
+
+def _task_of(store: Store, brand, contact_id: str) -> str:
+    from datetime import date
+
+    from accord.leads.crm import add_task
+
+    return add_task(store, brand.caller, contact_id, "Call back", date(2026, 12, 1)).id
 
 
 def _alert_of(store: Store, brand, partner) -> str:

@@ -168,3 +168,12 @@ def my_contacts(store: Store, caller: Caller, user_id: str, limit: int = 100) ->
         )
         return [MyContact(c.id, c.name, c.company, c.stage, c.behaviour, c.fit,
                           c.last_activity_at) for c in rows]  # fmt: skip
+
+
+def check_task(store: Store, caller: Caller, task_id: str) -> None:
+    """404 unless the task is the brand's."""
+    require_brand(caller)
+    with store.read() as session:
+        row = session.get(LeadTask, task_id)
+        if row is None or row.organization_id != caller.organization_id:
+            raise NotFound("task", task_id)

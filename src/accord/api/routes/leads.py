@@ -4,7 +4,7 @@ change the lead settings, and score every contact now."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,11 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from accord.api import bodies
 from accord.api.deps import CallerDep, Limit, StoreDep
 from accord.api.schemas import ErrorResponse, Strict
+from accord.errors import InvalidInput
 from accord.jobs import service as jobs
+from accord.leads import crm
 from accord.leads import forms as lead_forms
 from accord.leads import service as leads
 from accord.leads.imports import import_leads
 from accord.leads.model import Capture
+from accord.money import Money
 from accord.tenancy.service import require_brand
 
 router = APIRouter(tags=["leads"])
@@ -248,6 +251,10 @@ def erase_contact(body: ErasureIn, store: StoreDep, caller: CallerDep) -> Erased
 class StageIn(Strict):
     stage: str = Field(description="new, mql, sql, opportunity, customer or lost")
     reason: str | None = Field(default=None, max_length=2000)
+    amount: Decimal | None = Field(
+        default=None, description="An opportunity's or a won deal's amount, with `currency`."
+    )
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
 
 
 @router.put(
@@ -258,7 +265,12 @@ class StageIn(Strict):
 )
 def move_stage(contact_id: str, body: StageIn, store: StoreDep, caller: CallerDep) -> ContactOut:
     """Move a contact to a stage, with a reason; the stage history names who moved it."""
-    leads.set_stage(store, caller, contact_id, body.stage, body.reason)
+    amount = None
+    if body.amount is not None:
+        if not body.currency:
+            raise InvalidInput("currency", "give the amount's currency")
+        amount = Money.parse(body.amount, body.currency, field="amount")
+    leads.set_stage(store, caller, contact_id, body.stage, body.reason, amount)
     return get_contact(contact_id, store, caller)
 
 
@@ -510,3 +522,106 @@ def change_form(
 ) -> FormOut:
     """Change a form (its submissions so far stay); `active: false` closes it."""
     return _form_out(lead_forms.save_form(store, caller, body.model_dump(), form_id), request)
+
+
+class OwnerIn(Strict):
+    owner_id: str | None = Field(
+        default=None, max_length=40, description="A user id; null: nobody."
+    )
+
+
+@router.put(
+    "/contacts/{contact_id}/owner",
+    response_model=ContactOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_contact)],
+)
+def hand_over(contact_id: str, body: OwnerIn, store: StoreDep, caller: CallerDep) -> ContactOut:
+    """Hand the contact to a user of the brand (an owner, manager or sales rep)."""
+    crm.assign(store, caller, contact_id, body.owner_id)
+    return get_contact(contact_id, store, caller)
+
+
+class NoteIn(Strict):
+    note: str = Field(min_length=1, max_length=5000)
+
+
+class NoteOut(BaseModel):
+    activity_id: str
+
+
+@router.post(
+    "/contacts/{contact_id}/notes",
+    response_model=NoteOut,
+    status_code=201,
+    responses=ERRORS,
+    dependencies=[Depends(brands_contact)],
+)
+def add_note(contact_id: str, body: NoteIn, store: StoreDep, caller: CallerDep) -> NoteOut:
+    """A note in the contact's history (an activity of type `note`)."""
+    return NoteOut(activity_id=crm.add_note(store, caller, contact_id, body.note))
+
+
+class TaskIn(Strict):
+    title: str = Field(min_length=1, max_length=500)
+    due: date
+    owner_id: str | None = Field(default=None, max_length=40)
+
+
+class TaskOut(BaseModel):
+    id: str
+    contact_id: str
+    contact_name: str | None
+    owner_id: str | None
+    title: str
+    due: date
+    done_at: datetime | None
+
+
+def _task_out(t) -> TaskOut:
+    return TaskOut(id=t.id, contact_id=t.contact_id, contact_name=t.contact_name,
+                   owner_id=t.owner_id, title=t.title, due=t.due, done_at=t.done_at)  # fmt: skip
+
+
+@router.post(
+    "/contacts/{contact_id}/tasks",
+    response_model=TaskOut,
+    status_code=201,
+    responses=ERRORS,
+    dependencies=[Depends(brands_contact)],
+)
+def add_task(contact_id: str, body: TaskIn, store: StoreDep, caller: CallerDep) -> TaskOut:
+    """A task about the contact, due on a day, for a user (the contact's owner by default)."""
+    if body.owner_id and body.owner_id not in {o.id for o in crm.owners(store, caller)}:
+        raise InvalidInput("owner_id", "give a user of yours who is an owner, manager or sales rep")
+    return _task_out(
+        crm.add_task(store, caller, contact_id, body.title, body.due, owner_id=body.owner_id)
+    )
+
+
+@router.get("/lead-tasks", response_model=list[TaskOut], responses=ERRORS)
+def list_tasks(
+    store: StoreDep,
+    caller: CallerDep,
+    owner_id: str | None = Query(default=None, max_length=40),
+    due_by: date | None = None,
+    open_only: bool = True,
+) -> list[TaskOut]:
+    """Tasks (at most 500), earliest due first: one user's, due by a day, open or all."""
+    tasks = crm.tasks_of(store, caller, owner_id=owner_id, due_by=due_by, open_only=open_only)
+    return [_task_out(t) for t in tasks]
+
+
+def brands_task(task_id: str, store: StoreDep, caller: CallerDep) -> None:
+    crm.check_task(store, caller, task_id)
+
+
+@router.post(
+    "/lead-tasks/{task_id}/done",
+    response_model=TaskOut,
+    responses=ERRORS,
+    dependencies=[Depends(brands_task)],
+)
+def task_done(task_id: str, store: StoreDep, caller: CallerDep) -> TaskOut:
+    """Mark a task done."""
+    return _task_out(crm.complete_task(store, caller, task_id))

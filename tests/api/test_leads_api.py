@@ -1,0 +1,77 @@
+"""Leads over the API as an integrating engineer drives it: capture from two channels, find
+the one contact, hand it to a rep with a task and a note, win the deal with its amount,
+import a list; and as an attacker would: bad fields named, other brands' ids unknown,
+oversized and malformed bodies refused."""
+
+from __future__ import annotations
+
+from accord.tenancy.service import create_user
+from tests.api.support import Api
+from tests.factories import make_brand
+
+
+def test_a_lead_from_two_channels_is_one_contact_worked_to_a_won_deal(client, api, brand):
+    api.client.put("/api/v1/lead-settings", json={"default_region": "CN"}, headers=api.headers)
+    first = api.post("/leads/captures", {"phone": "139 0000 1111", "name": "Gao Yu",
+                                         "type": "event_attended", "channel": "event",
+                                         "source": "Chengdu roadshow"})  # fmt: skip
+    assert first.status_code == 201, first.text
+    second = api.post("/leads/captures", {"email": "gao.yu@works.example", "phone": "13900001111",
+                                          "type": "demo_request", "channel": "web",
+                                          "utm": {"source": "baidu", "term": "mes system"},
+                                          "keyword": "mes system"})  # fmt: skip
+    assert second.json()["contact_id"] == first.json()["contact_id"]
+    contact_id = first.json()["contact_id"]
+    found = api.ok("/contacts", search="works.example")
+    assert [c["id"] for c in found["data"]] == [contact_id] and found["total"] == 1
+    rep = create_user(brand.store, brand.caller.organization_id, "rep@brand-leads.example",
+                      "a long password 3", role="sales")  # fmt: skip
+    owned = api.client.put(f"/api/v1/contacts/{contact_id}/owner", json={"owner_id": rep.id},
+                           headers=api.headers)  # fmt: skip
+    assert owned.status_code == 200
+    task = api.post(f"/contacts/{contact_id}/tasks", {"title": "Send the quote",
+                                                      "due": "2026-11-02"})  # fmt: skip
+    assert task.status_code == 201 and task.json()["owner_id"] == rep.id
+    assert [t["title"] for t in api.ok("/lead-tasks", owner_id=rep.id)] == ["Send the quote"]
+    assert api.post(f"/contacts/{contact_id}/notes", {"note": "Wants 3 lines"}).status_code == 201
+    won = api.client.put(f"/api/v1/contacts/{contact_id}/stage",
+                         json={"stage": "customer", "amount": "88000.00", "currency": "CNY"},
+                         headers=api.headers)  # fmt: skip
+    assert won.status_code == 200, won.text
+    body = won.json()
+    assert body["stage"] == "customer" and body["identities"][0]["kind"] in ("phone", "email")
+    assert {a["type"] for a in body["activities"]} >= {"event_attended", "demo_request", "note"}
+    path = f"/api/v1/contacts/{contact_id}/stage"
+    body = {"stage": "customer", "amount": "1"}
+    missing = api.client.put(path, json=body, headers=api.headers)
+    assert missing.status_code == 422 and missing.json()["error"]["field"] == "currency"
+
+
+def test_bad_input_is_named_and_other_brands_see_nothing(client, api, brand, store):
+    bad = api.post("/leads/captures", {"phone": "not a phone", "type": "Download!"})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["error"]["errors"]} >= {"type"}
+    unknown = api.post("/leads/captures", {"email": "a@b.example", "salary": 1})
+    assert unknown.status_code == 422 and "salary" in unknown.text
+    made = api.post("/leads/captures", {"email": "mine@one.example"}).json()["contact_id"]
+    other = Api(client, make_brand(store).api_key)
+    assert other.get(f"/contacts/{made}").status_code == 404
+    assert other.ok("/contacts")["total"] == 0
+    assert other.post("/contact-erasures", {"contact_id": made}).status_code == 404
+    assert Api(client, None).get("/contacts").status_code == 401
+    huge = api.post("/leads/captures", {"email": "x@y.example", "data": {"k": "v" * 30_000}})
+    assert huge.status_code == 422
+    broken = api.post_raw("/leads/captures", b'{"email": ')
+    assert broken.status_code in (400, 422)
+
+
+def test_a_list_is_imported_with_every_rows_result(client, api):
+    text = "name,email,phone\nA,a@list.example,\nB,,12\nC,c@list.example,\n"
+    answer = api.client.post(
+        "/api/v1/leads/imports?type=event_attended&channel=event&source=Expo",
+        content=text.encode(), headers={**api.headers, "content-type": "text/csv"},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["counts"] == {"created": 2, "rejected": 1}
+    assert body["rows"][1]["error"]["field"] == "phone"
