@@ -188,6 +188,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/contacts/{contact_id}/notes"): BRAND,
     ("POST", "/contacts/{contact_id}/tasks"): BRAND,
     ("GET", "/lead-tasks"): BRAND,
+    ("GET", "/leads/sources"): BRAND,
     ("POST", "/lead-tasks/{task_id}/done"): BRAND,
     ("PUT", "/contacts/{contact_id}/stage"): BRAND,
     ("POST", "/contact-merges/{merge_id}/undo"): BRAND,

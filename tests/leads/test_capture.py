@@ -190,3 +190,30 @@ def test_a_person_is_exported_whole_and_erased_with_everything_merged_into_them(
     # the same e-mail later is a stranger: nothing of them was kept to recognise them by
     again = _capture(brand, email="gone@forget.example", type="page_view")
     assert again.created and again.contact_id != a.contact_id
+
+
+def test_sources_count_first_touches_and_what_became_of_them(brand):
+    from datetime import timedelta
+
+    from accord.leads.sources import sources
+    from accord.money import Money
+
+    since = brand.store.clock.now() - timedelta(days=1)
+    ads = _capture(brand, email="a@src.example", type="page_view", channel="web",
+                   keyword="mes system")  # fmt: skip
+    _capture(brand, email="b@src.example", type="page_view", channel="web", keyword="erp")
+    show = _capture(brand, phone="13300000001", type="event_attended", channel="event",
+                    source="Expo")  # fmt: skip
+    # the ad's lead comes back at the show later: still the ad's (first touch)
+    _capture(brand, email="a@src.example", type="event_attended", channel="event", source="Expo")
+    set_stage(brand.store, brand.caller, ads.contact_id, "customer",
+              amount=Money.of("5000.00", "CNY"))  # fmt: skip
+    set_stage(brand.store, brand.caller, show.contact_id, "opportunity")
+    until = brand.store.clock.now() + timedelta(days=1)
+    rows = {r.value: r for r in sources(brand.store, brand.caller, "channel", since, until)}
+    assert (rows["web"].leads, rows["web"].won, rows["web"].mqls) == (2, 1, 1)
+    assert rows["web"].revenue["CNY"] == Money.of("5000.00", "CNY")
+    assert (rows["event"].leads, rows["event"].opportunities, rows["event"].won) == (1, 1, 0)
+    words = {r.value: r for r in sources(brand.store, brand.caller, "keyword", since, until)}
+    assert words["mes system"].won == 1 and words["erp"].won == 0
+    assert next(iter(words)) == "mes system"  # most revenue first

@@ -209,3 +209,19 @@ def test_a_sales_rep_is_handed_a_lead_calls_it_and_wins_the_deal(client, manager
     bad = _post(client, f"/console/contacts/{made.contact_id}/stage", token, stage="lost",
                 amount="10", currency="CNY")  # fmt: skip
     assert bad.status_code == 422 and "only an opportunity or a won deal" in bad.text
+
+
+def test_the_sources_page_shows_which_keywords_bring_buyers(client, manager):
+    brand, user = manager
+    capture(brand.store, brand.caller, Capture(email="k@w.example", type="page_view",
+                                               channel="web", keyword="lims price"))  # fmt: skip
+    sign_in(client, user.email)
+    page = client.get("/console/lead-sources?by=keyword")
+    assert (
+        page.status_code == 200
+        and "lims price" in page.text
+        and "Sources that pay off" in page.text
+    )
+    client.cookies.set("accord_lang", "zh_Hans")
+    zh = client.get("/console/lead-sources?by=channel")
+    assert "带来成交的来源" in zh.text and "网站" in zh.text

@@ -146,6 +146,7 @@ SEGMENTS = {
     "lead-forms": "leads",
     "lead-tasks": "leads",
     "my-day": "leads",
+    "lead-sources": "leads",
     "lead-settings": "leads",
     "users": "users",
 }

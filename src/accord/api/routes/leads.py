@@ -625,3 +625,35 @@ def brands_task(task_id: str, store: StoreDep, caller: CallerDep) -> None:
 def task_done(task_id: str, store: StoreDep, caller: CallerDep) -> TaskOut:
     """Mark a task done."""
     return _task_out(crm.complete_task(store, caller, task_id))
+
+
+class SourceOut(BaseModel):
+    value: str | None = Field(description="The channel, campaign, source, keyword or subject.")
+    leads: int = Field(description="Contacts it first brought in the period.")
+    mqls: int
+    opportunities: int
+    won: int
+    revenue: dict[str, Decimal] = Field(description="Revenue won, by currency.")
+
+
+@router.get("/leads/sources", response_model=list[SourceOut], responses=ERRORS)
+def lead_sources(
+    store: StoreDep,
+    caller: CallerDep,
+    since: datetime,
+    until: datetime,
+    by: str = Query(default="channel", description="channel, campaign, source, keyword or subject"),
+) -> list[SourceOut]:
+    """Sources that pay off: per channel (or campaign, source, search keyword, content), the
+    people it first brought in [since, until), and how many became MQLs, opportunities and
+    won deals, with the revenue won."""
+    from accord.leads.sources import sources
+
+    require_brand(caller)
+    if since.tzinfo is None or until.tzinfo is None:
+        raise InvalidInput("since", "give times with their timezone")
+    return [
+        SourceOut(value=r.value, leads=r.leads, mqls=r.mqls, opportunities=r.opportunities,
+                  won=r.won, revenue={c: m.amount for c, m in r.revenue.items()})
+        for r in sources(store, caller, by, since, until)
+    ]  # fmt: skip

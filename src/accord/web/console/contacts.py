@@ -288,3 +288,38 @@ def my_day(request: Request, visitor: SignedIn):
                if t.due > today][:20],
         mine=crm.my_contacts(store, visitor.caller, visitor.user_id),
     )  # fmt: skip
+
+
+@router.get("/console/lead-sources")
+def lead_sources(
+    request: Request,
+    visitor: SignedIn,
+    by: str = "channel",
+    since: str | None = None,
+    until: str | None = None,
+):
+    """Which channels, campaigns, events, keywords and contents bring buyers, not just
+    sign-ups: leads first brought in a period, and what became of them."""
+    from datetime import UTC, date, datetime, time, timedelta
+
+    from accord.leads.sources import DIMENSIONS, sources
+
+    store = request.app.state.store
+    today = store.clock.now().date()
+    try:
+        first = date.fromisoformat(since) if since else today - timedelta(days=90)
+        last = date.fromisoformat(until) if until else today
+    except ValueError:
+        raise InvalidInput("since", "give the days as YYYY-MM-DD") from None
+    by = by if by in DIMENSIONS else "channel"
+    rows = sources(
+        store, visitor.caller, by,
+        datetime.combine(first, time(), tzinfo=UTC),
+        datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC),
+    )  # fmt: skip
+    most = max((r.leads for r in rows), default=0)
+    return render(
+        request, "lead_sources.html", visitor=visitor, section="contacts", current=None,
+        programs=[], rows=rows, by=by, dimensions=DIMENSIONS, since=first, until=last,
+        most=most,
+    )  # fmt: skip
