@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["clicks", "conversions", "commissions", "jobs", "reports", "fraud"],
+        choices=["clicks", "conversions", "commissions", "jobs", "reports", "fraud", "identity"],
         help="Run one benchmark (default: clicks and conversions; commissions, jobs, "
         "reports and fraud only when asked for).",
     )
@@ -126,6 +126,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(LEVELS),
         help="Fraud protection levels the fraud benchmark simulates (relaxed,moderate,strict).",
     )
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=100_000,
+        help="Contacts the identity benchmark generates and resolves (default 100,000).",
+    )
     parser.add_argument("--json", action="store_true", help="Print all figures as JSON.")
     parser.add_argument(
         "--keep-temp",
@@ -171,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         return reports(args)
     if args.only == "fraud":
         return fraud(args)
+    if args.only == "identity":
+        from benchmarks.identity import render as render_identity
+        from benchmarks.identity import run_identity
+
+        data = run_identity(args.records)
+        print(json.dumps(data, indent=2) if args.json else render_identity(data))
+        return 0
     want_clicks = args.only in (None, "clicks")
     want_conversions = args.only in (None, "conversions")
     if want_clicks and (missing := missing_tools()):

@@ -12,31 +12,54 @@ from tests.factories import make_brand
 
 def test_a_lead_from_two_channels_is_one_contact_worked_to_a_won_deal(client, api, brand):
     api.client.put("/api/v1/lead-settings", json={"default_region": "CN"}, headers=api.headers)
-    first = api.post("/leads/captures", {"phone": "139 0000 1111", "name": "Gao Yu",
-                                         "type": "event_attended", "channel": "event",
-                                         "source": "Chengdu roadshow"})  # fmt: skip
+    first = api.post(
+        "/leads/captures",
+        {
+            "phone": "139 0000 1111",
+            "name": "Gao Yu",
+            "type": "event_attended",
+            "channel": "event",
+            "source": "Chengdu roadshow",
+        },
+    )
     assert first.status_code == 201, first.text
-    second = api.post("/leads/captures", {"email": "gao.yu@works.example", "phone": "13900001111",
-                                          "type": "demo_request", "channel": "web",
-                                          "utm": {"source": "baidu", "term": "mes system"},
-                                          "keyword": "mes system"})  # fmt: skip
+    second = api.post(
+        "/leads/captures",
+        {
+            "email": "gao.yu@works.example",
+            "phone": "13900001111",
+            "type": "demo_request",
+            "channel": "web",
+            "utm": {"source": "baidu", "term": "mes system"},
+            "keyword": "mes system",
+        },
+    )
     assert second.json()["contact_id"] == first.json()["contact_id"]
     contact_id = first.json()["contact_id"]
     found = api.ok("/contacts", search="works.example")
     assert [c["id"] for c in found["data"]] == [contact_id] and found["total"] == 1
-    rep = create_user(brand.store, brand.caller.organization_id, "rep@brand-leads.example",
-                      "a long password 3", role="sales")  # fmt: skip
-    owned = api.client.put(f"/api/v1/contacts/{contact_id}/owner", json={"owner_id": rep.id},
-                           headers=api.headers)  # fmt: skip
+    rep = create_user(
+        brand.store,
+        brand.caller.organization_id,
+        "rep@brand-leads.example",
+        "a long password 3",
+        role="sales",
+    )
+    owned = api.client.put(
+        f"/api/v1/contacts/{contact_id}/owner", json={"owner_id": rep.id}, headers=api.headers
+    )
     assert owned.status_code == 200
-    task = api.post(f"/contacts/{contact_id}/tasks", {"title": "Send the quote",
-                                                      "due": "2026-11-02"})  # fmt: skip
+    task = api.post(
+        f"/contacts/{contact_id}/tasks", {"title": "Send the quote", "due": "2026-11-02"}
+    )
     assert task.status_code == 201 and task.json()["owner_id"] == rep.id
     assert [t["title"] for t in api.ok("/lead-tasks", owner_id=rep.id)] == ["Send the quote"]
     assert api.post(f"/contacts/{contact_id}/notes", {"note": "Wants 3 lines"}).status_code == 201
-    won = api.client.put(f"/api/v1/contacts/{contact_id}/stage",
-                         json={"stage": "customer", "amount": "88000.00", "currency": "CNY"},
-                         headers=api.headers)  # fmt: skip
+    won = api.client.put(
+        f"/api/v1/contacts/{contact_id}/stage",
+        json={"stage": "customer", "amount": "88000.00", "currency": "CNY"},
+        headers=api.headers,
+    )
     assert won.status_code == 200, won.text
     body = won.json()
     assert body["stage"] == "customer" and body["identities"][0]["kind"] in ("phone", "email")
@@ -69,8 +92,9 @@ def test_a_list_is_imported_with_every_rows_result(client, api):
     text = "name,email,phone\nA,a@list.example,\nB,,12\nC,c@list.example,\n"
     answer = api.client.post(
         "/api/v1/leads/imports?type=event_attended&channel=event&source=Expo",
-        content=text.encode(), headers={**api.headers, "content-type": "text/csv"},
-    )  # fmt: skip
+        content=text.encode(),
+        headers={**api.headers, "content-type": "text/csv"},
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["counts"] == {"created": 2, "rejected": 1}

@@ -35,17 +35,34 @@ def _capture(brand, **fields):
 
 
 def test_a_person_is_found_again_by_any_identifier_and_two_halves_merge(brand):
-    first = _capture(brand, phone="138 0013 8000", name="Li Wei", type="event_registered",
-                     channel="event", source="Shanghai summit")  # fmt: skip
+    first = _capture(
+        brand,
+        phone="138 0013 8000",
+        name="Li Wei",
+        type="event_registered",
+        channel="event",
+        source="Shanghai summit",
+    )
     assert first.created
     again = _capture(brand, phone="+86 138-0013-8000", type="event_attended", channel="event")
     assert again.contact_id == first.contact_id and not again.created
-    other = _capture(brand, email="Li.Wei@Acme.example", type="download", channel="web",
-                     subject="White paper: data lakes")  # fmt: skip
+    other = _capture(
+        brand,
+        email="Li.Wei@Acme.example",
+        type="download",
+        channel="web",
+        subject="White paper: data lakes",
+    )
     assert other.contact_id != first.contact_id
     # a form gives both: the two contacts are one person
-    both = _capture(brand, email="li.wei@acme.example", phone="13800138000",
-                    company="Acme", title="CTO", type="demo_request")  # fmt: skip
+    both = _capture(
+        brand,
+        email="li.wei@acme.example",
+        phone="13800138000",
+        company="Acme",
+        title="CTO",
+        type="demo_request",
+    )
     assert both.contact_id == first.contact_id and both.merged == (other.contact_id,)
     view = contact_view(brand.store, brand.caller, other.contact_id)
     assert view.id == first.contact_id and view.asked_for == other.contact_id
@@ -113,14 +130,23 @@ def test_bad_identifiers_are_refused_with_the_field_named(brand):
 
 
 def test_the_score_decays_and_an_mql_is_made_once(brand):
-    made = _capture(brand, email="cto@fit.example", company="Fit Ltd", title="CTO",
-                    company_size=1200, type="demo_request")  # fmt: skip
+    made = _capture(
+        brand,
+        email="cto@fit.example",
+        company="Fit Ltd",
+        title="CTO",
+        company_size=1200,
+        type="demo_request",
+    )
     _capture(brand, email="cto@fit.example", type="event_attended")
     view = contact_view(brand.store, brand.caller, made.contact_id)
     assert (view.behaviour, view.fit, view.grade, view.stage) == (65, 70, "B", "mql")
     assert [s.stage for s in view.stages] == ["mql"]
-    changed = [r.event for r in list_events(brand.store, brand.caller.organization_id)
-               if r.event.type == "lead.stage_changed"]  # fmt: skip
+    changed = [
+        r.event
+        for r in list_events(brand.store, brand.caller.organization_id)
+        if r.event.type == "lead.stage_changed"
+    ]
     assert [(e.contact_id, e.stage_before, e.stage) for e in changed] == [
         (made.contact_id, "new", "mql")
     ]
@@ -144,8 +170,9 @@ def test_another_brand_sees_none_of_it(store, brand):
 def test_a_visitor_who_identifies_later_is_one_contact_with_each_identifier_once(brand):
     seen = _capture(brand, cookie="ck0123456789abcd", type="page_view", channel="web")
     _capture(brand, cookie="ck0123456789abcd", type="page_view", channel="web")
-    form = _capture(brand, cookie="ck0123456789abcd", email="v@visit.example", name="Vera",
-                    type="download")  # fmt: skip
+    form = _capture(
+        brand, cookie="ck0123456789abcd", email="v@visit.example", name="Vera", type="download"
+    )
     demo = _capture(brand, email="v@visit.example", phone="13700000000", type="demo_request")
     assert form.contact_id == demo.contact_id == seen.contact_id
     view = contact_view(brand.store, brand.caller, seen.contact_id)
@@ -153,8 +180,9 @@ def test_a_visitor_who_identifies_later_is_one_contact_with_each_identifier_once
     assert sorted(pairs) == sorted(set(pairs)) and len(pairs) == 3
     assert len(view.activities) == 4 and view.name == "Vera"
     # the phone came with the demo request: undoing that merge takes it (and the request) away
-    last = next(m for m in view.merges if {"kind": "email", "value": "v@visit.example"}
-                in m.evidence)  # fmt: skip
+    last = next(
+        m for m in view.merges if {"kind": "email", "value": "v@visit.example"} in m.evidence
+    )
     undo_merge(brand.store, brand.caller, last.id)
     view = contact_view(brand.store, brand.caller, seen.contact_id)
     assert {i.kind for i in view.identities} == {"cookie", "email"}
@@ -173,8 +201,13 @@ def test_a_contact_page_asked_by_its_own_id_says_nothing_of_a_merge(brand):
 def test_a_person_is_exported_whole_and_erased_with_everything_merged_into_them(brand):
     from accord.leads.service import erase_contact, export_contact
 
-    a = _capture(brand, email="gone@forget.example", name="Gone", type="download",
-                 data={"question": "budget?"})  # fmt: skip
+    a = _capture(
+        brand,
+        email="gone@forget.example",
+        name="Gone",
+        type="download",
+        data={"question": "budget?"},
+    )
     _capture(brand, email="gone@forget.example", phone="13500000000", type="event_attended")
     other = _capture(brand, email="stay@keep.example", type="download")
     copy = export_contact(brand.store, brand.caller, a.contact_id)
@@ -199,15 +232,18 @@ def test_sources_count_first_touches_and_what_became_of_them(brand):
     from accord.money import Money
 
     since = brand.store.clock.now() - timedelta(days=1)
-    ads = _capture(brand, email="a@src.example", type="page_view", channel="web",
-                   keyword="mes system")  # fmt: skip
+    ads = _capture(
+        brand, email="a@src.example", type="page_view", channel="web", keyword="mes system"
+    )
     _capture(brand, email="b@src.example", type="page_view", channel="web", keyword="erp")
-    show = _capture(brand, phone="13300000001", type="event_attended", channel="event",
-                    source="Expo")  # fmt: skip
+    show = _capture(
+        brand, phone="13300000001", type="event_attended", channel="event", source="Expo"
+    )
     # the ad's lead comes back at the show later: still the ad's (first touch)
     _capture(brand, email="a@src.example", type="event_attended", channel="event", source="Expo")
-    set_stage(brand.store, brand.caller, ads.contact_id, "customer",
-              amount=Money.of("5000.00", "CNY"))  # fmt: skip
+    set_stage(
+        brand.store, brand.caller, ads.contact_id, "customer", amount=Money.of("5000.00", "CNY")
+    )
     set_stage(brand.store, brand.caller, show.contact_id, "opportunity")
     until = brand.store.clock.now() + timedelta(days=1)
     rows = {r.value: r for r in sources(brand.store, brand.caller, "channel", since, until)}

@@ -15,8 +15,15 @@ from accord.leads.service import capture, contact_view, contacts_page, undo_merg
 from tests.factories import make_brand
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-TYPES = ["page_view", "download", "form_submit", "event_attended", "demo_request", "email_open",
-         "unknown_thing"]  # fmt: skip
+TYPES = [
+    "page_view",
+    "download",
+    "form_submit",
+    "event_attended",
+    "demo_request",
+    "email_open",
+    "unknown_thing",
+]
 done = st.builds(
     Done,
     activity=st.sampled_from(TYPES),

@@ -13,24 +13,42 @@ from tests.web.conftest import csrf_of, sign_in
 
 
 def _post(client, path: str, pairs: list[tuple[str, str]]):
-    return client.post(path, content=urlencode(pairs),
-                       headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    return client.post(
+        path,
+        content=urlencode(pairs),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
 
 
 def _make_form(client, user) -> str:
     sign_in(client, user.email)
     page = client.get("/console/forms")
     assert page.status_code == 200 and "New form" in page.text
-    made = _post(client, "/console/forms", [
-        ("csrf", csrf_of(page.text)), ("name", "Download the GMP white paper"),
-        ("activity", "download"), ("subject", "GMP white paper 2027"),
-        ("field", "name"), ("required.name", "yes"), ("field", "email"), ("required.email", "yes"),
-        ("field", "phone"), ("field", "company"), ("field", "company_size"),
-        ("consent1.purpose", "marketing"), ("consent1.text", "Send me news about GMP software"),
-        ("consent2.purpose", "privacy"), ("consent2.text", "I accept the privacy notice"),
-        ("consent2.required", "yes"), ("thanks", "Thank you! Your copy is ready."),
-        ("download_url", "https://files.brand.example/gmp.pdf"), ("active", "yes"),
-    ])  # fmt: skip
+    made = _post(
+        client,
+        "/console/forms",
+        [
+            ("csrf", csrf_of(page.text)),
+            ("name", "Download the GMP white paper"),
+            ("activity", "download"),
+            ("subject", "GMP white paper 2027"),
+            ("field", "name"),
+            ("required.name", "yes"),
+            ("field", "email"),
+            ("required.email", "yes"),
+            ("field", "phone"),
+            ("field", "company"),
+            ("field", "company_size"),
+            ("consent1.purpose", "marketing"),
+            ("consent1.text", "Send me news about GMP software"),
+            ("consent2.purpose", "privacy"),
+            ("consent2.text", "I accept the privacy notice"),
+            ("consent2.required", "yes"),
+            ("thanks", "Thank you! Your copy is ready."),
+            ("download_url", "https://files.brand.example/gmp.pdf"),
+            ("active", "yes"),
+        ],
+    )
     assert made.status_code == 303, made.text
     form_id = made.headers["location"].split("/")[-1].split("?")[0]
     client.cookies.clear()
@@ -41,15 +59,26 @@ def test_a_visitor_fills_a_form_and_becomes_a_contact_with_consent_and_utm(clien
     brand, user = manager
     FORM_SENDS.reset()
     form_id = _make_form(client, user)
-    page = client.get(f"/f/{form_id}?utm_source=wechat&utm_campaign=gmp-q4",
-                      headers={"referer": "https://brand.example/gmp"})  # fmt: skip
+    page = client.get(
+        f"/f/{form_id}?utm_source=wechat&utm_campaign=gmp-q4",
+        headers={"referer": "https://brand.example/gmp"},
+    )
     assert page.status_code == 200 and "X-Frame-Options" not in page.headers
     assert "Send me news about GMP software" in page.text and "website_url" in page.text
-    sent = _post(client, f"/f/{form_id}", [
-        ("name", "Zhao Lin"), ("email", "zhao.lin@pharma.example"), ("company_size", "1,200"),
-        ("consent.privacy", "yes"), ("utm_source", "wechat"), ("utm_campaign", "gmp-q4"),
-        ("came_from", "https://brand.example/gmp"), ("website_url", ""),
-    ])  # fmt: skip
+    sent = _post(
+        client,
+        f"/f/{form_id}",
+        [
+            ("name", "Zhao Lin"),
+            ("email", "zhao.lin@pharma.example"),
+            ("company_size", "1,200"),
+            ("consent.privacy", "yes"),
+            ("utm_source", "wechat"),
+            ("utm_campaign", "gmp-q4"),
+            ("came_from", "https://brand.example/gmp"),
+            ("website_url", ""),
+        ],
+    )
     assert sent.status_code == 200 and "Your copy is ready" in sent.text
     assert "https://files.brand.example/gmp.pdf" in sent.text
     row = contacts_page(brand.store, brand.caller).rows[0]
@@ -67,8 +96,9 @@ def test_a_visitor_fills_a_form_and_becomes_a_contact_with_consent_and_utm(clien
     assert {k: v["granted"] for k, v in given.items()} == {"marketing": False, "privacy": True}
     assert act.data["consent_texts"]["privacy"] == "I accept the privacy notice"
     assert {k: v["granted"] for k, v in view.consents.items()} == {
-        "marketing": False, "privacy": True
-    }  # fmt: skip
+        "marketing": False,
+        "privacy": True,
+    }
 
 
 def test_bad_answers_are_named_in_the_visitors_language_and_robots_keep_nothing(client, manager):
@@ -81,12 +111,22 @@ def test_bad_answers_are_named_in_the_visitors_language_and_robots_keep_nothing(
     text = re.sub(r"<[^>]+>", " ", missing.text)
     assert "is required" not in text and "optional" not in text
     assert '<button type="submit" class="primary">提交</button>' in missing.text
-    bad = _post(client, f"/f/{form_id}", [("name", "X"), ("email", "not-an-address"),
-                                          ("consent.privacy", "yes")])  # fmt: skip
+    bad = _post(
+        client,
+        f"/f/{form_id}",
+        [("name", "X"), ("email", "not-an-address"), ("consent.privacy", "yes")],
+    )
     assert bad.status_code == 422 and "邮箱" in bad.text and 'aria-invalid="true"' in bad.text
-    robot = _post(client, f"/f/{form_id}", [("name", "Bot"), ("email", "bot@spam.example"),
-                                            ("consent.privacy", "yes"),
-                                            ("website_url", "http://spam.example")])  # fmt: skip
+    robot = _post(
+        client,
+        f"/f/{form_id}",
+        [
+            ("name", "Bot"),
+            ("email", "bot@spam.example"),
+            ("consent.privacy", "yes"),
+            ("website_url", "http://spam.example"),
+        ],
+    )
     assert robot.status_code == 200
     assert contacts_page(brand.store, brand.caller).total == 0
     assert client.get("/f/frm_doesnotexist").status_code == 404
@@ -109,6 +149,14 @@ def test_a_form_without_a_way_to_find_the_person_again_is_refused(client, manage
     _, user = manager
     sign_in(client, user.email)
     page = client.get("/console/forms")
-    bad = _post(client, "/console/forms", [("csrf", csrf_of(page.text)), ("name", "Only names"),
-                                           ("field", "name"), ("active", "yes")])  # fmt: skip
+    bad = _post(
+        client,
+        "/console/forms",
+        [
+            ("csrf", csrf_of(page.text)),
+            ("name", "Only names"),
+            ("field", "name"),
+            ("active", "yes"),
+        ],
+    )
     assert bad.status_code == 422 and "e-mail or a phone" in bad.text

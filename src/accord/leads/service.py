@@ -1303,3 +1303,106 @@ def add_activity(
         session.flush()
         _rescore(session, contact, settings, now)
         return activity.id
+
+
+# near-duplicates a person reviews ------------------------------------------------------------
+#: At most this many contacts are compared at once (the most recently active).
+SIMILAR_SCAN = 20_000
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    first: ContactRow
+    second: ContactRow
+    score: float
+    fields: dict[str, float]
+
+
+def similar_contacts(store: Store, caller: Caller, limit: int = 50) -> list[SimilarPair]:
+    """Pairs of contacts that look like one person without sharing an identifier (a typo
+    in the name, a digit swapped in the phone), best first; pairs a person kept apart are
+    left out."""
+    from accord.leads.similar import CONTACT_SPEC, contact_frame, suggest
+
+    require_brand(caller)
+    with store.read() as session:
+        contacts = list(
+            session.scalars(
+                select(Contact)
+                .where(
+                    Contact.organization_id == caller.organization_id,
+                    Contact.merged_into.is_(None),
+                )
+                .order_by(Contact.last_activity_at.desc().nulls_last(), Contact.id)
+                .limit(SIMILAR_SCAN)
+            )
+        )
+        if len(contacts) < 2:
+            return []
+        firsts = {}
+        for start in range(0, len(contacts), 500):
+            firsts.update(_first_identities(session, [c.id for c in contacts[start : start + 500]]))
+        apart = {
+            (a, b)
+            for a, b in session.execute(
+                select(KeepApart.first_id, KeepApart.second_id).where(
+                    KeepApart.organization_id == caller.organization_id
+                )
+            )
+        }
+    frame = contact_frame(
+        [
+            {"id": c.id, "name": c.name, "company": c.company, "title": c.title,
+             "email": firsts.get(c.id, {}).get("email"),
+             "phone": firsts.get(c.id, {}).get("phone")}
+            for c in contacts
+        ]
+    )  # fmt: skip
+    rows = {
+        c.id: ContactRow(
+            c.id, c.name, c.company, c.title, c.stage, c.behaviour, c.fit, grade(c.fit),
+            firsts.get(c.id, {}).get("email"), firsts.get(c.id, {}).get("phone"),
+            c.last_activity_at, c.created_at,
+        )
+        for c in contacts
+    }  # fmt: skip
+    out = []
+    for found in suggest(frame, CONTACT_SPEC, limit=limit * 2):
+        if tuple(sorted((found.first, found.second))) in apart:
+            continue
+        first, second = sorted((rows[found.first], rows[found.second]), key=lambda r: r.created_at)
+        out.append(SimilarPair(first, second, found.score, found.fields))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def merge_reviewed(store: Store, caller: Caller, keep_id: str, other_id: str) -> Contact:
+    """A person decided two contacts are one: `other` is merged into `keep`, with the
+    review as the evidence (it can be undone like any merge)."""
+    require_brand(caller)
+    now = store.clock.now()
+    with store.unit() as session:
+        settings = settings_of(session.get(LeadSettings, caller.organization_id))
+        keep = _own(session, caller, keep_id)
+        other = _own(session, caller, other_id)
+        if keep.id == other.id:
+            raise Conflict("these are one contact already")
+        who = _who() or "a person"
+        _merge(session, keep, other, [{"kind": "review", "value": who[:200]}], None, now)
+        _rescore(session, keep, settings, now)
+        return keep
+
+
+def keep_apart(store: Store, caller: Caller, first_id: str, second_id: str) -> None:
+    """A person decided two contacts are different people: never suggest or merge them."""
+    require_brand(caller)
+    with store.unit() as session:
+        a = _own(session, caller, first_id)
+        b = _own(session, caller, second_id)
+        if a.id == b.id:
+            raise Conflict("these are one contact already")
+        first, second = sorted((a.id, b.id))
+        if session.get(KeepApart, (caller.organization_id, first, second)) is None:
+            session.add(KeepApart(organization_id=caller.organization_id, first_id=first,
+                                  second_id=second))  # fmt: skip

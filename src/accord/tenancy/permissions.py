@@ -147,6 +147,7 @@ SEGMENTS = {
     "lead-tasks": "leads",
     "my-day": "leads",
     "lead-sources": "leads",
+    "contacts-similar": "leads",
     "lead-settings": "leads",
     "users": "users",
 }

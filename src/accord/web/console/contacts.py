@@ -323,3 +323,32 @@ def lead_sources(
         programs=[], rows=rows, by=by, dimensions=DIMENSIONS, since=first, until=last,
         most=most,
     )  # fmt: skip
+
+
+@router.get("/console/contacts-similar")
+def similar(request: Request, visitor: SignedIn, done: str | None = None):
+    """Contacts that look like one person without sharing an identifier, for a person to
+    merge or to keep apart."""
+    found = leads.similar_contacts(request.app.state.store, visitor.caller)
+    return render(
+        request, "contacts_similar.html", visitor=visitor, section="contacts", current=None,
+        programs=[], pairs=found, done=done,
+    )  # fmt: skip
+
+
+@router.post("/console/contacts-similar/merge")
+def similar_merge(request: Request, visitor: SignedIn, form: Form):
+    back_to(request, "/console/contacts-similar")
+    leads.merge_reviewed(
+        request.app.state.store, visitor.caller, form.get("keep", ""), form.get("other", "")
+    )
+    return RedirectResponse("/console/contacts-similar?done=merged", status_code=303)
+
+
+@router.post("/console/contacts-similar/apart")
+def similar_apart(request: Request, visitor: SignedIn, form: Form):
+    back_to(request, "/console/contacts-similar")
+    leads.keep_apart(
+        request.app.state.store, visitor.caller, form.get("keep", ""), form.get("other", "")
+    )
+    return RedirectResponse("/console/contacts-similar?done=apart", status_code=303)
