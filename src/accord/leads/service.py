@@ -1115,14 +1115,6 @@ def stage_counts(store: Store, caller: Caller) -> dict[str, int]:
     return {s.value: int(found.get(s.value, 0)) for s in STAGES}
 
 
-def start_scoring(store: Store, caller: Caller, user_id: str | None = None):
-    """Put scoring all the brand's contacts now on the job queue; returns the job."""
-    from accord.jobs import service as jobs
-
-    require_brand(caller)
-    return jobs.start(store, caller, "lead_scoring", {}, user_id=user_id)
-
-
 # people's data ----------------------------------------------------------------------------
 def export_contact(store: Store, caller: Caller, contact_id: str) -> dict[str, Any]:
     """Everything kept about a person, as JSON values: the profile, every identifier with

@@ -18,6 +18,7 @@ from accord.errors import InvalidInput
 from accord.jobs import service as jobs
 from accord.leads import crm
 from accord.leads import forms as lead_forms
+from accord.leads import jobs as lead_jobs
 from accord.leads import service as leads
 from accord.leads.imports import import_leads
 from accord.leads.model import Capture
@@ -369,7 +370,7 @@ def _job_out(job) -> JobOut:
 def score_now(store: StoreDep, caller: CallerDep) -> JobOut:
     """Score every contact again now, as a job (the daily pass does it at 02:37 UTC);
     follow it with GET /jobs/{job_id}."""
-    return _job_out(leads.start_scoring(store, caller))
+    return _job_out(lead_jobs.start_scoring(store, caller))
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=ERRORS, tags=["jobs"])

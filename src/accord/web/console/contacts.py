@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from accord.errors import AccordError, InvalidInput
 from accord.leads import crm
+from accord.leads import jobs as lead_jobs
 from accord.leads import service as leads
 from accord.leads.model import STAGES, Capture
 from accord.money import Money
@@ -206,7 +207,7 @@ def undo_merge(merge_id: str, request: Request, visitor: SignedIn, form: Form):
 @router.post("/console/leads/score")
 def score_now(request: Request, visitor: SignedIn, form: Form):
     back_to(request, "/console/contacts")
-    job = leads.start_scoring(request.app.state.store, visitor.caller, user_id=visitor.user_id)
+    job = lead_jobs.start_scoring(request.app.state.store, visitor.caller, user_id=visitor.user_id)
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
 
 
