@@ -50,6 +50,7 @@ from accord.cli.common import (
     err,
 )
 from accord.cli.fraud import app as fraud_app
+from accord.cli.leads import app as leads_app
 from accord.cli.reports import app as reports_app
 from accord.clock import ShiftableClock
 from accord.commissions.service import approve, explain, lock_due
@@ -180,7 +181,7 @@ def _one_line(text: str) -> str:
 app = typer.Typer(
     cls=AccordCommand,
     help="Accord: self-hosted partnership automation. Partners, tracking links, conversions, "
-    "attribution, commissions, a double-entry ledger and payouts.",
+    "attribution, commissions, a double-entry ledger, payouts and fraud protection; and leads.",
     epilog="New here? Run `accord demo`. Each command explains itself: "
     "`accord COMMAND --help`. Errors print one line; set ACCORD_DEBUG=1 to see a "
     "traceback.",
@@ -212,6 +213,7 @@ app.add_typer(conversions_app, name="conversions")
 app.add_typer(postbacks_app, name="postbacks")
 app.add_typer(reports_app, name="reports")
 app.add_typer(fraud_app, name="fraud")
+app.add_typer(leads_app, name="leads")
 
 
 class HttpServer(StrEnum):
