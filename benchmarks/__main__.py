@@ -50,7 +50,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["clicks", "conversions", "commissions", "jobs", "reports", "fraud", "identity"],
+        choices=[
+            "clicks",
+            "conversions",
+            "commissions",
+            "jobs",
+            "reports",
+            "fraud",
+            "identity",
+            "scoring",
+        ],
         help="Run one benchmark (default: clicks and conversions; commissions, jobs, "
         "reports and fraud only when asked for).",
     )
@@ -132,6 +141,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=100_000,
         help="Contacts the identity benchmark generates and resolves (default 100,000).",
     )
+    parser.add_argument(
+        "--people",
+        type=int,
+        default=1_000_000,
+        help="People the scoring benchmark generates, 20 activities each (default 1,000,000).",
+    )
     parser.add_argument("--json", action="store_true", help="Print all figures as JSON.")
     parser.add_argument(
         "--keep-temp",
@@ -183,6 +198,13 @@ def main(argv: list[str] | None = None) -> int:
 
         data = run_identity(args.records)
         print(json.dumps(data, indent=2) if args.json else render_identity(data))
+        return 0
+    if args.only == "scoring":
+        from benchmarks.scoring import render as render_scoring
+        from benchmarks.scoring import run_scoring
+
+        data = run_scoring(args.people, None if args.no_postgres else args.postgres)
+        print(json.dumps(data, indent=2) if args.json else render_scoring(data))
         return 0
     want_clicks = args.only in (None, "clicks")
     want_conversions = args.only in (None, "conversions")

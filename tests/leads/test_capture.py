@@ -11,12 +11,12 @@ import pytest
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.events.service import list_events
 from accord.leads.model import Capture
+from accord.leads.scoring import score_all
 from accord.leads.service import (
     capture,
     change_lead_settings,
     contact_view,
     contacts_page,
-    score_all,
     set_stage,
     undo_merge,
 )
@@ -253,3 +253,25 @@ def test_sources_count_first_touches_and_what_became_of_them(brand):
     words = {r.value: r for r in sources(brand.store, brand.caller, "keyword", since, until)}
     assert words["mes system"].won == 1 and words["erp"].won == 0
     assert next(iter(words)) == "mes system"  # most revenue first
+
+
+def test_erasing_a_person_reaches_what_an_import_reported_of_them(store, brand):
+    from accord.jobs import service as jobs
+    from accord.leads.jobs import erase_person
+
+    text = (
+        "name,email,phone\nAda,ada@list.example,\nAda again,ADA@list.example,+861\n"
+        "Bo,bo@list.example,\nBo again,bo@list.example,+862\n"
+    )
+    job = jobs.start(store, brand.caller, "import_leads", {"file": "expo.csv"}, payload=text)
+    assert jobs.run_job(store, job.id) == "done"
+    before = jobs.get_job(store, brand.caller, job.id).result["rows"]
+    ada = before[0]["id"]
+    assert before[1]["status"] == "rejected" and "+861" in before[1]["message"]
+    erase_person(store, brand.caller, ada)
+    after = jobs.get_job(store, brand.caller, job.id).result["rows"]
+    assert after[0]["id"] is None and after[0]["erased"]
+    assert after[0]["status"] == "created"  # the count stays true
+    # her refused row named her e-mail: its message (quoting her phone) is gone
+    assert after[1]["erased"] and "+861" not in str(after[1])
+    assert (after[2], after[3]) == (before[2], before[3])  # another person's rows stay

@@ -11,7 +11,8 @@ import typer
 from accord.cli.common import ApiKeyOption, _caller, _store, console
 from accord.errors import AccordError
 from accord.leads.imports import import_leads
-from accord.leads.service import export_contact, score_all
+from accord.leads.scoring import score_all
+from accord.leads.service import export_contact
 
 app = typer.Typer(
     help="Leads: import lists of people, score them, export a person's data.",

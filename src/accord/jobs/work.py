@@ -26,7 +26,7 @@ from accord.conversions.imports import import_conversions, import_reversals
 from accord.errors import AccordError, InvalidInput
 from accord.jobs.queue import crontab, periodic
 from accord.leads.imports import import_leads, import_result
-from accord.leads.service import score_all
+from accord.leads.scoring import score_all
 from accord.payouts.service import run_batch, run_schedules
 from accord.payouts.tables import PayoutBatch
 from accord.protect.backtest import run_backtest

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.ids import new_id
-from accord.leads.service import _own, _who, add_activity
+from accord.leads.scoring import who as _who
+from accord.leads.service import _own, add_activity
 from accord.leads.tables import Contact, LeadTask
 from accord.store.engine import Store
 from accord.tenancy.model import Caller

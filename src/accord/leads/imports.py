@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from accord.conversions.imports import read_rows
 from accord.errors import AccordError, InvalidInput
-from accord.leads.model import Capture
+from accord.leads.model import Capture, erasure_marks
 from accord.leads.service import capture
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -44,6 +44,8 @@ class LeadRow:
     status: str
     contact_id: str | None = None
     error: dict[str, Any] | None = field(default=None)
+    #: a rejected row's identifiers as erasure marks (`model.erasure_marks`)
+    marks: tuple[str, ...] = ()
 
 
 def capture_of(row: Mapping[str, str], defaults: Mapping[str, str]) -> Capture:
@@ -105,7 +107,9 @@ def import_leads(
         try:
             done = capture(store, caller, capture_of(row, given))
         except (ValidationError, AccordError) as error:
-            results.append(LeadRow(number, "rejected", error=_refusal(error)))
+            given_ids = [(k, row.get(k) or "") for k in ("email", "phone", "customer_id")]
+            marks = tuple(sorted(erasure_marks(given_ids)))
+            results.append(LeadRow(number, "rejected", error=_refusal(error), marks=marks))
         else:
             status = "merged" if done.merged else "created" if done.created else "matched"
             results.append(LeadRow(number, status, done.contact_id))
@@ -129,6 +133,7 @@ def import_result(rows: list[LeadRow], filename: str | None) -> dict[str, Any]:
                 "id": r.contact_id,
                 "field": (r.error or {}).get("field"),
                 "message": (r.error or {}).get("message"),
+                **({"marks": list(r.marks)} if r.marks else {}),
             }
             for r in rows
         ],

@@ -12,12 +12,14 @@ event, came to the stand), with its channel, source, campaign, UTM tags, referre
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -233,24 +235,53 @@ class Behaviour:
     groups: Mapping[str, Decimal]
 
 
-def behaviour(done: Iterable[Done], scoring: Scoring, now: datetime) -> Behaviour:
-    """Sum every activity's decayed points by group, cap each group, and add the groups up
-    (rounded half-up to whole points)."""
+def _days(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / 86400
+
+
+def weights(
+    done: Iterable[Done], scoring: Scoring, epoch: datetime, until: datetime
+) -> dict[str, float]:
+    """Each group's points, uncapped, as they stand at `epoch`: an activity's points times
+    2^(days from `epoch` to it / half-life), an activity after `until` counted as at
+    `until`. Decaying a group from the epoch to any later time is one multiplication by
+    `factor`, the same for every contact of a brand, so the daily pass needs no activity."""
+    half_life = float(scoring.half_life_days)
     sums: dict[str, float] = {}
     for item in done:
         found = scoring.points(item.activity, item.channel)
         if found is None:
             continue
         points, group = found
-        age = (now - item.at).total_seconds() / 86400
-        sums[group] = sums.get(group, 0.0) + decay(points, age, scoring.half_life_days)
+        days = _days(min(item.at, until), epoch)
+        sums[group] = sums.get(group, 0.0) + points * 2.0 ** (days / half_life)
+    return sums
+
+
+def factor(scoring: Scoring, epoch: datetime, now: datetime) -> float:
+    """What a weight at `epoch` is worth at `now`: halved every half-life."""
+    return 2.0 ** (-_days(now, epoch) / float(scoring.half_life_days))
+
+
+def score_at(weights_: Mapping[str, float], scoring: Scoring, at_factor: float) -> Behaviour:
+    """The score from the groups' weights: each group decayed by the factor and capped, the
+    groups added up and rounded half-up to whole points (the parts to two decimals)."""
+    total = 0.0
     groups: dict[str, Decimal] = {}
-    for group, total in sums.items():
+    for group, weight in weights_.items():
+        value = weight * at_factor
         cap = scoring.caps.get(group)
-        value = min(total, float(cap)) if cap is not None else total
-        groups[group] = Decimal(str(round(value, 4)))
-    score = sum(groups.values(), Decimal(0)).quantize(Decimal(1), ROUND_HALF_UP)
-    return Behaviour(int(score), groups)
+        if cap is not None and value > cap:
+            value = float(cap)
+        total += value
+        groups[group] = Decimal(str(round(value, 2)))
+    return Behaviour(math.floor(total + 0.5), groups)
+
+
+def behaviour(done: Iterable[Done], scoring: Scoring, now: datetime) -> Behaviour:
+    """Sum every activity's decayed points by group, cap each group, and add the groups up
+    (rounded half-up to whole points)."""
+    return score_at(weights(done, scoring, now, now), scoring, 1.0)
 
 
 # fit --------------------------------------------------------------------------------------
@@ -356,6 +387,23 @@ def trigger(was_armed: bool, inside: bool) -> Trigger:
     if inside:
         return Trigger(fires=was_armed, armed=False)
     return Trigger(fires=False, armed=True)
+
+
+# erasure ----------------------------------------------------------------------------------
+def erasure_marks(pairs: Iterable[tuple[str, str]]) -> set[str]:
+    """Short one-way marks of identifiers, so that a record refused before it became a
+    contact (an import's rejected row) can still be found and erased with the person: an
+    e-mail by its lower-case form, a phone by its last nine digits, a customer id as is."""
+    marks = set()
+    for kind, value in pairs:
+        text = (value or "").strip()
+        if kind == "phone":
+            text = re.sub(r"\D", "", text)[-9:]
+        elif kind == "email":
+            text = text.lower()
+        if len(text) >= 4:
+            marks.add(hashlib.sha256(f"{kind}:{text}".encode()).hexdigest()[:16])
+    return marks
 
 
 # a capture, as the API, a form or an import sends it --------------------------------------

@@ -10,7 +10,7 @@ apply to everyone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -19,33 +19,31 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from accord.audit.context import current as current_actor
 from accord.errors import Conflict, InvalidInput, NotFound
-from accord.events.model import LeadStageChanged
-from accord.events.service import record
 from accord.ids import new_id
 from accord.leads.model import (
-    DEFAULT_MQL_ZONE,
     IDENTITY_KINDS,
     PERSONAL_KINDS,
     STAGES,
     BadIdentity,
-    Behaviour,
     Capture,
-    Done,
-    FitRules,
-    Profile,
-    ScoreRule,
-    Scoring,
     Stage,
-    behaviour,
     check_zone,
-    fit_score,
     grade,
     identities_of,
     in_zone,
     shared_kinds,
-    trigger,
+)
+from accord.leads.scoring import (
+    Settings,
+    as_of,
+    breakdown,
+    forget,
+    locked_settings,
+    move,
+    rescore,
+    settings_of,
+    who,
 )
 from accord.leads.tables import (
     Activity,
@@ -63,78 +61,11 @@ from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 
-#: Contacts scored per statement by the daily pass.
-SCORE_BATCH = 500
 #: The order stages advance in (lost aside): a merge keeps the further of the two.
 _ORDER = {stage.value: n for n, stage in enumerate(STAGES)}
 
 
-def _who() -> str | None:
-    actor = current_actor()
-    return (actor.label or actor.id or actor.kind or "")[:200] or None
-
-
 # settings ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Settings:
-    """A brand's lead settings as the rules read them."""
-
-    default_region: str | None
-    scoring: Scoring
-    fit: FitRules
-    zone: frozenset[str]
-
-
-def settings_of(row: LeadSettings | None) -> Settings:
-    if row is None:
-        return Settings(None, Scoring(), FitRules(), DEFAULT_MQL_ZONE)
-    scoring = Scoring()
-    if row.scoring:
-        scoring = Scoring(
-            rules=tuple(
-                ScoreRule(r["activity"], int(r["points"]), r["group"], r.get("channel"))
-                for r in row.scoring.get("rules", [])
-            )
-            or scoring.rules,
-            caps={k: int(v) for k, v in (row.scoring.get("caps") or scoring.caps).items()},
-            half_life_days=Decimal(str(row.scoring.get("half_life_days", scoring.half_life_days))),
-        )
-    fit = FitRules()
-    if row.fit:
-        fit = FitRules(
-            industries={k.lower(): int(v) for k, v in (row.fit.get("industries") or {}).items()},
-            regions={k.upper(): int(v) for k, v in (row.fit.get("regions") or {}).items()},
-        )
-    zone = check_zone(row.mql_zone) if row.mql_zone else DEFAULT_MQL_ZONE
-    return Settings(row.default_region, scoring, fit, zone)
-
-
-def _locked_settings(session: Session, organization_id: str, now: datetime) -> LeadSettings:
-    """The brand's settings row, locked for this unit of work (made on first use)."""
-    row = session.execute(
-        select(LeadSettings)
-        .where(LeadSettings.organization_id == organization_id)
-        .with_for_update()
-    ).scalar_one_or_none()
-    if row is None:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        session.execute(
-            insert(LeadSettings)
-            .values(organization_id=organization_id, captures=0, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["organization_id"])
-        )
-        row = session.execute(
-            select(LeadSettings)
-            .where(LeadSettings.organization_id == organization_id)
-            .with_for_update()
-        ).scalar_one()
-    return row
-
-
 def lead_settings(store: Store, caller: Caller) -> Settings:
     require_brand(caller)
     with store.read() as session:
@@ -157,7 +88,7 @@ def change_lead_settings(
     require_brand(caller)
     now = store.clock.now()
     with store.unit() as session:
-        row = _locked_settings(session, caller.organization_id, now)
+        row = locked_settings(session, caller.organization_id, now)
         current = settings_of(row)
         if default_region is not None:
             region = default_region.strip().upper()
@@ -212,7 +143,7 @@ def change_lead_settings(
                 fit["regions"] = {k.strip().upper(): int(v) for k, v in regions.items()}
             row.fit = fit
         row.updated_at = now
-        row.updated_by = (_who() or "")[:40] or None
+        row.updated_by = (who() or "")[:40] or None
         return settings_of(row)
 
 
@@ -313,6 +244,7 @@ def _merge(
         survivor.stage = absorbed.stage
     absorbed.merged_into = survivor.id
     absorbed.updated_at = survivor.updated_at = now
+    forget(session, absorbed.organization_id, [absorbed.id])
     merge = ContactMerge(
         id=new_id("mrg"),
         organization_id=survivor.organization_id,
@@ -321,7 +253,7 @@ def _merge(
         evidence=evidence,
         activity_id=activity_id,
         at=now,
-        by=_who(),
+        by=who(),
     )
     session.add(merge)
     return merge
@@ -335,7 +267,7 @@ def capture(store: Store, caller: Caller, given: Capture) -> Captured:
     organization_id = caller.organization_id
     now = store.clock.now()
     with store.unit() as session:
-        settings_row = _locked_settings(session, organization_id, now)
+        settings_row = locked_settings(session, organization_id, now)
         settings = settings_of(settings_row)
         try:
             ids = identities_of(given.given_identities(), settings.default_region)
@@ -477,9 +409,9 @@ def capture(store: Store, caller: Caller, given: Capture) -> Captured:
         target.last_activity_at = max(filter(None, (target.last_activity_at, at)))
         target.updated_at = now
         session.flush()
-        _rescore(session, target, settings, now)
+        rescore(session, target, settings, now)
         for contact in newly:
-            _rescore(session, contact, settings, now)
+            rescore(session, contact, settings, now)
         return Captured(target.id, activity_id, created, tuple(merged), tuple(sorted(shared)))
 
 
@@ -628,138 +560,13 @@ def undo_merge(store: Store, caller: Caller, merge_id: str, reason: str | None =
         if merge.undone_at is not None:
             raise Conflict("this merge was undone already")
         note = (reason or "").strip()[:2000] or None
-        restored = _undo(session, merge, now, note, by=_who())
+        restored = _undo(session, merge, now, note, by=who())
         for contact in restored:
-            _rescore(session, contact, settings, now)
+            rescore(session, contact, settings, now)
         return restored[0]
 
 
-# scoring ----------------------------------------------------------------------------------
-def _profile(contact: Contact) -> Profile:
-    return Profile(contact.company, contact.title, contact.industry, contact.company_size,
-                   contact.region)  # fmt: skip
-
-
-def _apply(
-    session: Session, contact: Contact, found: Behaviour, settings: Settings, now: datetime
-) -> None:
-    contact.behaviour = found.score
-    contact.groups = {k: str(v) for k, v in sorted(found.groups.items())}
-    contact.fit = fit_score(_profile(contact), settings.fit)
-    contact.scored_at = now
-    inside = in_zone(contact.fit, contact.behaviour, settings.zone)
-    fired = trigger(contact.armed, inside)
-    contact.armed = fired.armed
-    if fired.fires and contact.stage == Stage.NEW.value:
-        _move(session, contact, Stage.MQL, now, "Accord", "entered the MQL zone "
-              f"({grade(contact.fit)} fit, {contact.behaviour} points)")  # fmt: skip
-
-
-def _rescore(session: Session, contact: Contact, settings: Settings, now: datetime) -> None:
-    done = [
-        Done(t, c, at)
-        for t, c, at in session.execute(
-            select(Activity.type, Activity.channel, Activity.at).where(
-                Activity.contact_id == contact.id
-            )
-        )
-    ]
-    _apply(session, contact, behaviour(done, settings.scoring, now), settings, now)
-
-
-def score_all(
-    store: Store,
-    organization_id: str | None = None,
-    progress: Callable[[int, int | None], None] = lambda done, total: None,
-) -> dict[str, int]:
-    """Score every contact again from its activities (the daily pass): a batch of contacts
-    per unit of work, reporting progress."""
-    now = store.clock.now()
-    scored = qualified = 0
-    with store.read() as session:
-        query = select(LeadSettings.organization_id)
-        if organization_id:
-            query = query.where(LeadSettings.organization_id == organization_id)
-        brands = list(session.scalars(query))
-        total = session.scalar(
-            select(func.count())
-            .select_from(Contact)
-            .where(Contact.organization_id.in_(brands), Contact.merged_into.is_(None))
-        )
-    progress(0, total)
-    for brand in brands:
-        after = ""
-        while True:
-            with store.unit() as session:
-                settings = settings_of(session.get(LeadSettings, brand))
-                batch = list(
-                    session.scalars(
-                        select(Contact)
-                        .where(
-                            Contact.organization_id == brand,
-                            Contact.merged_into.is_(None),
-                            Contact.id > after,
-                        )
-                        .order_by(Contact.id)
-                        .limit(SCORE_BATCH)
-                    )
-                )
-                if not batch:
-                    break
-                done: dict[str, list[Done]] = {c.id: [] for c in batch}
-                for contact_id, kind, channel, at in session.execute(
-                    select(Activity.contact_id, Activity.type, Activity.channel, Activity.at).where(
-                        Activity.contact_id.in_(list(done))
-                    )
-                ):
-                    done[contact_id].append(Done(kind, channel, at))
-                for contact in batch:
-                    before = contact.stage
-                    _apply(session, contact, behaviour(done[contact.id], settings.scoring, now),
-                           settings, now)  # fmt: skip
-                    qualified += int(before != contact.stage)
-                scored += len(batch)
-                after = batch[-1].id
-            progress(scored, total)
-    return {"contacts": scored, "qualified": qualified}
-
-
 # stages -----------------------------------------------------------------------------------
-def _move(
-    session: Session, contact: Contact, stage: Stage, now: datetime, by: str | None,
-    reason: str | None, amount: Money | None = None,
-) -> None:  # fmt: skip
-    before = contact.stage
-    contact.stage = stage.value
-    contact.updated_at = now
-    session.add(
-        StageChange(
-            id=new_id("stg"),
-            organization_id=contact.organization_id,
-            contact_id=contact.id,
-            stage_before=before,
-            stage=stage.value,
-            at=now,
-            by=by,
-            reason=reason,
-            amount_minor=amount.minor if amount is not None else None,
-            currency=amount.currency if amount is not None else None,
-        )
-    )
-    record(
-        session,
-        LeadStageChanged(
-            organization_id=contact.organization_id,
-            occurred_at=now,
-            contact_id=contact.id,
-            stage_before=before,
-            stage=stage.value,
-            behaviour=contact.behaviour,
-            fit=contact.fit,
-        ),
-    )
-
-
 def set_stage(
     store: Store,
     caller: Caller,
@@ -784,7 +591,7 @@ def set_stage(
         contact = _own(session, caller, contact_id)
         if contact.stage == chosen.value and amount is None:
             return contact
-        _move(session, contact, chosen, now, _who(), (reason or "").strip()[:2000] or None,
+        move(session, contact, chosen, now, who(), (reason or "").strip()[:2000] or None,
               amount)  # fmt: skip
         return contact
 
@@ -1091,10 +898,10 @@ def contact_view(store: Store, caller: Caller, contact_id: str) -> ContactView:
         return ContactView(
             contact.id, contact.name, contact.company, contact.title, contact.industry,
             contact.company_size, contact.region, contact.city, contact.stage,
-            contact.behaviour, {k: Decimal(v) for k, v in (contact.groups or {}).items()},
+            contact.behaviour, dict(breakdown(session, contact, settings).groups),
             contact.fit, grade(contact.fit),
             in_zone(contact.fit, contact.behaviour, settings.zone),
-            contact.created_at, contact.last_activity_at, contact.scored_at, identities,
+            contact.created_at, contact.last_activity_at, as_of(session, contact), identities,
             activities, merges, stages,
             asked_for=contact_id if contact_id != contact.id else None,
             activity_count=int(count or 0), names=names,
@@ -1187,6 +994,9 @@ class Erased:
     contacts: int
     identities: int
     activities: int
+    #: the erased records and their identifiers (not kept: for erasing elsewhere)
+    contact_ids: tuple[str, ...] = ()
+    identifiers: tuple[tuple[str, str], ...] = ()
 
 
 def erase_contact(store: Store, caller: Caller, contact_id: str) -> Erased:
@@ -1249,8 +1059,12 @@ def erase_contact(store: Store, caller: Caller, contact_id: str) -> Erased:
                 or_(KeepApart.first_id.in_(family), KeepApart.second_id.in_(family)),
             )
         )
+        forget(session, org, family)
         gone = session.execute(delete(Contact).where(Contact.id.in_(family))).rowcount
-        return Erased(int(gone or 0), int(identities or 0), int(activities or 0))
+        return Erased(
+            int(gone or 0), int(identities or 0), int(activities or 0),
+            tuple(sorted(family)), tuple(sorted(set(held))),
+        )  # fmt: skip
 
 
 def _consents(session: Session, contact_id: str) -> dict[str, dict[str, Any]]:
@@ -1293,7 +1107,7 @@ def add_activity(
         session.add(activity)
         contact.last_activity_at = now
         session.flush()
-        _rescore(session, contact, settings, now)
+        rescore(session, contact, settings, now)
         return activity.id
 
 
@@ -1380,9 +1194,9 @@ def merge_reviewed(store: Store, caller: Caller, keep_id: str, other_id: str) ->
         other = _own(session, caller, other_id)
         if keep.id == other.id:
             raise Conflict("these are one contact already")
-        who = _who() or "a person"
-        _merge(session, keep, other, [{"kind": "review", "value": who[:200]}], None, now)
-        _rescore(session, keep, settings, now)
+        reviewer = who() or "a person"
+        _merge(session, keep, other, [{"kind": "review", "value": reviewer[:200]}], None, now)
+        rescore(session, keep, settings, now)
         return keep
 
 

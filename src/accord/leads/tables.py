@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.store.base import Base, UTCDateTime
@@ -26,6 +37,17 @@ class LeadSettings(Base):
     #: bumped by every capture: captures of one brand take this row's lock in turn, so two
     #: at once never make two contacts of one new person
     captures: Mapped[int] = mapped_column(Integer, default=0)
+    #: the time the contacts' score weights stand at (see `model.weights`)
+    score_epoch: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: fingerprints of the behaviour rules the weights were built with, and of the fit
+    #: rules the fit was: the daily pass rebuilds what a change made stale
+    scored_with: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fitted_with: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: the MQL zone the trigger last read the contacts with
+    zoned_with: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: the last daily pass: a contact's score is as of this or its own `scored_at`,
+    #: whichever is later (the pass writes only the scores it changes)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
@@ -56,8 +78,6 @@ class Contact(Base):
     stage: Mapped[str] = mapped_column(String(16), default="new")
     behaviour: Mapped[int] = mapped_column(Integer, default=0)
     fit: Mapped[int] = mapped_column(Integer, default=0)
-    #: each group's part of the behaviour score, {"content": "12.5", ...}
-    groups: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     #: the MQL trigger fires when the contact enters the zone while armed
     armed: Mapped[bool] = mapped_column(Boolean, default=True)
     merged_into: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
@@ -68,6 +88,23 @@ class Contact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ContactScorePart(Base):
+    """A contact's points in one group of the behaviour rules, uncapped, as they stand at
+    the brand's score epoch; rebuilt from the activity log whenever the contact's activities
+    change (a capture, a merge, an undo) and by a rules change."""
+
+    __tablename__ = "contact_score_parts"
+    # keyed brand first: a brand's weights are one range of the key, one contact's groups
+    # side by side; on SQLite the rows live in the key's order, so the daily pass reads them
+    # in one sweep
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    organization_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    score_group: Mapped[str] = mapped_column(String(40), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
 
 
 class ContactIdentity(Base):

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from accord.jobs.queue import crontab, periodic
-from accord.leads.service import score_all
+from accord.leads.scoring import score_all
 from accord.store.engine import Store
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -30,6 +32,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - dr
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    try:  # SQLite built without its math functions: lend it Python's
+        cursor.execute("SELECT exp(0), floor(0.5)")
+    except sqlite3.OperationalError:
+        dbapi_connection.create_function("exp", 1, math.exp, deterministic=True)
+        dbapi_connection.create_function("floor", 1, math.floor, deterministic=True)
     cursor.close()
 
 

@@ -245,7 +245,7 @@ class ErasureIn(Strict):
 def erase_contact(body: ErasureIn, store: StoreDep, caller: CallerDep) -> ErasedOut:
     """Erase a person (a data subject's request): the contact and everything merged into
     it, identifiers, activities with their answers, stages and merges. It cannot be undone."""
-    done = leads.erase_contact(store, caller, body.contact_id)
+    done = lead_jobs.erase_person(store, caller, body.contact_id)
     return ErasedOut(contacts=done.contacts, identities=done.identities, activities=done.activities)
 
 

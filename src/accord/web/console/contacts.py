@@ -228,7 +228,7 @@ def erase(contact_id: str, request: Request, visitor: SignedIn, form: Form):
     back_to(request, f"/console/contacts/{contact_id}")
     if form.get("confirm") != "yes":
         raise InvalidInput("confirm", "tick the box to confirm: erasing cannot be undone")
-    leads.erase_contact(request.app.state.store, visitor.caller, contact_id)
+    lead_jobs.erase_person(request.app.state.store, visitor.caller, contact_id)
     return RedirectResponse("/console/contacts?erased=1", status_code=303)
 
 
