@@ -44,6 +44,26 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: The activity log's indexes, dropped while it is generated and made again after (faster
+#: than keeping them up to date row by row; the pass is measured on the finished table).
+INDEXES = {
+    "ix_lead_activities_contact_at": "contact_id, at",
+    "ix_lead_activities_origin": "origin_contact_id",
+    "ix_lead_activities_org_at": "organization_id, at",
+}
+
+
+def _without_indexes(conn) -> None:
+    for name in INDEXES:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def _with_indexes(conn) -> None:
+    for name, columns in INDEXES.items():
+        conn.exec_driver_sql(f"CREATE INDEX {name} ON lead_activities ({columns})")
+    _log("  indexes made")
+
+
 def _fill_sqlite(store: Store, org: str, people: int, per: int) -> None:
     with store.engine.begin() as conn:
         conn.exec_driver_sql(
@@ -57,6 +77,7 @@ def _fill_sqlite(store: Store, org: str, people: int, per: int) -> None:
             FROM n"""
         )
         _log(f"  {people:,} contacts written")
+        _without_indexes(conn)
         # each activity's contact, kind, channel and age come from a multiplicative hash of
         # its number, so that a contact's activities are scattered over the log and a year
         conn.exec_driver_sql(
@@ -75,6 +96,8 @@ def _fill_sqlite(store: Store, org: str, people: int, per: int) -> None:
                 '2026-12-01 00:00:00.000000'
             FROM n"""
         )
+        _log(f"  {people * per:,} activities written")
+        _with_indexes(conn)
 
 
 def _fill_postgres(store: Store, org: str, people: int, per: int) -> None:
@@ -90,6 +113,7 @@ def _fill_postgres(store: Store, org: str, people: int, per: int) -> None:
             FROM generate_series(0::bigint, {people - 1}::bigint) i"""
         )
         _log(f"  {people:,} contacts written")
+        _without_indexes(conn)
         conn.exec_driver_sql(
             f"""INSERT INTO lead_activities (id, organization_id, contact_id,
                 origin_contact_id, type, channel, at, received_at)
@@ -102,6 +126,8 @@ def _fill_postgres(store: Store, org: str, people: int, per: int) -> None:
                 timestamptz '2026-12-01'
             FROM generate_series(0::bigint, {people * per - 1}::bigint) i"""
         )
+        _log(f"  {people * per:,} activities written")
+        _with_indexes(conn)
         conn.exec_driver_sql("ANALYZE contacts")
         conn.exec_driver_sql("ANALYZE lead_activities")
 
