@@ -99,3 +99,43 @@ def test_a_list_is_imported_with_every_rows_result(client, api):
     body = answer.json()
     assert body["counts"] == {"created": 2, "rejected": 1}
     assert body["rows"][1]["error"]["field"] == "phone"
+
+
+def test_mqls_are_handed_off_and_outcomes_come_back_over_the_api(client, api):
+    refused = api.client.put(
+        "/api/v1/lead-handoff", json={"url": "http://127.0.0.1:9/hook"}, headers=api.headers
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "url"
+    wrong = api.client.put(
+        "/api/v1/lead-handoff", json={"url": None, "format": "pipedrive"}, headers=api.headers
+    )
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "format"
+    done = api.client.put(
+        "/api/v1/lead-handoff", json={"url": None, "format": "salesforce"}, headers=api.headers
+    )
+    assert done.json() == {"url": None, "format": "salesforce", "assign": False, "secret": None}
+    made = api.post("/leads/captures", {"email": "ceo@big.example", "type": "demo_request"})
+    contact_id = made.json()["contact_id"]
+    api.client.put(f"/api/v1/contacts/{contact_id}/stage", json={"stage": "mql"},
+                   headers=api.headers)  # fmt: skip
+    sheet = api.client.get("/api/v1/leads/handoff.csv?format=hubspot", headers=api.headers)
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+    assert sheet.text.splitlines()[0].startswith("email,firstname,lastname")
+    assert "ceo@big.example" in sheet.text
+    back = api.post("/leads/outcomes", {"outcomes": [
+        {"contact_id": contact_id, "outcome": "opportunity", "amount": "9000", "currency": "EUR"},
+        {"email": "nobody@big.example", "outcome": "won"},
+    ]})  # fmt: skip
+    assert back.status_code == 200, back.text
+    body = back.json()
+    assert body["counts"] == {"applied": 1, "rejected": 1}
+    assert body["rows"][0]["stage"] == "opportunity"
+    assert api.ok(f"/contacts/{contact_id}")["stage"] == "opportunity"
+    sheet = api.client.post(
+        "/api/v1/leads/outcomes",
+        content=f"accord_contact_id,lifecyclestage\n{contact_id},customer\n".encode(),
+        headers={**api.headers, "content-type": "text/csv"},
+    )
+    assert sheet.json()["rows"][0]["status"] == "applied"
+    broken = api.post_raw("/leads/outcomes", b'{"outcomes": [')
+    assert broken.status_code == 422 and broken.json()["error"]["field"] == "body"

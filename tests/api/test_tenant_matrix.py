@@ -196,6 +196,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("PUT", "/lead-settings"): BRAND,
     ("POST", "/leads/score"): BRAND,
     ("POST", "/leads/imports"): BRAND,
+    ("GET", "/lead-handoff"): BRAND,
+    ("PUT", "/lead-handoff"): BRAND,
+    ("GET", "/lead-handoffs"): BRAND,
+    ("GET", "/leads/handoff.csv"): BRAND,
+    ("POST", "/leads/outcomes"): BRAND,
     ("GET", "/jobs/{job_id}"): BRAND,
     ("GET", "/programs/{program_id}/partners/{partner_id}/risk"): BRAND,
     ("GET", "/conversions/{conversion_id}/risk"): BOTH,
@@ -805,6 +810,7 @@ BODY_WRITES: dict[tuple[str, str], Any] = {
     ("POST", "/funding"): {"program_id": "{program_id}", "amount": "10.00", "reference": "x"},
     ("POST", "/postbacks"): {"url": "https://partner.example/pb", "program_id": "{program_id}"},
     ("POST", "/contact-erasures"): {"contact_id": "{contact_id}"},
+    ("POST", "/leads/outcomes"): {"outcomes": [{"contact_id": "{contact_id}", "outcome": "lost"}]},
     ("POST", "/inquiries"): {
         "program_id": "{program_id}",
         **_ORDER,
@@ -824,10 +830,12 @@ NO_OBJECTS = {
     ("POST", "/leads/score"),
     ("POST", "/leads/imports"),
     ("POST", "/lead-forms"),
+    ("PUT", "/lead-handoff"),
 }
 # Answers with a result per row or item (200) instead of refusing the whole request.
 PER_ROW = {("POST", "/conversions/batch"), ("POST", "/conversions/import"),
-           ("POST", "/reversals/import"), ("POST", "/leads/imports")}  # fmt: skip
+           ("POST", "/reversals/import"), ("POST", "/leads/imports"),
+           ("POST", "/leads/outcomes")}  # fmt: skip
 BODY_ROUTES = [r for r in ALL_ROUTES if not r.path_params and r.method != "GET"]
 
 

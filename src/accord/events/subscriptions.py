@@ -24,6 +24,7 @@ Handler = Callable[[Session, DomainEvent], None]
 SUBSCRIBER_MODULES: tuple[str, ...] = (
     "accord.postbacks.subscribers",
     "accord.protect.subscribers",
+    "accord.leads.subscribers",
 )
 
 _handlers: dict[str, dict[str, Handler]] = {}

@@ -45,6 +45,8 @@ class LeadSettings(Base):
     fitted_with: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: the MQL zone the trigger last read the contacts with
     zoned_with: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: where MQLs are handed to sales: {"url", "format", "secret", "assign"} (None: nowhere)
+    handoff: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     #: the last daily pass: a contact's score is as of this or its own `scored_at`,
     #: whichever is later (the pass writes only the scores it changes)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -274,3 +276,30 @@ class LeadTask(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class LeadHandoff(Base):
+    """A contact handed to the brand's CRM by webhook: the body as sent, each attempt's
+    outcome, and when to try again."""
+
+    __tablename__ = "lead_handoffs"
+    __table_args__ = (
+        Index("ix_lead_handoffs_due", "status", "next_at"),
+        Index("ix_lead_handoffs_org", "organization_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[str] = mapped_column(String(40), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    format: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    #: pending, sent, failed (the schedule of attempts is over)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -3,11 +3,14 @@
 - `score_leads` (daily, at 02:37 UTC): every contact of every brand is scored again from its
   activity log (`leads.service.score_all`), so that decay and changed rules reach everyone,
   and contacts that entered the MQL zone become MQLs.
+- `deliver_lead_handoffs` (every 30 seconds): MQLs handed to the brand's CRM by webhook are
+  sent, signed, and failures tried again (`leads.handoff.deliver_handoffs`).
 """
 
 from __future__ import annotations
 
 from accord.jobs.queue import crontab, periodic
+from accord.leads.handoff import HandoffRun, deliver_handoffs
 from accord.leads.scoring import score_all
 from accord.store.engine import Store
 
@@ -15,3 +18,14 @@ from accord.store.engine import Store
 @periodic("score_leads", crontab=crontab(minute="37", hour="2"))
 def score_leads(store: Store) -> dict[str, int]:
     return score_all(store)
+
+
+@periodic("deliver_lead_handoffs", every=30)
+def deliver_lead_handoffs(store: Store) -> HandoffRun:
+    from accord.postbacks.worker import HttpSender, http_client
+    from accord.settings import get_settings
+
+    with http_client() as client:
+        return deliver_handoffs(
+            store, HttpSender(client), allow_private=get_settings().postback_allow_private
+        )

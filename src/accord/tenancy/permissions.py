@@ -149,6 +149,8 @@ SEGMENTS = {
     "lead-sources": "leads",
     "contacts-similar": "leads",
     "lead-settings": "leads",
+    "lead-handoff": "leads",
+    "lead-handoffs": "leads",
     "users": "users",
 }
 

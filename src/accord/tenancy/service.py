@@ -233,13 +233,18 @@ def _managers(role: str) -> set[str]:
 
 def list_users(store: Store, caller: Caller) -> list[User]:
     with store.read() as session:
-        return list(
-            session.scalars(
-                select(User)
-                .where(User.organization_id == caller.organization_id)
-                .order_by(User.created_at, User.email)
-            )
+        return users_in(session, caller.organization_id)
+
+
+def users_in(session, organization_id: str) -> list[User]:
+    """An organization's users, oldest first (for other stages' work inside a unit)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.organization_id == organization_id)
+            .order_by(User.created_at, User.email)
         )
+    )
 
 
 @dataclass(frozen=True, slots=True)

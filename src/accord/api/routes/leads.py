@@ -16,7 +16,7 @@ from accord.api.deps import CallerDep, Limit, StoreDep
 from accord.api.schemas import ErrorResponse, Strict
 from accord.errors import InvalidInput
 from accord.jobs import service as jobs
-from accord.leads import crm
+from accord.leads import crm, handoff
 from accord.leads import forms as lead_forms
 from accord.leads import jobs as lead_jobs
 from accord.leads import service as leads
@@ -658,3 +658,167 @@ def lead_sources(
                   won=r.won, revenue={c: m.amount for c, m in r.revenue.items()})
         for r in sources(store, caller, by, since, until)
     ]  # fmt: skip
+
+
+# hand-off ---------------------------------------------------------------------------------
+class HandoffIn(Strict):
+    url: str | None = Field(
+        default=None, max_length=2000,
+        description="Where each new MQL is POSTed, signed (Standard Webhooks headers); "
+        "null: no webhook.",
+    )  # fmt: skip
+    format: str = Field(default="hubspot", description="hubspot, salesforce or accord")
+    assign: bool = Field(
+        default=False, description="Hand each new MQL to the sales rep with the fewest open "
+        "leads, with a task to call them today."
+    )  # fmt: skip
+    new_secret: bool = Field(default=False, description="Make a new signing secret.")
+
+
+class HandoffOut(BaseModel):
+    url: str | None
+    format: str
+    assign: bool
+    secret: str | None = Field(
+        default=None, description="The signing secret, shown once: when it is made."
+    )
+
+
+@router.get("/lead-handoff", response_model=HandoffOut, responses=ERRORS)
+def get_handoff(store: StoreDep, caller: CallerDep) -> HandoffOut:
+    """Where MQLs go: the webhook, its shape, and whether the built-in CRM assigns them."""
+    found = handoff.handoff_settings(store, caller)
+    return HandoffOut(url=found.url, format=found.format, assign=found.assign)
+
+
+@router.put("/lead-handoff", response_model=HandoffOut, responses=ERRORS)
+def put_handoff(body: HandoffIn, request: Request, store: StoreDep, caller: CallerDep):
+    """Set where MQLs go. Only public addresses are called."""
+    done = handoff.change_handoff(
+        store, caller, url=body.url, format=body.format, assign=body.assign,
+        new_secret=body.new_secret,
+        allow_private=request.app.state.settings.postback_allow_private,
+    )  # fmt: skip
+    return HandoffOut(url=done.url, format=done.format, assign=done.assign, secret=done.secret)
+
+
+class HandoffItemOut(BaseModel):
+    id: str
+    contact_id: str
+    format: str
+    status: str = Field(description="pending, sent or failed (no more attempts)")
+    attempts: int
+    status_code: int | None
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_at: datetime | None
+
+
+@router.get("/lead-handoffs", response_model=list[HandoffItemOut], responses=ERRORS)
+def list_handoffs(store: StoreDep, caller: CallerDep, limit: Limit = 50):
+    """The latest hand-offs by webhook, newest first, with each one's last attempt."""
+    return [
+        HandoffItemOut(
+            id=h.id, contact_id=h.contact_id, format=h.format, status=h.status,
+            attempts=h.attempts, status_code=h.status_code, error=h.error,
+            created_at=h.created_at, sent_at=h.sent_at, next_at=h.next_at,
+        )
+        for h in handoff.recent_handoffs(store, caller, limit)
+    ]  # fmt: skip
+
+
+@router.get("/leads/handoff.csv", responses=ERRORS)
+def handoff_csv(
+    store: StoreDep,
+    caller: CallerDep,
+    format: str = Query(default="hubspot", description="hubspot, salesforce or accord"),
+    stage: str = Query(default="mql", description="The stage of the contacts to hand over."),
+):
+    """Every contact of a stage in the CRM's import columns (UTF-8 CSV)."""
+    from fastapi.responses import Response
+
+    text = handoff.handoff_csv(store, caller, format, stage)
+    return Response(
+        text, media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="leads-{stage}-{format}.csv"'},
+    )  # fmt: skip
+
+
+class OutcomeIn(BaseModel):
+    model_config = {"extra": "allow"}
+
+    contact_id: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=320)
+    outcome: str | None = Field(
+        default=None, max_length=60,
+        description="sql, opportunity, won or lost (or the CRM's own: Closed - Converted, "
+        "salesqualifiedlead, ...)",
+    )  # fmt: skip
+    amount: str | None = Field(default=None, max_length=40)
+    currency: str | None = Field(default=None, max_length=3)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class OutcomesIn(Strict):
+    outcomes: list[OutcomeIn] = Field(max_length=handoff.MAX_OUTCOMES)
+
+
+class OutcomeRowOut(BaseModel):
+    row: int
+    status: str = Field(description="applied, unchanged or rejected")
+    contact_id: str | None = None
+    stage: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+class OutcomesOut(BaseModel):
+    counts: dict[str, int]
+    rows: list[OutcomeRowOut]
+
+
+def _outcomes_out(results) -> OutcomesOut:
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return OutcomesOut(counts=counts, rows=[OutcomeRowOut(**r.__dict__) for r in results])
+
+
+@router.post(
+    "/leads/outcomes",
+    response_model=OutcomesOut,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": OutcomesIn.model_json_schema()},
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "email,outcome,amount,currency,reason\n"
+                    "li@acme.example,won,12000,CNY,\n",
+                },
+            },
+        }
+    },
+)
+async def post_outcomes(request: Request, store: StoreDep, caller: CallerDep) -> OutcomesOut:
+    """What sales made of the leads handed over: each row's contact (Accord's id, or an
+    e-mail), its outcome (an opportunity, won with its amount and currency, lost with its
+    reason), in Accord's words or the CRM's columns. JSON or CSV; every row's result."""
+    require_brand(caller)
+    raw = await bodies.read_body(request)
+    kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if kind == "text/csv":
+        text = bodies.csv_text(raw)
+        results = await run_in_threadpool(lambda: handoff.outcomes_from_csv(store, caller, text))
+    else:
+        try:
+            given = OutcomesIn.model_validate_json(raw)
+        except ValueError as error:
+            raise InvalidInput("body", f"send JSON {{\"outcomes\": [...]}} or text/csv: "
+                               f"{str(error).splitlines()[0][:200]}") from None  # fmt: skip
+        rows = [o.model_dump(exclude_none=True) for o in given.outcomes]
+        results = await run_in_threadpool(lambda: handoff.record_outcomes(store, caller, rows))
+    return _outcomes_out(results)
