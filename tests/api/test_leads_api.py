@@ -128,7 +128,7 @@ def test_mqls_are_handed_off_and_outcomes_come_back_over_the_api(client, api):
     ]})  # fmt: skip
     assert back.status_code == 200, back.text
     body = back.json()
-    assert body["counts"] == {"applied": 1, "rejected": 1}
+    assert body["counts"] == {"updated": 1, "rejected": 1}
     assert body["rows"][0]["stage"] == "opportunity"
     assert api.ok(f"/contacts/{contact_id}")["stage"] == "opportunity"
     sheet = api.client.post(
@@ -136,6 +136,6 @@ def test_mqls_are_handed_off_and_outcomes_come_back_over_the_api(client, api):
         content=f"accord_contact_id,lifecyclestage\n{contact_id},customer\n".encode(),
         headers={**api.headers, "content-type": "text/csv"},
     )
-    assert sheet.json()["rows"][0]["status"] == "applied"
+    assert sheet.json()["rows"][0]["status"] == "updated"
     broken = api.post_raw("/leads/outcomes", b'{"outcomes": [')
     assert broken.status_code == 422 and broken.json()["error"]["field"] == "body"

@@ -213,7 +213,7 @@ def test_outcomes_come_back_by_csv_each_row_with_its_result(store, brand):
         "won@acme.example,Closed - Converted,12000,,\n"
     )
     rows = outcomes_from_csv(store, brand.caller, text)
-    assert [r.status for r in rows] == ["applied", "applied", "rejected", "rejected", "rejected"]
+    assert [r.status for r in rows] == ["updated", "updated", "rejected", "rejected", "rejected"]
     assert [r.row for r in rows] == [2, 3, 4, 5, 6]
     assert rows[4].field == "currency"
     view = contact_view(store, brand.caller, won)

@@ -161,7 +161,7 @@ def test_a_list_of_badge_scans_is_imported_as_a_job_with_each_rows_result(client
         "No Identifier,,,Ghost Ltd,,\n"
     )
     started = client.post(
-        "/console/imports/leads",
+        "/console/contacts/import",
         data={
             "csrf": csrf_of(page.text),
             "type": "event_attended",

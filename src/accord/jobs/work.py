@@ -25,6 +25,7 @@ from accord.audit.context import Actor, acting
 from accord.conversions.imports import import_conversions, import_reversals
 from accord.errors import AccordError, InvalidInput
 from accord.jobs.queue import crontab, periodic
+from accord.leads.handoff import outcomes_from_csv, outcomes_result
 from accord.leads.imports import import_leads, import_result
 from accord.leads.scoring import score_all
 from accord.payouts.service import run_batch, run_schedules
@@ -179,6 +180,13 @@ def leads_import(store: Store, caller: Caller, args: dict, context: Context) -> 
         store, caller, _text(context), defaults=args.get("defaults"), progress=context.progress
     )
     return import_result(rows, args.get("file"))
+
+
+@kind("import_outcomes")
+def outcomes_import(store: Store, caller: Caller, args: dict, context: Context) -> dict:
+    """A CSV of what sales made of the leads handed over (the payload)."""
+    rows = outcomes_from_csv(store, caller, _text(context), progress=context.progress)
+    return outcomes_result(rows, args.get("file"))
 
 
 @kind("lead_scoring")

@@ -363,7 +363,7 @@ def handoff_csv(store: Store, caller: Caller, shape: str, stage: str = "mql") ->
 @dataclass(frozen=True)
 class OutcomeResult:
     row: int
-    status: str  # applied, unchanged, rejected
+    status: str  # updated, unchanged, rejected
     contact_id: str | None = None
     stage: str | None = None
     field: str | None = None
@@ -371,7 +371,12 @@ class OutcomeResult:
 
 
 def record_outcomes(
-    store: Store, caller: Caller, rows: Iterable[Mapping[str, Any]], *, first_row: int = 1
+    store: Store,
+    caller: Caller,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    first_row: int = 1,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> list[OutcomeResult]:
     """Apply what sales made of each lead; a row that cannot be applied says why."""
     from accord.leads.service import set_stage
@@ -395,7 +400,7 @@ def record_outcomes(
                 amount = Money.of(value, outcome.currency)
             before = _stage_of(store, caller, contact_id)
             contact = set_stage(store, caller, contact_id, outcome.stage, outcome.reason, amount)
-            status = "unchanged" if before == contact.stage and amount is None else "applied"
+            status = "unchanged" if before == contact.stage and amount is None else "updated"
             results.append(OutcomeResult(number, status, contact.id, contact.stage))
         except BadOutcome as bad:
             results.append(OutcomeResult(number, "rejected", field=bad.field,
@@ -403,14 +408,35 @@ def record_outcomes(
         except AccordError as error:
             results.append(OutcomeResult(number, "rejected", field=getattr(error, "field", None),
                                          message=error.message))  # fmt: skip
+        if progress is not None and len(results) % 200 == 0:
+            progress(len(results), None)
     return results
 
 
-def outcomes_from_csv(store: Store, caller: Caller, text: str) -> list[OutcomeResult]:
+def outcomes_from_csv(
+    store: Store,
+    caller: Caller,
+    text: str,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> list[OutcomeResult]:
+    """Outcomes from a CSV with a header row (a CRM's export, or Accord's columns)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames:
         raise InvalidInput("file", "the file is empty: it needs a header row")
-    return record_outcomes(store, caller, reader, first_row=2)
+    return record_outcomes(store, caller, reader, first_row=2, progress=progress)
+
+
+def outcomes_result(rows: list[OutcomeResult], filename: str | None) -> dict[str, Any]:
+    """A job's result: counts by status and every row's outcome."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return {
+        "file": filename,
+        "counts": counts,
+        "rows": [{"row": r.row, "status": r.status, "id": r.contact_id, "stage": r.stage,
+                  "field": r.field, "message": r.message} for r in rows],
+    }  # fmt: skip
 
 
 def _by_email(store: Store, caller: Caller, email: str) -> str:

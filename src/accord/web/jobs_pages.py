@@ -26,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 
 #: Largest CSV the console takes in one upload.
 MAX_UPLOAD = 50 * 1024 * 1024
-IMPORTS = ("conversions", "reversals", "leads")
+IMPORTS = ("conversions", "reversals", "leads", "outcomes")
 #: What a leads upload may say once for every row.
 LEAD_DEFAULTS = ("type", "channel", "source", "campaign", "subject")
 TOO_BIG = f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it into smaller files"
@@ -63,7 +63,9 @@ async def start_import(kind: str, request: Request, visitor: SignedIn):
     program = fields.get("program", "")
     back_to(
         request,
-        "/console/contacts" if kind == "leads" else f"/console/imports?program={quote(program)}",
+        {"leads": "/console/contacts", "outcomes": "/console/lead-handoff"}.get(
+            kind, f"/console/imports?program={quote(program)}"
+        ),
     )
     upload = form.get("file")
     if upload is None or isinstance(upload, str) or not upload.filename:
@@ -85,13 +87,15 @@ async def start_import(kind: str, request: Request, visitor: SignedIn):
             "file": upload.filename,
             "defaults": {k: fields[k].strip()[:200] for k in LEAD_DEFAULTS if fields.get(k)},
         }
+    elif kind == "outcomes":
+        args = {"file": upload.filename}
     job = jobs.start(
         request.app.state.store,
         visitor.caller,
         f"import_{kind}",
         args,
         payload=text,
-        program_id=None if kind == "leads" else program,
+        program_id=None if kind in ("leads", "outcomes") else program,
         user_id=visitor.user_id,
     )
     return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)

@@ -766,7 +766,7 @@ class OutcomesIn(Strict):
 
 class OutcomeRowOut(BaseModel):
     row: int
-    status: str = Field(description="applied, unchanged or rejected")
+    status: str = Field(description="updated, unchanged or rejected")
     contact_id: str | None = None
     stage: str | None = None
     field: str | None = None

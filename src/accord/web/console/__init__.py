@@ -18,6 +18,7 @@ from accord.web.console import (
     forms,
     fraud,
     growth,
+    handoff,
     keys,
     lifecycle,
     links,
@@ -31,5 +32,5 @@ from accord.web.console import (
 router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
-              lifecycle, growth, alerts, fraud, contacts, forms):  # fmt: skip
+              lifecycle, growth, alerts, fraud, contacts, forms, handoff):  # fmt: skip
     router.include_router(group.router)

@@ -204,6 +204,14 @@ def undo_merge(merge_id: str, request: Request, visitor: SignedIn, form: Form):
     return RedirectResponse(f"/console/contacts/{restored.id}?undone=1", status_code=303)
 
 
+@router.post("/console/contacts/import")
+async def import_people(request: Request, visitor: SignedIn):
+    """A CSV of people, imported as a job (a leads permission, not conversions')."""
+    from accord.web.jobs_pages import start_import
+
+    return await start_import("leads", request, visitor)
+
+
 @router.post("/console/leads/score")
 def score_now(request: Request, visitor: SignedIn, form: Form):
     back_to(request, "/console/contacts")
