@@ -41,6 +41,7 @@ CONSOLE_PAGES = [
     "/console/my-day",
     "/console/lead-sources",
     "/console/contacts-similar",
+    "/console/lead-handoff",
     "/console/reports",
     "/console/reports/models",
     "/console/reports/lifecycle",

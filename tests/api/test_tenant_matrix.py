@@ -201,6 +201,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/lead-handoffs"): BRAND,
     ("GET", "/leads/handoff.csv"): BRAND,
     ("POST", "/leads/outcomes"): BRAND,
+    ("GET", "/leads/model"): BRAND,
+    ("POST", "/leads/model"): BRAND,
     ("GET", "/jobs/{job_id}"): BRAND,
     ("GET", "/programs/{program_id}/partners/{partner_id}/risk"): BRAND,
     ("GET", "/conversions/{conversion_id}/risk"): BOTH,
@@ -831,6 +833,7 @@ NO_OBJECTS = {
     ("POST", "/leads/imports"),
     ("POST", "/lead-forms"),
     ("PUT", "/lead-handoff"),
+    ("POST", "/leads/model"),
 }
 # Answers with a result per row or item (200) instead of refusing the whole request.
 PER_ROW = {("POST", "/conversions/batch"), ("POST", "/conversions/import"),

@@ -118,3 +118,18 @@ def test_a_failed_hand_off_is_shown_with_its_answer_and_can_be_sent_again(client
     retried = _post(client, f"/console/lead-handoffs/{handoff_id}/retry", csrf_of(page.text))
     assert retried.status_code == 303
     assert "to send" in _text(client.get("/console/lead-handoff").text)
+
+
+def test_the_predicted_chance_page_says_how_many_more_outcomes_it_needs(client, manager):
+    _brand, user = manager
+    sign_in(client, user.email)
+    page = client.get("/console/lead-model")
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "Not enough outcomes yet" in text and "record 20 more won and 20 more lost" in text
+    started = _post(client, "/console/lead-model/train", csrf_of(page.text))
+    assert started.status_code == 303
+    wait_for_job(client, started.headers["location"])
+    client.cookies.set("accord_lang", "zh_Hans")
+    zh = _text(client.get("/console/lead-model").text)
+    assert "结果数据还不够" in zh and "Not enough" not in zh

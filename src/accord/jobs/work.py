@@ -27,6 +27,7 @@ from accord.errors import AccordError, InvalidInput
 from accord.jobs.queue import crontab, periodic
 from accord.leads.handoff import outcomes_from_csv, outcomes_result
 from accord.leads.imports import import_leads, import_result
+from accord.leads.predict import train_brand
 from accord.leads.scoring import score_all
 from accord.payouts.service import run_batch, run_schedules
 from accord.payouts.tables import PayoutBatch
@@ -187,6 +188,14 @@ def outcomes_import(store: Store, caller: Caller, args: dict, context: Context) 
     """A CSV of what sales made of the leads handed over (the payload)."""
     rows = outcomes_from_csv(store, caller, _text(context), progress=context.progress)
     return outcomes_result(rows, args.get("file"))
+
+
+@kind("lead_model")
+def lead_model(store: Store, caller: Caller, args: dict, context: Context) -> dict:
+    """Train the brand's predictive model on its outcomes and predict every open contact."""
+    done = train_brand(store, caller.organization_id, progress=context.progress)
+    return {"status": done.status, "won": done.won, "lost": done.lost, "auc": done.auc,
+            "predicted": done.predicted}  # fmt: skip
 
 
 @kind("lead_scoring")

@@ -16,6 +16,12 @@ def start_scoring(store: Store, caller: Caller, user_id: str | None = None):
     return jobs.start(store, caller, "lead_scoring", {}, user_id=user_id)
 
 
+def start_training(store: Store, caller: Caller, user_id: str | None = None):
+    """Put training the brand's predictive model on the job queue; returns the job."""
+    require_brand(caller)
+    return jobs.start(store, caller, "lead_model", {}, user_id=user_id)
+
+
 def _redact(family: set[str], marks: set[str]):
     def rewrite(result: dict) -> dict | None:
         rows = result.get("rows")

@@ -815,6 +815,8 @@ class ContactView:
     names: dict[str, str] = field(default_factory=dict)
     #: the latest consent per purpose: {"marketing": {"granted", "at", "source"}}
     consents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the predictive model's chance that it becomes an opportunity or a customer
+    predicted: float | None = None
 
 
 #: Activities a contact's page shows (the latest).
@@ -904,7 +906,7 @@ def contact_view(store: Store, caller: Caller, contact_id: str) -> ContactView:
             contact.created_at, contact.last_activity_at, as_of(session, contact), identities,
             activities, merges, stages,
             asked_for=contact_id if contact_id != contact.id else None,
-            activity_count=int(count or 0), names=names,
+            activity_count=int(count or 0), names=names, predicted=contact.predicted,
             consents=_consents(session, contact.id),
         )  # fmt: skip
 

@@ -89,6 +89,9 @@ class Contact(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: the brand's predictive model's chance that this contact becomes an opportunity or
+    #: a customer (None: no model, or the contact has an outcome already)
+    predicted: Mapped[float | None] = mapped_column(Float, nullable=True)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -303,3 +306,19 @@ class LeadHandoff(Base):
     error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LeadModel(Base):
+    """A brand's predictive model: trained (its numbers, AUC and outcome counts) or not,
+    with the counts that were too few."""
+
+    __tablename__ = "lead_models"
+
+    organization_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: trained, too_few
+    status: Mapped[str] = mapped_column(String(16))
+    model: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    won: Mapped[int] = mapped_column(Integer, default=0)
+    lost: Mapped[int] = mapped_column(Integer, default=0)
+    predicted: Mapped[int] = mapped_column(Integer, default=0)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime())

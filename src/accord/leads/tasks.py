@@ -3,6 +3,8 @@
 - `score_leads` (daily, at 02:37 UTC): every contact of every brand is scored again from its
   activity log (`leads.service.score_all`), so that decay and changed rules reach everyone,
   and contacts that entered the MQL zone become MQLs.
+- `train_lead_models` (daily, at 03:07 UTC): each brand's predictive model is trained again
+  on its outcomes, and every open contact's chance written (`leads.predict.train_all`).
 - `deliver_lead_handoffs` (every 30 seconds): MQLs handed to the brand's CRM by webhook are
   sent, signed, and failures tried again (`leads.handoff.deliver_handoffs`).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from accord.jobs.queue import crontab, periodic
 from accord.leads.handoff import HandoffRun, deliver_handoffs
+from accord.leads.predict import train_all
 from accord.leads.scoring import score_all
 from accord.store.engine import Store
 
@@ -29,3 +32,8 @@ def deliver_lead_handoffs(store: Store) -> HandoffRun:
         return deliver_handoffs(
             store, HttpSender(client), allow_private=get_settings().postback_allow_private
         )
+
+
+@periodic("train_lead_models", crontab=crontab(minute="7", hour="3"))
+def train_lead_models(store: Store) -> dict[str, int]:
+    return train_all(store)

@@ -151,6 +151,7 @@ SEGMENTS = {
     "lead-settings": "leads",
     "lead-handoff": "leads",
     "lead-handoffs": "leads",
+    "lead-model": "leads",
     "users": "users",
 }
 

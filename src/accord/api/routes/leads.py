@@ -179,6 +179,11 @@ class ContactOut(BaseModel):
     consents: dict[str, dict] = Field(
         description='The latest consent per purpose: {"marketing": {"granted", "at", "source"}}.'
     )
+    predicted: float | None = Field(
+        default=None,
+        description="The predictive model's chance (0 to 1) that it becomes an opportunity "
+        "or a customer; null without a model (see GET /leads/model) or after an outcome.",
+    )
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, responses=ERRORS)
@@ -211,6 +216,7 @@ def get_contact(contact_id: str, store: StoreDep, caller: CallerDep) -> ContactO
         merges=[MergeOut(**m.__dict__) for m in view.merges],
         stages=[StageOut(**s.__dict__) for s in view.stages],
         consents=view.consents,
+        predicted=view.predicted,
     )
 
 
@@ -822,3 +828,43 @@ async def post_outcomes(request: Request, store: StoreDep, caller: CallerDep) ->
         rows = [o.model_dump(exclude_none=True) for o in given.outcomes]
         results = await run_in_threadpool(lambda: handoff.record_outcomes(store, caller, rows))
     return _outcomes_out(results)
+
+
+# predictive score -------------------------------------------------------------------------
+class ModelFeatureOut(BaseModel):
+    feature: str
+    weight: float = Field(description="Standardised: positive raises the chance.")
+
+
+class ModelOut(BaseModel):
+    status: str = Field(description="none (never trained), too_few (not enough outcomes: "
+                        "see more_won and more_lost) or trained")  # fmt: skip
+    won: int
+    lost: int
+    more_won: int = Field(description="Won outcomes still needed before a model is trained.")
+    more_lost: int
+    auc: float | None = Field(description="On held-out outcomes (0.5: chance, 1.0: perfect).")
+    features: list[ModelFeatureOut]
+    predicted: int = Field(description="Open contacts with a chance now.")
+    trained_at: datetime | None
+
+
+@router.get("/leads/model", response_model=ModelOut, responses=ERRORS)
+def get_model(store: StoreDep, caller: CallerDep) -> ModelOut:
+    """The predictive score's model: its AUC and the features that move it, or how many
+    more outcomes it needs. Each contact's chance is `predicted` on `GET /contacts/{id}`."""
+    from accord.leads.predict import model_view
+
+    m = model_view(store, caller)
+    return ModelOut(
+        status=m.status, won=m.won, lost=m.lost, more_won=m.more_won, more_lost=m.more_lost,
+        auc=m.auc, features=[ModelFeatureOut(feature=n, weight=w) for n, w in m.movers],
+        predicted=m.predicted, trained_at=m.trained_at,
+    )  # fmt: skip
+
+
+@router.post("/leads/model", status_code=202, responses=ERRORS)
+def train_model(store: StoreDep, caller: CallerDep) -> dict:
+    """Train the model again now, as a job (`GET /jobs/{id}`)."""
+    job = lead_jobs.start_training(store, caller)
+    return {"job_id": job.id, "status": job.status}

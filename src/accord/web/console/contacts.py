@@ -212,6 +212,28 @@ async def import_people(request: Request, visitor: SignedIn):
     return await start_import("leads", request, visitor)
 
 
+@router.get("/console/lead-model")
+def lead_model(request: Request, visitor: SignedIn):
+    """The predictive score: how well it predicts (AUC on held-out outcomes), what moves
+    it, or how many more outcomes it needs."""
+    from accord.leads.predict import model_view
+
+    store = request.app.state.store
+    view = model_view(store, visitor.caller)
+    most = max((abs(w) for _, w in view.movers), default=0.0)
+    return render(
+        request, "lead_model.html", visitor=visitor, section="contacts", current=None,
+        programs=[], m=view, most=most,
+    )  # fmt: skip
+
+
+@router.post("/console/lead-model/train")
+def train_model(request: Request, visitor: SignedIn, form: Form):
+    back_to(request, "/console/lead-model")
+    job = lead_jobs.start_training(request.app.state.store, visitor.caller, visitor.user_id)
+    return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
+
+
 @router.post("/console/leads/score")
 def score_now(request: Request, visitor: SignedIn, form: Form):
     back_to(request, "/console/contacts")
