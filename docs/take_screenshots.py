@@ -42,6 +42,7 @@ CONSOLE_PAGES = [
     "/console/lead-sources",
     "/console/contacts-similar",
     "/console/lead-handoff",
+    "/console/lead-model",
     "/console/reports",
     "/console/reports/models",
     "/console/reports/lifecycle",

@@ -169,8 +169,19 @@ def model_view(store: Store, caller: Caller) -> ModelView:
     require_brand(caller)
     with store.read() as session:
         row = session.get(LeadModel, caller.organization_id)
-        if row is None:
-            return ModelView("none", 0, 0, MIN_EACH, MIN_EACH, None, [], 0, None)
+        if row is None:  # never trained: count the outcomes there are
+            seen: dict[str, list[str]] = {}
+            for contact_id, stage in session.execute(
+                select(StageChange.contact_id, StageChange.stage).where(
+                    StageChange.organization_id == caller.organization_id,
+                    StageChange.stage.in_(OUTCOMES),
+                )
+            ):
+                seen.setdefault(contact_id, []).append(stage)
+            labels = [label_of(stages) for stages in seen.values()]
+            won, lost = labels.count(1), labels.count(0)
+            return ModelView("none", won, lost, max(0, MIN_EACH - won), max(0, MIN_EACH - lost),
+                             None, [], 0, None)  # fmt: skip
         more_won, more_lost = max(0, MIN_EACH - row.won), max(0, MIN_EACH - row.lost)
         if row.status != "trained" or not row.model:
             return ModelView("too_few", row.won, row.lost, more_won, more_lost, None, [], 0,
