@@ -160,3 +160,56 @@ def test_a_form_without_a_way_to_find_the_person_again_is_refused(client, manage
         ],
     )
     assert bad.status_code == 422 and "e-mail or a phone" in bad.text
+
+
+def test_a_store_qr_code_credits_everyone_it_brings_to_the_store(client, manager):
+    from datetime import UTC, datetime
+
+    from accord.leads.qr import codes_of
+    from accord.leads.sources import sources
+
+    brand, user = manager
+    FORM_SENDS.reset()
+    form_id = _make_form(client, user)
+    sign_in(client, user.email)
+    page = client.get(f"/console/forms/{form_id}")
+    assert "QR codes" in page.text
+    blank = [("csrf", csrf_of(page.text)), ("place", "store"), ("label", "  ")]
+    refused = _post(client, f"/console/forms/{form_id}/qr-codes", blank)
+    assert refused.status_code == 422 and "name the place" in refused.text
+    made = _post(client, f"/console/forms/{form_id}/qr-codes",
+                 [("csrf", csrf_of(page.text)), ("place", "store"),
+                  ("label", "Shanghai Jing'an store")])  # fmt: skip
+    assert made.status_code == 303
+    page = client.get(f"/console/forms/{form_id}")
+    code = re.search(r"/console/lead-qr-codes/(qr_\w+)\.png", page.text).group(1)
+    png = client.get(f"/console/lead-qr-codes/{code}.png")
+    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = client.get(f"/console/lead-qr-codes/{code}.svg")
+    assert svg.headers["content-type"].startswith("image/svg") and b"<svg" in svg.content
+    assert client.get("/console/lead-qr-codes/qr_nobody.png").status_code == 404
+    client.cookies.clear()
+    # a shopper scans it at the counter and sends the form
+    opened = client.get(f"/f/{form_id}?qr={code}")
+    assert f'name="qr" value="{code}"' in opened.text
+    sent = _post(client, f"/f/{form_id}", [
+        ("name", "Qian Yu"), ("email", "qian.yu@shop.example"), ("consent.privacy", "yes"),
+        ("qr", code), ("website_url", ""),
+    ])  # fmt: skip
+    assert sent.status_code == 200
+    row = contacts_page(brand.store, brand.caller).rows[0]
+    act = contact_view(brand.store, brand.caller, row.id).activities[0]
+    assert (act.channel, act.source, act.data["qr"]) == ("store", "Shanghai Jing'an store", code)
+    # another form's code, or a made-up one, credits nothing
+    _post(client, f"/f/{form_id}", [
+        ("name", "Sun Li"), ("email", "sun.li@shop.example"), ("consent.privacy", "yes"),
+        ("qr", "qr_made_up"), ("website_url", ""),
+    ])  # fmt: skip
+    ever = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    rows = {r.value: r.leads for r in sources(brand.store, brand.caller, "source", *ever)}
+    assert rows["Shanghai Jing'an store"] == 1 and rows["Download the GMP white paper"] == 1
+    [counted] = codes_of(brand.store, brand.caller, form_id)
+    assert (counted.scans, counted.people) == (1, 1)
+    sign_in(client, user.email)
+    listed = re.sub(r"<[^>]+>", " ", client.get(f"/console/forms/{form_id}").text)
+    assert "Shanghai Jing'an store" in listed.replace("&#39;", "'")

@@ -195,6 +195,7 @@ def submit(
     *,
     utm: Mapping[str, str] | None = None,
     referrer: str | None = None,
+    qr: str | None = None,
 ) -> Captured:
     """A visitor filled the form: check the required fields and consents, then capture
     them (the activity carries the consents and where they came from)."""
@@ -221,21 +222,30 @@ def submit(
         consent[item.purpose] = granted
     tags = {k: v[:200] for k, v in (utm or {}).items() if v and k in
             ("source", "medium", "campaign", "term", "content")}  # fmt: skip
+    from accord.leads.qr import source_of
+
+    place = source_of(store, form.id, qr)  # sent through a printed code: its place
+    channel, source = (place[0], place[1]) if place else ("web", form.name)
+    extra = {"qr": place[2]} if place else {}
     try:
         report = Capture(
             **given,
             type=form.activity,
-            channel="web",
-            source=form.name,
+            channel=channel,
+            source=source,
             campaign=form.campaign or tags.get("campaign"),
             subject=form.subject,
             utm=tags or None,
             keyword=tags.get("term"),
             referrer=(referrer or "")[:2000] or None,
             consent=consent or None,
-            data={"form": form.id, "consent_texts": {c.purpose: c.text for c in form.consents}}
+            data={
+                "form": form.id,
+                **extra,
+                "consent_texts": {c.purpose: c.text for c in form.consents},
+            }
             if form.consents
-            else {"form": form.id},
+            else {"form": form.id, **extra},
         )
     except ValidationError as error:
         first = error.errors()[0]

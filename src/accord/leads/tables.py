@@ -322,3 +322,21 @@ class LeadModel(Base):
     lost: Mapped[int] = mapped_column(Integer, default=0)
     predicted: Mapped[int] = mapped_column(Integer, default=0)
     trained_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeadQrCode(Base):
+    """A printed code that opens a hosted form and credits everyone it brings to the place
+    it hangs: a store, an event, an employee, a partner, a poster."""
+
+    __tablename__ = "lead_qr_codes"
+    __table_args__ = (Index("ix_lead_qr_codes_form", "form_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40), index=True)
+    form_id: Mapped[str] = mapped_column(String(40))
+    #: store, event, employee, partner, print
+    place: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200))
+    scans: Mapped[int] = mapped_column(Integer, default=0)
+    people: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

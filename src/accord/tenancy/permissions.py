@@ -152,6 +152,8 @@ SEGMENTS = {
     "lead-handoff": "leads",
     "lead-handoffs": "leads",
     "lead-model": "leads",
+    "qr-codes": "leads",
+    "lead-qr-codes": "leads",
     "users": "users",
 }
 

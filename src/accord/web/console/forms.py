@@ -9,11 +9,12 @@ The editors post to /console/forms and /console/forms/{id} (leads:write).
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from accord.errors import AccordError
 from accord.leads import forms as lead_forms
-from accord.web.pages import FormPairs, SignedIn, back_to, render, retry_with
+from accord.leads import qr
+from accord.web.pages import Form, FormPairs, SignedIn, back_to, render, retry_with
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +53,8 @@ def page_for(request: Request, visitor, form_id: str | None, status: int = 200, 
         field_names=lead_forms.FORM_FIELDS,
         activities=lead_forms.FORM_ACTIVITIES,
         base=_base(request),
+        codes=qr.codes_of(store, visitor.caller, editing.id) if editing else [],
+        places=list(qr.PLACES),
         **context,
     )
 
@@ -92,3 +95,26 @@ def create_form(request: Request, visitor: SignedIn, pairs: FormPairs):
 def change_form(form_id: str, request: Request, visitor: SignedIn, pairs: FormPairs):
     back_to(request, "/console/forms")
     return _save(request, visitor, pairs, form_id)
+
+
+@router.post("/console/forms/{form_id}/qr-codes")
+def add_code(form_id: str, request: Request, visitor: SignedIn, form: Form):
+    def again(error: AccordError):
+        return page_for(request, visitor, form_id, status=422, error=error.message,
+                        error_field=getattr(error, "field", None))  # fmt: skip
+
+    retry_with(request, again)
+    qr.make_code(request.app.state.store, visitor.caller, form_id, form.get("place", ""),
+                 form.get("label", ""))  # fmt: skip
+    return RedirectResponse(f"/console/forms/{form_id}?saved=qr#qr-title", status_code=303)
+
+
+@router.get("/console/lead-qr-codes/{code_id}.{kind}")
+def code_image(code_id: str, kind: str, request: Request, visitor: SignedIn):
+    """The code to print: PNG, or SVG for a designer."""
+    back_to(request, "/console/forms")
+    code = qr.code_of(request.app.state.store, visitor.caller, code_id)
+    body, media = qr.image(qr.code_url(_base(request), code), kind)
+    name = f"qr-{code.place}-{code.id}.{kind}"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})  # fmt: skip
