@@ -139,3 +139,23 @@ def test_mqls_are_handed_off_and_outcomes_come_back_over_the_api(client, api):
     assert sheet.json()["rows"][0]["status"] == "updated"
     broken = api.post_raw("/leads/outcomes", b'{"outcomes": [')
     assert broken.status_code == 422 and broken.json()["error"]["field"] == "body"
+
+
+def test_qr_codes_of_a_form_over_the_api(client, api):
+    form = api.post("/lead-forms", {"name": "Store sign-up", "fields": [
+        {"name": "email", "required": True}]})  # fmt: skip
+    assert form.status_code == 201, form.text
+    form_id = form.json()["id"]
+    bad = api.post(f"/lead-forms/{form_id}/qr-codes", {"place": "moon", "label": "x"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "place"
+    made = api.post(f"/lead-forms/{form_id}/qr-codes", {"place": "event", "label": "CPhI stand"})
+    assert made.status_code == 201, made.text
+    code = made.json()
+    assert code["url"].endswith(f"/f/{form_id}?qr={code['id']}") and code["scans"] == 0
+    assert [c["id"] for c in api.ok(f"/lead-forms/{form_id}/qr-codes")] == [code["id"]]
+    png = api.client.get(f"/api/v1/lead-qr-codes/{code['id']}?format=png", headers=api.headers)
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    svg = api.client.get(f"/api/v1/lead-qr-codes/{code['id']}?format=svg", headers=api.headers)
+    assert b"<svg" in svg.content
+    gif = api.client.get(f"/api/v1/lead-qr-codes/{code['id']}?format=gif", headers=api.headers)
+    assert gif.status_code == 422

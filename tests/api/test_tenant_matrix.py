@@ -97,6 +97,7 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "merge_id": ("merge", "brand"),
     "form_id": ("form", "brand"),
     "task_id": ("task", "brand"),
+    "code_id": ("qr_code", "brand"),
 }
 
 # Required query parameters that are not objects: a plausible value each.
@@ -184,6 +185,9 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/lead-forms"): BRAND,
     ("POST", "/lead-forms"): BRAND,
     ("PUT", "/lead-forms/{form_id}"): BRAND,
+    ("GET", "/lead-forms/{form_id}/qr-codes"): BRAND,
+    ("POST", "/lead-forms/{form_id}/qr-codes"): BRAND,
+    ("GET", "/lead-qr-codes/{code_id}"): BRAND,
     ("PUT", "/contacts/{contact_id}/owner"): BRAND,
     ("POST", "/contacts/{contact_id}/notes"): BRAND,
     ("POST", "/contacts/{contact_id}/tasks"): BRAND,
@@ -408,6 +412,7 @@ def _build(store: Store, client) -> World:
     contact, merge = _contacts_of(store, a, "a")
     form = _form_of(store, a)
     task = _task_of(store, a, contact)
+    qr_code = _qr_of(store, a, form)
 
     b = make_brand(store)
     b_partner = add_partner(b)
@@ -415,6 +420,7 @@ def _build(store: Store, client) -> World:
     b_objects["contact"], b_objects["merge"] = _contacts_of(store, b, "b")
     b_objects["form"] = _form_of(store, b)
     b_objects["task"] = _task_of(store, b, b_objects["contact"])
+    b_objects["qr_code"] = _qr_of(store, b, b_objects["form"])
 
     ids = {
         "program": a.program_id,
@@ -437,6 +443,7 @@ def _build(store: Store, client) -> World:
         "merge": merge,
         "form": form,
         "task": task,
+        "qr_code": qr_code,
     }
     a_org = a.caller.organization_id
     a_keys = {parse_token(a.api_key)[0], spare_key}
@@ -457,7 +464,7 @@ def _build(store: Store, client) -> World:
     world.own_ids = set(own.values()) | {payouts[p_own.id]} | own_contract_versions
     world.other_ids = set(other.values()) | {payouts[p_other.id]} | default_versions
     world.brand_only = {a_org, *a_keys, job.id}
-    world.brand_only |= {alert, contact, merge, form, task}
+    world.brand_only |= {alert, contact, merge, form, task, qr_code}
     world.a_ids = (
         world.own_ids | world.other_ids | world.brand_only | {a.program_id, batch.batch.id}
     )
@@ -490,6 +497,12 @@ def _form_of(store: Store, brand) -> str:
 
     spec = {"name": "Matrix form", "fields": [{"name": "email", "required": True}]}
     return save_form(store, brand.caller, spec).id
+
+
+def _qr_of(store: Store, brand, form_id: str) -> str:
+    from accord.leads.qr import make_code
+
+    return make_code(store, brand.caller, form_id, "store", "Matrix store").id
 
 
 def _task_of(store: Store, brand, contact_id: str) -> str:

@@ -868,3 +868,81 @@ def train_model(store: StoreDep, caller: CallerDep) -> dict:
     """Train the model again now, as a job (`GET /jobs/{id}`)."""
     job = lead_jobs.start_training(store, caller)
     return {"job_id": job.id, "status": job.status}
+
+
+# QR codes ---------------------------------------------------------------------------------
+class QrCodeIn(Strict):
+    place: str = Field(description="store, event, employee, partner or print")
+    label: str = Field(max_length=200, description="The place's name: the store, the person.")
+
+
+class QrCodeOut(BaseModel):
+    id: str
+    form_id: str
+    place: str
+    label: str
+    scans: int
+    people: int = Field(description="People who sent the form through this code.")
+    url: str = Field(description="What the code opens.")
+    png: str = Field(description="The image to print (GET with this API key).")
+    svg: str
+
+
+def _base_of(request: Request) -> str:
+    settings = getattr(request.app.state, "settings", None)
+    return (getattr(settings, "public_url", None) or str(request.base_url)).rstrip("/")
+
+
+def _code_out(code, request: Request) -> QrCodeOut:
+    from accord.leads.qr import code_url
+
+    base = _base_of(request)
+    image = f"{base}/api/v1/lead-qr-codes/{code.id}?format="
+    return QrCodeOut(
+        id=code.id, form_id=code.form_id, place=code.place, label=code.label,
+        scans=code.scans, people=code.people, url=code_url(base, code),
+        png=image + "png", svg=image + "svg",
+    )  # fmt: skip
+
+
+@router.get("/lead-forms/{form_id}/qr-codes", response_model=list[QrCodeOut], responses=ERRORS)
+def list_codes(form_id: str, request: Request, store: StoreDep, caller: CallerDep):
+    """The form's QR codes, each with its place, scans and the people it brought."""
+    from accord.leads import qr
+
+    lead_forms.form_of(store, caller, form_id)
+    return [_code_out(c, request) for c in qr.codes_of(store, caller, form_id)]
+
+
+@router.post(
+    "/lead-forms/{form_id}/qr-codes",
+    response_model=QrCodeOut,
+    status_code=201,
+    responses=ERRORS,
+    dependencies=[Depends(brands_form)],
+)
+def make_code(form_id: str, body: QrCodeIn, request: Request, store: StoreDep,
+              caller: CallerDep) -> QrCodeOut:  # fmt: skip
+    """A QR code for one place the form is offered; whoever sends the form through it is
+    credited to that place (channel) and its label (source)."""
+    from accord.leads import qr
+
+    return _code_out(qr.make_code(store, caller, form_id, body.place, body.label), request)
+
+
+@router.get("/lead-qr-codes/{code_id}", responses=ERRORS)
+def code_image(
+    code_id: str,
+    request: Request,
+    store: StoreDep,
+    caller: CallerDep,
+    format: str = Query(default="png", description="png or svg"),
+):
+    """The code's image."""
+    from fastapi.responses import Response
+
+    from accord.leads import qr
+
+    code = qr.code_of(store, caller, code_id)
+    body, media = qr.image(qr.code_url(_base_of(request), code), format)
+    return Response(body, media_type=media)
