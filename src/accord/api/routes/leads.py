@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -734,7 +735,15 @@ def list_handoffs(store: StoreDep, caller: CallerDep, limit: Limit = 50):
     ]  # fmt: skip
 
 
-@router.get("/leads/handoff.csv", responses=ERRORS)
+@router.get(
+    "/leads/handoff.csv",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {"description": "The contacts in the CRM's import columns (UTF-8)",
+              "content": {"text/csv": {"schema": {"type": "string"}}}},
+    },
+)  # fmt: skip
 def handoff_csv(
     store: StoreDep,
     caller: CallerDep,
@@ -742,8 +751,6 @@ def handoff_csv(
     stage: str = Query(default="mql", description="The stage of the contacts to hand over."),
 ):
     """Every contact of a stage in the CRM's import columns (UTF-8 CSV)."""
-    from fastapi.responses import Response
-
     text = handoff.handoff_csv(store, caller, format, stage)
     return Response(
         text, media_type="text/csv; charset=utf-8",
@@ -930,7 +937,16 @@ def make_code(form_id: str, body: QrCodeIn, request: Request, store: StoreDep,
     return _code_out(qr.make_code(store, caller, form_id, body.place, body.label), request)
 
 
-@router.get("/lead-qr-codes/{code_id}", responses=ERRORS)
+@router.get(
+    "/lead-qr-codes/{code_id}",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {"description": "The code as an image",
+              "content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
+                          "image/svg+xml": {"schema": {"type": "string"}}}},
+    },
+)  # fmt: skip
 def code_image(
     code_id: str,
     request: Request,
@@ -939,8 +955,6 @@ def code_image(
     format: str = Query(default="png", description="png or svg"),
 ):
     """The code's image."""
-    from fastapi.responses import Response
-
     from accord.leads import qr
 
     code = qr.code_of(store, caller, code_id)
