@@ -52,8 +52,11 @@ from accord.leads.tables import (
     ContactMerge,
     IdentityPair,
     KeepApart,
+    LeadHandoff,
     LeadSettings,
     LeadTask,
+    NurtureEnrolment,
+    NurtureSend,
     StageChange,
 )
 from accord.money import Money
@@ -979,6 +982,12 @@ def export_contact(store: Store, caller: Caller, contact_id: str) -> dict[str, A
             purpose: {**given, "at": given["at"].isoformat()}
             for purpose, given in _consents(session, contact.id).items()
         }
+        from accord.leads.nurture import sends_of
+
+        mails = [
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in m.items()}
+            for m in sends_of(session, family)
+        ]
         return {
             "contact_id": contact.id,
             "exported_at": store.clock.now().isoformat(),
@@ -988,6 +997,7 @@ def export_contact(store: Store, caller: Caller, contact_id: str) -> dict[str, A
             "activities": activities,
             "merges": merges,
             "stages": stages,
+            "mails": mails,
         }
 
 
@@ -1045,6 +1055,10 @@ def erase_contact(store: Store, caller: Caller, contact_id: str) -> Erased:
             )
         ).rowcount
         session.execute(delete(StageChange).where(StageChange.contact_id.in_(family)))
+        # what was sent about them: hand-offs to the CRM, nurturing mail and enrolments
+        session.execute(delete(LeadHandoff).where(LeadHandoff.contact_id.in_(family)))
+        session.execute(delete(NurtureSend).where(NurtureSend.contact_id.in_(family)))
+        session.execute(delete(NurtureEnrolment).where(NurtureEnrolment.contact_id.in_(family)))
         session.execute(
             delete(LeadTask).where(
                 or_(LeadTask.contact_id.in_(family), LeadTask.origin_contact_id.in_(family))

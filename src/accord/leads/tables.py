@@ -340,3 +340,96 @@ class LeadQrCode(Base):
     scans: Mapped[int] = mapped_column(Integer, default=0)
     people: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NurtureSequence(Base):
+    """A brand's nurturing sequence: its steps, who it is for (contacts at some stages,
+    with an e-mail address), the consent it needs, how fast it may send, and whether it
+    runs (draft, active, paused)."""
+
+    __tablename__ = "nurture_sequences"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    #: [{"kind": "email", "subject": ..., "body": ...}, {"kind": "wait", "days": 3}, ...]
+    steps: Mapped[list] = mapped_column(JSON)
+    #: the stages a person is nurtured at: moving on (an MQL, a customer) ends it
+    stages: Mapped[list] = mapped_column(JSON)
+    #: everyone at those stages with an e-mail address enters, now and as they come
+    auto_enrol: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the consent purpose its mail needs, and whether it must be given (not only not
+    #: withdrawn)
+    purpose: Mapped[str] = mapped_column(String(40))
+    needs_consent: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: the language of the mail's own words (the unsubscribe line)
+    language: Mapped[str] = mapped_column(String(8))
+    from_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    per_hour: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class NurtureEnrolment(Base):
+    """A contact in a sequence: the step it runs next and when, or how it ended."""
+
+    __tablename__ = "nurture_enrolments"
+    __table_args__ = (
+        Index("ux_nurture_enrolments_once", "sequence_id", "contact_id", unique=True),
+        Index("ix_nurture_enrolments_due", "status", "next_at"),
+        Index("ix_nurture_enrolments_contact", "contact_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    sequence_id: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[str] = mapped_column(String(40))
+    #: the step to run next (0-based)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    #: active, done (the steps are over), exited (a branch, a stage, an unsubscribe...)
+    status: Mapped[str] = mapped_column(String(16))
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    enrolled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: why it ended: finished, branch, stage, unsubscribed, no_consent, no_email, merged,
+    #: stopped
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class NurtureSend(Base):
+    """One mail of a sequence to one person: where it went, whether it was sent, and when
+    it was first opened and clicked. Its random token makes its links unguessable."""
+
+    __tablename__ = "nurture_sends"
+    __table_args__ = (
+        Index("ix_nurture_sends_sequence", "sequence_id", "created_at"),
+        Index("ix_nurture_sends_contact", "contact_id"),
+        Index("ix_nurture_sends_enrolment", "enrolment_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    organization_id: Mapped[str] = mapped_column(String(40))
+    sequence_id: Mapped[str] = mapped_column(String(40))
+    enrolment_id: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[str] = mapped_column(String(40))
+    step: Mapped[int] = mapped_column(Integer)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(500))
+    links: Mapped[list] = mapped_column(JSON)
+    #: sending, sent, failed
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    opens: Mapped[int] = mapped_column(Integer, default=0)
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    #: the links clicked at least once (their numbers)
+    clicked_links: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -5,6 +5,8 @@
   and contacts that entered the MQL zone become MQLs.
 - `train_lead_models` (daily, at 03:07 UTC): each brand's predictive model is trained again
   on its outcomes, and every open contact's chance written (`leads.predict.train_all`).
+- `send_nurture_mail` (every minute): nurturing sequences take their next steps and send
+  the mail they reach (`leads.nurture.run_nurture`).
 - `deliver_lead_handoffs` (every 30 seconds): MQLs handed to the brand's CRM by webhook are
   sent, signed, and failures tried again (`leads.handoff.deliver_handoffs`).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from accord.jobs.queue import crontab, periodic
 from accord.leads.handoff import HandoffRun, deliver_handoffs
+from accord.leads.nurture import NurtureRun, run_nurture
 from accord.leads.predict import train_all
 from accord.leads.scoring import score_all
 from accord.store.engine import Store
@@ -37,3 +40,12 @@ def deliver_lead_handoffs(store: Store) -> HandoffRun:
 @periodic("train_lead_models", crontab=crontab(minute="7", hour="3"))
 def train_lead_models(store: Store) -> dict[str, int]:
     return train_all(store)
+
+
+@periodic("send_nurture_mail", every=60)
+def send_nurture_mail(store: Store) -> NurtureRun:
+    from accord.mail.sender import Mailer
+    from accord.settings import get_settings
+
+    settings = get_settings()
+    return run_nurture(store, Mailer(settings), base_url=settings.base_url())

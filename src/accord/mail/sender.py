@@ -45,6 +45,8 @@ class Mail:
     text: str
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: the From line, when not the settings' sender (a program's or a campaign's name)
+    sender: str | None = None
 
 
 def build_message(mail: Mail, sender: str, *, now=None) -> EmailMessage:
@@ -53,7 +55,7 @@ def build_message(mail: Mail, sender: str, *, now=None) -> EmailMessage:
         raise MailError("an e-mail needs at least one recipient")
     message = EmailMessage()
     message["Subject"] = mail.subject
-    message["From"] = sender
+    message["From"] = mail.sender or sender
     message["To"] = ", ".join(mail.to)
     message["Date"] = format_datetime(now or SystemClock().now())
     domain = sender.rpartition("@")[2].strip(" >") or "localhost"
@@ -79,37 +81,71 @@ class Mailer:
     def send(self, mail: Mail) -> None:
         self.send_many([mail])
 
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if not s.smtp_host:
+            raise MailError("no e-mail server is set up: set ACCORD_SMTP_HOST (and its port)")
+        server = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=TIMEOUT)
+        try:
+            server.ehlo()
+            if s.smtp_starttls:
+                if not server.has_extn("starttls"):
+                    raise MailError(
+                        f"the e-mail server {s.smtp_host}:{s.smtp_port} does not offer "
+                        "STARTTLS; set ACCORD_SMTP_STARTTLS=false only for a local server"
+                    )
+                server.starttls(context=ssl.create_default_context())
+                server.ehlo()
+            if s.smtp_user:
+                server.login(s.smtp_user, s.smtp_password or "")
+        except BaseException:
+            server.close()
+            raise
+        return server
+
+    def _failed(self, exc: BaseException) -> MailError:
+        s = self.settings
+        return MailError(
+            f"the e-mail server {s.smtp_host}:{s.smtp_port} refused or could not be reached: {exc}"
+        )
+
     def send_many(self, mails: Sequence[Mail]) -> int:
         """Send each mail over one connection; returns how many were sent."""
         if not mails:
             return 0
-        s = self.settings
-        if not s.smtp_host:
-            raise MailError("no e-mail server is set up: set ACCORD_SMTP_HOST (and its port)")
-        messages = [build_message(m, s.mail_from) for m in mails]
+        messages = [build_message(m, self.settings.mail_from) for m in mails]
         try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=TIMEOUT) as server:
-                server.ehlo()
-                if s.smtp_starttls:
-                    if not server.has_extn("starttls"):
-                        raise MailError(
-                            f"the e-mail server {s.smtp_host}:{s.smtp_port} does not offer "
-                            "STARTTLS; set ACCORD_SMTP_STARTTLS=false only for a local server"
-                        )
-                    server.starttls(context=ssl.create_default_context())
-                    server.ehlo()
-                if s.smtp_user:
-                    server.login(s.smtp_user, s.smtp_password or "")
+            with self._connect() as server:
                 for message in messages:
                     server.send_message(message)
         except MailError:
             raise
         except (smtplib.SMTPException, OSError) as exc:
-            raise MailError(
-                f"the e-mail server {s.smtp_host}:{s.smtp_port} refused or could not be "
-                f"reached: {exc}"
-            ) from exc
+            raise self._failed(exc) from exc
         return len(messages)
+
+    def send_each(self, mails: Sequence[Mail]) -> list[str | None]:
+        """Send each mail over one connection, one refusal not stopping the others;
+        returns each mail's error (None: accepted by the server). A server that cannot be
+        reached fails them all with its reason."""
+        if not mails:
+            return []
+        errors: list[str | None] = []
+        try:
+            with self._connect() as server:
+                for mail in mails:
+                    try:
+                        server.send_message(build_message(mail, self.settings.mail_from))
+                        errors.append(None)
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
+                            smtplib.SMTPSenderRefused) as refused:  # fmt: skip
+                        errors.append(f"refused: {refused}"[:1000])
+        except MailError as failure:
+            return errors + [failure.message] * (len(mails) - len(errors))
+        except (smtplib.SMTPException, OSError) as exc:
+            reason = self._failed(exc).message[:1000]
+            return errors + [reason] * (len(mails) - len(errors))
+        return errors
 
 
 def send(mail: Mail, settings: Settings | None = None) -> None:

@@ -236,6 +236,12 @@ def list_users(store: Store, caller: Caller) -> list[User]:
         return users_in(session, caller.organization_id)
 
 
+def organization_name(session, organization_id: str) -> str:
+    """An organization's name as its people see it (empty if there is none)."""
+    row = session.get(Organization, organization_id)
+    return row.name if row is not None else ""
+
+
 def users_in(session, organization_id: str) -> list[User]:
     """An organization's users, oldest first (for other stages' work inside a unit)."""
     return list(
