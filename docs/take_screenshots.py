@@ -43,6 +43,7 @@ CONSOLE_PAGES = [
     "/console/contacts-similar",
     "/console/lead-handoff",
     "/console/lead-model",
+    "/console/nurture",
     "/console/reports",
     "/console/reports/models",
     "/console/reports/lifecycle",
@@ -78,6 +79,7 @@ CONSOLE_DETAILS = [
     ("/console/commissions", "/console/commissions/"),
     ("/console/contacts", "/console/contacts/"),
     ("/console/forms", "/console/forms/"),
+    ("/console/nurture", "/console/nurture/"),
     ("/console/forms", "/f/"),
 ]
 PORTAL_DETAILS = [("/portal/commissions", "/portal/commissions/")]

@@ -159,3 +159,44 @@ def test_qr_codes_of_a_form_over_the_api(client, api):
     assert b"<svg" in svg.content
     gif = api.client.get(f"/api/v1/lead-qr-codes/{code['id']}?format=gif", headers=api.headers)
     assert gif.status_code == 422
+
+
+def test_a_nurturing_sequence_over_the_api(client, api, brand, store):
+    steps = [{"kind": "email", "subject": "Hi {name}", "body": "See https://brand.example/a"},
+             {"kind": "wait", "days": 2},
+             {"kind": "branch", "condition": "score", "at_least": 40, "then": "exit"},
+             {"kind": "email", "subject": "Again", "body": "Again"}]  # fmt: skip
+    bad = api.post(
+        "/nurture-sequences", {"name": "S", "steps": [*steps[:1], {"kind": "wait", "days": 0}]}
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "steps[1].days"
+    jumps_back = api.post(
+        "/nurture-sequences",
+        {
+            "name": "S",
+            "steps": [*steps[:2], {"kind": "branch", "condition": "opened", "then": "1"}, steps[3]],
+        },
+    )
+    assert jumps_back.status_code == 422 and jumps_back.json()["error"]["field"] == "steps[2].then"
+    made = api.post("/nurture-sequences", {"name": "Welcome", "steps": steps, "status": "active"})
+    assert made.status_code == 201, made.text
+    seq = made.json()
+    assert seq["steps"][2] == {"kind": "branch", "condition": "score", "at_least": 40,
+                               "then": "exit"}  # fmt: skip
+    assert seq["stats"]["enrolled"] == 0 and seq["stages"] == ["new"]
+    person = api.post(
+        "/leads/captures", {"email": "li@acme.example", "consent": {"marketing": True}}
+    )
+    phone_only = api.post("/leads/captures", {"phone": "+8613900002222"})
+    other = make_brand(store)
+    theirs = Api(client, other.api_key).post("/leads/captures", {"email": "x@y.example"})
+    enrolled = api.post(f"/nurture-sequences/{seq['id']}/enrolments", {"contact_ids": [
+        person.json()["contact_id"], phone_only.json()["contact_id"],
+        theirs.json()["contact_id"]]})  # fmt: skip
+    assert list(enrolled.json()["results"].values()) == ["enrolled", "no_email", "not_found"]
+    paused = api.client.put(f"/api/v1/nurture-sequences/{seq['id']}",
+                            json={"name": "Welcome", "steps": steps, "status": "paused"},
+                            headers=api.headers)  # fmt: skip
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    assert api.ok(f"/nurture-sequences/{seq['id']}")["stats"]["active"] == 1
+    assert Api(client, other.api_key).get(f"/nurture-sequences/{seq['id']}").status_code == 404

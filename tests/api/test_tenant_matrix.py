@@ -98,6 +98,7 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "form_id": ("form", "brand"),
     "task_id": ("task", "brand"),
     "code_id": ("qr_code", "brand"),
+    "sequence_id": ("sequence", "brand"),
 }
 
 # Required query parameters that are not objects: a plausible value each.
@@ -188,6 +189,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/lead-forms/{form_id}/qr-codes"): BRAND,
     ("POST", "/lead-forms/{form_id}/qr-codes"): BRAND,
     ("GET", "/lead-qr-codes/{code_id}"): BRAND,
+    ("GET", "/nurture-sequences"): BRAND,
+    ("POST", "/nurture-sequences"): BRAND,
+    ("GET", "/nurture-sequences/{sequence_id}"): BRAND,
+    ("PUT", "/nurture-sequences/{sequence_id}"): BRAND,
+    ("POST", "/nurture-sequences/{sequence_id}/enrolments"): BRAND,
     ("PUT", "/contacts/{contact_id}/owner"): BRAND,
     ("POST", "/contacts/{contact_id}/notes"): BRAND,
     ("POST", "/contacts/{contact_id}/tasks"): BRAND,
@@ -413,6 +419,7 @@ def _build(store: Store, client) -> World:
     form = _form_of(store, a)
     task = _task_of(store, a, contact)
     qr_code = _qr_of(store, a, form)
+    sequence = _sequence_of(store, a)
 
     b = make_brand(store)
     b_partner = add_partner(b)
@@ -421,6 +428,7 @@ def _build(store: Store, client) -> World:
     b_objects["form"] = _form_of(store, b)
     b_objects["task"] = _task_of(store, b, b_objects["contact"])
     b_objects["qr_code"] = _qr_of(store, b, b_objects["form"])
+    b_objects["sequence"] = _sequence_of(store, b)
 
     ids = {
         "program": a.program_id,
@@ -444,6 +452,7 @@ def _build(store: Store, client) -> World:
         "form": form,
         "task": task,
         "qr_code": qr_code,
+        "sequence": sequence,
     }
     a_org = a.caller.organization_id
     a_keys = {parse_token(a.api_key)[0], spare_key}
@@ -464,7 +473,7 @@ def _build(store: Store, client) -> World:
     world.own_ids = set(own.values()) | {payouts[p_own.id]} | own_contract_versions
     world.other_ids = set(other.values()) | {payouts[p_other.id]} | default_versions
     world.brand_only = {a_org, *a_keys, job.id}
-    world.brand_only |= {alert, contact, merge, form, task, qr_code}
+    world.brand_only |= {alert, contact, merge, form, task, qr_code, sequence}
     world.a_ids = (
         world.own_ids | world.other_ids | world.brand_only | {a.program_id, batch.batch.id}
     )
@@ -503,6 +512,13 @@ def _qr_of(store: Store, brand, form_id: str) -> str:
     from accord.leads.qr import make_code
 
     return make_code(store, brand.caller, form_id, "store", "Matrix store").id
+
+
+def _sequence_of(store: Store, brand) -> str:
+    from accord.leads.nurture import save_sequence
+
+    spec = {"name": "Matrix sequence", "steps": [{"kind": "email", "subject": "Hi", "body": "Hi"}]}
+    return save_sequence(store, brand.caller, spec).id
 
 
 def _task_of(store: Store, brand, contact_id: str) -> str:
@@ -845,6 +861,7 @@ NO_OBJECTS = {
     ("POST", "/leads/score"),
     ("POST", "/leads/imports"),
     ("POST", "/lead-forms"),
+    ("POST", "/nurture-sequences"),
     ("PUT", "/lead-handoff"),
     ("POST", "/leads/model"),
 }

@@ -12,6 +12,7 @@ from accord.server import AccordApp
 from accord.settings import Settings
 from accord.tenancy.service import create_user
 from tests.factories import make_brand
+from tests.monitoring.conftest import mail_settings, smtp  # noqa: F401 - fixtures
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -32,6 +32,7 @@ from accord.api.routes import (
     lifecycle,
     money,
     monitoring,
+    nurture,
     partners,
     postbacks,
     programs,
@@ -192,7 +193,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
-    for module in (reports, lifecycle, growth, monitoring, fraud, leads):
+    for module in (reports, lifecycle, growth, monitoring, fraud, leads, nurture):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(browser.router)
     app.include_router(browser.api_router, prefix="/api/v1")

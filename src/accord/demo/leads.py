@@ -180,6 +180,24 @@ def drive_leads(
                  "stage": "opportunity", "amount": f"{rng.randint(40, 200) * 1000}.00",
                  "currency": "CNY"}  # fmt: skip
         http.put(f"/api/v1/contacts/{contact['id']}/stage", json=stage).raise_for_status()
+    # the readers who said yes to marketing get a short sequence about the white paper
+    http.post("/api/v1/nurture-sequences", json={
+        "name": "GMP white paper follow-up", "status": "active", "auto_enrol": True,
+        "per_hour": 200,
+        "steps": [
+            {"kind": "email", "subject": "{name}, your GMP white paper",
+             "body": "Hello {name},\n\nThank you for reading our white paper. The checklist "
+                     "that goes with it: https://brand.example/gmp-checklist"},
+            {"kind": "wait", "days": 4},
+            {"kind": "branch", "condition": "clicked", "then": "5"},
+            {"kind": "email", "subject": "Three audit findings we see most",
+             "body": "Hello {name},\n\nThe three findings auditors raise most, and how to "
+                     "avoid them: https://brand.example/audit-findings"},
+            {"kind": "email", "subject": "A demo with your own batch records",
+             "body": "Hello {name},\n\nSee the platform read your batch records: "
+                     "https://brand.example/demo"},
+        ],
+    }).raise_for_status()  # fmt: skip
     return {"captures": sent}
 
 

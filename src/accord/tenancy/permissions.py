@@ -154,6 +154,8 @@ SEGMENTS = {
     "lead-model": "leads",
     "qr-codes": "leads",
     "lead-qr-codes": "leads",
+    "nurture": "leads",
+    "nurture-sequences": "leads",
     "users": "users",
 }
 

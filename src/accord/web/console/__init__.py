@@ -22,6 +22,7 @@ from accord.web.console import (
     keys,
     lifecycle,
     links,
+    nurture,
     partners,
     payouts,
     rejected,
@@ -32,5 +33,5 @@ from accord.web.console import (
 router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
-              lifecycle, growth, alerts, fraud, contacts, forms, handoff):  # fmt: skip
+              lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture):  # fmt: skip
     router.include_router(group.router)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from accord.errors import AccordError, InvalidInput
 from accord.leads import crm
 from accord.leads import jobs as lead_jobs
+from accord.leads import nurture as lead_nurture
 from accord.leads import service as leads
 from accord.leads.model import STAGES, Capture
 from accord.money import Money
@@ -143,6 +144,7 @@ def contact_page_for(request: Request, visitor, contact_id: str, status: int = 2
     context.setdefault("tasks", crm.tasks_of(store, visitor.caller, contact_id=view.id,
                                              open_only=False))  # fmt: skip
     context.setdefault("owner", None)
+    context.setdefault("nurture_result", None)
     caps = dict(settings.scoring.caps)
     return render(
         request,
@@ -161,6 +163,10 @@ def contact_page_for(request: Request, visitor, contact_id: str, status: int = 2
         owners=people,
         owner_of={o.id: o.email for o in people},
         today=store.clock.now().date(),
+        enrolments=lead_nurture.enrolments_of(store, visitor.caller, view.id),
+        sequences=[
+            s for s in lead_nurture.sequences_of(store, visitor.caller) if s.status != "paused"
+        ],
         **context,
     )
 
@@ -173,9 +179,11 @@ def contact(
     added: str | None = None,
     moved: str | None = None,
     undone: str | None = None,
+    nurture: str | None = None,
 ):
     back_to(request, "/console/contacts")
-    return contact_page_for(request, visitor, contact_id, added=added, moved=moved, undone=undone)
+    return contact_page_for(request, visitor, contact_id, added=added, moved=moved, undone=undone,
+                            nurture_result=(nurture or "")[:20] or None)  # fmt: skip
 
 
 @router.post("/console/contacts/{contact_id}/stage")

@@ -66,3 +66,14 @@ document.addEventListener("click", function (event) {
   method.addEventListener("change", show);
   show();
 })();
+
+// Nurturing steps: each row shows the fields of its kind (all of them without scripts).
+(function () {
+  var rows = document.querySelectorAll("fieldset.steps .step");
+  if (!rows.length) return;
+  document.querySelector("fieldset.steps").classList.add("by-kind");
+  rows.forEach(function (row) {
+    var kind = row.querySelector("select.step-kind");
+    kind.addEventListener("change", function () { row.dataset.kind = kind.value; });
+  });
+})();
