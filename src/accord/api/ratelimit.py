@@ -13,9 +13,10 @@ a counter: it answers 429 `rate_limited` with `Retry-After` (seconds) and reads 
   `get_caller` leaves the caller in the request's state) is remembered and counted per key
   from then on; one that is refused (401) is forgotten, and the refusal counts against the
   address, so guessing keys is as slow as sending none.
-- `POST /t/events` and `GET /t/pixel.gif`: per address (`rate_limit_browser`) and per
-  program named in the event (`rate_limit_browser_program`). Refusals on /t/events carry
-  the route's CORS headers so that the tag can read them.
+- `POST /t/events`, `POST /t/leads` and `GET /t/pixel.gif`: per address
+  (`rate_limit_browser`) and per program named in the event
+  (`rate_limit_browser_program`). Refusals on the POSTs carry the routes' CORS headers so
+  that the tag can read them.
 
 Clicks (`/c/`, `/i/`) never reach this application (accord.server routes them to the edge),
 the JS tag, the docs, the console and the portal are not limited here (the console's and
@@ -59,6 +60,8 @@ API_PREFIX = "/api/v1/"
 #: Conversion writes, counted in the key's ingestion allowance (POST only).
 INGEST_PATHS = ("/api/v1/conversions", "/api/v1/reversals/")
 EVENTS_PATH = "/t/events"
+#: The tag's page views and events for leads: limited as browser events are.
+LEADS_PATH = "/t/leads"
 PIXEL_PATH = "/t/pixel.gif"
 #: The most of a /t/events body read here to find its program (the route's own limit);
 #: a larger body is passed on unread for the body limits to refuse.
@@ -93,7 +96,8 @@ def limited(path: str, method: str) -> bool:
     """Whether requests to this OpenAPI path and method are rate-limited."""
     if path.startswith(API_PREFIX):
         return True
-    return (path, method.upper()) in ((EVENTS_PATH, "POST"), (PIXEL_PATH, "GET"))
+    return (path, method.upper()) in ((EVENTS_PATH, "POST"), (LEADS_PATH, "POST"),
+                                      (PIXEL_PATH, "GET"))  # fmt: skip
 
 
 def document(schema: dict) -> dict:
@@ -228,7 +232,7 @@ class RateLimits:
         path, method = scope["path"], scope["method"]
         if path.startswith(API_PREFIX):
             await self._api(scope, receive, send)
-        elif path == EVENTS_PATH and method == "POST":
+        elif path in (EVENTS_PATH, LEADS_PATH) and method == "POST":
             await self._browser(scope, receive, send, CORS)
         elif path == PIXEL_PATH and method in ("GET", "HEAD"):
             await self._browser(scope, receive, send, {})

@@ -9,6 +9,14 @@
  *
  * Attributes: data-program (required), data-click-param (default accord_click),
  * data-window-days (how long the click id is kept, default 30).
+ *
+ * Leads (with data-leads): the browser gets a first-party id (cookie _accord_vid, two
+ * years), each page view is sent, and so are
+ *   accord('event', 'pricing_view', { plan: 'pro' });     a custom event
+ *   accord('identify', { email: 'li@example.com', name: 'Li Wei' });   who this is
+ * Until the browser's person is known (identify, or a form Accord hosts framed in the
+ * page), what it did waits under its id; then it becomes the person's history. Accord's
+ * hosted forms framed in the page are given the id, so that sending one names the person.
  */
 (function (window, document) {
   "use strict";
@@ -22,6 +30,8 @@
     windowDays: parseInt(script.getAttribute("data-window-days") || "30", 10)
   };
   var KEY = "_accord_click";
+  var VID = "_accord_vid";
+  var leads = script.hasAttribute("data-leads");
 
   function readCookie(name) {
     var parts = document.cookie ? document.cookie.split("; ") : [];
@@ -83,8 +93,62 @@
     send(body);
   }
 
+  function visitorId() {
+    var id = readCookie(VID);
+    if (!id) {
+      var bytes = new Uint8Array(16);
+      (window.crypto || window.msCrypto).getRandomValues(bytes);
+      id = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    }
+    var secure = window.location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = VID + "=" + id + "; Max-Age=" + (730 * 86400) + "; Path=/; SameSite=Lax" + secure;
+    return id;
+  }
+
+  function utm() {
+    var out = {}, any = false, names = ["source", "medium", "campaign", "term", "content"];
+    for (var i = 0; i < names.length; i++) {
+      var m = new RegExp("[?&]utm_" + names[i] + "=([^&#]+)").exec(window.location.search);
+      if (m) { out[names[i]] = decodeURIComponent(m[1].replace(/\+/g, " ")).slice(0, 200); any = true; }
+    }
+    return any ? out : null;
+  }
+
+  function visit(type, extra) {
+    var body = { program_id: settings.program, vid: visitorId(), type: type,
+      url: window.location.href.slice(0, 2000), title: (document.title || "").slice(0, 500),
+      referrer: (document.referrer || "").slice(0, 2000) || null, utm: utm() };
+    for (var key in (extra || {})) {
+      if (Object.prototype.hasOwnProperty.call(extra, key)) { body[key] = extra[key]; }
+    }
+    var payload = JSON.stringify(body);
+    var url = base + "/t/leads";
+    if (window.navigator.sendBeacon &&
+        window.navigator.sendBeacon(url, new Blob([payload], { type: "text/plain" }))) {
+      return;
+    }
+    if (window.fetch) {
+      window.fetch(url, { method: "POST", body: payload, keepalive: true, mode: "cors",
+        headers: { "content-type": "text/plain" } });
+    }
+  }
+
+  function passToForms() {
+    var frames = document.querySelectorAll("iframe[src^='" + base + "/f/']");
+    for (var i = 0; i < frames.length; i++) {
+      var src = frames[i].getAttribute("src");
+      if (src.indexOf("vid=") < 0) {
+        frames[i].setAttribute("src", src + (src.indexOf("?") < 0 ? "?" : "&") + "vid=" + visitorId());
+      }
+    }
+  }
+
   function api(command, a, b) {
     if (command === "track") { track(a, b); }
+    else if (command === "page") { visit("page_view"); }
+    else if (command === "event" && a) { visit(String(a), b ? { data: b } : null); }
+    else if (command === "identify" && a) { visit("identified", { identify: a }); }
+    else if (command === "visitorId") { return visitorId(); }
     else if (command === "config" && a) {
       for (var key in a) { if (key in settings) { settings[key] = a[key]; } }
     } else if (command === "clickId") { return clickId(); }
@@ -95,4 +159,10 @@
   var queued = (window.accord && window.accord.q) || [];
   window.accord = api;
   for (var i = 0; i < queued.length; i++) { api.apply(null, queued[i]); }
+  if (leads) {
+    visit("page_view");
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", passToForms);
+    } else { passToForms(); }
+  }
 })(window, document);

@@ -196,9 +196,13 @@ def submit(
     utm: Mapping[str, str] | None = None,
     referrer: str | None = None,
     qr: str | None = None,
+    cookie: str | None = None,
+    subject: str | None = None,
 ) -> Captured:
     """A visitor filled the form: check the required fields and consents, then capture
-    them (the activity carries the consents and where they came from)."""
+    them (the activity carries the consents and where they came from). `cookie` is the
+    tag's id of the browser it was sent from (what that browser did before becomes the
+    person's); `subject` what it was sent for, when not the form's own (a content item)."""
     form = public_form(store, form_id)
     given: dict[str, Any] = {}
     for field in form.fields:
@@ -223,6 +227,7 @@ def submit(
     tags = {k: v[:200] for k, v in (utm or {}).items() if v and k in
             ("source", "medium", "campaign", "term", "content")}  # fmt: skip
     from accord.leads.qr import source_of
+    from accord.leads.visits import check_vid
 
     place = source_of(store, form.id, qr)  # sent through a printed code: its place
     channel, source = (place[0], place[1]) if place else ("web", form.name)
@@ -234,7 +239,8 @@ def submit(
             channel=channel,
             source=source,
             campaign=form.campaign or tags.get("campaign"),
-            subject=form.subject,
+            subject=(subject or form.subject or "")[:500] or None,
+            cookie=check_vid(cookie),
             utm=tags or None,
             keyword=tags.get("term"),
             referrer=(referrer or "")[:2000] or None,

@@ -59,6 +59,7 @@ from accord.leads.tables import (
     NurtureSend,
     StageChange,
 )
+from accord.leads.visits import claim
 from accord.money import Money
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -411,6 +412,11 @@ def capture(store: Store, caller: Caller, given: Capture) -> Captured:
             target = owner
         target.last_activity_at = max(filter(None, (target.last_activity_at, at)))
         target.updated_at = now
+        cookie = ids.get("cookie")
+        if cookie and ("cookie", cookie) not in shared:
+            # what this browser did before its person was known becomes theirs
+            giver = target.id if ("cookie", cookie) in held else owner.id
+            claim(session, organization_id, cookie, giver, target.id)
         session.flush()
         rescore(session, target, settings, now)
         for contact in newly:

@@ -433,3 +433,26 @@ class NurtureSend(Base):
     #: the links clicked at least once (their numbers)
     clicked_links: Mapped[list | None] = mapped_column(JSON, nullable=True)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AnonymousVisit(Base):
+    """Something a browser did on the brand's site (a page view, a content view, a custom
+    event) before its person was known: kept by the tag's cookie id until a form, a gated
+    download or an identify call names the person, then moved into their activities."""
+
+    __tablename__ = "lead_anonymous_visits"
+    __table_args__ = (Index("ix_lead_anonymous_visits_cookie", "organization_id", "cookie", "at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    cookie: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    campaign: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    utm: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    referrer: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    keyword: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

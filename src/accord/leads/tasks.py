@@ -7,6 +7,8 @@
   on its outcomes, and every open contact's chance written (`leads.predict.train_all`).
 - `send_nurture_mail` (every minute): nurturing sequences take their next steps and send
   the mail they reach (`leads.nurture.run_nurture`).
+- `forget_anonymous_visits` (daily, at 04:17 UTC): page views of browsers never named
+  within 90 days are dropped (`leads.visits.forget_old_visits`).
 - `deliver_lead_handoffs` (every 30 seconds): MQLs handed to the brand's CRM by webhook are
   sent, signed, and failures tried again (`leads.handoff.deliver_handoffs`).
 """
@@ -49,3 +51,10 @@ def send_nurture_mail(store: Store) -> NurtureRun:
 
     settings = get_settings()
     return run_nurture(store, Mailer(settings), base_url=settings.base_url())
+
+
+@periodic("forget_anonymous_visits", crontab=crontab(minute="17", hour="4"))
+def forget_anonymous_visits(store: Store) -> int:
+    from accord.leads.visits import forget_old_visits
+
+    return forget_old_visits(store)

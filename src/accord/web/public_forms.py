@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from accord.errors import AccordError, NotFound
 from accord.leads import forms as lead_forms
 from accord.leads.qr import count_scan
+from accord.leads.visits import check_vid
 from accord.web.pages import OpenForm, peer, render
 from accord.web.throttle import Throttle
 
@@ -43,6 +44,7 @@ def _page(request: Request, form, status: int = 200, **context) -> HTMLResponse:
             embed=query.get("embed") == "1",
             utm={k: query.get(f"utm_{k}", "")[:200] for k in UTM},
             qr=(context.pop("qr", None) or query.get("qr") or "")[:40],
+            vid=check_vid(context.pop("vid", None) or query.get("vid")),
             came_from=(request.headers.get("referer") or "")[:2000],
             trap=TRAP,
             **context,
@@ -56,8 +58,8 @@ def show(form_id: str, request: Request):
         form = lead_forms.public_form(request.app.state.store, form_id)
     except NotFound:
         return _framable(render(request, "form_public.html", http_status=404, form=None,
-                                embed=False, utm={}, qr="", came_from="", trap=TRAP, error=None,
-                                error_field=None, typed=None, done=None))  # fmt: skip
+                                embed=False, utm={}, qr="", vid=None, came_from="", trap=TRAP,
+                                error=None, error_field=None, typed=None, done=None))  # fmt: skip
     if request.query_params.get("qr"):  # opened from a printed code: count the scan
         count_scan(request.app.state.store, form.id, request.query_params["qr"])
     return _page(request, form)
@@ -75,7 +77,15 @@ def send(form_id: str, request: Request, answers: OpenForm):
         return _page(request, form, done=True)
     key = f"{peer(request)}|{form.id}"
     if FORM_SENDS.wait_seconds(key):
-        return _page(request, form, status=429, error="too_many", typed=typed, qr=answers.get("qr"))
+        return _page(
+            request,
+            form,
+            status=429,
+            error="too_many",
+            typed=typed,
+            qr=answers.get("qr"),
+            vid=answers.get("vid"),
+        )
     FORM_SENDS.hit(key)
     try:
         lead_forms.submit(
@@ -85,6 +95,7 @@ def send(form_id: str, request: Request, answers: OpenForm):
             utm={k: answers.get(f"utm_{k}", "") for k in UTM},
             referrer=answers.get("came_from") or None,
             qr=answers.get("qr") or None,
+            cookie=answers.get("vid") or None,
         )
     except AccordError as error:
         field = getattr(error, "field", None) or ""
@@ -101,5 +112,6 @@ def send(form_id: str, request: Request, answers: OpenForm):
             error_field=field,
             typed=typed,
             qr=answers.get("qr"),
+            vid=answers.get("vid"),
         )
     return _page(request, form, done=True)

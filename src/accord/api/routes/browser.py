@@ -201,6 +201,93 @@ async def browser_event(request: Request) -> Response:
     )
 
 
+@router.options("/t/leads", include_in_schema=False)
+def leads_preflight() -> Response:
+    return Response(status_code=204, headers=CORS)
+
+
+class VisitResult(BaseModel):
+    recorded: str = Field(description="activity (the browser's person is known) or waiting "
+                          "(kept by the cookie id until the person is)")  # fmt: skip
+    contact_id: str | None = Field(default=None, description="With `identify`: the person.")
+
+
+def _visit(store: Store, data: dict, site: str | None) -> dict:
+    from pydantic import ValidationError
+
+    from accord.leads.model import Capture
+    from accord.leads.service import capture
+    from accord.leads.visits import Visit, record_visit
+
+    try:
+        visit = Visit.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidInput(where, first["msg"].removeprefix("Value error, ")) from None
+    program = find_program(store, visit.program_id)
+    if program is None:
+        raise NotFound("program", visit.program_id, field="program_id")
+    allowed = (urlsplit(program.default_landing_url).hostname or "",
+               *(program.permitted_domains or []))  # fmt: skip
+    if site is None or not host_permitted(site, tuple(allowed)):
+        raise Forbidden(
+            f"page views for this brand must come from its own site, not "
+            f"{site or 'an unknown page'}; add the host to a program's permitted domains",
+            field="origin",
+        )
+    if visit.identify is not None:
+        caller = Caller(program.organization_id, OrganizationKind.BRAND, None,
+                        scopes=frozenset({"leads:write"}))  # fmt: skip
+        given = visit.identify.model_dump(exclude_none=True)
+        if not ({"email", "phone", "customer_id"} & given.keys()):
+            raise InvalidInput("identify", "give an email, a phone or a customer_id")
+        try:
+            report = Capture(**given, cookie=visit.vid, type="identified", channel="web",
+                             subject=(visit.title or visit.url or "")[:500] or None,
+                             referrer=visit.referrer)  # fmt: skip
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = "identify." + ".".join(str(p) for p in first["loc"])
+            raise InvalidInput(where, first["msg"].removeprefix("Value error, ")) from None
+        done = capture(store, caller, report)
+        return {"recorded": "activity", "contact_id": done.contact_id}
+    return {"recorded": record_visit(store, program.organization_id, visit)}
+
+
+@router.post(
+    "/t/leads",
+    responses={
+        202: {"model": VisitResult, "description": "Recorded"},
+        403: {**_EVENT_REFUSED, "description": "Not from the brand's own site"},
+        404: {**_EVENT_REFUSED, "description": "Unknown program"},
+        422: {**_EVENT_REFUSED, "description": "A field is wrong; `field` names it"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A page view or event from the tag: program_id, vid (the "
+            "browser's cookie id), type, url, title, referrer, utm, data; with `identify` "
+            "({email, phone, customer_id, name, company, title}) it names the person.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def lead_visit(request: Request) -> Response:
+    """What a browser did on the brand's site, for leads (`accord('page')`,
+    `accord('event', type)`, `accord('identify', {...})`)."""
+    store: Store = request.app.state.store
+    try:
+        data = await bodies.read_json(request)
+        if not isinstance(data, dict):
+            raise InvalidInput("body", "is not a JSON object")
+        result = await run_in_threadpool(_visit, store, data, _site(request))
+    except AccordError as error:
+        body = {"error": error.as_dict()}
+        return Response(json.dumps(body), error.status, headers=CORS, media_type="application/json")
+    return Response(json.dumps(result), 202, headers=CORS, media_type="application/json")
+
+
 _PIXEL_FIELDS = {
     "program_id": "The program (required)",
     "event_type": "sale, lead, ... (or `event`)",

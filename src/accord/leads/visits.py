@@ -1,0 +1,187 @@
+"""What browsers do on the brand's site, tied to people once they say who they are.
+
+The tag (`accord.js` with `data-leads`) gives each browser a first-party cookie id and
+sends its page views and custom events (`accord('event', 'pricing_view')`) to
+`POST /t/leads`. A view from a browser whose cookie belongs to a contact is an activity of
+that contact at once. Until then it waits here, by cookie id (`AnonymousVisit`), and the
+capture that first names the cookie (a hosted form sent from that browser, a gated
+download, the tag's `accord('identify', {...})`, or the API) moves every waiting view into
+the person's activities, so their score sees what they read before they were known.
+
+Waiting views are kept for `KEEP_DAYS` days and at most `MAX_WAITING` a browser (the
+newest), so that robots cannot fill the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from accord.ids import new_id
+from accord.leads.model import BadIdentity, Utm, check_activity_type
+from accord.leads.scoring import locked_settings, rescore, settings_of
+from accord.leads.tables import Activity, AnonymousVisit, Contact, ContactIdentity
+from accord.store.engine import Store
+
+KEEP_DAYS = 90
+MAX_WAITING = 500
+_COOKIE = re.compile(r"^[A-Za-z0-9_.-]{8,64}$")
+
+
+class Identify(BaseModel):
+    """Who the browser's person is, as the brand's own page knows it (a sign-in, its own
+    form)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    customer_id: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=200)
+    company: str | None = Field(default=None, max_length=200)
+    title: str | None = Field(default=None, max_length=200)
+
+
+class Visit(BaseModel):
+    """One thing a browser did, as the tag sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    program_id: str = Field(max_length=40, description="Any of the brand's programs.")
+    vid: str = Field(max_length=64, description="The tag's cookie id for this browser.")
+    type: str = Field(
+        default="page_view", max_length=40,
+        description="page_view, or a custom event: pricing_view, video_watch, ...",
+    )  # fmt: skip
+    url: str | None = Field(default=None, max_length=2000)
+    title: str | None = Field(default=None, max_length=500)
+    referrer: str | None = Field(default=None, max_length=2000)
+    utm: Utm | None = None
+    data: dict[str, Any] | None = None
+    identify: Identify | None = None
+
+    @field_validator("vid")
+    @classmethod
+    def _vid(cls, value: str) -> str:
+        if not _COOKIE.match(value):
+            raise ValueError("must be 8 to 64 letters, digits, dots, dashes or underscores")
+        return value
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        try:
+            return check_activity_type(value)
+        except BadIdentity as error:
+            raise ValueError(error.message) from None
+
+    @field_validator("data")
+    @classmethod
+    def _data(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and (len(value) > 20 or len(json.dumps(value, default=str)) > 2000):
+            raise ValueError("at most 20 keys and 2,000 characters as JSON")
+        return value
+
+
+def _fields(visit: Visit) -> dict[str, Any]:
+    """The activity's fields: where the view came from, what it was about."""
+    utm = visit.utm.model_dump(exclude_none=True) if visit.utm else None
+    referrer_host = urlsplit(visit.referrer).hostname if visit.referrer else None
+    page = visit.title or (urlsplit(visit.url).path if visit.url else None)
+    return {
+        "type": visit.type, "channel": "web",
+        "source": ((utm or {}).get("source") or referrer_host or None),
+        "campaign": (utm or {}).get("campaign"), "utm": utm or None,
+        "referrer": visit.referrer, "keyword": (utm or {}).get("term"),
+        "subject": (page or "")[:500] or None,
+        "data": ({"url": visit.url} if visit.url else {}) | (visit.data or {}) or None,
+    }  # fmt: skip
+
+
+def _holder(session: Session, organization_id: str, cookie: str) -> str | None:
+    return session.scalar(
+        select(ContactIdentity.contact_id)
+        .where(ContactIdentity.organization_id == organization_id,
+               ContactIdentity.kind == "cookie", ContactIdentity.value == cookie,
+               ContactIdentity.shared.is_(False))
+        .limit(1)
+    )  # fmt: skip
+
+
+def record_visit(store: Store, organization_id: str, visit: Visit) -> str:
+    """Record what a browser did: `activity` (its person is known) or `waiting`."""
+    now = store.clock.now()
+    fields = _fields(visit)
+    with store.unit() as session:
+        holder = _holder(session, organization_id, visit.vid)
+        if holder is not None:
+            settings = settings_of(locked_settings(session, organization_id, now))
+            contact = session.get(Contact, holder)
+            while contact is not None and contact.merged_into:
+                contact = session.get(Contact, contact.merged_into)
+            if contact is not None:
+                session.add(Activity(id=new_id("act"), organization_id=organization_id,
+                                     contact_id=contact.id, origin_contact_id=holder, at=now,
+                                     received_at=now, **fields))  # fmt: skip
+                contact.last_activity_at = now
+                session.flush()
+                rescore(session, contact, settings, now)
+                return "activity"
+        waiting = session.scalar(
+            select(func.count()).where(AnonymousVisit.organization_id == organization_id,
+                                       AnonymousVisit.cookie == visit.vid)
+        )  # fmt: skip
+        if (waiting or 0) >= MAX_WAITING:
+            oldest = session.scalar(
+                select(AnonymousVisit.id)
+                .where(AnonymousVisit.organization_id == organization_id,
+                       AnonymousVisit.cookie == visit.vid)
+                .order_by(AnonymousVisit.at, AnonymousVisit.id).limit(1)
+            )  # fmt: skip
+            session.execute(delete(AnonymousVisit).where(AnonymousVisit.id == oldest))
+        session.add(AnonymousVisit(id=new_id("vis"), organization_id=organization_id,
+                                   cookie=visit.vid, at=now, **fields))  # fmt: skip
+        return "waiting"
+
+
+def claim(
+    session: Session, organization_id: str, cookie: str, owner_id: str, contact_id: str
+) -> int:
+    """Move the views waiting under `cookie` into the activities of the contact that gave
+    it (`owner_id`, now part of `contact_id`); returns how many."""
+    rows = session.scalars(
+        select(AnonymousVisit).where(AnonymousVisit.organization_id == organization_id,
+                                     AnonymousVisit.cookie == cookie)
+    ).all()  # fmt: skip
+    for row in rows:
+        session.add(Activity(
+            id=new_id("act"), organization_id=organization_id, contact_id=contact_id,
+            origin_contact_id=owner_id, type=row.type, channel=row.channel, source=row.source,
+            campaign=row.campaign, utm=row.utm, referrer=row.referrer, keyword=row.keyword,
+            subject=row.subject, at=row.at, received_at=row.at, data=row.data,
+        ))  # fmt: skip
+    if rows:
+        session.execute(delete(AnonymousVisit).where(AnonymousVisit.id.in_([r.id for r in rows])))
+    return len(rows)
+
+
+def forget_old_visits(store: Store, now: datetime | None = None) -> int:
+    """Drop views whose browser was never named within `KEEP_DAYS` days."""
+    cutoff = (now or store.clock.now()) - timedelta(days=KEEP_DAYS)
+    with store.unit() as session:
+        gone = session.execute(delete(AnonymousVisit).where(AnonymousVisit.at < cutoff))
+        return int(gone.rowcount or 0)
+
+
+def check_vid(value: str | None) -> str | None:
+    """A cookie id from a page (a form's hidden field), or None if it is not one."""
+    if value and _COOKIE.match(value):
+        return value
+    return None
