@@ -44,6 +44,7 @@ CONSOLE_PAGES = [
     "/console/lead-handoff",
     "/console/lead-model",
     "/console/nurture",
+    "/console/content",
     "/console/reports",
     "/console/reports/models",
     "/console/reports/lifecycle",
@@ -80,6 +81,7 @@ CONSOLE_DETAILS = [
     ("/console/contacts", "/console/contacts/"),
     ("/console/forms", "/console/forms/"),
     ("/console/nurture", "/console/nurture/"),
+    ("/console/content", "/console/content/"),
     ("/console/forms", "/f/"),
 ]
 PORTAL_DETAILS = [("/portal/commissions", "/portal/commissions/")]

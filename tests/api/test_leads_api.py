@@ -200,3 +200,24 @@ def test_a_nurturing_sequence_over_the_api(client, api, brand, store):
     assert paused.status_code == 200 and paused.json()["status"] == "paused"
     assert api.ok(f"/nurture-sequences/{seq['id']}")["stats"]["active"] == 1
     assert Api(client, other.api_key).get(f"/nurture-sequences/{seq['id']}").status_code == 404
+
+
+def test_the_content_library_over_the_api(client, api, brand, store):
+    made = api.post("/lead-content", {"kind": "deck", "title": "Line overview",
+                                      "tags": ["MES"], "published": True})  # fmt: skip
+    assert made.status_code == 201, made.text
+    item = made.json()
+    assert item["page"].endswith(f"/content/{item['id']}") and item["file_name"] is None
+    bad = api.post("/lead-content", {"kind": "podcast", "title": "X"})
+    assert bad.status_code == 422
+    put = api.client.put(f"/api/v1/lead-content/{item['id']}/file?name=line.pdf",
+                         content=b"%PDF-1.4\n%%EOF\n",
+                         headers={**api.headers, "content-type": "application/pdf"})  # fmt: skip
+    assert put.status_code == 200 and put.json()["file_name"] == "line.pdf"
+    wrong = api.client.put(f"/api/v1/lead-content/{item['id']}/file", content=b"hello",
+                           headers={**api.headers, "content-type": "text/plain"})  # fmt: skip
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "file"
+    assert [i["id"] for i in api.ok("/lead-content", tag="MES")] == [item["id"]]
+    other = Api(client, make_brand(store).api_key)
+    assert other.get(f"/lead-content/{item['id']}").status_code == 404
+    assert client.get(f"/content/{item['id']}/file").content.startswith(b"%PDF")

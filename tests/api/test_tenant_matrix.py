@@ -99,6 +99,7 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "task_id": ("task", "brand"),
     "code_id": ("qr_code", "brand"),
     "sequence_id": ("sequence", "brand"),
+    "content_id": ("content", "brand"),
 }
 
 # Required query parameters that are not objects: a plausible value each.
@@ -194,6 +195,11 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/nurture-sequences/{sequence_id}"): BRAND,
     ("PUT", "/nurture-sequences/{sequence_id}"): BRAND,
     ("POST", "/nurture-sequences/{sequence_id}/enrolments"): BRAND,
+    ("GET", "/lead-content"): BRAND,
+    ("POST", "/lead-content"): BRAND,
+    ("GET", "/lead-content/{content_id}"): BRAND,
+    ("PUT", "/lead-content/{content_id}"): BRAND,
+    ("PUT", "/lead-content/{content_id}/file"): BRAND,
     ("PUT", "/contacts/{contact_id}/owner"): BRAND,
     ("POST", "/contacts/{contact_id}/notes"): BRAND,
     ("POST", "/contacts/{contact_id}/tasks"): BRAND,
@@ -420,6 +426,7 @@ def _build(store: Store, client) -> World:
     task = _task_of(store, a, contact)
     qr_code = _qr_of(store, a, form)
     sequence = _sequence_of(store, a)
+    content = _content_of(store, a)
 
     b = make_brand(store)
     b_partner = add_partner(b)
@@ -429,6 +436,7 @@ def _build(store: Store, client) -> World:
     b_objects["task"] = _task_of(store, b, b_objects["contact"])
     b_objects["qr_code"] = _qr_of(store, b, b_objects["form"])
     b_objects["sequence"] = _sequence_of(store, b)
+    b_objects["content"] = _content_of(store, b)
 
     ids = {
         "program": a.program_id,
@@ -453,6 +461,7 @@ def _build(store: Store, client) -> World:
         "task": task,
         "qr_code": qr_code,
         "sequence": sequence,
+        "content": content,
     }
     a_org = a.caller.organization_id
     a_keys = {parse_token(a.api_key)[0], spare_key}
@@ -473,7 +482,7 @@ def _build(store: Store, client) -> World:
     world.own_ids = set(own.values()) | {payouts[p_own.id]} | own_contract_versions
     world.other_ids = set(other.values()) | {payouts[p_other.id]} | default_versions
     world.brand_only = {a_org, *a_keys, job.id}
-    world.brand_only |= {alert, contact, merge, form, task, qr_code, sequence}
+    world.brand_only |= {alert, contact, merge, form, task, qr_code, sequence, content}
     world.a_ids = (
         world.own_ids | world.other_ids | world.brand_only | {a.program_id, batch.batch.id}
     )
@@ -512,6 +521,12 @@ def _qr_of(store: Store, brand, form_id: str) -> str:
     from accord.leads.qr import make_code
 
     return make_code(store, brand.caller, form_id, "store", "Matrix store").id
+
+
+def _content_of(store: Store, brand) -> str:
+    from accord.leads.content import save_content
+
+    return save_content(store, brand.caller, {"kind": "article", "title": "Matrix"}).id
 
 
 def _sequence_of(store: Store, brand) -> str:
@@ -862,6 +877,7 @@ NO_OBJECTS = {
     ("POST", "/leads/imports"),
     ("POST", "/lead-forms"),
     ("POST", "/nurture-sequences"),
+    ("POST", "/lead-content"),
     ("PUT", "/lead-handoff"),
     ("POST", "/leads/model"),
 }

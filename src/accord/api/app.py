@@ -22,6 +22,7 @@ from accord.api.routes import (
     attribution,
     audit,
     browser,
+    content,
     contracts,
     conversions,
     fraud,
@@ -61,6 +62,10 @@ BODY_LIMITS = {
     "/api/v1/conversions/import": 16 * MiB,
     "/api/v1/reversals/import": 16 * MiB,
     "/t/events": 64 * KiB,
+    "/t/leads": 64 * KiB,
+    # a content item's PDF or deck (the service refuses past its own limit, naming it)
+    "/console/content/*": 21 * MiB,
+    "/api/v1/lead-content/*": 21 * MiB,
     # The upload page refuses a file past its own MAX_UPLOAD with its own page; this
     # stops a body sent without a length that would go on past it.
     "/console/imports/*": web_jobs.MAX_UPLOAD + MiB,
@@ -193,7 +198,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
-    for module in (reports, lifecycle, growth, monitoring, fraud, leads, nurture):
+    for module in (reports, lifecycle, growth, monitoring, fraud, leads, nurture, content):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(browser.router)
     app.include_router(browser.api_router, prefix="/api/v1")

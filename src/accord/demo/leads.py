@@ -34,6 +34,15 @@ KEYWORDS = (
 APPID = "wx5f3c1a9e0d2b4c6a"
 
 
+#: A one-page PDF for the demo's white paper.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
 def drive_leads(
     http: httpx.Client, rng: random.Random, now: datetime, report: Callable[[str, int, int], None]
 ) -> dict[str, int]:
@@ -63,6 +72,22 @@ def drive_leads(
         },
     )  # fmt: skip
     form.raise_for_status()
+    # the content library: the white paper behind that form, a free article and a video
+    paper = http.post("/api/v1/lead-content", json={
+        "kind": "white_paper", "title": "Data platforms in pharma", "published": True,
+        "summary": "What GMP auditors ask of batch records, and how a data platform answers.",
+        "tags": ["GMP", "audit"], "category": "Pharma", "form_id": form.json()["id"]})  # fmt: skip
+    paper.raise_for_status()
+    http.put(f"/api/v1/lead-content/{paper.json()['id']}/file?name=gmp-white-paper.pdf",
+             content=DEMO_PDF, headers={"content-type": "application/pdf"}).raise_for_status()
+    for item in (
+        {"kind": "article", "title": "Three audit findings we see most", "published": True,
+         "summary": "And how to avoid them.", "tags": ["GMP"], "category": "Pharma",
+         "body": "Missing audit trails come first.\n\nThen unsigned changes to recipes."},
+        {"kind": "video", "title": "The platform in ten minutes", "published": True,
+         "url": "https://video.brand.example/platform", "tags": ["demo"]},
+    ):  # fmt: skip
+        http.post("/api/v1/lead-content", json=item).raise_for_status()
     sent = 0
     people = []
     for n in range(48):

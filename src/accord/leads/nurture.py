@@ -42,7 +42,7 @@ from accord.leads.nurture_model import (
     personal,
     step_on,
 )
-from accord.leads.scoring import locked_settings, rescore, settings_of, who
+from accord.leads.scoring import who
 from accord.leads.tables import (
     Activity,
     Contact,
@@ -51,6 +51,7 @@ from accord.leads.tables import (
     NurtureSend,
     NurtureSequence,
 )
+from accord.leads.visits import record_for
 from accord.mail.render import render
 from accord.mail.sender import Mail, address
 from accord.store.engine import Store
@@ -653,20 +654,9 @@ def _record(
     now: datetime, consent: dict[str, bool] | None = None, data: dict | None = None,
 ) -> Contact | None:  # fmt: skip
     """An activity of the person a mail went to (whoever they are merged into now)."""
-    contact = _root(session, contact_id)
-    if contact is None:
-        return None
-    settings = settings_of(locked_settings(session, contact.organization_id, now))
-    session.add(Activity(
-        id=new_id("act"), organization_id=contact.organization_id, contact_id=contact.id,
-        origin_contact_id=contact.id, type=kind, channel="email",
-        source=seq.name[:200] if seq else None, campaign=seq.name[:200] if seq else None,
-        subject=subject[:500] or None, at=now, received_at=now, data=data, consent=consent,
-    ))  # fmt: skip
-    contact.last_activity_at = now
-    session.flush()
-    rescore(session, contact, settings, now)
-    return contact
+    name = seq.name if seq else None
+    return record_for(session, contact_id, kind, now, channel="email", source=name,
+                      campaign=name, subject=subject, consent=consent, data=data)  # fmt: skip
 
 
 # the mail's own links (public) --------------------------------------------------------------

@@ -15,10 +15,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from accord.store.base import Base, UTCDateTime
 
@@ -456,3 +457,49 @@ class AnonymousVisit(Base):
     subject: Mapped[str | None] = mapped_column(String(500), nullable=True)
     data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeadContent(Base):
+    """An item of the brand's content library: an article, a white paper or a slide deck
+    (a PDF kept here), a video, an event or livestream page; with its public page, tags and
+    category, and the form that gates its download (if any)."""
+
+    __tablename__ = "lead_content"
+    __table_args__ = (Index("ix_lead_content_org", "organization_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    #: article, white_paper, deck, video, event, livestream
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: where a video, a livestream or an outside file is
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    tags: Mapped[list] = mapped_column(JSON)
+    category: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    #: the hosted form a person sends to get the file (None: free)
+    form_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    file_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    file_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    file_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    file: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+    shares: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeadContentGrant(Base):
+    """A person who sent a content item's gate form may download its file through this
+    random token (kept so that each download is theirs)."""
+
+    __tablename__ = "lead_content_grants"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    content_id: Mapped[str] = mapped_column(String(40), index=True)
+    contact_id: Mapped[str] = mapped_column(String(40), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -151,6 +151,34 @@ def record_visit(store: Store, organization_id: str, visit: Visit) -> str:
         return "waiting"
 
 
+def record_for(
+    session: Session, contact_id: str, kind: str, now: datetime, *, channel: str | None,
+    source: str | None = None, campaign: str | None = None, subject: str | None = None,
+    consent: dict[str, bool] | None = None, data: dict | None = None,
+) -> Contact | None:  # fmt: skip
+    """An activity of a known person (whoever they are merged into now), scored at once;
+    None if the contact is gone (erased)."""
+    contact = session.get(Contact, contact_id)
+    seen: set[str] = set()
+    while contact is not None and contact.merged_into and contact.id not in seen:
+        seen.add(contact.id)
+        contact = session.get(Contact, contact.merged_into)
+    if contact is None:
+        return None
+    settings = settings_of(locked_settings(session, contact.organization_id, now))
+    session.add(Activity(
+        id=new_id("act"), organization_id=contact.organization_id, contact_id=contact.id,
+        origin_contact_id=contact_id, type=kind, channel=channel,
+        source=(source or "")[:200] or None, campaign=(campaign or "")[:200] or None,
+        subject=(subject or "")[:500] or None, at=now, received_at=now, data=data,
+        consent=consent,
+    ))  # fmt: skip
+    contact.last_activity_at = now
+    session.flush()
+    rescore(session, contact, settings, now)
+    return contact
+
+
 def claim(
     session: Session, organization_id: str, cookie: str, owner_id: str, contact_id: str
 ) -> int:

@@ -155,6 +155,8 @@ SEGMENTS = {
     "qr-codes": "leads",
     "lead-qr-codes": "leads",
     "nurture": "leads",
+    "content": "leads",
+    "lead-content": "leads",
     "nurture-sequences": "leads",
     "users": "users",
 }

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from accord.web import console, jobs_pages, portal, public_forms, public_nurture, users
+from accord.web import (
+    console,
+    jobs_pages,
+    portal,
+    public_content,
+    public_forms,
+    public_nurture,
+    users,
+)
 from accord.web.pages import Refused, refused_response
 
 
 def include_pages(app: FastAPI) -> None:
     """Add every console and portal page to `app`."""
     for router in (console.router, portal.router, jobs_pages.router, users.router,
-                   public_forms.router, public_nurture.router):  # fmt: skip
+                   public_forms.router, public_nurture.router, public_content.router):  # fmt: skip
         app.include_router(router)
     app.add_exception_handler(Refused, refused_response)

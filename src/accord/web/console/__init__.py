@@ -12,6 +12,7 @@ from accord.web.console import (
     auth,
     commissions,
     contacts,
+    content,
     contracts,
     conversions,
     dashboard,
@@ -33,5 +34,6 @@ from accord.web.console import (
 router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
-              lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture):  # fmt: skip
+              lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture,
+              content):  # fmt: skip
     router.include_router(group.router)
