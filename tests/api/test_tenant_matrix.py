@@ -100,6 +100,7 @@ OBJECTS: dict[str, tuple[str, str]] = {
     "code_id": ("qr_code", "brand"),
     "sequence_id": ("sequence", "brand"),
     "content_id": ("content", "brand"),
+    "event_id": ("event", "brand"),
 }
 
 # Required query parameters that are not objects: a plausible value each.
@@ -200,6 +201,13 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/lead-content/{content_id}"): BRAND,
     ("PUT", "/lead-content/{content_id}"): BRAND,
     ("PUT", "/lead-content/{content_id}/file"): BRAND,
+    ("GET", "/lead-events"): BRAND,
+    ("POST", "/lead-events"): BRAND,
+    ("GET", "/lead-events/{event_id}"): BRAND,
+    ("PUT", "/lead-events/{event_id}"): BRAND,
+    ("GET", "/lead-events/{event_id}/registrations"): BRAND,
+    ("POST", "/lead-events/{event_id}/check-ins"): BRAND,
+    ("POST", "/lead-events/{event_id}/attendance"): BRAND,
     ("PUT", "/contacts/{contact_id}/owner"): BRAND,
     ("POST", "/contacts/{contact_id}/notes"): BRAND,
     ("POST", "/contacts/{contact_id}/tasks"): BRAND,
@@ -427,6 +435,7 @@ def _build(store: Store, client) -> World:
     qr_code = _qr_of(store, a, form)
     sequence = _sequence_of(store, a)
     content = _content_of(store, a)
+    event = _event_of(store, a)
 
     b = make_brand(store)
     b_partner = add_partner(b)
@@ -437,6 +446,7 @@ def _build(store: Store, client) -> World:
     b_objects["qr_code"] = _qr_of(store, b, b_objects["form"])
     b_objects["sequence"] = _sequence_of(store, b)
     b_objects["content"] = _content_of(store, b)
+    b_objects["event"] = _event_of(store, b)
 
     ids = {
         "program": a.program_id,
@@ -462,6 +472,7 @@ def _build(store: Store, client) -> World:
         "qr_code": qr_code,
         "sequence": sequence,
         "content": content,
+        "event": event,
     }
     a_org = a.caller.organization_id
     a_keys = {parse_token(a.api_key)[0], spare_key}
@@ -482,7 +493,7 @@ def _build(store: Store, client) -> World:
     world.own_ids = set(own.values()) | {payouts[p_own.id]} | own_contract_versions
     world.other_ids = set(other.values()) | {payouts[p_other.id]} | default_versions
     world.brand_only = {a_org, *a_keys, job.id}
-    world.brand_only |= {alert, contact, merge, form, task, qr_code, sequence, content}
+    world.brand_only |= {alert, contact, merge, form, task, qr_code, sequence, content, event}
     world.a_ids = (
         world.own_ids | world.other_ids | world.brand_only | {a.program_id, batch.batch.id}
     )
@@ -521,6 +532,13 @@ def _qr_of(store: Store, brand, form_id: str) -> str:
     from accord.leads.qr import make_code
 
     return make_code(store, brand.caller, form_id, "store", "Matrix store").id
+
+
+def _event_of(store: Store, brand) -> str:
+    from accord.leads.events import save_event
+
+    spec = {"kind": "seminar", "name": "Matrix", "starts_at": "2027-01-10T10:00:00+08:00"}
+    return save_event(store, brand.caller, spec).id
 
 
 def _content_of(store: Store, brand) -> str:
@@ -878,6 +896,7 @@ NO_OBJECTS = {
     ("POST", "/lead-forms"),
     ("POST", "/nurture-sequences"),
     ("POST", "/lead-content"),
+    ("POST", "/lead-events"),
     ("PUT", "/lead-handoff"),
     ("POST", "/leads/model"),
 }

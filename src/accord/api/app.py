@@ -25,6 +25,7 @@ from accord.api.routes import (
     content,
     contracts,
     conversions,
+    events,
     fraud,
     growth,
     inquiries,
@@ -198,7 +199,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")
-    for module in (reports, lifecycle, growth, monitoring, fraud, leads, nurture, content):
+    for module in (reports, lifecycle, growth, monitoring, fraud, leads, nurture, content, events):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(browser.router)
     app.include_router(browser.api_router, prefix="/api/v1")

@@ -78,8 +78,11 @@ def drive_leads(
         "summary": "What GMP auditors ask of batch records, and how a data platform answers.",
         "tags": ["GMP", "audit"], "category": "Pharma", "form_id": form.json()["id"]})  # fmt: skip
     paper.raise_for_status()
-    http.put(f"/api/v1/lead-content/{paper.json()['id']}/file?name=gmp-white-paper.pdf",
-             content=DEMO_PDF, headers={"content-type": "application/pdf"}).raise_for_status()
+    http.put(
+        f"/api/v1/lead-content/{paper.json()['id']}/file?name=gmp-white-paper.pdf",
+        content=DEMO_PDF,
+        headers={"content-type": "application/pdf"},
+    ).raise_for_status()
     for item in (
         {"kind": "article", "title": "Three audit findings we see most", "published": True,
          "summary": "And how to avoid them.", "tags": ["GMP"], "category": "Pharma",

@@ -52,6 +52,8 @@ from accord.leads.tables import (
     ContactMerge,
     IdentityPair,
     KeepApart,
+    LeadContentGrant,
+    LeadEventRegistration,
     LeadHandoff,
     LeadSettings,
     LeadTask,
@@ -1065,6 +1067,11 @@ def erase_contact(store: Store, caller: Caller, contact_id: str) -> Erased:
         session.execute(delete(LeadHandoff).where(LeadHandoff.contact_id.in_(family)))
         session.execute(delete(NurtureSend).where(NurtureSend.contact_id.in_(family)))
         session.execute(delete(NurtureEnrolment).where(NurtureEnrolment.contact_id.in_(family)))
+        # event tickets (their name and e-mail) and content download links
+        session.execute(
+            delete(LeadEventRegistration).where(LeadEventRegistration.contact_id.in_(family))
+        )
+        session.execute(delete(LeadContentGrant).where(LeadContentGrant.contact_id.in_(family)))
         session.execute(
             delete(LeadTask).where(
                 or_(LeadTask.contact_id.in_(family), LeadTask.origin_contact_id.in_(family))

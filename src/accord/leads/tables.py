@@ -503,3 +503,60 @@ class LeadContentGrant(Base):
     content_id: Mapped[str] = mapped_column(String(40), index=True)
     contact_id: Mapped[str] = mapped_column(String(40), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeadEvent(Base):
+    """A conference, seminar, trade show or livestream the brand holds: when and where,
+    its public page with registration, and the reminders sent before it."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_org", "organization_id", "starts_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    #: conference, seminar, trade_show, livestream
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: the IANA zone its times are shown in (Asia/Shanghai)
+    timezone: Mapped[str] = mapped_column(String(64))
+    place: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: a livestream's address, given to the registered
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: hours before the start at which registrants are reminded, e.g. [24, 1]
+    reminders: Mapped[list] = mapped_column(JSON)
+    #: the consent purposes its registration form asks, with their text
+    consents: Mapped[list] = mapped_column(JSON)
+    language: Mapped[str] = mapped_column(String(8))
+    #: open (registration taken), closed
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeadEventRegistration(Base):
+    """A person registered for an event: their ticket (a random token shown as a QR code at
+    the door), the reminders sent, and whether they came."""
+
+    __tablename__ = "lead_event_registrations"
+    __table_args__ = (
+        Index("ux_lead_event_registrations_once", "event_id", "contact_id", unique=True),
+        Index("ix_lead_event_registrations_contact", "contact_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(40), index=True)
+    contact_id: Mapped[str] = mapped_column(String(40))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the reminders sent, by hours before the start
+    reminded: Mapped[list] = mapped_column(JSON)
+    attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: how attendance was known: door (the ticket scanned), console, import
+    attended_by: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -7,6 +7,8 @@
   on its outcomes, and every open contact's chance written (`leads.predict.train_all`).
 - `send_nurture_mail` (every minute): nurturing sequences take their next steps and send
   the mail they reach (`leads.nurture.run_nurture`).
+- `send_event_mail` (every minute): event registrants get their confirmation with their
+  ticket, and the reminders due (`leads.events.send_event_mail`).
 - `forget_anonymous_visits` (daily, at 04:17 UTC): page views of browsers never named
   within 90 days are dropped (`leads.visits.forget_old_visits`).
 - `deliver_lead_handoffs` (every 30 seconds): MQLs handed to the brand's CRM by webhook are
@@ -58,3 +60,15 @@ def forget_anonymous_visits(store: Store) -> int:
     from accord.leads.visits import forget_old_visits
 
     return forget_old_visits(store)
+
+
+@periodic("send_event_mail", every=60)
+def send_event_mail(store: Store) -> dict[str, int]:
+    from accord.leads.events import send_event_mail as send
+    from accord.mail.sender import Mailer
+    from accord.settings import get_settings
+
+    settings = get_settings()
+    run = send(store, Mailer(settings), base_url=settings.base_url())
+    return {"confirmations": run.confirmations, "reminders": run.reminders,
+            "failed": run.failed}  # fmt: skip

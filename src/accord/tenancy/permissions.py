@@ -157,6 +157,8 @@ SEGMENTS = {
     "nurture": "leads",
     "content": "leads",
     "lead-content": "leads",
+    "events": "leads",
+    "lead-events": "leads",
     "nurture-sequences": "leads",
     "users": "users",
 }

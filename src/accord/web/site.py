@@ -11,6 +11,7 @@ from accord.web import (
     jobs_pages,
     portal,
     public_content,
+    public_events,
     public_forms,
     public_nurture,
     users,
@@ -21,6 +22,7 @@ from accord.web.pages import Refused, refused_response
 def include_pages(app: FastAPI) -> None:
     """Add every console and portal page to `app`."""
     for router in (console.router, portal.router, jobs_pages.router, users.router,
-                   public_forms.router, public_nurture.router, public_content.router):  # fmt: skip
+                   public_forms.router, public_nurture.router, public_content.router,
+                   public_events.router):  # fmt: skip
         app.include_router(router)
     app.add_exception_handler(Refused, refused_response)

@@ -16,6 +16,7 @@ from accord.web.console import (
     contracts,
     conversions,
     dashboard,
+    events,
     forms,
     fraud,
     growth,
@@ -35,5 +36,5 @@ router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
               lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture,
-              content):  # fmt: skip
+              content, events):  # fmt: skip
     router.include_router(group.router)
