@@ -45,6 +45,7 @@ CONSOLE_PAGES = [
     "/console/lead-model",
     "/console/nurture",
     "/console/content",
+    "/console/events",
     "/console/reports",
     "/console/reports/models",
     "/console/reports/lifecycle",
@@ -82,6 +83,7 @@ CONSOLE_DETAILS = [
     ("/console/forms", "/console/forms/"),
     ("/console/nurture", "/console/nurture/"),
     ("/console/content", "/console/content/"),
+    ("/console/events", "/console/events/"),
     ("/console/forms", "/f/"),
 ]
 PORTAL_DETAILS = [("/portal/commissions", "/portal/commissions/")]

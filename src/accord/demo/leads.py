@@ -200,6 +200,20 @@ def drive_leads(
         if answered.status_code != 200:
             raise RuntimeError(f"the form answered {answered.status_code}")
         sent += 1
+    # a seminar in ten days: a few of the readers register on its page
+    seminar = http.post("/api/v1/lead-events", json={
+        "kind": "seminar", "name": "GMP audit seminar", "place": "Shanghai, Hall 2",
+        "starts_at": (now + timedelta(days=10)).replace(hour=6, minute=0, second=0,
+                                                         microsecond=0).isoformat(),
+        "timezone": "Asia/Shanghai", "capacity": 80, "language": "zh_Hans",
+        "summary": "Three auditors on what they ask of batch records, and a line demo.",
+        "consents": [{"purpose": "marketing",
+                      "text": "Send me news about our products / 向我发送产品资讯"}]})  # fmt: skip
+    seminar.raise_for_status()
+    for n in range(5):
+        http.post(f"/events/{seminar.json()['id']}", data={
+            "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "email": f"reader{n}@seminar.example", "consent.marketing": "yes"})  # fmt: skip
     # sales worked the readiest: two deals won, two opportunities open
     ready = http.get("/api/v1/contacts", params={"sort": "score", "limit": 4}).json()["data"]
     for n, contact in enumerate(ready):
