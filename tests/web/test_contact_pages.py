@@ -325,3 +325,21 @@ def test_possible_duplicates_are_merged_or_kept_apart_from_the_page(client, mana
     assert "Merged." in after.text and "No possible duplicate" in after.text
     shown = client.get(f"/console/contacts/{keep}")
     assert "a person decided they are one" in shown.text
+
+
+def test_why_accord_made_someone_an_mql_is_told_in_chinese(client, manager):
+    brand, user = manager
+    change_lead_settings(brand.store, brand.caller, industries={"software": 30})
+    done = capture(brand.store, brand.caller, Capture(
+        email="cto@acme.example", name="Li", company="Acme", title="CTO", industry="software",
+        company_size=2000, type="demo_request", channel="web"))  # fmt: skip
+    assert contact_view(brand.store, brand.caller, done.contact_id).stage == "mql"
+    sign_in(client, user.email)
+    english = re.sub(r"<[^>]+>", " ", client.get(f"/console/contacts/{done.contact_id}").text)
+    assert "entered the MQL zone (A fit, 40 points)" in english
+    client.cookies.set("accord_lang", "zh_Hans")
+    text = re.sub(r"<[^>]+>", " ", client.get(f"/console/contacts/{done.contact_id}").text)
+    assert (
+        "进入 MQL 区间\uff08匹配度 A\uff0c40 分\uff09" in text
+        and "entered the MQL zone" not in text
+    )
