@@ -6,10 +6,8 @@ CRM's columns; and outcomes come back in the CRM's own words, each row with its 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -30,43 +28,14 @@ from accord.postbacks.model import verify
 from accord.postbacks.worker import HttpSender, http_client
 from accord.tenancy.service import create_user
 from tests.factories import events_settled, make_brand
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: CrmServer
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        with self.server.lock:
-            self.server.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            code = self.server.answers.pop(0) if self.server.answers else 200
-        self.send_response(code)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-class CrmServer(ThreadingHTTPServer):
-    """The brand's CRM middleware: records each request, answers scripted codes."""
-
-    def __init__(self, *answers: int) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.answers = list(answers)
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.lock = threading.Lock()
+from tests.receivers import Receiver, running
 
 
 @pytest.fixture
-def crm_server() -> Iterator[CrmServer]:
-    server = CrmServer(500)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+def crm_server() -> Iterator[Receiver]:
+    """The brand's CRM middleware: it answers 500 first, then 200."""
+    with running(500) as server:
+        yield server
 
 
 @pytest.fixture
@@ -132,7 +101,7 @@ def test_outcomes_in_each_crms_words():
 
 
 def test_a_new_mql_reaches_the_crm_signed_and_is_retried_after_a_500(store, brand, crm_server):
-    url = f"http://127.0.0.1:{crm_server.server_address[1]}/hooks/accord"
+    url = f"http://127.0.0.1:{crm_server.port}/hooks/accord"
     made = change_handoff(store, brand.caller, url=url, format="hubspot", allow_private=True)
     assert made.secret and made.secret.startswith("whsec_")
     contact_id = _qualify(store, brand, "li@acme.example", "李伟")
@@ -147,13 +116,37 @@ def test_a_new_mql_reaches_the_crm_signed_and_is_retried_after_a_500(store, bran
     store.clock.advance(timedelta(hours=1))
     assert _deliver(store).sent == 1
     assert _deliver(store).sent == 0  # sent once
-    headers, body = crm_server.received[-1]
+    _, headers, body = crm_server.received[-1]
     verify(made.secret, headers, body, store.clock.now())
     sent = json.loads(body)["properties"]
     assert sent["email"] == "li@acme.example" and sent["accord_contact_id"] == contact_id
     assert sent["lifecyclestage"] == "marketingqualifiedlead"
     assert sent["hs_analytics_source_data_1"] == "google"
     assert recent_handoffs(store, brand.caller)[0].status == "sent"
+
+
+def test_a_hand_off_sent_again_keeps_when_it_was_made_and_tries_anew(store, brand, crm_server):
+    from accord.leads.handoff import send_again
+    from accord.leads.tables import LeadHandoff
+
+    url = f"http://127.0.0.1:{crm_server.port}/hooks/accord"
+    change_handoff(store, brand.caller, url=url, format="accord", allow_private=True)
+    _qualify(store, brand, "gave.up@acme.example", "Gave Up")
+    events_settled(store, brand.caller.organization_id)
+    [item] = recent_handoffs(store, brand.caller)
+    made_at = item.created_at
+    with store.unit() as session:  # the schedule of attempts ran out while the CRM was down
+        row = session.get(LeadHandoff, item.id)
+        row.status, row.attempts, row.next_at = "failed", 12, None
+    store.clock.advance(timedelta(days=3))
+    send_again(store, brand.caller, item.id)
+    with store.read() as session:
+        row = session.get(LeadHandoff, item.id)
+        assert (row.status, row.attempts) == ("pending", 0)
+        assert row.created_at == made_at and row.retried_at == store.clock.now()
+    crm_server.answers.clear()
+    assert _deliver(store).sent == 1
+    assert recent_handoffs(store, brand.caller)[0].created_at == made_at
 
 
 def test_a_crm_on_a_private_address_is_refused(store, brand):

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,49 +20,15 @@ from accord.settings import get_settings
 from tests.api.support import Api, sale
 from tests.factories import add_partner, events_settled, make_brand
 from tests.postbacks.support import click_with_subs
+from tests.receivers import Receiver, running
 
-
-class _Handler(BaseHTTPRequestHandler):
-    server: PartnerServer
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        with self.server.lock:
-            self.server.received.append(
-                (self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            )
-            code = self.server.answers.pop(0) if self.server.answers else 200
-        self.send_response(code)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, *args) -> None:  # keep the test output quiet
-        pass
-
-
-class PartnerServer(ThreadingHTTPServer):
-    """A partner's postback receiver: records each request and answers scripted codes."""
-
-    def __init__(self, *answers: int) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.answers = list(answers)
-        self.received: list[tuple[str, dict[str, str], bytes]] = []
-        self.lock = threading.Lock()
-
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
+PartnerServer = Receiver
 
 
 @pytest.fixture
 def partner_server() -> Iterator[PartnerServer]:
-    server = PartnerServer(500)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with running(500) as server:
+        yield server
 
 
 @pytest.fixture

@@ -252,7 +252,8 @@ def deliver_handoffs(
             item.leased_until = now + LEASE
             row = session.get(LeadSettings, item.organization_id)
             secret = ((row.handoff if row else None) or {}).get("secret") or ""
-            work.append((item.id, item.url, item.body, secret, item.created_at, item.attempts))
+            start = item.retried_at or item.created_at
+            work.append((item.id, item.url, item.body, secret, start, item.attempts))
     run = HandoffRun()
     outcomes = []
     for handoff_id, url, body, secret, created, attempts in work:
@@ -329,7 +330,8 @@ def send_again(store: Store, caller: Caller, handoff_id: str) -> None:
 
             raise NotFound("hand-off", handoff_id)
         now = store.clock.now()
-        item.status, item.next_at, item.created_at, item.attempts = "pending", now, now, 0
+        # a new schedule of attempts from now; when it was first made stays as it was
+        item.status, item.next_at, item.retried_at, item.attempts = "pending", now, now, 0
 
 
 # CSV --------------------------------------------------------------------------------------

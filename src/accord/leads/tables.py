@@ -306,6 +306,9 @@ class LeadHandoff(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: when the current schedule of attempts began: its creation, or a person sending it
+    #: again after it gave up (None: created_at)
+    retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
