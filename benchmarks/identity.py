@@ -65,10 +65,14 @@ def _typo(rng: random.Random, text: str) -> str:
 def generate(records: int, seed: int = 7) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """Contacts of many channels: 10 % typed again with a typo in the name or a swapped
     digit in the phone, and another e-mail; shared company phones; OpenID-only records with
-    nothing but a name. Returns the frame and the true duplicate pairs."""
+    nothing but a name. Returns the frame and the true duplicate pairs: every two records of
+    one person (a record typed again from a copy is the same person as all its copies).
+    Two different people never share an e-mail address, as in life: namesakes at one
+    company get a number in theirs."""
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
-    truth = set()
+    person: dict[str, int] = {}
+    taken: set[str] = set()
     companies = [f"company {n}" for n in range(max(10, records // 40))]
     for n in range(records):
         if rows and rng.random() < 0.1:
@@ -83,18 +87,33 @@ def generate(records: int, seed: int = 7) -> tuple[pd.DataFrame, set[tuple[str, 
                 user, _, domain = base["email"].partition("@")
                 twin["email"] = f"{user.replace('.', '')}@{domain}"
             rows.append(twin)
-            truth.add(tuple(sorted((base["id"], twin["id"]))))
+            person[twin["id"]] = person[base["id"]]
             continue
         name = f"{rng.choice(FIRST)} {rng.choice(MIDDLE)} {rng.choice(LAST)}"
         company = rng.choice(companies)
         openid_only = rng.random() < 0.1
         address = f"{name.replace(' ', '.')}@{company.replace(' ', '')}.example"
+        count = 1
+        while address in taken:
+            count += 1
+            address = f"{name.replace(' ', '.')}{count}@{company.replace(' ', '')}.example"
+        if not openid_only:
+            taken.add(address)
         rows.append({
             "id": f"c{n:07d}", "name": name, "company": None if openid_only else company,
             "title": None,
             "email": None if openid_only else address,
             "phone": None if openid_only else f"+86138{rng.randrange(10**8):08d}",
         })  # fmt: skip
+        person[rows[-1]["id"]] = n
+    members: dict[int, list[str]] = {}
+    for record, who in person.items():
+        members.setdefault(who, []).append(record)
+    truth = {
+        tuple(sorted((a, b)))
+        for group in members.values() if len(group) > 1
+        for i, a in enumerate(group) for b in group[i + 1 :]
+    }  # fmt: skip
     return contact_frame(rows), truth
 
 

@@ -76,3 +76,31 @@ def test_two_people_kept_apart_are_not_suggested_again(store):
     assert len(similar_contacts(store, brand.caller)) == 1
     keep_apart(store, brand.caller, b.contact_id, a.contact_id)
     assert similar_contacts(store, brand.caller) == []
+
+
+def test_namesakes_with_their_own_phones_are_not_suggested_but_a_mistyped_phone_is():
+    from accord.leads.similar import CONTACT_SPEC, contact_frame, suggest
+
+    frame = contact_frame([
+        {"id": "a", "name": "Fang Z Rossi", "company": "Company 560", "title": None,
+         "email": "fang.z.rossi@c560.example", "phone": "+8613871563052"},
+        {"id": "b", "name": "Fang Z Rossi", "company": "Company 560", "title": None,
+         "email": "fang.z.rossi2@c560.example", "phone": "+8613834841992"},
+        {"id": "c", "name": "Fnag Z Rossi", "company": "Company 560", "title": None,
+         "email": "fangzrossi@c560.example", "phone": "+8613871560352"},
+    ])  # fmt: skip
+    found = {(s.first, s.second) for s in suggest(frame, CONTACT_SPEC)}
+    assert ("a", "c") in found or ("c", "a") in found  # a typo and two swapped digits
+    assert not {("a", "b"), ("b", "a"), ("b", "c"), ("c", "b")} & found
+
+
+def test_the_generated_people_are_resolved_precisely():
+    from benchmarks.identity import generate
+
+    from accord.leads.similar import CONTACT_SPEC, pairs
+
+    frame, truth = generate(5_000, seed=11)
+    found = pairs(frame, CONTACT_SPEC)
+    chosen = {tuple(sorted(p)) for p in found[found["score"] >= CONTACT_SPEC.threshold].index}
+    assert len(chosen & truth) / len(chosen) >= 0.99
+    assert len(chosen & truth) / len(truth) >= 0.7

@@ -34,6 +34,11 @@ class LinkSpec:
     #: columns whose equal values make a candidate pair on their own
     blocks: Sequence[str] = ()
     threshold: float = 0.6
+    #: fields that speak against a pair when both records have them and they differ more
+    #: than a typo would ({field: the least similarity a typo leaves}): such a pair's score
+    #: is scaled by `conflict_factor` (two namesakes at one company with their own phones)
+    conflicts: Mapping[str, float] = field(default_factory=dict)
+    conflict_factor: float = 0.75
 
     def __post_init__(self) -> None:
         for name, (method, weight) in self.fields.items():
@@ -75,6 +80,9 @@ def pairs(frame: pd.DataFrame, spec: LinkSpec) -> pd.DataFrame:
     # a pair with little to compare says little: its score counts the missing at zero,
     # up to half the weights
     found["score"] = total / weight.clip(lower=weights.sum() / 2)
+    for name, least in spec.conflicts.items():
+        differ = found[name].notna() & (found[name] < least)
+        found.loc[differ, "score"] *= spec.conflict_factor
     return found
 
 
@@ -105,6 +113,9 @@ CONTACT_SPEC = LinkSpec(
     window=7,
     blocks=("phone_tail",),
     threshold=0.8,
+    # a swapped or mistyped digit leaves a phone at least 0.85 alike; another number is
+    # another phone, most often another person
+    conflicts={"phone": 0.8},
 )
 
 
