@@ -1,4 +1,5 @@
-"""`accord leads`: import a list of people, score everyone now, export a person's data."""
+"""`accord leads`: import a list of people, score everyone now, export a person's data,
+send the leads mail that is due, import an event's attendees."""
 
 from __future__ import annotations
 
@@ -99,3 +100,66 @@ def export_command(
     except AccordError as error:
         raise typer.BadParameter(error.message, param_hint="'CONTACT_ID'") from None
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command("send-mail")
+def send_mail_command() -> None:
+    """Send the leads mail that is due now, for every brand: nurturing sequences' next steps
+    and events' confirmations and reminders (the job queue does it every minute; this is for
+    a machine without a worker, from cron). Needs ACCORD_SMTP_HOST."""
+    from accord.leads.events import send_event_mail
+    from accord.leads.nurture import run_nurture
+    from accord.mail.sender import Mailer
+    from accord.settings import get_settings
+
+    settings = get_settings()
+    mailer = Mailer(settings)
+    if not mailer.configured:
+        console.print("No e-mail server is set up: set ACCORD_SMTP_HOST (and its port).")
+        raise typer.Exit(1)
+    store = _store()
+    nurtured = run_nurture(store, mailer, base_url=settings.base_url())
+    events = send_event_mail(store, mailer, base_url=settings.base_url())
+    console.print(
+        f"nurturing: {nurtured.enrolled} entered, {nurtured.sent} sent, {nurtured.failed} "
+        f"refused, {nurtured.ended} left, {nurtured.held} waiting for the hourly limit; "
+        f"events: {events.confirmations} confirmations, {events.reminders} reminders, "
+        f"{events.failed} refused"
+    )
+    if nurtured.failed or events.failed:
+        raise typer.Exit(1)
+
+
+@app.command("attendance")
+def attendance_command(
+    api_key: ApiKeyOption,
+    event_id: Annotated[str, typer.Argument(help="The event's id (evt_...).")],
+    file: Annotated[
+        typer.FileText,
+        typer.Argument(metavar="FILE.csv", help="A UTF-8 CSV with an email or phone column."),
+    ],
+) -> None:
+    """Import who came to an event (a livestream platform's export, badge scans): registrants
+    are marked as attended, others added as attendees; each rejected row is printed."""
+    from accord.leads.events import import_attendance
+
+    store = _store()
+    try:
+        rows = import_attendance(store, _caller(store, api_key), event_id, file.read())
+    except UnicodeDecodeError as error:
+        raise typer.BadParameter(
+            f"{file.name} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV",
+            param_hint="'FILE.csv'",
+        ) from None
+    except AccordError as error:
+        raise typer.BadParameter(error.message, param_hint="'EVENT_ID'") from None
+    counts = {s: sum(r.result == s for r in rows) for s in ("registered", "walk_in", "rejected")}
+    console.print(
+        f"{len(rows)} rows: {counts['registered']} registrants came, {counts['walk_in']} "
+        f"came without registering, {counts['rejected']} rejected"
+    )
+    for r in rows:
+        if r.result == "rejected":
+            console.print(f"  line {r.line}: {r.message}")
+    if counts["rejected"]:
+        raise typer.Exit(1)
