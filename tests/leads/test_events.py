@@ -131,6 +131,10 @@ def test_the_door_checks_a_ticket_in_once_and_an_attendee_list_is_imported(store
     assert (counted.registered, counted.attended) == (2, 2)
     with pytest.raises(InvalidInput):
         lead_events.import_attendance(store, brand.caller, event.id, "name\nX\n")
+    from accord.leads.service import export_contact
+
+    [ticket] = export_contact(store, brand.caller, li.contact_id)["event_registrations"]
+    assert ticket["email"] == "li@door.example" and ticket["attended_at"]
     erase_contact(store, brand.caller, li.contact_id)
     assert len(lead_events.registrations_of(store, brand.caller, event.id)) == 1
 

@@ -996,6 +996,16 @@ def export_contact(store: Store, caller: Caller, contact_id: str) -> dict[str, A
             {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in m.items()}
             for m in sends_of(session, family)
         ]
+        registrations = [
+            {"event_id": r.event_id, "name": r.name, "email": r.email,
+             "registered_at": r.registered_at.isoformat(),
+             "attended_at": r.attended_at.isoformat() if r.attended_at else None}
+            for r in session.scalars(
+                select(LeadEventRegistration)
+                .where(LeadEventRegistration.contact_id.in_(family))
+                .order_by(LeadEventRegistration.registered_at)
+            )
+        ]  # fmt: skip
         return {
             "contact_id": contact.id,
             "exported_at": store.clock.now().isoformat(),
@@ -1006,6 +1016,7 @@ def export_contact(store: Store, caller: Caller, contact_id: str) -> dict[str, A
             "merges": merges,
             "stages": stages,
             "mails": mails,
+            "event_registrations": registrations,
         }
 
 
