@@ -76,3 +76,6 @@ def test_the_demo_drives_clicks_and_conversions_over_http_and_reconciles(engine)
     assert sum(Decimal(r["commissions"]) for r in by_type) == commissions
     assert sum(r["clicks"] for r in by_type) == data["clicks"]
     assert {"partners", "clicks", "conversions"} <= phases
+    leads = data["leads"]
+    assert leads["contacts"] > 0 and leads["content_items"] == 3
+    assert (leads["events"], leads["registered"], leads["sequences"]) == (1, 5, 1)

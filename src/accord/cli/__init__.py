@@ -515,6 +515,11 @@ def demo(
         server.stop()
 
 
+def _count(n: int, noun: str) -> str:
+    """`1 event`, `3 events`."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def _money(value: Decimal, currency: str) -> str:
     return f"{value:,.2f} {currency}"
 
@@ -595,7 +600,13 @@ def _print_summary(result) -> None:
         console.print(
             f"Leads: {counts['contacts']:,} people from the site, a trade show, WeChat and "
             f"stores, each one contact however they came back: {counts.get('mql', 0)} "
-            f"marketing-qualified, {counts.get('new', 0)} new (console: People)"
+            f"marketing-qualified, {counts.get('new', 0)} new; "
+            + _count(counts.get("content_items", 0), "content item")
+            + ", "
+            + _count(counts.get("events", 0), "event")
+            + f" ({counts.get('registered', 0)} registered), "
+            + _count(counts.get("sequences", 0), "nurturing sequence")
+            + " (console: People)"
         )
     labels = {
         "payouts_csv": "Payout batch (CSV for finance)",

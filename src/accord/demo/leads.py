@@ -245,7 +245,16 @@ def drive_leads(
 
 def leads_summary(store, caller) -> dict[str, int]:
     """The brand's contacts by stage, and in all."""
+    from accord.leads.content import library
+    from accord.leads.events import events_of
+    from accord.leads.nurture import sequences_of
     from accord.leads.service import stage_counts
 
     counts = stage_counts(store, caller)
-    return {"contacts": sum(counts.values()), **counts}
+    events = events_of(store, caller)
+    return {
+        "contacts": sum(counts.values()), **counts,
+        "content_items": len(library(store, caller)), "events": len(events),
+        "registered": sum(e.registered for e in events),
+        "sequences": len(sequences_of(store, caller)),
+    }  # fmt: skip
