@@ -90,6 +90,7 @@ def test_confirmation_and_reminders_arrive_at_the_chosen_hours(store, clock, smt
     assert confirmation["Subject"] == "报名成功\uff1aGMP audit seminar"
     body = confirmation.get_body(("plain",)).get_content()
     assert "Shanghai, Hall 2" in body and re.search(rf"{BASE}/events/{event.id}/ticket/\w+", body)
+    assert f"{BASE}/events/{event.id}/calendar.ics" in body
     assert lead_events.send_event_mail(store, mailer, base_url=BASE).reminders == 0
     clock.advance(timedelta(days=2, hours=1))  # 23 hours before
     lead_events.send_event_mail(store, mailer, base_url=BASE)
@@ -153,3 +154,25 @@ def test_an_event_as_given_is_checked_field_by_field(store):
         with pytest.raises(InvalidInput) as refused:
             lead_events.save_event(store, brand.caller, good | change)
         assert refused.value.field == field
+
+
+def test_an_event_goes_into_a_calendar_as_rfc_5545_says(store, clock, app):
+    brand = make_brand(store)
+    venue = "\u4e0a\u6d77\u56fd\u9645\u4f1a\u8bae\u4e2d\u5fc3"  # a convention centre
+    event = _seminar(store, brand, clock, summary="Auditors; batch records, and a demo",
+                     place=f"{venue}, Hall 2 " + "\u957f" * 40)  # fmt: skip
+    got = app.get(f"/events/{event.id}/calendar.ics")
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/calendar")
+    raw = got.content
+    assert raw.endswith(b"\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))  # folded, in octets
+    text = raw.decode("utf-8").replace("\r\n ", "")  # unfolded
+    fields = dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+    assert fields["DTSTART"] == event.starts_at.strftime("%Y%m%dT%H%M%SZ")
+    assert fields["SUMMARY"] == "GMP audit seminar"
+    assert fields["LOCATION"].startswith(
+        "\u4e0a\u6d77\u56fd\u9645\u4f1a\u8bae\u4e2d\u5fc3\\, Hall 2"
+    )
+    assert "Auditors\\; batch records\\, and a demo" in fields["DESCRIPTION"]
+    assert fields["UID"].startswith(event.id + "@")
+    assert app.get("/events/evt_nothing/calendar.ics").status_code == 404

@@ -484,6 +484,7 @@ def send_event_mail(store: Store, mailer, *, base_url: str, limit: int = 500) ->
                 name, view.language, event=view, person=reg.name or "",
                 brand=organization_name(session, event.organization_id),
                 ticket=ticket_url(base_url, event.id, reg.token),
+                calendar=f"{base_url.rstrip('/')}/events/{event.id}/calendar.ics",
                 start=view.local_start, hours=what if isinstance(what, int) else 0,
             )  # fmt: skip
             work.append((reg.id, what, Mail((reg.email,), rendered.subject, rendered.text,
@@ -510,3 +511,44 @@ def send_event_mail(store: Store, mailer, *, base_url: str, limit: int = 500) ->
                            data={"event": event.id, "reminder_hours": what})  # fmt: skip
             reg.reminded = marks
     return run
+
+
+# a calendar entry ----------------------------------------------------------------------------
+def _ics_text(value: str) -> str:
+    """Text as iCalendar writes it (RFC 5545 3.3.11): backslash, comma, semicolon and line
+    breaks escaped."""
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))  # fmt: skip
+
+
+def _fold(line: str) -> str:
+    """A content line folded at 75 octets, never inside a character (RFC 5545 3.1)."""
+    out, current = [], b""
+    for char in line:
+        encoded = char.encode("utf-8")
+        if len(current) + len(encoded) > (75 if not out else 74):
+            out.append(current.decode("utf-8"))
+            current = b""
+        current += encoded
+    out.append(current.decode("utf-8"))
+    return "\r\n ".join(out)
+
+
+def calendar(event: EventView, base_url: str, now: datetime) -> str:
+    """The event as an iCalendar file, for a registrant's calendar."""
+    stamp = "%Y%m%dT%H%M%SZ"
+    ends = event.ends_at or event.starts_at + timedelta(hours=2)
+    page = f"{base_url.rstrip('/')}/events/{event.id}"
+    details = "\n\n".join(p for p in (event.summary, event.url, page) if p)
+    host = base_url.split("://", 1)[-1].split("/", 1)[0] or "accord"
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Accord//Events//EN", "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH", "BEGIN:VEVENT", f"UID:{event.id}@{host}",
+        f"DTSTAMP:{now.astimezone(ZoneInfo('UTC')).strftime(stamp)}",
+        f"DTSTART:{event.starts_at.astimezone(ZoneInfo('UTC')).strftime(stamp)}",
+        f"DTEND:{ends.astimezone(ZoneInfo('UTC')).strftime(stamp)}",
+        f"SUMMARY:{_ics_text(event.name)}",
+        *([f"LOCATION:{_ics_text(event.place)}"] if event.place else []),
+        f"DESCRIPTION:{_ics_text(details)}", f"URL:{page}", "END:VEVENT", "END:VCALENDAR",
+    ]  # fmt: skip
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"

@@ -94,6 +94,17 @@ def ticket(event_id: str, token: str, request: Request) -> HTMLResponse:
     return _page(request, found.event, ticket=found)
 
 
+@router.get("/events/{event_id}/calendar.ics")
+def calendar(event_id: str, request: Request) -> Response:
+    """The event for the visitor's calendar (iCalendar)."""
+    event = _event(request, event_id)
+    if event is None:
+        return Response(status_code=404)
+    body = lead_events.calendar(event, _base(request), request.app.state.store.clock.now())
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{event.id}.ics"'})  # fmt: skip
+
+
 @router.get("/events/{event_id}/qr/{token}.svg")
 def ticket_code(event_id: str, token: str, request: Request) -> Response:
     try:
