@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from accord.errors import InvalidInput, NotFound
 from accord.ids import new_id
 from accord.leads.tables import LeadContent, LeadContentGrant, LeadForm
-from accord.leads.visits import Visit, check_vid, record_for, record_visit
+from accord.leads.visits import Seen, check_vid, record_for, record_visit
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -229,9 +229,9 @@ def viewed(
     tags = {k: v[:200] for k, v in (utm or {}).items() if v}
     if check_vid(shared_by) and not tags.get("source"):
         tags["source"] = "share"
-    record_visit(store, item.organization_id, Visit(
-        program_id="-", vid=vid, type="content_view", title=item.title, referrer=referrer,
-        utm=tags or None, data={"content": item.id, "kind": item.kind},
+    record_visit(store, item.organization_id, vid, Seen(
+        type="content_view", title=item.title, referrer=referrer, utm=tags or None,
+        data={"content": item.id, "kind": item.kind},
     ))  # fmt: skip
 
 
@@ -239,9 +239,8 @@ def shared(store: Store, item: ContentItem, vid: str | None) -> None:
     """Someone took the item's share link: counted, and a `share` of their browser's."""
     _count(store, item.id, LeadContent.shares)
     if check_vid(vid):
-        record_visit(store, item.organization_id, Visit(
-            program_id="-", vid=vid, type="share", title=item.title,
-            data={"content": item.id}))  # fmt: skip
+        record_visit(store, item.organization_id, vid, Seen(
+            type="share", title=item.title, data={"content": item.id}))  # fmt: skip
 
 
 def grant(store: Store, item: ContentItem, contact_id: str) -> str:
@@ -286,7 +285,6 @@ def download(store: Store, item: ContentItem, vid: str | None, token: str | None
         session.execute(update(LeadContent).where(LeadContent.id == item.id)
                         .values(downloads=LeadContent.downloads + 1))  # fmt: skip
     if item.form_id is None and check_vid(vid):
-        record_visit(store, item.organization_id, Visit(
-            program_id="-", vid=vid, type="download", title=item.title,
-            data={"content": item.id}))  # fmt: skip
+        record_visit(store, item.organization_id, vid, Seen(
+            type="download", title=item.title, data={"content": item.id}))  # fmt: skip
     return Download(item.file_name or "file", item.file_type or "application/octet-stream", data)

@@ -51,7 +51,7 @@ from accord.leads.tables import (
     NurtureSend,
     NurtureSequence,
 )
-from accord.leads.visits import record_for
+from accord.leads.visits import record_for, root_of
 from accord.mail.render import render
 from accord.mail.sender import Mail, address
 from accord.store.engine import Store
@@ -94,14 +94,6 @@ class Stats:
     clicked: int = 0
     unsubscribed: int = 0
     steps: tuple[StepStats, ...] = ()
-
-    @property
-    def open_rate(self) -> float | None:
-        return self.opened / self.sent if self.sent else None
-
-    @property
-    def click_rate(self) -> float | None:
-        return self.clicked / self.sent if self.sent else None
 
 
 @dataclass(frozen=True)
@@ -280,15 +272,6 @@ def check_sequence(store: Store, caller: Caller, sequence_id: str) -> None:
 
 
 # who is in a sequence ----------------------------------------------------------------------
-def _root(session: Session, contact_id: str) -> Contact | None:
-    contact = session.get(Contact, contact_id)
-    seen: set[str] = set()
-    while contact is not None and contact.merged_into and contact.id not in seen:
-        seen.add(contact.id)
-        contact = session.get(Contact, contact.merged_into)
-    return contact
-
-
 def _email_of(session: Session, contact_id: str) -> str | None:
     return session.scalar(
         select(ContactIdentity.value)
@@ -313,7 +296,7 @@ def enrol(
     with store.unit() as session:
         row = _own(session, caller, sequence_id)
         for given in contact_ids:
-            contact = _root(session, str(given)[:40])
+            contact = root_of(session, str(given)[:40])
             if contact is None or contact.organization_id != caller.organization_id:
                 out[given] = "not_found"
             elif session.scalar(select(NurtureEnrolment.id).where(
@@ -464,15 +447,10 @@ def _facts(session: Session, enrolment: NurtureEnrolment, contact: Contact) -> F
 
 def _consent(session: Session, contact_id: str, purpose: str) -> bool | None:
     """The latest consent the person gave or withdrew for `purpose` (None: never asked)."""
-    latest = None
-    for consent in session.scalars(
-        select(Activity.consent)
-        .where(Activity.contact_id == contact_id, Activity.consent.is_not(None))
-        .order_by(Activity.at, Activity.id)
-    ):
-        if purpose in (consent or {}):
-            latest = bool(consent[purpose])
-    return latest
+    from accord.leads.service import _consents
+
+    given = _consents(session, contact_id).get(purpose)
+    return None if given is None else given["granted"]
 
 
 def _end(enrolment: NurtureEnrolment, reason: str, now: datetime, run: NurtureRun) -> None:
@@ -511,7 +489,7 @@ def _plan(
     session: Session, enrolment: NurtureEnrolment, seq: NurtureSequence, now: datetime,
     base_url: str, used: dict[str, int], run: NurtureRun, default_sender: str,
 ) -> _Planned | None:  # fmt: skip
-    contact = _root(session, enrolment.contact_id)
+    contact = root_of(session, enrolment.contact_id)
     if contact is None:
         _end(enrolment, "merged", now, run)
         return None

@@ -61,7 +61,7 @@ from accord.leads.tables import (
     NurtureSend,
     StageChange,
 )
-from accord.leads.visits import claim
+from accord.leads.visits import claim, root_of
 from accord.money import Money
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -206,11 +206,7 @@ def _shared_now(
 
 
 def _root(session: Session, contact_id: str) -> Contact:
-    contact = session.get(Contact, contact_id)
-    seen = set()
-    while contact is not None and contact.merged_into and contact.id not in seen:
-        seen.add(contact.id)
-        contact = session.get(Contact, contact.merged_into)
+    contact = root_of(session, contact_id)
     if contact is None:
         raise NotFound("contact", contact_id)
     return contact

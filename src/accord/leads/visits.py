@@ -49,13 +49,11 @@ class Identify(BaseModel):
     title: str | None = Field(default=None, max_length=200)
 
 
-class Visit(BaseModel):
-    """One thing a browser did, as the tag sends it."""
+class Seen(BaseModel):
+    """What a browser did: a page view or an event, with where it came from."""
 
     model_config = ConfigDict(extra="forbid")
 
-    program_id: str = Field(max_length=40, description="Any of the brand's programs.")
-    vid: str = Field(max_length=64, description="The tag's cookie id for this browser.")
     type: str = Field(
         default="page_view", max_length=40,
         description="page_view, or a custom event: pricing_view, video_watch, ...",
@@ -65,14 +63,6 @@ class Visit(BaseModel):
     referrer: str | None = Field(default=None, max_length=2000)
     utm: Utm | None = None
     data: dict[str, Any] | None = None
-    identify: Identify | None = None
-
-    @field_validator("vid")
-    @classmethod
-    def _vid(cls, value: str) -> str:
-        if not _COOKIE.match(value):
-            raise ValueError("must be 8 to 64 letters, digits, dots, dashes or underscores")
-        return value
 
     @field_validator("type")
     @classmethod
@@ -90,7 +80,23 @@ class Visit(BaseModel):
         return value
 
 
-def _fields(visit: Visit) -> dict[str, Any]:
+class Visit(Seen):
+    """One thing a browser did, as the tag sends it: the brand's program and the browser's
+    id with it, and who the person is when the page knows."""
+
+    program_id: str = Field(max_length=40, description="Any of the brand's programs.")
+    vid: str = Field(max_length=64, description="The tag's cookie id for this browser.")
+    identify: Identify | None = None
+
+    @field_validator("vid")
+    @classmethod
+    def _vid(cls, value: str) -> str:
+        if not _COOKIE.match(value):
+            raise ValueError("must be 8 to 64 letters, digits, dots, dashes or underscores")
+        return value
+
+
+def _fields(visit: Seen) -> dict[str, Any]:
     """The activity's fields: where the view came from, what it was about."""
     utm = visit.utm.model_dump(exclude_none=True) if visit.utm else None
     referrer_host = urlsplit(visit.referrer).hostname if visit.referrer else None
@@ -105,6 +111,17 @@ def _fields(visit: Visit) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def root_of(session: Session, contact_id: str) -> Contact | None:
+    """The contact a record is part of now (itself, or the one it was merged into); None
+    if it is gone (erased)."""
+    contact = session.get(Contact, contact_id)
+    seen: set[str] = set()
+    while contact is not None and contact.merged_into and contact.id not in seen:
+        seen.add(contact.id)
+        contact = session.get(Contact, contact.merged_into)
+    return contact
+
+
 def _holder(session: Session, organization_id: str, cookie: str) -> str | None:
     return session.scalar(
         select(ContactIdentity.contact_id)
@@ -115,39 +132,31 @@ def _holder(session: Session, organization_id: str, cookie: str) -> str | None:
     )  # fmt: skip
 
 
-def record_visit(store: Store, organization_id: str, visit: Visit) -> str:
-    """Record what a browser did: `activity` (its person is known) or `waiting`."""
+def record_visit(store: Store, organization_id: str, vid: str, seen: Seen) -> str:
+    """Record what the browser `vid` did: `activity` (its person is known) or `waiting`."""
     now = store.clock.now()
-    fields = _fields(visit)
+    fields = _fields(seen)
     with store.unit() as session:
-        holder = _holder(session, organization_id, visit.vid)
+        holder = _holder(session, organization_id, vid)
         if holder is not None:
-            settings = settings_of(locked_settings(session, organization_id, now))
-            contact = session.get(Contact, holder)
-            while contact is not None and contact.merged_into:
-                contact = session.get(Contact, contact.merged_into)
-            if contact is not None:
-                session.add(Activity(id=new_id("act"), organization_id=organization_id,
-                                     contact_id=contact.id, origin_contact_id=holder, at=now,
-                                     received_at=now, **fields))  # fmt: skip
-                contact.last_activity_at = now
-                session.flush()
-                rescore(session, contact, settings, now)
+            kind = fields.pop("type")
+            if record_for(session, holder, kind, now, **fields) is not None:
                 return "activity"
+            fields["type"] = kind
         waiting = session.scalar(
             select(func.count()).where(AnonymousVisit.organization_id == organization_id,
-                                       AnonymousVisit.cookie == visit.vid)
+                                       AnonymousVisit.cookie == vid)
         )  # fmt: skip
         if (waiting or 0) >= MAX_WAITING:
             oldest = session.scalar(
                 select(AnonymousVisit.id)
                 .where(AnonymousVisit.organization_id == organization_id,
-                       AnonymousVisit.cookie == visit.vid)
+                       AnonymousVisit.cookie == vid)
                 .order_by(AnonymousVisit.at, AnonymousVisit.id).limit(1)
             )  # fmt: skip
             session.execute(delete(AnonymousVisit).where(AnonymousVisit.id == oldest))
         session.add(AnonymousVisit(id=new_id("vis"), organization_id=organization_id,
-                                   cookie=visit.vid, at=now, **fields))  # fmt: skip
+                                   cookie=vid, at=now, **fields))  # fmt: skip
         return "waiting"
 
 
@@ -155,14 +164,11 @@ def record_for(
     session: Session, contact_id: str, kind: str, now: datetime, *, channel: str | None,
     source: str | None = None, campaign: str | None = None, subject: str | None = None,
     consent: dict[str, bool] | None = None, data: dict | None = None,
+    utm: dict | None = None, referrer: str | None = None, keyword: str | None = None,
 ) -> Contact | None:  # fmt: skip
     """An activity of a known person (whoever they are merged into now), scored at once;
     None if the contact is gone (erased)."""
-    contact = session.get(Contact, contact_id)
-    seen: set[str] = set()
-    while contact is not None and contact.merged_into and contact.id not in seen:
-        seen.add(contact.id)
-        contact = session.get(Contact, contact.merged_into)
+    contact = root_of(session, contact_id)
     if contact is None:
         return None
     settings = settings_of(locked_settings(session, contact.organization_id, now))
@@ -171,7 +177,7 @@ def record_for(
         origin_contact_id=contact_id, type=kind, channel=channel,
         source=(source or "")[:200] or None, campaign=(campaign or "")[:200] or None,
         subject=(subject or "")[:500] or None, at=now, received_at=now, data=data,
-        consent=consent,
+        consent=consent, utm=utm, referrer=referrer, keyword=keyword,
     ))  # fmt: skip
     contact.last_activity_at = now
     session.flush()

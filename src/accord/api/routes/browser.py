@@ -252,7 +252,7 @@ def _visit(store: Store, data: dict, site: str | None) -> dict:
             raise InvalidInput(where, first["msg"].removeprefix("Value error, ")) from None
         done = capture(store, caller, report)
         return {"recorded": "activity", "contact_id": done.contact_id}
-    return {"recorded": record_visit(store, program.organization_id, visit)}
+    return {"recorded": record_visit(store, program.organization_id, visit.vid, visit)}
 
 
 @router.post(
