@@ -123,6 +123,13 @@ def area(request: Request) -> str:
     return "/portal" if request.url.path.startswith("/portal") else "/console"
 
 
+def public_base(request: Request) -> str:
+    """Where people outside reach this Accord (links in pages, mails and QR codes): the
+    settings' public URL, else the address the request came in on."""
+    settings = getattr(request.app.state, "settings", None)
+    return (getattr(settings, "public_url", None) or str(request.base_url)).rstrip("/")
+
+
 def peer(request: Request) -> str:
     """The visitor's address: behind a trusted proxy (`ACCORD_TRUSTED_PROXIES`), the last
     X-Forwarded-For hop that is not one of them, as the click edge does."""

@@ -21,8 +21,8 @@ from accord.errors import AccordError, NotFound
 from accord.leads import content as library
 from accord.leads import forms as lead_forms
 from accord.leads.visits import check_vid
-from accord.web.pages import OpenForm, peer, render, secure
-from accord.web.public_forms import FORM_SENDS, TRAP, UTM
+from accord.web.pages import OpenForm, peer, public_base, render, secure
+from accord.web.public_forms import FORM_SENDS, TRAP, UTM, refused
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,12 +99,7 @@ def get_it(content_id: str, request: Request, answers: OpenForm) -> HTMLResponse
                                  referrer=(request.headers.get("referer") or "")[:2000] or None,
                                  cookie=vid, subject=item.title)  # fmt: skip
     except AccordError as error:
-        field = getattr(error, "field", None) or ""
-        reason = (
-            "consent" if field.startswith("consent.")
-            else "required" if error.message.endswith("is required")
-            else "invalid"
-        )  # fmt: skip
+        field, reason = refused(error)
         return _page(request, item, vid, fresh, status=422, error=reason, error_field=field,
                      typed=typed)  # fmt: skip
     token = library.grant(store, item, done.contact_id)
@@ -134,6 +129,5 @@ def share(content_id: str, request: Request) -> HTMLResponse:
     if item is None:
         return _page(request, None, vid, fresh, status=404)
     library.shared(request.app.state.store, item, vid)
-    settings = getattr(request.app.state, "settings", None)
-    base = (getattr(settings, "public_url", None) or str(request.base_url)).rstrip("/")
+    base = public_base(request)
     return _page(request, item, vid, fresh, share_url=f"{base}/content/{item.id}?s={vid}")

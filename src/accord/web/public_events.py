@@ -16,15 +16,10 @@ from accord.errors import AccordError, NotFound
 from accord.leads import events as lead_events
 from accord.leads import qr
 from accord.leads.visits import check_vid
-from accord.web.pages import OpenForm, peer, render
-from accord.web.public_forms import FORM_SENDS, TRAP, UTM
+from accord.web.pages import OpenForm, peer, public_base, render
+from accord.web.public_forms import FORM_SENDS, TRAP, UTM, refused
 
 router = APIRouter(include_in_schema=False)
-
-
-def _base(request: Request) -> str:
-    settings = getattr(request.app.state, "settings", None)
-    return (getattr(settings, "public_url", None) or str(request.base_url)).rstrip("/")
 
 
 def _page(request: Request, event, status: int = 200, **context) -> HTMLResponse:
@@ -73,14 +68,9 @@ def sign_up(event_id: str, request: Request, answers: OpenForm):
             cookie=answers.get("vid") or request.cookies.get("_accord_vid"),
         )  # fmt: skip
     except AccordError as error:
-        field = getattr(error, "field", None) or ""
-        reason = (
-            "closed" if field == "event" and "closed" in error.message
-            else "full" if field == "event"
-            else "consent" if field.startswith("consent.")
-            else "required" if error.message.endswith("is required")
-            else "invalid"
-        )  # fmt: skip
+        field, reason = refused(error)
+        if field == "event":  # the event, not an answer: closed or full
+            reason = "closed" if "closed" in error.message else "full"
         return _page(request, event, status=422, error=reason, error_field=field, typed=typed)
     return RedirectResponse(f"/events/{event.id}/ticket/{done.token}", status_code=303)
 
@@ -100,7 +90,7 @@ def calendar(event_id: str, request: Request) -> Response:
     event = _event(request, event_id)
     if event is None:
         return Response(status_code=404)
-    body = lead_events.calendar(event, _base(request), request.app.state.store.clock.now())
+    body = lead_events.calendar(event, public_base(request), request.app.state.store.clock.now())
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{event.id}.ics"'})  # fmt: skip
 
@@ -111,5 +101,7 @@ def ticket_code(event_id: str, token: str, request: Request) -> Response:
         found = lead_events.ticket(request.app.state.store, event_id, token)
     except NotFound:
         return Response(status_code=404)
-    body, media = qr.image(lead_events.check_in_url(_base(request), event_id, found.token), "svg")
+    body, media = qr.image(
+        lead_events.check_in_url(public_base(request), event_id, found.token), "svg"
+    )
     return Response(body, media_type=media, headers={"Cache-Control": "no-store, private"})

@@ -24,6 +24,18 @@ UTM = ("source", "medium", "campaign", "term", "content")
 TRAP = "website_url"
 
 
+def refused(error: AccordError) -> tuple[str, str]:
+    """(the field, what the page says of it) for an answer a service refused: a consent not
+    ticked, a field left empty, or one that does not look right."""
+    field = getattr(error, "field", None) or ""
+    reason = (
+        "consent" if field.startswith("consent.")
+        else "required" if error.message.endswith("is required")
+        else "invalid"
+    )  # fmt: skip
+    return field, reason
+
+
 def _framable(response: HTMLResponse) -> HTMLResponse:
     """Hosted forms may be framed by the brand's site (they change nothing of the brand's)."""
     del response.headers["X-Frame-Options"]
@@ -98,12 +110,7 @@ def send(form_id: str, request: Request, answers: OpenForm):
             cookie=answers.get("vid") or None,
         )
     except AccordError as error:
-        field = getattr(error, "field", None) or ""
-        reason = (
-            "consent" if field.startswith("consent.")
-            else "required" if error.message.endswith("is required")
-            else "invalid"
-        )  # fmt: skip
+        field, reason = refused(error)
         return _page(
             request,
             form,

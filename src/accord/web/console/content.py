@@ -17,17 +17,22 @@ from accord.errors import AccordError
 from accord.leads import content as library
 from accord.leads import forms as lead_forms
 from accord.leads import qr
-from accord.web.pages import Form, SignedIn, back_to, expired, forged, refuse, render, retry_with
+from accord.web.pages import (
+    Form,
+    SignedIn,
+    back_to,
+    expired,
+    forged,
+    public_base,
+    refuse,
+    render,
+    retry_with,
+)
 
 router = APIRouter(include_in_schema=False)
 
 BLANK = {"kind": "white_paper", "title": "", "summary": "", "body": "", "url": "", "tags": "",
          "category": "", "form_id": "", "published": False}  # fmt: skip
-
-
-def _base(request: Request) -> str:
-    settings = getattr(request.app.state, "settings", None)
-    return (getattr(settings, "public_url", None) or str(request.base_url)).rstrip("/")
 
 
 def _spec_of(item) -> dict:
@@ -49,7 +54,7 @@ def page_for(request: Request, visitor, content_id: str | None, status: int = 20
         current=None, programs=[], editing=editing, spec=spec,
         items=library.library(store, visitor.caller, kind=kind if kind in library.KINDS else None),
         kinds=library.KINDS, forms=lead_forms.forms_of(store, visitor.caller),
-        base=_base(request), max_mib=library.MAX_FILE // (1024 * 1024), **context,
+        base=public_base(request), max_mib=library.MAX_FILE // (1024 * 1024), **context,
     )  # fmt: skip
 
 
@@ -113,7 +118,7 @@ async def upload(content_id: str, request: Request, visitor: SignedIn):
 def code(content_id: str, kind: str, request: Request, visitor: SignedIn):
     """A QR code of the item's page for print; people it brings come with source qr."""
     item = library.content_of(request.app.state.store, visitor.caller, content_id)
-    url = f"{_base(request)}/content/{item.id}?utm_source=qr&utm_medium=print"
+    url = f"{public_base(request)}/content/{item.id}?utm_source=qr&utm_medium=print"
     body, media = qr.image(url, kind)
     disposition = f'inline; filename="qr-{item.id}.{kind}"'
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})

@@ -25,6 +25,7 @@ from accord.web.pages import (
     back_to,
     expired,
     forged,
+    public_base,
     refuse,
     render,
     retry_with,
@@ -37,11 +38,6 @@ BLANK = {"kind": "seminar", "name": "", "summary": "", "starts_at": "", "ends_at
          "reminders": "24, 1", "language": "zh_Hans", "status": "open",
          "consents": [{"purpose": "marketing", "text": "", "required": False}]}  # fmt: skip
 MAX_ATTENDEES_FILE = 5 * 1024 * 1024
-
-
-def _base(request: Request) -> str:
-    settings = getattr(request.app.state, "settings", None)
-    return (getattr(settings, "public_url", None) or str(request.base_url)).rstrip("/")
 
 
 def _local(value: datetime | None, zone: str) -> str:
@@ -69,7 +65,7 @@ def page_for(request: Request, visitor, event_id: str | None, status: int = 200,
         current=None, programs=[], event=event, spec=spec, kinds=lead_events.KINDS,
         events=lead_events.events_of(store, visitor.caller) if event is None else [],
         registrations=lead_events.registrations_of(store, visitor.caller, event.id)
-        if event else [], base=_base(request), **context,
+        if event else [], base=public_base(request), **context,
     )  # fmt: skip
 
 
@@ -172,7 +168,7 @@ async def attendance(event_id: str, request: Request, visitor: SignedIn):
 def code(event_id: str, kind: str, request: Request, visitor: SignedIn):
     """A QR code of the event's registration page, for posters and invitations."""
     event = lead_events.event_of(request.app.state.store, visitor.caller, event_id)
-    body, media = qr.image(f"{_base(request)}/events/{event.id}?utm_source=qr&utm_medium=print",
-                           kind)  # fmt: skip
+    page = f"{public_base(request)}/events/{event.id}?utm_source=qr&utm_medium=print"
+    body, media = qr.image(page, kind)
     disposition = f'inline; filename="qr-{event.id}.{kind}"'
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})

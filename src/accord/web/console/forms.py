@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from accord.errors import AccordError
 from accord.leads import forms as lead_forms
 from accord.leads import qr
-from accord.web.pages import Form, FormPairs, SignedIn, back_to, render, retry_with
+from accord.web.pages import Form, FormPairs, SignedIn, back_to, public_base, render, retry_with
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,12 +26,6 @@ BLANK = {
                {"name": "company", "required": False}, {"name": "title", "required": False}],
     "consents": [],
 }  # fmt: skip
-
-
-def _base(request: Request) -> str:
-    settings = getattr(request.app.state, "settings", None)
-    public = getattr(settings, "public_url", None)
-    return (public or str(request.base_url)).rstrip("/")
 
 
 def page_for(request: Request, visitor, form_id: str | None, status: int = 200, **context):
@@ -52,7 +46,7 @@ def page_for(request: Request, visitor, form_id: str | None, status: int = 200, 
         editing=editing,
         field_names=lead_forms.FORM_FIELDS,
         activities=lead_forms.FORM_ACTIVITIES,
-        base=_base(request),
+        base=public_base(request),
         codes=qr.codes_of(store, visitor.caller, editing.id) if editing else [],
         places=list(qr.PLACES),
         **context,
@@ -114,7 +108,7 @@ def code_image(code_id: str, kind: str, request: Request, visitor: SignedIn):
     """The code to print: PNG, or SVG for a designer."""
     back_to(request, "/console/forms")
     code = qr.code_of(request.app.state.store, visitor.caller, code_id)
-    body, media = qr.image(qr.code_url(_base(request), code), kind)
+    body, media = qr.image(qr.code_url(public_base(request), code), kind)
     name = f"qr-{code.place}-{code.id}.{kind}"
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'inline; filename="{name}"'})  # fmt: skip
