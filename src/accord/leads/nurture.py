@@ -51,7 +51,7 @@ from accord.leads.tables import (
     NurtureSend,
     NurtureSequence,
 )
-from accord.leads.visits import record_for, root_of
+from accord.leads.visits import consents_now, record_for, root_of
 from accord.mail.render import render
 from accord.mail.sender import Mail, address
 from accord.store.engine import Store
@@ -447,9 +447,7 @@ def _facts(session: Session, enrolment: NurtureEnrolment, contact: Contact) -> F
 
 def _consent(session: Session, contact_id: str, purpose: str) -> bool | None:
     """The latest consent the person gave or withdrew for `purpose` (None: never asked)."""
-    from accord.leads.service import _consents
-
-    given = _consents(session, contact_id).get(purpose)
+    given = consents_now(session, contact_id).get(purpose)
     return None if given is None else given["granted"]
 
 

@@ -61,7 +61,7 @@ from accord.leads.tables import (
     NurtureSend,
     StageChange,
 )
-from accord.leads.visits import claim, root_of
+from accord.leads.visits import claim, consents_now, root_of
 from accord.money import Money
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -1105,15 +1105,7 @@ def erase_contact(store: Store, caller: Caller, contact_id: str) -> Erased:
 
 def _consents(session: Session, contact_id: str) -> dict[str, dict[str, Any]]:
     """The latest consent per purpose: {"marketing": {"granted": True, "at": ..., ...}}."""
-    out: dict[str, dict[str, Any]] = {}
-    for consent, at, source in session.execute(
-        select(Activity.consent, Activity.at, Activity.source)
-        .where(Activity.contact_id == contact_id, Activity.consent.is_not(None))
-        .order_by(Activity.at, Activity.id)
-    ):
-        for purpose, granted in (consent or {}).items():
-            out[purpose] = {"granted": bool(granted), "at": at, "source": source}
-    return out
+    return consents_now(session, contact_id)
 
 
 def consents_of(store: Store, caller: Caller, contact_id: str) -> dict[str, dict[str, Any]]:

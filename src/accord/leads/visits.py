@@ -122,6 +122,20 @@ def root_of(session: Session, contact_id: str) -> Contact | None:
     return contact
 
 
+def consents_now(session: Session, contact_id: str) -> dict[str, dict[str, Any]]:
+    """A contact's latest consent per purpose, from its activities:
+    {"marketing": {"granted": True, "at": ..., "source": ...}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for consent, at, source in session.execute(
+        select(Activity.consent, Activity.at, Activity.source)
+        .where(Activity.contact_id == contact_id, Activity.consent.is_not(None))
+        .order_by(Activity.at, Activity.id)
+    ):
+        for purpose, granted in (consent or {}).items():
+            out[purpose] = {"granted": bool(granted), "at": at, "source": source}
+    return out
+
+
 def _holder(session: Session, organization_id: str, cookie: str) -> str | None:
     return session.scalar(
         select(ContactIdentity.contact_id)
