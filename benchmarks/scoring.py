@@ -6,7 +6,9 @@ Three figures:
 - **baseline**: `SELECT contact_id, count(*) FROM lead_activities GROUP BY contact_id`;
 - **rebuild**: what a change of the behaviour rules costs: every weight again from the log
   (one INSERT ... SELECT ... GROUP BY), then the scores, the trigger and the re-arming;
-- **daily pass**: a day later, every score decayed to now with the trigger (no activity read).
+- **daily pass**: a day later, every score decayed to now with the trigger (no activity read);
+  the first day after a rebuild and the day after that are shown apart, since the rebuild's
+  rewrite of every contact leaves old row versions the first pass still meets.
 
 A sample of contacts is then scored again from its activity log in Python
 (`model.behaviour`, the definition) and compared with what the pass stored.
@@ -192,17 +194,19 @@ def measure(url: str, people: int, per: int) -> dict[str, Any]:
     started = time.perf_counter()
     rebuilt = score_brand(store, org)
     rebuild = time.perf_counter() - started
-    clock.advance(timedelta(days=1))
-    _log("  daily pass...")
-    started = time.perf_counter()
-    daily = score_brand(store, org)
-    pass_seconds = time.perf_counter() - started
+    passes = []
+    for day in (1, 2):
+        clock.advance(timedelta(days=1))
+        _log(f"  daily pass, day {day}...")
+        started = time.perf_counter()
+        daily = score_brand(store, org)
+        passes.append(time.perf_counter() - started)
     agree, sampled = _check(store, org)
     store.engine.dispose()
     return {
         "people": people, "activities": people * per, "generate_seconds": generated,
         "baseline_seconds": baseline, "rebuild_seconds": rebuild, "weights": rebuilt.rebuilt,
-        "daily_seconds": pass_seconds, "scored": daily.contacts,
+        "first_daily_seconds": passes[0], "daily_seconds": passes[1], "scored": daily.contacts,
         "qualified": rebuilt.qualified + daily.qualified, "agree": agree, "sampled": sampled,
     }  # fmt: skip
 
@@ -234,6 +238,9 @@ def render(data: dict[str, Any]) -> str:
         lines.append(f"    rebuild from the log  {d['rebuild_seconds']:8.2f} s   "
                      f"{d['rebuild_seconds'] / base:5.2f}x baseline  "
                      f"({d['weights']:,} weights)")  # fmt: skip
+        lines.append(f"    first daily pass      {d['first_daily_seconds']:8.2f} s   "
+                     f"{d['first_daily_seconds'] / base:5.2f}x baseline  "
+                     "(the day after the rebuild rewrote every contact)")  # fmt: skip
         lines.append(f"    daily pass            {d['daily_seconds']:8.2f} s   "
                      f"{d['daily_seconds'] / base:5.2f}x baseline  "
                      f"({d['scored']:,} scored, {d['qualified']:,} became MQLs)")  # fmt: skip

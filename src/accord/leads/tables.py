@@ -64,10 +64,7 @@ class Contact(Base):
     (`merged_into`), so that undoing the merge restores it."""
 
     __tablename__ = "contacts"
-    __table_args__ = (
-        Index("ix_contacts_org_score", "organization_id", "merged_into", "behaviour"),
-        Index("ix_contacts_org_stage", "organization_id", "stage"),
-    )
+    __table_args__ = (Index("ix_contacts_org_stage", "organization_id", "stage"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
@@ -79,6 +76,8 @@ class Contact(Base):
     region: Mapped[str | None] = mapped_column(String(2), nullable=True)
     city: Mapped[str | None] = mapped_column(String(100), nullable=True)
     stage: Mapped[str] = mapped_column(String(16), default="new")
+    #: not indexed: the daily pass rewrites it for most contacts, and without an index the
+    #: rewrite stays in the row's page (migration 0037)
     behaviour: Mapped[int] = mapped_column(Integer, default=0)
     fit: Mapped[int] = mapped_column(Integer, default=0)
     #: the MQL trigger fires when the contact enters the zone while armed
