@@ -56,11 +56,13 @@ CONSOLE_PAGES = [
     "/console/settings",
     "/console/settings/attribution",
     "/console/settings/attribution/what-if?model=linear&split=on&since=2000-01-01&until=2100-01-01",
+    "/console/settings/exchange-rates",
     "/console/api-keys",
     "/console/rejected",
     "/console/imports",
     "/console/users",
     "/console/audit",
+    "/console/no-such-page",
 ]
 PORTAL_PAGES = [
     "/portal",

@@ -127,3 +127,27 @@ def test_password_guessing_is_slowed_down_per_address_and_email(client, manager)
     assert int(blocked.headers["retry-after"]) > 0
     other = unique_email("other")
     assert sign_in(client, other, "wrong password!").status_code == 401  # not this one
+
+
+def test_an_address_that_leads_nowhere_is_a_page_in_the_visitors_language(client, manager):
+    """Under the console or the portal, a wrong address is a page with a way home, not the
+    API's JSON; the API keeps its JSON answer."""
+    sign_in(client, manager[1].email)
+    page = client.get("/console/no-such-page", headers={"accept-language": "zh-CN"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "页面不存在" in page.text and 'href="/console"' in page.text
+    assert "no such endpoint" not in page.text
+    portal = client.get("/portal/nowhere", headers={"accept-language": "en"})
+    assert portal.status_code == 404 and "Page not found" in portal.text
+    assert 'href="/portal"' in portal.text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+def test_browsers_find_the_icon_where_they_look_for_it(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg")
+    assert (
+        '<link rel="icon" href="/console/static/favicon.svg"' in client.get("/console/login").text
+    )

@@ -334,7 +334,7 @@ def test_payout_method_and_postbacks_are_set_in_the_portal(client, store, listed
 
 
 def test_brand_users_are_sent_to_the_console_and_strangers_to_sign_in(client, store, listed):
-    assert client.get("/portal").headers["location"].startswith("/console/login")
+    assert client.get("/portal").headers["location"] == "/portal/login?next=/portal"
     email = unique_email("pm")
     create_user(store, listed.caller.organization_id, email, PASSWORD)
     from tests.web.conftest import sign_in
@@ -441,3 +441,29 @@ def test_sign_ups_from_one_address_are_limited_per_hour(client):
         client.cookies.clear()
     refused, _ = sign_up(client)
     assert refused.status_code == 429 and "Too many accounts" in refused.text
+
+
+def test_partners_sign_in_on_a_page_of_their_own_and_come_back_to_the_portal(client):
+    """`/portal` leads a stranger to the partners' sign-in, worded for partners in their
+    language; signing in there leads to the page asked for, and signing out back to it."""
+    _, email = sign_up(client)
+    portal = client.get("/portal")
+    out = client.post("/console/logout", content=form(csrf=csrf_of(portal.text)), headers=FORM)
+    assert out.headers["location"] == "/portal/login"
+    client.cookies.clear()
+    asked = client.get("/portal/commissions")
+    assert asked.headers["location"] == "/portal/login?next=/portal/commissions"
+    page = client.get(asked.headers["location"], headers={"accept-language": "zh-CN"})
+    assert page.status_code == 200 and "合作伙伴登录" in page.text
+    assert 'name="next" value="/portal/commissions"' in page.text
+    elsewhere = client.get("/portal/login?next=/console/payouts")
+    assert 'name="next" value="/portal"' in elsewhere.text  # the portal's page leads only there
+    assert "Partner sign-in" in elsewhere.text and "Sign in to Accord" not in elsewhere.text
+    signed = client.post(
+        "/console/login",
+        content=form(csrf=csrf_of(elsewhere.text), email=email, password=PASSWORD,
+                     next="/portal/commissions"),
+        headers=FORM,
+    )  # fmt: skip
+    assert signed.headers["location"] == "/portal/commissions"
+    assert client.get("/portal/login").headers["location"] == "/portal"

@@ -54,6 +54,12 @@ def test_every_console_and_portal_page_has_a_permission() -> None:
         ("analyst", "/console/commissions/approve", {}, "Commissions: change"),
         ("analyst", "/console/settings", {}, "Programs and settings: change"),
         ("analyst", "/console/api-keys", {"name": "x"}, "API keys: change"),
+        (
+            "analyst",
+            "/console/settings/exchange-rates",
+            {"base": "USD", "quote": "EUR", "rate": "0.9"},
+            "Programs and settings: change",
+        ),
         ("manager", "/console/payouts/run", {}, "Payouts: change"),
         ("manager", "/console/api-keys", {"name": "x"}, "API keys: change"),
         ("manager", "/console/users", {"email": "a@b.example", "role": "owner"}, "Users: change"),

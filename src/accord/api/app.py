@@ -49,6 +49,7 @@ from accord.store.engine import Store
 from accord.tenancy.service import authenticate
 from accord.web import jobs_pages as web_jobs
 from accord.web import pages as web_pages
+from accord.web import site as web_site
 from accord.web.site import include_pages
 
 log = logging.getLogger("accord.api")
@@ -144,6 +145,8 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404 and web_site.is_page(request):
+            return web_site.missing_page(request)
         codes = {404: "not_found", 405: "method_not_allowed"}
         message = {
             404: f"no such endpoint: {request.method} {request.url.path}; see /docs",

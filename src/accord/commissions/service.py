@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from accord.attribution.split import split_minor
@@ -22,7 +22,7 @@ from accord.commissions.model import (
 from accord.commissions.tables import Commission, CommissionAdjustment
 from accord.contracts.engine import SCALE, Facts, Item, rescale, round_half_up, stored_lines
 from accord.contracts.service import Terms, terms_at
-from accord.conversions.tables import Attribution, Conversion
+from accord.conversions.tables import Attribution, Conversion, ConversionReversal
 from accord.errors import InvalidInput, NotFound
 from accord.events.model import (
     CommissionAdjusted,
@@ -961,4 +961,56 @@ def commission_totals(session: Session, conversion_ids: Sequence[str]) -> dict[s
             .group_by(Commission.conversion_id)
         )
         out.update({cid: int(total or 0) for cid, total in rows})
+    return out
+
+
+@dataclass(frozen=True)
+class ReversalLine:
+    """A reversal of one of the program's conversions, and what it did to commissions."""
+
+    id: str
+    at: datetime
+    conversion_id: str
+    order_id: str
+    partner_id: str | None
+    amount: Money
+    reason_code: str
+    note: str | None
+    commission_change: Money
+    clawback: bool  # some commission it took back had been paid already
+
+
+def reversal_lines(store: Store, caller: Caller, program_id: str, *, limit: int = 100,
+                   before: str | None = None) -> list[ReversalLine]:  # fmt: skip
+    """The program's reversals, newest first (`before`: older than that reversal), each with
+    the change it made to commissions and whether it took back money already paid."""
+    require_brand(caller)
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        query = (
+            select(ConversionReversal, Conversion.order_id, Conversion.partner_id)
+            .join(Conversion, Conversion.id == ConversionReversal.conversion_id)
+            .where(Conversion.program_id == program.id)
+            .order_by(ConversionReversal.id.desc())
+            .limit(limit)
+        )
+        if before:
+            query = query.where(ConversionReversal.id < before)
+        rows = session.execute(query).all()
+        changes: dict[str, tuple[int, bool]] = {}
+        if rows:
+            for reversal_id, delta, paid in session.execute(
+                select(CommissionAdjustment.reversal_id, func.sum(CommissionAdjustment.delta_minor),
+                       func.max(case((CommissionAdjustment.status_before == "paid", 1), else_=0)))
+                .where(CommissionAdjustment.reversal_id.in_([r[0].id for r in rows]))
+                .group_by(CommissionAdjustment.reversal_id)
+            ):  # fmt: skip
+                changes[reversal_id] = (int(delta or 0), bool(paid))
+    out = []
+    for reversal, order_id, partner_id in rows:
+        delta, paid = changes.get(reversal.id, (0, False))
+        out.append(ReversalLine(
+            reversal.id, reversal.at, reversal.conversion_id, order_id, partner_id,
+            Money.from_minor(reversal.amount_minor, reversal.currency), reversal.reason_code,
+            reversal.note, Money.from_minor(delta, program.currency), paid))  # fmt: skip
     return out

@@ -107,7 +107,7 @@ def rate_at(
     raise InvalidInput(
         field,
         f"no exchange rate from {base} to {quote} in force at {at.isoformat()}; "
-        f"enter one with POST /api/v1/exchange-rates",
+        "enter one under Settings, Exchange rates",
     )
 
 

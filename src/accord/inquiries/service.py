@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -326,3 +326,12 @@ def inquiries_page(
     with store.read() as session:
         query = filtered_inquiries(session, caller, program_id, status)
         return page_of(session, query, Inquiry.id, limit, starting_after)
+
+
+def inquiry_counts(store: Store, caller: Caller, program_id: str) -> dict[str, int]:
+    """How many of a program's inquiries are open, accepted and declined."""
+    with store.read() as session:
+        query = filtered_inquiries(session, caller, program_id).subquery()
+        found = dict(session.execute(
+            select(query.c.status, func.count()).group_by(query.c.status)).all())  # fmt: skip
+    return {s.value: int(found.get(s.value, 0)) for s in InquiryStatus}

@@ -155,7 +155,7 @@ def safe_next(value: str | None) -> str:
 def to_login(request: Request) -> RedirectResponse:
     """To the sign-in page, and back to this page afterwards."""
     target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    return RedirectResponse(f"/console/login?next={target}", status_code=303)
+    return RedirectResponse(f"{area(request)}/login?next={target}", status_code=303)
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

@@ -21,14 +21,17 @@ from accord.web.console import (
     fraud,
     growth,
     handoff,
+    inquiries,
     keys,
     lifecycle,
     links,
     nurture,
     partners,
     payouts,
+    rates,
     rejected,
     reports,
+    reversals,
     settings,
 )
 
@@ -36,5 +39,5 @@ router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
               lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture,
-              content, events):  # fmt: skip
+              content, events, rates, inquiries, reversals):  # fmt: skip
     router.include_router(group.router)

@@ -88,7 +88,8 @@ def logout(request: Request, visitor: MaybeVisitor, form: OpenForm):
     if forged(visitor, form, request):
         raise Refused(expired())
     sessions.sign_out(request.app.state.store, request.cookies.get(sessions.COOKIE))
-    response = RedirectResponse("/console/login", status_code=303)
+    home = "/console" if visitor.caller.partner_id is None else "/portal"
+    response = RedirectResponse(f"{home}/login", status_code=303)
     response.delete_cookie(sessions.COOKIE)
     return response
 

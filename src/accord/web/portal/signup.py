@@ -1,4 +1,5 @@
-"""Signing up as a partner in the portal (signing in is the console's page)."""
+"""Signing up as a partner in the portal, and the partners' sign-in page (whose form the
+console's sign-in handles)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from accord.web.pages import (
     peer,
     render,
     retry_with,
+    safe_next,
     set_session_cookie,
 )
 from accord.web.throttle import SIGN_UP
@@ -27,8 +29,15 @@ TYPES = [t.value for t in PartnerType]
 
 
 @router.get("/portal/login")
-def portal_login():
-    return RedirectResponse("/console/login?next=/portal", status_code=303)
+def portal_login(request: Request, visitor: MaybeVisitor, next: str | None = None):
+    """The sign-in page worded for partners; afterwards the portal (or the page asked for)."""
+    target = safe_next(next)
+    target = target if target.startswith("/portal") else "/portal"
+    if visitor is not None:
+        return RedirectResponse(target, status_code=303)
+    return login_form(
+        request, lambda token: render(request, "login.html", csrf=token, next=target, email="")
+    )
 
 
 @router.get("/portal/signup")
