@@ -89,12 +89,13 @@ def add_partner(
     partner_type: str = "content",
     approved: bool = True,
     contract_id: str | None = None,
+    name: str | None = None,
 ) -> TestPartner:
     new = create_partner(
         brand.store,
         brand.caller,
         brand.program_id,
-        name=f"Partner {short_code(4)}",
+        name=name or f"Partner {short_code(4)}",
         partner_type=partner_type,
         approved=approved,
         contract_id=contract_id,

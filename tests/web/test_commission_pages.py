@@ -4,6 +4,7 @@ text of the console has its Chinese translation."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -96,6 +97,37 @@ def test_partners_are_searched_filtered_sorted_and_exported(client, store):
     lines = csv.text.splitlines()
     assert lines[0].startswith("partner_id,name,type,status")
     assert len(lines) == 2 and quiet.id in lines[1]
+
+
+def test_partners_sort_by_any_column_both_ways_with_last_activity(client, store):
+    """Each column heading sorts, a second click turns the order round; partners without
+    activity come last either way, and every name links to its profile."""
+    brand, email, _ = _locked_commission(store)  # one partner with a click and an order
+    store.clock.advance(timedelta(hours=2))
+    quiet = add_partner(brand, partner_type="coupon")  # joined later, never active
+    sign_in(client, email)
+    url = f"/console/partners?program={brand.program_id}"
+    by_activity = client.get(f"{url}&sort=last_activity")
+    html = by_activity.text
+    busy = brand.partners[0].id
+    assert 'aria-sort="descending"' in html and "&sort=last_activity&dir=asc" in html
+    assert html.index(f"/console/partners/{busy}?") < html.index(f"/console/partners/{quiet.id}?")
+    turned = client.get(f"{url}&sort=last_activity&dir=asc").text
+    assert 'aria-sort="ascending"' in turned
+    assert turned.index(f"/partners/{busy}?") < turned.index(f"/partners/{quiet.id}?")  # none last
+    newest = client.get(f"{url}&sort=joined").text
+    assert newest.index(f"/partners/{quiet.id}?") < newest.index(f"/partners/{busy}?")
+    oldest = client.get(f"{url}&sort=joined&dir=asc").text
+    assert oldest.index(f"/partners/{busy}?") < oldest.index(f"/partners/{quiet.id}?")
+    by_revenue = client.get(f"{url}&sort=revenue&dir=asc").text
+    assert by_revenue.index(f"/partners/{quiet.id}?") < by_revenue.index(f"/partners/{busy}?")
+    assert "none yet" in html  # the quiet partner's last activity, in words
+    zh = client.get(f"{url}&sort=last_activity", headers={"accept-language": "zh-CN"}).text
+    assert "最近活动" in zh and "加入时间" in zh
+    csv = client.get(f"/console/partners.csv?program={brand.program_id}&sort=joined&dir=asc")
+    header, first, second = csv.text.splitlines()
+    assert header.endswith("risk,joined_at,last_activity")
+    assert first.startswith(busy) and second.startswith(quiet.id) and second.endswith(",")
 
 
 def test_a_conversion_is_reversed_from_the_console_with_a_reason(client, store):

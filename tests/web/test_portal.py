@@ -379,7 +379,32 @@ def test_the_brand_reviews_an_application_on_the_partners_profile(client, store,
     )
     assert approved.status_code == 303
     after = client.get(approved.headers["location"])
-    assert 'class="status approved"' in after.text and ">Suspend<" in after.text
+    assert 'class="status approved"' in after.text and "Suspend Mia Travels" in after.text
+
+    # suspending asks why (the partner reads it), then takes effect
+    csrf = csrf_of(after.text)
+    silent = client.post(
+        f"/console/partners/{partner_id}/status",
+        content=form(csrf=csrf, program=listed.program_id, status="suspended", reason="  "),
+        headers=FORM,
+    )
+    asked = client.get(silent.headers["location"])
+    assert "Say why: the partner reads the reason in the portal." in asked.text
+    assert 'class="status approved"' in asked.text  # nothing changed
+    reason = "Paid search on our brand name, which the terms forbid."
+    suspended = client.post(
+        f"/console/partners/{partner_id}/status",
+        content=form(csrf=csrf, program=listed.program_id, status="suspended", reason=reason),
+        headers=FORM,
+    )
+    shown = client.get(suspended.headers["location"])
+    assert 'class="status suspended"' in shown.text and reason in shown.text
+    client.cookies.clear()
+    sign_in(client, partner_email)
+    programs = client.get("/portal/programs", headers={"accept-language": "zh-CN"})
+    assert "品牌给出的原因" in programs.text and reason in programs.text
+    client.cookies.clear()
+    sign_in(client, email)
     assert (
         client.get(f"/console/partners/prt_nobody?program={listed.program_id}").status_code == 404
     )
@@ -467,3 +492,35 @@ def test_partners_sign_in_on_a_page_of_their_own_and_come_back_to_the_portal(cli
     )  # fmt: skip
     assert signed.headers["location"] == "/portal/commissions"
     assert client.get("/portal/login").headers["location"] == "/portal"
+
+
+def test_the_partners_earnings_and_export_carry_the_sub_ids_of_its_links(client, store, listed):
+    """The sub-ids a partner put on its link come back beside each order it earned on, in the
+    page and in the export, as the link builder promises."""
+    from accord.tracking.model import new_click_id
+    from accord.tracking.service import click_row, link_target, record_clicks
+
+    _email, caller, code, _token = _earning_partner(store, client, listed)
+    with store.read() as session:
+        target = link_target(session, code)
+    tagged = new_click_id()
+    record_clicks(store, [click_row(target, tagged, store.clock.now(), "203.0.113.4", "pytest",
+                                    None, subs={"sub1": "yt", "sub3": "ep9"})])  # fmt: skip
+    convert(listed, order_id="ORD-SUB-1", amount="50.00", click_id=tagged)
+    convert(listed, order_id="ORD-SUB-2", amount="60.00",
+            click_id=click(listed, _partner_of(caller, code)))  # fmt: skip
+    earnings = client.get(f"/portal/commissions?program={listed.program_id}").text
+    row = earnings[earnings.index("ORD-SUB-1") :].split("</tr>", 1)[0]
+    assert "sub1: yt" in row and "sub3: ep9" in row and "sub2" not in row
+    export = client.get(f"/portal/commissions.csv?program={listed.program_id}").text.splitlines()
+    assert export[0].endswith(",sub1,sub2,sub3,sub4,sub5")
+    [tagged_line] = [line for line in export if "ORD-SUB-1" in line]
+    assert tagged_line.endswith(",yt,,ep9,,")
+    [plain_line] = [line for line in export if "ORD-SUB-2" in line]
+    assert plain_line.endswith(",,,,,")
+
+
+def _partner_of(caller, code):
+    from tests.factories import TestPartner
+
+    return TestPartner(caller.partner_id, "", caller, code)

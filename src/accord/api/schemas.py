@@ -304,10 +304,18 @@ class EnrollmentOut(BaseModel):
     applied_at: datetime
     decided_at: datetime | None
     application_note: str | None
+    decision_reason: str | None = Field(
+        default=None, description="Why the brand declined or suspended the partner."
+    )
 
 
 class EnrollmentStatusIn(Strict):
     status: Literal["approved", "declined", "suspended"]
+    reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why a partner is declined or suspended; the partner reads it in the portal.",
+    )
 
 
 class NewPartnerOut(PartnerOut):

@@ -46,6 +46,7 @@ from accord.store.engine import Store
 from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
+from accord.tracking.service import click_sub_ids
 
 
 class SqlUsage:
@@ -1014,3 +1015,21 @@ def reversal_lines(store: Store, caller: Caller, program_id: str, *, limit: int 
             Money.from_minor(reversal.amount_minor, reversal.currency), reversal.reason_code,
             reversal.note, Money.from_minor(delta, program.currency), paid))  # fmt: skip
     return out
+
+
+def partner_commission_subs(store: Store, caller: Caller, commission_ids) -> dict[str, tuple]:
+    """For the calling partner's commissions, the sub-ids (sub1 to sub5) of the click that
+    led to each order, as its links carried them; commissions without a click are left out."""
+    wanted = sorted(set(commission_ids))
+    if not wanted or caller.partner_id is None:
+        return {}
+    with store.read() as session:
+        clicks = dict(
+            session.execute(
+                select(Commission.id, Conversion.click_id)
+                .join(Conversion, Conversion.id == Commission.conversion_id)
+                .where(Commission.id.in_(wanted), Commission.partner_id == caller.partner_id)
+            ).all()
+        )
+        subs = click_sub_ids(session, caller.partner_id, clicks.values())
+    return {cid: subs[click] for cid, click in clicks.items() if click in subs}

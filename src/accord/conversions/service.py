@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,7 @@ from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 from accord.tracking.model import normalize_promo_code
-from accord.tracking.service import prefetch_clicks
+from accord.tracking.service import clicks_with_sub_id, prefetch_clicks
 
 #: Called with conversions' click ids before their transaction starts: the click edge in
 #: this process writes its buffer if a click is still in it (and the native edge's spool is
@@ -722,43 +722,75 @@ def rejected_events_page(
 
 
 # reads for the console and the portal -------------------------------------------------------
-def _conversions_query(caller: Caller, program_id: str, order_id: str):
+@dataclass(frozen=True)
+class ConversionSearch:
+    """What the console's conversion list is narrowed to: text found in the order id, the
+    customer id, the promo code, a sub-id of the click, or the name of a partner (`partner_ids`,
+    found by the caller); and a range of order times [since, until)."""
+
+    text: str = ""
+    partner_ids: frozenset[str] = frozenset()
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _conversions_query(caller: Caller, program_id: str, order_id: str,
+                       search: ConversionSearch | None = None):  # fmt: skip
     query = select(Conversion).where(
         Conversion.program_id == program_id,
         Conversion.organization_id == caller.organization_id,
     )
     if order_id.strip():
         query = query.where(Conversion.order_id.contains(order_id.strip()))
+    if search is None:
+        return query
+    needle = search.text.strip()
+    if needle:
+        found = [
+            Conversion.order_id.icontains(needle),
+            Conversion.customer_id.icontains(needle),
+            Conversion.promo_code.icontains(needle),
+            Conversion.click_id.in_(clicks_with_sub_id(program_id, needle)),
+        ]
+        if search.partner_ids:
+            found.append(Conversion.partner_id.in_(sorted(search.partner_ids)))
+        query = query.where(or_(*found))
+    if search.since is not None:
+        query = query.where(Conversion.occurred_at >= search.since)
+    if search.until is not None:
+        query = query.where(Conversion.occurred_at < search.until)
     return query
 
 
-def conversion_page(
+def search_conversions(
     store: Store,
     caller: Caller,
     program_id: str,
+    search: ConversionSearch,
     *,
-    order_id: str = "",
-    after: str | None = None,
-    limit: int = 50,
+    before: str | None = None,
+    limit: int | None = 50,
 ) -> tuple[list[Conversion], bool]:
-    """A page of a brand's conversions in a program (those whose order id holds `order_id`),
-    oldest id first, after the id `after`; and whether another page follows."""
-    query = _conversions_query(caller, program_id, order_id)
-    if after:
-        query = query.where(Conversion.id > after)
-    with store.read() as session:
-        rows = list(session.scalars(query.order_by(Conversion.id).limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
-
-
-def all_conversions(
-    store: Store, caller: Caller, program_id: str, *, order_id: str = ""
-) -> list[Conversion]:
-    """Every conversion of a brand's program (or of an order-id search), for an export."""
+    """A brand's conversions in a program that match `search`, newest order first (then the
+    newest id), older than the conversion `before`; and whether more follow. `limit` None:
+    all of them (an export)."""
     with store.read() as session:
         program = load_program(session, caller, program_id)
-        query = _conversions_query(caller, program.id, order_id).order_by(Conversion.id)
-        return list(session.scalars(query))
+        query = _conversions_query(caller, program.id, "", search)
+        if before:
+            last = session.get(Conversion, before)
+            if last is not None and last.program_id == program.id:
+                query = query.where(
+                    or_(
+                        Conversion.occurred_at < last.occurred_at,
+                        and_(Conversion.occurred_at == last.occurred_at, Conversion.id < last.id),
+                    )
+                )
+        query = query.order_by(Conversion.occurred_at.desc(), Conversion.id.desc())
+        if limit is None:
+            return list(session.scalars(query)), False
+        rows = list(session.scalars(query.limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
 
 
 @dataclass

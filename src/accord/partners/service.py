@@ -108,15 +108,34 @@ def create_partner(
     return NewPartner(partner, enrollment, token)
 
 
+#: The longest reason for a decline or a suspension.
+MAX_DECISION_REASON = 2000
+
+
 def set_enrollment_status(
-    store: Store, caller: Caller, program_id: str, partner_id: str, status: str
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    partner_id: str,
+    status: str,
+    reason: str | None = None,
+    *,
+    reason_required: bool = False,
 ) -> Enrollment:
-    """Approve, decline or suspend a partner in a program."""
+    """Approve, decline or suspend a partner in a program; a decline or a suspension keeps
+    its reason for the partner to read (`reason_required`: refuse one without it)."""
     require_brand(caller)
     try:
         target = EnrollmentStatus(status)
     except ValueError:
         raise InvalidInput("status", "use approved, declined or suspended") from None
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_DECISION_REASON:
+        raise InvalidInput("reason", f"is {len(reason)} characters; at most "
+                           f"{MAX_DECISION_REASON} are allowed")  # fmt: skip
+    refusing = target in (EnrollmentStatus.DECLINED, EnrollmentStatus.SUSPENDED)
+    if refusing and reason is None and reason_required:
+        raise InvalidInput("reason", "say why: the partner reads it")
     with store.unit() as session:
         program = load_program(session, caller, program_id)
         enrollment = session.scalar(
@@ -129,6 +148,7 @@ def set_enrollment_status(
         before, now = enrollment.status, store.clock.now()
         enrollment.status = target.value
         enrollment.decided_at = now
+        enrollment.decision_reason = reason if refusing else None
         if before != target.value and target in _ENROLLMENT_EVENTS:
             change = enrollment_change(
                 _ENROLLMENT_EVENTS[target], program.organization_id, enrollment, before, now
@@ -306,6 +326,7 @@ class Listing:
     description: str
     attribution_window_days: int
     status: str | None  # the partner's enrollment status, None before applying
+    reason: str | None = None  # why the brand declined or suspended it
 
 
 def listed_programs(store: Store, caller: Caller) -> list[Listing]:
@@ -314,7 +335,7 @@ def listed_programs(store: Store, caller: Caller) -> list[Listing]:
         raise Forbidden("the list of programs to apply to is for partners' keys")
     with store.read() as session:
         rows = session.execute(
-            select(Program, Organization.name, Enrollment.status)
+            select(Program, Organization.name, Enrollment.status, Enrollment.decision_reason)
             .join(Organization, Organization.id == Program.organization_id)
             .outerjoin(
                 Enrollment,
@@ -326,9 +347,16 @@ def listed_programs(store: Store, caller: Caller) -> list[Listing]:
         ).all()
     return [
         Listing(
-            p.id, p.name, brand, p.currency, p.description or "", p.attribution_window_days, status
+            p.id,
+            p.name,
+            brand,
+            p.currency,
+            p.description or "",
+            p.attribution_window_days,
+            status,
+            reason,
         )
-        for p, brand, status in rows
+        for p, brand, status, reason in rows
     ]
 
 
@@ -530,7 +558,7 @@ def partners_named(store: Store, caller: Caller, program_id: str, needle: str) -
             session.scalars(
                 select(Partner.id)
                 .join(Enrollment, Enrollment.partner_id == Partner.id)
-                .where(Enrollment.program_id == program.id, Partner.name.contains(needle))
+                .where(Enrollment.program_id == program.id, Partner.name.icontains(needle))
             )
         )
 

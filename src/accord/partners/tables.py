@@ -42,3 +42,6 @@ class Enrollment(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: What the partner wrote when applying (how they will promote the program).
     application_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Why the brand declined or suspended the partner (shown to the partner); None once
+    #: approved again.
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -316,6 +316,13 @@ class PartnerFigures:
     conversions: int
     revenue_minor: int
     earned_minor: int
+    joined_at: datetime | None = None  # when the partner applied to the program
+    last_activity: datetime | None = None  # its latest click or order in the program
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    found = [m for m in moments if m is not None]
+    return max(found) if found else None
 
 
 def partner_figures(
@@ -337,12 +344,16 @@ def partner_figures(
             return query.group_by(column).subquery()
 
         clicks = by_partner(
-            Click.partner_id, func.count().label("n"), where=[Click.program_id == program.id]
+            Click.partner_id,
+            func.count().label("n"),
+            func.max(Click.at).label("last"),
+            where=[Click.program_id == program.id],
         )
         convs = by_partner(
             Conversion.partner_id,
             func.count().label("n"),
             func.sum(net_revenue()).label("rev"),
+            func.max(Conversion.occurred_at).label("last"),
             where=[Conversion.program_id == program.id, Conversion.partner_id.is_not(None)],
         )
         coms = by_partner(
@@ -361,6 +372,9 @@ def partner_figures(
                 func.coalesce(convs.c.n, 0),
                 func.coalesce(convs.c.rev, 0),
                 func.coalesce(coms.c.amt, 0),
+                Enrollment.applied_at,
+                clicks.c.last,
+                convs.c.last,
             )
             .join(Enrollment, Enrollment.partner_id == Partner.id)
             .outerjoin(clicks, clicks.c.pid == Partner.id)
@@ -369,6 +383,8 @@ def partner_figures(
             .where(*scope)
         )
         return [
-            PartnerFigures(pid, name, kind, status, country or "", *(int(x) for x in numbers))
-            for pid, name, kind, status, country, *numbers in session.execute(query)
-        ]
+            PartnerFigures(pid, name, kind, status, country or "", *(int(x) for x in numbers),
+                           joined_at=joined, last_activity=_latest(last_click, last_order))
+            for pid, name, kind, status, country, *numbers, joined, last_click, last_order
+            in session.execute(query)
+        ]  # fmt: skip

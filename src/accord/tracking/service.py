@@ -594,3 +594,26 @@ def click_judgements(session: Session, program_id: str) -> dict[str, tuple[bool,
         select(Click.id, Click.invalid, Click.risk_reasons).where(Click.program_id == program_id)
     )
     return {click_id: (bool(invalid), reasons) for click_id, invalid, reasons in rows}
+
+
+def clicks_with_sub_id(program_id: str, needle: str):
+    """The ids of a program's clicks whose sub-ids (any of the five) hold `needle`, as a
+    subquery for a search of what those clicks led to."""
+    subs = (Click.sub1, Click.sub2, Click.sub3, Click.sub4, Click.sub5)
+    return select(Click.id).where(
+        Click.program_id == program_id, or_(*(column.icontains(needle) for column in subs))
+    )
+
+
+def click_sub_ids(session: Session, partner_id: str, click_ids) -> dict[str, tuple]:
+    """The five sub-ids of a partner's clicks, by click id (other partners' clicks are left
+    out)."""
+    wanted = sorted({c for c in click_ids if c})
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Click.id, Click.sub1, Click.sub2, Click.sub3, Click.sub4, Click.sub5).where(
+            Click.id.in_(wanted), Click.partner_id == partner_id
+        )
+    )
+    return {click_id: tuple(subs) for click_id, *subs in rows}

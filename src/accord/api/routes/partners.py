@@ -114,7 +114,9 @@ def decide(
     program_id: str, partner_id: str, body: EnrollmentStatusIn, store: StoreDep, caller: CallerDep
 ):
     """Approve or decline an application, or suspend a partner."""
-    enrollment = partners.set_enrollment_status(store, caller, program_id, partner_id, body.status)
+    enrollment = partners.set_enrollment_status(
+        store, caller, program_id, partner_id, body.status, body.reason
+    )
     return EnrollmentOut.model_validate(enrollment, from_attributes=True)
 
 

@@ -1,8 +1,10 @@
-"""The console's conversions: a program's list (searched by order id, exported), one
+"""The console's conversions: a program's list (newest first, searched by part of an order id,
+customer, partner, promo code or sub-id, and by dates; exported), one
 conversion with its commissions and reversals, reversing it and confirming a browser's."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -13,10 +15,10 @@ from accord.commissions.model import ReasonCode
 from accord.conversions.browser import confirm
 from accord.conversions.model import ReversalRequest
 from accord.conversions.reversals import reverse_conversion
-from accord.conversions.service import all_conversions, conversion_page, conversion_record
-from accord.errors import InvalidRequest, describe_validation
+from accord.conversions.service import ConversionSearch, conversion_record, search_conversions
+from accord.errors import InvalidInput, InvalidRequest, describe_validation
 from accord.money import Money
-from accord.partners.service import partner_names
+from accord.partners.service import partner_names, partners_named
 from accord.protect.service import assessment_of
 from accord.web import exports_table
 from accord.web.pages import PAGE_SIZE, Form, SignedIn, back_to, program_or_first, render
@@ -28,43 +30,75 @@ COLUMNS = ("conversion_id", "order_id", "event_type", "status", "amount", "curre
 REASONS = [r.value for r in ReasonCode]
 
 
+def _day(value: str, field: str, *, end: bool = False) -> datetime | None:
+    """A day typed in the search form as the moment it starts (`end`: the next day's start,
+    so that the range includes the whole day)."""
+    if not value.strip():
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(field, "expected a date like 2026-12-01") from None
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start + timedelta(days=1) if end else start
+
+
+def _search(store, visitor, program_id: str, q: str, since: str, until: str) -> ConversionSearch:
+    needle = q.strip()[:200]
+    partners = partners_named(store, visitor.caller, program_id, needle) if needle else set()
+    return ConversionSearch(needle, frozenset(partners), _day(since, "since"),
+                            _day(until, "until", end=True))  # fmt: skip
+
+
 @router.get("/console/conversions")
 def conversions_page(
     request: Request,
     visitor: SignedIn,
     program: str | None = None,
     q: str = "",
-    after: str | None = None,
+    since: str = "",
+    until: str = "",
+    before: str | None = None,
 ):
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
-    rows, more = [], False
+    rows, more, error = [], False, None
     if current is not None:
-        found, more = conversion_page(
-            store, visitor.caller, current.id, order_id=q, after=after, limit=PAGE_SIZE
-        )
-        names = partner_names(store, visitor.caller, {c.partner_id for c in found})
-        rows = [(c, names.get(c.partner_id)) for c in found]
+        try:
+            search = _search(store, visitor, current.id, q, since, until)
+        except InvalidInput as problem:
+            error, search = problem.field, None
+        if search is not None:
+            found, more = search_conversions(store, visitor.caller, current.id, search,
+                                             before=before, limit=PAGE_SIZE)  # fmt: skip
+            names = partner_names(store, visitor.caller, {c.partner_id for c in found})
+            rows = [(c, names.get(c.partner_id)) for c in found]
     return render(
         request,
         "conversions.html",
+        http_status=422 if error else 200,
         visitor=visitor,
         programs=programs,
         current=current,
         rows=rows,
         more=more,
         q=q,
+        since=since,
+        until=until,
+        error=error,
         section="conversions",
     )
 
 
 @router.get("/console/conversions.{kind}")
-def conversions_export(request: Request, visitor: SignedIn, kind: str, program: str, q: str = ""):
-    """Every conversion of the program (or of the order-id search) as CSV or Excel."""
+def conversions_export(request: Request, visitor: SignedIn, kind: str, program: str, q: str = "",
+                       since: str = "", until: str = ""):  # fmt: skip
+    """Every conversion of the search (newest first) as CSV or Excel."""
     if kind not in ("csv", "xlsx"):
         return Response("use conversions.csv or conversions.xlsx", status_code=404)
     store = request.app.state.store
-    found = all_conversions(store, visitor.caller, program, order_id=q)
+    search = _search(store, visitor, program, q, since, until)
+    found, _ = search_conversions(store, visitor.caller, program, search, limit=None)
     names = partner_names(store, visitor.caller, {c.partner_id for c in found})
     rows = [
         (c.id, c.order_id, c.event_type, c.status,

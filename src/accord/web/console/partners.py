@@ -36,15 +36,38 @@ from accord.web.pages import (
 
 router = APIRouter(include_in_schema=False)
 
+#: Each column the list sorts by: the value it sorts on, and its first direction (figures and
+#: dates largest first, words from A).
 SORTS = {
-    "earned": lambda r: (-r.earned_minor, r.name.casefold()),
-    "clicks": lambda r: (-r.clicks, r.name.casefold()),
-    "conversions": lambda r: (-r.conversions, r.name.casefold()),
-    "name": lambda r: r.name.casefold(),
+    "name": (lambda r: r.name.casefold(), "asc"),
+    "type": (lambda r: r.type, "asc"),
+    "status": (lambda r: r.status, "asc"),
+    "country": (lambda r: r.country, "asc"),
+    "clicks": (lambda r: r.clicks, "desc"),
+    "conversions": (lambda r: r.conversions, "desc"),
+    "revenue": (lambda r: r.revenue_minor, "desc"),
+    "earned": (lambda r: r.earned_minor, "desc"),
+    "joined": (lambda r: r.joined_at, "desc"),
+    "last_activity": (lambda r: r.last_activity, "desc"),
 }
+
+
+def first_direction(sort: str) -> str:
+    return "desc" if sort == "risk" else SORTS.get(sort, SORTS["earned"])[1]
+
+
+def sorted_rows(rows: list, value, direction: str) -> list:
+    """`rows` by `value`, ascending or descending, ties by name; rows without a value (no
+    activity yet) last either way."""
+    by_name = sorted(rows, key=lambda r: r.name.casefold())
+    known = [r for r in by_name if value(r) is not None]
+    unknown = [r for r in by_name if value(r) is None]
+    return sorted(known, key=value, reverse=direction == "desc") + unknown
+
+
 TYPES = [t.value for t in PartnerType]
 COLUMNS = ("partner_id", "name", "type", "status", "country", "clicks", "conversions",
-           "revenue", "earned", "currency", "risk")  # fmt: skip
+           "revenue", "earned", "currency", "risk", "joined_at", "last_activity")  # fmt: skip
 
 
 def partner_table(
@@ -56,6 +79,7 @@ def partner_table(
     sort: str,
     status: str = "",
     risk: dict | None = None,
+    direction: str = "",
 ) -> list[PartnerFigures]:
     """Every partner of the program with its figures, searched, filtered and sorted (by
     risk: the latest scores, highest first)."""
@@ -67,15 +91,16 @@ def partner_table(
         rows = [r for r in rows if r.type == ptype]
     if status:
         rows = [r for r in rows if r.status == status]
+    direction = direction if direction in ("asc", "desc") else first_direction(sort)
     if sort == "risk":
         scores = risk or {}
 
-        def riskiest(r: PartnerFigures):
+        def score(r: PartnerFigures) -> int:
             found = scores.get(r.id)
-            return (-(found.score if found else 0), r.name.casefold())
+            return found.score if found else 0
 
-        return sorted(rows, key=riskiest)
-    return sorted(rows, key=SORTS.get(sort, SORTS["earned"]))
+        return sorted_rows(rows, score, direction)
+    return sorted_rows(rows, SORTS.get(sort, SORTS["earned"])[0], direction)
 
 
 @router.get("/console/partners")
@@ -88,15 +113,20 @@ def partners_page(
     sort: str = "earned",
     page: int = 1,
     status: str = "",
+    dir: str = "",
 ):
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
+    sort = sort if sort in SORTS or sort == "risk" else "earned"
+    direction = dir if dir in ("asc", "desc") else first_direction(sort)
     rows: list = []
     risk: dict = {}
     banned: dict = {}
     if current is not None:
         risk = risk_by_partner(store, visitor.caller, current.id)
-        rows = partner_table(store, visitor.caller, current.id, q, type, sort, status, risk)
+        rows = partner_table(
+            store, visitor.caller, current.id, q, type, sort, status, risk, direction
+        )
         banned = {
             partner_id: [name for pid, name in where.items() if pid != current.id]
             for partner_id, where in brand_suspensions(store, visitor.caller).items()
@@ -118,11 +148,17 @@ def partners_page(
         types=TYPES,
         risk=risk,
         banned=banned,
-        sort=sort if sort in SORTS or sort == "risk" else "earned",
+        sort=sort,
+        direction=direction,
+        first_directions={key: first_direction(key) for key in (*SORTS, "risk")},
         page=page,
         pages=pages,
         section="partners",
     )
+
+
+def _iso(moment) -> str:
+    return moment.isoformat() if moment is not None else ""
 
 
 @router.get("/console/partners.{kind}")
@@ -135,19 +171,20 @@ def partners_export(
     type: str = "",
     sort: str = "",
     status: str = "",
+    dir: str = "",
 ):
     """Every partner of the filter, not just one page, as CSV or Excel."""
     if kind not in ("csv", "xlsx"):
         return Response("use partners.csv or partners.xlsx", status_code=404)
     store = request.app.state.store
     risk = risk_by_partner(store, visitor.caller, program)
-    rows = partner_table(store, visitor.caller, program, q, type, sort, status, risk)
+    rows = partner_table(store, visitor.caller, program, q, type, sort, status, risk, dir)
     currency = next(p.currency for p in list_programs(store, visitor.caller) if p.id == program)
     table = [
         (r.id, r.name, r.type, r.status, r.country, r.clicks, r.conversions,
          Money.from_minor(r.revenue_minor, currency).amount,
          Money.from_minor(r.earned_minor, currency).amount, currency,
-         risk[r.id].score if r.id in risk else None)
+         risk[r.id].score if r.id in risk else None, _iso(r.joined_at), _iso(r.last_activity))
         for r in rows
     ]  # fmt: skip
     return exports_table.download("partners", kind, COLUMNS, table)
@@ -155,7 +192,11 @@ def partners_export(
 
 @router.get("/console/partners/{partner_id}")
 def partner_profile(
-    partner_id: str, request: Request, visitor: SignedIn, program: str | None = None
+    partner_id: str,
+    request: Request,
+    visitor: SignedIn,
+    program: str | None = None,
+    missing: str | None = None,
 ):
     """One partner in a program: who they are, their standing and contract, links and
     codes, and how they perform."""
@@ -178,6 +219,7 @@ def partner_profile(
         current=current,
         partner=partner,
         enrollment=enrollment,
+        error_field=missing,
         contract=standing.contract,
         accepted=standing.accepted,
         links=partner_links(store, caller, current.id, partner.id, limit=PAGE_SIZE),
@@ -210,5 +252,9 @@ def decide_partner(partner_id: str, request: Request, visitor: SignedIn, form: F
     back = f"/console/partners/{quote(partner_id)}?program={quote(program)}"
     back_to(request, back)
     store = request.app.state.store
-    set_enrollment_status(store, visitor.caller, program, partner_id, form.get("status", ""))
+    status, reason = form.get("status", ""), (form.get("reason") or "").strip()
+    if status in ("declined", "suspended") and not reason:  # the form again, saying why
+        return RedirectResponse(f"{back}&missing=reason", status_code=303)
+    set_enrollment_status(store, visitor.caller, program, partner_id, status, reason,
+                          reason_required=True)  # fmt: skip
     return RedirectResponse(back, status_code=303)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from accord.commissions.model import CommissionStatus
-from accord.commissions.service import explain, partner_commission_page
+from accord.commissions.service import explain, partner_commission_page, partner_commission_subs
 from accord.money import Money
 from accord.partners.service import partner_enrollments
 from accord.protect.service import assessment_of
@@ -17,8 +17,10 @@ from accord.web.pages import PAGE_SIZE, SignedIn, back_to, pick, portal_page, re
 router = APIRouter(include_in_schema=False)
 
 STATUSES = [s.value for s in CommissionStatus]
+SUBS = ("sub1", "sub2", "sub3", "sub4", "sub5")
 COLUMNS = ("commission_id", "order_id", "kind", "event_type", "status", "amount",
-           "currency", "occurred_at")  # fmt: skip
+           "currency", "occurred_at", *SUBS)  # fmt: skip
+NO_SUBS = (None,) * len(SUBS)
 
 
 @router.get("/portal/commissions")
@@ -38,6 +40,7 @@ def commissions_page(
         rows, more = partner_commission_page(
             store, visitor.caller, current.program.id, status=status, before=after, limit=PAGE_SIZE
         )
+    subs = partner_commission_subs(store, visitor.caller, [c.id for c, _ in rows])
     return portal_page(
         request,
         "portal/commissions.html",
@@ -46,6 +49,7 @@ def commissions_page(
         current,
         "commissions",
         rows=rows,
+        subs={cid: [(SUBS[i], v) for i, v in enumerate(found) if v] for cid, found in subs.items()},
         more=more,
         statuses=STATUSES,
         status_filter=status,
@@ -65,10 +69,11 @@ def commissions_export(
         page, more = partner_commission_page(
             store, visitor.caller, program, status=status, before=before, limit=PAGE_SIZE
         )
+        subs = partner_commission_subs(store, visitor.caller, [c.id for c, _ in page])
         rows += [
             (c.id, order or "", c.kind, c.event_type, c.status,
              Money.from_minor(c.amount_minor, c.currency).amount, c.currency,
-             c.occurred_at.isoformat())
+             c.occurred_at.isoformat(), *subs.get(c.id, NO_SUBS))
             for c, order in page
         ]  # fmt: skip
         if not more:
