@@ -33,6 +33,8 @@ CONSOLE_PAGES = [
     "/console/contracts",
     "/console/links",
     "/console/conversions",
+    "/console/inquiries",
+    "/console/reversals",
     "/console/commissions",
     "/console/payouts",
     "/console/fraud",

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -315,6 +315,8 @@ def run_demo(
             documents = _write_documents(http, settings.data_dir / "demo", batch)
             store.clock.shift(timedelta(days=2))
             _drive_reversals(http, created, rng, traffic, report, clawback=True)
+            _ask_about_orders(server.base_url, program.id, program.currency, partners,
+                              store.clock.now())  # fmt: skip
     except BaseException:
         server.stop()
         raise
@@ -338,6 +340,37 @@ def run_demo(
         leads_summary(store, caller),
     )
     return result, server
+
+
+#: Orders two partners say they brought, which earned them nothing: waiting for the brand.
+INQUIRIES = (
+    (
+        "WEB-88213",
+        "142.50",
+        "A reader bought the stove after our review; the customer "
+        "forwarded the receipt, and our link was in the e-mail they clicked.",
+    ),
+    (
+        "WEB-88407",
+        "89.90",
+        "Ordered through our cashback page, but no cashback was "
+        "confirmed. The shopper's browser blocked cookies.",
+    ),
+)
+
+
+def _ask_about_orders(base_url: str, program_id: str, currency: str,
+                      partners: list, now: datetime) -> None:  # fmt: skip
+    """Two partners open inquiries about orders they expected a commission for."""
+    askers = sorted(partners, key=lambda p: -p.weight)[1:3]
+    for partner, (order, amount, evidence) in zip(askers, INQUIRIES, strict=False):
+        with httpx.Client(
+            base_url=base_url, timeout=30, headers={"authorization": f"Bearer {partner.api_key}"}
+        ) as http:
+            _ok(http.post("/api/v1/inquiries", json={
+                "program_id": program_id, "order_id": order, "amount": amount,
+                "currency": currency, "event_type": "sale", "evidence": evidence,
+                "occurred_at": (now - timedelta(days=3)).isoformat()}))  # fmt: skip
 
 
 def _portal_users(store: Store, caller, program_id: str, top, contract_ids: dict) -> str:
