@@ -17,7 +17,7 @@ from accord.payouts.service import run_batch
 from accord.programs.service import update_program
 from accord.tenancy.service import create_user
 from tests.factories import add_partner, click, convert, make_brand
-from tests.web.conftest import PASSWORD, csrf_of, unique_email
+from tests.web.conftest import PASSWORD, csrf_of, sign_in, unique_email
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -337,7 +337,6 @@ def test_brand_users_are_sent_to_the_console_and_strangers_to_sign_in(client, st
     assert client.get("/portal").headers["location"] == "/portal/login?next=/portal"
     email = unique_email("pm")
     create_user(store, listed.caller.organization_id, email, PASSWORD)
-    from tests.web.conftest import sign_in
 
     sign_in(client, email)
     assert client.get("/portal/commissions").headers["location"] == "/console"
@@ -350,7 +349,6 @@ def test_the_portal_speaks_chinese(client, store, listed):
 
 
 def test_the_brand_reviews_an_application_on_the_partners_profile(client, store, listed):
-    from tests.web.conftest import sign_in
 
     _response, partner_email = sign_up(client, name="Mia Travels")
     token = csrf_of(client.get("/portal/programs").text)
@@ -524,3 +522,58 @@ def _partner_of(caller, code):
     from tests.factories import TestPartner
 
     return TestPartner(caller.partner_id, "", caller, code)
+
+
+def test_a_partner_tests_its_postback_and_reads_each_calls_answer(store, listed):
+    """ "Send a test" calls the partner's server at once, signed, with a made-up commission,
+    and says what came back; the delivery log lists real calls with their attempts."""
+    import warnings
+
+    from accord.postbacks.service import deliver_due, register_endpoint
+    from accord.postbacks.worker import HttpSender, http_client
+    from accord.server import AccordApp
+    from accord.settings import Settings
+    from tests.factories import events_settled
+    from tests.receivers import running
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    app = AccordApp(store, Settings(postback_allow_private=True))
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client, \
+            running(500, 200) as server:  # fmt: skip
+        _email, caller, code, _token = _earning_partner(store, client, listed)
+        url = f"http://127.0.0.1:{server.port}/pb?order={{order_id}}&s={{sub1}}"
+        endpoint = register_endpoint(store, caller, url=url, allow_private=True)
+        page = client.get("/portal/settings")
+        assert "Send a test" in page.text and "No call yet" in page.text
+        csrf = csrf_of(page.text)
+        failed = client.post(f"/portal/settings/postbacks/{endpoint.id}/test",
+                             content=form(csrf=csrf), headers=FORM)  # fmt: skip
+        assert failed.status_code == 200 and "Your server answered 500" in failed.text
+        passed = client.post(f"/portal/settings/postbacks/{endpoint.id}/test",
+                             content=form(csrf=csrf), headers=FORM)  # fmt: skip
+        assert "The test reached your server: it answered 200." in passed.text
+        path, headers, body = server.received[-1]
+        assert path.startswith("/pb?order=TEST-") and path.endswith("&s=test")
+        assert b'"commission_id":"test_commission"' in body and headers.get("webhook-signature")
+
+        partner = _partner_of(caller, code)
+        convert(listed, order_id="ORD-PB-1", amount="80.00", click_id=click(listed, partner))
+        events_settled(store, listed.caller.organization_id)  # the delivery is enqueued
+        server.answers = [503]
+        with http_client() as http:
+            deliver_due(store, HttpSender(http), store.clock.now(), allow_private=True)
+        log = client.get("/portal/settings", headers={"accept-language": "zh-CN"}).text
+        assert "发送记录" in log and "HTTP 503" in log and "待重试" in log
+
+        client.cookies.clear()
+        other = _earning_partner(store, client, listed)[1]
+        theirs = register_endpoint(store, other, url=url, allow_private=True)
+        client.cookies.clear()
+        sign_in(client, _email)
+        csrf = csrf_of(client.get("/portal/settings").text)
+        stranger = client.post(f"/portal/settings/postbacks/{theirs.id}/test",
+                               content=form(csrf=csrf), headers=FORM)  # fmt: skip
+        assert stranger.status_code == 404

@@ -450,3 +450,87 @@ def deliveries_page(
             raise InvalidInput("status", f"{status!r} is not one of: {allowed}")
         query = query.where(PostbackDelivery.status == status)
     return read_page(store, query, PostbackDelivery.id, limit, starting_after)
+
+
+# a test, from the portal ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TestSent:
+    """What a test call got: the URL called, and the answer's status code or the error."""
+
+    url: str
+    status_code: int | None
+    error: str | None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and delivered(self.status_code)
+
+
+def send_test(
+    store: Store,
+    caller: Caller,
+    endpoint_id: str,
+    send: Send,
+    *,
+    resolve: Resolver = system_resolve,
+    allow_private: bool = False,
+) -> TestSent:
+    """Call one of the partner's endpoints once, now, with a made-up commission (its ids
+    begin with `test_`, its order id with `TEST-`), signed like any delivery, so that the
+    partner sees its server answer before a real order depends on it. Nothing is kept."""
+    require_partner(caller)
+    now = store.clock.now()
+    with store.read() as session:
+        endpoint = load_endpoint(session, caller, endpoint_id)
+        if not endpoint.active:
+            raise Conflict("this postback is switched off", field="endpoint_id")
+        currency = "USD"
+        if endpoint.program_id:
+            currency = load_program(session, caller, endpoint.program_id).currency
+        template, secret = endpoint.url_template, endpoint.secret
+    facts = PostbackEvent(
+        event=PostbackEventType(endpoint.events[0]),
+        commission_id="test_commission",
+        conversion_id="test_conversion",
+        program_id=endpoint.program_id or "test_program",
+        order_id=f"TEST-{now:%Y%m%d%H%M%S}",
+        event_type="sale",
+        amount=Money.of("100.00", currency),
+        payout=Money.of("10.00", currency),
+        status="pending",
+        click_id="test_click",
+        subs=("test",) + (None,) * 4,
+        occurred_at=now,
+        converted_at=now,
+    )
+    url, body = expand(template, facts.macros()), facts.body()
+    addresses: tuple[Address, ...] = ()
+    if not allow_private:
+        try:
+            addresses = tuple(check_destination(url, resolve))
+        except InvalidInput as refused:
+            return TestSent(url, None, refused.message)
+    headers = signed_headers(secret, new_id("pbt"), int(now.timestamp()), body)
+    try:
+        status_code = send(Outgoing(url, body, headers, addresses))
+    except Exception as error:  # the partner's server failing is the answer, not a crash
+        return TestSent(url, None, f"{type(error).__name__}: {error}"[:300])
+    return TestSent(url, status_code, None if delivered(status_code) else f"HTTP {status_code}")
+
+
+def recent_deliveries(store: Store, caller: Caller, endpoint_ids, limit: int = 20) -> dict:
+    """The latest deliveries of each of the partner's endpoints, newest first."""
+    require_partner(caller)
+    out: dict[str, list[PostbackDelivery]] = {}
+    with store.read() as session:
+        for endpoint_id in endpoint_ids:
+            endpoint = load_endpoint(session, caller, endpoint_id)
+            out[endpoint.id] = list(
+                session.scalars(
+                    deliveries_of(endpoint.id)
+                    .order_by(None)
+                    .order_by(PostbackDelivery.created_at.desc(), PostbackDelivery.id.desc())
+                    .limit(limit)
+                )
+            )
+    return out
