@@ -85,9 +85,13 @@ def test_a_manager_approves_reverses_and_pays_in_the_console(chromium, store, li
     page.get_by_role("link", name="Commissions").click()
     page.select_option("select[name=status]", "locked")
     page.wait_for_url(re.compile(r"status=locked"))
-    page.get_by_label("Select ORD-1").check()
-    page.get_by_label("Select ORD-2").check()
-    page.get_by_role("button", name="Approve selected").click()
+    approve = page.locator("button[data-count-label]")
+    assert approve.inner_text() == "Approve 0 selected" and approve.is_disabled()
+    page.get_by_label("Select all on this page").first.check()
+    assert approve.inner_text() == "Approve 3 selected"
+    page.get_by_label("Select ORD-3").uncheck()  # two of the three
+    assert approve.inner_text() == "Approve 2 selected" and approve.is_enabled()
+    approve.click()
     assert page.get_by_role("status").inner_text() == (
         "Approved 2 commissions; their money is now payable."
     )

@@ -194,3 +194,66 @@ def test_the_command_lines_reports_write_partner_types_as_words():
     from accord.web.i18n import english
 
     assert english("b2b_referral") == "B2B referral" and english("coupon") == "coupon"
+
+
+def test_a_manager_holds_releases_locks_early_and_approves_with_counts(client, store):
+    """A commission held by hand never locks until released; pending ones lock early when
+    selected; an empty selection changes nothing and says so; counts read as words."""
+    from accord.commissions.service import get_commission
+    from accord.tenancy.service import create_user
+
+    brand = make_brand(store, locking_days=30)
+    email = unique_email("pm")
+    create_user(store, brand.caller.organization_id, email, PASSWORD)
+    partner = add_partner(brand)
+    doubtful = convert(brand, order_id="ORD-H1", click_id=click(brand, partner))
+    trusted = convert(brand, order_id="ORD-H2", click_id=click(brand, partner))
+    held_id, early_id = doubtful.commission_ids[0], trusted.commission_ids[0]
+    sign_in(client, email)
+    page = client.get(f"/console/commissions/{held_id}")
+    assert "Hold it…" in page.text and "Reverse the order…" in page.text
+    csrf = csrf_of(page.text)
+    silent = client.post(f"/console/commissions/{held_id}/hold", content=f"csrf={csrf}&note=",
+                         headers=FORM)  # fmt: skip
+    assert "missing=note" in silent.headers["location"]
+    assert get_commission(store, brand.caller, held_id)[0].hold_reason is None
+    held = client.post(f"/console/commissions/{held_id}/hold",
+                       content=f"csrf={csrf}&note=The+customer+disputes+the+charge",
+                       headers=FORM)  # fmt: skip
+    shown = client.get(held.headers["location"])
+    assert (
+        "Held: it will not lock" in shown.text and "The customer disputes the charge" in shown.text
+    )
+
+    store.clock.advance(timedelta(days=31))
+    lock_due(store, brand.caller, brand.program_id)
+    row = get_commission(store, brand.caller, held_id)[0]
+    assert row.status == "pending" and row.hold_reason == "held_by_brand"  # it waited
+    client.cookies.clear()  # a month later the session has ended: sign in again
+    sign_in(client, email)
+    csrf = csrf_of(client.get(f"/console/commissions/{held_id}").text)
+    freed = client.post(f"/console/commissions/{held_id}/release", content=f"csrf={csrf}",
+                        headers=FORM)  # fmt: skip
+    assert freed.status_code == 303, freed.text[:3000]
+    lock_due(store, brand.caller, brand.program_id)
+    assert get_commission(store, brand.caller, held_id)[0].status == "locked"
+
+    fresh = convert(brand, order_id="ORD-H3", click_id=click(brand, partner)).commission_ids[0]
+    listing = client.get(f"/console/commissions?program={brand.program_id}&status=pending")
+    assert f'value="{fresh}"' in listing.text and "Lock selected now" in listing.text
+    body = f"csrf={csrf}&program={brand.program_id}"
+    nothing = client.post("/console/commissions/lock", content=body, headers=FORM)
+    refused = client.get(nothing.headers["location"])
+    assert "Nothing was selected, so nothing changed." in refused.text
+    locked = client.post("/console/commissions/lock", content=f"{body}&id={fresh}", headers=FORM)
+    after = client.get(locked.headers["location"])
+    assert "Locked 1 commission early" in after.text
+    assert get_commission(store, brand.caller, fresh)[0].status == "locked"
+    approved = client.post("/console/commissions/approve", content=f"{body}&id={fresh}",
+                           headers=FORM)  # fmt: skip
+    counted = client.get(approved.headers["location"])
+    assert "Approved 1 commission; its money is now payable." in counted.text
+    zh = client.get(approved.headers["location"], headers={"accept-language": "zh-CN"})
+    assert "已批准 1 笔佣金" in zh.text
+    assert early_id  # the second order stayed pending: nothing selected it
+    assert get_commission(store, brand.caller, early_id)[0].status == "locked"  # by lock_due

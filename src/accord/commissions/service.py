@@ -1033,3 +1033,85 @@ def partner_commission_subs(store: Store, caller: Caller, commission_ids) -> dic
         )
         subs = click_sub_ids(session, caller.partner_id, clicks.values())
     return {cid: subs[click] for cid, click in clicks.items() if click in subs}
+
+
+# a person's hand on one commission ----------------------------------------------------------
+#: `Commission.hold_reason` of a commission the brand holds by hand (its words: `hold_note`).
+HELD_BY_BRAND = "held_by_brand"
+MAX_HOLD_NOTE = 2000
+
+
+def _own_commission(session: Session, caller: Caller, commission_id: str) -> Commission:
+    commission = session.scalar(
+        visible_commissions(caller).where(Commission.id == commission_id).with_for_update()
+    )
+    if commission is None:
+        raise NotFound("commission", commission_id, field="commission_id")
+    return commission
+
+
+def hold(store: Store, caller: Caller, commission_id: str, note: str) -> Commission:
+    """Keep a pending commission from locking (and so from being paid) until it is released,
+    with the brand's reason, which the partner reads."""
+    require_brand(caller)
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput("note", "say why the commission is held: the partner reads it")
+    if len(note) > MAX_HOLD_NOTE:
+        raise InvalidInput("note", f"is {len(note)} characters; at most {MAX_HOLD_NOTE}")
+    with store.unit() as session:
+        commission = _own_commission(session, caller, commission_id)
+        if commission.status != CommissionStatus.PENDING.value or commission.hold_reason:
+            raise InvalidInput("commission_id", f"only a pending commission that nothing holds "
+                               f"yet can be held; this one is {commission.status}"
+                               + (f" ({commission.hold_reason})" if commission.hold_reason
+                                  else ""))  # fmt: skip
+        commission.hold_reason, commission.hold_note = HELD_BY_BRAND, note
+        return commission
+
+
+def release(store: Store, caller: Caller, commission_id: str) -> Commission:
+    """Release a commission the brand held: pending again, locking when its period is over
+    (at the next pass, if that is already)."""
+    require_brand(caller)
+    with store.unit() as session:
+        commission = _own_commission(session, caller, commission_id)
+        if commission.hold_reason != HELD_BY_BRAND:
+            raise InvalidInput("commission_id", "this commission is not held by the brand")
+        commission.hold_reason, commission.hold_note = None, None
+        return commission
+
+
+def lock_now(store: Store, caller: Caller, program_id: str, commission_ids: Sequence[str]) -> int:
+    """Lock these pending commissions before their locking period ends (a brand that trusts
+    the orders and wants to pay sooner); any held, or not pending, is refused by id."""
+    require_brand(caller)
+    wanted = sorted(set(commission_ids))
+    if not wanted:
+        raise InvalidInput("id", "select at least one commission")
+    now = store.clock.now()
+    with store.unit() as session:
+        program = load_program(session, caller, program_id)
+        rows = list(
+            session.scalars(
+                select(Commission)
+                .where(Commission.program_id == program.id, Commission.id.in_(wanted))
+                .order_by(Commission.id)
+                .with_for_update()
+            )
+        )
+        found = {c.id for c in rows}
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise NotFound("commission", missing[0], field="id")
+        for commission in rows:
+            if commission.status != CommissionStatus.PENDING.value or commission.hold_reason:
+                held = f" and held ({commission.hold_reason})" if commission.hold_reason else ""
+                why = f"{held}; only pending ones that nothing holds lock early"
+                raise InvalidInput("id", f"commission {commission.id} is {commission.status}{why}")
+            commission.status, commission.locked_at = CommissionStatus.LOCKED.value, now
+        session.flush()
+        record_many(session, commission_changes(session, CommissionLocked, wanted, now))
+    if program.auto_approve:
+        approve(store, caller, program_id)
+    return len(wanted)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.store.base import Base, DecimalText, UTCDateTime
@@ -65,6 +65,8 @@ class Commission(Base):
     #: Why the commission may not lock (and so never becomes payable) for now, e.g.
     #: awaiting_confirmation for a browser event the brand's server has not confirmed.
     hold_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    #: The brand's own words when it holds the commission by hand (`hold_reason` HELD_BY_BRAND).
+    hold_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

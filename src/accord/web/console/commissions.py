@@ -1,5 +1,6 @@
-"""The console's commissions: a program's list by status, approving the locked ones, why
-each one was earned, and exports."""
+"""The console's commissions: a program's list by status, locking pending ones early and
+approving locked ones (a selection, never an empty one), why each one was earned, holding
+and releasing one with a reason, reversing its order, and exports."""
 
 from __future__ import annotations
 
@@ -8,12 +9,28 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from accord.commissions.model import CommissionStatus
-from accord.commissions.service import approve, commission_page, explain
+from accord.commissions.model import CommissionStatus, ReasonCode
+from accord.commissions.service import (
+    approve,
+    commission_page,
+    explain,
+    get_commission,
+    hold,
+    lock_now,
+    release,
+)
 from accord.money import Money
 from accord.partners.service import partner_names
 from accord.web import exports_table
-from accord.web.pages import PAGE_SIZE, FormPairs, SignedIn, back_to, program_or_first, render
+from accord.web.pages import (
+    PAGE_SIZE,
+    Form,
+    FormPairs,
+    SignedIn,
+    back_to,
+    program_or_first,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +47,8 @@ def commissions_page(
     status: str | None = None,
     after: str | None = None,
     done: int | None = None,
+    locked: int | None = None,
+    empty: str | None = None,
 ):
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
@@ -52,6 +71,8 @@ def commissions_page(
         statuses=STATUSES,
         after=after,
         done=done,
+        locked=locked,
+        empty=empty,
         section="commissions",
     )
 
@@ -62,18 +83,40 @@ def approve_selected(request: Request, visitor: SignedIn, pairs: FormPairs):
     ids = [value for key, value in pairs if key == "id"]
     program = form.get("program", "")
     target = f"/console/commissions?program={quote(program)}&status=locked"
-    if not ids:
-        return RedirectResponse(target + "&done=0", status_code=303)
+    if not ids:  # approving "nothing" would look like approving everything: refused
+        return RedirectResponse(target + "&empty=1", status_code=303)
     back_to(request, target)
     approved = approve(request.app.state.store, visitor.caller, program, ids)
     return RedirectResponse(f"{target}&done={len(approved)}", status_code=303)
 
 
+@router.post("/console/commissions/lock")
+def lock_selected(request: Request, visitor: SignedIn, pairs: FormPairs):
+    """Lock the selected pending commissions now, before their locking period ends."""
+    form = dict(pairs)
+    ids = [value for key, value in pairs if key == "id"]
+    program = form.get("program", "")
+    pending = f"/console/commissions?program={quote(program)}&status=pending"
+    if not ids:
+        return RedirectResponse(pending + "&empty=1", status_code=303)
+    back_to(request, pending)
+    count = lock_now(request.app.state.store, visitor.caller, program, ids)
+    target = f"/console/commissions?program={quote(program)}&status=locked&locked={count}"
+    return RedirectResponse(target, status_code=303)
+
+
 @router.get("/console/commissions/{commission_id}")
-def commission_detail(commission_id: str, request: Request, visitor: SignedIn):
+def commission_detail(
+    commission_id: str,
+    request: Request,
+    visitor: SignedIn,
+    done: str | None = None,
+    missing: str | None = None,
+):
     back_to(request, "/console/commissions")
     store = request.app.state.store
     explained = explain(store, visitor.caller, commission_id)
+    row, _ = get_commission(store, visitor.caller, commission_id)
     sharing = ((explained.get("computed") or {}).get("attribution") or {}).get("partners", [])
     left_out = ((explained.get("computed") or {}).get("attribution") or {}).get("left_out", [])
     ids = {p["partner_id"] for p in sharing + left_out}
@@ -82,11 +125,33 @@ def commission_detail(commission_id: str, request: Request, visitor: SignedIn):
         "commission.html",
         visitor=visitor,
         c=explained,
+        row=row,
+        reasons=[r.value for r in ReasonCode],
+        done=done,
+        missing=missing,
         names=partner_names(store, visitor.caller, ids) if ids else {},
         section="commissions",
         programs=[],
         current=None,
     )
+
+
+@router.post("/console/commissions/{commission_id}/hold")
+def hold_one(commission_id: str, request: Request, visitor: SignedIn, form: Form):
+    back = f"/console/commissions/{quote(commission_id)}"
+    back_to(request, back)
+    if not (form.get("note") or "").strip():
+        return RedirectResponse(f"{back}?missing=note", status_code=303)
+    hold(request.app.state.store, visitor.caller, commission_id, form.get("note", ""))
+    return RedirectResponse(f"{back}?done=held", status_code=303)
+
+
+@router.post("/console/commissions/{commission_id}/release")
+def release_one(commission_id: str, request: Request, visitor: SignedIn, form: Form):
+    back = f"/console/commissions/{quote(commission_id)}"
+    back_to(request, back)
+    release(request.app.state.store, visitor.caller, commission_id)
+    return RedirectResponse(f"{back}?done=released", status_code=303)
 
 
 def named(store, visitor, rows) -> list[tuple]:

@@ -149,6 +149,10 @@ def reverse_from_console(conversion_id: str, request: Request, visitor: SignedIn
         )
     except ValidationError as error:  # the amount was not a number, say
         raise InvalidRequest(describe_validation(error.errors())) from None
+    asked_from = form.get("back") or ""
+    if asked_from.startswith("/console/commissions/") and "?" not in asked_from:
+        back = asked_from  # reversed from one of its commissions' pages: back there
+        back_to(request, back)
     done = reverse_conversion(request.app.state.store, visitor.caller, conversion_id, reversal)
     return RedirectResponse(f"{back}?done={quote(done.reversal.id)}", status_code=303)
 

@@ -77,3 +77,34 @@ document.addEventListener("click", function (event) {
     kind.addEventListener("change", function () { row.dataset.kind = kind.value; });
   });
 })();
+
+// A selection form: "all on this page", and its button counting what is selected (refusing
+// an empty selection; the server refuses one too).
+(function () {
+  document.querySelectorAll("form[data-selection]").forEach(function (form) {
+    var boxes = form.querySelectorAll('input[type="checkbox"][name="id"]');
+    var all = form.querySelector("[data-select-all]");
+    var button = form.querySelector("button[data-count-label]");
+    var update = function () {
+      var n = 0;
+      boxes.forEach(function (box) { if (box.checked) n += 1; });
+      if (button) {
+        button.disabled = n === 0;
+        button.textContent = button.dataset.countLabel.replace("%(n)s", String(n));
+      }
+      if (all) {
+        all.checked = n > 0 && n === boxes.length;
+        all.indeterminate = n > 0 && n < boxes.length;
+      }
+    };
+    boxes.forEach(function (box) { box.addEventListener("change", update); });
+    if (all) {
+      all.disabled = boxes.length === 0;
+      all.addEventListener("change", function () {
+        boxes.forEach(function (box) { box.checked = all.checked; });
+        update();
+      });
+    }
+    update();
+  });
+})();
