@@ -167,7 +167,8 @@ def test_a_conversion_in_another_currency_uses_the_rate_in_force(api, brand):
     refused = api.post("/conversions", body)
     assert refused.status_code == 422
     assert error_of(refused, 422)["field"] == "currency"
-    assert "exchange-rates" in error_of(refused, 422)["message"]
+    message = error_of(refused, 422)["message"]
+    assert "Settings, Exchange rates" in message and "EUR to USD" in message
 
     earlier = (brand.store.clock.now() - timedelta(days=1)).isoformat()
     rate = api.post(
