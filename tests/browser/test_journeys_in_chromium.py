@@ -109,7 +109,11 @@ def test_a_manager_approves_reverses_and_pays_in_the_console(chromium, store, li
     # run a payout of what was approved: 20.00 + 15.00
     page.get_by_role("link", name="Payouts").click()
     assert "$35.00" in page.inner_text("main")
-    page.get_by_role("button", name="Run a payout batch").click()
+    page.get_by_role("link", name="Preview the next batch").click()  # who, how much, how
+    preview = page.inner_text("main")
+    assert "Nothing is paid until you confirm below. 1 partner would be paid" in preview
+    assert "none: by hand" in preview  # this partner gave no payout method
+    page.get_by_role("button", name=re.compile(r"^Pay 1 partner · \$35\.00$")).click()
     page.wait_for_url(re.compile(r"/console/jobs/job_"))  # a job, with a progress bar
     assert re.search(r"Payout batch \S+ is done\.", page.get_by_role("status").inner_text())
     page.goto(f"{base}/console/payouts?program={brand.program_id}")

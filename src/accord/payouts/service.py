@@ -381,3 +381,78 @@ def all_payouts(store: Store, caller: Caller, program_id: str) -> list[tuple[Pay
             program_id = load_program(session, caller, program_id).id
         query = _named_payouts(caller, program_id).order_by(Payout.id)
         return [tuple(r) for r in session.execute(query)]
+
+
+# before a batch ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PreviewLine:
+    """One partner a batch run now would pay: how much, by which method, in what currency."""
+
+    partner_id: str
+    name: str
+    amount: Money
+    method: str | None  # None: no payout method given (paid by hand)
+    sent: Money | None  # in the partner's payout currency; None when no rate is in force
+    problem: str | None  # why this line cannot be paid as it stands, in words
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPreview:
+    """What `run_batch` would do now, without doing it: who is paid, how much, how; and who
+    is carried over (under the threshold, or owing a clawback)."""
+
+    lines: list[PreviewLine]
+    total: Money
+    carried_over: int
+    threshold: Money
+    funding: Money
+
+    @property
+    def without_method(self) -> list[PreviewLine]:
+        return [line for line in self.lines if line.method is None]
+
+
+def preview_batch(store: Store, caller: Caller, program_id: str) -> BatchPreview:
+    """The batch a run would make now, read only (nothing is paid, nothing is marked)."""
+    require_brand(caller)
+    now = store.clock.now()
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        currency = program.currency
+        balances = {
+            row.partner_id: row.balance_minor
+            for row in account_balances(session, program.id, kind=AccountKind.PARTNER_PAYABLE)
+            if row.currency == currency and row.partner_id
+        }
+        planned = plan_batch(balances, program.payout_threshold_minor)
+        partners = {
+            p.id: p
+            for p in session.scalars(
+                select(Partner).where(Partner.id.in_([line.partner_id for line in planned]))
+            )
+        }
+        lines = []
+        for line in planned:
+            partner = partners.get(line.partner_id)
+            target = (partner.payout_currency if partner else None) or currency
+            sent, problem = None, None
+            try:
+                rate = rate_at(session, program.organization_id, currency, target, now,
+                               field="payout_currency")  # fmt: skip
+                sent = Money.from_minor(
+                    convert_minor(line.amount_minor, currency, target, rate.rate), target
+                )
+            except InvalidInput:
+                problem = f"no exchange rate from {currency} to {target}"
+            lines.append(PreviewLine(
+                line.partner_id, partner.name if partner else line.partner_id,
+                Money.from_minor(line.amount_minor, currency),
+                partner.payout_method if partner else None, sent, problem))  # fmt: skip
+        funding = funding_balance(session, program.id, currency)
+    return BatchPreview(
+        lines,
+        Money.from_minor(sum(line.amount.minor for line in lines), currency),
+        sum(1 for amount in balances.values() if amount != 0) - len(lines),
+        Money.from_minor(program.payout_threshold_minor, currency),
+        Money.from_minor(funding, currency),
+    )

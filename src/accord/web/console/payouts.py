@@ -1,5 +1,7 @@
-"""The console's payouts: what is payable, the latest batches and payouts, exports,
-statements and a batch's bank file. (A batch is run as a job: accord.web.jobs_pages.)"""
+"""The console's payouts: what is payable, a preview of the batch before it is run (who,
+how much, by which method, who lacks a payout method), the latest batches and payouts,
+exports, statements and a batch's bank file. (A batch is run as a job:
+accord.web.jobs_pages.)"""
 
 from __future__ import annotations
 
@@ -8,7 +10,13 @@ from fastapi.responses import Response
 
 from accord.errors import AccordError
 from accord.payouts.exports import batch_csv, statement_pdf
-from accord.payouts.service import all_payouts, partner_balances, payout_page, recent_batches
+from accord.payouts.service import (
+    all_payouts,
+    partner_balances,
+    payout_page,
+    preview_batch,
+    recent_batches,
+)
 from accord.web import exports_table
 from accord.web.pages import PAGE_SIZE, Language, SignedIn, back_to, program_or_first, render
 
@@ -47,6 +55,23 @@ def payouts_page(
         payable=payable,
         due=due,
         done=done,
+        section="payouts",
+    )
+
+
+@router.get("/console/payouts/preview")
+def batch_preview(request: Request, visitor: SignedIn, program: str | None = None):
+    """What a batch run now would pay, read only; confirming it runs the batch."""
+    store = request.app.state.store
+    programs, current = program_or_first(store, visitor, program)
+    preview = preview_batch(store, visitor.caller, current.id) if current else None
+    return render(
+        request,
+        "payout_preview.html",
+        visitor=visitor,
+        programs=programs,
+        current=current,
+        preview=preview,
         section="payouts",
     )
 
