@@ -37,6 +37,7 @@ CONSOLE_PAGES = [
     "/console/reversals",
     "/console/commissions",
     "/console/payouts",
+    "/console/payouts/preview",
     "/console/fraud",
     "/console/contacts",
     "/console/forms",
