@@ -257,3 +257,37 @@ def test_a_manager_holds_releases_locks_early_and_approves_with_counts(client, s
     assert "已批准 1 笔佣金" in zh.text
     assert early_id  # the second order stayed pending: nothing selected it
     assert get_commission(store, brand.caller, early_id)[0].status == "locked"  # by lock_due
+
+
+def test_a_manager_adds_a_partner_with_a_portal_sign_in(client, store, manager):
+    """Added from the console: approved in the program, on the chosen contract, with a
+    one-time password the partner signs in to the portal with; mistakes named in words."""
+    from accord.partners.service import partner_in_program
+
+    brand, user = manager
+    sign_in(client, user.email)
+    listing = client.get(f"/console/partners?program={brand.program_id}")
+    assert f"/console/partners/new?program={brand.program_id}" in listing.text
+    page = client.get(f"/console/partners/new?program={brand.program_id}")
+    csrf = csrf_of(page.text)
+    base = f"csrf={csrf}&program={brand.program_id}&partner_type=coupon"
+    wrong = client.post("/console/partners/new", content=f"{base}&name=Deal+Hub&country=USA",
+                        headers=FORM)  # fmt: skip
+    assert wrong.status_code == 422 and "two-letter code" in wrong.text
+    assert 'value="Deal Hub"' in wrong.text  # what was typed stays
+    email = unique_email("dealhub")
+    made = client.post(
+        "/console/partners/new",
+        content=f"{base}&name=Deal+Hub&country=us&contract_id={brand.contract_id}&email={email}",
+        headers=FORM,
+    )
+    assert made.status_code == 201 and "Deal Hub is in the program" in made.text
+    password = re.search(r'<code id="one-time">([^<]+)</code>', made.text).group(1)
+    partner_id = re.search(r"/console/partners/(prt_\w+)\?", made.text).group(1)
+    partner, enrollment = partner_in_program(store, brand.caller, brand.program_id, partner_id)
+    assert (partner.country, enrollment.status, enrollment.contract_id) == (
+        "US", "approved", brand.contract_id)  # fmt: skip
+    client.cookies.clear()
+    signed = sign_in(client, email, password)
+    assert signed.status_code == 303
+    assert "Deal Hub" in client.get("/portal/settings").text

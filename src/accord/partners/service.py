@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -46,6 +47,7 @@ class NewPartner:
     partner: Partner
     enrollment: Enrollment
     api_key: str  # the partner's first key, shown once
+    password: str | None = None  # its first user's one-time password, shown once
 
 
 def parse_partner_type(value: str) -> PartnerType:
@@ -67,8 +69,10 @@ def create_partner(
     email: str | None = None,
     contract_id: str | None = None,
     approved: bool = True,
+    with_login: bool = False,
 ) -> NewPartner:
-    """A brand adds a partner (its own organization and key) and enrolls it in a program."""
+    """A brand adds a partner (its own organization and key) and enrolls it in a program;
+    `with_login`: also a user for the portal at `email`, with a one-time password."""
     require_brand(caller)
     kind = parse_partner_type(partner_type)
     if not name.strip():
@@ -105,7 +109,13 @@ def create_partner(
         kind = PartnerApproved if approved else PartnerApplied
         record(session, enrollment_change(kind, program.organization_id, enrollment, None, now))
         token = add_api_key(session, org_id, "default", now)
-    return NewPartner(partner, enrollment, token)
+        password = None
+        if with_login:
+            if not email:
+                raise InvalidInput("email", "give the e-mail address the partner signs in with")
+            password = secrets.token_urlsafe(12)
+            add_user(session, org_id, email, password, now)
+    return NewPartner(partner, enrollment, token, password)
 
 
 #: The longest reason for a decline or a suspension.

@@ -8,11 +8,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from accord.contracts.service import partner_standing
+from accord.contracts.service import list_contracts, partner_standing
+from accord.errors import AccordError
 from accord.money import Money
 from accord.partners.model import PartnerType
 from accord.partners.service import (
     brand_suspensions,
+    create_partner,
     partner_in_program,
     set_enrollment_status,
     suspended_in,
@@ -32,6 +34,7 @@ from accord.web.pages import (
     program_or_first,
     refuse,
     render,
+    retry_with,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -188,6 +191,44 @@ def partners_export(
         for r in rows
     ]  # fmt: skip
     return exports_table.download("partners", kind, COLUMNS, table)
+
+
+@router.get("/console/partners/new")
+def new_partner_page(request: Request, visitor: SignedIn, program: str | None = None):
+    return new_partner_form(request, visitor, program)
+
+
+def new_partner_form(request: Request, visitor, program: str | None, *, form=None,
+                     error=None, status: int = 200, made=None):  # fmt: skip
+    store = request.app.state.store
+    programs, current = program_or_first(store, visitor, program)
+    contracts = list_contracts(store, visitor.caller, current.id) if current else []
+    return render(request, "partner_new.html", http_status=status, visitor=visitor,
+                  programs=programs, current=current, types=TYPES, contracts=contracts,
+                  form=form or {}, error=error, made=made, section="partners")  # fmt: skip
+
+
+@router.post("/console/partners/new")
+def add_partner_from_console(request: Request, visitor: SignedIn, form: Form):
+    program = form.get("program") or None
+
+    def again(error: AccordError):
+        shown = {k: v for k, v in form.items() if k != "csrf"}
+        return new_partner_form(request, visitor, program, form=shown, error=error,
+                                status=error.status)  # fmt: skip
+
+    retry_with(request, again)
+    _, current = program_or_first(request.app.state.store, visitor, program)
+    if current is None:
+        raise refuse("no program yet", 404)
+    email = (form.get("email") or "").strip() or None
+    made = create_partner(
+        request.app.state.store, visitor.caller, current.id,
+        name=(form.get("name") or "").strip(), partner_type=form.get("partner_type") or "",
+        country=(form.get("country") or "").strip() or None, email=email,
+        contract_id=form.get("contract_id") or None, with_login=bool(email),
+    )  # fmt: skip
+    return new_partner_form(request, visitor, current.id, made=made, status=201)
 
 
 @router.get("/console/partners/{partner_id}")
