@@ -503,19 +503,9 @@ def send_test(
         occurred_at=now,
         converted_at=now,
     )
-    url, body = expand(template, facts.macros()), facts.body()
-    addresses: tuple[Address, ...] = ()
-    if not allow_private:
-        try:
-            addresses = tuple(check_destination(url, resolve))
-        except InvalidInput as refused:
-            return TestSent(url, None, refused.message)
-    headers = signed_headers(secret, new_id("pbt"), int(now.timestamp()), body)
-    try:
-        status_code = send(Outgoing(url, body, headers, addresses))
-    except Exception as error:  # the partner's server failing is the answer, not a crash
-        return TestSent(url, None, f"{type(error).__name__}: {error}"[:300])
-    return TestSent(url, status_code, None if delivered(status_code) else f"HTTP {status_code}")
+    test = _Attempt(new_id("pbt"), 1, expand(template, facts.macros()), facts.body(), secret)
+    outcome = _send_one(store, send, test, resolve, allow_private)  # as the worker sends
+    return TestSent(test.url, outcome.status_code, outcome.error)
 
 
 def recent_deliveries(store: Store, caller: Caller, endpoint_ids, limit: int = 20) -> dict:
@@ -528,7 +518,6 @@ def recent_deliveries(store: Store, caller: Caller, endpoint_ids, limit: int = 2
             out[endpoint.id] = list(
                 session.scalars(
                     deliveries_of(endpoint.id)
-                    .order_by(None)
                     .order_by(PostbackDelivery.created_at.desc(), PostbackDelivery.id.desc())
                     .limit(limit)
                 )
