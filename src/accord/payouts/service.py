@@ -13,13 +13,13 @@ from accord.commissions.tables import Commission
 from accord.errors import InvalidInput, NotFound
 from accord.events.model import CommissionPaid, PayoutSent
 from accord.events.service import record, record_many
-from accord.fx.service import convert_minor, rate_at
+from accord.fx.service import Rate, convert_minor, rate_at
 from accord.ids import new_id
 from accord.ledger.model import AccountKind, accounts_for, program_account, transfer
 from accord.ledger.service import account_balances, post
 from accord.money import Money
 from accord.partners.tables import Partner
-from accord.payouts.model import plan_batch
+from accord.payouts.model import PayoutLine, plan_batch
 from accord.payouts.tables import Payout, PayoutBatch
 from accord.programs.service import load_program
 from accord.store.engine import Store
@@ -32,6 +32,25 @@ from accord.tenancy.service import require_brand
 class BatchResult:
     batch: PayoutBatch | None
     payouts: list[Payout]
+
+
+def _planned(session, program) -> tuple[dict[str, int], list[PayoutLine]]:
+    """Each partner's payable balance in the program's currency, and the lines a batch
+    pays now (`plan_batch`: positive balances at the threshold or above)."""
+    balances = {
+        row.partner_id: row.balance_minor
+        for row in account_balances(session, program.id, kind=AccountKind.PARTNER_PAYABLE)
+        if row.currency == program.currency and row.partner_id
+    }
+    return balances, plan_batch(balances, program.payout_threshold_minor)
+
+
+def _payout_rate(session, program, partner: Partner | None, now) -> Rate:
+    """The rate a partner's payout is sent at: into its payout currency (the program's when
+    it chose none), or InvalidInput when no rate is in force."""
+    target = (partner.payout_currency if partner else None) or program.currency
+    return rate_at(session, program.organization_id, program.currency, target, now,
+                   field="payout_currency")  # fmt: skip
 
 
 def run_batch(
@@ -47,12 +66,7 @@ def run_batch(
     now = store.clock.now()
     with store.unit() as session:
         program = load_program(session, caller, program_id, for_update=True)
-        balances = {
-            row.partner_id: row.balance_minor
-            for row in account_balances(session, program.id, kind=AccountKind.PARTNER_PAYABLE)
-            if row.currency == program.currency and row.partner_id
-        }
-        lines = plan_batch(balances, program.payout_threshold_minor)
+        _, lines = _planned(session, program)
         if not lines:
             return BatchResult(None, [])
         batch = PayoutBatch(
@@ -69,15 +83,8 @@ def run_batch(
         payouts = []
         for line in lines:
             partner = session.get(Partner, line.partner_id)
-            target = (partner.payout_currency if partner else None) or program.currency
-            rate = rate_at(
-                session,
-                program.organization_id,
-                program.currency,
-                target,
-                now,
-                field="payout_currency",
-            )
+            rate = _payout_rate(session, program, partner, now)
+            target = rate.quote
             payout = Payout(
                 id=new_id("pay"),
                 batch_id=batch.id,
@@ -393,7 +400,6 @@ class PreviewLine:
     amount: Money
     method: str | None  # None: no payout method given (paid by hand)
     sent: Money | None  # in the partner's payout currency; None when no rate is in force
-    problem: str | None  # why this line cannot be paid as it stands, in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,12 +425,7 @@ def preview_batch(store: Store, caller: Caller, program_id: str) -> BatchPreview
     with store.read() as session:
         program = load_program(session, caller, program_id)
         currency = program.currency
-        balances = {
-            row.partner_id: row.balance_minor
-            for row in account_balances(session, program.id, kind=AccountKind.PARTNER_PAYABLE)
-            if row.currency == currency and row.partner_id
-        }
-        planned = plan_batch(balances, program.payout_threshold_minor)
+        balances, planned = _planned(session, program)
         partners = {
             p.id: p
             for p in session.scalars(
@@ -434,20 +435,17 @@ def preview_batch(store: Store, caller: Caller, program_id: str) -> BatchPreview
         lines = []
         for line in planned:
             partner = partners.get(line.partner_id)
-            target = (partner.payout_currency if partner else None) or currency
-            sent, problem = None, None
             try:
-                rate = rate_at(session, program.organization_id, currency, target, now,
-                               field="payout_currency")  # fmt: skip
+                rate = _payout_rate(session, program, partner, now)
                 sent = Money.from_minor(
-                    convert_minor(line.amount_minor, currency, target, rate.rate), target
+                    convert_minor(line.amount_minor, currency, rate.quote, rate.rate), rate.quote
                 )
             except InvalidInput:
-                problem = f"no exchange rate from {currency} to {target}"
+                sent = None
             lines.append(PreviewLine(
                 line.partner_id, partner.name if partner else line.partner_id,
                 Money.from_minor(line.amount_minor, currency),
-                partner.payout_method if partner else None, sent, problem))  # fmt: skip
+                partner.payout_method if partner else None, sent))  # fmt: skip
         funding = funding_balance(session, program.id, currency)
     return BatchPreview(
         lines,
