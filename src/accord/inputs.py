@@ -89,3 +89,19 @@ def check_text(value: object, allow: str = STRICT, root: str = "") -> None:
             stack.extend(reversed(children))
         elif isinstance(item, list | tuple):
             stack.extend(reversed([(f"{path}[{i}]", c) for i, c in enumerate(item)]))
+
+
+# A person's words ---------------------------------------------------------------------------
+def free_text(
+    field: str, value: str | None, max_length: int, *, required: bool = True
+) -> str | None:
+    """A reason or a note someone typed: trimmed; refused when longer than `max_length`, or
+    blank when `required` (blank and not required: None)."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InvalidInput(field, "is required")
+        return None
+    if len(text) > max_length:
+        raise InvalidInput(field, f"is {len(text)} characters; at most {max_length} are allowed")
+    return text

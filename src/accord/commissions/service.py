@@ -36,6 +36,7 @@ from accord.events.model import (
 from accord.events.service import record, record_many
 from accord.fx.service import convert_minor
 from accord.ids import new_id
+from accord.inputs import free_text
 from accord.ledger.model import AccountKind, accounts_for, program_account, transfer
 from accord.ledger.service import post
 from accord.money import Money
@@ -1054,18 +1055,13 @@ def hold(store: Store, caller: Caller, commission_id: str, note: str) -> Commiss
     """Keep a pending commission from locking (and so from being paid) until it is released,
     with the brand's reason, which the partner reads."""
     require_brand(caller)
-    note = (note or "").strip()
-    if not note:
-        raise InvalidInput("note", "say why the commission is held: the partner reads it")
-    if len(note) > MAX_HOLD_NOTE:
-        raise InvalidInput("note", f"is {len(note)} characters; at most {MAX_HOLD_NOTE}")
+    note = free_text("note", note, MAX_HOLD_NOTE)
     with store.unit() as session:
         commission = _own_commission(session, caller, commission_id)
         if commission.status != CommissionStatus.PENDING.value or commission.hold_reason:
-            raise InvalidInput("commission_id", f"only a pending commission that nothing holds "
-                               f"yet can be held; this one is {commission.status}"
-                               + (f" ({commission.hold_reason})" if commission.hold_reason
-                                  else ""))  # fmt: skip
+            held = f" ({commission.hold_reason})" if commission.hold_reason else ""
+            why = "only a pending commission that nothing holds yet can be held; this one is "
+            raise InvalidInput("commission_id", f"{why}{commission.status}{held}")
         commission.hold_reason, commission.hold_note = HELD_BY_BRAND, note
         return commission
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from accord.contracts.model import is_valid_event_type
 from accord.errors import InvalidInput
+from accord.inputs import free_text
 
 #: How far back a partner may ask about an order.
 MAX_AGE = timedelta(days=180)
@@ -48,21 +49,9 @@ def check_occurred_at(occurred_at: datetime, now: datetime) -> datetime:
     return occurred_at
 
 
-def check_text(field: str, value: str | None, max_length: int) -> str:
-    """Required free text: not blank and at most `max_length` characters."""
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(field, "is required")
-    if len(text) > max_length:
-        raise InvalidInput(field, f"is {len(text)} characters; at most {max_length} are allowed")
-    return text
-
-
 def check_note(value: str | None) -> str | None:
     """An optional note: blank means none."""
-    if value is None or not value.strip():
-        return None
-    return check_text("note", value, MAX_REASON)
+    return free_text("note", value, MAX_REASON, required=False)
 
 
 def check_order(order_id: str, event_type: str) -> tuple[str, str]:

@@ -20,6 +20,7 @@ from accord.conversions.service import record_conversion
 from accord.conversions.tables import Attribution, Conversion
 from accord.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from accord.ids import new_id
+from accord.inputs import free_text
 from accord.inquiries.model import (
     MAX_EVIDENCE,
     MAX_REASON,
@@ -27,7 +28,6 @@ from accord.inquiries.model import (
     check_note,
     check_occurred_at,
     check_order,
-    check_text,
     parse_status,
 )
 from accord.inquiries.tables import Inquiry
@@ -66,7 +66,7 @@ def open_inquiry(
         raise Forbidden("inquiries are opened by partners; a brand records the conversion itself")
     partner_id = caller.partner_id
     order_id, event_type = check_order(order_id, event_type)
-    evidence = check_text("evidence", evidence, MAX_EVIDENCE)
+    evidence = free_text("evidence", evidence, MAX_EVIDENCE)
     now = store.clock.now()
     occurred_at = check_occurred_at(occurred_at, now)
     value = Money.of(amount, currency, field="amount")
@@ -284,7 +284,7 @@ def accept_inquiry(
 def decline_inquiry(store: Store, caller: Caller, inquiry_id: str, *, reason: str) -> Decided:
     """Decline an open inquiry; the reason is shown to the partner."""
     require_brand(caller)
-    reason = check_text("reason", reason, MAX_REASON)
+    reason = free_text("reason", reason, MAX_REASON)
     with store.unit() as session:
         row = _load(session, caller, inquiry_id, lock=True)
         _require_open(row)

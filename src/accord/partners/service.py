@@ -23,6 +23,7 @@ from accord.events.model import (
 )
 from accord.events.service import record
 from accord.ids import new_id
+from accord.inputs import free_text
 from accord.money import check_currency
 from accord.partners.enrollments import load_enrollment
 from accord.partners.model import EnrollmentStatus, PartnerType
@@ -139,13 +140,9 @@ def set_enrollment_status(
         target = EnrollmentStatus(status)
     except ValueError:
         raise InvalidInput("status", "use approved, declined or suspended") from None
-    reason = (reason or "").strip() or None
-    if reason is not None and len(reason) > MAX_DECISION_REASON:
-        raise InvalidInput("reason", f"is {len(reason)} characters; at most "
-                           f"{MAX_DECISION_REASON} are allowed")  # fmt: skip
     refusing = target in (EnrollmentStatus.DECLINED, EnrollmentStatus.SUSPENDED)
-    if refusing and reason is None and reason_required:
-        raise InvalidInput("reason", "say why: the partner reads it")
+    reason = free_text("reason", reason, MAX_DECISION_REASON,
+                       required=refusing and reason_required)  # fmt: skip
     with store.unit() as session:
         program = load_program(session, caller, program_id)
         enrollment = session.scalar(

@@ -336,6 +336,19 @@ def retry_with(request: Request, page: Callable[[AccordError], Response]) -> Non
     request.state.retry = page
 
 
+def ask_again_for(request: Request, visitor, back: str, field: str) -> None:
+    """If the page's service refuses `field` (a reason left out, say), show the page at
+    `back` again asking for it (`missing=<field>`); any other refusal is the problem page."""
+
+    def again(error: AccordError) -> Response:
+        if error.field == field:
+            joiner = "&" if "?" in back else "?"
+            return RedirectResponse(f"{back}{joiner}missing={field}", status_code=303)
+        return problem_page(request, visitor, error.message, back, error.status)
+
+    retry_with(request, again)
+
+
 def problem_page(request: Request, visitor, message: str, back: str, status: int) -> HTMLResponse:
     """A page saying what went wrong, in the visitor's language, with a way back."""
     return render(

@@ -27,6 +27,7 @@ from accord.web.pages import (
     Form,
     FormPairs,
     SignedIn,
+    ask_again_for,
     back_to,
     program_or_first,
     render,
@@ -139,9 +140,7 @@ def commission_detail(
 @router.post("/console/commissions/{commission_id}/hold")
 def hold_one(commission_id: str, request: Request, visitor: SignedIn, form: Form):
     back = f"/console/commissions/{quote(commission_id)}"
-    back_to(request, back)
-    if not (form.get("note") or "").strip():
-        return RedirectResponse(f"{back}?missing=note", status_code=303)
+    ask_again_for(request, visitor, back, "note")  # a hold says why
     hold(request.app.state.store, visitor.caller, commission_id, form.get("note", ""))
     return RedirectResponse(f"{back}?done=held", status_code=303)
 

@@ -29,6 +29,7 @@ from accord.web.pages import (
     PAGE_SIZE,
     Form,
     SignedIn,
+    ask_again_for,
     back_to,
     chart_of,
     program_or_first,
@@ -228,7 +229,9 @@ def add_partner_from_console(request: Request, visitor: SignedIn, form: Form):
         country=(form.get("country") or "").strip() or None, email=email,
         contract_id=form.get("contract_id") or None, with_login=bool(email),
     )  # fmt: skip
-    return new_partner_form(request, visitor, current.id, made=made, status=201)
+    page = new_partner_form(request, visitor, current.id, made=made, status=201)
+    page.headers["cache-control"] = "no-store"  # a one-time password and a key are on it
+    return page
 
 
 @router.get("/console/partners/{partner_id}")
@@ -291,11 +294,8 @@ def decide_partner(partner_id: str, request: Request, visitor: SignedIn, form: F
     """Approve or decline an application, or suspend or restore a partner."""
     program = form.get("program", "")
     back = f"/console/partners/{quote(partner_id)}?program={quote(program)}"
-    back_to(request, back)
+    ask_again_for(request, visitor, back, "reason")  # a decline or suspension says why
     store = request.app.state.store
-    status, reason = form.get("status", ""), (form.get("reason") or "").strip()
-    if status in ("declined", "suspended") and not reason:  # the form again, saying why
-        return RedirectResponse(f"{back}&missing=reason", status_code=303)
-    set_enrollment_status(store, visitor.caller, program, partner_id, status, reason,
-                          reason_required=True)  # fmt: skip
+    set_enrollment_status(store, visitor.caller, program, partner_id, form.get("status", ""),
+                          form.get("reason"), reason_required=True)  # fmt: skip
     return RedirectResponse(back, status_code=303)
