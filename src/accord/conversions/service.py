@@ -734,16 +734,11 @@ class ConversionSearch:
     until: datetime | None = None
 
 
-def _conversions_query(caller: Caller, program_id: str, order_id: str,
-                       search: ConversionSearch | None = None):  # fmt: skip
+def _conversions_query(caller: Caller, program_id: str, search: ConversionSearch):
     query = select(Conversion).where(
         Conversion.program_id == program_id,
         Conversion.organization_id == caller.organization_id,
     )
-    if order_id.strip():
-        query = query.where(Conversion.order_id.contains(order_id.strip()))
-    if search is None:
-        return query
     needle = search.text.strip()
     if needle:
         found = [
@@ -776,7 +771,7 @@ def search_conversions(
     all of them (an export)."""
     with store.read() as session:
         program = load_program(session, caller, program_id)
-        query = _conversions_query(caller, program.id, "", search)
+        query = _conversions_query(caller, program.id, search)
         if before:
             last = session.get(Conversion, before)
             if last is not None and last.program_id == program.id:
