@@ -60,6 +60,7 @@ CONSOLE_PAGES = [
     "/console/settings/attribution",
     "/console/settings/attribution/what-if?model=linear&split=on&since=2000-01-01&until=2100-01-01",
     "/console/settings/exchange-rates",
+    "/console/settings/mail",
     "/console/api-keys",
     "/console/rejected",
     "/console/imports",
@@ -78,7 +79,13 @@ PORTAL_PAGES = [
     "/portal/settings",
     "/portal/users",
 ]
-SIGNED_OUT_PAGES = ["/console/login", "/portal/login", "/portal/signup"]
+SIGNED_OUT_PAGES = [
+    "/console/login",
+    "/portal/login",
+    "/portal/signup",
+    "/console/password/forgot",
+    "/console/password/reset?token=run-out",
+]
 #: Detail pages: the first link on the list page (left) whose address starts with the prefix.
 CONSOLE_DETAILS = [
     ("/console/partners", "/console/partners/"),
@@ -90,6 +97,7 @@ CONSOLE_DETAILS = [
     ("/console/content", "/console/content/"),
     ("/console/events", "/console/events/"),
     ("/console/forms", "/f/"),
+    ("/console/settings/mail", "/console/settings/mail/mail_"),
 ]
 PORTAL_DETAILS = [("/portal/commissions", "/portal/commissions/")]
 

@@ -35,6 +35,7 @@ def test_a_recorded_conversion_writes_its_event_and_its_commissions_in_one_trans
 ):
     brand = make_brand(store)
     partner = add_partner(brand)
+    held.clear()  # the kicks of setting the program up
     recorded = convert(brand, order_id="A-1", amount="129.90", click_id=click(brand, partner))
     [commission_id] = recorded.commission_ids
 

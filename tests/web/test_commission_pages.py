@@ -278,7 +278,8 @@ def test_a_manager_adds_a_partner_with_a_portal_sign_in(client, store, manager):
     email = unique_email("dealhub")
     made = client.post(
         "/console/partners/new",
-        content=f"{base}&name=Deal+Hub&country=us&contract_id={brand.contract_id}&email={email}",
+        content=f"{base}&name=Deal+Hub&country=us&contract_id={brand.contract_id}&email={email}"
+        "&sign_in=password",
         headers=FORM,
     )
     assert made.status_code == 201 and "Deal Hub is in the program" in made.text

@@ -51,6 +51,7 @@ from accord.cli.common import (
 )
 from accord.cli.fraud import app as fraud_app
 from accord.cli.leads import app as leads_app
+from accord.cli.mail import app as mail_app
 from accord.cli.reports import app as reports_app
 from accord.clock import ShiftableClock
 from accord.commissions.service import approve, explain, lock_due
@@ -214,6 +215,7 @@ app.add_typer(postbacks_app, name="postbacks")
 app.add_typer(reports_app, name="reports")
 app.add_typer(fraud_app, name="fraud")
 app.add_typer(leads_app, name="leads")
+app.add_typer(mail_app, name="mail")
 
 
 class HttpServer(StrEnum):

@@ -12,6 +12,8 @@ from accord.contracts.engine import CompiledTerms
 from accord.contracts.tables import Contract, ContractAcceptance, ContractVersion, PayoutRule
 from accord.contracts.terms import RuleSpec, TermsSpec, parse_terms, terms_of
 from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.events.model import ContractVersionAdded
+from accord.events.service import record
 from accord.ids import new_id
 from accord.money import Money
 from accord.partners.enrollments import load_enrollment
@@ -182,6 +184,24 @@ def _add_version(
     for rule in _rule_rows(spec, currency):
         rule.contract_version_id = version.id
         session.add(rule)
+    organization_id = session.scalar(
+        select(Program.organization_id).where(Program.id == contract.program_id)
+    )
+    record(
+        session,
+        ContractVersionAdded(
+            organization_id=organization_id,
+            program_id=contract.program_id,
+            occurred_at=now,
+            contract_id=contract.id,
+            contract_name=contract.name,
+            version_id=version.id,
+            number=number,
+            effective_from=effective_from,
+            requires_acceptance=requires_acceptance,
+            is_default=contract.is_default,
+        ),
+    )
     return version
 
 

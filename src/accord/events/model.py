@@ -196,6 +196,43 @@ class PayoutSent(DomainEvent):
     method: str | None = None
 
 
+class ContractVersionAdded(DomainEvent):
+    """A new version of a contract's terms; when it requires acceptance, its partners are
+    asked to accept it (they earn under the version before until they do)."""
+
+    type: ClassVar[str] = "contract.version_added"
+    subject: ClassVar[str | None] = "version_id"
+
+    contract_id: str
+    contract_name: str
+    version_id: str
+    number: int
+    effective_from: datetime
+    requires_acceptance: bool
+    is_default: bool
+
+    @field_validator("effective_from")
+    @classmethod
+    def _utc_from(cls, value: datetime) -> datetime:
+        return ensure_utc(value)
+
+
+class PostbackFailed(DomainEvent):
+    """A postback was given up after its last attempt: the partner's endpoint is failing."""
+
+    type: ClassVar[str] = "postback.failed"
+    subject: ClassVar[str | None] = "endpoint_id"
+
+    partner_id: str
+    endpoint_id: str
+    delivery_id: str
+    #: The host called (never the whole URL: it may carry the partner's tokens).
+    host: str
+    attempts: int
+    last_error: str | None = None
+    last_status_code: int | None = None
+
+
 class PartnerSignedIn(DomainEvent):
     """A user of a partner signed in to the portal, from an address (kept hashed: the
     fraud rules compare it with orders' and other partners' addresses, never read it)."""
@@ -251,6 +288,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         PartnerDeclined,
         PartnerSuspended,
         PayoutSent,
+        ContractVersionAdded,
+        PostbackFailed,
         PartnerSignedIn,
         LeadStageChanged,
         ClicksStored,

@@ -25,6 +25,7 @@ SUBSCRIBER_MODULES: tuple[str, ...] = (
     "accord.postbacks.subscribers",
     "accord.protect.subscribers",
     "accord.leads.subscribers",
+    "accord.notices.subscribers",
 )
 
 _handlers: dict[str, dict[str, Handler]] = {}

@@ -15,6 +15,8 @@ Importing a module declares its tasks (`accord.jobs.queue.task` / `periodic`):
   `score_partner_risk` (daily: each partner's risk score, alerts when it rises) and
   `forget_partner_marks` (daily: partners' marks unseen for 90 days): accord.protect.tasks
 - `score_leads` (daily: every contact's score from its activities): accord.leads.tasks
+- `send_mail` (every minute: the outbox's notices to partners, managers and users):
+  accord.notices.tasks
 
 A stage with background work of its own declares it in its module and adds that module here.
 """
@@ -26,6 +28,7 @@ import accord.jobs.service
 import accord.jobs.work
 import accord.leads.tasks
 import accord.monitoring.tasks
+import accord.notices.tasks
 import accord.postbacks.worker
 import accord.protect.tasks
 import accord.reports.tasks  # noqa: F401 - declares sum_report_days

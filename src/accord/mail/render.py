@@ -96,6 +96,10 @@ class Formatter:
     def date(self, value: date | datetime) -> str:
         return format_date(value, format="medium", locale=self.babel)
 
+    def country(self, code: str | None) -> str:
+        """A country's name in the language (DE: Germany, 德国); the code if unknown."""
+        return self.babel.territories.get((code or "").upper(), code or "")
+
     def month(self, value: date) -> str:
         """A month and its year: December 2026, 2026年12月."""
         return format_skeleton("yMMMM", value, locale=self.babel)

@@ -699,3 +699,72 @@ def brand_suspensions(store: Store, caller: Caller) -> dict[str, dict[str, str]]
     require_brand(caller)
     with store.read() as session:
         return suspensions(session, caller.organization_id)
+
+
+# what other stages need to write to partners ----------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PartnerAddress:
+    """Where a partner's mail goes: its company's users, else its contact address."""
+
+    partner_id: str
+    name: str
+    organization_id: str
+    email: str | None
+    country: str | None
+    partner_type: str
+    website: str | None
+
+
+def partner_address(session: Session, partner_id: str) -> PartnerAddress | None:
+    row = session.get(Partner, partner_id)
+    if row is None:
+        return None
+    return PartnerAddress(
+        row.id,
+        row.name,
+        row.organization_id,
+        row.email,
+        row.country,
+        row.partner_type,
+        row.website,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentState:
+    program_id: str
+    partner_id: str
+    status: str
+    reason: str | None
+    note: str | None
+
+
+def enrollment_state(session: Session, enrollment_id: str) -> EnrollmentState | None:
+    """An enrollment as it is now (a notice checks it has not moved on meanwhile)."""
+    row = session.get(Enrollment, enrollment_id)
+    if row is None:
+        return None
+    return EnrollmentState(
+        row.program_id, row.partner_id, row.status, row.decision_reason, row.application_note
+    )
+
+
+def partners_on_contract(
+    session: Session, program_id: str, contract_id: str, is_default: bool
+) -> list[str]:
+    """The approved partners of a program who earn under a contract: those put on it, and
+    (for the default contract) those on none."""
+    on_it = Enrollment.contract_id == contract_id
+    if is_default:
+        on_it = or_(on_it, Enrollment.contract_id.is_(None))
+    return list(
+        session.scalars(
+            select(Enrollment.partner_id)
+            .where(
+                Enrollment.program_id == program_id,
+                Enrollment.status == EnrollmentStatus.APPROVED.value,
+                on_it,
+            )
+            .order_by(Enrollment.partner_id)
+        )
+    )

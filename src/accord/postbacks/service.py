@@ -14,15 +14,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from accord.conversions.tables import Conversion
 from accord.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
-from accord.events.model import CommissionChange
+from accord.events.model import CommissionChange, PostbackFailed
+from accord.events.service import record
 from accord.ids import new_id
 from accord.money import Money
+from accord.partners.service import partner_address
 from accord.postbacks.model import (
     Address,
     DeliveryStatus,
@@ -422,9 +425,33 @@ def _record(store: Store, outcomes: list[_Outcome], now: datetime) -> DeliveryRu
             if row.next_attempt_at is None:
                 row.status = DeliveryStatus.FAILED.value
                 run.failed += 1
+                _tell_failed(session, row, now)
             else:
                 run.retrying += 1
     return run
+
+
+def _tell_failed(session: Session, row: PostbackDelivery, now: datetime) -> None:
+    """Record that a delivery was given up, for the partner to be told."""
+    endpoint = session.get(PostbackEndpoint, row.endpoint_id)
+    partner = partner_address(session, endpoint.partner_id) if endpoint else None
+    if endpoint is None or partner is None:
+        return
+    record(
+        session,
+        PostbackFailed(
+            organization_id=partner.organization_id,
+            program_id=endpoint.program_id,
+            occurred_at=now,
+            partner_id=partner.partner_id,
+            endpoint_id=endpoint.id,
+            delivery_id=row.id,
+            host=(urlsplit(row.url).hostname or "")[:300],
+            attempts=row.attempts,
+            last_error=(row.last_error or "")[:300] or None,
+            last_status_code=row.last_status_code,
+        ),
+    )
 
 
 def get_endpoint(store: Store, caller: Caller, endpoint_id: str) -> PostbackEndpoint:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from email.headerregistry import Address
+from email.utils import parseaddr
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -212,3 +214,31 @@ def find_program(store: Store, program_id: str) -> Program | None:
     which then check the program's own rules for browser events."""
     with store.read() as session:
         return session.get(Program, program_id)
+
+
+def program_sender(session: Session, program_id: str) -> tuple[str, str | None] | None:
+    """A program's name and the From line of its mail (None: the installation's)."""
+    row = session.get(Program, program_id)
+    return None if row is None else (row.name, row.mail_from)
+
+
+def set_mail_from(store: Store, caller: Caller, program_id: str, value: str | None) -> str | None:
+    """The From line of the program's mail to partners: an address, with a name or
+    without (`Lumen Partners <partners@lumen.example>`); empty for the installation's."""
+    require_brand(caller)
+    text = (value or "").strip()
+    if text:
+        if len(text) > 400 or any(c in text for c in "\r\n\0"):
+            raise InvalidInput("mail_from", "write one address, under 400 characters")
+        name, addr = parseaddr(text)
+        local, _, domain = addr.partition("@")
+        if not local or "." not in domain or " " in addr:
+            raise InvalidInput("mail_from", f"{text!r} is not an e-mail address")
+        try:
+            text = str(Address(display_name=name, addr_spec=addr)) if name else addr
+        except (ValueError, IndexError) as bad:
+            raise InvalidInput("mail_from", f"{text!r} is not an e-mail address") from bad
+    with store.unit() as session:
+        program = load_program(session, caller, program_id, for_update=True)
+        program.mail_from = text or None
+    return text or None

@@ -60,4 +60,6 @@ class Program(Base):
     order_total_tolerance_percent: Mapped[Decimal] = mapped_column(
         DecimalText(), default=Decimal(1)
     )
+    #: The From line of the program's e-mail to partners (None: the installation's sender).
+    mail_from: Mapped[str | None] = mapped_column(String(400), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -21,11 +21,18 @@ from sqlalchemy import delete, select, update
 from accord.errors import Unauthenticated
 from accord.events.model import PartnerSignedIn
 from accord.events.service import record
+from accord.notices.service import Recipient, queue
 from accord.partners.tables import Partner
-from accord.signin.tables import WebSession
+from accord.signin.tables import PasswordReset, WebSession
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind
-from accord.tenancy.service import role_scopes, verify_user
+from accord.tenancy.service import (
+    organization_of,
+    person_by_email,
+    role_scopes,
+    set_password,
+    verify_user,
+)
 from accord.tenancy.tables import Organization, User
 
 COOKIE = "accord_session"
@@ -139,3 +146,104 @@ def sign_out(store: Store, token: str | None) -> None:
 def csrf_ok(visitor: Visitor, sent: str | None) -> bool:
     # Compared as bytes: a non-ASCII token is simply wrong, not an error.
     return bool(sent) and hmac.compare_digest(visitor.csrf_token.encode(), (sent or "").encode())
+
+
+# choosing a new password by e-mail --------------------------------------------------------
+RESET_VALID = timedelta(hours=1)
+#: How long an invitation's link to choose a first password works.
+INVITATION_VALID = timedelta(days=7)
+
+
+def request_reset(store: Store, email: str, language: str, base_url: str) -> None:
+    """Mail a link to choose a new password to the user with this address. Nothing tells
+    the asker whether there is one (the page says the same either way)."""
+    now = store.clock.now()
+    with store.unit() as session:
+        found = person_by_email(session, email)
+        if found is None:
+            return
+        _mail_link(session, found, "password_reset", RESET_VALID, now, base_url,
+                   organization_of(session, found.user_id), language, program="")  # fmt: skip
+
+
+def invite_by_mail(
+    store: Store,
+    email: str,
+    *,
+    organization_id: str,
+    language: str,
+    base_url: str,
+    program: str,
+    inviter: str,
+) -> bool:
+    """Mail a new user (a partner's, added by a brand) an invitation: a link to choose
+    their password, working once within `INVITATION_VALID`; the mail is in the outbox of
+    `organization_id` (the inviting brand). False when no user has this address."""
+    now = store.clock.now()
+    with store.unit() as session:
+        found = person_by_email(session, email)
+        if found is None:
+            return False
+        _mail_link(session, found, "invitation", INVITATION_VALID, now, base_url,
+                   organization_id, language, program=program, inviter=inviter)  # fmt: skip
+    return True
+
+
+def _mail_link(session, found, kind: str, valid: timedelta, now, base_url: str,
+               organization_id: str | None, language: str, **context) -> None:  # fmt: skip
+    token = secrets.token_urlsafe(32)
+    session.add(
+        PasswordReset(
+            id=_digest(token), user_id=found.user_id, created_at=now, expires_at=now + valid
+        )
+    )
+    session.flush()
+    queue(
+        session,
+        organization_id=organization_id,
+        kind=kind,
+        template=kind,
+        to=Recipient(found.email, language),
+        now=now,
+        secret=True,
+        expires_at=now + valid,
+        email=found.email,
+        link=f"{base_url}/console/password/reset?token={token}",
+        **context,
+    )
+
+
+def _usable_reset(session, token: str | None, now) -> PasswordReset | None:
+    if not token or len(token) > 200:
+        return None
+    row = session.get(PasswordReset, _digest(token))
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def reset_usable(store: Store, token: str | None) -> bool:
+    """Whether a reset link still works (unused, within its hour)."""
+    with store.read() as session:
+        return _usable_reset(session, token, store.clock.now()) is not None
+
+
+def reset_password(store: Store, token: str | None, password: str) -> bool:
+    """Set the password of a reset link's user; the link and every other open link of the
+    user stop working, and their browsers are signed out. Returns whether the user is a
+    partner's (to send them to the portal's sign-in); InvalidInput for a short password,
+    Unauthenticated for a link that does not work (any more)."""
+    now = store.clock.now()
+    with store.unit() as session:
+        row = _usable_reset(session, token, now)
+        if row is None:
+            raise Unauthenticated("this link to choose a new password has run out or was used")
+        set_password(session, row.user_id, password)
+        session.execute(
+            update(PasswordReset)
+            .where(PasswordReset.user_id == row.user_id, PasswordReset.used_at.is_(None))
+            .values(used_at=now)
+        )
+        session.execute(delete(WebSession).where(WebSession.user_id == row.user_id))
+        org = session.get(Organization, organization_of(session, row.user_id))
+        return org is not None and org.kind == OrganizationKind.PARTNER

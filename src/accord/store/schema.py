@@ -58,3 +58,6 @@ __all__ += ["protect_tables"]
 from accord.leads import tables as leads_tables  # noqa: E402
 
 __all__ += ["leads_tables"]
+from accord.notices import tables as notices_tables  # noqa: E402
+
+__all__ += ["notices_tables"]

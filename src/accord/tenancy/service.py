@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from accord.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from accord.ids import new_id
@@ -310,3 +310,57 @@ def remove_user(store: Store, caller: Caller, user_id: str) -> None:
             session.delete(row)
         session.flush()
         session.delete(user)
+
+
+# what other stages need to write to people ------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A user as mail reaches them: address, role, and the language they read (None: not
+    known yet)."""
+
+    user_id: str
+    email: str
+    role: str
+    language: str | None
+
+
+def people_in(session, organization_id: str) -> list[Person]:
+    """An organization's users, for mail written inside another stage's unit."""
+    return [Person(u.id, u.email, u.role, u.language) for u in users_in(session, organization_id)]
+
+
+def remember_language(store: Store, user_id: str, language: str) -> None:
+    """The language a user reads the console or portal in, which their mail is written in
+    (written only when it changed)."""
+    with store.unit() as session:
+        session.execute(
+            update(User)
+            .where(User.id == user_id, or_(User.language.is_(None), User.language != language))
+            .values(language=language)
+        )
+
+
+def person_by_email(session, email: str) -> Person | None:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    return None if user is None else Person(user.id, user.email, user.role, user.language)
+
+
+def person(session, user_id: str) -> Person | None:
+    user = session.get(User, user_id)
+    return None if user is None else Person(user.id, user.email, user.role, user.language)
+
+
+def organization_of(session, user_id: str) -> str | None:
+    return session.scalar(select(User.organization_id).where(User.id == user_id))
+
+
+def set_password(session, user_id: str, password: str) -> None:
+    """A new password for a user (inside the caller's unit), long enough or InvalidInput."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput("password", f"use at least {MIN_PASSWORD} characters")
+    if len(password) > 1000:
+        raise InvalidInput("password", "use at most 1000 characters")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id, field="user_id")
+    user.password_hash = _passwords.hash(password)

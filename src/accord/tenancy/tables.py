@@ -29,6 +29,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     #: owner, manager, analyst or finance in a brand; admin or member in a partner company
     role: Mapped[str] = mapped_column(String(16), default="owner")
+    #: The language the person last used the console or portal in (en, zh_Hans): their
+    #: e-mail is written in it.
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class ApiKey(Base):

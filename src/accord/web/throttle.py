@@ -58,3 +58,5 @@ class Throttle:
 SIGN_IN = Throttle(10, 15 * 60)
 #: New partner accounts: 20 per address an hour.
 SIGN_UP = Throttle(20, 60 * 60)
+#: Links to choose a new password: 5 per address, and 5 per e-mail, in 15 minutes.
+RESET = Throttle(5, 15 * 60)

@@ -26,7 +26,9 @@ from accord.web.console import (
     lifecycle,
     links,
     nurture,
+    outbox,
     partners,
+    password,
     payouts,
     rates,
     rejected,
@@ -39,5 +41,5 @@ router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
               lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture,
-              content, events, rates, inquiries, reversals):  # fmt: skip
+              content, events, rates, inquiries, reversals, password, outbox):  # fmt: skip
     router.include_router(group.router)

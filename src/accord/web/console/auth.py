@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from accord.errors import AccordError
 from accord.signin import service as sessions
+from accord.tenancy.service import remember_language
 from accord.web import i18n
 from accord.web.pages import (
     LOGIN_CSRF,
@@ -16,6 +17,7 @@ from accord.web.pages import (
     Refused,
     expired,
     forged,
+    locale_of,
     login_form,
     login_token_ok,
     peer,
@@ -32,12 +34,14 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/console/login")
-def login_page(request: Request, visitor: MaybeVisitor, next: str | None = None):
+def login_page(request: Request, visitor: MaybeVisitor, next: str | None = None, changed: int = 0):
     if visitor is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     return login_form(
         request,
-        lambda token: render(request, "login.html", csrf=token, next=safe_next(next), email=""),
+        lambda token: render(
+            request, "login.html", csrf=token, next=safe_next(next), email="", changed=changed
+        ),
     )
 
 
@@ -71,10 +75,12 @@ def login(request: Request, form: OpenForm):
         return again("credentials", 401)
 
     retry_with(request, wrong)
-    token, _ = sessions.sign_in(
-        request.app.state.store, form.get("email", ""), form.get("password", ""), peer(request)
+    store = request.app.state.store
+    token, signed = sessions.sign_in(
+        store, form.get("email", ""), form.get("password", ""), peer(request)
     )
     SIGN_IN.clear(who)
+    remember_language(store, signed.user_id, locale_of(request))
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     set_session_cookie(request, response, token)
     return response
@@ -95,9 +101,11 @@ def logout(request: Request, visitor: MaybeVisitor, form: OpenForm):
 
 
 @router.get("/console/language/{code}")
-def switch_language(code: str, request: Request, next: str | None = None):
+def switch_language(code: str, request: Request, visitor: MaybeVisitor, next: str | None = None):
     response = RedirectResponse(safe_next(next), status_code=303)
     if code in i18n.LOCALES:
+        if visitor is not None:  # their e-mail follows the language they chose
+            remember_language(request.app.state.store, visitor.user_id, code)
         response.set_cookie(
             i18n.COOKIE, code, samesite="lax", secure=secure(request), max_age=365 * 86400
         )

@@ -3,6 +3,7 @@ sorted, exported), one partner's profile, and deciding an application."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -11,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from accord.contracts.service import list_contracts, partner_standing
 from accord.errors import AccordError
 from accord.money import Money
+from accord.notices.service import language_for
 from accord.partners.model import PartnerType
 from accord.partners.service import (
     brand_suspensions,
@@ -23,6 +25,7 @@ from accord.programs.service import list_programs
 from accord.protect.partner_risk import partner_history, risk_by_partner
 from accord.reports.activity import daily_series
 from accord.reports.service import PartnerFigures, partner_figures
+from accord.signin.service import invite_by_mail
 from accord.tracking.service import partner_codes, partner_links
 from accord.web import exports_table
 from accord.web.pages import (
@@ -32,6 +35,7 @@ from accord.web.pages import (
     ask_again_for,
     back_to,
     chart_of,
+    locale_of,
     program_or_first,
     refuse,
     render,
@@ -200,13 +204,15 @@ def new_partner_page(request: Request, visitor: SignedIn, program: str | None = 
 
 
 def new_partner_form(request: Request, visitor, program: str | None, *, form=None,
-                     error=None, status: int = 200, made=None):  # fmt: skip
+                     error=None, status: int = 200, made=None, invited=None):  # fmt: skip
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
     contracts = list_contracts(store, visitor.caller, current.id) if current else []
     return render(request, "partner_new.html", http_status=status, visitor=visitor,
                   programs=programs, current=current, types=TYPES, contracts=contracts,
-                  form=form or {}, error=error, made=made, section="partners")  # fmt: skip
+                  form=form or {}, error=error, made=made, invited=invited,
+                  mail_server=bool(request.app.state.settings.smtp_host),
+                  section="partners")  # fmt: skip
 
 
 @router.post("/console/partners/new")
@@ -229,7 +235,17 @@ def add_partner_from_console(request: Request, visitor: SignedIn, form: Form):
         country=(form.get("country") or "").strip() or None, email=email,
         contract_id=form.get("contract_id") or None, with_login=bool(email),
     )  # fmt: skip
-    page = new_partner_form(request, visitor, current.id, made=made, status=201)
+    invited = None
+    if email and form.get("sign_in") != "password":
+        # the partner chooses its own password by the invitation's link
+        store = request.app.state.store
+        invite_by_mail(store, email, organization_id=visitor.caller.organization_id,
+                       language=language_for(made.partner.country, locale_of(request)),
+                       base_url=request.app.state.settings.base_url(), program=current.name,
+                       inviter=visitor.organization_name)  # fmt: skip
+        invited = email
+        made = replace(made, password=None)
+    page = new_partner_form(request, visitor, current.id, made=made, status=201, invited=invited)
     page.headers["cache-control"] = "no-store"  # a one-time password and a key are on it
     return page
 
