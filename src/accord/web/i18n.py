@@ -121,6 +121,7 @@ DATA_WORDS = (
 #: How English pages write data words whose code is not a word.
 _ENGLISH = {
     "b2b_referral": "B2B referral",
+    "rest": "rest of the order",
     "over_cap": "over cap",
     "order_error": "order error",
     "tier_retroactive": "retroactive tier",
