@@ -487,6 +487,9 @@ class PayoutOut(BaseModel):
 
 class PayoutBatchIn(Strict):
     program_id: str
+    #: Leave partners who gave no payout method out of the batch (their balance waits)
+    #: instead of recording their payouts as paid by hand.
+    hold_without_method: bool = False
 
 
 class PayoutBatchOut(BaseModel):

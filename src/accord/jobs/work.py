@@ -112,7 +112,8 @@ def payout_batch(store: Store, caller: Caller, args: dict, context: Context) -> 
     balances it pays, so a retry after a killed worker pays nobody twice; when an earlier
     attempt committed, the retry pays nobody and reports that attempt's batch."""
     program_id = args["program_id"]
-    result = run_batch(store, caller, program_id, progress=context.progress)
+    result = run_batch(store, caller, program_id, progress=context.progress,
+                       hold_without_method=bool(args.get("hold_without_method")))  # fmt: skip
     batch = result.batch
     count = len(result.payouts)
     if batch is None and context.attempt > 1:

@@ -94,14 +94,18 @@ def batch_sepa(
     debtor_bic: str | None,
     execution_date: date | None,
 ) -> bytes:
-    """The batch as a SEPA credit transfer (pain.001.001.09) for the brand's bank."""
+    """The batch's payouts to partners paid by SEPA, as a SEPA credit transfer
+    (pain.001.001.09) for the brand's bank; those paid otherwise are not in it."""
     require_brand(caller)
     with store.read() as session:
         batch = _batch(session, caller, batch_id)
         debtor = files.Debtor(name=debtor_name, iban=debtor_iban, bic=debtor_bic)
+        by_sepa = [i for i in _instructions(session, batch) if i.method == "sepa"]
+        if not by_sepa:
+            raise InvalidInput("batch_id", "no payout of this batch goes to a partner paid by SEPA")
         return files.sepa_credit_transfer(
             debtor,
-            _instructions(session, batch),
+            by_sepa,
             message_id=batch.id,
             execution_date=execution_date or store.clock.now().date(),
             created_at=store.clock.now(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
 
@@ -34,15 +34,30 @@ class BatchResult:
     payouts: list[Payout]
 
 
-def _planned(session, program) -> tuple[dict[str, int], list[PayoutLine]]:
+def _planned(
+    session, program, *, hold_without_method: bool = False
+) -> tuple[dict[str, int], list[PayoutLine]]:
     """Each partner's payable balance in the program's currency, and the lines a batch
-    pays now (`plan_batch`: positive balances at the threshold or above)."""
+    pays now (`plan_batch`: positive balances at the threshold or above); with
+    `hold_without_method`, not those of partners who gave no payout method (their balance
+    waits for the next batch)."""
     balances = {
         row.partner_id: row.balance_minor
         for row in account_balances(session, program.id, kind=AccountKind.PARTNER_PAYABLE)
         if row.currency == program.currency and row.partner_id
     }
-    return balances, plan_batch(balances, program.payout_threshold_minor)
+    lines = plan_batch(balances, program.payout_threshold_minor)
+    if hold_without_method and lines:
+        ready = set(
+            session.scalars(
+                select(Partner.id).where(
+                    Partner.id.in_([line.partner_id for line in lines]),
+                    Partner.payout_method.is_not(None),
+                )
+            )
+        )
+        lines = [line for line in lines if line.partner_id in ready]
+    return balances, lines
 
 
 def _payout_rate(session, program, partner: Partner | None, now) -> Rate:
@@ -59,14 +74,17 @@ def run_batch(
     program_id: str,
     *,
     progress: Callable[[int, int], None] | None = None,
+    hold_without_method: bool = False,
 ) -> BatchResult:
     """Pay each partner's payable balance (net of clawbacks) that reaches the threshold;
-    `progress(done, total)` hears of each partner paid. The batch is one transaction."""
+    `progress(done, total)` hears of each partner paid. The batch is one transaction.
+    A partner without a payout method is paid by hand (`manual`), or with
+    `hold_without_method` left out of the batch until it gives one."""
     require_brand(caller)
     now = store.clock.now()
     with store.unit() as session:
         program = load_program(session, caller, program_id, for_update=True)
-        _, lines = _planned(session, program)
+        _, lines = _planned(session, program, hold_without_method=hold_without_method)
         if not lines:
             return BatchResult(None, [])
         batch = PayoutBatch(
@@ -412,14 +430,19 @@ class BatchPreview:
     carried_over: int
     threshold: Money
     funding: Money
+    #: Partners due a payout who gave no payout method, left out of this batch.
+    held: list[PreviewLine] = field(default_factory=list)
 
     @property
     def without_method(self) -> list[PreviewLine]:
         return [line for line in self.lines if line.method is None]
 
 
-def preview_batch(store: Store, caller: Caller, program_id: str) -> BatchPreview:
-    """The batch a run would make now, read only (nothing is paid, nothing is marked)."""
+def preview_batch(
+    store: Store, caller: Caller, program_id: str, *, hold_without_method: bool = False
+) -> BatchPreview:
+    """The batch a run would make now, read only (nothing is paid, nothing is marked);
+    with `hold_without_method`, partners without a payout method are listed as held."""
     require_brand(caller)
     now = store.clock.now()
     with store.read() as session:
@@ -447,10 +470,25 @@ def preview_batch(store: Store, caller: Caller, program_id: str) -> BatchPreview
                 Money.from_minor(line.amount_minor, currency),
                 partner.payout_method if partner else None, sent))  # fmt: skip
         funding = funding_balance(session, program.id, currency)
+    held = [line for line in lines if line.method is None] if hold_without_method else []
+    lines = [line for line in lines if line not in held]
     return BatchPreview(
         lines,
         Money.from_minor(sum(line.amount.minor for line in lines), currency),
-        sum(1 for amount in balances.values() if amount != 0) - len(lines),
+        sum(1 for amount in balances.values() if amount != 0) - len(lines) - len(held),
         Money.from_minor(program.payout_threshold_minor, currency),
         Money.from_minor(funding, currency),
+        held,
     )
+
+
+def batch_payouts(store: Store, caller: Caller, batch_id: str) -> list[tuple[Payout, str]]:
+    """A brand's batch's payouts, oldest first: (payout, partner name)."""
+    batch = get_batch(store, caller, batch_id)
+    with store.read() as session:
+        query = (
+            _named_payouts(caller, batch.program_id)
+            .where(Payout.batch_id == batch.id)
+            .order_by(Payout.id)
+        )
+        return [tuple(r) for r in session.execute(query)]

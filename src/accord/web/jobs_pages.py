@@ -110,7 +110,8 @@ def run_payouts(request: Request, visitor: SignedIn, form: Form):
         request.app.state.store,
         visitor.caller,
         "payout_batch",
-        {"program_id": program},
+        # partners without payout details wait, unless the manager pays them by hand
+        {"program_id": program, "hold_without_method": form.get("manual") != "1"},
         program_id=program,
         user_id=visitor.user_id,
     )

@@ -210,9 +210,12 @@ def get_payout(payout_id: str, store: StoreDep, caller: CallerDep):
 def run_payout_batch(body: PayoutBatchIn, response: Response, store: StoreDep, caller: CallerDep):
     """Pay every partner whose payable balance (net of clawbacks) reaches the threshold.
 
-    201 with the new batch; 200 with `id: null` and no payouts when nobody is due.
+    201 with the new batch; 200 with `id: null` and no payouts when nobody is due. A
+    partner without a payout method is paid by hand, or left out with
+    `hold_without_method: true`.
     """
-    result = payouts.run_batch(store, caller, body.program_id)
+    result = payouts.run_batch(store, caller, body.program_id,
+                               hold_without_method=body.hold_without_method)  # fmt: skip
     if result.batch is None:
         response.status_code = 200
     currency = get_program(store, caller, body.program_id).currency
