@@ -14,6 +14,7 @@ from accord.contracts.engine import Facts, MemoryUsage
 from accord.contracts.service import terms_at
 from accord.ids import new_id
 from accord.money import Money
+from accord.partners.enrollments import contract_at
 from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import Enrollment
 from accord.programs.service import load_program
@@ -52,7 +53,7 @@ def accrue_click_commissions(store: Store, caller: Caller, program_id: str) -> i
             day = datetime.combine(first.date(), time(), UTC)
         day = max(day, today - timedelta(days=MAX_DAYS))
         approved = {
-            e.partner_id: e.contract_id
+            e.partner_id: e
             for e in session.scalars(
                 select(Enrollment).where(
                     Enrollment.program_id == program.id,
@@ -80,7 +81,7 @@ def accrue_click_commissions(store: Store, caller: Caller, program_id: str) -> i
                 terms = terms_at(
                     session,
                     program.id,
-                    approved[partner_id],
+                    contract_at(approved[partner_id], last_moment),
                     last_moment,
                     currency=program.currency,
                     partner_id=partner_id,

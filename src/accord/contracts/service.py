@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +16,8 @@ from accord.events.model import ContractVersionAdded
 from accord.events.service import record
 from accord.ids import new_id
 from accord.money import Money
-from accord.partners.enrollments import load_enrollment
+from accord.partners.enrollments import contract_at, load_enrollment
+from accord.partners.model import PartnerType
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
@@ -327,14 +328,18 @@ def accept_version(
         return row
 
 
-def contract_of_partner(session: Session, program_id: str, partner_id: str) -> str | None:
-    """The id of the contract a partner is on in a program: its enrollment's, else the
-    program's default; None when it is not in the program or there is no contract."""
+def contract_of_partner(
+    session: Session, program_id: str, partner_id: str, at: datetime | None = None
+) -> str | None:
+    """The id of the contract a partner is on in a program at `at` (now): its enrollment's,
+    else the program's default; None when it is not in the program or there is no
+    contract."""
     enrollment = load_enrollment(session, program_id, partner_id)
     if enrollment is None:
         return None
-    if enrollment.contract_id is not None:
-        return enrollment.contract_id
+    mine = contract_at(enrollment, at or datetime.now(UTC))
+    if mine is not None:
+        return mine
     return remembered(
         session,
         "default_contract",
@@ -419,7 +424,8 @@ def list_contracts(store: Store, caller: Caller, program_id: str) -> list[Contra
         program = load_program(session, caller, program_id)
         query = select(Contract).where(Contract.program_id == program.id)
         if not caller.is_brand:
-            mine = contract_of_partner(session, program.id, caller.partner_id)
+            mine = contract_of_partner(session, program.id, caller.partner_id,
+                                       store.clock.now())  # fmt: skip
             if mine is None:
                 return []
             query = query.where(Contract.id == mine)
@@ -449,9 +455,10 @@ def partner_contract(store: Store, caller: Caller, program_id: str) -> PartnerCo
         enrollment = load_enrollment(session, program_id, caller.partner_id)
         if enrollment is None:
             raise NotFound("program", program_id, field="program_id")
+        mine = contract_at(enrollment, now)
         contract = (
-            session.get(Contract, enrollment.contract_id)
-            if enrollment.contract_id
+            session.get(Contract, mine)
+            if mine
             else session.scalar(
                 select(Contract).where(Contract.program_id == program_id, Contract.is_default)
             )
@@ -525,3 +532,34 @@ def partner_standing(
             .order_by(ContractAcceptance.accepted_at.desc())
         ).first()
     return Standing(contract, tuple(accepted) if accepted else None)
+
+
+def contract_for_type(session: Session, program_id: str, partner_type: str) -> str | None:
+    """The contract of the program meant for a partner type (the oldest, if several), or
+    None: the program's default."""
+    for contract in session.scalars(
+        select(Contract)
+        .where(Contract.program_id == program_id)
+        .order_by(Contract.created_at, Contract.id)
+    ):
+        if partner_type in (contract.partner_types or ()):
+            return contract.id
+    return None
+
+
+def set_contract_types(
+    store: Store, caller: Caller, contract_id: str, partner_types: list[str]
+) -> Contract:
+    """The partner types a contract is meant for: applicants of those types are offered it
+    (and put on it when the program approves them automatically)."""
+    require_brand(caller)
+    known = {t.value for t in PartnerType}
+    unknown = sorted(set(partner_types) - known)
+    if unknown:
+        raise InvalidInput(
+            "partner_types", f"{unknown[0]!r} is not one of: {', '.join(sorted(known))}"
+        )
+    with store.unit() as session:
+        contract = visible_contract(session, caller, contract_id)
+        contract.partner_types = sorted(set(partner_types)) or None
+        return contract

@@ -18,6 +18,8 @@ class Contract(Base):
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     is_default: Mapped[bool] = mapped_column(default=False)
+    #: The partner types this contract is meant for: an applicant of one is offered it.
+    partner_types: Mapped[list | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

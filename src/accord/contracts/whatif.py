@@ -27,7 +27,7 @@ from accord.contracts.terms import TermsSpec
 from accord.conversions.tables import Attribution, Conversion
 from accord.errors import InvalidInput
 from accord.money import Money
-from accord.partners.enrollments import load_enrollment
+from accord.partners.enrollments import contract_at, load_enrollment
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -218,7 +218,7 @@ def _replay_policy(
                 found = terms_at(
                     session,
                     program.id,
-                    enrollment.contract_id,
+                    contract_at(enrollment, conversion.occurred_at),
                     conversion.occurred_at,
                     currency=program.currency,
                     partner_id=partner_id,

@@ -38,6 +38,7 @@ from accord.events.service import record
 from accord.fx.service import convert_minor, rate_at
 from accord.ids import new_id
 from accord.money import Money
+from accord.partners.enrollments import contract_at
 from accord.partners.model import EnrollmentStatus
 from accord.partners.service import load_enrollment
 from accord.programs.service import load_program, max_order_amount
@@ -539,7 +540,7 @@ def _credit(
         if enrollment is None or enrollment.status != EnrollmentStatus.APPROVED:
             conversion.commission_note = "partner_not_approved"
             continue
-        credited.append((attribution, enrollment.contract_id))
+        credited.append((attribution, contract_at(enrollment, conversion.occurred_at)))
     made = []
     created = create_commissions(session, program, conversion, credited, now)
     for (attribution, _), commission in zip(credited, created, strict=True):

@@ -154,7 +154,7 @@ def contract_version(session: Session, event: ContractVersionAdded) -> None:
     if not event.requires_acceptance or event.program_id is None:
         return
     for partner_id in partners_on_contract(
-        session, event.program_id, event.contract_id, event.is_default
+        session, event.program_id, event.contract_id, event.is_default, event.effective_from
     ):
         _to_partner(
             session,

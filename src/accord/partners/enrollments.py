@@ -7,6 +7,8 @@ so that those stages and `accord.partners.service` can both depend on it.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,3 +29,22 @@ def load_enrollment(session: Session, program_id: str, partner_id: str) -> Enrol
             )
         ),
     )
+
+
+def contract_at(enrollment: Enrollment, at: datetime) -> str | None:
+    """The contract the partner earns under at `at`: the last move to take effect by then,
+    else the contract it was put on (None: the program's default)."""
+    current = enrollment.contract_id
+    for move in enrollment.contract_moves or ():
+        if datetime.fromisoformat(move["from"]) > at:
+            break
+        current = move["contract_id"]
+    return current
+
+
+def coming_move(enrollment: Enrollment, at: datetime) -> dict | None:
+    """The next move after `at`, if one is decided: {"contract_id", "from", ...}."""
+    for move in enrollment.contract_moves or ():
+        if datetime.fromisoformat(move["from"]) > at:
+            return move
+    return None

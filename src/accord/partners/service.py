@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from schwifty import BIC, IBAN
@@ -12,7 +13,7 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from accord.contracts.service import load_contract
+from accord.contracts.service import contract_for_type, load_contract
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
 from accord.events.model import (
     EnrollmentChange,
@@ -25,7 +26,7 @@ from accord.events.service import record
 from accord.ids import new_id
 from accord.inputs import free_text
 from accord.money import check_currency
-from accord.partners.enrollments import load_enrollment
+from accord.partners.enrollments import coming_move, contract_at, load_enrollment
 from accord.partners.model import EnrollmentStatus, PartnerType
 from accord.partners.tables import Enrollment, Partner
 from accord.programs.service import load_program
@@ -85,6 +86,8 @@ def create_partner(
         program = load_program(session, caller, program_id)
         if contract_id is not None:
             load_contract(session, program.id, contract_id)
+        else:  # the contract meant for its type, else the default
+            contract_id = contract_for_type(session, program.id, kind.value)
         org_id = add_organization(session, OrganizationKind.PARTNER, name, now)
         partner = Partner(
             id=new_id("prt"),
@@ -132,9 +135,11 @@ def set_enrollment_status(
     reason: str | None = None,
     *,
     reason_required: bool = False,
+    contract_id: str | None = None,
 ) -> Enrollment:
     """Approve, decline or suspend a partner in a program; a decline or a suspension keeps
-    its reason for the partner to read (`reason_required`: refuse one without it)."""
+    its reason for the partner to read (`reason_required`: refuse one without it).
+    Approving an applicant may put it on a contract of the program (`contract_id`)."""
     require_brand(caller)
     try:
         target = EnrollmentStatus(status)
@@ -153,6 +158,8 @@ def set_enrollment_status(
         if enrollment is None:
             raise NotFound("partner", partner_id, field="partner_id")
         before, now = enrollment.status, store.clock.now()
+        if contract_id and target == EnrollmentStatus.APPROVED and before == "applied":
+            enrollment.contract_id = load_contract(session, program.id, contract_id).id
         enrollment.status = target.value
         enrollment.decided_at = now
         enrollment.decision_reason = reason if refusing else None
@@ -390,7 +397,10 @@ def apply_to_program(
             id=new_id("enr"),
             program_id=program.id,
             partner_id=caller.partner_id,
-            contract_id=None,
+            # the contract meant for its type (the brand may choose another at approval)
+            contract_id=contract_for_type(
+                session, program.id, session.get(Partner, caller.partner_id).partner_type
+            ),
             status=(EnrollmentStatus.APPROVED if approved else EnrollmentStatus.APPLIED).value,
             applied_at=now,
             decided_at=now if approved else None,
@@ -750,21 +760,104 @@ def enrollment_state(session: Session, enrollment_id: str) -> EnrollmentState | 
 
 
 def partners_on_contract(
-    session: Session, program_id: str, contract_id: str, is_default: bool
+    session: Session, program_id: str, contract_id: str, is_default: bool, at: datetime
 ) -> list[str]:
-    """The approved partners of a program who earn under a contract: those put on it, and
-    (for the default contract) those on none."""
-    on_it = Enrollment.contract_id == contract_id
-    if is_default:
-        on_it = or_(on_it, Enrollment.contract_id.is_(None))
-    return list(
-        session.scalars(
-            select(Enrollment.partner_id)
-            .where(
+    """The approved partners of a program who earn under a contract at `at`: those put on
+    it, and (for the default contract) those on none."""
+    wanted = {contract_id, None} if is_default else {contract_id}
+    return sorted(
+        e.partner_id
+        for e in session.scalars(
+            select(Enrollment).where(
                 Enrollment.program_id == program_id,
                 Enrollment.status == EnrollmentStatus.APPROVED.value,
-                on_it,
             )
-            .order_by(Enrollment.partner_id)
         )
+        if contract_at(e, at) in wanted
     )
+
+
+#: How far in the past a move may be dated (the time it takes to fill in the form).
+MOVE_GRACE = timedelta(minutes=10)
+
+
+def move_to_contract(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    partner_ids: list[str],
+    contract_id: str | None,
+    effective_from: datetime | None = None,
+) -> int:
+    """Put partners on another contract of the program (None: the program's default) from
+    `effective_from` (now when not given) on: orders from then are paid under it, orders
+    before under the contract of their time, and nothing already computed changes. A move
+    decided later replaces any still to come. Returns how many partners move."""
+    require_brand(caller)
+    now = store.clock.now()
+    start = effective_from or now
+    if start.tzinfo is None:
+        raise InvalidInput("effective_from", "give a time with its zone (UTC)")
+    if start < now - MOVE_GRACE:
+        raise InvalidInput(
+            "effective_from",
+            "a move starts now or later: orders before it keep the contract of their time",
+        )
+    if not partner_ids:
+        raise InvalidInput("partner_ids", "choose at least one partner")
+    moved = 0
+    with store.unit() as session:
+        program = load_program(session, caller, program_id)
+        if contract_id is not None:
+            contract_id = load_contract(session, program.id, contract_id).id
+        for partner_id in sorted(set(partner_ids)):
+            enrollment = load_enrollment(session, program.id, partner_id)
+            if enrollment is None:
+                raise NotFound("partner", partner_id, field="partner_ids")
+            current = list(enrollment.contract_moves or ())
+            kept = [m for m in current if datetime.fromisoformat(m["from"]) < start]
+            if contract_at(enrollment, start) == contract_id and len(kept) == len(current):
+                continue  # already on it then, and nothing to come is replaced
+            kept.append({"contract_id": contract_id, "from": start.isoformat(),
+                         "decided_at": now.isoformat()})  # fmt: skip
+            enrollment.contract_moves = kept
+            moved += 1
+    return moved
+
+
+@dataclass(frozen=True, slots=True)
+class ContractHolder:
+    """An approved partner and the contract it earns under now (None: the default), with
+    a move still to come."""
+
+    partner_id: str
+    name: str
+    partner_type: str
+    contract_id: str | None
+    #: When it moves next (None: no move to come), and to which contract (None: default).
+    coming_at: datetime | None
+    coming_contract: str | None
+
+
+def contract_holders(store: Store, caller: Caller, program_id: str) -> list[ContractHolder]:
+    """Every approved partner of a program with its contract now and any move to come."""
+    require_brand(caller)
+    now = store.clock.now()
+    with store.read() as session:
+        program = load_program(session, caller, program_id)
+        rows = session.execute(
+            select(Enrollment, Partner.name, Partner.partner_type)
+            .join(Partner, Partner.id == Enrollment.partner_id)
+            .where(
+                Enrollment.program_id == program.id,
+                Enrollment.status == EnrollmentStatus.APPROVED.value,
+            )
+            .order_by(Partner.name, Partner.id)
+        ).all()
+        holders = []
+        for e, name, kind in rows:
+            move = coming_move(e, now)
+            at = datetime.fromisoformat(move["from"]) if move else None
+            holders.append(ContractHolder(e.partner_id, name, kind, contract_at(e, now), at,
+                                          move["contract_id"] if move else None))  # fmt: skip
+        return holders

@@ -45,3 +45,7 @@ class Enrollment(Base):
     #: Why the brand declined or suspended the partner (shown to the partner); None once
     #: approved again.
     decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: Moves to another contract, oldest first: {"contract_id": id or None (the program's
+    #: default), "from": ISO time it takes effect, "decided_at": ISO time}. `contract_id`
+    #: above is the contract before the first move (`accord.partners.enrollments.contract_at`).
+    contract_moves: Mapped[list | None] = mapped_column(JSON, nullable=True)

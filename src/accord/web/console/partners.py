@@ -4,6 +4,7 @@ sorted, exported), one partner's profile, and deciding an application."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -13,10 +14,12 @@ from accord.contracts.service import list_contracts, partner_standing
 from accord.errors import AccordError
 from accord.money import Money
 from accord.notices.service import language_for
+from accord.partners.enrollments import coming_move, contract_at
 from accord.partners.model import PartnerType
 from accord.partners.service import (
     brand_suspensions,
     create_partner,
+    move_to_contract,
     partner_in_program,
     set_enrollment_status,
     suspended_in,
@@ -28,6 +31,7 @@ from accord.reports.service import PartnerFigures, partner_figures
 from accord.signin.service import invite_by_mail
 from accord.tracking.service import partner_codes, partner_links
 from accord.web import exports_table
+from accord.web.console.contracts import effective_from
 from accord.web.pages import (
     PAGE_SIZE,
     Form,
@@ -268,7 +272,10 @@ def partner_profile(
     back_to(request, f"/console/partners?program={quote(current.id)}")
     caller = visitor.caller
     partner, enrollment = partner_in_program(store, caller, current.id, partner_id)
-    standing = partner_standing(store, caller, current.id, enrollment.contract_id, partner.id)
+    now = store.clock.now()
+    standing = partner_standing(store, caller, current.id,
+                                contract_at(enrollment, now), partner.id)  # fmt: skip
+    move = coming_move(enrollment, now)
     figures = partner_figures(store, caller, current.id, partner_id=partner.id)
     history = partner_history(store, caller, current.id, partner.id)
     return render(
@@ -282,6 +289,12 @@ def partner_profile(
         error_field=missing,
         contract=standing.contract,
         accepted=standing.accepted,
+        contracts=list_contracts(store, caller, current.id),
+        contract_now=contract_at(enrollment, now),
+        coming=move,
+        coming_at=datetime.fromisoformat(move["from"]) if move else None,
+        today=now.date().isoformat(),
+        moved=request.query_params.get("moved"),
         links=partner_links(store, caller, current.id, partner.id, limit=PAGE_SIZE),
         codes=partner_codes(store, caller, current.id, partner.id),
         figures=figures[0] if figures else None,
@@ -313,5 +326,22 @@ def decide_partner(partner_id: str, request: Request, visitor: SignedIn, form: F
     ask_again_for(request, visitor, back, "reason")  # a decline or suspension says why
     store = request.app.state.store
     set_enrollment_status(store, visitor.caller, program, partner_id, form.get("status", ""),
-                          form.get("reason"), reason_required=True)  # fmt: skip
+                          form.get("reason"), reason_required=True,
+                          contract_id=form.get("contract_id") or None)  # fmt: skip
     return RedirectResponse(back, status_code=303)
+
+
+@router.post("/console/partners/{partner_id}/contract")
+def move_partner(partner_id: str, request: Request, visitor: SignedIn, form: Form):
+    """Put the partner on another contract from a date: orders from then on are paid
+    under it, earlier ones under the contract of their time."""
+    program = form.get("program", "")
+    back = f"/console/partners/{quote(partner_id)}?program={quote(program)}"
+    back_to(request, back)
+    store = request.app.state.store
+    target = form.get("contract_id") or None
+    move_to_contract(store, visitor.caller, program, [partner_id],
+                     None if target == "default" else target,
+                     effective_from(form.get("effective_from", ""),
+                                    store.clock.now().date()))  # fmt: skip
+    return RedirectResponse(f"{back}&moved=1#contract", status_code=303)
