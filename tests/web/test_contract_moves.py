@@ -174,3 +174,28 @@ def test_the_console_moves_everyone_of_a_type_on_a_contract(store, clock, client
                         f"&contract_id={coupon}&effective_from={later}", headers=form)  # fmt: skip
     profile = client.get(f"/console/partners/{blog.id}?program={brand.program_id}")
     assert re.search(r"moves to Coupon sites on \w+ \d+, \d{4}", profile.text)
+
+
+def test_a_new_version_shows_what_changed_to_the_manager_and_to_the_partner(store, client):
+    from accord.contracts.service import add_version
+    from accord.partners.service import create_partner
+
+    brand = make_brand(store)
+    email, partner_email = unique_email("pm"), unique_email("lena")
+    create_user(store, brand.caller.organization_id, email, PASSWORD)
+    made = create_partner(store, brand.caller, brand.program_id, name="Lena", email=partner_email,
+                          partner_type="content", with_login=True)  # fmt: skip
+    tiers = {"metric": "conversions", "steps": [{"from": "10", "percent": "15"}]}
+    add_version(store, brand.caller, brand.contract_id, {"rules": [
+        {"event_type": "sale", "percent": "12", "customer_status": "new", "tiers": tiers},
+        {"event_type": "sale", "percent": "5"}]}, requires_acceptance=True)  # fmt: skip
+    assert sign_in(client, email, PASSWORD).status_code == 303
+    page = client.get(f"/console/contracts?program={brand.program_id}")
+    assert "What changed from version 1" in page.text
+    assert re.search(r"rate \(%\)</td>\s*<td[^>]*><span translate=\"no\">10</span>", page.text)
+    assert "tiers · step · 1 · rate (%)" in page.text
+    client.cookies.clear()
+    assert sign_in(client, partner_email, made.password).status_code == 303
+    terms = client.get(f"/portal/contract?program={brand.program_id}")
+    assert "What changes from version 1 to version 2" in terms.text
+    assert "from 10" in terms.text and "15.0%" in terms.text  # the tier step in full

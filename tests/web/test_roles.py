@@ -203,7 +203,7 @@ def test_a_payout_run_from_the_console_is_audited_as_the_finance_user(client, st
     create_user(store, brand.caller.organization_id, email, PASSWORD, "finance")
     sign_in(client, email)
     csrf = csrf_of(client.get("/console/payouts").text)
-    run = _post(client, "/console/payouts/run", csrf, program=brand.program_id)
+    run = _post(client, "/console/payouts/run", csrf, program=brand.program_id, manual="1")
     assert run.status_code == 303
     wait_for_job(client, run.headers["location"])
     with store.read() as session:

@@ -39,7 +39,7 @@ ENGLISH_RUN = re.compile(
     r"(?<![\w@/.-])[A-Za-z]{2,}\s+(?:the|of|and|to|in|is|are|for|with|not|by|from|on|at|"
     r"or|per|each|this|that|your|you|no|has|have|was|a|an)\s+[A-Za-z]{2,}(?![\w@/-])"
 )
-LATIN_WORD = re.compile(r"(?<![\w@/.:=#&?-])[a-z]{3,}(?![\w@/.-])")
+LATIN_WORD = re.compile(r"(?<![\w@/.:=#&?{-])[a-z]{3,}(?![\w@/.}-])")
 
 
 def _one_word_codes() -> set[str]:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from accord.api import bodies
+from accord.contracts.diff import diff_terms
 from accord.contracts.service import (
     add_version,
     list_contracts,
@@ -58,6 +59,7 @@ def contracts_page(
         contracts=contracts,
         chosen=chosen,
         versions=sorted(versions, key=lambda v: v.number, reverse=True),
+        diffs=version_changes(versions),
         draft=draft,
         saved=saved,
         moved=moved,
@@ -68,6 +70,12 @@ def contracts_page(
         today=store.clock.now().date().isoformat(),
         partner_types=[t.value for t in PartnerType],
     )
+
+
+def version_changes(versions) -> dict[str, list]:
+    """Each version's changes from the one numbered before it."""
+    terms = {v.number: v.terms for v in versions}
+    return {v.id: diff_terms(terms.get(v.number - 1), v.terms) for v in versions}
 
 
 def is_on(contract_id: str | None, contract) -> bool:

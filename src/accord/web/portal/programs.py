@@ -3,12 +3,12 @@ partner earns under, and accepting new terms."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from accord.contracts.diff import diff_terms, flatten
 from accord.contracts.service import accept_version, partner_contract
 from accord.contracts.terms import parse_terms
 from accord.partners.service import apply_to_program, listed_programs, partner_enrollments
@@ -60,10 +60,10 @@ def accept(program_id: str, request: Request, visitor: SignedIn, form: Form):
     return RedirectResponse(f"{back}&accepted=1", status_code=303)
 
 
-def describe_when(when) -> str:
-    """A rule's conditions in one line, only those that narrow it."""
-    shown = when.model_dump(mode="json", exclude_defaults=True)
-    return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in shown.items())
+def describe_when(when) -> list[tuple[str, object]]:
+    """A rule's conditions, only those that narrow it, as (dotted field, value) pairs the
+    page writes in words."""
+    return sorted(flatten(when.model_dump(mode="json", exclude_defaults=True)).items())
 
 
 @router.get("/portal/contract")
@@ -86,4 +86,7 @@ def contract_page(request: Request, visitor: SignedIn, program: str | None = Non
         contract=contract,
         terms=terms,
         describe=describe_when,
+        changes=diff_terms(contract.in_force.terms, contract.awaiting.terms)
+        if contract and contract.awaiting and contract.in_force
+        else [],
     )
