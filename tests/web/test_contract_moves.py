@@ -199,3 +199,63 @@ def test_a_new_version_shows_what_changed_to_the_manager_and_to_the_partner(stor
     terms = client.get(f"/portal/contract?program={brand.program_id}")
     assert "What changes from version 1 to version 2" in terms.text
     assert "from 10" in terms.text and "15.0%" in terms.text  # the tier step in full
+
+
+def test_a_manager_builds_previews_and_saves_terms_without_json(store, client):
+    from urllib.parse import urlencode
+
+    from accord.contracts.service import list_versions
+
+    brand = make_brand(store)
+    email = unique_email("pm")
+    create_user(store, brand.caller.organization_id, email, PASSWORD)
+    assert sign_in(client, email, PASSWORD).status_code == 303
+    page = client.get(f"/console/contracts/{brand.contract_id}/build?program={brand.program_id}")
+    assert page.status_code == 200
+    assert 'name="rule-0-percent"' in page.text and 'value="10"' in page.text  # the latest terms
+    draft = {
+        "csrf": csrf_of(page.text), "program": brand.program_id, "contract_id": brand.contract_id,
+        "rule-0-event_type": "sale", "rule-0-percent": "8", "rule-0-customer_status": "any",
+        "rule-0-tier_metric": "conversions", "rule-0-tier_mode": "marginal",
+        "rule-0-tiers": "10: 12", "rule-0-countries": "de, at",
+        "rule-1-event_type": "lead", "rule-1-fixed": "20.00",
+        "cap-0-scope": "partner", "cap-0-period": "month", "cap-0-measure": "commission",
+        "cap-0-limit": "", "sample_amount": "250.00", "sample_event": "sale",
+        "sample_customer": "new", "sample_country": "DE", "sample_month": "12",
+    }  # fmt: skip
+    form = {"content-type": "application/x-www-form-urlencoded"}
+
+    def post(**changes):
+        return client.post("/console/contracts/build", headers=form,
+                           content=urlencode(draft | changes))  # fmt: skip
+
+    preview = post(action="preview")
+    assert preview.status_code == 200
+    assert re.search(r"<strong>\$30\.00</strong>", preview.text)  # 12 % of 250 past 10 orders
+    outside = post(action="preview", sample_country="FR")
+    assert "no rule matches this order" in outside.text
+
+    wrong = post(action="save", **{"rule-0-percent": "180"})
+    assert wrong.status_code == 422
+    assert "A percent between 0 and 100" in wrong.text
+    assert (
+        'name="rule-0-percent" inputmode="decimal" size="6" value="180" aria-invalid="true"'
+        in wrong.text
+    )
+    saved = post(action="save", requires_acceptance="on")
+    assert saved.status_code == 303
+    [*_, latest] = sorted(
+        list_versions(store, brand.caller, brand.contract_id), key=lambda v: v.number
+    )
+    assert latest.number == 2 and latest.requires_acceptance
+    assert latest.terms["rules"][0]["when"] == {"countries": {"include": ["DE", "AT"]}}
+    assert latest.terms["rules"][0]["tiers"]["steps"] == [{"from": "10", "percent": "12"}]
+    assert latest.terms["rules"][1] == {"event_type": "lead", "fixed": "20.00"}
+
+    client.cookies.set("accord_lang", "zh_Hans")
+    new = client.get(f"/console/contracts/new?program={brand.program_id}")
+    assert "新合同" in new.text
+    made = client.post("/console/contracts/build", headers=form, content=urlencode({
+        "csrf": csrf_of(new.text), "program": brand.program_id, "action": "save",
+        "name": "Coupon sites", "rule-0-event_type": "sale", "rule-0-percent": "2"}))  # fmt: skip
+    assert made.status_code == 303 and "contract=ctr_" in made.headers["location"]

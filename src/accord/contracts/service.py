@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.contracts.engine import CompiledTerms
+from accord.contracts.engine import CompiledTerms, Facts, MemoryUsage
 from accord.contracts.tables import Contract, ContractAcceptance, ContractVersion, PayoutRule
 from accord.contracts.terms import RuleSpec, TermsSpec, parse_terms, terms_of
 from accord.errors import Forbidden, InvalidInput, NotFound
@@ -563,3 +563,48 @@ def set_contract_types(
         contract = visible_contract(session, caller, contract_id)
         contract.partner_types = sorted(set(partner_types)) or None
         return contract
+
+
+@dataclass(frozen=True, slots=True)
+class TermsPreview:
+    """What one sample order would earn under draft terms, with the arithmetic."""
+
+    amount: Money
+    rule: str | None  # the rule that paid (its name, else its event), None: none matched
+    arithmetic: str
+    lines: list[dict]
+
+
+def preview_terms(
+    terms: object,
+    currency: str,
+    *,
+    event_type: str,
+    amount: str,
+    at: datetime,
+    customer_status: str = "new",
+    country: str | None = None,
+    promo_code: str | None = None,
+    month_conversions: int = 0,
+) -> TermsPreview:
+    """A sample order under draft terms (validated as a new version would be), as the
+    partner's first order of the month unless `month_conversions` came before it."""
+    spec = _spec(terms)
+    compiled = CompiledTerms(spec, currency)
+    order = Money.parse(amount, currency, field="sample_amount")
+    if order.amount <= 0:
+        raise InvalidInput("sample_amount", "must be greater than zero")
+    if customer_status not in ("new", "returning"):
+        raise InvalidInput("sample_customer", "use new or returning")
+    event = event_type.strip() or "sale"
+    usage = MemoryUsage()
+    if month_conversions > 0:
+        usage.months[("preview", event, at.year * 100 + at.month)] = [month_conversions, 0]
+    facts = Facts("preview", event, order.minor, at,
+                  customer_status=customer_status, country=(country or "").upper() or None,
+                  promo_code=promo_code or None)  # fmt: skip
+    outcome = compiled.evaluate(facts, usage)
+    explained = compiled.explain(facts, outcome)
+    rule = outcome.rule.spec.label() if outcome.rule is not None else None
+    return TermsPreview(Money.from_minor(outcome.amount_minor, currency), rule,
+                        str(explained["arithmetic"]), list(explained["lines"]))  # fmt: skip

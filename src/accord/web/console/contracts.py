@@ -14,14 +14,25 @@ from accord.api import bodies
 from accord.contracts.diff import diff_terms
 from accord.contracts.service import (
     add_version,
+    create_contract,
     list_contracts,
     list_versions,
+    preview_terms,
     set_contract_types,
 )
-from accord.errors import InvalidInput
+from accord.errors import AccordError, InvalidInput
 from accord.partners.model import PartnerType
 from accord.partners.service import contract_holders, move_to_contract
-from accord.web.pages import Form, FormPairs, SignedIn, back_to, program_or_first, render
+from accord.web.console.terms_form import FIELDS, form_field, rows_from_terms, terms_from_form
+from accord.web.pages import (
+    Form,
+    FormPairs,
+    SignedIn,
+    back_to,
+    program_or_first,
+    render,
+    retry_with,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -156,3 +167,113 @@ def move_everyone(contract_id: str, request: Request, visitor: SignedIn, form: F
                              effective_from(form.get("effective_from", ""),
                                             store.clock.now().date()))  # fmt: skip
     return RedirectResponse(f"{back}&moved={moved}", status_code=303)
+
+
+# terms as a form ----------------------------------------------------------------------------
+SAMPLE = ("sample_amount", "sample_event", "sample_customer", "sample_country", "sample_promo",
+          "sample_month")  # fmt: skip
+
+
+def builder_page(request: Request, visitor, program: str | None, contract_id: str | None, *,
+                 rows=None, form=None, errors=None, preview=None, status: int = 200):  # fmt: skip
+    store = request.app.state.store
+    programs, current = program_or_first(store, visitor, program)
+    contract, latest = None, None
+    if current is not None and contract_id:
+        contract = next((c for c in list_contracts(store, visitor.caller, current.id)
+                         if c.id == contract_id), None)  # fmt: skip
+        if contract is None:
+            raise InvalidInput("contract_id", "is not a contract of this program")
+        versions = list_versions(store, visitor.caller, contract.id)
+        latest = max(versions, key=lambda v: (v.effective_from, v.number), default=None)
+    if form is None:
+        share = ((latest.terms if latest else {}).get("view_through") or {}).get("share")
+        form = {"view_through_share": str(share)} if share else {}
+    return render(request, "contract_builder.html", http_status=status, visitor=visitor,
+                  programs=programs, current=current, section="contracts", contract=contract,
+                  rows=rows or rows_from_terms(latest.terms if latest else None),
+                  form=form, errors=errors or {}, preview=preview,
+                  sample={k: form.get(k, "") for k in SAMPLE},
+                  partner_types=[t.value for t in PartnerType])  # fmt: skip
+
+
+@router.get("/console/contracts/new")
+def new_contract_page(request: Request, visitor: SignedIn, program: str | None = None):
+    """A new contract built in a form: its name, whether it is the default, its terms."""
+    return builder_page(request, visitor, program, None)
+
+
+@router.get("/console/contracts/{contract_id}/build")
+def build_page(contract_id: str, request: Request, visitor: SignedIn,
+               program: str | None = None):  # fmt: skip
+    """A new version of a contract built in a form, starting from its latest terms."""
+    return builder_page(request, visitor, program, contract_id)
+
+
+def _refused_fields(error: AccordError, origin: dict[str, str]) -> dict[str, str]:
+    """Each refused form field and what the terms' check said of it."""
+    found = getattr(error, "errors", None) or [{"field": error.field or "", "message": ""}]
+    return {form_field(e["field"], origin): e["message"] for e in found}
+
+
+@router.post("/console/contracts/build")
+def build(request: Request, visitor: SignedIn, form: Form):
+    """Preview a sample order under the draft (`action=preview`) or save it: a new version
+    of the contract, or a new contract when there is none yet."""
+    store = request.app.state.store
+    program = form.get("program") or None
+    contract_id = form.get("contract_id") or None
+    terms, origin = terms_from_form(form)
+    rows = rows_from_form(form)
+
+    def again(error: AccordError):
+        errors = _refused_fields(error, origin)
+        if error.field in ("name", "effective_from"):
+            errors = {error.field: error.message}
+        return builder_page(request, visitor, program, contract_id, rows=rows, form=form,
+                            errors=errors, status=error.status)  # fmt: skip
+
+    retry_with(request, again)
+    _, current = program_or_first(store, visitor, program)
+    if current is None:
+        raise InvalidInput("program", "create a program first")
+    if form.get("action") == "preview":
+        preview = preview_terms(
+            terms, current.currency, event_type=form.get("sample_event") or "sale",
+            amount=(form.get("sample_amount") or "100").strip(), at=store.clock.now(),
+            customer_status=form.get("sample_customer") or "new",
+            country=form.get("sample_country"), promo_code="SAMPLE" if form.get("sample_promo")
+            else None, month_conversions=_count(form.get("sample_month")),
+        )  # fmt: skip
+        return builder_page(request, visitor, program, contract_id, rows=rows, form=form,
+                            preview=preview)  # fmt: skip
+    when = effective_from(form.get("effective_from", ""), store.clock.now().date())
+    note = (form.get("note") or "").strip() or None
+    if contract_id is None:
+        made = create_contract(store, visitor.caller, current.id, form.get("name", ""), terms,
+                               effective_from=when, is_default=form.get("is_default") == "on",
+                               note=note)  # fmt: skip
+        contract_id = made.id
+    else:
+        accept = form.get("requires_acceptance") == "on"
+        add_version(store, visitor.caller, contract_id, terms, effective_from=when,
+                    requires_acceptance=accept, note=note)  # fmt: skip
+    return RedirectResponse(f"/console/contracts?program={quote(current.id)}"
+                            f"&contract={quote(contract_id)}&saved=1", status_code=303)  # fmt: skip
+
+
+def _count(text: str | None) -> int:
+    try:
+        return max(0, min(int((text or "0").strip() or 0), 10_000_000))
+    except ValueError:
+        raise InvalidInput("sample_month", "write a whole number") from None
+
+
+def rows_from_form(form: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """The rows as typed (to show them again with what was refused), plus a spare one."""
+    rows: dict[str, list[dict[str, str]]] = {}
+    for kind, fields in FIELDS.items():
+        numbers = sorted({int(k.split("-")[1]) for k in form
+                          if k.startswith(f"{kind}-") and k.split("-")[1].isdigit()})  # fmt: skip
+        rows[kind] = [{f: form.get(f"{kind}-{n}-{f}", "") for f in fields} for n in numbers]
+    return rows
