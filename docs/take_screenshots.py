@@ -31,6 +31,7 @@ CONSOLE_PAGES = [
     "/console",
     "/console/partners",
     "/console/contracts",
+    "/console/contracts/new",
     "/console/links",
     "/console/conversions",
     "/console/inquiries",
@@ -98,6 +99,7 @@ CONSOLE_DETAILS = [
     ("/console/events", "/console/events/"),
     ("/console/forms", "/f/"),
     ("/console/settings/mail", "/console/settings/mail/mail_"),
+    ("/console/payouts", "/console/payout-batches/pbt_"),
 ]
 PORTAL_DETAILS = [("/portal/commissions", "/portal/commissions/")]
 
