@@ -85,6 +85,13 @@ def test_each_payout_is_one_row_with_its_payee_details():
         "amount": "12.50",
         "currency": "EUR",
         "reference": "Commissions November 2026",
+        # only for Alipay, WeChat Pay, Payoneer and SWIFT wires
+        "app_account": "",
+        "account_number": "",
+        "bank_name": "",
+        "bank_address": "",
+        "bank_country": "",
+        "intermediary_bic": "",
     }
     assert got[1]["paypal_email"] == "b@x.io"
     assert got[2]["stripe_account"] == "acct_1X"

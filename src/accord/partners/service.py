@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -191,7 +192,77 @@ def load_partner(session: Session, caller: Caller, partner_id: str) -> Partner:
     return partner
 
 
-PAYOUT_METHODS = ("sepa", "paypal", "stripe", "manual")
+PAYOUT_METHODS = ("sepa", "paypal", "stripe", "alipay", "wechat_pay", "payoneer", "swift",
+                  "manual")  # fmt: skip
+#: A WeChat ID: 6 to 20 letters, digits, _ and -, starting with a letter.
+_WECHAT_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{5,19}")
+#: A phone number as payment apps take it: an optional +, 6 to 15 digits.
+_PHONE = re.compile(r"\+?[0-9]{6,15}")
+#: A bank account number for a wire: 4 to 34 letters and digits.
+_ACCOUNT = re.compile(r"[A-Za-z0-9]{4,34}")
+
+
+def _email_or_none(value: str) -> str | None:
+    local, _, domain = value.partition("@")
+    return value if local and "." in domain and " " not in value else None
+
+
+def _required(data: dict[str, str], field: str, what: str, longest: int = 200) -> str:
+    value = (data.get(field) or "").strip()
+    if not value:
+        raise InvalidInput(field, f"give {what}")
+    if len(value) > longest:
+        raise InvalidInput(field, f"keep it under {longest} characters")
+    return value
+
+
+def _payment_app_details(method: str, data: dict[str, str]) -> dict[str, str]:
+    """Alipay, WeChat Pay, Payoneer and SWIFT wires: what each needs to pay a partner."""
+    details: dict[str, str] = {}
+    if method == "alipay":
+        account = _required(data, "alipay_account", "the Alipay account (e-mail or phone)")
+        compact = account.replace(" ", "").replace("-", "")
+        if not (_email_or_none(account) or _PHONE.fullmatch(compact)):
+            raise InvalidInput("alipay_account", "give the e-mail or phone of the Alipay account")
+        details["alipay_account"] = _email_or_none(account) or compact
+        details["account_name"] = _required(data, "account_name", "the account holder's real name")
+    elif method == "wechat_pay":
+        wechat = _required(data, "wechat_id", "the WeChat ID or phone")
+        compact = wechat.replace(" ", "").replace("-", "")
+        if not (_WECHAT_ID.fullmatch(wechat) or _PHONE.fullmatch(compact)):
+            raise InvalidInput("wechat_id", "give a WeChat ID (6 to 20 letters and digits, "
+                               "starting with a letter) or a phone number")  # fmt: skip
+        details["wechat_id"] = wechat if _WECHAT_ID.fullmatch(wechat) else compact
+        details["account_name"] = _required(data, "account_name", "the account holder's real name")
+    elif method == "payoneer":
+        email = _email_or_none(_required(data, "payoneer_email", "the Payoneer account's e-mail"))
+        if email is None:
+            raise InvalidInput("payoneer_email", "give the e-mail of the Payoneer account")
+        details["payoneer_email"] = email
+    elif method == "swift":
+        details["account_name"] = _required(data, "account_name", "the account holder's name")
+        number = _required(data, "account_number", "the account number or IBAN").replace(" ", "")
+        if not _ACCOUNT.fullmatch(number):
+            raise InvalidInput("account_number", "give 4 to 34 letters and digits")
+        details["account_number"] = number.upper()
+        try:
+            details["swift_bic"] = str(BIC(_required(data, "swift_bic", "the bank's SWIFT code")))
+        except SchwiftyException as error:
+            raise InvalidInput("swift_bic", f"is not a valid SWIFT code: {error}") from None
+        details["bank_name"] = _required(data, "bank_name", "the bank's name")
+        details["bank_address"] = _required(data, "bank_address", "the bank's address", 400)
+        country = _required(data, "bank_country", "the bank's country").upper()
+        if len(country) != 2 or not country.isalpha():
+            raise InvalidInput("bank_country", "use a two-letter ISO 3166 code such as 'HK'")
+        details["bank_country"] = country
+        if (data.get("intermediary_bic") or "").strip():
+            try:
+                details["intermediary_bic"] = str(BIC(data["intermediary_bic"].strip()))
+            except SchwiftyException as error:
+                raise InvalidInput(
+                    "intermediary_bic", f"is not a valid SWIFT code: {error}"
+                ) from None
+    return details
 
 
 def set_payout_method(store: Store, caller: Caller, data: dict[str, str]) -> Partner:
@@ -226,6 +297,8 @@ def set_payout_method(store: Store, caller: Caller, data: dict[str, str]) -> Par
         if not account.startswith("acct_") or len(account) < 10:
             raise InvalidInput("stripe_account_id", "give the connected account id (acct_...)")
         details["stripe_account_id"] = account
+    elif method in ("alipay", "wechat_pay", "payoneer", "swift"):
+        details.update(_payment_app_details(method, data))
     if data.get("tax_id") and data["tax_id"].strip():
         details["tax_id"] = check_tax_id(data["tax_id"])
     currency = check_currency(data["currency"]) if data.get("currency") else None
@@ -263,6 +336,15 @@ def masked_details(details: dict[str, str]) -> dict[str, str]:
         shown["paypal_email"] = f"{local[:1]}***@{domain}"
     if "tax_id" in shown:
         shown["tax_id"] = f"*** {shown['tax_id'][-4:]}"
+    for key in ("account_number", "alipay_account", "wechat_id"):
+        if key in shown and "@" not in shown[key]:
+            shown[key] = f"**** {shown[key][-4:]}"
+        elif key in shown:
+            local, _, domain = shown[key].partition("@")
+            shown[key] = f"{local[:1]}***@{domain}"
+    if "payoneer_email" in shown:
+        local, _, domain = shown["payoneer_email"].partition("@")
+        shown["payoneer_email"] = f"{local[:1]}***@{domain}"
     return shown
 
 

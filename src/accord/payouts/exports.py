@@ -35,9 +35,17 @@ def _payee(partner: Partner) -> files.Payee:
         email=partner.email,
         country=partner.country,
         iban=details.get("iban"),
-        bic=details.get("bic"),
+        bic=details.get("bic") or details.get("swift_bic"),
         paypal_email=details.get("paypal_email"),
         stripe_account_id=details.get("stripe_account_id"),
+        app_account=details.get("alipay_account")
+        or details.get("wechat_id")
+        or details.get("payoneer_email"),
+        account_number=details.get("account_number"),
+        bank_name=details.get("bank_name"),
+        bank_address=details.get("bank_address"),
+        bank_country=details.get("bank_country"),
+        intermediary_bic=details.get("intermediary_bic"),
     )
 
 
@@ -118,7 +126,9 @@ def _method(partner: Partner) -> documents.PayoutMethod:
         return documents.PayoutMethod("sepa", details["iban"])
     if partner.payout_method == "paypal" and details.get("paypal_email"):
         return documents.PayoutMethod("paypal", details["paypal_email"])
-    account = details.get("stripe_account_id") or details.get("iban")
+    account = (details.get("stripe_account_id") or details.get("iban")
+               or details.get("account_number") or details.get("alipay_account")
+               or details.get("wechat_id") or details.get("payoneer_email"))  # fmt: skip
     if account:
         return documents.PayoutMethod("bank", account)
     return documents.PayoutMethod("manual", "")

@@ -37,6 +37,10 @@ class PayoutMethod(StrEnum):
     SEPA = "sepa"
     PAYPAL = "paypal"
     STRIPE = "stripe"
+    ALIPAY = "alipay"
+    WECHAT_PAY = "wechat_pay"
+    PAYONEER = "payoneer"
+    SWIFT = "swift"
     MANUAL = "manual"
 
 
@@ -52,6 +56,14 @@ class Payee:
     bic: str | None = None
     paypal_email: str | None = None
     stripe_account_id: str | None = None
+    #: Alipay, WeChat Pay, Payoneer: the account the app pays (e-mail, phone or WeChat ID).
+    app_account: str | None = None
+    #: A SWIFT wire: the account number and the bank's SWIFT code, name, address and country.
+    account_number: str | None = None
+    bank_name: str | None = None
+    bank_address: str | None = None
+    bank_country: str | None = None
+    intermediary_bic: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +148,13 @@ CSV_COLUMNS = (
     "amount",
     "currency",
     "reference",
+    # Alipay, WeChat Pay and Payoneer accounts; SWIFT wires (the SWIFT code is in `bic`)
+    "app_account",
+    "account_number",
+    "bank_name",
+    "bank_address",
+    "bank_country",
+    "intermediary_bic",
 )
 
 #: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -172,9 +191,12 @@ def payouts_csv(instructions: Iterable[PayoutInstruction]) -> str:
             payee.paypal_email,
             payee.stripe_account_id,
         ]
+        wire = [payee.app_account, payee.account_number, payee.bank_name, payee.bank_address,
+                payee.bank_country, payee.intermediary_bic]  # fmt: skip
         writer.writerow(
             [spreadsheet_safe(cell) for cell in text]
             + [amount_text(ins.amount), ins.amount.currency, spreadsheet_safe(ins.reference)]
+            + [spreadsheet_safe(cell) for cell in wire]
         )
     return buffer.getvalue()
 

@@ -96,7 +96,8 @@ DATA_WORDS = (
     N_("affiliate"), N_("coupon"), N_("cashback"), N_("content"), N_("influencer"),
     N_("b2b_referral"), N_("reseller"), N_("agency"), N_("advocate"),
     N_("new"), N_("returning"), N_("any"),
-    N_("sepa"), N_("paypal"), N_("stripe"), N_("manual"),
+    N_("sepa"), N_("paypal"), N_("stripe"), N_("manual"), N_("alipay"), N_("wechat_pay"),
+    N_("payoneer"), N_("swift"),
     N_("conversion"), N_("bonus"), N_("adjustment"), N_("clicks"), N_("renewal"),
     N_("returned"), N_("order_error"), N_("fraud"), N_("test"), N_("duplicate"),
     N_("cancelled"), N_("other"), N_("tier_retroactive"),
@@ -162,6 +163,10 @@ _ENGLISH = {
     "sepa": "SEPA",
     "paypal": "PayPal",
     "stripe": "Stripe",
+    "alipay": "Alipay",
+    "wechat_pay": "WeChat Pay",
+    "payoneer": "Payoneer",
+    "swift": "SWIFT wire",
 }
 
 
