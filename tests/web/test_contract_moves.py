@@ -259,3 +259,35 @@ def test_a_manager_builds_previews_and_saves_terms_without_json(store, client):
         "csrf": csrf_of(new.text), "program": brand.program_id, "action": "save",
         "name": "Coupon sites", "rule-0-event_type": "sale", "rule-0-percent": "2"}))  # fmt: skip
     assert made.status_code == 303 and "contract=ctr_" in made.headers["location"]
+
+
+def test_a_what_if_of_draft_terms_runs_as_a_job_and_names_each_partner(store, clock, client):
+    from urllib.parse import urlencode
+
+    from tests.web.conftest import wait_for_job
+
+    brand = make_brand(store)
+    deals = add_partner(brand, partner_type="coupon", name="Deal Hub")
+    blog = add_partner(brand, partner_type="content", name="Trail Blog")
+    for partner in (deals, blog):
+        convert(brand, amount="100.00", click_id=click(brand, partner))
+    email = unique_email("pm")
+    create_user(store, brand.caller.organization_id, email, PASSWORD)
+    assert sign_in(client, email, PASSWORD).status_code == 303
+    page = client.get(f"/console/contracts/{brand.contract_id}/build?program={brand.program_id}")
+    day = clock.now().date().isoformat()
+    draft = {
+        "csrf": csrf_of(page.text), "program": brand.program_id,
+        "contract_id": brand.contract_id, "action": "whatif",
+        "rule-0-event_type": "sale", "rule-0-percent": "4",
+        "whatif_since": day, "whatif_until": day, "whatif_scope": "partner_type:coupon",
+    }  # fmt: skip
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    started = client.post("/console/contracts/build", content=urlencode(draft), headers=form)
+    assert started.status_code == 303 and "/console/jobs/job_" in started.headers["location"]
+    done = wait_for_job(client, started.headers["location"])
+    assert "What the draft would have paid" in done
+    assert "Deal Hub" in done and "Trail Blog" not in done  # coupon sites only
+    assert "$10.00" in done and "$4.00" in done and "-$6.00" in done
+    csv_text = client.get(started.headers["location"] + "/what-if.csv").text
+    assert csv_text.splitlines()[1].split(",")[1:6] == ["Deal Hub", "1", "10.00", "4.00", "-6.00"]

@@ -9,6 +9,7 @@ conversions hold now.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -95,10 +96,15 @@ def what_if(
     since: datetime,
     until: datetime,
     policy: Policy | None = None,
+    *,
+    partner_ids: set[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> WhatIf:
     """Replay `terms` (None: each partner's own contract in force at each conversion) over
     the period's conversions; with `policy`, each conversion's kept journey is attributed
-    again under that attribution policy first, so a partner may gain or lose credit."""
+    again under that attribution policy first, so a partner may gain or lose credit. With
+    `partner_ids`, only those partners' conversions; `progress(done, total)` hears of the
+    replay as it goes."""
     require_brand(caller)
     if terms is None and policy is None:
         raise InvalidInput("terms", "give draft terms, an attribution model, or both")
@@ -136,8 +142,12 @@ def what_if(
                 )
             ).all()
         )
+        if partner_ids is not None:
+            rows = [(c, a) for c, a in rows if a.partner_id in partner_ids]
         usage = MemoryUsage()
-        for conversion, attribution in rows:
+        for done, (conversion, attribution) in enumerate(rows, 1):
+            if progress is not None and (done % 500 == 0 or done == len(rows)):
+                progress(done, len(rows))
             partner = result.partners.setdefault(
                 attribution.partner_id, PartnerComparison(attribution.partner_id)
             )

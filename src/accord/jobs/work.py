@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -249,3 +249,42 @@ def money_schedule(store: Store) -> int:
             else:
                 ran += 1
     return ran
+
+
+@kind("terms_what_if")
+def terms_what_if(store: Store, caller: Caller, args: dict, context: Context) -> dict:
+    """Draft terms replayed over a period's conversions, for one contract's partners, one
+    partner type or one partner (or all): what each would have earned, against what they
+    did. Nothing is written."""
+    from accord.contracts.terms import parse_terms
+    from accord.contracts.whatif import what_if
+    from accord.partners.service import contract_holders, partner_names
+
+    program_id = args["program_id"]
+    scope, value = args.get("scope") or "all", args.get("value") or ""
+    wanted = None
+    if scope != "all":
+        holders = contract_holders(store, caller, program_id)
+        wanted = {
+            h.partner_id
+            for h in holders
+            if (
+                scope == "contract"
+                and (h.contract_id == value or (h.contract_id is None and args.get("is_default")))
+            )
+            or (scope == "partner_type" and h.partner_type == value)
+            or (scope == "partner" and h.partner_id == value)
+        }
+    result = what_if(
+        store, caller, program_id, parse_terms(args["terms"]),
+        datetime.fromisoformat(args["since"]), datetime.fromisoformat(args["until"]),
+        partner_ids=wanted, progress=context.progress,
+    ).as_dict()  # fmt: skip
+    names = partner_names(store, caller, [p["partner_id"] for p in result["partners"]])
+    for row in result["partners"]:
+        row["name"] = names.get(row["partner_id"], row["partner_id"])
+    result["scope"] = {"kind": scope, "value": value}
+    since, until = datetime.fromisoformat(args["since"]), datetime.fromisoformat(args["until"])
+    result["first_day"] = since.date().isoformat()
+    result["last_day"] = (until - timedelta(microseconds=1)).date().isoformat()
+    return result

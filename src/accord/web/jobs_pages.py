@@ -4,6 +4,7 @@ done (the work itself is in accord.jobs.work)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -152,3 +153,17 @@ def job_results(job_id: str, request: Request, visitor: SignedIn):
     return exports_table.download(
         f"{job_id}-results", "csv", ("row", "status", "id", "field", "message"), table
     )
+
+
+@router.get("/console/jobs/{job_id}/what-if.csv")
+def what_if_csv(job_id: str, request: Request, visitor: SignedIn):
+    """A what-if of draft terms, one partner a row."""
+    result = job_context(request, visitor, job_id)["job"].result or {}
+    table = [(p["partner_id"], p.get("name", ""), p["conversions"], Decimal(p["actual"]),
+              Decimal(p["draft"]), Decimal(p["difference"]), p["over_cap"])
+             for p in result.get("partners", [])]  # fmt: skip
+    return exports_table.download(
+        f"{job_id}-what-if", "csv",
+        ("partner_id", "partner", "conversions", "actual", "draft", "difference", "over_cap"),
+        table,
+    )  # fmt: skip

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -82,6 +83,7 @@ def environment(locale: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["day"] = date.fromisoformat  # a stored ISO day (job results) as a date
     return env
 
 

@@ -4,11 +4,11 @@ from its terms as JSON."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from accord.api import bodies
 from accord.contracts.diff import diff_terms
@@ -20,7 +20,9 @@ from accord.contracts.service import (
     preview_terms,
     set_contract_types,
 )
+from accord.contracts.terms import parse_terms
 from accord.errors import AccordError, InvalidInput
+from accord.jobs import service as jobs
 from accord.partners.model import PartnerType
 from accord.partners.service import contract_holders, move_to_contract
 from accord.web.console.terms_form import FIELDS, form_field, rows_from_terms, terms_from_form
@@ -228,7 +230,9 @@ def build(request: Request, visitor: SignedIn, form: Form):
 
     def again(error: AccordError):
         errors = _refused_fields(error, origin)
-        if error.field in ("name", "effective_from"):
+        if error.field in ("name", "effective_from") or (error.field or "").startswith(
+            ("whatif_", "sample_")
+        ):
             errors = {error.field: error.message}
         return builder_page(request, visitor, program, contract_id, rows=rows, form=form,
                             errors=errors, status=error.status)  # fmt: skip
@@ -237,6 +241,8 @@ def build(request: Request, visitor: SignedIn, form: Form):
     _, current = program_or_first(store, visitor, program)
     if current is None:
         raise InvalidInput("program", "create a program first")
+    if form.get("action") == "whatif":
+        return _start_what_if(request, visitor, current, contract_id, terms, form)
     if form.get("action") == "preview":
         preview = preview_terms(
             terms, current.currency, event_type=form.get("sample_event") or "sale",
@@ -260,6 +266,36 @@ def build(request: Request, visitor: SignedIn, form: Form):
                     requires_acceptance=accept, note=note)  # fmt: skip
     return RedirectResponse(f"/console/contracts?program={quote(current.id)}"
                             f"&contract={quote(contract_id)}&saved=1", status_code=303)  # fmt: skip
+
+
+def _start_what_if(request: Request, visitor, program, contract_id, terms, form) -> Response:
+    """Replay the draft over a period's orders as a job; its page shows the result."""
+    store = request.app.state.store
+    parse_terms(terms)  # refused fields are named on the form, before any job starts
+    today = store.clock.now().date()
+    since = _date(form.get("whatif_since"), "whatif_since") or today - timedelta(days=30)
+    until = _date(form.get("whatif_until"), "whatif_until") or today
+    if since > until:
+        raise InvalidInput("whatif_until", "must be on or after the first day")
+    scope, _, value = (form.get("whatif_scope") or "all").partition(":")
+    contracts = {c.id: c for c in list_contracts(store, visitor.caller, program.id)}
+    job = jobs.start(store, visitor.caller, "terms_what_if", {
+        "program_id": program.id, "terms": terms, "scope": scope, "value": value,
+        "is_default": bool(scope == "contract" and value in contracts
+                           and contracts[value].is_default),
+        "since": datetime.combine(since, time(), UTC).isoformat(),
+        "until": (datetime.combine(until, time(), UTC) + timedelta(days=1)).isoformat(),
+    }, program_id=program.id, user_id=visitor.user_id)  # fmt: skip
+    return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
+
+
+def _date(text: str | None, field: str):
+    if not (text or "").strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(field, "give a date such as 2026-11-01") from None
 
 
 def _count(text: str | None) -> int:
