@@ -287,6 +287,7 @@ def test_a_what_if_of_draft_terms_runs_as_a_job_and_names_each_partner(store, cl
     assert started.status_code == 303 and "/console/jobs/job_" in started.headers["location"]
     done = wait_for_job(client, started.headers["location"])
     assert "What the draft would have paid" in done
+    assert "What-if of draft terms" in client.get(started.headers["location"]).text
     assert "Deal Hub" in done and "Trail Blog" not in done  # coupon sites only
     assert "$10.00" in done and "$4.00" in done and "-$6.00" in done
     csv_text = client.get(started.headers["location"] + "/what-if.csv").text
