@@ -23,11 +23,12 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(autouse=True)
 def fresh_throttles():
-    """Every test starts with no failed sign-ins or sign-ups counted against its address."""
-    from accord.web.throttle import SIGN_IN, SIGN_UP
+    """Every test starts with no failed sign-ins, sign-ups, reset links or postback tests
+    counted against it."""
+    from accord.web.throttle import POSTBACK_TESTS, RESET, SIGN_IN, SIGN_UP
 
-    SIGN_IN.reset()
-    SIGN_UP.reset()
+    for throttle in (SIGN_IN, SIGN_UP, RESET, POSTBACK_TESTS):
+        throttle.reset()
 
 
 @pytest.fixture

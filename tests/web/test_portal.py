@@ -577,3 +577,12 @@ def test_a_partner_tests_its_postback_and_reads_each_calls_answer(store, listed)
         stranger = client.post(f"/portal/settings/postbacks/{theirs.id}/test",
                                content=form(csrf=csrf), headers=FORM)  # fmt: skip
         assert stranger.status_code == 404
+        # pressed again and again, the button stops calling the partner's server
+        for _ in range(8):
+            client.post(f"/portal/settings/postbacks/{endpoint.id}/test",
+                        content=form(csrf=csrf), headers=FORM)  # fmt: skip
+        calls = len(server.received)
+        slowed = client.post(f"/portal/settings/postbacks/{endpoint.id}/test",
+                             content=form(csrf=csrf), headers=FORM)  # fmt: skip
+        assert slowed.status_code == 429 and "Too many tests in a row" in slowed.text
+        assert len(server.received) == calls

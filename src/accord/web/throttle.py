@@ -60,3 +60,5 @@ SIGN_IN = Throttle(10, 15 * 60)
 SIGN_UP = Throttle(20, 60 * 60)
 #: Links to choose a new password: 5 per address, and 5 per e-mail, in 15 minutes.
 RESET = Throttle(5, 15 * 60)
+#: Test postbacks from the portal: 10 per partner a minute (each calls the partner's server).
+POSTBACK_TESTS = Throttle(10, 60)

@@ -22,6 +22,7 @@ from accord.postbacks.service import (
 )
 from accord.postbacks.worker import HttpSender, http_client
 from accord.web.pages import Form, FormPairs, SignedIn, back_to, portal_page, render
+from accord.web.throttle import POSTBACK_TESTS
 
 router = APIRouter(include_in_schema=False)
 
@@ -101,6 +102,12 @@ def test_postback(endpoint_id: str, request: Request, visitor: SignedIn, form: F
     back_to(request, "/portal/settings")
     private = request.app.state.settings.postback_allow_private
     store = request.app.state.store
+    wait = POSTBACK_TESTS.wait_seconds(visitor.caller.partner_id or "")
+    if wait:
+        page = settings_view(request, visitor, tested={"id": endpoint_id, "wait": wait})
+        page.status_code, page.headers["Retry-After"] = 429, str(wait)
+        return page
+    POSTBACK_TESTS.hit(visitor.caller.partner_id or "")
     with http_client() as client:
         sent = send_test(store, visitor.caller, endpoint_id, HttpSender(client),
                          allow_private=private)  # fmt: skip
