@@ -290,5 +290,10 @@ def test_a_what_if_of_draft_terms_runs_as_a_job_and_names_each_partner(store, cl
     assert "What-if of draft terms" in client.get(started.headers["location"]).text
     assert "Deal Hub" in done and "Trail Blog" not in done  # coupon sites only
     assert "$10.00" in done and "$4.00" in done and "-$6.00" in done
+    assert f'value="partner:{blog.id}"' in page.text  # or one partner by name
+    alone_draft = urlencode(draft | {"whatif_scope": f"partner:{blog.id}"})
+    one = client.post("/console/contracts/build", headers=form, content=alone_draft)
+    alone = wait_for_job(client, one.headers["location"])
+    assert "Trail Blog" in alone and "Deal Hub" not in alone
     csv_text = client.get(started.headers["location"] + "/what-if.csv").text
     assert csv_text.splitlines()[1].split(",")[1:6] == ["Deal Hub", "1", "10.00", "4.00", "-6.00"]

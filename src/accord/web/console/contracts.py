@@ -196,7 +196,9 @@ def builder_page(request: Request, visitor, program: str | None, contract_id: st
                   rows=rows or rows_from_terms(latest.terms if latest else None),
                   form=form, errors=errors or {}, preview=preview,
                   sample={k: form.get(k, "") for k in SAMPLE},
-                  partner_types=[t.value for t in PartnerType])  # fmt: skip
+                  partner_types=[t.value for t in PartnerType],
+                  holders=contract_holders(store, visitor.caller, current.id) if current
+                  else [])  # fmt: skip
 
 
 @router.get("/console/contracts/new")
