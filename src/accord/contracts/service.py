@@ -113,7 +113,7 @@ def create_contract(
             1,
             effective_from or now,
             spec,
-            program.currency,
+            program,
             now,
             requires_acceptance=requires_acceptance,
             note=note,
@@ -150,7 +150,7 @@ def add_version(
             number,
             effective_from or now,
             spec,
-            program.currency,
+            program,
             now,
             requires_acceptance=requires_acceptance,
             note=note,
@@ -163,12 +163,13 @@ def _add_version(
     number: int,
     effective_from: datetime,
     spec: TermsSpec,
-    currency: str,
+    program: Program,
     now: datetime,
     *,
     requires_acceptance: bool,
     note: str | None,
 ) -> ContractVersion:
+    currency = program.currency
     CompiledTerms(spec, currency)  # refuses amounts the currency cannot hold
     version = ContractVersion(
         id=new_id("ctv"),
@@ -185,13 +186,10 @@ def _add_version(
     for rule in _rule_rows(spec, currency):
         rule.contract_version_id = version.id
         session.add(rule)
-    organization_id = session.scalar(
-        select(Program.organization_id).where(Program.id == contract.program_id)
-    )
     record(
         session,
         ContractVersionAdded(
-            organization_id=organization_id,
+            organization_id=program.organization_id,
             program_id=contract.program_id,
             occurred_at=now,
             contract_id=contract.id,

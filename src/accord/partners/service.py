@@ -331,20 +331,13 @@ def masked_details(details: dict[str, str]) -> dict[str, str]:
     shown = dict(details)
     if "iban" in shown:
         shown["iban"] = f"{shown['iban'][:4]} **** {shown['iban'][-4:]}"
-    if "paypal_email" in shown:
-        local, _, domain = shown["paypal_email"].partition("@")
-        shown["paypal_email"] = f"{local[:1]}***@{domain}"
     if "tax_id" in shown:
         shown["tax_id"] = f"*** {shown['tax_id'][-4:]}"
-    for key in ("account_number", "alipay_account", "wechat_id"):
-        if key in shown and "@" not in shown[key]:
-            shown[key] = f"**** {shown[key][-4:]}"
-        elif key in shown:
-            local, _, domain = shown[key].partition("@")
-            shown[key] = f"{local[:1]}***@{domain}"
-    if "payoneer_email" in shown:
-        local, _, domain = shown["payoneer_email"].partition("@")
-        shown["payoneer_email"] = f"{local[:1]}***@{domain}"
+    for key in ("paypal_email", "payoneer_email", "account_number", "alipay_account",
+                "wechat_id"):  # fmt: skip
+        if key in shown:
+            local, at, domain = shown[key].partition("@")
+            shown[key] = f"{local[:1]}***@{domain}" if at else f"**** {shown[key][-4:]}"
     return shown
 
 

@@ -25,7 +25,12 @@ from accord.errors import AccordError, InvalidInput
 from accord.jobs import service as jobs
 from accord.partners.model import PartnerType
 from accord.partners.service import contract_holders, move_to_contract
-from accord.web.console.terms_form import FIELDS, form_field, rows_from_terms, terms_from_form
+from accord.web.console.terms_form import (
+    form_field,
+    rows_from_form,
+    rows_from_terms,
+    terms_from_form,
+)
 from accord.web.pages import (
     Form,
     FormPairs,
@@ -305,13 +310,3 @@ def _count(text: str | None) -> int:
         return max(0, min(int((text or "0").strip() or 0), 10_000_000))
     except ValueError:
         raise InvalidInput("sample_month", "write a whole number") from None
-
-
-def rows_from_form(form: dict[str, str]) -> dict[str, list[dict[str, str]]]:
-    """The rows as typed (to show them again with what was refused), plus a spare one."""
-    rows: dict[str, list[dict[str, str]]] = {}
-    for kind, fields in FIELDS.items():
-        numbers = sorted({int(k.split("-")[1]) for k in form
-                          if k.startswith(f"{kind}-") and k.split("-")[1].isdigit()})  # fmt: skip
-        rows[kind] = [{f: form.get(f"{kind}-{n}-{f}", "") for f in fields} for n in numbers]
-    return rows

@@ -24,19 +24,26 @@ FIELDS = {"rule": RULE_FIELDS, "cap": CAP_FIELDS, "bonus": BONUS_FIELDS, "bounty
 LISTS = {"rule": "rules", "cap": "caps", "bonus": "bonuses", "bounty": "bounties"}
 
 
-def _rows(form: dict[str, str], kind: str) -> list[tuple[int, dict[str, str]]]:
-    """The filled rows of one kind, by their number in the form, in order."""
+def _typed(form: dict[str, str], kind: str) -> list[tuple[int, dict[str, str]]]:
+    """Every row of one kind as typed, by its number in the form, in order."""
     numbers = sorted(
         {int(key.split("-")[1]) for key in form
          if key.startswith(f"{kind}-") and key.split("-")[1].isdigit()}
     )  # fmt: skip
-    rows = []
-    for n in numbers:
-        row = {f: (form.get(f"{kind}-{n}-{f}") or "").strip() for f in FIELDS[kind]}
-        defaults = _DEFAULTS.get(kind, {})
-        if any(v and v != defaults.get(k, "") for k, v in row.items()):
-            rows.append((n, row))
-    return rows
+    return [(n, {f: (form.get(f"{kind}-{n}-{f}") or "").strip() for f in FIELDS[kind]})
+            for n in numbers]  # fmt: skip
+
+
+def _rows(form: dict[str, str], kind: str) -> list[tuple[int, dict[str, str]]]:
+    """The filled rows of one kind (a row of defaults only is left out)."""
+    defaults = _DEFAULTS.get(kind, {})
+    return [(n, row) for n, row in _typed(form, kind)
+            if any(v and v != defaults.get(k, "") for k, v in row.items())]  # fmt: skip
+
+
+def rows_from_form(form: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """The rows as typed, to show them again beside what was refused."""
+    return {kind: [row for _, row in _typed(form, kind)] for kind in FIELDS}
 
 
 #: Values a row carries even when left empty (select boxes); they alone do not make a row.
