@@ -232,6 +232,10 @@ def test_a_manager_builds_previews_and_saves_terms_without_json(store, client):
     preview = post(action="preview")
     assert preview.status_code == 200
     assert re.search(r"<strong>\$30\.00</strong>", preview.text)  # 12 % of 250 past 10 orders
+    other = make_brand(store)  # another brand's contract is not found, not an error page
+    assert post(action="save", contract_id=other.contract_id).status_code == 404
+    bad_day = post(action="whatif", whatif_since="2026-99-01")
+    assert bad_day.status_code == 422 and "A date such as 2027-01-01" in bad_day.text
     outside = post(action="preview", sample_country="FR")
     assert "no rule matches this order" in outside.text
 

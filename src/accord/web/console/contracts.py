@@ -21,7 +21,7 @@ from accord.contracts.service import (
     set_contract_types,
 )
 from accord.contracts.terms import parse_terms
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidInput, NotFound
 from accord.jobs import service as jobs
 from accord.partners.model import PartnerType
 from accord.partners.service import contract_holders, move_to_contract
@@ -181,16 +181,22 @@ SAMPLE = ("sample_amount", "sample_event", "sample_customer", "sample_country", 
           "sample_month")  # fmt: skip
 
 
+def contract_in(store, caller, program_id: str, contract_id: str):
+    """One of the program's contracts, or NotFound."""
+    found = next((c for c in list_contracts(store, caller, program_id) if c.id == contract_id),
+                 None)  # fmt: skip
+    if found is None:
+        raise NotFound("contract", contract_id, field="contract_id")
+    return found
+
+
 def builder_page(request: Request, visitor, program: str | None, contract_id: str | None, *,
                  rows=None, form=None, errors=None, preview=None, status: int = 200):  # fmt: skip
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
     contract, latest = None, None
     if current is not None and contract_id:
-        contract = next((c for c in list_contracts(store, visitor.caller, current.id)
-                         if c.id == contract_id), None)  # fmt: skip
-        if contract is None:
-            raise InvalidInput("contract_id", "is not a contract of this program")
+        contract = contract_in(store, visitor.caller, current.id, contract_id)
         versions = list_versions(store, visitor.caller, contract.id)
         latest = max(versions, key=lambda v: (v.effective_from, v.number), default=None)
     if form is None:
@@ -234,6 +240,9 @@ def build(request: Request, visitor: SignedIn, form: Form):
     contract_id = form.get("contract_id") or None
     terms, origin = terms_from_form(form)
     rows = rows_from_form(form)
+    _, current = program_or_first(store, visitor, program)
+    if current is not None and contract_id:
+        contract_in(store, visitor.caller, current.id, contract_id)  # before any retry page
 
     def again(error: AccordError):
         errors = _refused_fields(error, origin)
@@ -245,7 +254,6 @@ def build(request: Request, visitor: SignedIn, form: Form):
                             errors=errors, status=error.status)  # fmt: skip
 
     retry_with(request, again)
-    _, current = program_or_first(store, visitor, program)
     if current is None:
         raise InvalidInput("program", "create a program first")
     if form.get("action") == "whatif":
