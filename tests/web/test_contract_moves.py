@@ -194,6 +194,10 @@ def test_a_new_version_shows_what_changed_to_the_manager_and_to_the_partner(stor
     assert "What changed from version 1" in page.text
     assert re.search(r"rate \(%\)</td>\s*<td[^>]*><span translate=\"no\">10</span>", page.text)
     assert "tiers · step · 1 · rate (%)" in page.text
+    client.cookies.set("accord_lang", "zh_Hans")
+    zh = client.get(f"/console/contracts?program={brand.program_id}").text
+    assert "规则 <strong>销售</strong>" in zh  # an unnamed rule is named by its event, in words
+    client.cookies.delete("accord_lang")
     client.cookies.clear()
     assert sign_in(client, partner_email, made.password).status_code == 303
     terms = client.get(f"/portal/contract?program={brand.program_id}")
