@@ -66,12 +66,12 @@ def test_mix_and_diagnostics(client, brand):
     base = f"/api/v1/programs/{brand.program_id}/reports"
     mix = client.get(f"{base}/mix", headers=auth(brand)).json()
     assert mix["stage"] == mix["inferred_stage"] == "starting"
-    assert "content" in mix["lacking"] and "coupon" not in mix["lacking"]
-    coupon = next(r for r in mix["rows"] if r["partner_type"] == "coupon")
+    assert "content_and_reviews" in mix["lacking"] and "coupons_and_deals" not in mix["lacking"]
+    coupon = next(r for r in mix["rows"] if r["partner_type"] == "coupons_and_deals")
     # the last 90 days to 1 Nov hold all three sales: 500.00, all of it coupon's
     assert coupon["revenue"]["amount"] == "500.00" and coupon["share"] == "1.0000"
     grown = client.get(f"{base}/mix", params={"stage": "mature"}, headers=auth(brand)).json()
-    assert "b2b_referral" in grown["lacking"]
+    assert "business_partners" in grown["lacking"]
     diag = client.get(f"{base}/diagnostics", headers=auth(brand)).json()
     # 5% of the 1 Nov returning sales: 20.00 (the 5 Oct sale predates the contract and
     # earned nothing); lifetime value 500.00 - 20.00

@@ -54,7 +54,7 @@ def test_the_alerts_page_in_both_languages(world, app_client, smtp):
     app_client.cookies.set("accord_lang", "zh_Hans")
     zh = app_client.get(url).text
     app_client.cookies.delete("accord_lang")
-    assert "异常的日子" in zh and "远高于平时" in zh and "内容发布者" in zh
+    assert "异常的日子" in zh and "远高于平时" in zh and "内容网站与博客" in zh
     assert "Unusual days" not in zh and "far above" not in zh
 
     csrf = csrf_of(html)

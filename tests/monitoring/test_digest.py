@@ -77,7 +77,7 @@ def test_the_weekly_digest_goes_to_each_subscriber_through_the_queue(
     zh = body(chinese)
     assert "- 点击: 215 (前一周: 43, +400.0%)" in zh
     assert "- 销售额: US$200.00 (前一周: US$100.00, +100.0%)" in zh
-    assert "内容发布者: US$1,600.00" in zh
+    assert "内容网站与博客: US$1,600.00" in zh
     html = body(chinese, "html")
     assert '<html lang="zh-Hans">' in html and "上周与前一周对比" in html
 

@@ -11,10 +11,12 @@ Sun 1 Nov 2026, the day the program was made:
 | D (content)      | applied, not approved: not counted         |            |                |
 
 Engagement 2 of 3 approved partners; new customers 1 of 2 conversions; revenue 300.00:
-content 66.67%, coupon 33.33%, influencer 0%. The program is 0 days old with 3 partners:
-starting. Starting recommends content, influencer, advocate, affiliate, coupon, cashback:
-advocate, affiliate and cashback have no partner (lacking); influencer has a partner but
-0% against 30% recommended (more than 10 points under).
+content and reviews 66.67%, coupons and deals 33.33%, creators 0%. The program is 0 days old
+with 3 partners: starting. Starting recommends content and reviews, creators, advocates,
+coupons, cashback, e-mail and media: cashback, e-mail, advocates and media have no partner
+(lacking); creators have a partner but 0% against 30% recommended (more than 10 points
+under). For the goal "clear stock" the program has coupons but none of cashback and loyalty,
+comparison and shopping, e-mail and newsletters, networks.
 """
 
 from __future__ import annotations
@@ -49,13 +51,29 @@ def test_mix_against_the_starting_stage(brand):
     report = partner_mix(brand.store, brand.caller, brand.program_id)
     assert report.stage is gm.Stage.STARTING and report.approved_partners == 3
     rows = {r.partner_type: r for r in report.rows}
-    assert rows["content"].revenue_minor == 20000 and rows["content"].share == Decimal("0.6667")
-    assert rows["coupon"].share == Decimal("0.3333")
-    assert rows["influencer"].partners == 1 and rows["influencer"].under
-    assert report.lacking == ["affiliate", "cashback", "advocate"]
+    content = rows["content_and_reviews"]
+    assert content.revenue_minor == 20000 and content.share == Decimal("0.6667")
+    assert rows["coupons_and_deals"].share == Decimal("0.3333")
+    assert rows["creators"].partners == 1 and rows["creators"].under
+    assert report.lacking == [
+        "cashback_and_loyalty", "email_and_newsletters", "advocates", "media_and_publishers"
+    ]  # fmt: skip
+    assert report.goal is None and report.goal_gaps is None
     mature = partner_mix(brand.store, brand.caller, brand.program_id, stage="mature")
     assert mature.stage is gm.Stage.MATURE and mature.inferred_stage is gm.Stage.STARTING
-    assert "b2b_referral" in mature.lacking and "agency" in mature.lacking
+    assert "business_partners" in mature.lacking and "networks" in mature.lacking
+
+
+def test_the_groups_a_goal_lacks(brand):
+    report = partner_mix(brand.store, brand.caller, brand.program_id, goal="clear_stock")
+    assert report.goal_gaps == [
+        "cashback_and_loyalty", "comparison_and_shopping", "email_and_newsletters", "networks"
+    ]  # fmt: skip
+    story = partner_mix(brand.store, brand.caller, brand.program_id, goal="brand_story")
+    assert story.goal_gaps == ["media_and_publishers", "brand_to_brand"]
+    with pytest.raises(InvalidInput) as caught:
+        partner_mix(brand.store, brand.caller, brand.program_id, goal="world_peace")
+    assert caught.value.field == "goal"
 
 
 def test_diagnostics_per_partner_type_and_program(brand):

@@ -19,7 +19,7 @@ from accord.attribution.tables import AttributionPolicyRow
 from accord.contracts.model import is_valid_event_type
 from accord.errors import InvalidInput
 from accord.ids import new_id
-from accord.partners.model import PartnerType
+from accord.partners.types import check_selectors, own_types
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.store.memo import remembered
@@ -151,14 +151,12 @@ def set_policy(
         raise InvalidInput(
             "event_type", "use sale, lead, signup, install, first_purchase or custom:<name>"
         )
-    unknown = [t for t in policy.type_priority if t not in set(PartnerType)]
-    if unknown:
-        raise InvalidInput(
-            "type_priority", f"{unknown[0]!r} is not a partner type: {', '.join(PartnerType)}"
-        )
     if note is not None and len(note) > 500:
         raise InvalidInput("note", "write at most 500 characters")
     with store.unit() as session:
+        check_selectors(
+            policy.type_priority, own_types(session, caller.organization_id), "type_priority"
+        )
         program = load_program(session, caller, program_id, for_update=True)
         if len(_rows(session, program.id)) >= MAX_VERSIONS:
             raise InvalidInput("effective_from", f"a program keeps at most {MAX_VERSIONS} versions")

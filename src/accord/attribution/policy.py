@@ -30,6 +30,7 @@ from fractions import Fraction
 
 from accord.attribution.model import Credit, Decision, Touchpoint, TouchpointKind
 from accord.errors import InvalidInput
+from accord.partners import taxonomy
 
 #: Digits kept in a stored share (the commission split itself is exact: see split_minor).
 SHARE_DIGITS = Decimal("0.000000000001")
@@ -148,23 +149,30 @@ def protect(
     touches: Sequence[Touchpoint], policy: Policy, occurred_at: datetime
 ) -> tuple[list[Touchpoint], list[tuple[Touchpoint, str]]]:
     """Drop each touch that comes within `priority_hours` after a touch of a partner type
-    ranked higher in `type_priority` (unlisted types rank below every listed one)."""
+    ranked higher in `type_priority` (unlisted types rank below every listed one). An entry
+    names a type or a whole group of the taxonomy (a brand's own type is ranked when it is
+    named itself)."""
     if not policy.type_priority or not policy.priority_hours:
         return list(touches), []
-    rank = {kind: i for i, kind in enumerate(policy.type_priority)}
-    lowest = len(rank)
+    order = policy.type_priority
+    lowest = len(order)
+
+    def place(kind: str | None) -> int:  # a type is ranked by the first selector naming it
+        found = taxonomy.rank(order, kind)
+        return lowest if found is None else found
+
     hold = timedelta(hours=policy.priority_hours)
     kept: list[Touchpoint] = []
     dropped: list[tuple[Touchpoint, str]] = []
     ordered = sorted(touches, key=lambda t: (_at(t, occurred_at), t.ref))
     for touch in ordered:
-        mine = rank.get(touch.partner_type or "", lowest)
+        mine = place(touch.partner_type)
         at = _at(touch, occurred_at)
         over = next(
             (
                 earlier
                 for earlier in kept
-                if rank.get(earlier.partner_type or "", lowest) < mine
+                if place(earlier.partner_type) < mine
                 and earlier.partner_id != touch.partner_id
                 and timedelta(0) <= at - _at(earlier, occurred_at) <= hold
             ),

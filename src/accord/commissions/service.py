@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from accord.attribution.split import split_minor
@@ -1111,3 +1111,35 @@ def lock_now(store: Store, caller: Caller, program_id: str, commission_ids: Sequ
     if program.auto_approve:
         approve(store, caller, program_id)
     return len(wanted)
+
+
+def track_records(session: Session, partner_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Per partner, across every program: conversions whose commission stands past review
+    (locked, approved or paid) and those reversed; for the directory's badges, which show
+    thresholds, never a brand's own figures."""
+    standing = (
+        CommissionStatus.LOCKED.value,
+        CommissionStatus.APPROVED.value,
+        CommissionStatus.PAID.value,
+    )
+    found: dict[str, tuple[int, int]] = {}
+    ids = list(partner_ids)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                Commission.partner_id,
+                func.count(distinct(Commission.conversion_id)).filter(
+                    Commission.status.in_(standing)
+                ),
+                func.count(distinct(Commission.conversion_id)).filter(
+                    Commission.status == CommissionStatus.REVERSED.value
+                ),
+            )
+            .where(
+                Commission.partner_id.in_(ids[start : start + 500]),
+                Commission.kind == "conversion",
+            )
+            .group_by(Commission.partner_id)
+        ).all()
+        found.update({pid: (int(ok or 0), int(bad or 0)) for pid, ok, bad in rows})
+    return found

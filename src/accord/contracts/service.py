@@ -16,8 +16,9 @@ from accord.events.model import ContractVersionAdded
 from accord.events.service import record
 from accord.ids import new_id
 from accord.money import Money
+from accord.partners import taxonomy
 from accord.partners.enrollments import contract_at, load_enrollment
-from accord.partners.model import PartnerType
+from accord.partners.types import check_selectors, own_types
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
@@ -533,15 +534,29 @@ def partner_standing(
 
 
 def contract_for_type(session: Session, program_id: str, partner_type: str) -> str | None:
-    """The contract of the program meant for a partner type (the oldest, if several), or
+    """The contract of the program meant for a partner type, named itself or by its group
+    (a contract naming the type wins over one naming its group; the oldest of equals), or
     None: the program's default."""
-    for contract in session.scalars(
+    contracts = session.scalars(
         select(Contract)
-        .where(Contract.program_id == program_id)
+        .where(Contract.program_id == program_id, Contract.partner_types.is_not(None))
         .order_by(Contract.created_at, Contract.id)
-    ):
-        if partner_type in (contract.partner_types or ()):
-            return contract.id
+    ).all()
+    if not contracts:
+        return None
+    own = None
+    if partner_type not in taxonomy.BY_CODE:  # a brand's own type: its group is stored
+        program = session.get(Program, program_id)
+        own = own_types(session, program.organization_id if program else None).groups
+    for exact in (True, False):
+        for contract in contracts:
+            for selector in contract.partner_types or ():
+                if (
+                    (selector == partner_type)
+                    if exact
+                    else taxonomy.covers(selector, partner_type, own)
+                ):
+                    return contract.id
     return None
 
 
@@ -551,15 +566,10 @@ def set_contract_types(
     """The partner types a contract is meant for: applicants of those types are offered it
     (and put on it when the program approves them automatically)."""
     require_brand(caller)
-    known = {t.value for t in PartnerType}
-    unknown = sorted(set(partner_types) - known)
-    if unknown:
-        raise InvalidInput(
-            "partner_types", f"{unknown[0]!r} is not one of: {', '.join(sorted(known))}"
-        )
     with store.unit() as session:
+        wanted = check_selectors(partner_types, own_types(session, caller.organization_id))
         contract = visible_contract(session, caller, contract_id)
-        contract.partner_types = sorted(set(partner_types)) or None
+        contract.partner_types = sorted(wanted) or None
         return contract
 
 

@@ -17,6 +17,8 @@ Importing a module declares its tasks (`accord.jobs.queue.task` / `periodic`):
 - `score_leads` (daily: every contact's score from its activities): accord.leads.tasks
 - `send_mail` (every minute: the outbox's notices to partners, managers and users):
   accord.notices.tasks
+- `directory_badges` (daily: the badges of the partners listed in the directory):
+  accord.partners.tasks
 
 A stage with background work of its own declares it in its module and adds that module here.
 """
@@ -29,6 +31,7 @@ import accord.jobs.work
 import accord.leads.tasks
 import accord.monitoring.tasks
 import accord.notices.tasks
+import accord.partners.tasks
 import accord.postbacks.worker
 import accord.protect.tasks
 import accord.reports.tasks  # noqa: F401 - declares sum_report_days

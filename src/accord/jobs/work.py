@@ -258,13 +258,16 @@ def terms_what_if(store: Store, caller: Caller, args: dict, context: Context) ->
     did. Nothing is written."""
     from accord.contracts.terms import parse_terms
     from accord.contracts.whatif import what_if
+    from accord.partners import taxonomy
     from accord.partners.service import contract_holders, partner_names
+    from accord.partners.types import brand_own_types
 
     program_id = args["program_id"]
     scope, value = args.get("scope") or "all", args.get("value") or ""
     wanted = None
     if scope != "all":
         holders = contract_holders(store, caller, program_id)
+        own = brand_own_types(store, caller).groups
         wanted = {
             h.partner_id
             for h in holders
@@ -272,7 +275,7 @@ def terms_what_if(store: Store, caller: Caller, args: dict, context: Context) ->
                 scope == "contract"
                 and (h.contract_id == value or (h.contract_id is None and args.get("is_default")))
             )
-            or (scope == "partner_type" and h.partner_type == value)
+            or (scope == "partner_type" and taxonomy.covers(value, h.partner_type, own))
             or (scope == "partner" and h.partner_id == value)
         }
     result = what_if(

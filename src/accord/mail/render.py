@@ -23,12 +23,14 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from accord.partners import taxonomy
+
 HERE = Path(__file__).parent
 LANGUAGES = ("en", "zh_Hans")
 
 #: How English e-mail writes data codes whose code is not a word.
-_ENGLISH = {"b2b_referral": "B2B referral", "conversion_rate": "conversion rate",
-            "reversal_rate": "reversal rate"}  # fmt: skip
+_ENGLISH = {"conversion_rate": "conversion rate", "reversal_rate": "reversal rate"}
+_ENGLISH.update({k.code: k.en for k in taxonomy.KINDS})
 
 
 class _English(NullTranslations):
@@ -43,6 +45,8 @@ def translations(language: str) -> NullTranslations:
         return _English()
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=language)
+    for kind in taxonomy.KINDS:  # partner types are named by the taxonomy
+        catalog.add(kind.code, kind.zh)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)

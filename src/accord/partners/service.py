@@ -28,8 +28,9 @@ from accord.ids import new_id
 from accord.inputs import free_text
 from accord.money import check_currency
 from accord.partners.enrollments import coming_move, contract_at, load_enrollment
-from accord.partners.model import EnrollmentStatus, PartnerType
+from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import Enrollment, Partner
+from accord.partners.types import NO_OWN_TYPES, OwnTypes, check_type, own_types
 from accord.programs.service import load_program
 from accord.programs.tables import Program
 from accord.store.engine import Store
@@ -53,12 +54,9 @@ class NewPartner:
     password: str | None = None  # its first user's one-time password, shown once
 
 
-def parse_partner_type(value: str) -> PartnerType:
-    try:
-        return PartnerType(value)
-    except ValueError:
-        allowed = ", ".join(t.value for t in PartnerType)
-        raise InvalidInput("partner_type", f"{value!r} is not one of: {allowed}") from None
+def parse_partner_type(value: str, own: OwnTypes = NO_OWN_TYPES) -> str:
+    """A partner's type: one of the taxonomy's or the brand's own (`own`)."""
+    return check_type(value, own)
 
 
 def create_partner(
@@ -77,24 +75,24 @@ def create_partner(
     """A brand adds a partner (its own organization and key) and enrolls it in a program;
     `with_login`: also a user for the portal at `email`, with a one-time password."""
     require_brand(caller)
-    kind = parse_partner_type(partner_type)
     if not name.strip():
         raise InvalidInput("name", "must not be empty")
     if country is not None and (len(country) != 2 or not country.isalpha()):
         raise InvalidInput("country", "use a two-letter ISO 3166 code such as 'US' or 'CN'")
     now = store.clock.now()
     with store.unit() as session:
+        kind = parse_partner_type(partner_type, own_types(session, caller.organization_id))
         program = load_program(session, caller, program_id)
         if contract_id is not None:
             load_contract(session, program.id, contract_id)
         else:  # the contract meant for its type, else the default
-            contract_id = contract_for_type(session, program.id, kind.value)
+            contract_id = contract_for_type(session, program.id, kind)
         org_id = add_organization(session, OrganizationKind.PARTNER, name, now)
         partner = Partner(
             id=new_id("prt"),
             organization_id=org_id,
             name=name.strip(),
-            partner_type=kind.value,
+            partner_type=kind,
             country=country.upper() if country else None,
             email=email,
             created_at=now,
@@ -392,7 +390,7 @@ def sign_up_partner(
             id=new_id("prt"),
             organization_id=org_id,
             name=name.strip(),
-            partner_type=kind.value,
+            partner_type=kind,
             country=country.upper() if country else None,
             email=email,
             website=site,

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accord.store.base import Base, UTCDateTime
+from accord.store.base import Base, DecimalText, UTCDateTime
 
 
 class Partner(Base):
@@ -49,3 +59,68 @@ class Enrollment(Base):
     #: default), "from": ISO time it takes effect, "decided_at": ISO time}. `contract_id`
     #: above is the contract before the first move (`accord.partners.enrollments.contract_at`).
     contract_moves: Mapped[list | None] = mapped_column(JSON, nullable=True)
+
+
+class PartnerTypeDef(Base):
+    """A brand's own partner type, in one of the taxonomy's groups
+    (`accord.partners.taxonomy`)."""
+
+    __tablename__ = "partner_types"
+    __table_args__ = (UniqueConstraint("organization_id", "code"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    group_code: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(80))
+    name_zh: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerProfile(Base):
+    """What a partner tells brands about itself, and whether it is listed in the
+    installation's partner directory (only when it opts in)."""
+
+    __tablename__ = "partner_profiles"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    listed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    headline: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    about: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: ISO 3166 codes of the countries it promotes to; ISO 639-1 codes of its languages.
+    countries: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    languages: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    #: The verticals it works in, from `accord.partners.directory.VERTICALS`.
+    verticals: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    #: Followers or subscribers per platform ({"douyin": 120000}) and their sum.
+    audience: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    audience_total: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    #: Its site's global rank (1 is the most visited) and monthly visits, as entered or
+    #: imported; `traffic_source` says which.
+    site_rank: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    monthly_visits: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    traffic_source: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: Handles per platform ({"xiaohongshu": "trailmei"}).
+    social: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    contact_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    #: Lowercased words of the profile, its name and its type's names, for search.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    #: Badges earned in Accord, refreshed by the `directory_badges` task: conversions
+    #: verified across its programs, the share reversed, months since its first approval.
+    verified_conversions: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    reversal_rate: Mapped[Decimal | None] = mapped_column(DecimalText(), nullable=True)
+    tenure_months: Mapped[int] = mapped_column(Integer, default=0)
+    badges_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProfileTag(Base):
+    """One facet value of a listed profile (country, language, vertical, platform, badge),
+    so that filters and facet counts are plain SQL."""
+
+    __tablename__ = "partner_profile_tags"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)

@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from accord.errors import InvalidInput
+from accord.partners import taxonomy
 
 # --- Promotion days ---------------------------------------------------------------------
 
@@ -540,49 +541,44 @@ def infer_stage(age_days: int, approved_partners: int) -> Stage:
 #: widen a program whose storytelling and conversion partners are in place.
 RECOMMENDED_SHARES: dict[Stage, dict[str, Decimal]] = {
     Stage.STARTING: {
-        "content": Decimal("0.35"),
-        "influencer": Decimal("0.30"),
-        "advocate": Decimal("0.10"),
-        "affiliate": Decimal("0.15"),
-        "coupon": Decimal("0.05"),
-        "cashback": Decimal("0.05"),
+        "content_and_reviews": Decimal("0.40"),
+        "creators": Decimal("0.30"),
+        "advocates": Decimal("0.10"),
+        "coupons_and_deals": Decimal("0.05"),
+        "cashback_and_loyalty": Decimal("0.05"),
+        "email_and_newsletters": Decimal("0.05"),
+        "media_and_publishers": Decimal("0.05"),
     },
     Stage.GROWING: {
-        "content": Decimal("0.20"),
-        "influencer": Decimal("0.15"),
-        "advocate": Decimal("0.05"),
-        "affiliate": Decimal("0.20"),
-        "coupon": Decimal("0.20"),
-        "cashback": Decimal("0.15"),
-        "b2b_referral": Decimal("0.05"),
+        "content_and_reviews": Decimal("0.25"),
+        "creators": Decimal("0.15"),
+        "advocates": Decimal("0.05"),
+        "coupons_and_deals": Decimal("0.15"),
+        "cashback_and_loyalty": Decimal("0.15"),
+        "comparison_and_shopping": Decimal("0.05"),
+        "email_and_newsletters": Decimal("0.05"),
+        "search": Decimal("0.05"),
+        "media_and_publishers": Decimal("0.05"),
+        "business_partners": Decimal("0.05"),
     },
     Stage.MATURE: {
-        "content": Decimal("0.15"),
-        "influencer": Decimal("0.10"),
-        "advocate": Decimal("0.05"),
-        "affiliate": Decimal("0.15"),
-        "coupon": Decimal("0.10"),
-        "cashback": Decimal("0.15"),
-        "b2b_referral": Decimal("0.15"),
-        "reseller": Decimal("0.05"),
-        "agency": Decimal("0.10"),
+        "content_and_reviews": Decimal("0.20"),
+        "creators": Decimal("0.10"),
+        "advocates": Decimal("0.05"),
+        "coupons_and_deals": Decimal("0.10"),
+        "cashback_and_loyalty": Decimal("0.15"),
+        "comparison_and_shopping": Decimal("0.05"),
+        "media_and_publishers": Decimal("0.05"),
+        "business_partners": Decimal("0.25"),
+        "networks": Decimal("0.05"),
     },
 }
 
-#: A type is under-represented when its revenue share is this far below the recommendation.
+#: A group is under-represented when its revenue share is this far below the recommendation.
 UNDER_BY = Decimal("0.10")
 
-ALL_TYPES = (
-    "affiliate",
-    "coupon",
-    "cashback",
-    "content",
-    "influencer",
-    "b2b_referral",
-    "reseller",
-    "agency",
-    "advocate",
-)
+#: The groups of partner types, in the taxonomy's order (`accord.partners.taxonomy`).
+ALL_GROUPS = tuple(g.code for g in taxonomy.GROUPS)
 
 
 @dataclass(frozen=True)
@@ -596,20 +592,30 @@ class MixRow:
     under: bool
 
 
-def mix(by_type: dict[str, tuple[int, int]], stage: Stage) -> tuple[list[MixRow], list[str]]:
-    """Each type's approved partners and revenue (from `by_type`: type -> (partners,
-    revenue minor)) against the stage's recommended share; and the recommended types the
-    program has no approved partner of."""
+def mix(
+    by_type: dict[str, tuple[int, int]], stage: Stage, own: dict[str, str] | None = None
+) -> tuple[list[MixRow], list[str]]:
+    """Each group of partner types with its approved partners and revenue (from `by_type`:
+    type -> (partners, revenue minor); `own`: a brand's own types -> their group) against
+    the stage's recommended share; and the recommended groups the program has no approved
+    partner in. A row's `partner_type` is the group's code."""
+    by_group: dict[str, tuple[int, int]] = {}
+    for kind, (partners, revenue) in by_type.items():
+        group = taxonomy.group_of(kind, own) or "content_and_reviews"
+        had_partners, had_revenue = by_group.get(group, (0, 0))
+        by_group[group] = (had_partners + partners, had_revenue + revenue)
     recommended = RECOMMENDED_SHARES[stage]
-    total = sum(revenue for _, revenue in by_type.values())
+    total = sum(revenue for _, revenue in by_group.values())
     rows = []
-    for kind in ALL_TYPES:
-        partners, revenue = by_type.get(kind, (0, 0))
-        want = recommended.get(kind, Decimal(0))
+    for group in ALL_GROUPS:
+        partners, revenue = by_group.get(group, (0, 0))
+        want = recommended.get(group, Decimal(0))
+        if not want and not partners:
+            continue
         actual = share(revenue, total)
         rows.append(
             MixRow(
-                kind,
+                group,
                 partners,
                 revenue,
                 actual,
@@ -619,6 +625,15 @@ def mix(by_type: dict[str, tuple[int, int]], stage: Stage) -> tuple[list[MixRow]
             )
         )
     return rows, [r.partner_type for r in rows if r.lacking]
+
+
+def goal_gaps(by_type: dict[str, tuple[int, int]], goal: str, own=None) -> list[str]:
+    """The groups that serve a recruiting goal (best first) in which the program has no
+    approved partner."""
+    if goal not in taxonomy.GOAL_BY_CODE:
+        raise ValueError(goal)
+    present = {taxonomy.group_of(k, own) for k, (n, _) in by_type.items() if n}
+    return [g for g in taxonomy.GOAL_BY_CODE[goal].groups if g not in present]
 
 
 # --- Diagnostic metrics -----------------------------------------------------------------

@@ -28,9 +28,11 @@ from accord.conversions.tables import Conversion
 from accord.errors import InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
-from accord.partners.model import PartnerType
+from accord.partners import taxonomy
 from accord.partners.tables import Enrollment, Partner
+from accord.partners.types import check_selectors, own_types
 from accord.programs.service import load_program
+from accord.programs.tables import Program
 from accord.reports import incrementality_model as im
 from accord.reports.runner import Period
 from accord.reports.sql import net_revenue
@@ -72,8 +74,9 @@ def _check(session: Session, program_id: str, spec: HoldoutSpec) -> HoldoutSpec:
         raise InvalidInput("design", f"{spec.design!r} is not one of: {', '.join(DESIGNS)}")
     if spec.scope_kind not in SCOPES:
         raise InvalidInput("scope_kind", f"{spec.scope_kind!r} is not one of: {', '.join(SCOPES)}")
-    if spec.scope_kind == "partner_type" and spec.scope not in set(PartnerType):
-        raise InvalidInput("scope", f"{spec.scope!r} is not one of: {', '.join(PartnerType)}")
+    if spec.scope_kind == "partner_type":
+        org = session.scalar(select(Program.organization_id).where(Program.id == program_id))
+        check_selectors([spec.scope], own_types(session, org), "scope")
     if spec.scope_kind == "partner":
         enrolled = session.scalar(
             select(Enrollment.id).where(
@@ -229,13 +232,13 @@ class HoldoutResult:
         return self.test is not None and self.test.too_small
 
 
-def _scope_condition(row: Holdout, partner_column):
+def _scope_condition(session: Session, row: Holdout, partner_column):
     if row.scope_kind == "partner":
         return partner_column == row.scope
+    # the brand's partners of the type (or of every type of the group)
+    own = own_types(session, row.organization_id).groups
     return partner_column.in_(
-        select(Partner.id).where(
-            Partner.organization_id == row.organization_id, Partner.partner_type == row.scope
-        )
+        select(Partner.id).where(Partner.partner_type.in_(taxonomy.types_in(row.scope, own)))
     )
 
 
@@ -277,7 +280,7 @@ def _traffic(session: Session, row: Holdout, currency: str) -> HoldoutResult:
             Conversion.program_id == row.program_id,
             Conversion.occurred_at >= row.since,
             Conversion.occurred_at < row.until,
-            _scope_condition(row, Conversion.partner_id),
+            _scope_condition(session, row, Conversion.partner_id),
         )
     ).one()
     x, revenue = int(conversions.n), int(conversions.r or 0)
@@ -290,7 +293,7 @@ def _traffic(session: Session, row: Holdout, currency: str) -> HoldoutResult:
                     Click.at >= row.since,
                     Click.at < row.until,
                     Click.duplicate.is_(False),
-                    _scope_condition(row, Click.partner_id),
+                    _scope_condition(session, row, Click.partner_id),
                 )
             )
             or 0

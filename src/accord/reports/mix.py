@@ -21,8 +21,10 @@ from accord.clock import from_store
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
 from accord.errors import InvalidInput
+from accord.partners import taxonomy
 from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import Enrollment, Partner
+from accord.partners.types import own_types
 from accord.programs.tables import Program
 from accord.reports import growth_model as gm
 from accord.reports.runner import Period, Report, ReportContext, context_for, execute
@@ -146,6 +148,9 @@ class MixReport:
     partners: list[gm.Diagnostics]
     types: list[gm.Diagnostics]
     program: gm.Diagnostics
+    #: The recruiting goal asked about, and the groups serving it with no approved partner.
+    goal: str | None = None
+    goal_gaps: list[str] | None = None
 
 
 def default_period(store: Store) -> Period:
@@ -159,11 +164,16 @@ def partner_mix(
     program_id: str,
     period: Period | None = None,
     stage: str | None = None,
+    goal: str | None = None,
 ) -> MixReport:
     """The program's mix and diagnostics over `period` (default: the last 90 days); the
-    stage is the one given, else the one the program's age and partners suggest."""
+    stage is the one given, else the one the program's age and partners suggest; with a
+    recruiting goal (`accord.partners.taxonomy.GOALS`), the groups it lacks for it."""
     if stage is not None and stage not in set(gm.Stage):
         raise InvalidInput("stage", f"{stage!r} is not one of: {', '.join(gm.Stage)}")
+    if goal is not None and goal not in taxonomy.GOAL_BY_CODE:
+        goals = ", ".join(taxonomy.GOAL_BY_CODE)
+        raise InvalidInput("goal", f"{goal!r} is not one of: {goals}")
     period = period or default_period(store)
     with store.read() as session:
         ctx = context_for(session, caller, program_id, store.clock.now())
@@ -171,6 +181,7 @@ def partner_mix(
             session.scalar(select(Program.created_at).where(Program.id == program_id))
         )
         facts = execute(session, ctx, PartnerFactsReport(program_id, period)).rows
+        own = own_types(session, ctx.organization_id).groups
     age = max(0, (ctx.now - created).days) if created else 0
     inferred = gm.infer_stage(age, len(facts))
     chosen = gm.Stage(stage) if stage else inferred
@@ -178,7 +189,7 @@ def partner_mix(
     for f in facts:
         partners, revenue = by_type.get(f.partner_type, (0, 0))
         by_type[f.partner_type] = (partners + 1, revenue + f.revenue_minor)
-    rows, lacking = gm.mix(by_type, chosen)
+    rows, lacking = gm.mix(by_type, chosen, own)
     per_partner, per_type, whole = gm.diagnostics(facts)
     return MixReport(
         program_id,
@@ -193,4 +204,6 @@ def partner_mix(
         per_partner,
         per_type,
         whole,
+        goal,
+        gm.goal_gaps(by_type, goal, own) if goal else None,
     )

@@ -49,7 +49,8 @@ from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
 from accord.errors import InvalidInput
 from accord.money import Money
-from accord.partners.model import EnrollmentStatus, PartnerType
+from accord.partners import taxonomy
+from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import Enrollment, Partner
 from accord.reports.days import DayCover
 from accord.reports.runner import (
@@ -181,9 +182,12 @@ class PerformanceFilters:
     sub_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.partner_type is not None and self.partner_type not in set(PartnerType):
-            allowed = ", ".join(PartnerType)
-            raise InvalidInput("partner_type", f"{self.partner_type!r} is not one of: {allowed}")
+        if self.partner_type is not None and not (
+            taxonomy.is_selector(self.partner_type) or taxonomy.CODE.fullmatch(self.partner_type)
+        ):  # a built-in type or group, or the code of a brand's own type
+            raise InvalidInput(
+                "partner_type", f"{self.partner_type!r} is not a partner type or group"
+            )
         if self.status is not None and self.status not in set(EnrollmentStatus):
             allowed = ", ".join(EnrollmentStatus)
             raise InvalidInput("status", f"{self.status!r} is not one of: {allowed}")
@@ -671,7 +675,9 @@ class Performance(Report[PerformanceRow]):
         if partner_id is not None:
             conditions.append(Partner.id == partner_id)
         if self.filters.partner_type:
-            conditions.append(Partner.partner_type == self.filters.partner_type)
+            conditions.append(
+                Partner.partner_type.in_(taxonomy.types_in(self.filters.partner_type))
+            )
         if self.filters.status:
             conditions.append(Enrollment.status == self.filters.status)
         needle = self.filters.search.strip().lower()

@@ -20,6 +20,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
+from accord.partners import taxonomy
+
 LOCALES = ("en", "zh_Hans")
 LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
 COOKIE = "accord_lang"
@@ -34,6 +36,8 @@ def translations(locale: str) -> NullTranslations:
         return _EnglishWords()
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
+    for code, (_en, zh) in taxonomy_words().items():  # partner types, named in one place
+        catalog.add(code, zh)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
@@ -89,12 +93,11 @@ def N_(text: str) -> str:  # noqa: N802 (the name gettext tools look for)
     return text
 
 
-#: Words stored in data that pages show translated: statuses, partner types, reason codes.
+#: Words stored in data that pages show translated: statuses, reason codes (partner types
+#: are named by `accord.partners.taxonomy`).
 DATA_WORDS = (
     N_("applied"), N_("approved"), N_("declined"), N_("suspended"),
     N_("pending"), N_("locked"), N_("paid"), N_("reversed"), N_("over_cap"), N_("held"),
-    N_("affiliate"), N_("coupon"), N_("cashback"), N_("content"), N_("influencer"),
-    N_("b2b_referral"), N_("reseller"), N_("agency"), N_("advocate"),
     N_("new"), N_("returning"), N_("any"),
     N_("sepa"), N_("paypal"), N_("stripe"), N_("manual"), N_("alipay"), N_("wechat_pay"),
     N_("payoneer"), N_("swift"),
@@ -121,7 +124,6 @@ DATA_WORDS = (
 
 #: How English pages write data words whose code is not a word.
 _ENGLISH = {
-    "b2b_referral": "B2B referral",
     "rest": "rest of the order",
     "over_cap": "over cap",
     "order_error": "order error",
@@ -168,6 +170,16 @@ _ENGLISH = {
     "payoneer": "Payoneer",
     "swift": "SWIFT wire",
 }
+
+
+def taxonomy_words() -> dict[str, tuple[str, str]]:
+    """Partner types' and groups' codes with their English and Chinese names."""
+    words = {k.code: (k.en, k.zh) for k in taxonomy.KINDS}
+    words.update({g.code: (g.en, g.zh) for g in taxonomy.GROUPS})
+    return words
+
+
+_ENGLISH.update({code: en for code, (en, _zh) in taxonomy_words().items()})
 
 
 def english(word: str) -> str:

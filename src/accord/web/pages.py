@@ -37,7 +37,9 @@ from accord.commissions.service import earned_by_status
 from accord.conversions.service import partner_conversion_count
 from accord.errors import AccordError, Unauthenticated
 from accord.money import Money
+from accord.partners import taxonomy
 from accord.partners.service import Enrolled
+from accord.partners.types import NO_OWN_TYPES, brand_own_types
 from accord.payouts.service import partner_balances
 from accord.programs.service import list_programs
 from accord.signin import service as sessions
@@ -101,6 +103,7 @@ def render(request: Request, name: str, http_status: int = 200, **context) -> HT
     locale = locale_of(request)
     page = environment(locale).get_template(name)
     html = page.render(
+        type_name=_type_namer(request, locale),
         locale=locale,
         html_lang="zh-Hans" if locale == "zh_Hans" else "en",
         languages=i18n.LANGUAGE_NAMES,
@@ -113,6 +116,28 @@ def render(request: Request, name: str, http_status: int = 200, **context) -> HT
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     return response
+
+
+def _type_namer(request: Request, locale: str):
+    """A partner type's or group's name in the page's language; a brand's own types are
+    read (once a page) only when one is shown."""
+    own: list = []
+
+    def type_name(code: str | None) -> str:
+        if not code:
+            return ""
+        if code in taxonomy.BY_CODE or code in taxonomy.GROUP_BY_CODE:
+            return taxonomy.name(code, locale)
+        if not own:
+            visitor = getattr(request.state, "visitor", None)
+            store = getattr(request.app.state, "store", None)
+            found = NO_OWN_TYPES
+            if visitor is not None and store is not None:
+                found = brand_own_types(store, visitor.caller)
+            own.append(found)
+        return own[0].name(code, locale)
+
+    return type_name
 
 
 def secure(request: Request) -> bool:

@@ -226,8 +226,10 @@ def get_growth(
 
 # Mix and diagnostics ----------------------------------------------------------------------
 class MixRowOut(BaseModel):
-    partner_type: str
-    partners: int = Field(description="Approved partners of the type.")
+    partner_type: str = Field(
+        description="The group of partner types (GET /v1/partner-types), e.g. creators."
+    )
+    partners: int = Field(description="Approved partners of the group's types.")
     revenue: Amount = Field(description="Net revenue credited to them in the period.")
     share: str | None = Field(description="Their share of the approved partners' revenue.")
     recommended_share: str
@@ -246,15 +248,19 @@ class MixOut(BaseModel):
     stage_rules: str
     rows: list[MixRowOut]
     lacking: list[str]
+    goal: str | None = Field(None, description="The recruiting goal asked about.")
+    goal_gaps: list[str] | None = Field(
+        None, description="The groups serving the goal, best first, with no approved partner."
+    )
 
 
-def _mix(store, caller, program_id, since, until, stage):
+def _mix(store, caller, program_id, since, until, stage, goal=None):
     period = None
     if since is not None or until is not None:
         if since is None or until is None:
             raise InvalidInput("since", "give both since and until, or neither")
         period = period_of(since, until, "")
-    return partner_mix(store, caller, program_id, period, stage)
+    return partner_mix(store, caller, program_id, period, stage, goal)
 
 
 @router.get(
@@ -273,11 +279,15 @@ def get_mix(
     ] = None,
     since: Day = None,
     until: Day = None,
+    goal: Annotated[
+        Literal["clear_stock", "brand_story", "new_customers", "reach_businesses"] | None,
+        Query(description="A recruiting goal: the groups serving it that the program lacks."),
+    ] = None,
 ) -> MixOut:
-    """Revenue and approved partners by partner type against the shares recommended for
-    the program's stage, and the recommended types it has no partner of. Default period:
-    the last 90 days."""
-    report = _mix(store, caller, program_id, since, until, stage)
+    """Revenue and approved partners by group of partner types against the shares
+    recommended for the program's stage, and the recommended groups it has no partner in.
+    Default period: the last 90 days."""
+    report = _mix(store, caller, program_id, since, until, stage, goal)
     values = {
         "starting_days": gm.STARTING_DAYS,
         "starting_partners": gm.STARTING_PARTNERS,
@@ -309,6 +319,8 @@ def get_mix(
             for r in report.rows
         ],
         lacking=report.lacking,
+        goal=report.goal,
+        goal_gaps=report.goal_gaps,
     )
 
 

@@ -15,9 +15,17 @@ from accord.attribution.policy import CodePolicy, Model, Policy
 from accord.contracts.model import EventType
 from accord.contracts.whatif import what_if
 from accord.errors import InvalidInput
-from accord.partners.model import PartnerType
 from accord.partners.service import partner_names
-from accord.web.pages import Form, SignedIn, back_to, program_or_first, render, retry_with
+from accord.partners.types import brand_types
+from accord.web.pages import (
+    Form,
+    SignedIn,
+    back_to,
+    locale_of,
+    program_or_first,
+    render,
+    retry_with,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,7 +50,7 @@ def policy_page(request: Request, visitor, program: str | None, status: int = 20
         shown=(context.pop("typed", None) or (live.policy if live else Policy())),
         models=list(Model),
         code_policies=list(CodePolicy),
-        partner_types=list(PartnerType),
+        partner_types=brand_types(request.app.state.store, visitor.caller, locale_of(request)),
         event_types=EVENT_TYPES,
         slots=range(PRIORITY_SLOTS),
         section="attribution",

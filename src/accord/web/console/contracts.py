@@ -23,8 +23,8 @@ from accord.contracts.service import (
 from accord.contracts.terms import parse_terms
 from accord.errors import AccordError, InvalidInput, NotFound
 from accord.jobs import service as jobs
-from accord.partners.model import PartnerType
 from accord.partners.service import contract_holders, move_to_contract
+from accord.partners.types import brand_types
 from accord.web.console.terms_form import (
     form_field,
     rows_from_form,
@@ -36,6 +36,7 @@ from accord.web.pages import (
     FormPairs,
     SignedIn,
     back_to,
+    locale_of,
     program_or_first,
     render,
     retry_with,
@@ -86,7 +87,7 @@ def contracts_page(
         on_it=[h for h in holders if is_on(h.contract_id, chosen)],
         coming=[h for h in holders if h.coming_at and is_on(h.coming_contract, chosen)],
         today=store.clock.now().date().isoformat(),
-        partner_types=[t.value for t in PartnerType],
+        partner_types=brand_types(request.app.state.store, visitor.caller, locale_of(request)),
     )
 
 
@@ -207,7 +208,7 @@ def builder_page(request: Request, visitor, program: str | None, contract_id: st
                   rows=rows or rows_from_terms(latest.terms if latest else None),
                   form=form, errors=errors or {}, preview=preview,
                   sample={k: form.get(k, "") for k in SAMPLE},
-                  partner_types=[t.value for t in PartnerType],
+                  partner_types=brand_types(store, visitor.caller, locale_of(request)),
                   holders=contract_holders(store, visitor.caller, current.id) if current
                   else [])  # fmt: skip
 

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from accord.errors import InvalidInput
+from accord.partners import taxonomy
+from accord.partners.types import brand_types
 from accord.reports import growth_model as gm
 from accord.reports import incrementality_model as im
 from accord.reports.growth import growth_quality, parse_promotions, period_of, presets
@@ -209,6 +211,7 @@ def mix_page(
     stage: str = "",
     since: str = "",
     until: str = "",
+    goal: str = "",
 ):
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
@@ -219,7 +222,7 @@ def mix_page(
     period = None
     if since and until:
         period = period_of(parse_day(since, "since"), parse_day(until, "until"), "")
-    report = partner_mix(store, visitor.caller, current.id, period, stage or None)
+    report = partner_mix(store, visitor.caller, current.id, period, stage or None, goal or None)
     locale = locale_of(request)
     fmt = i18n.Formatter(locale)
     gettext = i18n.translations(locale).gettext
@@ -243,6 +246,7 @@ def mix_page(
         **context,
         report=report,
         stages=list(gm.Stage),
+        goals=[(g.code, g.name(locale), g.groups) for g in taxonomy.GOALS],
         since=report.period.since.date(),  # type: ignore[union-attr]
         until=last_day(report.period),
         chart_json=_mix_chart(report, gettext),
@@ -251,7 +255,7 @@ def mix_page(
         sample_rule=gettext(im.SAMPLE_RULE)
         % {"conversions": fmt.number(im.MIN_CONVERSIONS), "expected": fmt.number(5)},
         tests=tests,
-        types=list(gm.ALL_TYPES),
+        types=brand_types(store, visitor.caller, locale),
         partners=sorted(report.partners, key=lambda p: p.name.casefold()),
         today=store.clock.now().date(),
         under_by=fmt.percent(gm.UNDER_BY),

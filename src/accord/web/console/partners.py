@@ -14,8 +14,8 @@ from accord.contracts.service import list_contracts, partner_standing
 from accord.errors import AccordError
 from accord.money import Money
 from accord.notices.service import language_for
+from accord.partners import taxonomy
 from accord.partners.enrollments import coming_move, contract_at
-from accord.partners.model import PartnerType
 from accord.partners.service import (
     brand_suspensions,
     create_partner,
@@ -24,6 +24,7 @@ from accord.partners.service import (
     set_enrollment_status,
     suspended_in,
 )
+from accord.partners.types import brand_own_types, brand_types
 from accord.programs.service import list_programs
 from accord.protect.partner_risk import partner_history, risk_by_partner
 from accord.reports.activity import daily_series
@@ -77,7 +78,6 @@ def sorted_rows(rows: list, value, direction: str) -> list:
     return sorted(known, key=value, reverse=direction == "desc") + unknown
 
 
-TYPES = [t.value for t in PartnerType]
 COLUMNS = ("partner_id", "name", "type", "status", "country", "clicks", "conversions",
            "revenue", "earned", "currency", "risk", "joined_at", "last_activity")  # fmt: skip
 
@@ -100,7 +100,8 @@ def partner_table(
     if needle:
         rows = [r for r in rows if needle in r.name.casefold() or needle in r.id.casefold()]
     if ptype:
-        rows = [r for r in rows if r.type == ptype]
+        own = brand_own_types(store, caller).groups
+        rows = [r for r in rows if taxonomy.covers(ptype, r.type, own)]
     if status:
         rows = [r for r in rows if r.status == status]
     direction = direction if direction in ("asc", "desc") else first_direction(sort)
@@ -157,7 +158,7 @@ def partners_page(
         q=q,
         ptype=type,
         pstatus=status,
-        types=TYPES,
+        types=brand_types(request.app.state.store, visitor.caller, locale_of(request)),
         risk=risk,
         banned=banned,
         sort=sort,
@@ -212,8 +213,9 @@ def new_partner_form(request: Request, visitor, program: str | None, *, form=Non
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
     contracts = list_contracts(store, visitor.caller, current.id) if current else []
+    types = brand_types(store, visitor.caller, locale_of(request))
     return render(request, "partner_new.html", http_status=status, visitor=visitor,
-                  programs=programs, current=current, types=TYPES, contracts=contracts,
+                  programs=programs, current=current, types=types, contracts=contracts,
                   form=form or {}, error=error, made=made, invited=invited,
                   mail_server=bool(request.app.state.settings.smtp_host),
                   section="partners")  # fmt: skip

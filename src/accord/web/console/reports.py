@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 
-from accord.partners.model import EnrollmentStatus, PartnerType
+from accord.partners.model import EnrollmentStatus
+from accord.partners.types import brand_types
 from accord.reports.performance import DEVICES, Dimension, whole_report
 from accord.web import exports_table
 from accord.web.pages import SignedIn, back_to, locale_of, program_or_first, refuse, render
@@ -67,7 +68,7 @@ def performance_page(request: Request, visitor: SignedIn, program: str | None = 
         dimensions=DIMENSIONS,
         grains=GRAINS,
         presets=PRESETS,
-        types=[t.value for t in PartnerType],
+        types=brand_types(request.app.state.store, visitor.caller, locale_of(request)),
         statuses=[s.value for s in EnrollmentStatus],
         devices=DEVICES,
         event_types=("sale", "lead", "signup", "install", "first_purchase"),

@@ -6,13 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from accord.partners.model import PartnerType
 from accord.partners.service import sign_up_partner
+from accord.partners.types import type_groups
 from accord.signin import service as sessions
 from accord.web.pages import (
     LOGIN_CSRF,
     MaybeVisitor,
     OpenForm,
+    locale_of,
     login_form,
     login_token_ok,
     peer,
@@ -24,8 +25,6 @@ from accord.web.pages import (
 from accord.web.throttle import SIGN_UP
 
 router = APIRouter(include_in_schema=False)
-
-TYPES = [t.value for t in PartnerType]
 
 
 @router.get("/portal/login")
@@ -47,7 +46,12 @@ def signup_page(request: Request, visitor: MaybeVisitor):
     return login_form(
         request,
         lambda token: render(
-            request, "portal/signup.html", csrf=token, form={}, types=TYPES, error=None
+            request,
+            "portal/signup.html",
+            csrf=token,
+            form={},
+            types=type_groups(locale_of(request)),
+            error=None,
         ),
     )
 
@@ -63,7 +67,7 @@ def signup(request: Request, form: OpenForm):
             http_status=status,
             csrf=request.cookies.get(LOGIN_CSRF) or "",
             form=shown,
-            types=TYPES,
+            types=type_groups(locale_of(request)),
             error=error,
             field=field,
         )
