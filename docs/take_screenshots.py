@@ -30,6 +30,8 @@ PHONE = {"width": 390, "height": 844}
 CONSOLE_PAGES = [
     "/console",
     "/console/partners",
+    "/console/directory",
+    "/console/directory/suggestions",
     "/console/contracts",
     "/console/contracts/new",
     "/console/links",
@@ -62,6 +64,7 @@ CONSOLE_PAGES = [
     "/console/settings/attribution/what-if?model=linear&split=on&since=2000-01-01&until=2100-01-01",
     "/console/settings/exchange-rates",
     "/console/settings/mail",
+    "/console/settings/partner-types",
     "/console/api-keys",
     "/console/rejected",
     "/console/imports",
@@ -77,6 +80,7 @@ PORTAL_PAGES = [
     "/portal/commissions",
     "/portal/payouts",
     "/portal/reports",
+    "/portal/profile",
     "/portal/settings",
     "/portal/users",
 ]
@@ -90,6 +94,7 @@ SIGNED_OUT_PAGES = [
 #: Detail pages: the first link on the list page (left) whose address starts with the prefix.
 CONSOLE_DETAILS = [
     ("/console/partners", "/console/partners/"),
+    ("/console/directory", "/console/directory/prt_"),
     ("/console/conversions", "/console/conversions/"),
     ("/console/commissions", "/console/commissions/"),
     ("/console/contacts", "/console/contacts/"),

@@ -899,6 +899,8 @@ NO_OBJECTS = {
     ("POST", "/lead-events"),
     ("PUT", "/lead-handoff"),
     ("POST", "/leads/model"),
+    ("POST", "/partner-types"),
+    ("PUT", "/profile"),
 }
 # Answers with a result per row or item (200) instead of refusing the whole request.
 PER_ROW = {("POST", "/conversions/batch"), ("POST", "/conversions/import"),
@@ -1075,6 +1077,15 @@ def _build(store: Store, client) -> World:
 # the brand's alone.
 ACCESS.update(
     {
+        # the directory: partners listed for every brand (a partner not listed only for the
+        # brands it is in), a brand's own partner types, a partner's own profile
+        ("GET", "/partner-types"): BOTH,
+        ("POST", "/partner-types"): BRAND,
+        ("GET", "/directory"): BRAND,
+        ("GET", "/directory/{partner_id}"): BRAND,
+        ("GET", "/programs/{program_id}/directory/suggestions"): BRAND,
+        ("GET", "/profile"): PARTNER,
+        ("PUT", "/profile"): PARTNER,
         ("GET", "/programs/{program_id}/reports/lifecycle"): BRAND,
         ("GET", "/programs/{program_id}/reports/concentration"): BRAND,
         ("GET", "/programs/{program_id}/promotions"): BRAND,

@@ -82,6 +82,9 @@ def test_search_finds_only_listed_profiles_by_words_and_facets(world, tag):
     # the partner already in the program says so
     status = {r.name.rsplit(" ", 1)[0]: r.status for r in everyone.rows}
     assert status["Member"] == "approved" and status["Shan Ye"] is None
+    outside = d.search(store, home.caller, DirectoryQuery(text=tag), home.program_id,
+                       outside=True)  # fmt: skip
+    assert sorted(_names(outside)) == ["Deal Hub", "Lu Guo", "Shan Ye"]
 
     creators = d.search(store, home.caller, DirectoryQuery(text=tag, partner_type="creators"))
     assert sorted(_names(creators)) == ["Lu Guo", "Member", "Shan Ye"]

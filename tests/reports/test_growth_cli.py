@@ -49,7 +49,8 @@ def test_growth_and_mix_commands(tmp_path, monkeypatch):
         )  # fmt: skip
         assert mixed.exit_code == 0, mixed.output
         rows = {r["partner_type"]: r for r in json.loads(out.read_text())}
-        assert rows["coupon"]["revenue"] == "500.00" and rows["content"]["note"] == "lacking"
+        coupons, content = rows["coupons_and_deals"], rows["content_and_reviews"]
+        assert coupons["revenue"] == "500.00" and content["note"] == "lacking"
         bad = runner.invoke(cli_app, [*args[:4], "2026-11-01", "--previous", "x", *key])
         assert bad.exit_code != 0
     finally:

@@ -209,7 +209,7 @@ def test_another_brands_program_is_not_found(world, store):
         (lambda: Performance("p", group_by=("partner", "partner_type")), "group_by"),
         (lambda: Performance("p", sort="bucket"), "sort"),
         (lambda: Performance("p", sort="-earnings"), "sort"),
-        (lambda: PerformanceFilters(partner_type="blogger"), "partner_type"),
+        (lambda: PerformanceFilters(partner_type="blog ger!"), "partner_type"),
         (lambda: PerformanceFilters(status="gone"), "status"),
     ],
 )

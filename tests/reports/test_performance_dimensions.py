@@ -301,7 +301,7 @@ def test_a_file_holds_the_whole_report_not_one_page(world, monkeypatch):
         (lambda: PerformanceFilters(event_type="x" * 65), "event_type"),
         (lambda: PerformanceFilters(promo_code="x" * 65), "promo_code"),
         (lambda: PerformanceFilters(sub_id="x" * 256), "sub_id"),
-        (lambda: PerformanceFilters(partner_type="blogger"), "partner_type"),
+        (lambda: PerformanceFilters(partner_type="blog ger!"), "partner_type"),
     ],
 )
 def test_bad_parameters_are_refused_naming_the_field(make, field):

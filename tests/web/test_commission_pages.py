@@ -197,7 +197,8 @@ def test_english_pages_write_data_codes_as_words():
 def test_the_command_lines_reports_write_partner_types_as_words():
     from accord.web.i18n import english
 
-    assert english("b2b_referral") == "B2B referral" and english("coupon") == "coupon"
+    assert english("b2b_referral") == "B2B referral" and english("coupon") == "Coupon site"
+    assert english("creators") == "Creators"  # a group of types
 
 
 def test_a_manager_holds_releases_locks_early_and_approves_with_counts(client, store):

@@ -67,10 +67,10 @@ def test_partner_types_and_order_are_chosen_on_the_page(client, store, manager):
     assert page.status_code == 200
     text = _text(page.text)
     assert "(order 3)" in text
-    assert "Content introduces customers" in text or "content introduces customers" in text
+    assert "Content site or blog introduces customers" in text
     assert '<option value="3" selected>' in page.text
     chart = json.loads(re.search(r'id="models-data">(.*?)</script>', page.text, re.S).group(1))
-    assert sorted(chart["names"]) == ["B2B referral", "content"]
+    assert sorted(chart["names"]) == ["B2B referral", "Content site or blog"]
     bad = client.get(f"{URL}?program={brand.program_id}&order=9")
     assert bad.status_code == 422 and "order" in bad.text
 

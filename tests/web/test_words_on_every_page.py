@@ -21,7 +21,7 @@ import httpx
 import pytest
 from babel.messages.pofile import read_po
 
-from accord.web.i18n import CATALOGS
+from accord.web.i18n import CATALOGS, taxonomy_words
 
 #: Pages of one shape (ids replaced) checked at most this many times.
 PER_SHAPE = 2
@@ -47,11 +47,13 @@ def _one_word_codes() -> set[str]:
     as they are in Chinese, a `_()` is missing."""
     with (CATALOGS / "zh_Hans" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle)
-    return {
+    words = {
         m.id
         for m in catalog
         if isinstance(m.id, str) and re.fullmatch(r"[a-z]{3,}", m.id) and m.string != m.id
     }
+    # partner types and their groups are named by the taxonomy, not the catalog file
+    return words | {code for code in taxonomy_words() if re.fullmatch(r"[a-z]{3,}", code)}
 
 
 CODES = _one_word_codes()

@@ -25,6 +25,7 @@ from accord.api.routes import (
     content,
     contracts,
     conversions,
+    directory,
     events,
     fraud,
     growth,
@@ -198,7 +199,8 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
                 report["status"] = "degraded"
         return report
 
-    for module in (programs, contracts, partners, conversions, money, keys, postbacks, inquiries):
+    for module in (programs, contracts, partners, conversions, money, keys, postbacks, inquiries,
+                   directory):  # fmt: skip
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")

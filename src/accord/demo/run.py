@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -23,6 +24,7 @@ import uvicorn
 from accord.clock import ShiftableClock
 from accord.contracts.service import add_version, create_contract
 from accord.demo import cast
+from accord.demo.directory import seed_directory
 from accord.demo.leads import drive_leads, leads_summary
 from accord.fx.service import set_rate
 from accord.ids import short_code
@@ -325,6 +327,16 @@ def run_demo(
     score_program(store, watched)
     top_partner = max(partners, key=lambda p: p.weight)
     portal_email = _portal_users(store, caller, program.id, top_partner, contract_ids)
+    seed_directory(
+        store,
+        [
+            SimpleNamespace(partner_type=p.partner_type, country=s.country,
+                            caller=authenticate(store, p.api_key))
+            for p, s in zip(partners, seeds, strict=True)
+        ],
+        rng,
+        cast.CONSOLE_PASSWORD,
+    )  # fmt: skip
     summary = program_summary(store, caller, program.id)
     result = DemoResult(
         summary,

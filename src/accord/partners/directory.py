@@ -613,14 +613,26 @@ def _statuses(session: Session, program_id: str | None, partner_ids: list[str]) 
 
 
 def search(
-    store: Store, caller: Caller, query: DirectoryQuery, program_id: str | None = None
+    store: Store,
+    caller: Caller,
+    query: DirectoryQuery,
+    program_id: str | None = None,
+    *,
+    outside: bool = False,
 ) -> DirectoryPage:
     """Listed partners matching every word and filter, a page of them in the query's order,
     with the count of each facet value among all the matches. With `program_id` (the
-    brand's), each row says whether the partner is already in the program."""
+    brand's), each row says whether the partner is already in the program, and `outside`
+    leaves out those who are."""
     require_brand(caller)
     query = query.checked()
     where = _conditions(query)
+    if outside and program_id is not None:
+        where.append(
+            PartnerProfile.partner_id.not_in(
+                select(Enrollment.partner_id).where(Enrollment.program_id == program_id)
+            )
+        )
     with store.read() as session:
         if program_id is not None:
             _check_program(session, caller, program_id)
@@ -697,20 +709,36 @@ def _check_program(session: Session, caller: Caller, program_id: str) -> None:
 def listed_profile(
     store: Store, caller: Caller, partner_id: str, program_id: str | None = None
 ) -> Listed:
-    """One listed partner's profile, as brands see it; a partner not listed is not found
-    (unless it is already in one of the brand's programs)."""
+    """One partner's profile as brands see it: a listed partner's for every brand, and an
+    unlisted one's only for the brands whose programs it is in; else not found."""
     require_brand(caller)
     with store.read() as session:
         if program_id is not None:
             _check_program(session, caller, program_id)
         row = session.execute(
-            select(PartnerProfile, Partner)
-            .join(Partner, Partner.id == PartnerProfile.partner_id)
-            .where(PartnerProfile.partner_id == partner_id, PartnerProfile.listed.is_(True))
+            select(Partner, PartnerProfile)
+            .outerjoin(PartnerProfile, PartnerProfile.partner_id == Partner.id)
+            .where(Partner.id == partner_id)
         ).first()
         if row is None:
             raise NotFound("partner", partner_id)
-        profile, partner = row
+        partner, profile = row
+        if profile is None or not profile.listed:
+            from accord.programs.service import programs_of
+
+            ours = session.scalar(
+                select(Enrollment.id)
+                .where(
+                    Enrollment.partner_id == partner.id,
+                    Enrollment.program_id.in_(programs_of(caller.organization_id)),
+                )
+                .limit(1)
+            )
+            if ours is None:
+                raise NotFound("partner", partner_id)
+        if profile is None:
+            profile = PartnerProfile(partner_id=partner.id, listed=False, audience_total=0,
+                                     verified_conversions=0, tenure_months=0)  # fmt: skip
         status = _statuses(session, program_id, [partner.id]).get(partner.id)
         return _listed(profile, partner, status)
 

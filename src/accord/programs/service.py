@@ -242,3 +242,8 @@ def set_mail_from(store: Store, caller: Caller, program_id: str, value: str | No
         program = load_program(session, caller, program_id, for_update=True)
         program.mail_from = text or None
     return text or None
+
+
+def programs_of(organization_id: str):
+    """A subquery of the ids of an organization's programs (for another stage's filter)."""
+    return select(Program.id).where(Program.organization_id == organization_id)

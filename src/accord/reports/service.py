@@ -6,6 +6,7 @@ ledger's service; these functions keep the shapes the console, the API and the C
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -388,3 +389,21 @@ def partner_figures(
             for pid, name, kind, status, country, *numbers, joined, last_click, last_order
             in session.execute(query)
         ]  # fmt: skip
+
+
+def top_partners(
+    store: Store, caller: Caller, program_id: str, *, share: float = 0.2, most: int = 10
+) -> list[tuple[str, int]]:
+    """The program's best approved partners by net revenue, best first: the top `share`
+    of those with revenue (at least one, at most `most`), with their revenue."""
+    earning = sorted(
+        (
+            (f.id, f.revenue_minor)
+            for f in partner_figures(store, caller, program_id)
+            if f.status == "approved" and f.revenue_minor > 0
+        ),
+        key=lambda r: (-r[1], r[0]),
+    )
+    if not earning:
+        return []
+    return earning[: max(1, min(most, math.ceil(len(earning) * share)))]

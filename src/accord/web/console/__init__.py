@@ -16,6 +16,7 @@ from accord.web.console import (
     contracts,
     conversions,
     dashboard,
+    directory,
     events,
     forms,
     fraud,
@@ -41,5 +42,6 @@ router = APIRouter(include_in_schema=False)
 for group in (auth, dashboard, partners, contracts, links, conversions, commissions, payouts,
               settings, attribution, keys, rejected, audit, reports, attribution_models,
               lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture,
-              content, events, rates, inquiries, reversals, password, outbox):  # fmt: skip
+              content, events, rates, inquiries, reversals, password, outbox,
+              directory):  # fmt: skip
     router.include_router(group.router)

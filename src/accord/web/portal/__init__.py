@@ -15,6 +15,7 @@ from accord.web.portal import (
     home,
     links,
     payouts,
+    profile,
     programs,
     reports,
     settings,
@@ -22,5 +23,6 @@ from accord.web.portal import (
 )
 
 router = APIRouter(include_in_schema=False)
-for group in (signup, home, programs, links, commissions, payouts, reports, settings):
+for group in (signup, home, programs, links, commissions, payouts, reports, profile,
+              settings):  # fmt: skip
     router.include_router(group.router)

@@ -61,7 +61,9 @@ def upgrade() -> None:
     op.create_table(
         "partner_types",
         sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("organization_id", sa.String(40), sa.ForeignKey("organizations.id")),
+        sa.Column(
+            "organization_id", sa.String(40), sa.ForeignKey("organizations.id"), nullable=False
+        ),
         sa.Column("code", sa.String(32), nullable=False),
         sa.Column("group_code", sa.String(40), nullable=False),
         sa.Column("name_en", sa.String(80), nullable=False),
