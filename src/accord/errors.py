@@ -59,6 +59,13 @@ class Conflict(AccordError):
     status = 409
 
 
+class Gone(AccordError):
+    """What the request names existed but is no longer usable (a link used up or expired)."""
+
+    code = "gone"
+    status = 410
+
+
 class IdempotencyConflict(Conflict):
     """The same idempotency key was used before with a different request body."""
 

@@ -29,6 +29,8 @@ from accord.inputs import free_text
 from accord.money import check_currency
 from accord.partners.enrollments import coming_move, contract_at, load_enrollment
 from accord.partners.model import EnrollmentStatus
+from accord.partners.recruiting import accept_invitation, decide_at_once, open_invitation
+from accord.partners.rules import check_answers
 from accord.partners.tables import Enrollment, Partner
 from accord.partners.types import NO_OWN_TYPES, OwnTypes, check_type, own_types
 from accord.programs.service import load_program
@@ -448,10 +450,19 @@ def listed_programs(store: Store, caller: Caller) -> list[Listing]:
 
 
 def apply_to_program(
-    store: Store, caller: Caller, program_id: str, note: str | None = None
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    note: str | None = None,
+    answers: dict | None = None,
+    *,
+    invitation_token: str | None = None,
 ) -> Enrollment:
-    """A partner applies to a listed program. The brand reviews it, or it is approved at
-    once when the program approves partners automatically. Applying twice is refused."""
+    """A partner applies to a listed program (or to any program it was invited to, with the
+    invitation's token), answering the program's questions. The application is decided at
+    once by an invitation that approves whoever accepts, else by the first of the
+    program's rules that holds, else by its "approve at once" setting; else it waits for
+    the brand. Applying twice is refused."""
     if caller.partner_id is None:
         raise Forbidden("only a partner's key applies to a program; brands add partners")
     note = (note or "").strip() or None
@@ -459,32 +470,41 @@ def apply_to_program(
         raise InvalidInput("note", "keep it under 2,000 characters")
     now = store.clock.now()
     with store.unit() as session:
-        program = session.get(Program, program_id)
-        if program is None or not program.listed:
-            raise NotFound("program", program_id, field="program_id")
+        invitation = None
+        if invitation_token is not None:
+            invitation = open_invitation(session, invitation_token, now)
+            program = session.get(Program, invitation.program_id)
+            if program is None or program.id != program_id:
+                raise NotFound("program", program_id, field="program_id")
+        else:
+            program = session.get(Program, program_id)
+            if program is None or not program.listed:
+                raise NotFound("program", program_id, field="program_id")
         existing = load_enrollment(session, program.id, caller.partner_id)
         if existing is not None:
             raise Conflict(f"you have already applied to this program: {existing.status}")
-        approved = bool(program.auto_approve_partners)
+        checked = check_answers(program.application_questions or [], answers or {})
+        partner = session.get(Partner, caller.partner_id)
+        contract_id = invitation.contract_id if invitation and invitation.contract_id else None
         enrollment = Enrollment(
             id=new_id("enr"),
             program_id=program.id,
             partner_id=caller.partner_id,
-            # the contract meant for its type (the brand may choose another at approval)
-            contract_id=contract_for_type(
-                session, program.id, session.get(Partner, caller.partner_id).partner_type
-            ),
-            status=(EnrollmentStatus.APPROVED if approved else EnrollmentStatus.APPLIED).value,
+            # the contract proposed, else the one meant for its type (the brand may choose
+            # another at approval)
+            contract_id=contract_id or contract_for_type(session, program.id, partner.partner_type),
+            status=EnrollmentStatus.APPLIED.value,
             applied_at=now,
-            decided_at=now if approved else None,
             application_note=note,
+            application_answers=checked or None,
+            invitation_id=invitation.id if invitation else None,
         )
         session.add(enrollment)
         org = program.organization_id
         record(session, enrollment_change(PartnerApplied, org, enrollment, None, now))
-        if approved:
-            applied = EnrollmentStatus.APPLIED.value
-            record(session, enrollment_change(PartnerApproved, org, enrollment, applied, now))
+        if invitation is not None:
+            accept_invitation(session, invitation, caller.partner_id, now)
+        decide_at_once(session, program, enrollment, partner, invitation, now)
     return enrollment
 
 

@@ -59,6 +59,12 @@ class Enrollment(Base):
     #: default), "from": ISO time it takes effect, "decided_at": ISO time}. `contract_id`
     #: above is the contract before the first move (`accord.partners.enrollments.contract_at`).
     contract_moves: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    #: The partner's answers to the program's questions ({question id: answer}).
+    application_answers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: What decided the application at once: {"by": "rule", "rule_id", "name", "action",
+    #: "met": [...]}, {"by": "invitation", "invitation_id"} or {"by": "setting"}.
+    decided_by: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    invitation_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class PartnerTypeDef(Base):
@@ -124,3 +130,74 @@ class ProfileTag(Base):
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True)
     facet: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class ApplicationRule(Base):
+    """A rule that decides an application to a program at once: the first active rule (by
+    position) whose conditions all hold approves or declines it (`accord.partners.rules`)."""
+
+    __tablename__ = "application_rules"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(16))  # approve, decline
+    #: {"types": [...], "countries": [...], "min_audience": n, "max_audience": n,
+    #:  "max_risk": n, "answers": {question id: value}}
+    conditions: Mapped[dict] = mapped_column(JSON)
+    #: What a declined partner reads.
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Invitation(Base):
+    """A brand's invitation to one of its programs, by e-mail (one person, once) or by a
+    link it shares (anyone, until it runs out), with a message and the contract proposed."""
+
+    __tablename__ = "partner_invitations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
+    contract_id: Mapped[str | None] = mapped_column(ForeignKey("contracts.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(8))  # email, link
+    #: The directory partner invited, or the address written to (kind email).
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: SHA-256 of the token in the invitation's address (the token itself is never kept).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Approve whoever accepts, instead of deciding as for any application.
+    preapproved: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))  # open, accepted, declined, revoked
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    max_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PartnerGroup(Base):
+    """Partners of a program grouped by the brand, with the group's own contract (members
+    are moved onto it) and, for engagement, its own messages."""
+
+    __tablename__ = "partner_groups"
+    __table_args__ = (UniqueConstraint("program_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    contract_id: Mapped[str | None] = mapped_column(ForeignKey("contracts.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerGroupMember(Base):
+    __tablename__ = "partner_group_members"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("partner_groups.id"), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())

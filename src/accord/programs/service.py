@@ -247,3 +247,9 @@ def set_mail_from(store: Store, caller: Caller, program_id: str, value: str | No
 def programs_of(organization_id: str):
     """A subquery of the ids of an organization's programs (for another stage's filter)."""
     return select(Program.id).where(Program.organization_id == organization_id)
+
+
+def program_by_id(session: Session, program_id: str) -> Program | None:
+    """A program by id for whoever holds a reason to read it (an invitation's reader, a
+    partner applying): the caller's checks are theirs."""
+    return session.get(Program, program_id)

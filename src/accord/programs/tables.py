@@ -45,6 +45,9 @@ class Program(Base):
     view_through_hours: Mapped[int] = mapped_column(Integer, default=24)
     #: Approve partners' applications at once instead of waiting for a person.
     auto_approve_partners: Mapped[bool] = mapped_column(default=False)
+    #: Questions an applicant answers: [{"id", "text", "kind" (text, yes_no, choice,
+    #: number, url), "choices", "required"}] (`accord.partners.rules.check_questions`).
+    application_questions: Mapped[list | None] = mapped_column(JSON, nullable=True)
     #: Conversions from shoppers' browsers (the tag and the pixel): off (refused), held
     #: (recorded, their commissions held until the brand's server confirms them) or signed
     #: (accepted only with a token the brand's server signed for that order).
