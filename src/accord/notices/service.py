@@ -29,6 +29,7 @@ STATUSES = ("waiting", "sent", "failed", "expired")
 KINDS = {
     "password_reset": "Password reset",
     "invitation": "Invitation",
+    "program_invitation": "Invitation to a program",
     "application_received": "Application received",
     "application_to_review": "New application",
     "application_approved": "Application approved",

@@ -195,3 +195,30 @@ def postback_failed(session: Session, event: PostbackFailed) -> None:
         error=event.last_error,
         status_code=event.last_status_code,
     )
+
+
+def program_invitation(session: Session, invitation, token: str, to: str, language: str) -> None:
+    """A brand's invitation to its program, to the address it was sent to (its link holds
+    the invitation's token: the mail is shown to its recipient only)."""
+    program_name, sender = _sender(session, invitation.program_id)
+    from accord.tenancy.service import organization_name
+
+    queue(
+        session,
+        organization_id=invitation.organization_id,
+        program_id=invitation.program_id,
+        kind="program_invitation",
+        template="program_invitation",
+        to=Recipient(to, language),
+        now=invitation.created_at,
+        key=f"program_invitation:{invitation.id}",
+        sender=sender,
+        secret=True,
+        expires_at=invitation.expires_at,
+        brand=organization_name(session, invitation.organization_id),
+        program=program_name,
+        message=invitation.message,
+        preapproved=invitation.preapproved,
+        link=f"{get_settings().base_url()}/portal/invitations/{token}",
+        until=invitation.expires_at,
+    )

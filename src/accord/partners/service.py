@@ -416,6 +416,7 @@ class Listing:
     attribution_window_days: int
     status: str | None  # the partner's enrollment status, None before applying
     reason: str | None = None  # why the brand declined or suspended it
+    questions: tuple = ()  # the program's questions to applicants
 
 
 def listed_programs(store: Store, caller: Caller) -> list[Listing]:
@@ -444,6 +445,7 @@ def listed_programs(store: Store, caller: Caller) -> list[Listing]:
             p.attribution_window_days,
             status,
             reason,
+            tuple(p.application_questions or ()),
         )
         for p, brand, status, reason in rows
     ]

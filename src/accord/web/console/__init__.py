@@ -32,6 +32,7 @@ from accord.web.console import (
     password,
     payouts,
     rates,
+    recruiting,
     rejected,
     reports,
     reversals,
@@ -43,5 +44,5 @@ for group in (auth, dashboard, partners, contracts, links, conversions, commissi
               settings, attribution, keys, rejected, audit, reports, attribution_models,
               lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture,
               content, events, rates, inquiries, reversals, password, outbox,
-              directory):  # fmt: skip
+              directory, recruiting):  # fmt: skip
     router.include_router(group.router)

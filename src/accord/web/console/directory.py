@@ -10,6 +10,7 @@ from babel import Locale
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from accord.contracts.service import list_contracts
 from accord.errors import AccordError
 from accord.partners import directory as d
 from accord.partners import taxonomy
@@ -212,22 +213,34 @@ def suggestions_page(request: Request, visitor: SignedIn, program: str | None = 
     )
 
 
-@router.get("/console/directory/{partner_id}")
-def profile_page(request: Request, visitor: SignedIn, partner_id: str, program: str | None = None):
+def profile_view(request: Request, visitor, partner_id: str, program: str | None, *,
+                 error=None, status: int = 200, invite_form=None, invited=False):  # fmt: skip
     store = request.app.state.store
     programs, current = program_or_first(store, visitor, program)
     shown = d.listed_profile(store, visitor.caller, partner_id, current.id if current else None)
+    contracts = list_contracts(store, visitor.caller, current.id) if current else []
     return render(
         request,
         "directory_profile.html",
+        http_status=status,
         visitor=visitor,
         programs=programs,
         current=current,
         section="directory",
+        contracts=contracts,
+        error=error,
+        invite_form=invite_form or {},
+        invited=invited,
         p=shown,
         taxonomy_group=taxonomy.group_of(shown.partner_type),
         words=Words(locale_of(request)),
     )
+
+
+@router.get("/console/directory/{partner_id}")
+def profile_page(request: Request, visitor: SignedIn, partner_id: str,
+                 program: str | None = None, invited: int = 0):  # fmt: skip
+    return profile_view(request, visitor, partner_id, program, invited=bool(invited))
 
 
 # --- Settings, Partner types --------------------------------------------------------------

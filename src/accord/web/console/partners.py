@@ -16,6 +16,7 @@ from accord.money import Money
 from accord.notices.service import language_for
 from accord.partners import taxonomy
 from accord.partners.enrollments import coming_move, contract_at
+from accord.partners.recruiting import questions_of
 from accord.partners.service import (
     brand_suspensions,
     create_partner,
@@ -289,6 +290,7 @@ def partner_profile(
         partner=partner,
         enrollment=enrollment,
         error_field=missing,
+        questions=questions_of(store, caller, current.id),
         contract=standing.contract,
         accepted=standing.accepted,
         contracts=list_contracts(store, caller, current.id),

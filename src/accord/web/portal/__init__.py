@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from accord.web.portal import (
     commissions,
     home,
+    invitations,
     links,
     payouts,
     profile,
@@ -23,6 +24,6 @@ from accord.web.portal import (
 )
 
 router = APIRouter(include_in_schema=False)
-for group in (signup, home, programs, links, commissions, payouts, reports, profile,
+for group in (signup, invitations, home, programs, links, commissions, payouts, reports, profile,
               settings):  # fmt: skip
     router.include_router(group.router)

@@ -11,16 +11,15 @@ from fastapi.responses import RedirectResponse
 from accord.contracts.diff import diff_terms, flatten
 from accord.contracts.service import accept_version, partner_contract
 from accord.contracts.terms import parse_terms
+from accord.errors import AccordError
 from accord.partners.service import apply_to_program, listed_programs, partner_enrollments
-from accord.web.pages import Form, SignedIn, back_to, pick, portal_page
+from accord.web.pages import Form, SignedIn, back_to, pick, portal_page, retry_with
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/portal/programs")
-def programs_page(
-    request: Request, visitor: SignedIn, welcome: int | None = None, applied: str | None = None
-):
+def programs_view(request: Request, visitor, *, welcome=None, applied=None, form=None,
+                  error=None, failed: str | None = None, status: int = 200):  # fmt: skip
     store = request.app.state.store
     return portal_page(
         request,
@@ -29,17 +28,39 @@ def programs_page(
         partner_enrollments(store, visitor.caller),
         None,
         "programs",
+        http_status=status,
         listings=listed_programs(store, visitor.caller),
         welcome=welcome,
         applied=applied,
+        form=form or {},
+        error=error,
+        failed=failed,
     )
+
+
+@router.get("/portal/programs")
+def programs_page(
+    request: Request, visitor: SignedIn, welcome: int | None = None, applied: str | None = None
+):
+    return programs_view(request, visitor, welcome=welcome, applied=applied)
+
+
+def answers_in(form: dict) -> dict[str, str]:
+    """The answers to a program's questions in a form (fields `answer.<question id>`)."""
+    return {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith("answer.")}
 
 
 @router.post("/portal/programs/{program_id}/apply")
 def apply(program_id: str, request: Request, visitor: SignedIn, form: Form):
-    back_to(request, "/portal/programs")
+    def again(error: AccordError):
+        return programs_view(request, visitor, form=form, error=error, failed=program_id,
+                             status=error.status)  # fmt: skip
+
+    retry_with(request, again)
     store = request.app.state.store
-    enrollment = apply_to_program(store, visitor.caller, program_id, form.get("note"))
+    enrollment = apply_to_program(
+        store, visitor.caller, program_id, form.get("note"), answers_in(form)
+    )
     return RedirectResponse(
         f"/portal/programs?applied={quote(enrollment.status)}#p-{quote(program_id)}",
         status_code=303,

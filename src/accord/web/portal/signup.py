@@ -39,17 +39,23 @@ def portal_login(request: Request, visitor: MaybeVisitor, next: str | None = Non
     )
 
 
+def _after(value: str | None) -> str | None:
+    """Where to go once signed up: a portal page (an invitation), else the programs."""
+    target = safe_next(value)
+    return target if target.startswith("/portal/") else None
+
+
 @router.get("/portal/signup")
-def signup_page(request: Request, visitor: MaybeVisitor):
+def signup_page(request: Request, visitor: MaybeVisitor, next: str | None = None):
     if visitor is not None:
-        return RedirectResponse("/portal", status_code=303)
+        return RedirectResponse(_after(next) or "/portal", status_code=303)
     return login_form(
         request,
         lambda token: render(
             request,
             "portal/signup.html",
             csrf=token,
-            form={},
+            form={"next": _after(next) or ""},
             types=type_groups(locale_of(request)),
             error=None,
         ),
@@ -92,6 +98,7 @@ def signup(request: Request, form: OpenForm):
     token, _ = sessions.sign_in(
         store, form.get("email", ""), form.get("password", ""), peer(request)
     )
-    response = RedirectResponse("/portal/programs?welcome=1", status_code=303)
+    after = _after(form.get("next"))
+    response = RedirectResponse(after or "/portal/programs?welcome=1", status_code=303)
     set_session_cookie(request, response, token)
     return response

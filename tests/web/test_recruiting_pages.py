@@ -1,0 +1,151 @@
+"""Recruiting in the browser's pages: a program manager writes the questions and a rule,
+invites by e-mail and by link; a newcomer opens the invitation, signs up, answers and is
+approved by the rule; the manager sees the answers and the rule on the partner's page, and
+puts partners in a group with its own contract."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import select
+
+from accord.contracts.service import RuleSpec, create_contract
+from accord.ids import short_code
+from accord.notices.tables import OutboxMail
+from accord.programs.service import update_program
+from accord.tenancy.service import create_user
+from tests.factories import add_partner
+from tests.web.conftest import PASSWORD, csrf_of, sign_in, unique_email
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def _post(client, path, fields, page=None):
+    token = csrf_of(client.get(page or path).text)
+    return client.post(path, content=urlencode([("csrf", token), *fields]), headers=FORM)
+
+
+def _link_in_mail(store, address: str) -> str:
+    with store.read() as session:
+        text = session.scalars(
+            select(OutboxMail.text).where(
+                OutboxMail.recipient == address, OutboxMail.kind == "program_invitation"
+            )
+        ).one()
+    return re.search(r"https?://\S+/portal/invitations/\S+", text).group(0)
+
+
+def test_questions_rules_invitations_and_a_rule_that_approves(store, client, manager):
+    brand, user = manager
+    update_program(store, brand.caller, brand.program_id, {"listed": True})
+    program = f"?program={brand.program_id}"
+    assert sign_in(client, user.email).status_code == 303
+    settings = f"/console/settings/applications{program}"
+    saved = _post(client, "/console/settings/applications", [
+        ("program", brand.program_id),
+        ("q1.text", "Do you mark paid posts as ads?"), ("q1.kind", "yes_no"),
+        ("q1.required", "1"),
+        ("q2.text", "Where do you publish?"), ("q2.kind", "choice"),
+        ("q2.choices", "Douyin\nXiaohongshu"),
+    ], page=settings)  # fmt: skip
+    assert saved.status_code == 303
+    bad = _post(client, "/console/application-rules", [
+        ("program", brand.program_id), ("name", "Big"), ("action", "approve"),
+        ("countries", "China"),
+    ], page=settings)  # fmt: skip
+    assert bad.status_code == 422 and "two-letter codes" in bad.text
+    assert 'value="China"' in bad.text  # what was typed is kept
+    added = _post(client, "/console/application-rules", [
+        ("program", brand.program_id), ("name", "Honest creators"), ("action", "approve"),
+        ("types", "creators"), ("answer_q", "q1"), ("answer_value", "yes"),
+    ], page=settings)  # fmt: skip
+    assert added.status_code == 303
+    page = client.get(settings)
+    assert "Honest creators" in page.text and "Creators" in page.text
+    assert "Do you mark paid posts as ads?" in page.text
+
+    invitations = f"/console/invitations{program}"
+    address = unique_email("newcomer")
+    sent = _post(client, "/console/invitations", [
+        ("program", brand.program_id), ("kind", "email"), ("emails", f"{address}\nnot-mail"),
+        ("message", "We love your camping videos."),
+    ], page=invitations)  # fmt: skip
+    assert sent.status_code == 422 and "one per line" in sent.text  # nothing half-sent
+    sent = _post(client, "/console/invitations", [
+        ("program", brand.program_id), ("kind", "email"), ("emails", address),
+        ("message", "We love your camping videos."),
+    ], page=invitations)  # fmt: skip
+    assert sent.status_code == 303
+    listed = client.get(invitations)
+    assert address in listed.text and "open" in listed.text
+    made = _post(client, "/console/invitations", [
+        ("program", brand.program_id), ("kind", "link"), ("max_uses", "5"),
+    ], page=invitations)  # fmt: skip
+    assert made.status_code == 200 and "/portal/invitations/" in made.text
+
+    link = _link_in_mail(store, address)
+    path = urlsplit(link).path
+    client.cookies.clear()
+    shown = client.get(path)
+    assert shown.status_code == 200 and "We love your camping videos." in shown.text
+    assert "Sign up as a partner" in shown.text
+    signup = client.get(f"/portal/signup?next={path}")
+    assert f'name="next" value="{path}"' in signup.text
+    joined = client.post("/portal/signup", headers=FORM, content=urlencode({
+        "csrf": csrf_of(signup.text), "next": path, "name": f"Trail Mei {short_code(4)}",
+        "email": address, "password": PASSWORD, "partner_type": "creator_douyin",
+        "country": "CN",
+    }))  # fmt: skip
+    assert joined.status_code == 303 and joined.headers["location"] == path
+    answer = client.get(path)
+    assert "Accept the invitation" in answer.text and "Where do you publish?" in answer.text
+    missing = _post(client, f"{path}/accept", [("answer.q2", "Douyin")], page=path)
+    assert missing.status_code == 422 and "Answer the brand" in missing.text
+    accepted = _post(client, f"{path}/accept", [("answer.q1", "yes"), ("answer.q2", "Douyin")],
+                     page=path)  # fmt: skip
+    assert accepted.status_code == 303 and "applied=approved" in accepted.headers["location"]
+    assert client.get(path).status_code == 410  # an e-mail invitation is answered once
+
+    client.cookies.clear()
+    assert sign_in(client, user.email).status_code == 303
+    listed = client.get(invitations)
+    assert "accepted" in listed.text
+    partners = client.get(f"/console/partners{program}&q=Trail Mei")
+    partner_id = re.search(r"/console/partners/(prt_\w+)\?", partners.text).group(1)
+    profile = client.get(f"/console/partners/{partner_id}{program}")
+    assert "Decided at once by the rule" in profile.text and "Honest creators" in profile.text
+    assert "Do you mark paid posts as ads?" in profile.text
+    zh = client.get(f"/console/partners/{partner_id}{program}", cookies={"accord_lang": "zh_Hans"})
+    assert "由规则" in zh.text and "对您问题的回答" in zh.text
+
+
+def test_a_group_with_its_contract(store, client, manager):
+    brand, user = manager
+    vip = create_contract(store, brand.caller, brand.program_id, "VIP terms",
+                          [RuleSpec(event_type="sale", percent="12")])  # fmt: skip
+    a, b = add_partner(brand, name="Alpha"), add_partner(brand, name="Beta")
+    assert sign_in(client, user.email).status_code == 303
+    page = f"/console/groups?program={brand.program_id}"
+    assert "No group yet." in client.get(page).text
+    made = _post(client, "/console/groups", [("program", brand.program_id), ("name", "Stars"),
+                                             ("contract_id", vip.id)], page=page)  # fmt: skip
+    assert made.status_code == 303
+    again = _post(client, "/console/groups", [("program", brand.program_id), ("name", "stars")],
+                  page=page)  # fmt: skip
+    assert again.status_code == 409 and "a group of this name already" in again.text
+    group_id = re.search(r"/console/groups/(pgr_\w+)/members", client.get(page).text).group(1)
+    members = _post(client, f"/console/groups/{group_id}/members",
+                    [("program", brand.program_id), ("partner_id", a.id), ("partner_id", b.id)],
+                    page=page)  # fmt: skip
+    assert members.status_code == 303
+    shown = client.get(page)
+    assert "2 members" in shown.text and "VIP terms" in shown.text
+    analyst = unique_email("analyst")
+    create_user(store, brand.caller.organization_id, analyst, PASSWORD, role="analyst")
+    client.cookies.clear()
+    assert sign_in(client, analyst).status_code == 303
+    assert "Make a group" not in client.get(page).text
+    refused = _post(client, "/console/groups", [("program", brand.program_id), ("name", "X")],
+                    page=page)  # fmt: skip
+    assert refused.status_code == 403
