@@ -810,7 +810,7 @@ def _same_as_for_missing_ids(world, role, request, response, foreign, detail) ->
     """The caller gets exactly what it would get with ids that do not exist."""
     mapping = {real: _fake(real, n) for n, real in enumerate(sorted(foreign))}
     twin = _call(world, role, request.swapped(mapping))
-    expected = _normalized(twin)
+    expected = list(_normalized(twin))  # a list, as a JSON round trip makes it
     for real, fake in mapping.items():
         expected = json.loads(json.dumps(expected).replace(fake, real))
     assert list(_normalized(response)) == expected, (
@@ -1110,4 +1110,50 @@ def _build(store: Store, client) -> World:  # brand A's own promotion period too
     world.ids["promotion"] = promotion.id
     world.brand_only.add(promotion.id)
     world.a_ids.add(promotion.id)
+    return world
+
+
+ACCESS.update(
+    {
+        # recruiting: a program's questions (its partners read them too), rules, invitations
+        # and groups are its brand's; a partner reads and answers an invitation by its token
+        ("GET", "/programs/{program_id}/application-questions"): BOTH,
+        ("PUT", "/programs/{program_id}/application-questions"): BRAND,
+        ("GET", "/programs/{program_id}/application-rules"): BRAND,
+        ("POST", "/programs/{program_id}/application-rules"): BRAND,
+        ("PATCH", "/application-rules/{rule_id}"): BRAND,
+        ("DELETE", "/application-rules/{rule_id}"): BRAND,
+        ("GET", "/programs/{program_id}/invitations"): BRAND,
+        ("POST", "/programs/{program_id}/invitations"): BRAND,
+        ("POST", "/invitations/{invitation_id}/revoke"): BRAND,
+        ("GET", "/invitation"): PARTNER,
+        ("POST", "/invitation/answer"): PARTNER,
+        ("GET", "/programs/{program_id}/groups"): BRAND,
+        ("POST", "/programs/{program_id}/groups"): BRAND,
+        ("PUT", "/groups/{group_id}/members"): BRAND,
+    }
+)
+OBJECTS["rule_id"] = ("rule", "brand")
+OBJECTS["invitation_id"] = ("invitation", "brand")
+OBJECTS["group_id"] = ("group", "brand")
+BODY_WRITES[("POST", "/invitation/answer")] = {"token": "not-an-invitation", "accept": True}
+_build_before_recruiting = _build
+
+
+def _build(store: Store, client) -> World:  # brand A's rule, invitation and group
+    from accord.partners import recruiting
+    from accord.tenancy.service import authenticate
+
+    world = _build_before_recruiting(store, client)
+    caller = authenticate(store, world.keys["brand_a"])
+    program = world.ids["program"]
+    rule = recruiting.add_rule(store, caller, program, name="Matrix rule", action="approve",
+                               conditions={"countries": ["US"]})  # fmt: skip
+    invitation = recruiting.invite(store, caller, program, email="matrix@invited.example")
+    group = recruiting.add_group(store, caller, program, name="Matrix group")
+    for name, made in (("rule", rule.id), ("invitation", invitation.invitation.id),
+                       ("group", group.id)):  # fmt: skip
+        world.ids[name] = made
+        world.brand_only.add(made)
+        world.a_ids.add(made)
     return world

@@ -17,6 +17,7 @@ from accord.ids import short_code
 from accord.partners import recruiting as rc
 from accord.partners import rules as r
 from accord.partners.directory import ProfileIn, save_profile
+from accord.partners.groups import set_members
 from accord.partners.service import apply_to_program, sign_up_partner
 from accord.partners.tables import Enrollment
 from accord.programs.service import update_program
@@ -192,7 +193,7 @@ def test_a_group_moves_its_members_onto_its_contract(program):
     a, b = add_partner(brand), add_partner(brand)
     group = rc.add_group(store, brand.caller, brand.program_id, name="Top creators",
                          contract_id=vip.id)  # fmt: skip
-    assert rc.set_members(store, brand.caller, group.id, [a.id, b.id]) == sorted([a.id, b.id])
+    assert set_members(store, brand.caller, group.id, [a.id, b.id]) == sorted([a.id, b.id])
     from accord.partners.service import contract_holders
 
     holders = {h.partner_id: h for h in contract_holders(store, brand.caller, brand.program_id)}
@@ -203,7 +204,7 @@ def test_a_group_moves_its_members_onto_its_contract(program):
         rc.add_group(store, brand.caller, brand.program_id, name="top CREATORS")
     stranger = add_partner(make_brand(store))
     with pytest.raises(InvalidInput):
-        rc.set_members(store, brand.caller, group.id, [stranger.id])
+        set_members(store, brand.caller, group.id, [stranger.id])
 
 
 FACTS = st.builds(

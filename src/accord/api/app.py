@@ -39,6 +39,7 @@ from accord.api.routes import (
     partners,
     postbacks,
     programs,
+    recruiting,
     reports,
 )
 from accord.conversions.model import ConversionReport
@@ -200,7 +201,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         return report
 
     for module in (programs, contracts, partners, conversions, money, keys, postbacks, inquiries,
-                   directory):  # fmt: skip
+                   directory, recruiting):  # fmt: skip
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")

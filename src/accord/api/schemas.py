@@ -295,6 +295,12 @@ class ApplicationIn(Strict):
     note: str | None = Field(
         default=None, max_length=2000, description="How the partner will promote the program."
     )
+    answers: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Answers to the program's questions, by question id "
+        "(GET /programs/{program_id}/application-questions).",
+    )
 
 
 class EnrollmentOut(BaseModel):
@@ -306,6 +312,14 @@ class EnrollmentOut(BaseModel):
     application_note: str | None
     decision_reason: str | None = Field(
         default=None, description="Why the brand declined or suspended the partner."
+    )
+    application_answers: dict[str, str] | None = Field(
+        default=None, description="The answers to the program's questions, by question id."
+    )
+    decided_by: dict | None = Field(
+        default=None,
+        description="What decided the application at once: a rule (its name, action and the "
+        "conditions that held), an invitation, or the program's setting.",
     )
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.events.model import EnrollmentChange
 from accord.partners.tables import Enrollment
 from accord.store.memo import remembered
 
@@ -48,3 +49,22 @@ def coming_move(enrollment: Enrollment, at: datetime) -> dict | None:
         if datetime.fromisoformat(move["from"]) > at:
             return move
     return None
+
+
+def enrollment_change(
+    kind: type[EnrollmentChange],
+    organization_id: str,
+    enrollment: Enrollment,
+    before: str | None,
+    now,
+) -> EnrollmentChange:
+    """The domain event of a partner's enrollment changing, for the brand's organization."""
+    return kind(
+        organization_id=organization_id,
+        program_id=enrollment.program_id,
+        occurred_at=now,
+        partner_id=enrollment.partner_id,
+        enrollment_id=enrollment.id,
+        status_before=before,
+        status=enrollment.status,
+    )

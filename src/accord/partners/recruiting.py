@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
@@ -17,6 +17,7 @@ from accord.events.model import PartnerApproved, PartnerDeclined
 from accord.events.service import record
 from accord.ids import new_id
 from accord.partners import rules as r
+from accord.partners.enrollments import enrollment_change
 from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import (
     ApplicationRule,
@@ -78,6 +79,15 @@ def questions_of(store: Store, caller: Caller, program_id: str) -> list[dict]:
             raise NotFound("program", program_id)
         if caller.partner_id is None and program.organization_id != caller.organization_id:
             raise NotFound("program", program_id)
+        if caller.partner_id is not None and not program.listed:
+            enrolled = session.scalar(
+                select(Enrollment.id).where(
+                    Enrollment.program_id == program.id,
+                    Enrollment.partner_id == caller.partner_id,
+                )
+            )
+            if enrolled is None:  # an unlisted program's questions are for its partners
+                raise NotFound("program", program_id)
         return list(program.application_questions or [])
 
 
@@ -150,9 +160,9 @@ def add_rule(store: Store, caller: Caller, program_id: str, *, name: str, action
 
 def _own_rule(session: Session, caller: Caller, rule_id: str) -> ApplicationRule:
     row = session.get(ApplicationRule, rule_id)
-    if row is None:
+    program = program_by_id(session, row.program_id) if row is not None else None
+    if program is None or program.organization_id != caller.organization_id:
         raise NotFound("rule", rule_id)
-    _program(session, caller, row.program_id)  # the brand's own, else not found
     return row
 
 
@@ -178,7 +188,7 @@ def change_rule(store: Store, caller: Caller, rule_id: str, *, active: bool | No
 
 
 def _facts(session: Session, partner: Partner, answers: dict | None) -> r.Facts:
-    from accord.protect.partner_risk import latest_partner_risk
+    from accord.protect.risk_lookup import latest_partner_risk
 
     profile = session.get(PartnerProfile, partner.id)
     countries = set(profile.countries or []) if profile else set()
@@ -197,8 +207,6 @@ def decide_at_once(session: Session, program, enrollment: Enrollment, partner: P
                    invitation: Invitation | None, now: datetime) -> None:  # fmt: skip
     """Decide a new application when something decides it: an invitation that approves
     whoever accepts, the first rule that holds, or the program's setting."""
-    from accord.partners.service import enrollment_change
-
     decided: dict | None = None
     approve = False
     reason = None
@@ -282,10 +290,8 @@ def invite(
     if max_uses is not None and not 1 <= max_uses <= 100_000:
         raise InvalidInput("max_uses", "give 1 to 100,000")
     if email is not None:
-        from accord.partners.service import _email_or_none
-
-        email = _email_or_none(email)
-        if email is None or "@" not in email:
+        email = email.strip()
+        if not email or "@" not in email or len(email) > 320 or " " in email:
             raise InvalidInput("email", "write one e-mail address")
     now = store.clock.now()
     token = secrets.token_urlsafe(24)
@@ -513,46 +519,6 @@ def add_group(
         )
         session.add(row)
         return row
-
-
-def set_members(store: Store, caller: Caller, group_id: str, partner_ids: list[str]) -> list[str]:
-    """The group's members (replacing its list); partners joining a group with a contract
-    are moved onto it from now (`accord.partners.service.move_to_contract`)."""
-    require_brand(caller)
-    with store.unit() as session:
-        group = session.get(PartnerGroup, group_id)
-        if group is None:
-            raise NotFound("group", group_id)
-        program = _program(session, caller, group.program_id)
-        wanted = sorted(set(partner_ids))
-        enrolled = set(
-            session.scalars(
-                select(Enrollment.partner_id).where(
-                    Enrollment.program_id == program.id, Enrollment.partner_id.in_(wanted)
-                )
-            )
-        )
-        missing = [p for p in wanted if p not in enrolled]
-        if missing:
-            raise InvalidInput("partner_id", f"{missing[0]!r} is not in the program")
-        before = set(
-            session.scalars(
-                select(PartnerGroupMember.partner_id).where(PartnerGroupMember.group_id == group.id)
-            )
-        )
-        session.execute(delete(PartnerGroupMember).where(PartnerGroupMember.group_id == group.id))
-        now = store.clock.now()
-        session.add_all(
-            PartnerGroupMember(group_id=group.id, partner_id=p, added_at=now) for p in wanted
-        )
-        contract_id = group.contract_id
-        joined = [p for p in wanted if p not in before]
-    if contract_id:
-        from accord.partners.service import move_to_contract
-
-        if joined:
-            move_to_contract(store, caller, program.id, joined, contract_id, now)
-    return wanted
 
 
 def group_ids_of(session: Session, program_id: str, partner_id: str) -> list[str]:

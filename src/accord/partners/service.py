@@ -27,7 +27,12 @@ from accord.events.service import record
 from accord.ids import new_id
 from accord.inputs import free_text
 from accord.money import check_currency
-from accord.partners.enrollments import coming_move, contract_at, load_enrollment
+from accord.partners.enrollments import (
+    coming_move,
+    contract_at,
+    enrollment_change,
+    load_enrollment,
+)
 from accord.partners.model import EnrollmentStatus
 from accord.partners.recruiting import accept_invitation, decide_at_once, open_invitation
 from accord.partners.rules import check_answers
@@ -531,25 +536,6 @@ _ENROLLMENT_EVENTS: dict[EnrollmentStatus, type[EnrollmentChange]] = {
     EnrollmentStatus.DECLINED: PartnerDeclined,
     EnrollmentStatus.SUSPENDED: PartnerSuspended,
 }
-
-
-def enrollment_change(
-    kind: type[EnrollmentChange],
-    organization_id: str,
-    enrollment: Enrollment,
-    before: str | None,
-    now,
-) -> EnrollmentChange:
-    """The domain event of a partner's enrollment changing, for the brand's organization."""
-    return kind(
-        organization_id=organization_id,
-        program_id=enrollment.program_id,
-        occurred_at=now,
-        partner_id=enrollment.partner_id,
-        enrollment_id=enrollment.id,
-        status_before=before,
-        status=enrollment.status,
-    )
 
 
 def partner_types(session: Session, partner_ids: list[str]) -> dict[str, str]:

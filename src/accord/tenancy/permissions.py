@@ -127,6 +127,7 @@ SEGMENTS = {
     "applications": "partners",
     "directory": "partners",
     "invitations": "partners",
+    "invitation": "partners",
     "application-rules": "partners",
     "groups": "partners",
     "partner-types": "partners",

@@ -86,8 +86,9 @@ def listed_programs(store: StoreDep, caller: CallerDep):
 
 @router.post("/applications", response_model=EnrollmentOut, status_code=201, tags=["applications"])
 def apply(body: ApplicationIn, store: StoreDep, caller: CallerDep):
-    """A partner applies to a listed program; approved at once if the program says so."""
-    enrollment = partners.apply_to_program(store, caller, body.program_id, body.note)
+    """A partner applies to a listed program, answering its questions; decided at once
+    when one of the program's rules holds (or it approves everyone)."""
+    enrollment = partners.apply_to_program(store, caller, body.program_id, body.note, body.answers)
     return EnrollmentOut.model_validate(enrollment, from_attributes=True)
 
 

@@ -13,6 +13,7 @@ from accord.contracts.service import list_contracts
 from accord.errors import AccordError, InvalidInput
 from accord.notices.subscribers import program_invitation
 from accord.partners import recruiting as rc
+from accord.partners.groups import set_members as set_members_of
 from accord.partners.service import partner_names
 from accord.partners.types import brand_types
 from accord.web.pages import (
@@ -311,6 +312,6 @@ def set_members(request: Request, visitor: SignedIn, group_id: str, pairs: FormP
     program = form.get("program") or None
     retry_with(request, lambda error: groups_page(request, visitor, program, error=error,
                                                   status=error.status))  # fmt: skip
-    rc.set_members(request.app.state.store, visitor.caller, group_id,
+    set_members_of(request.app.state.store, visitor.caller, group_id,
                    [v for k, v in pairs if k == "partner_id"])  # fmt: skip
     return RedirectResponse(f"/console/groups?program={program}&saved=members", status_code=303)

@@ -1,0 +1,51 @@
+"""Members of a program's partner groups: partners joining a group with a contract move
+onto it (`accord.partners.service.move_to_contract`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from accord.errors import InvalidInput, NotFound
+from accord.partners.recruiting import program_by_id
+from accord.partners.service import move_to_contract
+from accord.partners.tables import Enrollment, PartnerGroup, PartnerGroupMember
+from accord.store.engine import Store
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+
+
+def set_members(store: Store, caller: Caller, group_id: str, partner_ids: list[str]) -> list[str]:
+    """The group's members (replacing its list); partners joining a group with a contract
+    are moved onto it from now (`accord.partners.service.move_to_contract`)."""
+    require_brand(caller)
+    with store.unit() as session:
+        group = session.get(PartnerGroup, group_id)
+        program = program_by_id(session, group.program_id) if group is not None else None
+        if program is None or program.organization_id != caller.organization_id:
+            raise NotFound("group", group_id)
+        wanted = sorted(set(partner_ids))
+        enrolled = set(
+            session.scalars(
+                select(Enrollment.partner_id).where(
+                    Enrollment.program_id == program.id, Enrollment.partner_id.in_(wanted)
+                )
+            )
+        )
+        missing = [p for p in wanted if p not in enrolled]
+        if missing:
+            raise InvalidInput("partner_id", f"{missing[0]!r} is not in the program")
+        before = set(
+            session.scalars(
+                select(PartnerGroupMember.partner_id).where(PartnerGroupMember.group_id == group.id)
+            )
+        )
+        session.execute(delete(PartnerGroupMember).where(PartnerGroupMember.group_id == group.id))
+        now = store.clock.now()
+        session.add_all(
+            PartnerGroupMember(group_id=group.id, partner_id=p, added_at=now) for p in wanted
+        )
+        contract_id = group.contract_id
+        joined = [p for p in wanted if p not in before]
+    if contract_id and joined:
+        move_to_contract(store, caller, program.id, joined, contract_id, now)
+    return wanted
