@@ -95,3 +95,27 @@ def test_partner_types_and_a_brands_own(client, brand):
     other = make_brand(brand.store)
     theirs = client.get("/api/v1/partner-types", headers=bearer(other.api_key)).json()
     assert code not in [t["code"] for g in theirs["groups"] for t in g["types"]]
+
+
+def test_moving_partners_from_impact_over_the_api(client, brand):
+    from pathlib import Path
+
+    text = Path(__file__).parent.parent / "fixtures" / "platforms" / "impact_partners.csv"
+    url = f"/api/v1/programs/{brand.program_id}/partner-imports"
+    headers = {**bearer(brand.api_key), "content-type": "text/csv"}
+    answer = client.post(url, content=text.read_bytes(), headers=headers,
+                         params={"partner_type": "review_site"})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["platform"] == "impact"
+    assert body["counts"] == {"created": 5, "rejected": 1, "duplicate": 1}
+    rejected = next(r for r in body["rows"] if r["status"] == "rejected")
+    assert rejected["row"] == 7 and rejected["field"] == "status"
+    again = client.post(url, content=text.read_bytes(), headers=headers).json()
+    assert again["counts"].get("created", 0) == 0
+    wrong = client.post(url, content=b"colour,size\nred,9\n", headers=headers)
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "file"
+    other = make_brand(brand.store)
+    theirs = {**bearer(other.api_key), "content-type": "text/csv"}
+    stranger = client.post(url, content=text.read_bytes(), headers=theirs)
+    assert stranger.status_code == 404

@@ -1131,6 +1131,7 @@ ACCESS.update(
         ("GET", "/programs/{program_id}/groups"): BRAND,
         ("POST", "/programs/{program_id}/groups"): BRAND,
         ("PUT", "/groups/{group_id}/members"): BRAND,
+        ("POST", "/programs/{program_id}/partner-imports"): BRAND,
     }
 )
 OBJECTS["rule_id"] = ("rule", "brand")

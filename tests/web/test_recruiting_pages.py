@@ -149,3 +149,33 @@ def test_a_group_with_its_contract(store, client, manager):
     refused = _post(client, "/console/groups", [("program", brand.program_id), ("name", "X")],
                     page=page)  # fmt: skip
     assert refused.status_code == 403
+
+
+def test_moving_partners_from_partnerstack_in_the_console(store, client, manager):
+    from pathlib import Path
+
+    from tests.web.conftest import wait_for_job
+
+    brand, user = manager
+    assert sign_in(client, user.email).status_code == 303
+    page = client.get(f"/console/imports?program={brand.program_id}")
+    assert "Partners from another platform" in page.text
+    text = (Path(__file__).parent.parent / "fixtures" / "platforms"
+            / "partnerstack_partners.csv").read_bytes()  # fmt: skip
+    started = client.post(
+        "/console/imports/partners",
+        data={"csrf": csrf_of(page.text), "program": brand.program_id, "partner_type": "reseller"},
+        files={"file": ("partnerstack.csv", text, "text/csv")},
+    )
+    assert started.status_code == 303, started.text
+    done = wait_for_job(client, started.headers["location"])
+    assert "Recognised as a partner export of PartnerStack." in done
+    assert "is in the program already" in done and "not an e-mail address" in done
+    results = client.get(started.headers["location"] + "/results.csv").text.splitlines()
+    assert [line.split(",")[1] for line in results[1:]] == [
+        "created", "created", "created", "duplicate", "rejected"
+    ]  # fmt: skip
+    listed = client.get(f"/console/partners?program={brand.program_id}&type=reseller")
+    assert "Campwise" in listed.text and "TentPro AS" in listed.text
+    groups = client.get(f"/console/groups?program={brand.program_id}")
+    assert "Resellers" in groups.text and "Agencies" in groups.text

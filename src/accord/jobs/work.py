@@ -291,3 +291,24 @@ def terms_what_if(store: Store, caller: Caller, args: dict, context: Context) ->
     result["first_day"] = since.date().isoformat()
     result["last_day"] = (until - timedelta(microseconds=1)).date().isoformat()
     return result
+
+
+@kind("import_partners")
+def partners_import(store: Store, caller: Caller, args: dict, context: Context) -> dict:
+    """A partner export of another platform (the payload): a partner per row, or why not."""
+    from accord.partners.imports import PLATFORMS, import_partners
+
+    report = import_partners(store, caller, args["program_id"], _text(context),
+                             partner_type=args.get("partner_type") or "affiliate",
+                             progress=context.progress)  # fmt: skip
+    return {
+        "file": args.get("file"),
+        "platform": PLATFORMS[report.platform],
+        "counts": dict(Counter(r.status for r in report.rows)),
+        "rows": [
+            {"row": r.row, "status": r.status, "id": r.partner_id,
+             "field": (r.error or {}).get("field"),
+             "message": (r.error or {}).get("message") or "; ".join(r.notes) or None}
+            for r in report.rows
+        ],
+    }  # fmt: skip

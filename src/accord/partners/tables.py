@@ -201,3 +201,15 @@ class PartnerGroupMember(Base):
     group_id: Mapped[str] = mapped_column(ForeignKey("partner_groups.id"), primary_key=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), primary_key=True, index=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerImportKey(Base):
+    """A partner's id on the platform a program moved from, so that a file uploaded again
+    adds nobody twice and later files (actions, commissions) find the partner."""
+
+    __tablename__ = "partner_import_keys"
+
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)

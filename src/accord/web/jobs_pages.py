@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from accord.jobs import service as jobs
+from accord.partners.types import brand_types
 from accord.web import exports_table
 from accord.web.pages import (
     Form,
@@ -18,6 +19,7 @@ from accord.web.pages import (
     back_to,
     expired,
     forged,
+    locale_of,
     program_or_first,
     refuse,
     render,
@@ -27,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 #: Largest CSV the console takes in one upload.
 MAX_UPLOAD = 50 * 1024 * 1024
-IMPORTS = ("conversions", "reversals", "leads", "outcomes")
+IMPORTS = ("conversions", "reversals", "leads", "outcomes", "partners")
 #: What a leads upload may say once for every row.
 LEAD_DEFAULTS = ("type", "channel", "source", "campaign", "subject")
 TOO_BIG = f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it into smaller files"
@@ -45,6 +47,7 @@ def imports_page(request: Request, visitor: SignedIn, program: str | None = None
         current=current,
         section="conversions",
         recent=jobs.recent_jobs(store, visitor.caller),
+        types=brand_types(store, visitor.caller, locale_of(request)),
     )
 
 
@@ -90,6 +93,8 @@ async def start_import(kind: str, request: Request, visitor: SignedIn):
         }
     elif kind == "outcomes":
         args = {"file": upload.filename}
+    elif kind == "partners":
+        args["partner_type"] = (fields.get("partner_type") or "affiliate")[:40]
     job = jobs.start(
         request.app.state.store,
         visitor.caller,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from accord.api.deps import CallerDep, StoreDep, brands_program
@@ -289,3 +289,73 @@ def post_group(program_id: str, body: GroupIn, store: StoreDep, caller: CallerDe
 def put_members(group_id: str, store: StoreDep, caller: CallerDep, body: MembersIn | None = None):
     """The group's members (members joining a group with a contract move onto it now)."""
     return set_members_of(store, caller, group_id, body.partner_ids if body else [])
+
+
+class PartnerImportRowOut(BaseModel):
+    row: int = Field(description="The line in the file (the header is line 1).")
+    status: str = Field(description="created, duplicate or rejected")
+    partner_id: str | None
+    field: str | None
+    message: str | None
+
+
+class PartnerImportOut(BaseModel):
+    platform: str = Field(description="impact, partnerstack, rewardful, firstpromoter or dub")
+    counts: dict[str, int]
+    rows: list[PartnerImportRowOut]
+
+
+@router.post(
+    "/programs/{program_id}/partner-imports",
+    response_model=PartnerImportOut,
+    responses=ERRORS,
+    dependencies=OWN,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "partner_key,Partner_first,Partner_last,Partner_email\n"
+                    "campwise,Wei,Zhang,wei@campwise.example\n",
+                }
+            },
+        }
+    },
+)
+async def import_platform_partners(
+    program_id: str,
+    request: Request,
+    store: StoreDep,
+    caller: CallerDep,
+    partner_type: Annotated[
+        str, Query(max_length=40, description="The type given to every imported partner.")
+    ] = "affiliate",
+) -> PartnerImportOut:
+    """Move partners from impact.com, PartnerStack, Rewardful, FirstPromoter or Dub: their
+    partner export (CSV), recognised by its header; every row is a partner with its
+    standing, group, link code and promo code, or says why not. A file sent again adds
+    nobody twice."""
+    from collections import Counter
+
+    from starlette.concurrency import run_in_threadpool
+
+    from accord.api import bodies
+    from accord.partners.imports import import_partners
+
+    text = bodies.csv_text(await bodies.read_body(request))
+    report = await run_in_threadpool(
+        lambda: import_partners(store, caller, program_id, text, partner_type=partner_type)
+    )
+    rows = [
+        PartnerImportRowOut(
+            row=r.row,
+            status=r.status,
+            partner_id=r.partner_id,
+            field=(r.error or {}).get("field"),
+            message=(r.error or {}).get("message") or "; ".join(r.notes) or None,
+        )
+        for r in report.rows
+    ]
+    counts = dict(Counter(r.status for r in report.rows))
+    return PartnerImportOut(platform=report.platform, counts=counts, rows=rows)

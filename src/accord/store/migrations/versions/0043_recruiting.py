@@ -1,7 +1,8 @@
 """Recruiting: programs' questions to applicants and the rules that decide applications at
 once (application_rules), what decided an application and its answers (enrollments),
-invitations by e-mail or link (partner_invitations), and groups of partners
-(partner_groups, partner_group_members)
+invitations by e-mail or link (partner_invitations), groups of partners
+(partner_groups, partner_group_members), and partners' ids on the platform a program moved
+from (partner_import_keys)
 
 Revision ID: 0043
 Revises: 0042
@@ -84,8 +85,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_partner_group_members_partner_id", "partner_group_members", ["partner_id"])
 
+    op.create_table(
+        "partner_import_keys",
+        sa.Column("program_id", sa.String(40), sa.ForeignKey("programs.id"), primary_key=True),
+        sa.Column("platform", sa.String(16), primary_key=True),
+        sa.Column("external_id", sa.String(200), primary_key=True),
+        sa.Column("partner_id", sa.String(40), sa.ForeignKey("partners.id"), nullable=False),
+    )
+    op.create_index("ix_partner_import_keys_partner_id", "partner_import_keys", ["partner_id"])
+
 
 def downgrade() -> None:
+    op.drop_table("partner_import_keys")
     op.drop_table("partner_group_members")
     op.drop_table("partner_groups")
     op.drop_table("partner_invitations")

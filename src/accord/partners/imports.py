@@ -1,0 +1,383 @@
+"""Moving a program's partners from another platform: the partner exports of impact.com,
+PartnerStack, Rewardful, FirstPromoter and Dub, recognised by their header row, each row
+becoming a partner of the program with its standing, its group, its old referral token as
+its link's code and its promo code, or a result saying why not.
+
+Headers are compared without case, spaces, dashes or underscores (`Partner Id`,
+`partner_id` and `PartnerId` are one column). A partner already in the program (the same
+e-mail address, or the same id on the same platform) is a duplicate, not a second partner,
+so a file may be uploaded again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from babel import Locale
+from sqlalchemy import func, select
+
+from accord.errors import AccordError, InvalidInput
+from accord.partners.groups import set_members
+from accord.partners.recruiting import add_group, groups
+from accord.partners.service import create_partner, set_enrollment_status
+from accord.partners.tables import Enrollment, Partner, PartnerImportKey
+from accord.partners.types import check_type, own_types
+from accord.store.engine import Store
+from accord.tenancy.model import Caller
+from accord.tenancy.service import require_brand
+
+PLATFORMS = {
+    "impact": "impact.com",
+    "partnerstack": "PartnerStack",
+    "rewardful": "Rewardful",
+    "firstpromoter": "FirstPromoter",
+    "dub": "Dub",
+}
+MAX_ROWS = 50_000
+
+#: Each platform's columns for each field (normalised: lowercase letters and digits).
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "impact": {
+        "external_id": ("partnerid", "mediapartnerid", "id"),
+        "name": ("partnername", "mediapartnername", "name", "partner"),
+        "email": ("contactemail", "email", "partneremail"),
+        "first_name": ("contactfirstname", "firstname"),
+        "last_name": ("contactlastname", "lastname"),
+        "website": ("website", "websiteurl", "url"),
+        "country": ("country", "addresscountry"),
+        "status": ("state", "status", "partnerstatus"),
+        "group": ("group", "groupname", "partnergroup"),
+        "promo_code": ("promocode",),
+    },
+    "partnerstack": {
+        "external_id": ("partnerkey", "key"),
+        "name": ("company", "companyname", "partner", "name"),
+        "email": ("partneremail", "email"),
+        "first_name": ("partnerfirst", "firstname", "partnerfirstname"),
+        "last_name": ("partnerlast", "lastname", "partnerlastname"),
+        "website": ("website",),
+        "country": ("country", "addresscountry"),
+        "status": ("status", "state"),
+        "group": ("partnergroup", "group", "groupname"),
+        "link_token": ("partnerkey", "key"),
+    },
+    "rewardful": {
+        "external_id": ("id", "affiliateid"),
+        "email": ("email",),
+        "first_name": ("firstname",),
+        "last_name": ("lastname",),
+        "status": ("state", "status"),
+        "group": ("campaign", "campaignname"),
+        "link_token": ("token", "linktoken", "referraltoken"),
+        "promo_code": ("coupon", "couponcode", "coupontoken"),
+    },
+    "firstpromoter": {
+        "external_id": ("id", "promoterid"),
+        "email": ("email",),
+        "first_name": ("firstname",),
+        "last_name": ("lastname",),
+        "name": ("name", "companyname", "company"),
+        "website": ("website",),
+        "country": ("country",),
+        "status": ("status", "state"),
+        "group": ("campaign", "campaignname"),
+        "link_token": ("refid", "defaultrefid", "reftoken"),
+        "promo_code": ("promocode", "coupon"),
+    },
+    "dub": {
+        "external_id": ("id", "partnerid"),
+        "name": ("name",),
+        "email": ("email",),
+        "website": ("website",),
+        "country": ("country",),
+        "status": ("status",),
+    },
+}
+
+#: What recognises each platform's partner export: every name of one of these sets.
+SIGNATURES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = (
+    ("dub", (frozenset({"enrolledat", "email"}), frozenset({"payoutsenabledat"}))),
+    (
+        "partnerstack",
+        (
+            frozenset({"partnerkey"}),
+            frozenset({"partnerfirst", "partneremail"}),
+            frozenset({"partneremail", "partnergroup"}),
+        ),
+    ),
+    (
+        "rewardful",
+        (
+            frozenset({"token", "paypalemail"}),
+            frozenset({"token", "firstname", "email"}),
+            frozenset({"stripecustomerid", "token"}),
+        ),
+    ),
+    (
+        "firstpromoter",
+        (frozenset({"refid"}), frozenset({"defaultrefid"}), frozenset({"reftoken"})),
+    ),
+    (
+        "impact",
+        (
+            frozenset({"partnerid"}),
+            frozenset({"mediapartnerid"}),
+            frozenset({"mediapartnername"}),
+            frozenset({"partnername"}),
+        ),
+    ),
+)
+
+APPROVED = {"approved", "active", "accepted", "enrolled", "joined", "live"}
+WAITING = {"pending", "applied", "invited", "new", "notset", "review", "inreview"}
+STOPPED = {"declined", "rejected", "denied", "banned", "suspended", "deactivated", "archived",
+           "inactive", "closed", "closing", "expired", "blocked", "disabled"}  # fmt: skip
+
+#: Country names some platforms write instead of codes (impact: UNITED_STATES, UK).
+_COUNTRY_NAMES = {
+    re.sub(r"[^a-z]", "", name.lower()): code
+    for code, name in Locale("en").territories.items()
+    if len(code) == 2 and code.isalpha()
+}
+_COUNTRY_NAMES.update({"uk": "GB", "usa": "US", "unitedstatesofamerica": "US"})
+_CODE = re.compile(r"[A-Za-z0-9_-]{3,64}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def norm(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", (header or "").lower())
+
+
+def detect(headers: list[str]) -> str:
+    """The platform whose export has these headers, or InvalidInput naming what is known."""
+    have = {norm(h) for h in headers}
+    for platform, signatures in SIGNATURES:
+        if any(sig <= have for sig in signatures):
+            return platform
+    known = ", ".join(PLATFORMS.values())
+    raise InvalidInput(
+        "file", f"this is not a partner export of {known} that Accord recognises; its "
+        f"columns are: {', '.join(h for h in headers if h)[:300]}"
+    )  # fmt: skip
+
+
+def country_code(value: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) == 2 and value.isalpha():
+        return "GB" if value.upper() == "UK" else value.upper()
+    return _COUNTRY_NAMES.get(re.sub(r"[^a-z]", "", value.lower()))
+
+
+@dataclass
+class Row:
+    line: int
+    external_id: str = ""
+    name: str = ""
+    email: str = ""
+    website: str = ""
+    country: str | None = None
+    status: str = "approved"
+    raw_status: str = ""
+    group: str = ""
+    link_token: str = ""
+    promo_code: str = ""
+
+
+@dataclass
+class RowResult:
+    row: int
+    status: str  # created, duplicate, rejected
+    partner_id: str | None = None
+    error: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    platform: str
+    rows: list[RowResult]
+
+
+def read(text: str) -> tuple[str, list[Row]]:
+    """The platform and the rows of an export, each with the fields it has."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        header = next(reader, None)
+        if not header:
+            raise InvalidInput("file", "is empty: the first line must name the columns")
+        platform = detect(header)
+        where = {norm(h): i for i, h in reversed(list(enumerate(header)))}
+        columns = COLUMNS[platform]
+        rows: list[Row] = []
+        for line, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise InvalidInput("file", f"import at most {MAX_ROWS:,} partners per file")
+
+            def get(name: str, values=values) -> str:
+                for column in columns.get(name, ()):
+                    i = where.get(column)
+                    if i is not None and i < len(values) and values[i].strip():
+                        return values[i].strip()
+                return ""
+
+            raw = get("status")
+            state = norm(raw)
+            person = " ".join(p for p in (get("first_name"), get("last_name")) if p)
+            rows.append(Row(
+                line=line, external_id=get("external_id"), name=get("name") or person,
+                email=get("email"), website=get("website"), country=country_code(get("country")),
+                status=("approved" if not state or state in APPROVED else
+                        "applied" if state in WAITING else
+                        "declined" if state in STOPPED else "unknown"),
+                raw_status=raw, group=get("group"), link_token=get("link_token"),
+                promo_code=get("promo_code"),
+            ))  # fmt: skip
+    except csv.Error as error:
+        raise InvalidInput("file", f"line {reader.line_num}: {error}") from None
+    return platform, rows
+
+
+def _known(store: Store, program_id: str, platform: str) -> tuple[set[str], set[str]]:
+    """E-mail addresses of the program's partners, and the platform's ids imported before."""
+    with store.read() as session:
+        emails = {
+            e.lower()
+            for e in session.scalars(
+                select(func.lower(Partner.email))
+                .join(Enrollment, Enrollment.partner_id == Partner.id)
+                .where(Enrollment.program_id == program_id, Partner.email.is_not(None))
+            )
+        }
+        ids = set(
+            session.scalars(
+                select(PartnerImportKey.external_id).where(
+                    PartnerImportKey.program_id == program_id,
+                    PartnerImportKey.platform == platform,
+                )
+            )
+        )
+    return emails, ids
+
+
+def import_partners(
+    store: Store,
+    caller: Caller,
+    program_id: str,
+    text: str,
+    *,
+    partner_type: str = "affiliate",
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Every row of a partner export as a partner of the program, or why not."""
+    require_brand(caller)
+    with store.read() as session:
+        partner_type = check_type(partner_type, own_types(session, caller.organization_id))
+    platform, rows = read(text)
+    from accord.programs.service import get_program
+
+    get_program(store, caller, program_id)  # the brand's own, else not found
+    emails, ids = _known(store, program_id, platform)
+    label = PLATFORMS[platform]
+    results: list[RowResult] = []
+    members: dict[str, list[str]] = {}
+    for done, row in enumerate(rows, 1):
+        results.append(_one(store, caller, program_id, platform, label, partner_type, row,
+                            emails, ids, members))  # fmt: skip
+        if progress is not None and (done % 25 == 0 or done == len(rows)):
+            progress(done, len(rows))
+    if members:
+        existing = {g.name.lower(): g for g in groups(store, caller, program_id)}
+        for name, partner_ids in members.items():
+            group = existing.get(name.lower())
+            if group is None:
+                made = add_group(store, caller, program_id, name=name,
+                                 description=f"Imported from {label}")  # fmt: skip
+                group_id, before = made.id, []
+            else:
+                group_id, before = group.id, [p for p, _ in group.members]
+            set_members(store, caller, group_id, before + partner_ids)
+    return ImportReport(platform, results)
+
+
+def _one(store, caller, program_id, platform, label, partner_type, row: Row, emails, ids,
+         members) -> RowResult:  # fmt: skip
+    result = RowResult(row.line, "rejected")
+    email = row.email.lower()
+    if row.external_id and row.external_id in ids:
+        result.status = "duplicate"
+        message = f"{label} id {row.external_id} was imported already"
+        result.error = {"field": "external_id", "message": message}
+        return result
+    if email and email in emails:
+        result.status = "duplicate"
+        result.error = {"field": "email", "message": f"{row.email} is in the program already"}
+        return result
+    if row.status == "unknown":
+        result.error = {"field": "status", "message": f"{row.raw_status!r} is not a standing "
+                        "Accord knows: approved, pending or declined"}  # fmt: skip
+        return result
+    if row.email and not _EMAIL.fullmatch(row.email):
+        result.error = {"field": "email", "message": f"{row.email!r} is not an e-mail address"}
+        return result
+    name = row.name or (row.email.split("@")[0] if row.email else "")
+    if not name:
+        result.error = {"field": "name", "message": "the row has neither a name nor an e-mail"}
+        return result
+    try:
+        made = create_partner(store, caller, program_id, name=name[:200],
+                              partner_type=partner_type, country=row.country,
+                              email=row.email or None,
+                              approved=row.status == "approved")  # fmt: skip
+    except AccordError as error:
+        result.error = {"field": error.field, "message": error.message}
+        return result
+    partner_id = made.partner.id
+    result.status, result.partner_id = "created", partner_id
+    if email:
+        emails.add(email)
+    with store.unit() as session:
+        session.add(PartnerImportKey(program_id=program_id, platform=platform,
+                                     external_id=row.external_id or f"line-{row.line}",
+                                     partner_id=partner_id))  # fmt: skip
+        if row.website:
+            partner = session.get(Partner, partner_id)
+            from accord.partners.service import check_website
+
+            try:
+                partner.website = check_website(row.website)
+            except InvalidInput:
+                result.notes.append(f"website {row.website!r} is not a web address: left out")
+    if row.external_id:
+        ids.add(row.external_id)
+    if row.status == "declined":
+        reason = f"Not active on {label} ({row.raw_status}) before the move"
+        set_enrollment_status(store, caller, program_id, partner_id, "declined", reason)
+    elif row.status == "approved":
+        _link_and_code(store, caller, program_id, partner_id, row, result)
+    if row.group:
+        members.setdefault(row.group[:120], []).append(partner_id)
+    return result
+
+
+def _link_and_code(store, caller, program_id, partner_id, row: Row, result: RowResult) -> None:
+    from accord.tracking.service import create_link, create_promo_code
+
+    code = row.link_token if _CODE.fullmatch(row.link_token or "") else None
+    try:
+        create_link(store, caller, program_id, partner_id=partner_id, code=code)
+    except AccordError:
+        create_link(store, caller, program_id, partner_id=partner_id)
+        result.notes.append(f"the link token {row.link_token!r} is taken: a new code was made")
+    if row.promo_code:
+        try:
+            create_promo_code(store, caller, program_id, row.promo_code, partner_id=partner_id)
+        except AccordError as error:
+            result.notes.append(f"promo code {row.promo_code!r} left out: {error.message}")
