@@ -197,9 +197,12 @@ def postback_failed(session: Session, event: PostbackFailed) -> None:
     )
 
 
-def program_invitation(session: Session, invitation, token: str, to: str, language: str) -> None:
-    """A brand's invitation to its program, to the address it was sent to (its link holds
-    the invitation's token: the mail is shown to its recipient only)."""
+def program_invitation(
+    session: Session, invitation, token: str, to: str, language: str, *, base: str | None = None
+) -> None:
+    """A brand's invitation to its program, to the address it was sent to (its link, on
+    `base` or the settings' public URL, holds the invitation's token: the mail is shown to
+    its recipient only)."""
     program_name, sender = _sender(session, invitation.program_id)
     from accord.tenancy.service import organization_name
 
@@ -219,6 +222,6 @@ def program_invitation(session: Session, invitation, token: str, to: str, langua
         program=program_name,
         message=invitation.message,
         preapproved=invitation.preapproved,
-        link=f"{get_settings().base_url()}/portal/invitations/{token}",
+        link=f"{(base or get_settings().base_url()).rstrip('/')}/portal/invitations/{token}",
         until=invitation.expires_at,
     )

@@ -5,6 +5,7 @@ answering them, and groups of partners."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -174,14 +175,18 @@ def get_invitations(program_id: str, store: StoreDep, caller: CallerDep):
 
 @router.post("/programs/{program_id}/invitations", response_model=NewInvitationOut,
              status_code=201, responses=ERRORS, dependencies=OWN)  # fmt: skip
-def post_invitation(program_id: str, body: InvitationIn, store: StoreDep, caller: CallerDep):
+def post_invitation(
+    program_id: str, body: InvitationIn, request: Request, store: StoreDep, caller: CallerDep
+):
     """Invite one e-mail address or directory partner (a mail is written to them in their
     language), or make a link to share."""
+    settings = getattr(request.app.state, "settings", None) or get_settings()
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
     made = rc.invite(store, caller, program_id, email=body.email, partner_id=body.partner_id,
                      link=body.link, message=body.message, contract_id=body.contract_id,
                      preapproved=body.preapproved, days=body.days, max_uses=body.max_uses,
-                     mail=program_invitation)  # fmt: skip
-    url = f"{get_settings().base_url()}/portal/invitations/{made.token}"
+                     mail=partial(program_invitation, base=base))  # fmt: skip
+    url = f"{base}/portal/invitations/{made.token}"
     return NewInvitationOut(**_invitation_out(made.invitation).model_dump(), token=made.token,
                             url=url)  # fmt: skip
 

@@ -5,6 +5,7 @@ directory, or a link to share), and Groups of partners with their own contract."
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -226,7 +227,7 @@ def invite(request: Request, visitor: SignedIn, form: Form):
         "preapproved": bool(form.get("preapproved")),
         "days": _int(form.get("days"), "days", rc.INVITATION_DAYS),
         "user_id": visitor.user_id,
-        "mail": program_invitation,
+        "mail": partial(program_invitation, base=public_base(request)),
     }
     kind = form.get("kind", "email")
     if kind == "link":
