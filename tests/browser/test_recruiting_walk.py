@@ -31,7 +31,7 @@ WORDS = {
            "yes": "Yes", "same_type": "the same type: Douyin creator",
            "written": "The invitation was written", "sign_in": "Sign in"},
     "zh_Hans": {"china": "中国", "invite": "发送邀请", "accept": "接受邀请", "yes": "是",
-                "same_type": "类型相同：抖音创作者", "written": "邀请已写好",
+                "same_type": "类型相同\uff1a抖音创作者", "written": "邀请已写好",
                 "sign_in": "登录"},
 }  # fmt: skip
 
