@@ -138,7 +138,7 @@ def test_a_brand_finds_invites_and_a_rule_approves(chromium, store, world, langu
     while dispatch_pending(store):  # the approval's notices are written by the event's subscriber
         pass
     send_due(store, settings, organization_id=brand.caller.organization_id)
-    welcome = [m for m in inbox.wait_for(login)]
+    welcome = list(inbox.wait_for(login))
     subjects = " ".join(str(m["Subject"]) for m in welcome)
     assert "Welcome" in subjects or "欢迎" in subjects
     creator.close()
