@@ -113,6 +113,9 @@ def test_a_brand_finds_invites_and_a_rule_approves(chromium, store, world, langu
         page.fill("textarea[name=message]", "We would love your trail videos.")
         page.get_by_role("button", name=w["invite"]).click()
         assert w["written"] in page.get_by_role("status").inner_text()
+    page.goto(f"{base}/console/invitations?program={brand.program_id}")
+    sent = page.inner_text("main")
+    assert f"Shan Ye {tag}" in sent and f"Lu Guo {tag}" in sent  # by name, not by id
     send_due(store, settings, organization_id=brand.caller.organization_id)
     made, login, contact = shan
     [mail] = inbox.wait_for(contact)

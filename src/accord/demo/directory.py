@@ -9,7 +9,10 @@ import random
 from urllib.parse import urlsplit
 
 from accord.ids import short_code
+from accord.notices.subscribers import program_invitation
+from accord.partners import recruiting
 from accord.partners.directory import ProfileIn, refresh_badges, save_profile
+from accord.partners.groups import set_members
 from accord.partners.service import sign_up_partner
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind
@@ -76,10 +79,11 @@ def _caller(partner) -> Caller:
     return Caller(partner.organization_id, OrganizationKind.PARTNER, partner.id)
 
 
-def seed_directory(store: Store, program_partners, rng: random.Random, password: str) -> int:
+def seed_directory(store: Store, program_partners, rng: random.Random, password: str) -> list:
     """Profiles for the program's partners (three in four listed) and the newcomers;
-    returns how many partners are listed."""
+    returns the newcomers (partners in no program yet)."""
     listed = 0
+    newcomers = []
     for p in program_partners:
         platforms = PLATFORMS_OF.get(p.partner_type, ("website",))
         audience = {k: int(rng.paretovariate(1.2) * 4000) for k in platforms}
@@ -124,5 +128,34 @@ def seed_directory(store: Store, program_partners, rng: random.Random, password:
             ),
         )
         listed += 1
+        newcomers.append(new.partner)
     refresh_badges(store)
-    return listed
+    return newcomers
+
+
+def seed_recruiting(store: Store, caller, program_id: str, newcomers, top_ids) -> None:
+    """The program's questions to applicants, a rule that approves Chinese creators with an
+    audience at once, invitations to two newcomers of the directory, and a group of its
+    best partners."""
+    recruiting.set_questions(store, caller, program_id, [
+        {"text": "Do you mark paid posts as ads?", "kind": "yes_no", "required": True},
+        {"text": "Where do you publish most?", "kind": "choice",
+         "choices": ["Blog", "Video", "Social", "Newsletter"]},
+    ])  # fmt: skip
+    recruiting.add_rule(store, caller, program_id, name="Chinese creators, 10,000+",
+                        action="approve", conditions={"types": ["creators"], "countries": ["CN"],
+                                                      "min_audience": 10_000,
+                                                      "answers": {"q1": "yes"}})  # fmt: skip
+    reason = "We work only with partners who mark paid posts as ads."
+    recruiting.add_rule(store, caller, program_id, name="No ad disclosure", action="decline",
+                        conditions={"answers": {"q1": "no"}}, reason=reason)  # fmt: skip
+    for partner in newcomers[:2]:
+        message = ("We make tents for people who camp for real, and we love your work. "
+                   "Join us: 10% on every sale.")  # fmt: skip
+        recruiting.invite(store, caller, program_id, partner_id=partner.id,
+                          mail=program_invitation, message=message)  # fmt: skip
+    recruiting.invite(store, caller, program_id, link=True, max_uses=50,
+                      message="Our spring campaign is open to new creators.")  # fmt: skip
+    group = recruiting.add_group(store, caller, program_id, name="Top partners",
+                                 description="The partners who bring the most")  # fmt: skip
+    set_members(store, caller, group.id, list(top_ids))

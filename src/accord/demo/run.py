@@ -24,7 +24,7 @@ import uvicorn
 from accord.clock import ShiftableClock
 from accord.contracts.service import add_version, create_contract
 from accord.demo import cast
-from accord.demo.directory import seed_directory
+from accord.demo.directory import seed_directory, seed_recruiting
 from accord.demo.leads import drive_leads, leads_summary
 from accord.fx.service import set_rate
 from accord.ids import short_code
@@ -327,7 +327,7 @@ def run_demo(
     score_program(store, watched)
     top_partner = max(partners, key=lambda p: p.weight)
     portal_email = _portal_users(store, caller, program.id, top_partner, contract_ids)
-    seed_directory(
+    newcomers = seed_directory(
         store,
         [
             SimpleNamespace(partner_type=p.partner_type, country=s.country,
@@ -337,6 +337,8 @@ def run_demo(
         rng,
         cast.CONSOLE_PASSWORD,
     )  # fmt: skip
+    best = sorted(partners, key=lambda p: -p.weight)[:3]
+    seed_recruiting(store, caller, program.id, newcomers, [p.id for p in best])
     summary = program_summary(store, caller, program.id)
     result = DemoResult(
         summary,

@@ -532,3 +532,18 @@ def group_ids_of(session: Session, program_id: str, partner_id: str) -> list[str
             )
         )
     )
+
+
+def invited_names(store: Store, caller: Caller, program_id: str) -> dict[str, str]:
+    """The names of the directory partners the brand invited to a program."""
+    require_brand(caller)
+    with store.read() as session:
+        program = _program(session, caller, program_id)
+        return dict(
+            session.execute(
+                select(Partner.id, Partner.name)
+                .join(Invitation, Invitation.partner_id == Partner.id)
+                .where(Invitation.program_id == program.id)
+                .distinct()
+            ).all()
+        )

@@ -15,7 +15,6 @@ from accord.errors import AccordError, InvalidInput
 from accord.notices.subscribers import program_invitation
 from accord.partners import recruiting as rc
 from accord.partners.groups import set_members as set_members_of
-from accord.partners.service import partner_names
 from accord.partners.types import brand_types
 from accord.web.pages import (
     Form,
@@ -168,7 +167,7 @@ def invitations_page(request: Request, visitor, program: str | None, *, form=Non
     if current is not None:
         rows = rc.invitations(store, visitor.caller, current.id)
         contracts = list_contracts(store, visitor.caller, current.id)
-        names = partner_names(store, visitor.caller, [r.partner_id for r in rows if r.partner_id])
+        names = rc.invited_names(store, visitor.caller, current.id)
     return render(
         request,
         "invitations.html",
