@@ -233,6 +233,17 @@ class PostbackFailed(DomainEvent):
     last_status_code: int | None = None
 
 
+class MessagePosted(DomainEvent):
+    """A brand or a partner wrote in their thread about a program: the other side is told."""
+
+    type: ClassVar[str] = "message.posted"
+    subject: ClassVar[str | None] = "message_id"
+
+    partner_id: str
+    message_id: str
+    author: str  # brand, partner
+
+
 class PartnerSignedIn(DomainEvent):
     """A user of a partner signed in to the portal, from an address (kept hashed: the
     fraud rules compare it with orders' and other partners' addresses, never read it)."""
@@ -290,6 +301,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         PayoutSent,
         ContractVersionAdded,
         PostbackFailed,
+        MessagePosted,
         PartnerSignedIn,
         LeadStageChanged,
         ClicksStored,

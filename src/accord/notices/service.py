@@ -30,6 +30,8 @@ KINDS = {
     "password_reset": "Password reset",
     "invitation": "Invitation",
     "program_invitation": "Invitation to a program",
+    "message_to_partner": "Message to a partner",
+    "message_to_brand": "Message from a partner",
     "application_received": "Application received",
     "application_to_review": "New application",
     "application_approved": "Application approved",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from accord.events.model import (
     ContractVersionAdded,
+    MessagePosted,
     PartnerApplied,
     PartnerApproved,
     PartnerDeclined,
@@ -225,3 +226,33 @@ def program_invitation(
         link=f"{(base or get_settings().base_url()).rstrip('/')}/portal/invitations/{token}",
         until=invitation.expires_at,
     )
+
+
+@subscribe(MessagePosted, "notices.message")
+def message_posted(session: Session, event: MessagePosted) -> None:
+    """A message tells the other side: the partner's users, or the brand's owners and
+    managers (with a link to the partner's page)."""
+    from accord.engage.service import message_of
+
+    message = message_of(session, event.message_id)
+    if message is None:
+        return
+    preview = message.body if len(message.body) <= 1200 else message.body[:1200] + "\u2026"
+    if event.author == "brand":
+        _to_partner(session, event, event.partner_id, "message_to_partner",
+                    key=f"message:{event.message_id}", author=message.author_name,
+                    body=preview)  # fmt: skip
+        return
+    partner = partner_address(session, event.partner_id)
+    if partner is None:
+        return
+    program_name, _ = _sender(session, event.program_id)
+    for person in people_in(session, event.organization_id):
+        if person.role not in REVIEWERS:
+            continue
+        queue(session, organization_id=event.organization_id, program_id=event.program_id,
+              kind="message_to_brand", template="message_to_brand",
+              to=Recipient(person.email, person.language or "en"), now=event.occurred_at,
+              key=f"message:{event.message_id}", partner=partner, program=program_name,
+              program_ref=event.program_id, body=preview,
+              base=get_settings().base_url())  # fmt: skip

@@ -61,3 +61,6 @@ __all__ += ["leads_tables"]
 from accord.notices import tables as notices_tables  # noqa: E402
 
 __all__ += ["notices_tables"]
+from accord.engage import tables as engage_tables  # noqa: E402
+
+__all__ += ["engage_tables"]

@@ -126,6 +126,7 @@ SEGMENTS = {
     "partners": "partners",
     "applications": "partners",
     "directory": "partners",
+    "messages": "partners",
     "invitations": "partners",
     "invitation": "partners",
     "application-rules": "partners",

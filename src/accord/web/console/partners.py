@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from accord.contracts.service import list_contracts, partner_standing
+from accord.engage import service as messages
 from accord.errors import AccordError
 from accord.money import Money
 from accord.notices.service import language_for
@@ -291,6 +292,7 @@ def partner_profile(
         enrollment=enrollment,
         error_field=missing,
         questions=questions_of(store, caller, current.id),
+        messages=messages.thread(store, caller, current.id, partner_id=partner.id),
         contract=standing.contract,
         accepted=standing.accepted,
         contracts=list_contracts(store, caller, current.id),
@@ -349,3 +351,15 @@ def move_partner(partner_id: str, request: Request, visitor: SignedIn, form: For
                      effective_from(form.get("effective_from", ""),
                                     store.clock.now().date()))  # fmt: skip
     return RedirectResponse(f"{back}&moved=1#contract", status_code=303)
+
+
+@router.post("/console/partners/{partner_id}/messages")
+def post_message(request: Request, visitor: SignedIn, partner_id: str, form: Form):
+    """Write to a partner in the thread on its page (it is told by mail)."""
+    program = form.get("program", "")
+    back = f"/console/partners/{quote(partner_id)}?program={quote(program)}"
+    back_to(request, back)
+    messages.post(request.app.state.store, visitor.caller, program, form.get("body", ""),
+                  partner_id=partner_id, user_id=visitor.user_id,
+                  author_name=visitor.organization_name)  # fmt: skip
+    return RedirectResponse(f"{back}&sent=1#messages", status_code=303)

@@ -15,6 +15,7 @@ from accord.web.portal import (
     home,
     invitations,
     links,
+    messages,
     payouts,
     profile,
     programs,
@@ -24,6 +25,6 @@ from accord.web.portal import (
 )
 
 router = APIRouter(include_in_schema=False)
-for group in (signup, invitations, home, programs, links, commissions, payouts, reports, profile,
-              settings):  # fmt: skip
+for group in (signup, invitations, home, programs, links, commissions, payouts, reports,
+              profile, messages, settings):  # fmt: skip
     router.include_router(group.router)

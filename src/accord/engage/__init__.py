@@ -1,0 +1,1 @@
+"""Engage: keeping partners active. Messages between a brand and a partner."""
