@@ -5,6 +5,7 @@ creator type is meant for the whole creators group."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from sqlalchemy import text
 
@@ -13,7 +14,6 @@ from accord.contracts.service import contract_for_type
 from accord.store.engine import Store
 from accord.store.migrate import upgrade
 from tests.conftest import START
-from tests.factories import make_brand
 from tests.integration.test_roles_migration import old_store  # noqa: F401 - fixture
 
 PARTNERS = {
@@ -27,7 +27,22 @@ PARTNERS = {
 
 def test_creators_move_to_their_platform_and_old_selectors_name_the_group(old_store):  # noqa: F811
     upgrade(old_store, "0041")
-    brand = make_brand(Store(old_store, FixedClock(START)))
+    at = START.isoformat(" ")
+    with old_store.begin() as conn:  # the rows as 0041 had them (today's models have more)
+        conn.execute(text("INSERT INTO organizations (id, kind, name, created_at) "
+                          "VALUES ('org_m', 'brand', 'Brand', :at)"), {"at": at})  # fmt: skip
+        conn.execute(
+            text("INSERT INTO programs (id, organization_id, name, currency, "
+                 "attribution_window_days, locking_days, default_landing_url, click_id_param, "
+                 "payout_threshold_minor, created_at) VALUES ('prg_m', 'org_m', 'P', 'USD', 30, "
+                 "30, 'https://brand.example/', 'accord_click', 0, :at)"),
+            {"at": at},
+        )  # fmt: skip
+        conn.execute(text("INSERT INTO contracts (id, program_id, name, is_default, created_at) "
+                          "VALUES ('ctr_m', 'prg_m', 'Default', :no, :at)"),
+                     {"no": False, "at": at})  # fmt: skip
+    brand = SimpleNamespace(program_id="prg_m", contract_id="ctr_m",
+                            caller=SimpleNamespace(organization_id="org_m"))  # fmt: skip
     with old_store.begin() as conn:
         for pid, (kind, site) in PARTNERS.items():
             conn.execute(

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from accord.engage.tables import PartnerMessage
+from accord.engage.tables import Announcement, AnnouncementRead, PartnerMessage
 from accord.errors import Forbidden, InvalidInput, NotFound
-from accord.events.model import MessagePosted
+from accord.events.model import AnnouncementPublished, MessagePosted
 from accord.events.service import record
 from accord.ids import new_id
 from accord.partners.enrollments import load_enrollment
@@ -155,3 +155,119 @@ def unread(store: Store, caller: Caller, program_id: str | None = None) -> int:
 def message_of(session, message_id: str) -> PartnerMessage | None:
     """A message, for the mail that tells of it."""
     return session.get(PartnerMessage, message_id)
+
+
+# --- Announcements ------------------------------------------------------------------------
+
+AUDIENCES = ("all", "group", "type")
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementView:
+    id: str
+    title: str
+    body: str
+    audience: str
+    audience_value: str | None
+    by_mail: bool
+    recipients: int
+    reads: int
+    published_at: datetime
+    read_at: datetime | None = None  # for a partner: when it first opened it
+
+
+def publish(store: Store, caller: Caller, program_id: str, *, title: str, body: str,
+            audience: str = "all", value: str | None = None, by_mail: bool = False,
+            user_id: str | None = None) -> AnnouncementView:  # fmt: skip
+    """News to a program's approved partners: all, a group's members or a type's."""
+    from accord.partners.service import audience as audience_of
+    from accord.partners.types import check_selectors, own_types
+    from accord.programs.service import load_program
+
+    title, body = (title or "").strip(), (body or "").strip()
+    if not 1 <= len(title) <= 200:
+        raise InvalidInput("title", "give a title of 1 to 200 characters")
+    if not body:
+        raise InvalidInput("body", "write the announcement")
+    if len(body) > 20_000:
+        raise InvalidInput("body", "keep it under 20,000 characters")
+    if audience not in AUDIENCES:
+        raise InvalidInput("audience", "all, group or type")
+    now = store.clock.now()
+    with store.unit() as session:
+        program = load_program(session, caller, program_id)
+        if audience == "group":
+            from accord.partners.recruiting import groups_of_program
+
+            if value not in groups_of_program(session, program.id):
+                raise InvalidInput("audience_value", "choose one of the program's groups")
+        elif audience == "type":
+            check_selectors([value or ""], own_types(session, program.organization_id),
+                            "audience_value")  # fmt: skip
+        else:
+            value = None
+        count = len(audience_of(session, program.id, audience, value))
+        row = Announcement(id=new_id("ann"), organization_id=program.organization_id,
+                           program_id=program.id, title=title, body=body, audience=audience,
+                           audience_value=value, by_mail=bool(by_mail), recipients=count,
+                           created_by=user_id, published_at=now)  # fmt: skip
+        session.add(row)
+        record(session, AnnouncementPublished(
+            organization_id=program.organization_id, program_id=program.id, occurred_at=now,
+            announcement_id=row.id, by_mail=bool(by_mail),
+        ))  # fmt: skip
+        return AnnouncementView(row.id, title, body, audience, value, row.by_mail, count, 0, now)
+
+
+def announcements(store: Store, caller: Caller, program_id: str) -> list[AnnouncementView]:
+    """A brand's announcements in a program, newest first, with how many read each; or a
+    partner's (those for it), with when it read each."""
+    from accord.partners.service import audience as audience_of
+
+    with store.read() as session:
+        if caller.partner_id is None:
+            from accord.programs.service import load_program
+
+            load_program(session, caller, program_id)
+        elif load_enrollment(session, program_id, caller.partner_id) is None:
+            raise NotFound("program", program_id, field="program_id")
+        rows = list(session.scalars(
+            select(Announcement).where(Announcement.program_id == program_id)
+            .order_by(Announcement.published_at.desc(), Announcement.id.desc()).limit(200)
+        ))  # fmt: skip
+        reads = dict(session.execute(
+            select(AnnouncementRead.announcement_id, func.count())
+            .where(AnnouncementRead.announcement_id.in_([r.id for r in rows]))
+            .group_by(AnnouncementRead.announcement_id)
+        ).all()) if caller.partner_id is None else {}  # fmt: skip
+        mine: dict = {}
+        if caller.partner_id is not None:
+            rows = [r for r in rows if caller.partner_id in set(
+                audience_of(session, program_id, r.audience, r.audience_value))]  # fmt: skip
+            mine = dict(session.execute(
+                select(AnnouncementRead.announcement_id, AnnouncementRead.read_at).where(
+                    AnnouncementRead.partner_id == caller.partner_id,
+                    AnnouncementRead.announcement_id.in_([r.id for r in rows]))
+            ).all())  # fmt: skip
+        return [AnnouncementView(r.id, r.title, r.body, r.audience, r.audience_value, r.by_mail,
+                                 r.recipients, int(reads.get(r.id, 0)), r.published_at,
+                                 mine.get(r.id)) for r in rows]  # fmt: skip
+
+
+def mark_read(store: Store, caller: Caller, announcement_ids: list[str]) -> int:
+    """A partner opened these announcements: each counted once, the first time."""
+    if caller.partner_id is None or not announcement_ids:
+        return 0
+    now = store.clock.now()
+    with store.unit() as session:
+        seen = set(session.scalars(select(AnnouncementRead.announcement_id).where(
+            AnnouncementRead.partner_id == caller.partner_id,
+            AnnouncementRead.announcement_id.in_(announcement_ids))))  # fmt: skip
+        fresh = [a for a in announcement_ids if a not in seen]
+        session.add_all(AnnouncementRead(announcement_id=a, partner_id=caller.partner_id,
+                                         read_at=now) for a in fresh)  # fmt: skip
+        return len(fresh)
+
+
+def announcement_of(session, announcement_id: str) -> Announcement | None:
+    return session.get(Announcement, announcement_id)

@@ -244,6 +244,16 @@ class MessagePosted(DomainEvent):
     author: str  # brand, partner
 
 
+class AnnouncementPublished(DomainEvent):
+    """A brand published news to a program's partners (all, a group or a type)."""
+
+    type: ClassVar[str] = "announcement.published"
+    subject: ClassVar[str | None] = "announcement_id"
+
+    announcement_id: str
+    by_mail: bool = False
+
+
 class PartnerSignedIn(DomainEvent):
     """A user of a partner signed in to the portal, from an address (kept hashed: the
     fraud rules compare it with orders' and other partners' addresses, never read it)."""
@@ -302,6 +312,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ContractVersionAdded,
         PostbackFailed,
         MessagePosted,
+        AnnouncementPublished,
         PartnerSignedIn,
         LeadStageChanged,
         ClicksStored,

@@ -32,6 +32,7 @@ KINDS = {
     "program_invitation": "Invitation to a program",
     "message_to_partner": "Message to a partner",
     "message_to_brand": "Message from a partner",
+    "announcement": "Announcement",
     "application_received": "Application received",
     "application_to_review": "New application",
     "application_approved": "Application approved",

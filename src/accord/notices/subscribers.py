@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from accord.events.model import (
+    AnnouncementPublished,
     ContractVersionAdded,
     MessagePosted,
     PartnerApplied,
@@ -256,3 +257,20 @@ def message_posted(session: Session, event: MessagePosted) -> None:
               key=f"message:{event.message_id}", partner=partner, program=program_name,
               program_ref=event.program_id, body=preview,
               base=get_settings().base_url())  # fmt: skip
+
+
+@subscribe(AnnouncementPublished, "notices.announcement")
+def announcement(session: Session, event: AnnouncementPublished) -> None:
+    """An announcement sent by mail: to each partner it is for, in its language."""
+    if not event.by_mail:
+        return
+    from accord.engage.service import announcement_of
+    from accord.partners.service import audience
+
+    row = announcement_of(session, event.announcement_id)
+    if row is None:
+        return
+    for partner_id in audience(session, row.program_id, row.audience, row.audience_value):
+        _to_partner(session, event, partner_id, "announcement",
+                    key=f"announcement:{row.id}:{partner_id}", title=row.title,
+                    body=row.body)  # fmt: skip

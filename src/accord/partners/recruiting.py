@@ -547,3 +547,12 @@ def invited_names(store: Store, caller: Caller, program_id: str) -> dict[str, st
                 .distinct()
             ).all()
         )
+
+
+def groups_of_program(session: Session, program_id: str) -> dict[str, str]:
+    """A program's groups: id -> name."""
+    return dict(
+        session.execute(
+            select(PartnerGroup.id, PartnerGroup.name).where(PartnerGroup.program_id == program_id)
+        ).all()
+    )

@@ -942,3 +942,30 @@ def contract_holders(store: Store, caller: Caller, program_id: str) -> list[Cont
             holders.append(ContractHolder(e.partner_id, name, kind, contract_at(e, now), at,
                                           move["contract_id"] if move else None))  # fmt: skip
         return holders
+
+
+def audience(session: Session, program_id: str, kind: str, value: str | None) -> list[str]:
+    """The approved partners of a program an announcement is for: all of them, a group's
+    members (`value`: its id), or those of a type or group of types (`value`)."""
+    from accord.partners import taxonomy
+    from accord.partners.tables import PartnerGroupMember
+
+    query = (
+        select(Partner.id)
+        .join(Enrollment, Enrollment.partner_id == Partner.id)
+        .where(
+            Enrollment.program_id == program_id,
+            Enrollment.status == EnrollmentStatus.APPROVED.value,
+        )
+    )
+    if kind == "group":
+        query = query.where(
+            Partner.id.in_(
+                select(PartnerGroupMember.partner_id).where(PartnerGroupMember.group_id == value)
+            )
+        )
+    elif kind == "type":
+        program = session.get(Program, program_id)
+        own = own_types(session, program.organization_id if program else None).groups
+        query = query.where(Partner.partner_type.in_(taxonomy.types_in(value or "", own)))
+    return list(session.scalars(query.order_by(Partner.id)))

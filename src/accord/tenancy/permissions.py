@@ -127,6 +127,7 @@ SEGMENTS = {
     "applications": "partners",
     "directory": "partners",
     "messages": "partners",
+    "announcements": "partners",
     "invitations": "partners",
     "invitation": "partners",
     "application-rules": "partners",

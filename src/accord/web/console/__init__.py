@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from accord.web.console import (
     alerts,
+    announcements,
     attribution,
     attribution_models,
     audit,
@@ -44,5 +45,5 @@ for group in (auth, dashboard, partners, contracts, links, conversions, commissi
               settings, attribution, keys, rejected, audit, reports, attribution_models,
               lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture,
               content, events, rates, inquiries, reversals, password, outbox,
-              directory, recruiting):  # fmt: skip
+              directory, recruiting, announcements):  # fmt: skip
     router.include_router(group.router)

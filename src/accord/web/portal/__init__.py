@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from accord.web.portal import (
+    announcements,
     commissions,
     home,
     invitations,
@@ -25,6 +26,6 @@ from accord.web.portal import (
 )
 
 router = APIRouter(include_in_schema=False)
-for group in (signup, invitations, home, programs, links, commissions, payouts, reports,
-              profile, messages, settings):  # fmt: skip
+for group in (signup, invitations, announcements, home, programs, links, commissions,
+              payouts, reports, profile, messages, settings):  # fmt: skip
     router.include_router(group.router)
