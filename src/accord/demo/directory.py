@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from urllib.parse import urlsplit
 
+from accord.engage import service as engage
 from accord.ids import short_code
 from accord.notices.subscribers import program_invitation
 from accord.partners import recruiting
@@ -16,6 +17,7 @@ from accord.partners.groups import set_members
 from accord.partners.service import sign_up_partner
 from accord.store.engine import Store
 from accord.tenancy.model import Caller, OrganizationKind
+from accord.tenancy.service import authenticate
 
 #: Partners in no program yet: name, type, site, countries, languages, verticals,
 #: audience by platform, headline.
@@ -159,3 +161,18 @@ def seed_recruiting(store: Store, caller, program_id: str, newcomers, top_ids) -
     group = recruiting.add_group(store, caller, program_id, name="Top partners",
                                  description="The partners who bring the most")  # fmt: skip
     set_members(store, caller, group.id, list(top_ids))
+    engage.publish(store, caller, program_id, title="Spring sale from 1 March",
+                   body="Tents and sleeping bags are 20% off from 1 March to 15 March. "
+                   "Your links and codes work as usual; the new banners are coming.",
+                   by_mail=True)  # fmt: skip
+    engage.publish(store, caller, program_id, title="A free tent to review",
+                   body="Our best partners may ask for the new Ridge 2 tent to review.",
+                   audience="group", value=group.id)  # fmt: skip
+
+
+def seed_messages(store: Store, caller, program_id: str, top) -> None:
+    """The brand writes to its best partner, which answers."""
+    engage.post(store, caller, program_id, "Would you review the new Ridge 2 tent? We can "
+                "send one this week.", partner_id=top.id, author_name="Lumen Outdoor")  # fmt: skip
+    engage.post(store, authenticate(store, top.api_key), program_id, "Gladly: a video the "
+                "week after it arrives.", author_name=top.name)  # fmt: skip

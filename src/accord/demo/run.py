@@ -24,7 +24,7 @@ import uvicorn
 from accord.clock import ShiftableClock
 from accord.contracts.service import add_version, create_contract
 from accord.demo import cast
-from accord.demo.directory import seed_directory, seed_recruiting
+from accord.demo.directory import seed_directory, seed_messages, seed_recruiting
 from accord.demo.leads import drive_leads, leads_summary
 from accord.fx.service import set_rate
 from accord.ids import short_code
@@ -339,6 +339,7 @@ def run_demo(
     )  # fmt: skip
     best = sorted(partners, key=lambda p: -p.weight)[:3]
     seed_recruiting(store, caller, program.id, newcomers, [p.id for p in best])
+    seed_messages(store, caller, program.id, top_partner)
     summary = program_summary(store, caller, program.id)
     result = DemoResult(
         summary,
