@@ -555,7 +555,8 @@ def test_a_client_that_stops_reading_still_gets_every_answer_in_order(world):
     with world.store.read() as session:
         for at in range(0, count, 5000):
             chunk = ids[at : at + 5000]
-            subs.update(session.execute(select(Click.id, Click.sub1).where(Click.id.in_(chunk))).all())
+            found = select(Click.id, Click.sub1).where(Click.id.in_(chunk))
+            subs.update(session.execute(found).all())
     assert [subs.get(i) for i in ids] == [f"bp{i}" for i in range(count)]
 
 
