@@ -157,9 +157,13 @@ def protect(
     order = policy.type_priority
     lowest = len(order)
 
+    places: dict[str | None, int] = {}  # each distinct type's place, worked out once
+
     def place(kind: str | None) -> int:  # a type is ranked by the first selector naming it
-        found = taxonomy.rank(order, kind)
-        return lowest if found is None else found
+        if kind not in places:
+            found = taxonomy.rank(order, kind)
+            places[kind] = lowest if found is None else found
+        return places[kind]
 
     hold = timedelta(hours=policy.priority_hours)
     kept: list[Touchpoint] = []

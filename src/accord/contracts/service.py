@@ -539,10 +539,10 @@ def contract_for_type(session: Session, program_id: str, partner_type: str) -> s
     None: the program's default."""
     contracts = session.scalars(
         select(Contract)
-        .where(Contract.program_id == program_id, Contract.partner_types.is_not(None))
+        .where(Contract.program_id == program_id)
         .order_by(Contract.created_at, Contract.id)
     ).all()
-    if not contracts:
+    if not any(contract.partner_types for contract in contracts):
         return None
     own = None
     if partner_type not in taxonomy.BY_CODE:  # a brand's own type: its group is stored

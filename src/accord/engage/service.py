@@ -5,7 +5,7 @@ side (`MessagePosted`, written by the notices stage)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -16,6 +16,7 @@ from accord.events.service import record
 from accord.ids import new_id
 from accord.partners.enrollments import load_enrollment
 from accord.partners.service import require_enrollment
+from accord.programs.service import program_by_id
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 
@@ -68,8 +69,6 @@ def post(store: Store, caller: Caller, program_id: str, body: str, *,
     _in_thread(store, caller, program_id, partner)
     now = store.clock.now()
     with store.unit() as session:
-        from datetime import timedelta
-
         recent = session.scalar(
             select(func.count()).where(
                 PartnerMessage.program_id == program_id,
@@ -80,8 +79,6 @@ def post(store: Store, caller: Caller, program_id: str, body: str, *,
         )
         if recent >= PER_HOUR:
             raise InvalidInput("body", f"at most {PER_HOUR} messages an hour; write again later")
-        from accord.programs.service import program_by_id
-
         program = program_by_id(session, program_id)
         row = PartnerMessage(
             id=new_id("msg"),

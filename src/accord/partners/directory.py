@@ -29,6 +29,7 @@ from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.partners import taxonomy
 from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import Enrollment, Partner, PartnerProfile, ProfileTag
+from accord.programs.service import load_program, programs_of
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -635,7 +636,7 @@ def search(
         )
     with store.read() as session:
         if program_id is not None:
-            _check_program(session, caller, program_id)
+            load_program(session, caller, program_id)
         base = (
             select(PartnerProfile.partner_id)
             .join(Partner, Partner.id == PartnerProfile.partner_id)
@@ -700,12 +701,6 @@ def search(
     return DirectoryPage(query, listed, int(total), facets)
 
 
-def _check_program(session: Session, caller: Caller, program_id: str) -> None:
-    from accord.programs.service import load_program
-
-    load_program(session, caller, program_id)
-
-
 def listed_profile(
     store: Store, caller: Caller, partner_id: str, program_id: str | None = None
 ) -> Listed:
@@ -714,7 +709,7 @@ def listed_profile(
     require_brand(caller)
     with store.read() as session:
         if program_id is not None:
-            _check_program(session, caller, program_id)
+            load_program(session, caller, program_id)
         row = session.execute(
             select(Partner, PartnerProfile)
             .outerjoin(PartnerProfile, PartnerProfile.partner_id == Partner.id)
@@ -724,8 +719,6 @@ def listed_profile(
             raise NotFound("partner", partner_id)
         partner, profile = row
         if profile is None or not profile.listed:
-            from accord.programs.service import programs_of
-
             ours = session.scalar(
                 select(Enrollment.id)
                 .where(
@@ -856,7 +849,7 @@ def suggest(
     id and revenue, best first), each with the reasons it was suggested."""
     require_brand(caller)
     with store.read() as session:
-        _check_program(session, caller, program_id)
+        load_program(session, caller, program_id)
         top_ids = [pid for pid, _ in top]
         top_rows = {
             p.id: (p, profile)

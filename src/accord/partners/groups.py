@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from accord.errors import InvalidInput, NotFound
-from accord.partners.recruiting import program_by_id
 from accord.partners.service import move_to_contract
 from accord.partners.tables import Enrollment, PartnerGroup, PartnerGroupMember
+from accord.programs.service import program_by_id
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from accord.errors import AccordError, InvalidInput
 from accord.partners.groups import set_members
 from accord.partners.recruiting import add_group, groups
-from accord.partners.service import create_partner, set_enrollment_status
+from accord.partners.service import check_website, create_partner, set_enrollment_status
 from accord.partners.tables import Enrollment, Partner, PartnerImportKey
 from accord.partners.types import check_type, own_types
 from accord.store.engine import Store
@@ -331,10 +331,17 @@ def _one(store, caller, program_id, platform, label, partner_type, row: Row, ema
     if not name:
         result.error = {"field": "name", "message": "the row has neither a name nor an e-mail"}
         return result
+    website = None
+    if row.website:
+        try:
+            website = check_website(row.website)
+        except InvalidInput:
+            result.notes.append(f"website {row.website!r} is not a web address: left out")
     try:
         made = create_partner(store, caller, program_id, name=name[:200],
                               partner_type=partner_type, country=row.country,
-                              email=row.email or None,
+                              email=row.email or None, website=website,
+                              import_key=(platform, row.external_id or f"line-{row.line}"),
                               approved=row.status == "approved")  # fmt: skip
     except AccordError as error:
         result.error = {"field": error.field, "message": error.message}
@@ -343,18 +350,6 @@ def _one(store, caller, program_id, platform, label, partner_type, row: Row, ema
     result.status, result.partner_id = "created", partner_id
     if email:
         emails.add(email)
-    with store.unit() as session:
-        session.add(PartnerImportKey(program_id=program_id, platform=platform,
-                                     external_id=row.external_id or f"line-{row.line}",
-                                     partner_id=partner_id))  # fmt: skip
-        if row.website:
-            partner = session.get(Partner, partner_id)
-            from accord.partners.service import check_website
-
-            try:
-                partner.website = check_website(row.website)
-            except InvalidInput:
-                result.notes.append(f"website {row.website!r} is not a web address: left out")
     if row.external_id:
         ids.add(row.external_id)
     if row.status == "declined":

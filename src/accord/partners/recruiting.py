@@ -17,7 +17,7 @@ from accord.events.model import PartnerApproved, PartnerDeclined
 from accord.events.service import record
 from accord.ids import new_id
 from accord.partners import rules as r
-from accord.partners.enrollments import enrollment_change
+from accord.partners.enrollments import enrollment_change, load_enrollment
 from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import (
     ApplicationRule,
@@ -29,6 +29,7 @@ from accord.partners.tables import (
     PartnerProfile,
 )
 from accord.partners.types import own_types
+from accord.programs.service import load_program, program_by_id
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -39,18 +40,6 @@ MAX_INVITATION_DAYS = 365
 MAX_MESSAGE = 4000
 
 
-def _program(session: Session, caller: Caller, program_id: str):
-    from accord.programs.service import load_program
-
-    return load_program(session, caller, program_id)
-
-
-def program_by_id(session: Session, program_id: str):
-    from accord.programs.service import program_by_id as by_id
-
-    return by_id(session, program_id)
-
-
 # --- Questions ----------------------------------------------------------------------------
 
 
@@ -59,7 +48,7 @@ def set_questions(store: Store, caller: Caller, program_id: str, raw: list[dict]
     require_brand(caller)
     questions = r.check_questions(raw)
     with store.unit() as session:
-        program = _program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         kept = {q["id"] for q in questions}
         for rule in _rule_rows(session, program.id):  # a rule may not name a question gone
             for qid in (rule.conditions or {}).get("answers", {}):
@@ -79,15 +68,12 @@ def questions_of(store: Store, caller: Caller, program_id: str) -> list[dict]:
             raise NotFound("program", program_id)
         if caller.partner_id is None and program.organization_id != caller.organization_id:
             raise NotFound("program", program_id)
-        if caller.partner_id is not None and not program.listed:
-            enrolled = session.scalar(
-                select(Enrollment.id).where(
-                    Enrollment.program_id == program.id,
-                    Enrollment.partner_id == caller.partner_id,
-                )
-            )
-            if enrolled is None:  # an unlisted program's questions are for its partners
-                raise NotFound("program", program_id)
+        if (  # an unlisted program's questions are for its partners
+            caller.partner_id is not None
+            and not program.listed
+            and load_enrollment(session, program.id, caller.partner_id) is None
+        ):
+            raise NotFound("program", program_id)
         return list(program.application_questions or [])
 
 
@@ -107,7 +93,7 @@ def _rule_rows(session: Session, program_id: str) -> list[ApplicationRule]:
 def list_rules(store: Store, caller: Caller, program_id: str) -> list[ApplicationRule]:
     require_brand(caller)
     with store.read() as session:
-        program = _program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         rows = _rule_rows(session, program.id)
         for row in rows:
             session.expunge(row)
@@ -129,7 +115,7 @@ def add_rule(store: Store, caller: Caller, program_id: str, *, name: str, action
     if reason is not None and len(reason) > 2000:
         raise InvalidInput("reason", "keep it under 2,000 characters")
     with store.unit() as session:
-        program = _program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         checked = r.check_conditions(
             conditions,
             program.application_questions or [],
@@ -296,7 +282,7 @@ def invite(
     now = store.clock.now()
     token = secrets.token_urlsafe(24)
     with store.unit() as session:
-        program = _program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         if contract_id:
             from accord.contracts.service import load_contract
 
@@ -427,7 +413,7 @@ def invitations(store: Store, caller: Caller, program_id: str) -> list[Invitatio
     """The program's invitations, newest first."""
     require_brand(caller)
     with store.read() as session:
-        program = _program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         rows = list(
             session.scalars(
                 select(Invitation)
@@ -466,7 +452,7 @@ class GroupView:
 def groups(store: Store, caller: Caller, program_id: str) -> list[GroupView]:
     require_brand(caller)
     with store.read() as session:
-        program = _program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         rows = session.scalars(
             select(PartnerGroup)
             .where(PartnerGroup.program_id == program.id)
@@ -497,7 +483,7 @@ def add_group(
     if not 1 <= len(name) <= 120:
         raise InvalidInput("name", "give the group a name of 1 to 120 characters")
     with store.unit() as session:
-        program = _program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         if contract_id:
             from accord.contracts.service import load_contract
 
@@ -538,7 +524,7 @@ def invited_names(store: Store, caller: Caller, program_id: str) -> dict[str, st
     """The names of the directory partners the brand invited to a program."""
     require_brand(caller)
     with store.read() as session:
-        program = _program(session, caller, program_id)
+        program = load_program(session, caller, program_id)
         return dict(
             session.execute(
                 select(Partner.id, Partner.name)

@@ -36,7 +36,7 @@ from accord.partners.enrollments import (
 from accord.partners.model import EnrollmentStatus
 from accord.partners.recruiting import accept_invitation, decide_at_once, open_invitation
 from accord.partners.rules import check_answers
-from accord.partners.tables import Enrollment, Partner
+from accord.partners.tables import Enrollment, Partner, PartnerImportKey
 from accord.partners.types import NO_OWN_TYPES, OwnTypes, check_type, own_types
 from accord.programs.service import load_program
 from accord.programs.tables import Program
@@ -78,10 +78,15 @@ def create_partner(
     contract_id: str | None = None,
     approved: bool = True,
     with_login: bool = False,
+    website: str | None = None,
+    import_key: tuple[str, str] | None = None,
 ) -> NewPartner:
     """A brand adds a partner (its own organization and key) and enrolls it in a program;
-    `with_login`: also a user for the portal at `email`, with a one-time password."""
+    `with_login`: also a user for the portal at `email`, with a one-time password;
+    `import_key`: (platform, id there) of a partner moved from another platform, so that
+    importing the same file again adds nobody twice."""
     require_brand(caller)
+    website = check_website(website)
     if not name.strip():
         raise InvalidInput("name", "must not be empty")
     if country is not None and (len(country) != 2 or not country.isalpha()):
@@ -102,10 +107,16 @@ def create_partner(
             partner_type=kind,
             country=country.upper() if country else None,
             email=email,
+            website=website,
             created_at=now,
         )
         session.add(partner)
         session.flush()
+        if import_key is not None:
+            platform, external_id = import_key
+            key = PartnerImportKey(program_id=program.id, platform=platform,
+                                   external_id=external_id, partner_id=partner.id)  # fmt: skip
+            session.add(key)
         enrollment = Enrollment(
             id=new_id("enr"),
             program_id=program.id,
