@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -349,6 +349,18 @@ def program_or_first(store, visitor: Visitor, program: str | None):
     programs = list_programs(store, visitor.caller)
     current = next((p for p in programs if p.id == program), programs[0] if programs else None)
     return programs, current
+
+
+def render_for_program(request: Request, visitor: Visitor, program: str | None, name: str, *,
+                       gather: Callable[[Any, Any], dict], http_status: int = 200,
+                       **context) -> HTMLResponse:  # fmt: skip
+    """A page about one of the brand's programs (the one asked for, else the first): what
+    `gather(store, program)` finds for it (called only when there is a program) and `context`."""
+    store = request.app.state.store
+    programs, current = program_or_first(store, visitor, program)
+    found = gather(store, current) if current is not None else {}
+    return render(request, name, http_status=http_status, visitor=visitor, programs=programs,
+                  current=current, **{**context, **found})  # fmt: skip
 
 
 # problems ---------------------------------------------------------------------------------

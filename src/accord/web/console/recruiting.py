@@ -16,6 +16,7 @@ from accord.notices.subscribers import program_invitation
 from accord.partners import recruiting as rc
 from accord.partners.groups import set_members as set_members_of
 from accord.partners.types import brand_types
+from accord.reports.service import partner_figures
 from accord.web.pages import (
     Form,
     FormPairs,
@@ -23,7 +24,7 @@ from accord.web.pages import (
     locale_of,
     program_or_first,
     public_base,
-    render,
+    render_for_program,
     retry_with,
 )
 
@@ -41,29 +42,19 @@ def _split(text: str) -> list[str]:
 
 def applications_page(request: Request, visitor, program: str | None, *, form=None,
                       error=None, saved=None, status: int = 200, rule_form=None):  # fmt: skip
+    def gather(store, current) -> dict:
+        return {
+            "questions": rc.questions_of(store, visitor.caller, current.id),
+            "rules": rc.list_rules(store, visitor.caller, current.id),
+        }
+
     store = request.app.state.store
-    programs, current = program_or_first(store, visitor, program)
-    questions = rules = []
-    if current is not None:
-        questions = rc.questions_of(store, visitor.caller, current.id)
-        rules = rc.list_rules(store, visitor.caller, current.id)
-    return render(
-        request,
-        "applications.html",
-        http_status=status,
-        visitor=visitor,
-        programs=programs,
-        current=current,
-        section="applications",
-        questions=questions,
-        blanks=BLANK_QUESTIONS,
-        rules=rules,
-        types=brand_types(store, visitor.caller, locale_of(request)),
-        form=form,
-        rule_form=rule_form or {},
-        error=error,
-        saved=saved,
-    )
+    return render_for_program(
+        request, visitor, program, "applications.html", gather=gather, http_status=status,
+        section="applications", questions=[], rules=[], blanks=BLANK_QUESTIONS,
+        types=brand_types(store, visitor.caller, locale_of(request)), form=form,
+        rule_form=rule_form or {}, error=error, saved=saved,
+    )  # fmt: skip
 
 
 @router.get("/console/settings/applications")
@@ -161,30 +152,18 @@ def change_rule(request: Request, visitor: SignedIn, rule_id: str, form: Form):
 
 def invitations_page(request: Request, visitor, program: str | None, *, form=None, error=None,
                      made_link=None, sent=0, status: int = 200):  # fmt: skip
-    store = request.app.state.store
-    programs, current = program_or_first(store, visitor, program)
-    rows, contracts, names = [], [], {}
-    if current is not None:
-        rows = rc.invitations(store, visitor.caller, current.id)
-        contracts = list_contracts(store, visitor.caller, current.id)
-        names = rc.invited_names(store, visitor.caller, current.id)
-    return render(
-        request,
-        "invitations.html",
-        http_status=status,
-        visitor=visitor,
-        programs=programs,
-        current=current,
-        section="invitations",
-        rows=rows,
-        names=names,
-        contracts=contracts,
-        form=form or {},
-        error=error,
-        made_link=made_link,
-        sent=sent,
-        now=store.clock.now(),
-    )
+    def gather(store, current) -> dict:
+        return {
+            "rows": rc.invitations(store, visitor.caller, current.id),
+            "contracts": list_contracts(store, visitor.caller, current.id),
+            "names": rc.invited_names(store, visitor.caller, current.id),
+        }
+
+    return render_for_program(
+        request, visitor, program, "invitations.html", gather=gather, http_status=status,
+        section="invitations", rows=[], names={}, contracts=[], form=form or {}, error=error,
+        made_link=made_link, sent=sent, now=request.app.state.store.clock.now(),
+    )  # fmt: skip
 
 
 @router.get("/console/invitations")
@@ -266,23 +245,21 @@ def revoke(request: Request, visitor: SignedIn, invitation_id: str, form: Form):
 
 def groups_page(request: Request, visitor, program: str | None, *, form=None, error=None,
                 status: int = 200, saved=None):  # fmt: skip
-    store = request.app.state.store
-    programs, current = program_or_first(store, visitor, program)
-    groups, contracts, partners = [], [], []
-    if current is not None:
-        groups = rc.groups(store, visitor.caller, current.id)
-        contracts = list_contracts(store, visitor.caller, current.id)
-        from accord.reports.service import partner_figures
+    def gather(store, current) -> dict:
+        approved = (
+            p for p in partner_figures(store, visitor.caller, current.id) if p.status == "approved"
+        )
+        return {
+            "groups": rc.groups(store, visitor.caller, current.id),
+            "contracts": list_contracts(store, visitor.caller, current.id),
+            "partners": sorted(approved, key=lambda p: p.name.casefold()),
+        }
 
-        partners = sorted(
-            (p for p in partner_figures(store, visitor.caller, current.id)
-             if p.status == "approved"),
-            key=lambda p: p.name.casefold(),
-        )  # fmt: skip
-    return render(request, "groups.html", http_status=status, visitor=visitor,
-                  programs=programs, current=current, section="partners", groups=groups,
-                  contracts=contracts, partners=partners, form=form or {}, error=error,
-                  saved=saved)  # fmt: skip
+    return render_for_program(
+        request, visitor, program, "groups.html", gather=gather, http_status=status,
+        section="partners", groups=[], contracts=[], partners=[], form=form or {}, error=error,
+        saved=saved,
+    )  # fmt: skip
 
 
 @router.get("/console/groups")
