@@ -468,6 +468,54 @@ def _award_bonus(
     record(session, commission_change(CommissionCreated, commission, None, now))
 
 
+def award_fixed(session: Session, program_id: str, partner_id: str, *, key: str, kind: str,
+                amount: Money, reason: str, explanation: dict,
+                now: datetime) -> Commission:  # fmt: skip
+    """A fixed amount earned outside a conversion (a creator brief's fee, a bounty), as a
+    pending commission of `kind` on the partner's terms in force, posted to the ledger like
+    any commission. `key` makes it once: awarding the same key again returns the first."""
+    had = session.scalar(select(Commission).where(Commission.bonus_key == key))
+    if had is not None:
+        return had
+    program = session.get(Program, program_id)
+    if program is None:
+        raise NotFound("program", program_id, field="program_id")
+    if amount.currency != program.currency:
+        raise InvalidInput("amount", f"pay it in the program's currency, {program.currency}")
+    if amount.minor <= 0:
+        raise InvalidInput("amount", "must be more than zero")
+    enrollment = session.scalar(
+        select(Enrollment).where(
+            Enrollment.program_id == program_id, Enrollment.partner_id == partner_id
+        )
+    )
+    if enrollment is None:
+        raise NotFound("partner", partner_id, field="partner_id")
+    terms = terms_at(session, program_id, enrollment.contract_id, now,
+                     currency=program.currency, partner_id=partner_id)  # fmt: skip
+    if terms is None:
+        raise InvalidInput("contract", "the program has no contract to pay under")
+    month = now.year * 100 + now.month
+    value = amount.minor
+    commission = Commission(
+        id=new_id("com"), organization_id=program.organization_id, program_id=program_id,
+        partner_id=partner_id, kind=kind, bonus_key=key, contract_version_id=terms.version.id,
+        event_type=kind, basis_minor=0, gross_minor=value, lines=[], month_key=month,
+        day_key=month * 100 + now.day, status=CommissionStatus.PENDING.value,
+        amount_minor=value, original_minor=value, currency=program.currency,
+        explanation={**explanation, "amount": str(amount.amount), "arithmetic": reason,
+                     "contract_version": {"id": terms.version.id,
+                                          "number": terms.version.number}},
+        occurred_at=now, created_at=now,
+        lock_due_at=lock_due_at(now, program.locking_days, program.lock_policy),
+    )  # fmt: skip
+    session.add(commission)
+    session.flush()
+    _accrue(session, program, commission, reason[:200], now)
+    record(session, commission_change(CommissionCreated, commission, None, now))
+    return commission
+
+
 def _recomputed(session: Session, commission: Commission, returned: dict[str, int] | None) -> int:
     """A conversion commission's amount from its stored lines, the order's remaining
     amount and any returned items."""

@@ -4,6 +4,7 @@ onto it (`accord.partners.service.move_to_contract`)."""
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from accord.errors import InvalidInput, NotFound
 from accord.partners.service import move_to_contract
@@ -49,3 +50,26 @@ def set_members(store: Store, caller: Caller, group_id: str, partner_ids: list[s
     if contract_id and joined:
         move_to_contract(store, caller, program.id, joined, contract_id, now)
     return wanted
+
+
+def member_groups(session: Session, program_id: str, partner_id: str) -> set[str]:
+    """The ids of the program's groups the partner is in."""
+    return set(
+        session.scalars(
+            select(PartnerGroup.id)
+            .join(PartnerGroupMember, PartnerGroupMember.group_id == PartnerGroup.id)
+            .where(
+                PartnerGroup.program_id == program_id, PartnerGroupMember.partner_id == partner_id
+            )
+        )
+    )
+
+
+def group_in_program(session: Session, program_id: str, group_id: str | None) -> str | None:
+    """`group_id` when it names a group of the program; None for none; else InvalidInput."""
+    if not group_id:
+        return None
+    group = session.get(PartnerGroup, group_id)
+    if group is None or group.program_id != program_id:
+        raise InvalidInput("group_id", f"{group_id!r} is not a group of this program")
+    return group.id

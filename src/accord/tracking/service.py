@@ -64,7 +64,7 @@ def create_link(
         program = load_program(session, caller, program_id)
         partner = _partner_for(session, caller, program.id, partner_id)
         destination = (
-            _on_program_sites(program, check_url(destination_url, "destination_url"))
+            on_program_sites(program, check_url(destination_url, "destination_url"))
             if destination_url
             else (program.default_landing_url)
         )
@@ -88,7 +88,7 @@ def create_link(
     return link
 
 
-def _on_program_sites(program, url: str) -> str:
+def on_program_sites(program, url: str) -> str:
     """A link may only lead to the program's own sites: its landing page's host or a
     permitted domain. Otherwise the brand's tracking domain would redirect anywhere a
     partner liked (an open redirect, and a phishing tool)."""
@@ -260,6 +260,33 @@ def prefetch_clicks(session: Session, program_id: str, click_ids: Iterable[str])
             )
         }
         remember(session, "click", {(program_id, cid): found.get(cid) for cid in chunk})
+
+
+def promo_codes_taken(session: Session, program_id: str, codes: Sequence[str]) -> set[str]:
+    """Which of these (normalized) codes the program's promo codes already use."""
+    taken: set[str] = set()
+    for at in range(0, len(codes), 500):
+        chunk = list(codes[at : at + 500])
+        taken.update(
+            session.scalars(
+                select(PromoCode.code).where(
+                    PromoCode.program_id == program_id, PromoCode.code.in_(chunk)
+                )
+            )
+        )
+    return taken
+
+
+def give_promo_code(session: Session, program_id: str, partner_id: str, code: str, now):
+    """A (normalized) code becomes the partner's promo code in the program, in the caller's
+    unit of work (a code a partner took from a pool); Conflict if the program uses it."""
+    if promo_codes_taken(session, program_id, [code]):
+        raise Conflict(f"promo code {code!r} already exists in this program")
+    promo = PromoCode(id=new_id("pmc"), program_id=program_id, partner_id=partner_id,
+                      code=code, active=True, created_at=now)  # fmt: skip
+    session.add(promo)
+    session.flush()
+    return promo
 
 
 def find_promo_code(session: Session, program_id: str, code: str) -> PromoCode | None:
