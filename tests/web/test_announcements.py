@@ -11,12 +11,11 @@ from sqlalchemy import select
 
 from accord.engage import service as engage
 from accord.errors import InvalidInput
-from accord.events.dispatch import dispatch_pending
 from accord.notices.tables import OutboxMail
 from accord.partners.groups import set_members
 from accord.partners.recruiting import add_group
 from accord.partners.service import create_partner
-from tests.factories import add_partner, make_brand
+from tests.factories import add_partner, events_settled, make_brand
 from tests.web.conftest import csrf_of, sign_in, unique_email
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -47,8 +46,7 @@ def test_news_to_a_group_read_in_the_portal_and_counted(store, client, manager):
         "audience": "group"}))  # fmt: skip
     assert missing.status_code == 422 and "Choose the group or the type" in missing.text
 
-    while dispatch_pending(store):
-        pass
+    events_settled(store, brand.caller.organization_id)  # here, or by another test's worker
     with store.read() as session:
         sent = select(OutboxMail).where(
             OutboxMail.kind == "announcement", OutboxMail.program_id == brand.program_id

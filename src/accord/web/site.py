@@ -12,6 +12,7 @@ from accord.web import (
     jobs_pages,
     portal,
     public_content,
+    public_creatives,
     public_events,
     public_forms,
     public_nurture,
@@ -24,7 +25,7 @@ def include_pages(app: FastAPI) -> None:
     """Add every console and portal page to `app`."""
     for router in (console.router, portal.router, jobs_pages.router, users.router,
                    public_forms.router, public_nurture.router, public_content.router,
-                   public_events.router):  # fmt: skip
+                   public_events.router, public_creatives.router):  # fmt: skip
         app.include_router(router)
     app.add_exception_handler(Refused, refused_response)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)

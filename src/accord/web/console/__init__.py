@@ -27,6 +27,7 @@ from accord.web.console import (
     keys,
     lifecycle,
     links,
+    materials,
     nurture,
     outbox,
     partners,
@@ -45,5 +46,5 @@ for group in (auth, dashboard, partners, contracts, links, conversions, commissi
               settings, attribution, keys, rejected, audit, reports, attribution_models,
               lifecycle, growth, alerts, fraud, contacts, forms, handoff, nurture,
               content, events, rates, inquiries, reversals, password, outbox,
-              directory, recruiting, announcements):  # fmt: skip
+              directory, recruiting, announcements, materials):  # fmt: skip
     router.include_router(group.router)

@@ -16,6 +16,7 @@ from accord.web.portal import (
     home,
     invitations,
     links,
+    materials,
     messages,
     payouts,
     profile,
@@ -27,5 +28,5 @@ from accord.web.portal import (
 
 router = APIRouter(include_in_schema=False)
 for group in (signup, invitations, announcements, home, programs, links, commissions,
-              payouts, reports, profile, messages, settings):  # fmt: skip
+              payouts, reports, profile, messages, materials, settings):  # fmt: skip
     router.include_router(group.router)
