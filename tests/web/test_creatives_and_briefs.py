@@ -87,7 +87,7 @@ def test_creatives_codes_and_a_brief_from_console_to_portal(store, client, manag
     code = re.search(r"Your code is (AUT-\d)", after).group(1)
     used = _post(client, f"/portal/creatives/{_creative_id(mine.text, 'Post text')}/use",
                  mine.text, program=brand.program_id)  # fmt: skip
-    text = re.search(r'<textarea readonly[^>]*>([^<]*)</textarea>', used.text).group(1)
+    text = re.search(r"<textarea readonly[^>]*>([^<]*)</textarea>", used.text).group(1)
     assert re.fullmatch(rf"Autumn trails: {code} takes 15% off at http://testserver/c/\w+", text)
 
     briefs_page = client.get(f"/portal/briefs?program={brand.program_id}").text

@@ -235,4 +235,3 @@ def switch_brief(request: Request, visitor: SignedIn, brief_id: str, form: Form)
     row = br.set_active(request.app.state.store, visitor.caller, brief_id,
                         form.get("active") == "1")  # fmt: skip
     return RedirectResponse(f"/console/briefs/{row.id}", status_code=303)
-
