@@ -25,6 +25,7 @@ from accord.clock import ShiftableClock
 from accord.contracts.service import add_version, create_contract
 from accord.demo import cast
 from accord.demo.directory import seed_directory, seed_messages, seed_recruiting
+from accord.demo.materials import seed_materials
 from accord.demo.leads import drive_leads, leads_summary
 from accord.fx.service import set_rate
 from accord.ids import short_code
@@ -340,6 +341,7 @@ def run_demo(
     best = sorted(partners, key=lambda p: -p.weight)[:3]
     seed_recruiting(store, caller, program.id, newcomers, [p.id for p in best])
     seed_messages(store, caller, program.id, top_partner)
+    seed_materials(store, caller, program.id, top_partner)
     summary = program_summary(store, caller, program.id)
     result = DemoResult(
         summary,
