@@ -34,6 +34,9 @@ CONSOLE_PAGES = [
     "/console/directory/suggestions",
     "/console/invitations",
     "/console/groups",
+    "/console/announcements",
+    "/console/creatives",
+    "/console/briefs",
     "/console/contracts",
     "/console/contracts/new",
     "/console/links",
@@ -84,6 +87,10 @@ PORTAL_PAGES = [
     "/portal/payouts",
     "/portal/reports",
     "/portal/profile",
+    "/portal/creatives",
+    "/portal/briefs",
+    "/portal/announcements",
+    "/portal/messages",
     "/portal/settings",
     "/portal/users",
 ]
@@ -108,8 +115,12 @@ CONSOLE_DETAILS = [
     ("/console/forms", "/f/"),
     ("/console/settings/mail", "/console/settings/mail/mail_"),
     ("/console/payouts", "/console/payout-batches/pbt_"),
+    ("/console/briefs", "/console/briefs/brf_"),
 ]
-PORTAL_DETAILS = [("/portal/commissions", "/portal/commissions/")]
+PORTAL_DETAILS = [
+    ("/portal/commissions", "/portal/commissions/"),
+    ("/portal/briefs", "/portal/briefs/brf_"),
+]
 
 
 def _port() -> int:
