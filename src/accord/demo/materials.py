@@ -35,9 +35,10 @@ def seed_materials(store: Store, caller, program_id: str, top) -> None:
         body="Lumen's tents and sleeping bags are 20% off until 15 March. Use {code} at "
         "checkout: {link}",
     )  # fmt: skip
+    codes = "\n".join(f"SPRING-{n:04d}" for n in range(1, 201))
     pool, _ = pools.create_pool(store, caller, program_id, name="Spring sale codes",
                                 description="20% off tents, until 15 March",
-                                codes="\n".join(f"SPRING-{n:04d}" for n in range(1, 201)))  # fmt: skip
+                                codes=codes)  # fmt: skip
     partner = authenticate(store, top.api_key)
     pools.take_code(store, partner, pool.id)
     brief = briefs.create_brief(store, caller, program_id, briefs.BriefIn(

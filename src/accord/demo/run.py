@@ -25,8 +25,8 @@ from accord.clock import ShiftableClock
 from accord.contracts.service import add_version, create_contract
 from accord.demo import cast
 from accord.demo.directory import seed_directory, seed_messages, seed_recruiting
-from accord.demo.materials import seed_materials
 from accord.demo.leads import drive_leads, leads_summary
+from accord.demo.materials import seed_materials
 from accord.fx.service import set_rate
 from accord.ids import short_code
 from accord.money import Money
