@@ -1158,3 +1158,56 @@ def _build(store: Store, client) -> World:  # brand A's rule, invitation and gro
         world.brand_only.add(made)
         world.a_ids.add(made)
     return world
+
+
+ACCESS.update(
+    {
+        # creatives, code pools and briefs are a program's (its partners use them); a post
+        # submitted for a brief is its partner's, and only the brand decides it
+        ("GET", "/programs/{program_id}/creatives"): BOTH,
+        ("POST", "/programs/{program_id}/creatives"): BRAND,
+        ("PATCH", "/creatives/{creative_id}"): BRAND,
+        ("POST", "/creatives/{creative_id}/use"): PARTNER,
+        ("GET", "/programs/{program_id}/code-pools"): BOTH,
+        ("POST", "/programs/{program_id}/code-pools"): BRAND,
+        ("POST", "/code-pools/{pool_id}/codes"): BRAND,
+        ("PATCH", "/code-pools/{pool_id}"): BRAND,
+        ("POST", "/code-pools/{pool_id}/take"): PARTNER,
+        ("GET", "/programs/{program_id}/briefs"): BOTH,
+        ("POST", "/programs/{program_id}/briefs"): BRAND,
+        ("GET", "/briefs/{brief_id}"): BOTH,
+        ("PATCH", "/briefs/{brief_id}"): BRAND,
+        ("POST", "/briefs/{brief_id}/submissions"): PARTNER,
+        ("POST", "/brief-submissions/{submission_id}/decision"): BRAND,
+    }
+)
+OBJECTS["creative_id"] = ("creative", "program")
+OBJECTS["pool_id"] = ("pool", "program")
+OBJECTS["brief_id"] = ("brief", "program")
+OBJECTS["submission_id"] = ("submission", "partner")
+_build_before_materials = _build
+
+
+def _build(store: Store, client) -> World:  # brand A's creative, pool, brief; partner_own's post
+    from accord.engage import briefs, creatives, pools
+    from accord.ids import short_code
+    from accord.tenancy.service import authenticate
+
+    world = _build_before_materials(store, client)
+    caller = authenticate(store, world.keys["brand_a"])
+    program = world.ids["program"]
+    creative = creatives.create_creative(store, caller, program, kind="copy", name="Matrix copy",
+                                         body="Shop with {code}: {link}")  # fmt: skip
+    codes = "\n".join(f"MX{short_code(6)}" for _ in range(3))
+    pool, _ = pools.create_pool(store, caller, program, name="Matrix codes", codes=codes)
+    brief = briefs.create_brief(store, caller, program, briefs.BriefIn(
+        title="Matrix brief", keywords=["tent"], fee="10.00"))  # fmt: skip
+    post = briefs.submit(store, authenticate(store, world.keys["partner_own"]), brief.id,
+                         text="A tent for the matrix")  # fmt: skip
+    for name, made in (("creative", creative.id), ("pool", pool.id), ("brief", brief.id)):
+        world.ids[name] = made
+        world.a_ids.add(made)
+    world.ids["submission"] = post.id
+    world.a_ids.add(post.id)
+    world.own_ids.add(post.id)
+    return world

@@ -33,6 +33,7 @@ from accord.api.routes import (
     keys,
     leads,
     lifecycle,
+    materials,
     money,
     monitoring,
     nurture,
@@ -73,6 +74,10 @@ BODY_LIMITS = {
     # The upload page refuses a file past its own MAX_UPLOAD with its own page; this
     # stops a body sent without a length that would go on past it.
     "/console/imports/*": web_jobs.MAX_UPLOAD + MiB,
+    # a banner of at most 2 MiB (base64 in the API's JSON); a path with {} takes any one
+    # segment in its place
+    "/console/creatives": 3 * MiB,
+    "/api/v1/programs/{}/creatives": 3 * MiB,
 }
 DEFAULT_BODY_LIMIT = MiB
 #: Routes that read their JSON or form body themselves (accord.api.bodies), so that a
@@ -201,7 +206,7 @@ def create_api(store: Store, settings: Settings, recorder=None) -> FastAPI:
         return report
 
     for module in (programs, contracts, partners, conversions, money, keys, postbacks, inquiries,
-                   directory, recruiting):  # fmt: skip
+                   directory, recruiting, materials):  # fmt: skip
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(attribution.router, prefix="/api/v1")
     app.include_router(audit.router, prefix="/api/v1")

@@ -319,11 +319,13 @@ class BodyLimits:
         plain_parameters: tuple[str, ...] = (),
     ) -> None:
         self.app = app
-        self.exact = {p: n for p, n in limits.items() if not p.endswith("*")}
+        self.exact = {p: n for p, n in limits.items() if not p.endswith("*") and "{}" not in p}
         self.prefixes = sorted(
             ((p[:-1], n) for p, n in limits.items() if p.endswith("*")),
             key=lambda item: -len(item[0]),
         )
+        #: "/a/{}/b": one path segment, any value, in place of the braces
+        self.shapes = [(p.split("/"), n) for p, n in limits.items() if "{}" in p]
         self.default = default
         self.by_hand = frozenset(by_hand)
         self.on_refused = on_refused
@@ -332,6 +334,13 @@ class BodyLimits:
     def limit_for(self, path: str) -> int:
         if path in self.exact:
             return self.exact[path]
+        parts = path.split("/")
+        for shape, limit in self.shapes:
+            if len(parts) == len(shape) and all(
+                (want == "{}" and bool(got)) or want == got
+                for want, got in zip(shape, parts, strict=True)
+            ):
+                return limit
         for prefix, limit in self.prefixes:
             if path.startswith(prefix):
                 return limit

@@ -243,3 +243,30 @@ def set_active(store: Store, caller: Caller, brief_id: str, active: bool) -> Bri
         brief = _own(session, caller, brief_id)
         brief.active = active
     return brief
+
+
+def require_own_brief(store: Store, caller: Caller, brief_id: str) -> None:
+    """The brief is the calling brand's, or NotFound."""
+    require_brand(caller)
+    with store.read() as session:
+        _own(session, caller, brief_id)
+
+
+def require_open_brief(store: Store, caller: Caller, brief_id: str) -> None:
+    """The brief is open to the calling partner, or NotFound."""
+    if caller.partner_id is None:
+        raise NotFound("brief", brief_id, field="brief_id")
+    with store.read() as session:
+        brief = session.get(Brief, brief_id)
+        if brief is None or not _open_to(session, caller, brief):
+            raise NotFound("brief", brief_id, field="brief_id")
+
+
+def require_own_submission(store: Store, caller: Caller, submission_id: str) -> None:
+    """The submission answers a brief of the calling brand, or NotFound."""
+    require_brand(caller)
+    with store.read() as session:
+        row = session.get(BriefSubmission, submission_id)
+        brief = session.get(Brief, row.brief_id) if row is not None else None
+        if brief is None or brief.organization_id != caller.organization_id:
+            raise NotFound("submission", submission_id, field="submission_id")

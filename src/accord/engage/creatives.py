@@ -210,3 +210,10 @@ def public_image(store: Store, creative_id: str, ext: str) -> tuple[bytes, str]:
         ):
             raise NotFound("creative", creative_id)
         return row.image, row.image_type
+
+
+def require_own_creative(store: Store, caller: Caller, creative_id: str) -> None:
+    """The creative is the calling brand's, or NotFound."""
+    require_brand(caller)
+    with store.read() as session:
+        _own(session, caller, creative_id)

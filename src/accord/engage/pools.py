@@ -86,7 +86,8 @@ def _load(session: Session, pool: CodePool, text: str) -> Loaded:
         try:
             code = normalize_promo_code(raw, "codes")
         except InvalidInput as error:
-            result.left_out.append({"line": number, "code": raw[:64], "reason": error.message})
+            reason = error.message.removeprefix("codes: ")
+            result.left_out.append({"line": number, "code": raw[:64], "reason": reason})
             continue
         if code in wanted:
             result.left_out.append({"line": number, "code": code,
@@ -282,3 +283,10 @@ def take_code(store: Store, caller: Caller, pool_id: str) -> str:
         except IntegrityError:
             continue  # a request of the same partner took one at the same moment: read it
     raise Conflict("the pool is busy; try again")
+
+
+def require_own_pool(store: Store, caller: Caller, pool_id: str) -> None:
+    """The pool is the calling brand's, or NotFound."""
+    require_brand(caller)
+    with store.read() as session:
+        _own_pool(session, caller, pool_id)
