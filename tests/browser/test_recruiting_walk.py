@@ -2,13 +2,16 @@
 creators in the directory by a facet and by "partners like your best ones", invites two of
 them from their profiles; one opens the invitation mail (read from a real SMTP server on
 localhost), answers the brand's question and is approved at once by the program's rule,
-and the welcome mail arrives."""
+and the welcome mail arrives. The manager then adds a banner, copy, a pool of codes and a
+brief; the creator takes a code, uses the copy with its own link and code, submits a post
+that misses the ad disclosure and then one that passes, and the manager approves it."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from PIL import Image
 
 from accord.demo.run import LocalServer
 from accord.ids import short_code
@@ -28,10 +31,17 @@ PASSWORD = "correct horse battery"
 WORDS = {
     "en": {"china": "China", "invite": "Send the invitation", "accept": "Accept the invitation",
            "yes": "Yes", "same_type": "the same type: Douyin creator",
-           "written": "The invitation was written", "sign_in": "Sign in"},
+           "written": "The invitation was written", "sign_in": "Sign in",
+           "add_creative": "Add the creative", "make_pool": "Make the pool",
+           "publish_brief": "Publish the brief", "take": "Take a code", "use": "Use it",
+           "submit": "Check and submit", "missed": "misses a requirement",
+           "met": "meets every requirement", "approve": "Approve", "approved": "Approved:"},
     "zh_Hans": {"china": "中国", "invite": "发送邀请", "accept": "接受邀请", "yes": "是",
                 "same_type": "类型相同\uff1a抖音创作者", "written": "邀请已写好",
-                "sign_in": "登录"},
+                "sign_in": "登录", "add_creative": "添加素材", "make_pool": "创建优惠码池",
+                "publish_brief": "发布内容需求", "take": "领取优惠码", "use": "使用",
+                "submit": "检查并提交", "missed": "未满足某项要求", "met": "满足全部要求",
+                "approve": "批准", "approved": "已通过"},
 }  # fmt: skip
 
 
@@ -80,7 +90,7 @@ def world(store, smtp):
 
 
 @pytest.mark.parametrize("language", ["en", "zh_Hans"])
-def test_a_brand_finds_invites_and_a_rule_approves(chromium, store, world, language):
+def test_a_brand_finds_invites_and_a_rule_approves(chromium, store, world, language, tmp_path):
     tag, brand, manager, shan, lu, base, inbox, settings = world
     w = WORDS[language]
     context = chromium.new_context(locale="zh-CN" if language == "zh_Hans" else "en-US",
@@ -143,7 +153,58 @@ def test_a_brand_finds_invites_and_a_rule_approves(chromium, store, world, langu
     welcome = list(inbox.wait_for(login))
     subjects = " ".join(str(m["Subject"]) for m in welcome)
     assert "Welcome" in subjects or "欢迎" in subjects
+
+    # the manager gives creators a banner, copy, a pool of codes and a brief
+    page.goto(f"{base}/console/creatives?program={brand.program_id}")
+    banner = tmp_path / "banner.png"
+    Image.new("RGB", (300, 250), (20, 90, 60)).save(banner, "PNG")
+    page.fill("form[action='/console/creatives'] input[name=name]", "Rectangle")
+    page.set_input_files("input[name=image]", str(banner))
+    page.get_by_role("button", name=w["add_creative"]).click()
+    page.locator("input[name=kind][value=copy]").check()
+    page.fill("form[action='/console/creatives'] input[name=name]", "Post text")
+    page.fill("form[action='/console/creatives'] textarea[name=body]", "Trails: {code} at {link}")
+    page.get_by_role("button", name=w["add_creative"]).click()
+    page.fill("form[action='/console/code-pools'] input[name=name]", f"Codes {tag}")
+    codes = [f"{tag.upper()}-{n}" for n in range(3)]
+    page.fill("form[action='/console/code-pools'] textarea[name=codes]", "\n".join(codes))
+    page.get_by_role("button", name=w["make_pool"]).click()
+    page.goto(f"{base}/console/briefs?program={brand.program_id}")
+    page.fill("input[name=title]", "Trail video")
+    page.fill("input[name=keywords]", "trail")
+    page.fill("input[name=hashtags]", "#TrailRun")
+    page.fill("input[name=fee]", "120.00")
+    page.get_by_role("button", name=w["publish_brief"]).click()
+    page.wait_for_url(re.compile(r"/console/briefs/brf_"))
+    brief_url = page.url.split("?")[0]
+
+    # the creator takes a code and uses the copy with its link and code
+    them.goto(f"{base}/portal/creatives?program={brand.program_id}")
+    them.get_by_role("button", name=w["take"]).click()
+    taken = them.locator("#pools code").inner_text()
+    assert taken in codes
+    copy = them.locator("article.creative", has_text="Post text")
+    copy.get_by_role("button", name=w["use"]).click()
+    filled = them.locator("#used textarea").input_value()
+    assert re.fullmatch(rf"Trails: {taken} at {re.escape(base)}/c/\w+", filled), filled
+    assert them.locator("img[alt=Rectangle]").evaluate("i => i.naturalWidth") == 300
+
+    # a post that misses the disclosure, then one that passes
+    them.goto(brief_url.replace("/console/", "/portal/"))
+    them.fill("textarea[name=text]", "New trail shoes #TrailRun")
+    them.get_by_role("button", name=w["submit"]).click()
+    assert w["missed"] in them.get_by_role("status").inner_text()
+    assert them.locator("li.missing").count() == 1
+    them.fill("textarea[name=text]", "#ad New trail shoes #TrailRun")
+    them.get_by_role("button", name=w["submit"]).click()
+    assert w["met"] in them.get_by_role("status").inner_text()
     creator.close()
+
+    # the manager approves the post that passes; its fee becomes a commission
+    page.goto(brief_url)
+    page.get_by_role("button", name=w["approve"]).click()
+    assert w["approved"] in page.get_by_role("status").inner_text()
+    assert page.locator("a[href^='/console/commissions/com_']").count() == 1
 
     # the manager sees the rule that decided
     page.goto(f"{base}/console/partners/{made.partner.id}?program={brand.program_id}")
