@@ -206,3 +206,43 @@ def test_a_brief_refuses_a_word_both_required_and_forbidden(store):
         br.create_brief(store, brand.caller, brand.program_id,
                         br.BriefIn(title="T", keywords="Cheap", forbidden="cheap"))  # fmt: skip
     assert caught.value.field == "forbidden"
+
+
+def test_the_calendar_carries_what_each_promotion_has(store):
+    from datetime import timedelta
+
+    from accord.engage.calendar import calendar
+    from accord.programs.promotions import add_promotion
+
+    brand = make_brand(store)
+    partner = add_partner(brand)
+    now = store.clock.now()
+    own = add_promotion(store, brand.caller, brand.program_id, "Brand day",
+                        now + timedelta(days=10), now + timedelta(days=11))  # fmt: skip
+    year = now.year if (now.month, now.day) <= (11, 11) else now.year + 1
+    singles = f"singles_day:{year}"
+    pools.create_pool(store, brand.caller, brand.program_id, name="Brand day codes",
+                      codes="BD-1", promotion=own.id)  # fmt: skip
+    cr.create_creative(store, brand.caller, brand.program_id, kind="copy", name="11.11 copy",
+                       body="{link}", promotion=singles)  # fmt: skip
+    br.create_brief(store, brand.caller, brand.program_id,
+                    br.BriefIn(title="Brand day video", promotion=own.id))  # fmt: skip
+    with pytest.raises(InvalidInput, match="not a promotion") as caught:
+        cr.create_creative(store, brand.caller, brand.program_id, kind="copy", name="x",
+                           body="{link}", promotion="prime_day:2026")  # fmt: skip
+    assert caught.value.field == "promotion"
+    for who in (brand.caller, partner.caller):
+        entries = {e.promotion.key: e for e in calendar(store, who, brand.program_id)}
+        assert [p.name for p in entries[own.id].pools] == ["Brand day codes"]
+        assert [b.title for b in entries[own.id].briefs] == ["Brand day video"]
+        assert [c.name for c in entries[singles].creatives] == ["11.11 copy"]
+        starts = [e.promotion.starts_at for e in entries.values()]
+        assert starts == sorted(starts)  # soonest first
+        assert all(e.promotion.ends_at > now - timedelta(days=31) for e in entries.values())
+    # a code taken from the promotion's pool fills copy made for the same promotion
+    copy = cr.create_creative(store, brand.caller, brand.program_id, kind="copy",
+                              name="Brand day copy", body="{code}", promotion=own.id)  # fmt: skip
+    create_promo_code(store, brand.caller, brand.program_id, "ALWAYS1", partner_id=partner.id)
+    [pool] = pools.pools(store, brand.caller, brand.program_id)
+    assert pools.take_code(store, partner.caller, pool.id) == "BD-1"
+    assert cr.use(store, partner.caller, copy.id, "https://t", "https://a").text == "BD-1"

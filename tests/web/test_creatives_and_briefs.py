@@ -154,3 +154,31 @@ def test_the_pages_speak_chinese(store, client, manager):
         html = client.get(f"{path}?program={brand.program_id}").text
         assert "No creative yet." not in html and "No brief yet." not in html
         assert re.search(r"[\u4e00-\u9fff]", html)
+
+
+def test_the_calendar_in_the_console_and_the_portal(store, client, manager):
+    from datetime import timedelta
+
+    from accord.engage import pools
+    from accord.programs.promotions import add_promotion
+
+    brand, user = manager
+    email = unique_email("partner")
+    partner = create_partner(store, brand.caller, brand.program_id, name="Deal Den",
+                             partner_type="coupon", email=email, with_login=True)  # fmt: skip
+    now = store.clock.now()
+    day = add_promotion(store, brand.caller, brand.program_id, "Lumen day",
+                        now + timedelta(days=5), now + timedelta(days=6))  # fmt: skip
+    pools.create_pool(store, brand.caller, brand.program_id, name="Lumen day codes",
+                      codes="LD-1\nLD-2", promotion=day.id)  # fmt: skip
+    client.cookies.set("accord_lang", "zh_Hans")
+    assert sign_in(client, user.email).status_code == 303
+    page = client.get(f"/console/calendar?program={brand.program_id}").text
+    assert "Lumen day codes" in page and "5 天后开始" in page and "双十一" in page
+    form = client.get(f"/console/creatives?program={brand.program_id}").text
+    assert f'value="{day.id}"' in form  # the promotion can be chosen for a creative
+    client.cookies.clear()
+    client.cookies.set("accord_lang", "en")
+    assert sign_in(client, email, partner.password).status_code == 303
+    mine = client.get(f"/portal/calendar?program={brand.program_id}").text
+    assert "Lumen day codes" in mine and "Take a code" in mine and "In 5 days" in mine

@@ -22,6 +22,7 @@ from accord.partners.enrollments import load_enrollment
 from accord.partners.groups import group_in_program, member_groups
 from accord.partners.model import EnrollmentStatus
 from accord.programs.model import check_url
+from accord.programs.promotions import check_promotion_key
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -74,6 +75,7 @@ def create_brief(store: Store, caller: Caller, program_id: str, data: BriefIn) -
     clash = {ck.fold(k) for k in keywords} & {ck.fold(f) for f in forbidden}
     if clash:
         raise InvalidInput("forbidden", f"{sorted(clash)[0]!r} is both required and forbidden")
+    promotion = check_promotion_key(store, caller, program_id, data.promotion)
     with store.unit() as session:
         program = load_program(session, caller, program_id)
         fee = Money.parse(data.fee, program.currency, field="fee") if (data.fee or "").strip() \
@@ -87,7 +89,7 @@ def create_brief(store: Store, caller: Caller, program_id: str, data: BriefIn) -
                       hashtags=hashtags, disclosure=disclosure, forbidden=forbidden,
                       fee_minor=fee.minor, currency=program.currency,
                       group_id=group_in_program(session, program.id, data.group_id),
-                      promotion=data.promotion or None, active=True,
+                      promotion=promotion, active=True,
                       created_at=store.clock.now())  # fmt: skip
         session.add(brief)
     return brief

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from accord.engage.tables import Creative
+from accord.engage.tables import CodePool, Creative, PoolCode
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.partners.enrollments import load_enrollment
 from accord.partners.groups import group_in_program, member_groups
 from accord.partners.model import EnrollmentStatus
 from accord.programs.model import check_url
+from accord.programs.promotions import check_promotion_key
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -89,6 +90,7 @@ def create_creative(store: Store, caller: Caller, program_id: str, *, kind: str,
     media = width = height = None
     if kind == "banner":
         media, width, height = image_facts(image or b"")
+    promotion = check_promotion_key(store, caller, program_id, promotion)
     landing = check_url(landing_url, "landing_url") if (landing_url or "").strip() else None
     with store.unit() as session:
         program = load_program(session, caller, program_id)
@@ -99,7 +101,7 @@ def create_creative(store: Store, caller: Caller, program_id: str, *, kind: str,
                        image=image if kind == "banner" else None, image_type=media, width=width,
                        height=height, landing_url=landing,
                        group_id=group_in_program(session, program.id, group_id),
-                       promotion=promotion or None, active=True,
+                       promotion=promotion, active=True,
                        created_at=store.clock.now())  # fmt: skip
         session.add(row)
     return row
@@ -158,11 +160,11 @@ def partner_creatives(store: Store, caller: Caller, program_id: str) -> list[Cre
         ]
 
 
-def use(store: Store, caller: Caller, creative_id: str, links_base: str, public_base: str,
-        promotion_codes: dict[str, str] | None = None) -> Used:  # fmt: skip
+def use(store: Store, caller: Caller, creative_id: str, links_base: str,
+        public_base: str) -> Used:  # fmt: skip
     """The creative filled in for the calling partner: its link to the creative's landing
-    page (made the first time) and, in copy, its promo code (the one for the creative's
-    promotion in `promotion_codes` first, else its first code)."""
+    page (made the first time) and, in copy, its promo code (the one it took from a pool of
+    the creative's promotion first, else its first code)."""
     with store.read() as session:
         creative = session.get(Creative, creative_id)
         if creative is None or not creative.active or caller.partner_id is None:
@@ -172,6 +174,16 @@ def use(store: Store, caller: Caller, creative_id: str, links_base: str, public_
             raise NotFound("creative", creative_id, field="creative_id")
         program = load_program(session, caller, creative.program_id)
         landing = creative.landing_url or program.default_landing_url
+        for_promotion = None
+        if creative.promotion:
+            for_promotion = session.scalar(
+                select(PoolCode.code)
+                .join(CodePool, CodePool.id == PoolCode.pool_id)
+                .where(CodePool.program_id == creative.program_id,
+                       CodePool.promotion == creative.promotion,
+                       PoolCode.partner_id == caller.partner_id)
+                .limit(1)
+            )  # fmt: skip
     links = partner_links(store, caller, creative.program_id, caller.partner_id)
     link = next((x for x in links if x.active and x.destination_url == landing), None)
     if link is None:
@@ -179,7 +191,7 @@ def use(store: Store, caller: Caller, creative_id: str, links_base: str, public_
     url = f"{links_base.rstrip('/')}/c/{link.code}"
     codes = [c.code for c in partner_codes(store, caller, creative.program_id, caller.partner_id)
              if c.active]  # fmt: skip
-    code = (promotion_codes or {}).get(creative.promotion or "") or (codes[0] if codes else None)
+    code = for_promotion or (codes[0] if codes else None)
     if creative.kind == "copy":
         text = creative.body.replace("{link}", url).replace("{code}", code or "{code}")
     else:

@@ -18,6 +18,7 @@ from accord.ids import new_id
 from accord.partners.enrollments import load_enrollment
 from accord.partners.groups import group_in_program, member_groups
 from accord.partners.model import EnrollmentStatus
+from accord.programs.promotions import check_promotion_key
 from accord.programs.service import load_program, program_by_id
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -129,12 +130,13 @@ def create_pool(store: Store, caller: Caller, program_id: str, *, name: str, cod
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
         raise InvalidInput("name", f"give the pool a name of 1 to {MAX_NAME} characters")
+    promotion = check_promotion_key(store, caller, program_id, promotion)
     with store.unit() as session:
         program = load_program(session, caller, program_id)
         pool = CodePool(id=new_id("pool"), organization_id=program.organization_id,
                         program_id=program.id, name=name, description=(description or "").strip(),
                         group_id=group_in_program(session, program.id, group_id),
-                        promotion=promotion or None, active=True,
+                        promotion=promotion, active=True,
                         created_at=store.clock.now())  # fmt: skip
         session.add(pool)
         session.flush()

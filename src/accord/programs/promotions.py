@@ -72,6 +72,12 @@ class Promotion:
     def covers(self, at: datetime) -> bool:
         return self.starts_at <= at < self.ends_at
 
+    @property
+    def key(self) -> str:
+        """What creatives, codes and briefs name it by: a program's own period by its id, a
+        predefined one by its kind and year (`singles_day:2026`)."""
+        return self.id or f"{self.kind}:{self.year}"
+
 
 def _days(first: date, last: date) -> tuple[datetime, datetime]:
     return (
@@ -142,6 +148,11 @@ def _of(row: PromotionPeriod) -> Promotion:
 def list_promotions(store: Store, caller: Caller, program_id: str) -> list[Promotion]:
     """The predefined periods and the program's own, by start (newest first)."""
     require_brand(caller)
+    return program_promotions(store, caller, program_id)
+
+
+def program_promotions(store: Store, caller: Caller, program_id: str) -> list[Promotion]:
+    """As `list_promotions`, for the program's brand and for partners enrolled in it."""
     with store.read() as session:
         load_program(session, caller, program_id)
         rows = session.scalars(
@@ -150,6 +161,20 @@ def list_promotions(store: Store, caller: Caller, program_id: str) -> list[Promo
         own = [_of(r) for r in rows]
     every = predefined_until(store.clock.now()) + own
     return sorted(every, key=lambda p: (p.starts_at, p.ends_at, p.name), reverse=True)
+
+
+def promotion_names(store: Store, caller: Caller, program_id: str) -> dict[str, str]:
+    """Each promotion's name by its key."""
+    return {p.key: p.name for p in program_promotions(store, caller, program_id)}
+
+
+def check_promotion_key(store: Store, caller: Caller, program_id: str, key: str | None):
+    """`key` when it names one of the program's promotions; None for none; else InvalidInput."""
+    if not key:
+        return None
+    if key not in promotion_names(store, caller, program_id):
+        raise InvalidInput("promotion", f"{key!r} is not a promotion of this program")
+    return key
 
 
 def add_promotion(

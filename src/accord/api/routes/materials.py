@@ -71,6 +71,9 @@ class CreativeIn(Strict):
     )
     landing_url: str | None = Field(None, max_length=2000)
     group_id: str | None = Field(None, max_length=40)
+    promotion: str | None = Field(
+        None, max_length=60, description="A promotion's key: a period's id, or `singles_day:2026`."
+    )
 
 
 class CreativeOut(BaseModel):
@@ -84,6 +87,7 @@ class CreativeOut(BaseModel):
     height: int | None
     landing_url: str | None
     group_id: str | None
+    promotion: str | None
     active: bool
     created_at: datetime
 
@@ -119,7 +123,7 @@ def post_creative(program_id: str, body: CreativeIn, store: StoreDep, caller: Ca
             raise InvalidInput("image_base64", "not base64") from error
     row = cr.create_creative(store, caller, program_id, kind=body.kind, name=body.name,
                              body=body.body, image=image, landing_url=body.landing_url,
-                             group_id=body.group_id)  # fmt: skip
+                             group_id=body.group_id, promotion=body.promotion)  # fmt: skip
     return _creative(row)
 
 
@@ -149,6 +153,9 @@ class PoolIn(Strict):
     name: str = Field(max_length=120)
     description: str = Field("", max_length=500)
     group_id: str | None = Field(None, max_length=40)
+    promotion: str | None = Field(
+        None, max_length=60, description="A promotion's key: a period's id, or `singles_day:2026`."
+    )
     codes: list[str] = Field(default_factory=list, max_length=pl.MAX_CODES)
 
 
@@ -162,6 +169,7 @@ class PoolOut(BaseModel):
     name: str
     description: str
     group_id: str | None
+    promotion: str | None
     active: bool
     total: int
     taken: int
@@ -187,7 +195,8 @@ class TakenOut(BaseModel):
 
 def _pool(view) -> PoolOut:
     return PoolOut(id=view.id, program_id=view.program_id, name=view.name,
-                   description=view.description, group_id=view.group_id, active=view.active,
+                   description=view.description, group_id=view.group_id,
+                   promotion=view.promotion, active=view.active,
                    total=view.total, taken=view.taken, left=view.left, mine=view.mine)  # fmt: skip
 
 
@@ -216,7 +225,7 @@ def post_pool(program_id: str, body: PoolIn, store: StoreDep, caller: CallerDep)
     """A pool with its first codes; each code left out is listed with why."""
     view, loaded = pl.create_pool(store, caller, program_id, name=body.name,
                                   codes=_lines(body.codes), description=body.description,
-                                  group_id=body.group_id)  # fmt: skip
+                                  group_id=body.group_id, promotion=body.promotion)  # fmt: skip
     return _loaded(view, loaded)
 
 
@@ -255,6 +264,9 @@ class BriefIn(Strict):
     forbidden: list[str] = Field(default_factory=list, max_length=50)
     fee: str | None = Field(None, max_length=40, examples=["150.00"])
     group_id: str | None = Field(None, max_length=40)
+    promotion: str | None = Field(
+        None, max_length=60, description="A promotion's key: a period's id, or `singles_day:2026`."
+    )
 
 
 class BriefOut(BaseModel):
@@ -271,6 +283,7 @@ class BriefOut(BaseModel):
     fee: str
     currency: str
     group_id: str | None
+    promotion: str | None
     active: bool
 
 
@@ -322,7 +335,8 @@ def _brief(row, **extra) -> dict:
     return {"id": row.id, "program_id": row.program_id, "title": row.title,
             "deliverables": row.deliverables, "starts_on": row.starts_on, "due_on": row.due_on,
             **br.requirements(row), "fee": str(fee.amount), "currency": row.currency,
-            "group_id": row.group_id, "active": row.active, **extra}  # fmt: skip
+            "group_id": row.group_id, "promotion": row.promotion, "active": row.active,
+            **extra}  # fmt: skip
 
 
 def _submission(row) -> SubmissionOut:

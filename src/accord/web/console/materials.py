@@ -9,9 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 from accord.engage import briefs as br
 from accord.engage import creatives as cr
 from accord.engage import pools as pl
+from accord.engage.calendar import calendar
 from accord.errors import InvalidInput
 from accord.partners import recruiting as rc
 from accord.partners.service import partner_names
+from accord.programs.promotions import program_promotions
 from accord.web.pages import (
     Form,
     SignedIn,
@@ -32,6 +34,13 @@ def _groups(store, visitor, program_id: str) -> dict[str, str]:
     return {g.id: g.name for g in rc.groups(store, visitor.caller, program_id)}
 
 
+def _upcoming(store, visitor, program_id: str) -> list:
+    """The program's promotions not over yet, soonest first (to attach things to)."""
+    now = store.clock.now()
+    return sorted((p for p in program_promotions(store, visitor.caller, program_id)
+                   if p.ends_at > now), key=lambda p: p.starts_at)  # fmt: skip
+
+
 # --- Creatives and code pools -------------------------------------------------------------
 
 
@@ -42,11 +51,13 @@ def creatives_page(request: Request, visitor, program: str | None, *, form=None,
             "creatives": cr.creatives(store, visitor.caller, current.id),
             "pools": pl.pools(store, visitor.caller, current.id),
             "groups": _groups(store, visitor, current.id),
+            "promotions": _upcoming(store, visitor, current.id),
         }
 
     return render_for_program(
         request, visitor, program, "creatives.html", gather=gather, http_status=status,
-        section="partners", creatives=[], pools=[], groups={}, form=form or {}, error=error,
+        section="partners", creatives=[], pools=[], groups={}, promotions=[], form=form or {},
+        error=error,
         loaded=loaded, saved=saved, image_base=public_base(request),
     )  # fmt: skip
 
@@ -107,7 +118,8 @@ def add_pool(request: Request, visitor: SignedIn, form: Form):
     pool, loaded = pl.create_pool(store, visitor.caller, current.id, name=form.get("name", ""),
                                   codes=form.get("codes", ""),
                                   description=form.get("description", ""),
-                                  group_id=form.get("group") or None)  # fmt: skip
+                                  group_id=form.get("group") or None,
+                                  promotion=form.get("promotion") or None)  # fmt: skip
     return creatives_page(request, visitor, current.id, loaded=(pool, loaded))
 
 
@@ -153,11 +165,13 @@ def briefs_page(request: Request, visitor, program: str | None, *, form=None, er
                 status: int = 200, saved=None):  # fmt: skip
     def gather(store, current) -> dict:
         return {"rows": br.briefs(store, visitor.caller, current.id),
-                "groups": _groups(store, visitor, current.id)}  # fmt: skip
+                "groups": _groups(store, visitor, current.id),
+                "promotions": _upcoming(store, visitor, current.id)}  # fmt: skip
 
     return render_for_program(
         request, visitor, program, "briefs.html", gather=gather, http_status=status,
-        section="partners", rows=[], groups={}, form=form or {}, error=error, saved=saved,
+        section="partners", rows=[], groups={}, promotions=[], form=form or {}, error=error,
+        saved=saved,
     )  # fmt: skip
 
 
@@ -194,7 +208,7 @@ def add_brief(request: Request, visitor: SignedIn, form: Form):
         due_on=_day(form.get("due_on"), "due_on"), keywords=form.get("keywords", ""),
         hashtags=form.get("hashtags", ""), disclosure=form.get("disclosure", ""),
         forbidden=form.get("forbidden", ""), fee=form.get("fee"),
-        group_id=form.get("group") or None))  # fmt: skip
+        group_id=form.get("group") or None, promotion=form.get("promotion") or None))  # fmt: skip
     return RedirectResponse(f"/console/briefs/{brief.id}?saved=1", status_code=303)
 
 
@@ -235,3 +249,17 @@ def switch_brief(request: Request, visitor: SignedIn, brief_id: str, form: Form)
     row = br.set_active(request.app.state.store, visitor.caller, brief_id,
                         form.get("active") == "1")  # fmt: skip
     return RedirectResponse(f"/console/briefs/{row.id}", status_code=303)
+
+
+# --- Promotions calendar ------------------------------------------------------------------
+
+
+@router.get("/console/calendar")
+def calendar_page(request: Request, visitor: SignedIn, program: str | None = None):
+    def gather(store, current) -> dict:
+        return {"entries": calendar(store, visitor.caller, current.id),
+                "groups": _groups(store, visitor, current.id)}  # fmt: skip
+
+    return render_for_program(request, visitor, program, "calendar.html", gather=gather,
+                              section="partners", entries=[], groups={},
+                              now=request.app.state.store.clock.now())  # fmt: skip

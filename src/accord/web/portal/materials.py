@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from accord.engage import briefs as br
 from accord.engage import creatives as cr
 from accord.engage import pools as pl
+from accord.engage.calendar import calendar
 from accord.partners.service import partner_enrollments
 from accord.web.pages import Form, SignedIn, back_to, pick, portal_page, public_base, retry_with
 
@@ -95,3 +96,13 @@ def submit(request: Request, visitor: SignedIn, brief_id: str, form: Form):
     row = br.submit(request.app.state.store, visitor.caller, brief_id, url=form.get("url"),
                     text=form.get("text", ""))  # fmt: skip
     return RedirectResponse(f"/portal/briefs/{brief_id}?sent={row.id}#posts", status_code=303)
+
+
+@router.get("/portal/calendar")
+def calendar_page(request: Request, visitor: SignedIn, program: str | None = None):
+    store = request.app.state.store
+    enrolled = partner_enrollments(store, visitor.caller)
+    current = pick(enrolled, program, approved_only=True)
+    entries = calendar(store, visitor.caller, current.program.id) if current else []
+    return portal_page(request, "portal/calendar.html", visitor, enrolled, current, "calendar",
+                       entries=entries, now=store.clock.now())  # fmt: skip
