@@ -182,3 +182,49 @@ class BriefSubmission(Base):
     commission_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Bounty(Base):
+    """A task for partners with a fixed reward: reach a number of sales or an amount of
+    revenue in a period (settled when the period ends), or publish content the brand
+    approves."""
+
+    __tablename__ = "bounties"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: sales (target: conversions), revenue (target: minor units) or content (target 1).
+    kind: Mapped[str] = mapped_column(String(8))
+    target: Mapped[int] = mapped_column(BigInteger)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reward_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    group_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    promotion: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: When the rewards of a sales or revenue bounty were paid (after its end).
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BountyClaim(Base):
+    """A partner's part in a bounty: the content it submitted (content bounties) and, once
+    earned, the reward's commission."""
+
+    __tablename__ = "bounty_claims"
+    __table_args__ = (UniqueConstraint("bounty_id", "partner_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bounty_id: Mapped[str] = mapped_column(ForeignKey("bounties.id"))
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    #: submitted, approved (the reward paid), rejected (may submit again) or earned.
+    status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    commission_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -19,12 +19,15 @@ Importing a module declares its tasks (`accord.jobs.queue.task` / `periodic`):
   accord.notices.tasks
 - `directory_badges` (daily: the badges of the partners listed in the directory):
   accord.partners.tasks
+- `settle_bounties` (hourly: the rewards of sales and revenue bounties that ended):
+  accord.engage.tasks
 
 A stage with background work of its own declares it in its module and adds that module here.
 """
 
 from __future__ import annotations
 
+import accord.engage.tasks
 import accord.events.tasks
 import accord.jobs.service
 import accord.jobs.work

@@ -7,6 +7,7 @@ ledger's service; these functions keep the shapes the console, the API and the C
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -407,3 +408,29 @@ def top_partners(
     if not earning:
         return []
     return earning[: max(1, min(most, math.ceil(len(earning) * share)))]
+
+
+def results_between(
+    store: Store,
+    program_id: str,
+    since: datetime,
+    until: datetime,
+    partner_ids: Sequence[str] | None = None,
+) -> dict[str, tuple[int, int]]:
+    """Each partner's (conversions, net revenue in minor units) of a program from `since` to
+    `until` (half-open), not counting what was reversed; for the engage stage's bounties."""
+    query = (
+        select(Conversion.partner_id, func.count(), func.coalesce(func.sum(net_revenue()), 0))
+        .where(
+            Conversion.program_id == program_id,
+            Conversion.partner_id.is_not(None),
+            Conversion.status != "reversed",
+            Conversion.occurred_at >= since,
+            Conversion.occurred_at < until,
+        )
+        .group_by(Conversion.partner_id)
+    )
+    if partner_ids is not None:
+        query = query.where(Conversion.partner_id.in_(list(partner_ids)))
+    with store.read() as session:
+        return {pid: (int(n), int(rev)) for pid, n, rev in session.execute(query)}
