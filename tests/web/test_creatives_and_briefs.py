@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from PIL import Image
@@ -182,3 +183,45 @@ def test_the_calendar_in_the_console_and_the_portal(store, client, manager):
     assert sign_in(client, email, partner.password).status_code == 303
     mine = client.get(f"/portal/calendar?program={brand.program_id}").text
     assert "Lumen day codes" in mine and "Take a code" in mine and "In 5 days" in mine
+
+
+def test_bounties_from_the_console_to_the_portal_and_back(store, client, manager):
+    brand, user = manager
+    email = unique_email("writer")
+    writer = create_partner(store, brand.caller, brand.program_id, name="Trail Notes",
+                            partner_type="content", email=email, with_login=True)  # fmt: skip
+    today = store.clock.now().date()
+    assert sign_in(client, user.email).status_code == 303
+    page = client.get(f"/console/bounties?program={brand.program_id}")
+    assert "No bounty yet." in page.text
+    for fields in (
+        {"title": "Three sales", "kind": "sales", "target": "3", "reward": "30.00"},
+        {"title": "Review the tent", "kind": "content", "target": "", "reward": "40.00"},
+    ):
+        last = str(today + timedelta(days=13))
+        made = _post(client, "/console/bounties", page.text, program=brand.program_id,
+                     starts_on=str(today), ends_on=last, **fields)  # fmt: skip
+        assert made.status_code == 303, made.text
+    bad = _post(client, "/console/bounties", page.text, program=brand.program_id, title="X",
+                kind="sales", target="many", reward="5", starts_on=str(today),
+                ends_on=str(today))  # fmt: skip
+    assert bad.status_code == 422 and "whole number of sales" in bad.text
+
+    client.cookies.clear()
+    assert sign_in(client, email, writer.password).status_code == 303
+    mine = client.get(f"/portal/bounties?program={brand.program_id}")
+    assert "Three sales" in mine.text and "0 / 3" in mine.text and "Review the tent" in mine.text
+    bounty_id = re.search(r'action="/portal/bounties/(\w+)"', mine.text).group(1)
+    sent = _post(client, f"/portal/bounties/{bounty_id}", mine.text, program=brand.program_id,
+                 url="https://notes.example/tent")  # fmt: skip
+    assert sent.status_code == 303
+    assert "Sent: the brand will approve it" in client.get(sent.headers["location"]).text
+
+    client.cookies.clear()
+    assert sign_in(client, user.email).status_code == 303
+    review = client.get(f"/console/bounties?program={brand.program_id}").text
+    assert "https://notes.example/tent" in review
+    decide = re.search(r'action="(/console/bounties/\w+/claims/\w+)"', review).group(1)
+    done = _post(client, decide, review, program=brand.program_id, decision="approve")
+    assert done.status_code == 303
+    assert "Reward paid" in client.get(done.headers["location"]).text

@@ -1,13 +1,14 @@
 """The promotions calendar: the program's promotion periods (the shopping festivals every
 program shares, 618, 双十一, Black Friday, Cyber Monday, and the program's own, such as its
 brand days or a Prime Day) from a month ago to a year ahead, each with the creatives, code
-pools and briefs made for it. A partner sees the ones open to it."""
+pools, briefs and bounties made for it. A partner sees the ones open to it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from accord.engage import bounties as bt
 from accord.engage import briefs as br
 from accord.engage import creatives as cr
 from accord.engage import pools as pl
@@ -25,10 +26,11 @@ class Entry:
     creatives: list = field(default_factory=list)
     pools: list = field(default_factory=list)
     briefs: list = field(default_factory=list)
+    bounties: list = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.creatives or self.pools or self.briefs)
+        return not (self.creatives or self.pools or self.briefs or self.bounties)
 
 
 def calendar(store: Store, caller: Caller, program_id: str) -> list[Entry]:
@@ -44,11 +46,15 @@ def calendar(store: Store, caller: Caller, program_id: str) -> list[Entry]:
         creatives = [c for c in cr.creatives(store, caller, program_id) if c.active]
         pools = [p for p in pl.pools(store, caller, program_id) if p.active]
         briefs = [v.brief for v in br.briefs(store, caller, program_id) if v.brief.active]
+        bounties = [b for b, _ in bt.bounties(store, caller, program_id) if b.active]
     else:
         creatives = cr.partner_creatives(store, caller, program_id)
         pools = pl.partner_pools(store, caller, program_id)
         briefs = [b for b, _ in br.partner_briefs(store, caller, program_id)]
-    for kind, rows in (("creatives", creatives), ("pools", pools), ("briefs", briefs)):
+        bounties = [p.bounty for p in bt.partner_bounties(store, caller, program_id)]
+    found = (("creatives", creatives), ("pools", pools), ("briefs", briefs),
+             ("bounties", bounties))  # fmt: skip
+    for kind, rows in found:
         for row in rows:
             entry = entries.get(row.promotion or "")
             if entry is not None:

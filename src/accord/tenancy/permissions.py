@@ -135,6 +135,7 @@ SEGMENTS = {
     "creatives": "partners",
     "code-pools": "partners",
     "briefs": "partners",
+    "bounties": "partners",
     "brief-submissions": "partners",
     "partner-types": "partners",
     "profile": "partners",

@@ -3,9 +3,12 @@ codes partners take one from; and creator briefs with the posts submitted for th
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from accord.engage import bounties as bt
 from accord.engage import briefs as br
 from accord.engage import creatives as cr
 from accord.engage import pools as pl
@@ -263,3 +266,63 @@ def calendar_page(request: Request, visitor: SignedIn, program: str | None = Non
     return render_for_program(request, visitor, program, "calendar.html", gather=gather,
                               section="partners", entries=[], groups={},
                               now=request.app.state.store.clock.now())  # fmt: skip
+
+
+# --- Bounties -----------------------------------------------------------------------------
+
+
+def bounties_page(request: Request, visitor, program: str | None, *, form=None, error=None,
+                  status: int = 200, saved=None):  # fmt: skip
+    def gather(store, current) -> dict:
+        rows = bt.bounties(store, visitor.caller, current.id)
+        ids = {p.partner_id for _, progress in rows for p in progress}
+        return {"rows": rows, "names": partner_names(store, visitor.caller, ids),
+                "groups": _groups(store, visitor, current.id),
+                "promotions": _upcoming(store, visitor, current.id)}  # fmt: skip
+
+    return render_for_program(
+        request, visitor, program, "bounties.html", gather=gather, http_status=status,
+        section="partners", rows=[], names={}, groups={}, promotions=[], form=form or {},
+        error=error, saved=saved, now=request.app.state.store.clock.now(), day=timedelta(days=1),
+    )  # fmt: skip
+
+
+@router.get("/console/bounties")
+def bounties(request: Request, visitor: SignedIn, program: str | None = None,
+             saved: str | None = None):  # fmt: skip
+    return bounties_page(request, visitor, program, saved=saved)
+
+
+@router.post("/console/bounties")
+def add_bounty(request: Request, visitor: SignedIn, form: Form):
+    program = form.get("program") or None
+    retry_with(request, lambda error: bounties_page(request, visitor, program, form=form,
+                                                    error=error, status=error.status))  # fmt: skip
+    store = request.app.state.store
+    _, current = program_or_first(store, visitor, program)
+    if current is None:
+        raise InvalidInput("program", "create a program first")
+    starts = _day(form.get("starts_on"), "starts_at")
+    ends = _day(form.get("ends_on"), "ends_at")
+    if starts is None:
+        raise InvalidInput("starts_at", "give the first day")
+    if ends is None:
+        raise InvalidInput("ends_at", "give the last day")
+    bt.create_bounty(store, visitor.caller, current.id, bt.BountyIn(
+        title=form.get("title", ""), kind=form.get("kind", ""), target=form.get("target"),
+        starts_at=starts, ends_at=ends + timedelta(days=1), reward=form.get("reward", ""),
+        description=form.get("description", ""), group_id=form.get("group") or None,
+        promotion=form.get("promotion") or None))  # fmt: skip
+    return RedirectResponse(f"/console/bounties?program={current.id}&saved=1", status_code=303)
+
+
+@router.post("/console/bounties/{bounty_id}/claims/{partner_id}")
+def decide_claim(request: Request, visitor: SignedIn, bounty_id: str, partner_id: str,
+                 form: Form):  # fmt: skip
+    program = form.get("program") or None
+    retry_with(request, lambda error: bounties_page(request, visitor, program, error=error,
+                                                    status=error.status))  # fmt: skip
+    claim = bt.decide(request.app.state.store, visitor.caller, bounty_id, partner_id,
+                      form.get("decision") == "approve", form.get("note", ""))  # fmt: skip
+    return RedirectResponse(f"/console/bounties?program={program or ''}&saved={claim.status}",
+                            status_code=303)  # fmt: skip

@@ -4,11 +4,13 @@ creator briefs it submits posts for, each requirement shown met or missing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from accord.engage import bounties as bt
 from accord.engage import briefs as br
 from accord.engage import creatives as cr
 from accord.engage import pools as pl
@@ -106,3 +108,31 @@ def calendar_page(request: Request, visitor: SignedIn, program: str | None = Non
     entries = calendar(store, visitor.caller, current.program.id) if current else []
     return portal_page(request, "portal/calendar.html", visitor, enrolled, current, "calendar",
                        entries=entries, now=store.clock.now())  # fmt: skip
+
+
+def bounties_page(request: Request, visitor, program: str | None, *, error=None,
+                  status: int = 200, sent: bool = False):  # fmt: skip
+    store = request.app.state.store
+    enrolled = partner_enrollments(store, visitor.caller)
+    current = pick(enrolled, program, approved_only=True)
+    rows = bt.partner_bounties(store, visitor.caller, current.program.id) if current else []
+    response = portal_page(request, "portal/bounties.html", visitor, enrolled, current,
+                           "bounties", rows=rows, error=error, sent=sent,
+                           now=store.clock.now(), day=timedelta(days=1))  # fmt: skip
+    response.status_code = status
+    return response
+
+
+@router.get("/portal/bounties")
+def bounties(request: Request, visitor: SignedIn, program: str | None = None, sent: int = 0):
+    return bounties_page(request, visitor, program, sent=bool(sent))
+
+
+@router.post("/portal/bounties/{bounty_id}")
+def submit_content(request: Request, visitor: SignedIn, bounty_id: str, form: Form):
+    program = form.get("program") or None
+    retry_with(request, lambda error: bounties_page(request, visitor, program, error=error,
+                                                    status=error.status))  # fmt: skip
+    bt.submit_content(request.app.state.store, visitor.caller, bounty_id, form.get("url", ""))
+    return RedirectResponse(f"/portal/bounties?program={quote(program or '')}&sent=1",
+                            status_code=303)  # fmt: skip
