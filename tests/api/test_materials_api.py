@@ -10,7 +10,7 @@ import io
 
 from PIL import Image
 
-from tests.factories import add_partner
+from tests.factories import add_partner, click, convert
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -108,3 +108,39 @@ def test_a_brief_from_post_to_paid_fee(client, brand):
     assert [b["mine"] for b in mine] == ["approved"]
     listed = client.get(f"/api/v1/programs/{brand.program_id}/briefs", headers=me).json()
     assert (listed[0]["submissions"], listed[0]["approved"]) == (2, 1)
+
+
+def test_bounties_over_the_api(client, brand):
+    from datetime import timedelta
+
+    writer = add_partner(brand)
+    me, them = bearer(brand.api_key), bearer(writer.api_key)
+    now = brand.store.clock.now()
+    period = {"starts_at": (now - timedelta(days=1)).isoformat(),
+              "ends_at": (now + timedelta(days=9)).isoformat()}  # fmt: skip
+    path = f"/api/v1/programs/{brand.program_id}/bounties"
+    revenue = client.post(path, headers=me, json={
+        "title": "500 in ten days", "kind": "revenue", "target": "500.00", "reward": "25.00",
+        **period})  # fmt: skip
+    assert revenue.status_code == 201, revenue.text
+    assert revenue.json()["target"] == "500.00"
+    content = client.post(path, headers=me, json={
+        "title": "A review", "kind": "content", "reward": "30.00", **period}).json()  # fmt: skip
+    for wrong, field in (({"kind": "sales", "target": "lots"}, "target"),
+                         ({"kind": "sales", "target": "3", "reward": "-1"}, "reward")):  # fmt: skip
+        refused = client.post(path, headers=me, json={"title": "x", "reward": "5", **period,
+                                                      **wrong})  # fmt: skip
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == field
+    convert(brand, amount="120.00", click_id=click(brand, writer))
+    mine = {b["bounty"]["title"]: b["progress"][0] for b in client.get(path, headers=them).json()}
+    assert mine["500 in ten days"]["value"] == "120.00" and mine["500 in ten days"]["share"] == 0.24
+    sent = client.post(f"/api/v1/bounties/{content['id']}/content", headers=them,
+                       json={"url": "https://review.example/a"})  # fmt: skip
+    assert sent.status_code == 201 and sent.json()["status"] == "submitted"
+    decided = client.post(
+        f"/api/v1/bounties/{content['id']}/claims/{writer.id}/decision", headers=me,
+        json={"approve": True})  # fmt: skip
+    assert decided.json()["paid"] is True
+    again = client.post(f"/api/v1/bounties/{content['id']}/content", headers=them,
+                        json={"url": "https://review.example/b"})  # fmt: skip
+    assert again.status_code == 409

@@ -1211,3 +1211,34 @@ def _build(store: Store, client) -> World:  # brand A's creative, pool, brief; p
     world.a_ids.add(post.id)
     world.own_ids.add(post.id)
     return world
+
+
+ACCESS.update(
+    {
+        # bounties are a program's; content a partner sends for one is that partner's
+        ("GET", "/programs/{program_id}/bounties"): BOTH,
+        ("POST", "/programs/{program_id}/bounties"): BRAND,
+        ("PATCH", "/bounties/{bounty_id}"): BRAND,
+        ("POST", "/bounties/{bounty_id}/content"): PARTNER,
+        ("POST", "/bounties/{bounty_id}/claims/{partner_id}/decision"): BRAND,
+    }
+)
+OBJECTS["bounty_id"] = ("bounty", "program")
+_build_before_bounties = _build
+
+
+def _build(store: Store, client) -> World:  # brand A's content bounty, partner_own's content
+    from accord.engage import bounties
+    from accord.tenancy.service import authenticate
+
+    world = _build_before_bounties(store, client)
+    caller = authenticate(store, world.keys["brand_a"])
+    now = store.clock.now()
+    bounty = bounties.create_bounty(store, caller, world.ids["program"], bounties.BountyIn(
+        title="Matrix review", kind="content", target=None, starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=30), reward="5.00"))  # fmt: skip
+    bounties.submit_content(store, authenticate(store, world.keys["partner_own"]), bounty.id,
+                            "https://own.example/review")  # fmt: skip
+    world.ids["bounty"] = bounty.id
+    world.a_ids.add(bounty.id)
+    return world

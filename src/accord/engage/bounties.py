@@ -283,3 +283,24 @@ def set_active(store: Store, caller: Caller, bounty_id: str, active: bool) -> Bo
             raise NotFound("bounty", bounty_id, field="bounty_id")
         bounty.active = active
     return bounty
+
+
+def require_own_bounty(store: Store, caller: Caller, bounty_id: str) -> None:
+    """The bounty is the calling brand's, or NotFound."""
+    require_brand(caller)
+    with store.read() as session:
+        bounty = session.get(Bounty, bounty_id)
+        if bounty is None or bounty.organization_id != caller.organization_id:
+            raise NotFound("bounty", bounty_id, field="bounty_id")
+
+
+def require_open_bounty(store: Store, caller: Caller, bounty_id: str) -> None:
+    """The bounty is open to the calling partner, or NotFound."""
+    with store.read() as session:
+        _open(session, caller, bounty_id)
+
+
+def program_of(store: Store, caller: Caller, bounty_id: str) -> str:
+    """The program of a bounty open to the calling partner."""
+    with store.read() as session:
+        return _open(session, caller, bounty_id).program_id

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from accord.api.deps import CallerDep, StoreDep, brands_program
 from accord.api.schemas import ErrorResponse, Strict
+from accord.engage import bounties as bt
 from accord.engage import briefs as br
 from accord.engage import creatives as cr
 from accord.engage import pools as pl
@@ -393,3 +394,146 @@ def post_decision(submission_id: str, body: DecisionIn, store: StoreDep, caller:
     """Approve a post that meets every requirement (paying the brief's fee, once), or reject
     it with a note."""
     return _submission(br.decide(store, caller, submission_id, body.approve, body.note))
+
+
+# --- Bounties -----------------------------------------------------------------------------
+
+
+def own_bounty(bounty_id: str, store: StoreDep, caller: CallerDep) -> None:
+    bt.require_own_bounty(store, caller, bounty_id)
+
+
+def open_bounty(bounty_id: str, store: StoreDep, caller: CallerDep) -> None:
+    bt.require_open_bounty(store, caller, bounty_id)
+
+
+class BountyIn(Strict):
+    title: str = Field(max_length=200)
+    kind: Literal["sales", "revenue", "content"]
+    target: str | None = Field(
+        None, max_length=40, description="Sales: a whole number; revenue: an amount; content: "
+        "none.", examples=["10"],
+    )  # fmt: skip
+    starts_at: datetime
+    ends_at: datetime = Field(description="The first instant after the period.")
+    reward: str = Field(max_length=40, examples=["50.00"])
+    description: str = Field("", max_length=5000)
+    group_id: str | None = Field(None, max_length=40)
+    promotion: str | None = Field(None, max_length=60)
+
+
+class BountyOut(BaseModel):
+    id: str
+    program_id: str
+    title: str
+    kind: str
+    target: str = Field(description="Sales as a count, revenue as an amount, content: 1.")
+    starts_at: datetime
+    ends_at: datetime
+    reward: str
+    currency: str
+    description: str
+    group_id: str | None
+    promotion: str | None
+    active: bool
+    settled_at: datetime | None
+
+
+class ProgressOut(BaseModel):
+    partner_id: str
+    value: str = Field(description="Sales as a count, revenue as an amount, content: 0 or 1.")
+    share: float
+    reached: bool
+    paid: bool
+    status: str | None = Field(None, description="A claim's status, if any.")
+    url: str | None = None
+    commission_id: str | None = None
+
+
+class BountyProgressOut(BaseModel):
+    bounty: BountyOut
+    progress: list[ProgressOut]
+
+
+class ContentIn(Strict):
+    url: str = Field(max_length=2000)
+
+
+class ClaimDecisionIn(Strict):
+    approve: bool
+    note: str = Field("", max_length=2000)
+
+
+def _amount(bounty, value: int) -> str:
+    if bounty.kind == "revenue":
+        return str(Money.from_minor(value, bounty.currency).amount)
+    return str(value)
+
+
+def _bounty(row) -> BountyOut:
+    return BountyOut(id=row.id, program_id=row.program_id, title=row.title, kind=row.kind,
+                     target=_amount(row, row.target), starts_at=row.starts_at,
+                     ends_at=row.ends_at,
+                     reward=str(Money.from_minor(row.reward_minor, row.currency).amount),
+                     currency=row.currency, description=row.description, group_id=row.group_id,
+                     promotion=row.promotion, active=row.active,
+                     settled_at=row.settled_at)  # fmt: skip
+
+
+def _progress(p) -> ProgressOut:
+    claim = p.claim
+    return ProgressOut(partner_id=p.partner_id, value=_amount(p.bounty, p.value), share=p.share,
+                       reached=p.reached, paid=p.paid, status=claim.status if claim else None,
+                       url=claim.url if claim else None,
+                       commission_id=claim.commission_id if claim else None)  # fmt: skip
+
+
+@router.get("/programs/{program_id}/bounties", response_model=list[BountyProgressOut],
+            responses=ERRORS)  # fmt: skip
+def get_bounties(program_id: str, store: StoreDep, caller: CallerDep):
+    """The program's bounties: each with every partner's progress for its brand; the open
+    ones with its own progress for a partner."""
+    if caller.is_brand:
+        return [BountyProgressOut(bounty=_bounty(b), progress=[_progress(p) for p in rows])
+                for b, rows in bt.bounties(store, caller, program_id)]  # fmt: skip
+    return [BountyProgressOut(bounty=_bounty(p.bounty), progress=[_progress(p)])
+            for p in bt.partner_bounties(store, caller, program_id)]  # fmt: skip
+
+
+@router.post("/programs/{program_id}/bounties", response_model=BountyOut, status_code=201,
+             responses=ERRORS, dependencies=OWN)  # fmt: skip
+def post_bounty(program_id: str, body: BountyIn, store: StoreDep, caller: CallerDep):
+    return _bounty(bt.create_bounty(store, caller, program_id, bt.BountyIn(**body.model_dump())))
+
+
+@router.patch("/bounties/{bounty_id}", response_model=BountyOut, responses=ERRORS,
+              dependencies=[Depends(own_bounty)])  # fmt: skip
+def patch_bounty(bounty_id: str, body: Switch, store: StoreDep, caller: CallerDep):
+    return _bounty(bt.set_active(store, caller, bounty_id, body.active))
+
+
+@router.post("/bounties/{bounty_id}/content", response_model=ProgressOut, status_code=201,
+             responses=ERRORS, dependencies=[Depends(open_bounty)])  # fmt: skip
+def post_content(bounty_id: str, body: ContentIn, store: StoreDep, caller: CallerDep):
+    """For a partner: where its content for a content bounty is published."""
+    bt.submit_content(store, caller, bounty_id, body.url)
+    [mine] = [p for p in bt.partner_bounties(store, caller, _program_of(store, caller, bounty_id))
+              if p.bounty.id == bounty_id]  # fmt: skip
+    return _progress(mine)
+
+
+def _program_of(store, caller, bounty_id: str) -> str:
+    return bt.program_of(store, caller, bounty_id)
+
+
+@router.post("/bounties/{bounty_id}/claims/{partner_id}/decision", response_model=ProgressOut,
+             responses=ERRORS, dependencies=[Depends(own_bounty)])  # fmt: skip
+def post_claim_decision(bounty_id: str, partner_id: str, body: ClaimDecisionIn,
+                        store: StoreDep, caller: CallerDep):  # fmt: skip
+    """Approve a partner's content (paying the reward, once) or reject it with a note."""
+    claim = bt.decide(store, caller, bounty_id, partner_id, body.approve, body.note)
+    return ProgressOut(partner_id=claim.partner_id, value=str(int(claim.status == "approved")),
+                       share=float(claim.status == "approved"),
+                       reached=claim.status == "approved", paid=claim.commission_id is not None,
+                       status=claim.status, url=claim.url,
+                       commission_id=claim.commission_id)  # fmt: skip
