@@ -112,3 +112,35 @@ def test_a_bounty_refuses_bad_input_naming_the_field(store, change, field):
     with pytest.raises(InvalidInput) as caught:
         bt.create_bounty(store, brand.caller, brand.program_id, bt.BountyIn(**data))
     assert caught.value.field == field
+
+
+def test_the_activity_score_counts_each_signal(store, clock):
+    from accord.engage import briefs as br
+    from accord.reports.engagement import Signals, activity
+    from accord.signin.service import sign_in
+    from accord.tenancy.service import create_user
+    from accord.tracking.service import create_link
+    from tests.web.conftest import unique_email
+
+    clock.set(LATER)
+    brand = make_brand(store)
+    busy, seller, idle = add_partner(brand), add_partner(brand), add_partner(brand)
+    email = unique_email("busy")
+    create_user(store, busy.caller.organization_id, email, "correct horse battery")
+    for day in range(3):  # signs in on three days
+        clock.set(LATER + timedelta(days=day))
+        sign_in(store, email, "correct horse battery")
+    for _ in range(2):
+        create_link(store, busy.caller, brand.program_id)
+    brief = br.create_brief(store, brand.caller, brand.program_id, br.BriefIn(title="Post"))
+    br.submit(store, busy.caller, brief.id, text="my post")
+    convert(brand, amount="200.00", click_id=click(brand, seller))
+    scores = activity(store, brand.caller, brand.program_id)
+    assert scores[busy.id].signals.sign_in_days == 3
+    assert scores[busy.id].signals.links >= 2 and scores[busy.id].signals.content == 1
+    assert scores[seller.id].signals.revenue_minor == 20_000
+    assert scores[seller.id].score >= 40  # the reference is its own revenue
+    assert scores[idle.id].signals == Signals(0, 1, 0, 0)  # the link made when it joined
+    assert scores[idle.id].score == 4
+    clock.set(LATER + timedelta(days=40))  # a month later it has all run out
+    assert all(a.score == 0 for a in activity(store, brand.caller, brand.program_id).values())

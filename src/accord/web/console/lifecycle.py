@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from accord.errors import InvalidInput
 from accord.programs import promotions
-from accord.reports import lifecycle_model
+from accord.reports import engagement, lifecycle_model
 from accord.reports.concentration import CONCENTRATION_COLUMNS, concentration_report, share
 from accord.reports.lifecycle import LIFECYCLE_COLUMNS, lifecycle_report
 from accord.reports.lifecycle_model import DISPLAY_ORDER
@@ -40,6 +40,7 @@ def lifecycle_page(request: Request, visitor: SignedIn, program: str | None = No
     if current is None:
         return render(request, "lifecycle.html", section="lifecycle", report=None, **context)
     report = lifecycle_report(store, visitor.caller, current.id)
+    scores = engagement.activity(store, visitor.caller, current.id)
     periods = promotions.list_promotions(store, visitor.caller, current.id)
     now = store.clock.now()
     # the program's own first, then this year's and next year's festivals
@@ -56,6 +57,8 @@ def lifecycle_page(request: Request, visitor: SignedIn, program: str | None = No
         pct=lambda f: int(f * 100),
         periods=shown,
         today=now.date().isoformat(),
+        activity=scores,
+        engagement=engagement,
         **context,
     )
 
