@@ -1242,3 +1242,13 @@ def _build(store: Store, client) -> World:  # brand A's content bounty, partner_
     world.ids["bounty"] = bounty.id
     world.a_ids.add(bounty.id)
     return world
+
+
+ACCESS.update(
+    {
+        # a program's product feed: its brand loads and reads it, its partners download it
+        ("PUT", "/programs/{program_id}/products"): BRAND,
+        ("GET", "/programs/{program_id}/products"): BRAND,
+        ("GET", "/programs/{program_id}/product-feed"): PARTNER,
+    }
+)

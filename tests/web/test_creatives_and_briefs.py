@@ -225,3 +225,35 @@ def test_bounties_from_the_console_to_the_portal_and_back(store, client, manager
     done = _post(client, decide, review, program=brand.program_id, decision="approve")
     assert done.status_code == 303
     assert "Reward paid" in client.get(done.headers["location"]).text
+
+
+def test_a_product_feed_uploaded_in_the_console_is_downloaded_in_the_portal(store, client,
+                                                                            manager):  # fmt: skip
+    brand, user = manager
+    email = unique_email("shop")
+    partner = create_partner(store, brand.caller, brand.program_id, name="Deal Den",
+                             partner_type="coupon", email=email, with_login=True)  # fmt: skip
+    assert sign_in(client, user.email).status_code == 303
+    page = client.get(f"/console/creatives?program={brand.program_id}").text
+    assert "No product feed yet." in page
+    feed = ("sku,title,price,url\nT-1,Ridge 2 tent,249.00,https://brand.example/p/ridge-2\n"
+            "T-2,Stakes,cheap,https://brand.example/p/stakes\n")  # fmt: skip
+    loaded = client.post("/console/product-feed", data={"csrf": csrf_of(page),
+                         "program": brand.program_id},
+                         files={"file": ("feed.csv", feed.encode(), "text/csv")})  # fmt: skip
+    assert loaded.status_code == 200
+    assert "1 product loaded" in loaded.text and "1 line left out" in loaded.text
+    assert "give the price as an amount" in loaded.text
+    bad = client.post("/console/product-feed", data={"csrf": csrf_of(page),
+                      "program": brand.program_id},
+                      files={"file": ("feed.csv", b"\xff\xfe", "text/csv")})  # fmt: skip
+    assert bad.status_code == 422 and "UTF-8 CSV" in bad.text
+
+    client.cookies.clear()
+    assert sign_in(client, email, partner.password).status_code == 303
+    mine = client.get(f"/portal/creatives?program={brand.program_id}").text
+    assert "1 product in the feed" in mine
+    got = client.get(f"/portal/product-feed.xml?program={brand.program_id}")
+    assert got.status_code == 200 and "<g:id>T-1</g:id>" in got.text
+    assert "/c/" in got.text and "ridge-2" in got.text
+    assert client.get(f"/portal/product-feed.pdf?program={brand.program_id}").status_code == 422

@@ -77,6 +77,8 @@ BODY_LIMITS = {
     # a banner of at most 2 MiB (base64 in the API's JSON); a path with {} takes any one
     # segment in its place
     "/console/creatives": 3 * MiB,
+    "/console/product-feed": 17 * MiB,
+    "/api/v1/programs/{}/products": 17 * MiB,
     "/api/v1/programs/{}/creatives": 3 * MiB,
 }
 DEFAULT_BODY_LIMIT = MiB

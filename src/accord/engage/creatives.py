@@ -95,7 +95,7 @@ def create_creative(store: Store, caller: Caller, program_id: str, *, kind: str,
     with store.unit() as session:
         program = load_program(session, caller, program_id)
         if landing is not None:
-            landing = on_program_sites(program, landing)
+            landing = on_program_sites(program, landing, "landing_url")
         row = Creative(id=new_id("crv"), organization_id=program.organization_id,
                        program_id=program.id, kind=kind, name=name, body=body,
                        image=image if kind == "banner" else None, image_type=media, width=width,

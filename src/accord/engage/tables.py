@@ -228,3 +228,24 @@ class BountyClaim(Base):
     commission_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class FeedProduct(Base):
+    """One product of a program's product feed, which partners download (CSV or XML) with
+    their own tracking link to each product."""
+
+    __tablename__ = "feed_products"
+    __table_args__ = (UniqueConstraint("program_id", "sku"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    url: Mapped[str] = mapped_column(String(2000))
+    image_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    category: Mapped[str] = mapped_column(String(300), default="")
+    in_stock: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

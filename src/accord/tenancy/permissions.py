@@ -136,6 +136,8 @@ SEGMENTS = {
     "code-pools": "partners",
     "briefs": "partners",
     "bounties": "partners",
+    "product-feed": "partners",
+    "products": "partners",
     "brief-submissions": "partners",
     "partner-types": "partners",
     "profile": "partners",

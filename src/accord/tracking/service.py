@@ -88,7 +88,7 @@ def create_link(
     return link
 
 
-def on_program_sites(program, url: str) -> str:
+def on_program_sites(program, url: str, field: str = "destination_url") -> str:
     """A link may only lead to the program's own sites: its landing page's host or a
     permitted domain. Otherwise the brand's tracking domain would redirect anywhere a
     partner liked (an open redirect, and a phishing tool)."""
@@ -103,7 +103,7 @@ def on_program_sites(program, url: str) -> str:
     )
     if not host_permitted(host, tuple(s for s in sites if s)):
         raise InvalidInput(
-            "destination_url",
+            field,
             f"{host!r} is not one of the program's sites ({', '.join(s for s in sites if s)}); "
             "the brand adds it to the program's permitted_domains first",
         )

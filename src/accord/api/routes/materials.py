@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from accord.api.deps import CallerDep, StoreDep, brands_program
@@ -18,6 +19,7 @@ from accord.api.schemas import ErrorResponse, Strict
 from accord.engage import bounties as bt
 from accord.engage import briefs as br
 from accord.engage import creatives as cr
+from accord.engage import feeds
 from accord.engage import pools as pl
 from accord.errors import InvalidInput
 from accord.money import Money
@@ -537,3 +539,67 @@ def post_claim_decision(bounty_id: str, partner_id: str, body: ClaimDecisionIn,
                        reached=claim.status == "approved", paid=claim.commission_id is not None,
                        status=claim.status, url=claim.url,
                        commission_id=claim.commission_id)  # fmt: skip
+
+
+# --- Product feed -------------------------------------------------------------------------
+
+
+class FeedIn(Strict):
+    csv: str = Field(max_length=16 * 1024 * 1024, description="The products as CSV text, a "
+                     "header row first: sku, title, price, url (and description, image_url, "
+                     "category, availability).")  # fmt: skip
+
+
+class FeedRowOut(BaseModel):
+    line: int
+    sku: str
+    field: str | None
+    reason: str
+
+
+class FeedLoadOut(BaseModel):
+    loaded: int
+    removed: int
+    left_out: list[FeedRowOut]
+
+
+class ProductOut(BaseModel):
+    sku: str
+    title: str
+    description: str
+    price: str
+    currency: str
+    url: str
+    image_url: str | None
+    category: str
+    in_stock: bool
+
+
+@router.put("/programs/{program_id}/products", response_model=FeedLoadOut, responses=ERRORS,
+            dependencies=OWN)  # fmt: skip
+def put_products(program_id: str, body: FeedIn, store: StoreDep, caller: CallerDep):
+    """Replace the program's product feed; each row left out is named with why."""
+    result = feeds.load_feed(store, caller, program_id, body.csv)
+    return FeedLoadOut(loaded=result.loaded, removed=result.removed,
+                       left_out=[FeedRowOut(**r) for r in result.left_out])  # fmt: skip
+
+
+@router.get("/programs/{program_id}/products", response_model=list[ProductOut],
+            responses=ERRORS, dependencies=OWN)  # fmt: skip
+def get_products(program_id: str, store: StoreDep, caller: CallerDep):
+    return [ProductOut(sku=p.sku, title=p.title, description=p.description,
+                       price=str(Money.from_minor(p.price_minor, p.currency).amount),
+                       currency=p.currency, url=p.url, image_url=p.image_url,
+                       category=p.category, in_stock=p.in_stock)
+            for p in feeds.products(store, caller, program_id)]  # fmt: skip
+
+
+@router.get("/programs/{program_id}/product-feed", responses={
+    **ERRORS, 200: {"description": "The feed as CSV or XML (RSS 2.0 with g: fields)",
+                    "content": {"text/csv": {}, "application/xml": {}}}})  # fmt: skip
+def get_product_feed(program_id: str, request: Request, store: StoreDep, caller: CallerDep,
+                     format: Literal["csv", "xml"] = "csv"):  # fmt: skip
+    """For a partner: the program's products, each with its own link to the product's page."""
+    links_base = get_settings().links_base(str(request.base_url))
+    body, media = feeds.partner_feed(store, caller, program_id, links_base, format)
+    return Response(body, media_type=media)

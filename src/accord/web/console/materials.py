@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from accord.engage import bounties as bt
 from accord.engage import briefs as br
 from accord.engage import creatives as cr
+from accord.engage import feeds
 from accord.engage import pools as pl
 from accord.engage.calendar import calendar
 from accord.errors import InvalidInput
@@ -31,6 +32,7 @@ from accord.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
+FEED_BYTES = 16 * 1024 * 1024
 
 
 def _groups(store, visitor, program_id: str) -> dict[str, str]:
@@ -48,19 +50,20 @@ def _upcoming(store, visitor, program_id: str) -> list:
 
 
 def creatives_page(request: Request, visitor, program: str | None, *, form=None, error=None,
-                   status: int = 200, loaded=None, saved=None):  # fmt: skip
+                   status: int = 200, loaded=None, saved=None, feed_loaded=None):  # fmt: skip
     def gather(store, current) -> dict:
         return {
             "creatives": cr.creatives(store, visitor.caller, current.id),
             "pools": pl.pools(store, visitor.caller, current.id),
             "groups": _groups(store, visitor, current.id),
             "promotions": _upcoming(store, visitor, current.id),
+            "products": feeds.products(store, visitor.caller, current.id),
         }
 
     return render_for_program(
         request, visitor, program, "creatives.html", gather=gather, http_status=status,
-        section="partners", creatives=[], pools=[], groups={}, promotions=[], form=form or {},
-        error=error,
+        section="partners", creatives=[], pools=[], groups={}, promotions=[], products=[],
+        feed_loaded=feed_loaded, form=form or {}, error=error,
         loaded=loaded, saved=saved, image_base=public_base(request),
     )  # fmt: skip
 
@@ -326,3 +329,35 @@ def decide_claim(request: Request, visitor: SignedIn, bounty_id: str, partner_id
                       form.get("decision") == "approve", form.get("note", ""))  # fmt: skip
     return RedirectResponse(f"/console/bounties?program={program or ''}&saved={claim.status}",
                             status_code=303)  # fmt: skip
+
+
+# --- Product feed -------------------------------------------------------------------------
+
+
+@router.post("/console/product-feed")
+async def upload_feed(request: Request, visitor: SignedIn):
+    """The program's products (multipart, field `file`: a CSV), replacing the feed."""
+    sent = await request.form()
+    form = {k: v for k, v in sent.items() if isinstance(v, str)}
+    if forged(visitor, form, request):
+        return expired()
+    program = form.get("program") or None
+    retry_with(request, lambda error: creatives_page(request, visitor, program, error=error,
+                                                     status=error.status))  # fmt: skip
+    upload = sent.get("file")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise InvalidInput("file", "choose the CSV of your products")
+    data = await upload.read(FEED_BYTES + 1)
+    await upload.close()
+    if len(data) > FEED_BYTES:
+        raise InvalidInput("file", f"at most {FEED_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidInput("file", "save the CSV as UTF-8") from error
+    store = request.app.state.store
+    _, current = program_or_first(store, visitor, program)
+    if current is None:
+        raise InvalidInput("program", "create a program first")
+    result = feeds.load_feed(store, visitor.caller, current.id, text)
+    return creatives_page(request, visitor, current.id, feed_loaded=result)

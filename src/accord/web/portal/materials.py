@@ -8,11 +8,12 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from accord.engage import bounties as bt
 from accord.engage import briefs as br
 from accord.engage import creatives as cr
+from accord.engage import feeds
 from accord.engage import pools as pl
 from accord.engage.calendar import calendar
 from accord.partners.service import partner_enrollments
@@ -26,13 +27,15 @@ def creatives_page(request: Request, visitor, program: str | None, *, used=None,
     store = request.app.state.store
     enrolled = partner_enrollments(store, visitor.caller)
     current = pick(enrolled, program, approved_only=True)
-    creatives, pools = [], []
+    creatives, pools, products = [], [], 0
     if current is not None:
         creatives = cr.partner_creatives(store, visitor.caller, current.program.id)
         pools = pl.partner_pools(store, visitor.caller, current.program.id)
+        products = len(feeds.products(store, visitor.caller, current.program.id))
     response = portal_page(request, "portal/creatives.html", visitor, enrolled, current,
                            "creatives", creatives=creatives, pools=pools, used=used,
-                           taken=taken, image_base=public_base(request))  # fmt: skip
+                           taken=taken, image_base=public_base(request),
+                           products=products)  # fmt: skip
     response.status_code = status
     return response
 
@@ -136,3 +139,14 @@ def submit_content(request: Request, visitor: SignedIn, bounty_id: str, form: Fo
     bt.submit_content(request.app.state.store, visitor.caller, bounty_id, form.get("url", ""))
     return RedirectResponse(f"/portal/bounties?program={quote(program or '')}&sent=1",
                             status_code=303)  # fmt: skip
+
+
+@router.get("/portal/product-feed.{kind}")
+def product_feed(request: Request, visitor: SignedIn, kind: str, program: str = ""):
+    """The program's products with the partner's own link to each (CSV or XML)."""
+    back_to(request, f"/portal/creatives?program={quote(program)}")
+    links_base = request.app.state.settings.links_base(str(request.base_url))
+    body, media = feeds.partner_feed(request.app.state.store, visitor.caller, program,
+                                     links_base, kind)  # fmt: skip
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="products.{kind}"'})  # fmt: skip
