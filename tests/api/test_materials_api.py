@@ -39,7 +39,7 @@ def test_pools_and_creatives(client, brand):
     assert broken.status_code == 422 and broken.json()["error"]["field"] == "codes"
     first = client.post(f"/api/v1/code-pools/{pool}/take", headers=them).json()["code"]
     assert client.post(f"/api/v1/code-pools/{pool}/take", headers=them).json()["code"] == first
-    assert client.post(f"/api/v1/code-pools/{pool}/take", headers=me).status_code == 404
+    assert client.post(f"/api/v1/code-pools/{pool}/take", headers=me).status_code == 403
     [seen] = client.get(f"{path}/code-pools", headers=them).json()
     assert seen["mine"] == first and seen["left"] == 1
     client.patch(f"/api/v1/code-pools/{pool}", headers=me, json={"active": False})
@@ -63,7 +63,7 @@ def test_pools_and_creatives(client, brand):
         "kind": "copy", "name": "Post", "body": "Code {code} at {link}"}).json()  # fmt: skip
     used = client.post(f"/api/v1/creatives/{copy['id']}/use", headers=them).json()
     assert used["code"] == first and used["text"] == f"Code {first} at {used['link_url']}"
-    assert client.post(f"/api/v1/creatives/{copy['id']}/use", headers=me).status_code == 404
+    assert client.post(f"/api/v1/creatives/{copy['id']}/use", headers=me).status_code == 403
     image = client.get(f"/creatives/{banner.json()['id']}.png")
     assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
     client.patch(f"/api/v1/creatives/{banner.json()['id']}", headers=me, json={"active": False})

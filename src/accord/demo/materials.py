@@ -1,12 +1,14 @@
-"""The demo's creatives, codes and briefs: a banner and a piece of copy, a pool of promo
-codes the best partner took one from, and a creator brief whose first post missed the ad
-disclosure (rejected with a note) and whose second waits for the manager's approval."""
+"""The demo's creatives, codes, briefs, bounties and product feed: a banner and a piece of
+copy, a pool of promo codes the best partner took one from, a creator brief whose first
+post missed the ad disclosure (rejected with a note) and whose second waits for the
+manager's approval, two bounties (sales this month, a review) and twelve products."""
 
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
-from accord.engage import briefs, creatives, pools
+from accord.engage import bounties, briefs, creatives, feeds, pools
 from accord.store.engine import Store
 from accord.tenancy.service import authenticate
 
@@ -53,3 +55,41 @@ def seed_materials(store: Store, caller, program_id: str, top) -> None:
     briefs.submit(store, partner, brief.id, url="https://video.example/ridge2",
                   text="#ad The Ridge 2 stayed waterproof through a night of rain. "
                   "#LumenOutdoor")  # fmt: skip
+
+    now = store.clock.now()
+    bounties.create_bounty(store, caller, program_id, bounties.BountyIn(
+        title="Five sales this month", kind="sales", target=5,
+        starts_at=now - timedelta(days=10), ends_at=now + timedelta(days=20), reward="50.00",
+        description="Five orders through your links or codes by the end of the month.",
+    ))  # fmt: skip
+    review = bounties.create_bounty(store, caller, program_id, bounties.BountyIn(
+        title="Review the Ridge 2 tent", kind="content", target=None,
+        starts_at=now - timedelta(days=3), ends_at=now + timedelta(days=27), reward="80.00",
+        description="A written or video review, published where your readers are."))  # fmt: skip
+    bounties.submit_content(store, partner, review.id, "https://video.example/ridge2")
+    feeds.load_feed(store, caller, program_id, _products())
+
+
+PRODUCTS = (
+    ("RIDGE-2", "Ridge 2 tent", "249.00", "Tents"),
+    ("RIDGE-3", "Ridge 3 tent", "329.00", "Tents"),
+    ("SUMMIT-1", "Summit bivy", "189.00", "Tents"),
+    ("EMBER-0", "Ember sleeping bag, 0 °C", "159.00", "Sleeping bags"),
+    ("EMBER-5", "Ember sleeping bag, -5 °C", "199.00", "Sleeping bags"),
+    ("DRIFT-PAD", "Drift sleeping pad", "89.00", "Sleeping bags"),
+    ("TRAIL-40", "Trail 40 L pack", "139.00", "Packs"),
+    ("TRAIL-60", "Trail 60 L pack", "179.00", "Packs"),
+    ("GLOW-HL", "Glow headlamp", "39.00", "Lights"),
+    ("GLOW-LN", "Glow lantern", "49.00", "Lights"),
+    ("STOVE-1", "Pocket stove", "59.00", "Kitchen"),
+    ("MUG-2", "Camp mug, pair", "24.00", "Kitchen"),
+)
+
+
+def _products() -> str:
+    lines = ["sku,title,price,url,category,availability"]
+    for sku, title, price, category in PRODUCTS:
+        slug = sku.lower()
+        lines.append(f"{sku},{title},{price},https://shop.lumen-outdoor.example/p/{slug},{category},"
+                     f"{'out of stock' if sku == 'RIDGE-3' else 'in stock'}")  # fmt: skip
+    return "\n".join(lines) + "\n"

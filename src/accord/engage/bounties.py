@@ -34,7 +34,7 @@ from accord.programs.service import load_program
 from accord.reports.service import results_between
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
-from accord.tenancy.service import require_brand
+from accord.tenancy.service import require_brand, require_partner
 
 KINDS = ("sales", "revenue", "content")
 
@@ -296,6 +296,7 @@ def require_own_bounty(store: Store, caller: Caller, bounty_id: str) -> None:
 
 def require_open_bounty(store: Store, caller: Caller, bounty_id: str) -> None:
     """The bounty is open to the calling partner, or NotFound."""
+    require_partner(caller)
     with store.read() as session:
         _open(session, caller, bounty_id)
 

@@ -26,7 +26,7 @@ from accord.programs.promotions import check_promotion_key
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
-from accord.tenancy.service import require_brand
+from accord.tenancy.service import require_brand, require_partner
 
 MAX_TEXT = 20_000
 SUBMITTED, APPROVED, REJECTED = "submitted", "approved", "rejected"
@@ -181,8 +181,7 @@ def submit(store: Store, caller: Caller, brief_id: str, *, url: str | None = Non
            text: str = "") -> BriefSubmission:  # fmt: skip
     """A creator's post for a brief, checked against each requirement at once. A post that
     misses one may be submitted again; one approved cannot be replaced."""
-    if caller.partner_id is None:
-        raise NotFound("brief", brief_id, field="brief_id")
+    require_partner(caller)
     text = (text or "").strip()
     url = check_url(url.strip(), "url") if (url or "").strip() else None
     if not text:
@@ -256,8 +255,7 @@ def require_own_brief(store: Store, caller: Caller, brief_id: str) -> None:
 
 def require_open_brief(store: Store, caller: Caller, brief_id: str) -> None:
     """The brief is open to the calling partner, or NotFound."""
-    if caller.partner_id is None:
-        raise NotFound("brief", brief_id, field="brief_id")
+    require_partner(caller)
     with store.read() as session:
         brief = session.get(Brief, brief_id)
         if brief is None or not _open_to(session, caller, brief):

@@ -26,7 +26,7 @@ from accord.programs.promotions import check_promotion_key
 from accord.programs.service import load_program
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
-from accord.tenancy.service import require_brand
+from accord.tenancy.service import require_brand, require_partner
 from accord.tracking.service import create_link, on_program_sites, partner_codes, partner_links
 
 KINDS = ("banner", "copy")
@@ -165,9 +165,10 @@ def use(store: Store, caller: Caller, creative_id: str, links_base: str,
     """The creative filled in for the calling partner: its link to the creative's landing
     page (made the first time) and, in copy, its promo code (the one it took from a pool of
     the creative's promotion first, else its first code)."""
+    require_partner(caller)
     with store.read() as session:
         creative = session.get(Creative, creative_id)
-        if creative is None or not creative.active or caller.partner_id is None:
+        if creative is None or not creative.active:
             raise NotFound("creative", creative_id, field="creative_id")
         groups = _partner_may(session, caller, creative.program_id)
         if creative.group_id is not None and creative.group_id not in groups:

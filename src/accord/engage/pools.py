@@ -22,7 +22,7 @@ from accord.programs.promotions import check_promotion_key
 from accord.programs.service import load_program, program_by_id
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
-from accord.tenancy.service import require_brand
+from accord.tenancy.service import require_brand, require_partner
 from accord.tracking.model import normalize_promo_code
 from accord.tracking.service import give_promo_code, promo_codes_taken
 
@@ -235,8 +235,7 @@ def partner_pools(store: Store, caller: Caller, program_id: str) -> list[Pool]:
 def take_code(store: Store, caller: Caller, pool_id: str) -> str:
     """The calling partner's code from a pool: the one it took before, else a free one, which
     becomes its promo code in the program. Conflict when the pool has none left."""
-    if caller.partner_id is None:
-        raise NotFound("pool", pool_id, field="pool_id")
+    require_partner(caller)
     for _ in range(20):  # another partner may take the free code first: take the next
         try:
             with store.unit() as session:

@@ -145,6 +145,11 @@ def require_brand(caller: Caller) -> None:
         raise Forbidden("this action is for the brand's API keys, not a partner's")
 
 
+def require_partner(caller: Caller) -> None:
+    if caller.partner_id is None:
+        raise Forbidden("this action is for a partner's API keys, not the brand's")
+
+
 def create_user(
     store: Store, organization_id: str, email: str, password: str, role: str | None = None
 ) -> User:
