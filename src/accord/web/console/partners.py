@@ -29,6 +29,7 @@ from accord.partners.service import (
 from accord.partners.types import brand_own_types, brand_types
 from accord.programs.service import list_programs
 from accord.protect.partner_risk import partner_history, risk_by_partner
+from accord.reports import engagement
 from accord.reports.activity import daily_series
 from accord.reports.service import PartnerFigures, partner_figures
 from accord.signin.service import invite_by_mail
@@ -282,9 +283,11 @@ def partner_profile(
     move = coming_move(enrollment, now)
     figures = partner_figures(store, caller, current.id, partner_id=partner.id)
     history = partner_history(store, caller, current.id, partner.id)
+    engaged = engagement.activity(store, caller, current.id).get(partner.id)
     return render(
         request,
         "partner.html",
+        engaged=engaged,
         visitor=visitor,
         programs=programs,
         current=current,
