@@ -6,9 +6,10 @@ manager's approval, two bounties (sales this month, a review) and twelve product
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from accord.engage import bounties, briefs, creatives, feeds, pools
+from accord.programs.promotions import add_promotion
 from accord.store.engine import Store
 from accord.tenancy.service import authenticate
 
@@ -30,17 +31,21 @@ def banner(width: int = 728, height: int = 90) -> bytes:
 
 
 def seed_materials(store: Store, caller, program_id: str, top) -> None:
+    year = store.clock.now().year + 1
+    opens, closes = datetime(year, 3, 1, tzinfo=UTC), datetime(year, 3, 16, tzinfo=UTC)
+    spring = add_promotion(store, caller, program_id, "Lumen spring sale", opens, closes)
     creatives.create_creative(store, caller, program_id, kind="banner",
-                              name="Spring sale, 728 \u00d7 90", image=banner())  # fmt: skip
+                              name="Spring sale, 728 \u00d7 90", image=banner(),
+                              promotion=spring.id)  # fmt: skip
     creatives.create_creative(
         store, caller, program_id, kind="copy", name="Spring sale post",
         body="Lumen's tents and sleeping bags are 20% off until 15 March. Use {code} at "
-        "checkout: {link}",
+        "checkout: {link}", promotion=spring.id,
     )  # fmt: skip
     codes = "\n".join(f"SPRING-{n:04d}" for n in range(1, 201))
     pool, _ = pools.create_pool(store, caller, program_id, name="Spring sale codes",
                                 description="20% off tents, until 15 March",
-                                codes=codes)  # fmt: skip
+                                codes=codes, promotion=spring.id)  # fmt: skip
     partner = authenticate(store, top.api_key)
     pools.take_code(store, partner, pool.id)
     brief = briefs.create_brief(store, caller, program_id, briefs.BriefIn(
