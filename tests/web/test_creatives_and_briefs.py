@@ -257,3 +257,31 @@ def test_a_product_feed_uploaded_in_the_console_is_downloaded_in_the_portal(stor
     assert got.status_code == 200 and "<g:id>T-1</g:id>" in got.text
     assert "/c/" in got.text and "ridge-2" in got.text
     assert client.get(f"/portal/product-feed.pdf?program={brand.program_id}").status_code == 422
+
+
+def test_a_fee_commission_says_which_brief_paid_it(store, client, manager):
+    brand, user = manager
+    email = unique_email("creator")
+    creator = create_partner(store, brand.caller, brand.program_id, name="Trail Mei",
+                             partner_type="content", email=email, with_login=True)  # fmt: skip
+    from accord.tenancy.service import authenticate
+
+    partner = authenticate(store, creator.api_key)
+    brief = br.create_brief(store, brand.caller, brand.program_id,
+                            br.BriefIn(title="Tent video", fee="60.00"))  # fmt: skip
+    post = br.submit(store, partner, brief.id, url="https://v.example/1", text="my video")
+    paid = br.decide(store, brand.caller, post.id, approve=True)
+    client.cookies.set("accord_lang", "zh_Hans")
+    assert sign_in(client, user.email).status_code == 303
+    page = client.get(f"/console/commissions/{paid.commission_id}")
+    assert page.status_code == 200 and "Tent video" in page.text
+    assert "创作者内容需求中通过审核的内容的费用" in page.text
+    listed = client.get(f"/console/commissions?program={brand.program_id}").text
+    assert "创作费用" in listed  # the kind in words, not the code
+    client.cookies.clear()
+    client.cookies.set("accord_lang", "en")
+    assert sign_in(client, email, creator.password).status_code == 303
+    mine = client.get(f"/portal/commissions/{paid.commission_id}")
+    assert mine.status_code == 200 and "The fee of a post approved" in mine.text
+    listed = client.get(f"/portal/commissions?program={brand.program_id}").text
+    assert "60.00" in listed

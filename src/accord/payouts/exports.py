@@ -194,7 +194,9 @@ def statement_pdf(store: Store, caller: Caller, payout_id: str, *, locale: str =
                 event_type=commission.event_type,
                 rule_name=str(
                     (commission.explanation or {}).get("rule", {}).get("name")
-                    or (commission.explanation or {}).get("bonus", "")
+                    or (commission.explanation or {}).get("bonus")
+                    or (commission.explanation or {}).get("brief")
+                    or (commission.explanation or {}).get("bounty", "")
                 ),
                 original=Money.from_minor(commission.original_minor, currency),
                 adjustments=Money.from_minor(int(delta_minor), currency),
