@@ -430,7 +430,11 @@ def results_between(
         )
         .group_by(Conversion.partner_id)
     )
-    if partner_ids is not None:
-        query = query.where(Conversion.partner_id.in_(list(partner_ids)))
     with store.read() as session:
-        return {pid: (int(n), int(rev)) for pid, n, rev in session.execute(query)}
+        if partner_ids is None:
+            return {pid: (int(n), int(rev)) for pid, n, rev in session.execute(query)}
+        wanted, found = list(partner_ids), {}
+        for at in range(0, len(wanted), 500):  # a bounded list of bound parameters a query
+            chunk = query.where(Conversion.partner_id.in_(wanted[at : at + 500]))
+            found.update({pid: (int(n), int(rev)) for pid, n, rev in session.execute(chunk)})
+        return found
