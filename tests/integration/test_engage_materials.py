@@ -246,3 +246,16 @@ def test_the_calendar_carries_what_each_promotion_has(store):
     [pool] = pools.pools(store, brand.caller, brand.program_id)
     assert pools.take_code(store, partner.caller, pool.id) == "BD-1"
     assert cr.use(store, partner.caller, copy.id, "https://t", "https://a").text == "BD-1"
+
+
+def test_a_pool_code_made_a_promo_code_after_loading_is_set_aside(store):
+    brand = make_brand(store)
+    partner = add_partner(brand)
+    pool, _ = pools.create_pool(store, brand.caller, brand.program_id, name="Late",
+                                codes="LATE-A\nLATE-B")  # fmt: skip
+    create_promo_code(store, brand.caller, brand.program_id, "LATE-A", partner_id=partner.id)
+    assert pools.take_code(store, add_partner(brand).caller, pool.id) == "LATE-B"
+    with pytest.raises(Conflict, match="every code"):  # LATE-A is never handed out
+        pools.take_code(store, add_partner(brand).caller, pool.id)
+    [view] = pools.pools(store, brand.caller, brand.program_id)
+    assert (view.taken, view.left) == (2, 0)  # the used one is set aside, not handed out

@@ -299,9 +299,3 @@ def require_open_bounty(store: Store, caller: Caller, bounty_id: str) -> None:
     require_partner(caller)
     with store.read() as session:
         _open(session, caller, bounty_id)
-
-
-def program_of(store: Store, caller: Caller, bounty_id: str) -> str:
-    """The program of a bounty open to the calling partner."""
-    with store.read() as session:
-        return _open(session, caller, bounty_id).program_id

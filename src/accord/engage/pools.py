@@ -273,13 +273,13 @@ def take_code(store: Store, caller: Caller, pool_id: str) -> str:
                 ).rowcount
                 if not claimed:
                     continue
-                if promo_codes_taken(session, pool.program_id, [free.code]):
-                    # made a promo code since it was loaded: set it aside, take the next
+                try:
+                    give_promo_code(session, pool.program_id, caller.partner_id, free.code, now)
+                except Conflict:  # made a promo code since it was loaded: set it aside
                     session.execute(
                         update(PoolCode).where(PoolCode.id == free.id).values(partner_id=None)
                     )
                     continue
-                give_promo_code(session, pool.program_id, caller.partner_id, free.code, now)
                 return free.code
         except IntegrityError:
             continue  # a request of the same partner took one at the same moment: read it

@@ -518,14 +518,15 @@ def patch_bounty(bounty_id: str, body: Switch, store: StoreDep, caller: CallerDe
              responses=ERRORS, dependencies=[Depends(open_bounty)])  # fmt: skip
 def post_content(bounty_id: str, body: ContentIn, store: StoreDep, caller: CallerDep):
     """For a partner: where its content for a content bounty is published."""
-    bt.submit_content(store, caller, bounty_id, body.url)
-    [mine] = [p for p in bt.partner_bounties(store, caller, _program_of(store, caller, bounty_id))
-              if p.bounty.id == bounty_id]  # fmt: skip
-    return _progress(mine)
+    return _claim_out(bt.submit_content(store, caller, bounty_id, body.url))
 
 
-def _program_of(store, caller, bounty_id: str) -> str:
-    return bt.program_of(store, caller, bounty_id)
+def _claim_out(claim) -> ProgressOut:
+    """A content bounty's claim as progress: done (1) once approved."""
+    done = claim.status == "approved"
+    return ProgressOut(partner_id=claim.partner_id, value=str(int(done)), share=float(done),
+                       reached=done, paid=claim.commission_id is not None, status=claim.status,
+                       url=claim.url, commission_id=claim.commission_id)  # fmt: skip
 
 
 @router.post("/bounties/{bounty_id}/claims/{partner_id}/decision", response_model=ProgressOut,
@@ -533,12 +534,7 @@ def _program_of(store, caller, bounty_id: str) -> str:
 def post_claim_decision(bounty_id: str, partner_id: str, body: ClaimDecisionIn,
                         store: StoreDep, caller: CallerDep):  # fmt: skip
     """Approve a partner's content (paying the reward, once) or reject it with a note."""
-    claim = bt.decide(store, caller, bounty_id, partner_id, body.approve, body.note)
-    return ProgressOut(partner_id=claim.partner_id, value=str(int(claim.status == "approved")),
-                       share=float(claim.status == "approved"),
-                       reached=claim.status == "approved", paid=claim.commission_id is not None,
-                       status=claim.status, url=claim.url,
-                       commission_id=claim.commission_id)  # fmt: skip
+    return _claim_out(bt.decide(store, caller, bounty_id, partner_id, body.approve, body.note))
 
 
 # --- Product feed -------------------------------------------------------------------------
