@@ -119,3 +119,31 @@ def test_moving_partners_from_impact_over_the_api(client, brand):
     theirs = {**bearer(other.api_key), "content-type": "text/csv"}
     stranger = client.post(url, content=text.read_bytes(), headers=theirs)
     assert stranger.status_code == 404
+
+
+def test_moving_past_conversions_from_impact_over_the_api(client, brand):
+    from pathlib import Path
+
+    files = Path(__file__).parent.parent / "fixtures" / "platforms"
+    headers = {**bearer(brand.api_key), "content-type": "text/csv"}
+    base = f"/api/v1/programs/{brand.program_id}"
+    moved = client.post(f"{base}/partner-imports", headers=headers,
+                        content=(files / "impact_partners.csv").read_bytes())  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    url = f"{base}/history-imports"
+    answer = client.post(url, content=(files / "impact_actions.csv").read_bytes(),
+                         headers=headers)  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["platform"], body["counts"]) == ("impact", {"created": 5, "rejected": 4})
+    owed = [r for r in body["rows"] if r["commission_id"]]
+    assert [r["row"] for r in owed] == [3, 4]  # pending and approved, not yet cleared
+    shown = client.get(f"/api/v1/commissions/{owed[0]['commission_id']}",
+                       headers=bearer(brand.api_key)).json()  # fmt: skip
+    assert (shown["kind"], shown["amount"]["amount"]) == ("imported", "8.00")
+    stranger = make_brand(brand.store)
+    theirs = {**bearer(stranger.api_key), "content-type": "text/csv"}
+    refused = client.post(url, content=b"Action Id,Partner Id,Payout\n1,2,3\n", headers=theirs)
+    assert refused.status_code == 404
+    wrong = client.post(url, content=b"colour,size\nred,9\n", headers=headers)
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "file"

@@ -1132,6 +1132,7 @@ ACCESS.update(
         ("POST", "/programs/{program_id}/groups"): BRAND,
         ("PUT", "/groups/{group_id}/members"): BRAND,
         ("POST", "/programs/{program_id}/partner-imports"): BRAND,
+        ("POST", "/programs/{program_id}/history-imports"): BRAND,
     }
 )
 OBJECTS["rule_id"] = ("rule", "brand")

@@ -179,3 +179,34 @@ def test_moving_partners_from_partnerstack_in_the_console(store, client, manager
     assert "Campwise" in listed.text and "TentPro AS" in listed.text
     groups = client.get(f"/console/groups?program={brand.program_id}")
     assert "Resellers" in groups.text and "Agencies" in groups.text
+
+
+def test_moving_past_conversions_from_impact_in_the_console(store, client, manager):
+    from pathlib import Path
+
+    from tests.web.conftest import wait_for_job
+
+    brand, user = manager
+    assert sign_in(client, user.email).status_code == 303
+    files = Path(__file__).parent.parent / "fixtures" / "platforms"
+    for kind, name in (("partners", "impact_partners.csv"), ("history", "impact_actions.csv")):
+        page = client.get(f"/console/imports?program={brand.program_id}")
+        assert "Past conversions and commissions from another platform" in page.text
+        started = client.post(
+            f"/console/imports/{kind}",
+            data={"csrf": csrf_of(page.text), "program": brand.program_id},
+            files={"file": (name, (files / name).read_bytes(), "text/csv")},
+        )
+        assert started.status_code == 303, started.text
+        done = wait_for_job(client, started.headers["location"])
+    assert "Recognised as an actions or commissions export of impact.com." in done
+    assert "is not a partner of this program" in done and "DISPUTED" in done
+    results = client.get(started.headers["location"] + "/results.csv").text.splitlines()
+    assert results[0] == "row,status,id,commission_id,field,message"
+    owed = [line.split(",") for line in results[1:] if line.split(",")[3]]
+    assert [row[0] for row in owed] == ["3", "4"]
+    shown = client.get(f"/console/commissions/{owed[0][3]}")
+    assert "Not yet paid on impact.com when the program moved" in shown.text
+    assert "ORD-5002" in shown.text and "8.00" in shown.text
+    paid = client.get(f"/console/conversions/{results[1].split(',')[2]}")
+    assert "paid on the platform the program moved from" in paid.text

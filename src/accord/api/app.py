@@ -66,6 +66,7 @@ BODY_LIMITS = {
     "/api/v1/conversions/batch": 8 * MiB,
     "/api/v1/conversions/import": 16 * MiB,
     "/api/v1/reversals/import": 16 * MiB,
+    "/api/v1/programs/{}/history-imports": 16 * MiB,
     "/t/events": 64 * KiB,
     "/t/leads": 64 * KiB,
     # a content item's PDF or deck (the service refuses past its own limit, naming it)

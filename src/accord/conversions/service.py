@@ -65,8 +65,10 @@ DEADLOCK_RETRIES = 5
 BATCH_UNIT = 100
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-#: Conversions older than this when they arrive are refused.
+#: Conversions older than this when they arrive are refused (unless imported as history).
 MAX_AGE = timedelta(days=3 * 365 + 1)
+#: The attribution reason of an order imported from the platform a program moved from.
+IMPORTED = "imported_history"
 
 
 @dataclass
@@ -89,17 +91,24 @@ def record_conversion(
     source: str = "api",
     credit_partner_id: str | None = None,
     confirmation: str | None = None,
+    imported: str | None = None,
 ) -> Recorded:
     """Record one conversion idempotently; see the module docstring.
 
     `credit_partner_id` gives the credit to that partner outright (an accepted inquiry),
     whatever the click or code says. `confirmation` is set for browser events
     (accord.conversions.browser): `awaiting` holds the commissions it earns.
+
+    `imported` records an order from before the program moved to Accord
+    (accord.conversions.history): credited and counted in the reports, of any age, but
+    earning nothing under the contract, not judged by fraud protection and kept out of the
+    journeys the attribution models learn from; it is the conversion's commission note
+    (why it earned nothing here).
     """
     require_brand(caller)
     if report.click_id and flush_clicks is not None:
         flush_clicks(report.click_id)
-    return _record(store, caller, report, source, credit_partner_id, confirmation)
+    return _record(store, caller, report, source, credit_partner_id, confirmation, imported)
 
 
 def _record(
@@ -109,6 +118,7 @@ def _record(
     source: str,
     credit_partner_id: str | None = None,
     confirmation: str | None = None,
+    imported: str | None = None,
 ) -> Recorded:
     """One conversion in its own unit of work, tried again when a concurrent request
     inserted the same order first (the retry finds it) or when the database broke a
@@ -118,7 +128,14 @@ def _record(
         try:
             with store.unit() as session:
                 return _record_in(
-                    session, store, caller, report, source, credit_partner_id, confirmation
+                    session,
+                    store,
+                    caller,
+                    report,
+                    source,
+                    credit_partner_id,
+                    confirmation,
+                    imported,
                 )
         except IntegrityError:
             if raced:
@@ -295,6 +312,7 @@ def _record_in(
     source: str,
     credit_partner_id: str | None = None,
     confirmation: str | None = None,
+    imported: str | None = None,
 ) -> Recorded:
     now = store.clock.now()
     program = remembered(
@@ -322,7 +340,7 @@ def _record_in(
     occurred_at = report.occurred_at or now
     if occurred_at > now + FUTURE_TOLERANCE:
         raise InvalidInput("occurred_at", "is in the future")
-    if occurred_at < now - MAX_AGE:
+    if occurred_at < now - MAX_AGE and imported is None:
         raise InvalidInput(
             "occurred_at", "is more than three years ago: such orders are not commissioned"
         )
@@ -406,6 +424,10 @@ def _record_in(
     session.add(conversion)
     session.flush()  # the unique key on (program, order, event) decides races here
     record(session, conversion_recorded(conversion, now))
+    if imported is not None:
+        conversion.attribution_reason, conversion.commission_note = IMPORTED, imported
+        _credit(session, program, conversion, decision, now, commissioned=False)
+        return Recorded(conversion, True, [])
     commissions = _credit(session, program, conversion, decision, now, attributed)
     keep_journey(session, program, conversion, attributed)
     winner = decision.credits[0].touchpoint if decision.attributed else None
@@ -518,9 +540,12 @@ def _credit(
     decision: Decision,
     now: datetime,
     attributed: Attributed | None = None,
+    *,
+    commissioned: bool = True,
 ) -> list[Commission]:
-    """Store the attribution and a commission for each credited, approved partner. Credit
-    split among several partners splits one commission (see create_commissions)."""
+    """Store the attribution and a commission for each credited, approved partner (only the
+    attribution when not `commissioned`). Credit split among several partners splits one
+    commission (see create_commissions)."""
     credited = []
     for credit in decision.credits:
         touch = credit.touchpoint
@@ -536,6 +561,8 @@ def _credit(
         )
         session.add(attribution)
         session.flush()
+        if not commissioned:
+            continue
         enrollment = load_enrollment(session, program.id, touch.partner_id)
         if enrollment is None or enrollment.status != EnrollmentStatus.APPROVED:
             conversion.commission_note = "partner_not_approved"

@@ -312,3 +312,25 @@ def partners_import(store: Store, caller: Caller, args: dict, context: Context) 
             for r in report.rows
         ],
     }  # fmt: skip
+
+
+@kind("import_history")
+def history_import(store: Store, caller: Caller, args: dict, context: Context) -> dict:
+    """An actions or commissions export of another platform (the payload): a conversion per
+    row, its commission owed, settled or reversed as the old platform left it, or why not."""
+    from accord.conversions.history import import_history
+    from accord.partners.imports import PLATFORMS
+
+    report = import_history(store, caller, args["program_id"], _text(context),
+                            progress=context.progress)  # fmt: skip
+    return {
+        "file": args.get("file"),
+        "platform": PLATFORMS[report.platform],
+        "counts": dict(Counter(r.status for r in report.rows)),
+        "rows": [
+            {"row": r.row, "status": r.status, "id": r.conversion_id,
+             "commission_id": r.commission_id, "field": (r.error or {}).get("field"),
+             "message": (r.error or {}).get("message") or "; ".join(r.notes) or None}
+            for r in report.rows
+        ],
+    }  # fmt: skip

@@ -267,6 +267,44 @@ def _known(store: Store, program_id: str, platform: str) -> tuple[set[str], set[
     return emails, ids
 
 
+def imported_partners(
+    store: Store, caller: Caller, program_id: str, platform: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The brand's program's partners by their id on `platform` (imported from it) and by
+    e-mail address (lowercase), each to the partner's id in Accord: how a later export of
+    that platform (actions, commissions) finds whom a row is for."""
+    from accord.programs.service import get_program
+
+    require_brand(caller)
+    get_program(store, caller, program_id)  # the brand's own, else not found
+    with store.read() as session:
+        by_id = dict(
+            session.execute(
+                select(PartnerImportKey.external_id, PartnerImportKey.partner_id)
+                .join(
+                    Enrollment,
+                    (Enrollment.partner_id == PartnerImportKey.partner_id)
+                    & (Enrollment.program_id == PartnerImportKey.program_id),
+                )
+                .where(
+                    PartnerImportKey.program_id == program_id,
+                    PartnerImportKey.platform == platform,
+                )
+            ).all()
+        )
+        by_email = dict(
+            session.execute(
+                select(func.lower(Partner.email), Partner.id)
+                .join(Enrollment, Enrollment.partner_id == Partner.id)
+                .where(
+                    Enrollment.program_id == program_id,
+                    Partner.email.is_not(None),
+                )
+            ).all()
+        )
+    return by_id, by_email
+
+
 def import_partners(
     store: Store,
     caller: Caller,

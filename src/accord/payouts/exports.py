@@ -196,6 +196,7 @@ def statement_pdf(store: Store, caller: Caller, payout_id: str, *, locale: str =
                     (commission.explanation or {}).get("rule", {}).get("name")
                     or (commission.explanation or {}).get("bonus")
                     or (commission.explanation or {}).get("brief")
+                    or (commission.explanation or {}).get("imported")
                     or (commission.explanation or {}).get("bounty", "")
                 ),
                 original=Money.from_minor(commission.original_minor, currency),

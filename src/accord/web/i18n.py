@@ -121,6 +121,8 @@ DATA_WORDS = (
     N_("position_based_split"), N_("time_decay_split"), N_("code_did_not_win"),
     N_("click"), N_("impression"), N_("app_identity"), N_("subscription"), N_("inquiry"),
     N_("matched"), N_("merged"),
+    N_("imported"), N_("imported_history"), N_("paid_before_import"), N_("owed_from_import"),
+    N_("reversed_before_import"), N_("no_commission_in_import"), N_("skipped"),
 )  # fmt: skip
 
 #: How English pages write data words whose code is not a word.
@@ -163,6 +165,11 @@ _ENGLISH = {
     "time_decay_split": "time-decay model, credit split",
     "code_did_not_win": "the promo code did not win under the model",
     "app_identity": "app or mini-program identity",
+    "imported_history": "imported from the platform the program moved from",
+    "paid_before_import": "paid on the platform the program moved from",
+    "owed_from_import": "owed as the old platform left it: a commission of its own",
+    "reversed_before_import": "reversed on the platform the program moved from",
+    "no_commission_in_import": "the old platform paid nothing for it",
     "sepa": "SEPA",
     "paypal": "PayPal",
     "stripe": "Stripe",

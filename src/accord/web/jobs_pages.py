@@ -29,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 #: Largest CSV the console takes in one upload.
 MAX_UPLOAD = 50 * 1024 * 1024
-IMPORTS = ("conversions", "reversals", "leads", "outcomes", "partners")
+IMPORTS = ("conversions", "reversals", "leads", "outcomes", "partners", "history")
 #: What a leads upload may say once for every row.
 LEAD_DEFAULTS = ("type", "channel", "source", "campaign", "subject")
 TOO_BIG = f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it into smaller files"
@@ -153,11 +153,12 @@ def job_status(job_id: str, request: Request, visitor: SignedIn):
 def job_results(job_id: str, request: Request, visitor: SignedIn):
     """An import's result for every row, to fix the rejected ones and upload them again."""
     rows = (job_context(request, visitor, job_id)["job"].result or {}).get("rows", [])
-    table = [(r["row"], r["status"], r["id"] or "", r["field"] or "", r["message"] or "")
-             for r in rows]  # fmt: skip
-    return exports_table.download(
-        f"{job_id}-results", "csv", ("row", "status", "id", "field", "message"), table
-    )
+    table = [(r["row"], r["status"], r["id"] or "", r.get("commission_id") or "",
+              r["field"] or "", r["message"] or "") for r in rows]  # fmt: skip
+    columns = ("row", "status", "id", "commission_id", "field", "message")
+    if not any(r.get("commission_id") for r in rows):  # only history imports owe any
+        columns, table = columns[:3] + columns[4:], [t[:3] + t[4:] for t in table]
+    return exports_table.download(f"{job_id}-results", "csv", columns, table)
 
 
 @router.get("/console/jobs/{job_id}/what-if.csv")

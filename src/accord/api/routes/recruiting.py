@@ -364,3 +364,71 @@ async def import_platform_partners(
     ]
     counts = dict(Counter(r.status for r in report.rows))
     return PartnerImportOut(platform=report.platform, counts=counts, rows=rows)
+
+
+class HistoryImportRowOut(BaseModel):
+    row: int = Field(description="The line in the file (the header is line 1).")
+    status: str = Field(description="created, duplicate, skipped (nothing to record) or rejected")
+    conversion_id: str | None
+    commission_id: str | None = Field(
+        description="The commission Accord owes for the row: the old platform had not paid it."
+    )
+    field: str | None
+    message: str | None
+
+
+class HistoryImportOut(BaseModel):
+    platform: str = Field(description="impact, partnerstack, rewardful, firstpromoter or dub")
+    counts: dict[str, int]
+    rows: list[HistoryImportRowOut]
+
+
+@router.post(
+    "/programs/{program_id}/history-imports",
+    response_model=HistoryImportOut,
+    responses=ERRORS,
+    dependencies=OWN,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "Action Id,Partner Id,Event Date,Oid,Sale Amount,Payout,Currency,"
+                    "State,Cleared Date\n1987.1,4410221,2026-09-14,ORD-5001,1249.00,124.90,USD,"
+                    "APPROVED,2026-10-02\n",
+                }
+            },
+        }
+    },
+)
+async def import_platform_history(
+    program_id: str, request: Request, store: StoreDep, caller: CallerDep
+) -> HistoryImportOut:
+    """Move a program's history from impact.com, PartnerStack, Rewardful, FirstPromoter or
+    Dub: their actions or commissions export (CSV), recognised by its header, after their
+    partner export. Every row is a conversion credited to its partner, or says why not. A
+    commission paid there is history only; one not yet paid is owed at its amount, once; a
+    reversed one is recorded and reversed. A file sent again changes nothing."""
+    from collections import Counter
+
+    from starlette.concurrency import run_in_threadpool
+
+    from accord.api import bodies
+    from accord.conversions.history import import_history
+
+    text = bodies.csv_text(await bodies.read_body(request))
+    report = await run_in_threadpool(lambda: import_history(store, caller, program_id, text))
+    rows = [
+        HistoryImportRowOut(
+            row=r.row,
+            status=r.status,
+            conversion_id=r.conversion_id,
+            commission_id=r.commission_id,
+            field=(r.error or {}).get("field"),
+            message=(r.error or {}).get("message") or "; ".join(r.notes) or None,
+        )
+        for r in report.rows
+    ]
+    counts = dict(Counter(r.status for r in report.rows))
+    return HistoryImportOut(platform=report.platform, counts=counts, rows=rows)
