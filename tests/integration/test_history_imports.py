@@ -146,3 +146,17 @@ def test_exports_are_read_as_people_write_them():
     assert moment("2025-09-14T10:21:00Z") == moment("2025-09-14 10:21:00")
     with pytest.raises(ValueError):
         moment("yesterday")
+
+
+def test_a_commission_past_the_largest_order_is_refused_not_owed(brand):
+    moved = import_partners(brand.store, brand.caller, brand.program_id,
+                            (FILES / "impact_partners.csv").read_text())  # fmt: skip
+    assert moved.rows[0].status == "created"
+    text = ("Action Id,Partner Id,Event Date,Oid,Sale Amount,Payout,Currency,State\n"
+            "big-1,4410221,2026-10-01,BIG-1,10.00,99999999999.00,USD,PENDING\n"
+            "big-2,4410221,2026-10-01,BIG-2,10.00,1.005,USD,PENDING\n")  # fmt: skip
+    report = import_history(brand.store, brand.caller, brand.program_id, text)
+    assert [(r.status, r.error["field"]) for r in report.rows] == [
+        ("rejected", "commission"), ("rejected", "commission")
+    ]  # fmt: skip
+    assert "largest order" in report.rows[0].error["message"]

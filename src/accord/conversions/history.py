@@ -38,6 +38,7 @@ from accord.conversions.service import record_conversion
 from accord.errors import AccordError, InvalidInput
 from accord.money import Money
 from accord.partners.imports import PLATFORMS, imported_partners, norm
+from accord.programs.service import get_program, max_order_amount
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -337,8 +338,6 @@ def import_history(
     """Every row of an actions or commissions export as a conversion credited to its
     partner, with its commission owed, settled or reversed as the old platform left it."""
     require_brand(caller)
-    from accord.programs.service import get_program
-
     program = get_program(store, caller, program_id)  # the brand's own, else not found
     platform, rows = read(text)
     by_id, by_email = imported_partners(store, caller, program_id, platform)
@@ -391,6 +390,9 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
             raise InvalidInput("currency", f"the commission is in {currency}; the program pays in "
                           f"{program.currency}: convert the file's commissions first")  # fmt: skip
         commission = Money.parse(row.commission, currency, field="commission")
+        if commission.minor > max_order_amount(program).minor:
+            raise InvalidInput("commission", f"{commission} is more than the largest order "
+                               f"this program accepts ({max_order_amount(program)})")  # fmt: skip
     if row.event_type == "click":  # a click reward: a commission with no order behind it
         if row.status != "owed" or not commission.minor:
             result.status = "skipped"
