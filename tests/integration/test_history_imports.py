@@ -64,6 +64,7 @@ def test_an_impact_actions_export_credits_owes_settles_and_reverses(brand):
     assert paid.partner_id == lab and paid.amount_minor == 124_900
     assert paid.occurred_at.isoformat() == "2025-09-14T17:21:00+00:00"  # over a year ago
     assert paid.commission_note == "paid_before_import" and by_line[2].commission_id is None
+    assert paid.promo_code == "TRAILLAB10"  # reports by promo code keep their history
     assert (paid.attribution_reason, paid.source, paid.customer_id) == (
         "imported_history",
         "import",

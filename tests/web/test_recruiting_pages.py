@@ -201,6 +201,7 @@ def test_moving_past_conversions_from_impact_in_the_console(store, client, manag
         done = wait_for_job(client, started.headers["location"])
     assert "Recognised as an actions or commissions export of impact.com." in done
     assert "is not a partner of this program" in done and "DISPUTED" in done
+    assert "2 commissions not yet paid there are owed here: $11.00" in done
     results = client.get(started.headers["location"] + "/results.csv").text.splitlines()
     assert results[0] == "row,status,id,commission_id,field,message"
     owed = [line.split(",") for line in results[1:] if line.split(",")[3]]

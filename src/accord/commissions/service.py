@@ -863,6 +863,7 @@ def explain(store: Store, caller: Caller, commission_id: str) -> dict[str, objec
         "conversion_id": commission.conversion_id,
         "currency": commission.currency,
         "amount": money(commission.amount_minor),
+        "original": money(commission.original_minor),
         "computed": commission.explanation,
         "adjustments": history,
         "current": f"{' '.join(steps)} = {money(total)} {commission.currency}",

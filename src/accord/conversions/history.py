@@ -199,12 +199,19 @@ class RowResult:
     commission_id: str | None = None
     error: dict | None = None
     notes: list[str] = field(default_factory=list)
+    owed_minor: int = 0  # what the commission owes, in the program's currency
 
 
 @dataclass
 class HistoryReport:
     platform: str
     rows: list[RowResult]
+    currency: str
+
+    @property
+    def owed(self) -> Money:
+        """What the rows' commissions owe, those the old platform had not paid."""
+        return Money.from_minor(sum(r.owed_minor for r in self.rows), self.currency)
 
 
 def detect(headers: list[str]) -> str:
@@ -353,7 +360,7 @@ def import_history(
         results.append(result)
         if progress is not None and (done % 25 == 0 or done == len(rows)):
             progress(done, len(rows))
-    return HistoryReport(platform, results)
+    return HistoryReport(platform, results, program.currency)
 
 
 def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
@@ -401,7 +408,7 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
             return
         result.commission_id = _owe(store, program, partner_id, platform, label, row, None,
                                     commission, when)  # fmt: skip
-        result.status = "created"
+        result.status, result.owed_minor = "created", commission.minor
         return
     if row.sale is not None and row.sale < 0:
         raise InvalidInput("amount", f"{row.sale} is negative: a reversal is a row with a "
@@ -409,15 +416,19 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
     owed = row.status == "owed" and commission.minor > 0
     note = NOTES["none" if row.status == "owed" and not owed else row.status]
     order_id = row.order_id or f"{platform}-{row.action_id}"
+    fields = {"program_id": program.id, "event_type": row.event_type,
+              "order_id": order_id[:200], "amount": row.sale or Decimal(0),
+              "currency": currency, "occurred_at": when, "customer_id": row.customer[:200] or None,
+              "promo_code": row.promo_code or None}  # fmt: skip
     try:
-        report = ConversionReport(
-            program_id=program.id, event_type=row.event_type, order_id=order_id[:200],
-            amount=row.sale or Decimal(0), currency=currency, occurred_at=when,
-            customer_id=row.customer[:200] or None,
-        )  # fmt: skip
+        report = ConversionReport(**fields)
     except ValidationError as error:
         first = error.errors()[0]
-        raise InvalidInput(str(first["loc"][0]) if first["loc"] else "row", first["msg"]) from None
+        where = str(first["loc"][0]) if first["loc"] else "row"
+        if where != "promo_code":
+            raise InvalidInput(where, first["msg"]) from None
+        result.notes.append(f"promo code {row.promo_code!r} left out: {first['msg']}")
+        report = ConversionReport(**{**fields, "promo_code": None})
     recorded = record_conversion(store, caller, report, source="import",
                                  credit_partner_id=partner_id, imported=note)  # fmt: skip
     conversion = recorded.conversion
@@ -426,8 +437,6 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
                       f"{conversion.id}, credited to another partner")  # fmt: skip
     result.conversion_id = conversion.id
     result.status = "created" if recorded.created else "duplicate"
-    if row.promo_code:
-        result.notes.append(f"promo code {row.promo_code} kept with the row only")
     if row.status == "reversed":
         if conversion.reversed_minor < conversion.amount_minor or not conversion.amount_minor:
             reverse_conversion(store, caller, conversion.id, ReversalRequest(
@@ -438,6 +447,7 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
     elif owed:
         result.commission_id = _owe(store, program, partner_id, platform, label, row,
                                     conversion.id, commission, when)  # fmt: skip
+        result.owed_minor = commission.minor
 
 
 def _owe(store, program, partner_id, platform, label, row: Action, conversion_id,

@@ -327,6 +327,8 @@ def history_import(store: Store, caller: Caller, args: dict, context: Context) -
         "file": args.get("file"),
         "platform": PLATFORMS[report.platform],
         "counts": dict(Counter(r.status for r in report.rows)),
+        "owed": {"count": sum(1 for r in report.rows if r.owed_minor),
+                 "minor": report.owed.minor, "currency": report.owed.currency},
         "rows": [
             {"row": r.row, "status": r.status, "id": r.conversion_id,
              "commission_id": r.commission_id, "field": (r.error or {}).get("field"),
