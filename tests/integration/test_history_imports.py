@@ -161,3 +161,33 @@ def test_a_commission_past_the_largest_order_is_refused_not_owed(brand):
         ("rejected", "commission"), ("rejected", "commission")
     ]  # fmt: skip
     assert "largest order" in report.rows[0].error["message"]
+
+
+@pytest.mark.parametrize(
+    ("partners", "history", "platform", "expected"),
+    [
+        # (status, owed minor units) per row
+        ("rewardful_affiliates.csv", "rewardful_commissions.csv", "rewardful",
+         [("created", 0), ("created", 1_000), ("created", 0)]),
+        ("firstpromoter_promoters.csv", "firstpromoter_commissions.csv", "firstpromoter",
+         [("created", 1_980), ("created", 0)]),
+        ("dub_partners.csv", "dub_commissions.csv", "dub",
+         [("created", 1_200), ("created", 50), ("created", 0)]),
+    ],
+)  # fmt: skip
+def test_rewardful_firstpromoter_and_dub_commissions(brand, partners, history, platform,
+                                                     expected):  # fmt: skip
+    _, report = _files(brand, partners, history)
+    assert report.platform == platform
+    assert [(r.status, r.owed_minor) for r in report.rows] == expected, report.rows
+    assert report.owed.minor == sum(owed for _, owed in expected)
+    assert _pending(brand) == {p: m for p, m in _owed_by_partner(brand, report).items() if m}
+
+
+def _owed_by_partner(brand, report) -> dict[str, int]:
+    owed: dict[str, int] = {}
+    for row in report.rows:
+        if row.commission_id:
+            commission, _ = get_commission(brand.store, brand.caller, row.commission_id)
+            owed[commission.partner_id] = owed.get(commission.partner_id, 0) + row.owed_minor
+    return owed

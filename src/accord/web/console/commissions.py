@@ -120,7 +120,7 @@ def commission_detail(
     row, _ = get_commission(store, visitor.caller, commission_id)
     sharing = ((explained.get("computed") or {}).get("attribution") or {}).get("partners", [])
     left_out = ((explained.get("computed") or {}).get("attribution") or {}).get("left_out", [])
-    ids = {p["partner_id"] for p in sharing + left_out}
+    ids = {p["partner_id"] for p in sharing + left_out} | {row.partner_id}
     return render(
         request,
         "commission.html",
@@ -130,7 +130,7 @@ def commission_detail(
         reasons=[r.value for r in ReasonCode],
         done=done,
         missing=missing,
-        names=partner_names(store, visitor.caller, ids) if ids else {},
+        names=partner_names(store, visitor.caller, ids),
         section="commissions",
         programs=[],
         current=None,
