@@ -24,9 +24,7 @@ from accord.engage.tables import Bounty, BountyClaim
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
-from accord.partners.enrollments import load_enrollment
-from accord.partners.groups import group_in_program, member_groups
-from accord.partners.model import EnrollmentStatus
+from accord.partners.groups import group_in_program, partner_standing
 from accord.partners.service import audience
 from accord.programs.model import check_url
 from accord.programs.promotions import check_promotion_key
@@ -158,15 +156,12 @@ def partner_bounties(store: Store, caller: Caller, program_id: str) -> list[Prog
     if caller.partner_id is None:
         raise NotFound("program", program_id, field="program_id")
     with store.read() as session:
-        enrollment = load_enrollment(session, program_id, caller.partner_id)
-        if enrollment is None:
+        standing = partner_standing(session, caller, program_id)
+        if standing is None:
             raise NotFound("program", program_id, field="program_id")
-        if enrollment.status != EnrollmentStatus.APPROVED.value:
-            return []
-        groups = member_groups(session, program_id, caller.partner_id)
         rows = [b for b in session.scalars(
             select(Bounty).where(Bounty.program_id == program_id, Bounty.active)
-            .order_by(Bounty.ends_at)) if b.group_id is None or b.group_id in groups]  # fmt: skip
+            .order_by(Bounty.ends_at)) if standing.opens(b.group_id)]  # fmt: skip
     return _progress(store, rows, lambda session, bounty: [caller.partner_id])
 
 
@@ -174,11 +169,8 @@ def _open(session: Session, caller: Caller, bounty_id: str) -> Bounty:
     bounty = session.get(Bounty, bounty_id)
     if bounty is None or not bounty.active or caller.partner_id is None:
         raise NotFound("bounty", bounty_id, field="bounty_id")
-    enrollment = load_enrollment(session, bounty.program_id, caller.partner_id)
-    if enrollment is None or enrollment.status != EnrollmentStatus.APPROVED.value:
-        raise NotFound("bounty", bounty_id, field="bounty_id")
-    if bounty.group_id and bounty.group_id not in member_groups(session, bounty.program_id,
-                                                                  caller.partner_id):  # fmt: skip
+    standing = partner_standing(session, caller, bounty.program_id)
+    if standing is None or not standing.opens(bounty.group_id):
         raise NotFound("bounty", bounty_id, field="bounty_id")
     return bounty
 

@@ -19,8 +19,7 @@ from accord.errors import Conflict, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
 from accord.partners.enrollments import load_enrollment
-from accord.partners.groups import group_in_program, member_groups
-from accord.partners.model import EnrollmentStatus
+from accord.partners.groups import group_in_program, partner_standing
 from accord.programs.model import check_url
 from accord.programs.promotions import check_promotion_key
 from accord.programs.service import load_program
@@ -146,12 +145,8 @@ def brief_of(store: Store, caller: Caller, brief_id: str) -> tuple[Brief, list[B
 
 
 def _open_to(session: Session, caller: Caller, brief: Brief) -> bool:
-    enrollment = load_enrollment(session, brief.program_id, caller.partner_id or "")
-    if enrollment is None or enrollment.status != EnrollmentStatus.APPROVED.value:
-        return False
-    if brief.group_id is None:
-        return True
-    return brief.group_id in member_groups(session, brief.program_id, caller.partner_id)
+    standing = partner_standing(session, caller, brief.program_id)
+    return standing is not None and standing.opens(brief.group_id)
 
 
 def partner_briefs(store: Store, caller: Caller, program_id: str) -> list[tuple[Brief, str | None]]:

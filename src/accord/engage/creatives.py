@@ -16,11 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from accord.engage.tables import CodePool, Creative, PoolCode
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound
 from accord.ids import new_id
-from accord.partners.enrollments import load_enrollment
-from accord.partners.groups import group_in_program, member_groups
-from accord.partners.model import EnrollmentStatus
+from accord.partners.groups import group_in_program, require_approved
 from accord.programs.model import check_url
 from accord.programs.promotions import check_promotion_key
 from accord.programs.service import load_program
@@ -136,19 +134,10 @@ def creatives(store: Store, caller: Caller, program_id: str) -> list[Creative]:
         )
 
 
-def _partner_may(session: Session, caller: Caller, program_id: str) -> set[str]:
-    enrollment = load_enrollment(session, program_id, caller.partner_id or "")
-    if caller.partner_id is None or enrollment is None:
-        raise NotFound("program", program_id, field="program_id")
-    if enrollment.status != EnrollmentStatus.APPROVED.value:
-        raise Conflict("creatives are for approved partners of the program")
-    return member_groups(session, program_id, caller.partner_id)
-
-
 def partner_creatives(store: Store, caller: Caller, program_id: str) -> list[Creative]:
     """The active creatives of a program for the calling partner (its groups' included)."""
     with store.read() as session:
-        groups = _partner_may(session, caller, program_id)
+        standing = require_approved(session, caller, program_id, "creatives")
         return [
             c
             for c in session.scalars(
@@ -156,7 +145,7 @@ def partner_creatives(store: Store, caller: Caller, program_id: str) -> list[Cre
                 .where(Creative.program_id == program_id, Creative.active)
                 .order_by(Creative.created_at.desc(), Creative.id)
             )
-            if c.group_id is None or c.group_id in groups
+            if standing.opens(c.group_id)
         ]
 
 
@@ -170,8 +159,8 @@ def use(store: Store, caller: Caller, creative_id: str, links_base: str,
         creative = session.get(Creative, creative_id)
         if creative is None or not creative.active:
             raise NotFound("creative", creative_id, field="creative_id")
-        groups = _partner_may(session, caller, creative.program_id)
-        if creative.group_id is not None and creative.group_id not in groups:
+        standing = require_approved(session, caller, creative.program_id, "creatives")
+        if not standing.opens(creative.group_id):
             raise NotFound("creative", creative_id, field="creative_id")
         program = load_program(session, caller, creative.program_id)
         landing = creative.landing_url or program.default_landing_url

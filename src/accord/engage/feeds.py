@@ -18,11 +18,10 @@ from xml.sax.saxutils import escape
 from sqlalchemy import delete, select
 
 from accord.engage.tables import FeedProduct
-from accord.errors import AccordError, Conflict, InvalidInput, NotFound
+from accord.errors import AccordError, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.money import Money
-from accord.partners.enrollments import load_enrollment
-from accord.partners.model import EnrollmentStatus
+from accord.partners.groups import require_approved
 from accord.programs.model import check_url
 from accord.programs.service import load_program
 from accord.store.engine import Store
@@ -125,9 +124,7 @@ def products(store: Store, caller: Caller, program_id: str) -> list[FeedProduct]
     with store.read() as session:
         program = load_program(session, caller, program_id)
         if caller.partner_id is not None:
-            enrollment = load_enrollment(session, program.id, caller.partner_id)
-            if enrollment is None or enrollment.status != EnrollmentStatus.APPROVED.value:
-                raise Conflict("the product feed is for approved partners of the program")
+            require_approved(session, caller, program.id, "products")
         return list(session.scalars(select(FeedProduct).where(
             FeedProduct.program_id == program.id).order_by(FeedProduct.sku)))  # fmt: skip
 

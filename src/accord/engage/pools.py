@@ -16,8 +16,7 @@ from accord.engage.tables import CodePool, PoolCode
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.ids import new_id
 from accord.partners.enrollments import load_enrollment
-from accord.partners.groups import group_in_program, member_groups
-from accord.partners.model import EnrollmentStatus
+from accord.partners.groups import group_in_program, require_approved
 from accord.programs.promotions import check_promotion_key
 from accord.programs.service import load_program, program_by_id
 from accord.store.engine import Store
@@ -198,25 +197,12 @@ def taken_codes(store: Store, caller: Caller, pool_id: str) -> list[tuple[str, s
         ]
 
 
-def _approved(session: Session, caller: Caller, program_id: str) -> None:
-    enrollment = load_enrollment(session, program_id, caller.partner_id)
-    if enrollment is None:
-        raise NotFound("program", program_id, field="program_id")
-    if enrollment.status != EnrollmentStatus.APPROVED.value:
-        raise Conflict("codes are for approved partners of the program")
-
-
-def _open_to(pool: CodePool, groups: set[str]) -> bool:
-    return pool.active and (pool.group_id is None or pool.group_id in groups)
-
-
 def partner_pools(store: Store, caller: Caller, program_id: str) -> list[Pool]:
     """The pools of a program the calling partner may take a code from, with its code."""
     if caller.partner_id is None:
         raise NotFound("program", program_id, field="program_id")
     with store.read() as session:
-        _approved(session, caller, program_id)
-        groups = member_groups(session, program_id, caller.partner_id)
+        standing = require_approved(session, caller, program_id, "codes")
         mine = dict(
             session.execute(
                 select(PoolCode.pool_id, PoolCode.code)
@@ -228,7 +214,9 @@ def partner_pools(store: Store, caller: Caller, program_id: str) -> list[Pool]:
             select(CodePool).where(CodePool.program_id == program_id).order_by(CodePool.created_at)
         )
         return [
-            _view(session, p, mine.get(p.id)) for p in rows if _open_to(p, groups) or p.id in mine
+            _view(session, p, mine.get(p.id))
+            for p in rows
+            if (p.active and standing.opens(p.group_id)) or p.id in mine
         ]
 
 
@@ -253,8 +241,8 @@ def take_code(store: Store, caller: Caller, pool_id: str) -> str:
                 )
                 if had is not None:
                     return had
-                _approved(session, caller, pool.program_id)
-                if not _open_to(pool, member_groups(session, pool.program_id, caller.partner_id)):
+                standing = require_approved(session, caller, pool.program_id, "codes")
+                if not (pool.active and standing.opens(pool.group_id)):
                     raise NotFound("pool", pool_id, field="pool_id")
                 free = session.execute(
                     select(PoolCode.id, PoolCode.code)

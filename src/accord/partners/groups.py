@@ -3,10 +3,14 @@ onto it (`accord.partners.service.move_to_contract`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput, NotFound
+from accord.errors import Conflict, InvalidInput, NotFound
+from accord.partners.enrollments import load_enrollment
+from accord.partners.model import EnrollmentStatus
 from accord.partners.service import move_to_contract
 from accord.partners.tables import Enrollment, PartnerGroup, PartnerGroupMember
 from accord.programs.service import program_by_id
@@ -73,3 +77,40 @@ def group_in_program(session: Session, program_id: str, group_id: str | None) ->
     if group is None or group.program_id != program_id:
         raise InvalidInput("group_id", f"{group_id!r} is not a group of this program")
     return group.id
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The calling partner in a program: approved or not, and the groups it is in. What a
+    program offers to a group (a creative, a pool, a brief, a bounty) is open to it when it
+    is approved and in the group; what is for no group, when it is approved."""
+
+    approved: bool
+    groups: frozenset[str]
+
+    def opens(self, group_id: str | None) -> bool:
+        return self.approved and (group_id is None or group_id in self.groups)
+
+
+def partner_standing(session: Session, caller: Caller, program_id: str) -> Standing | None:
+    """The calling partner's standing in the program; None when the caller is no partner
+    of it (a brand, or a partner not enrolled)."""
+    if caller.partner_id is None:
+        return None
+    enrollment = load_enrollment(session, program_id, caller.partner_id)
+    if enrollment is None:
+        return None
+    approved = enrollment.status == EnrollmentStatus.APPROVED.value
+    groups = member_groups(session, program_id, caller.partner_id) if approved else set()
+    return Standing(approved, frozenset(groups))
+
+
+def require_approved(session: Session, caller: Caller, program_id: str, what: str) -> Standing:
+    """The calling partner's standing, approved: else NotFound for a caller who is no
+    partner of the program, Conflict naming `what` ("codes") for one not approved."""
+    standing = partner_standing(session, caller, program_id)
+    if standing is None:
+        raise NotFound("program", program_id, field="program_id")
+    if not standing.approved:
+        raise Conflict(f"{what} are for approved partners of the program")
+    return standing
