@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from accord.engage.tables import CodePool, Creative, PoolCode
+from accord.engage.tables import IMAGE_EXTENSIONS, CodePool, Creative, PoolCode
 from accord.errors import InvalidInput, NotFound
 from accord.ids import new_id
 from accord.partners.groups import group_in_program, require_approved
@@ -31,9 +31,17 @@ KINDS = ("banner", "copy")
 MAX_IMAGE = 2 * 1024 * 1024
 MAX_SIDE = 4000
 MAX_BODY = 5000
-FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"),
-           "GIF": ("image/gif", "gif"), "WEBP": ("image/webp", "webp")}  # fmt: skip
-EXTENSIONS = {ext: media for media, ext in FORMATS.values()}
+#: Pillow's name of each format served: (media type, extension).
+FORMATS = {
+    name: (media, IMAGE_EXTENSIONS[media])
+    for name, media in (
+        ("PNG", "image/png"),
+        ("JPEG", "image/jpeg"),
+        ("GIF", "image/gif"),
+        ("WEBP", "image/webp"),
+    )
+}
+EXTENSIONS = {ext: media for media, ext in IMAGE_EXTENSIONS.items()}
 
 
 @dataclass(frozen=True)
@@ -185,16 +193,12 @@ def use(store: Store, caller: Caller, creative_id: str, links_base: str,
     if creative.kind == "copy":
         text = creative.body.replace("{link}", url).replace("{code}", code or "{code}")
     else:
-        ext = FORMATS_BY_MEDIA.get(creative.image_type or "", "png")
-        src = f"{public_base.rstrip('/')}/creatives/{creative.id}.{ext}"
+        src = f"{public_base.rstrip('/')}{creative.image_path}"
         alt = html.escape(creative.name, quote=True)
         size = f'width="{creative.width}" height="{creative.height}"'
         text = f'<a href="{url}" rel="sponsored noopener"><img src="{src}" {size} alt="{alt}"></a>'
 
     return Used(creative, url, code, text)
-
-
-FORMATS_BY_MEDIA = dict(FORMATS.values())
 
 
 def public_image(store: Store, creative_id: str, ext: str) -> tuple[bytes, str]:
@@ -208,7 +212,7 @@ def public_image(store: Store, creative_id: str, ext: str) -> tuple[bytes, str]:
             or not row.active
             or row.kind != "banner"
             or row.image is None
-            or FORMATS_BY_MEDIA.get(row.image_type or "") != ext
+            or IMAGE_EXTENSIONS.get(row.image_type or "") != ext
         ):
             raise NotFound("creative", creative_id)
         return row.image, row.image_type

@@ -111,6 +111,11 @@ class PoolCode(Base):
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+#: The banner formats served, by media type: the extension of a banner's public address.
+IMAGE_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
+                    "image/webp": "webp"}  # fmt: skip
+
+
 class Creative(Base):
     """A banner or a piece of copy partners use, with their own link (and code) filled in."""
 
@@ -133,6 +138,12 @@ class Creative(Base):
     promotion: Mapped[str | None] = mapped_column(String(60), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def image_path(self) -> str | None:
+        """A banner's public address on the site (`/creatives/{id}.{ext}`); None for copy."""
+        ext = IMAGE_EXTENSIONS.get(self.image_type or "")
+        return f"/creatives/{self.id}.{ext}" if ext else None
 
 
 class Brief(Base):
