@@ -82,6 +82,17 @@ def engine(database_url):
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Each test reads the environment it sets: the settings a command or app reads are
+    cached per process (`get_settings`), and a worker runs many tests."""
+    from accord.settings import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)
@@ -150,9 +161,9 @@ def chromium():
         browser.close()
 
 
-#: Files whose tests take minutes (the slowest first). Under pytest-xdist's `--dist
-#: loadfile` a file runs on one worker, in collection order: these start first, so that the
-#: other files fill the time beside them instead of one worker finishing them alone at the
+#: Files whose tests take minutes (the slowest first). pytest-xdist's `--dist worksteal`
+#: hands each worker a share of the tests in collection order and lets an idle worker take
+#: over another's queue: these start first, so that a long test does not begin alone at the
 #: end of the run.
 SLOW_FILES = (
     "tests/integration/test_ledger_state_machine.py",
