@@ -310,7 +310,7 @@ def test_partner_risk_through_the_api(api, brand, clock, store):
         _order(api, brand, risky, clock)  # each the second its click landed: flagged
         _order(api, brand, honest, clock, after=2 * HOUR)
     assert api.ok(f"/programs/{brand.program_id}/fraud/partners")["data"] == []
-    score_all_partners(store)
+    score_all_partners(store, organization_id=brand.caller.organization_id)
 
     [found] = api.ok(f"/programs/{brand.program_id}/fraud/partners")["data"]
     assert found["partner_id"] == risky.id and found["score"] == 40

@@ -60,7 +60,7 @@ def shop(store):
 
 def test_a_partner_whose_orders_are_flagged_scores_and_the_honest_one_does_not(shop):
     brand, honest, injector, _ = shop
-    score_all_partners(brand.store)
+    score_all_partners(brand.store, organization_id=brand.caller.organization_id)
     scores = risk_by_partner(brand.store, brand.caller, brand.program_id)
     assert scores[honest.id].score == 0
     risky = scores[injector.id]
@@ -85,7 +85,12 @@ def test_a_ban_elsewhere_raises_the_score_and_the_managers_are_told_once(shop, s
     apply_to_program(store, injector.caller, other.id)
     set_enrollment_status(store, brand.caller, other.id, injector.id, "suspended")
 
-    assert score_all_partners(store, settings=mail_settings)[brand.program_id] == 1
+    assert (
+        score_all_partners(
+            store, settings=mail_settings, organization_id=brand.caller.organization_id
+        )[brand.program_id]
+        == 1
+    )
     risky = risk_by_partner(store, brand.caller, brand.program_id)[injector.id]
     codes = {s.code: s for s in risky.signals}
     assert set(codes) == {"flagged_share", "banned_elsewhere"}
@@ -98,7 +103,12 @@ def test_a_ban_elsewhere_raises_the_score_and_the_managers_are_told_once(shop, s
     assert f"/console/fraud?program={brand.program_id}#partners" in text
 
     # the same day again: nobody is told twice
-    assert score_all_partners(store, settings=mail_settings)[brand.program_id] == 0
+    assert (
+        score_all_partners(
+            store, settings=mail_settings, organization_id=brand.caller.organization_id
+        )[brand.program_id]
+        == 0
+    )
     assert len(inbox.to(manager)) == 1
     assert [a.partner_id for a in recent_alerts(store, brand.caller, brand.program_id)] == [
         injector.id
@@ -107,7 +117,7 @@ def test_a_ban_elsewhere_raises_the_score_and_the_managers_are_told_once(shop, s
     # the next day, lifted: the score falls, the history keeps both days
     set_enrollment_status(store, brand.caller, other.id, injector.id, "approved")
     store.clock.advance(timedelta(days=1))
-    score_all_partners(store, settings=mail_settings)
+    score_all_partners(store, settings=mail_settings, organization_id=brand.caller.organization_id)
     history = partner_history(store, brand.caller, brand.program_id, injector.id)
     assert [(h.score, h.previous) for h in history] == [(90, None), (40, 90)]
     assert [h.change for h in history] == [None, -50]
@@ -117,10 +127,12 @@ def test_a_ban_elsewhere_raises_the_score_and_the_managers_are_told_once(shop, s
 def test_off_programs_are_not_scored_and_others_brands_see_nothing(shop, store):
     brand, _, injector, _ = shop
     change_fraud_settings(store, brand.caller, brand.program_id, mode="off", level="moderate")
-    assert brand.program_id not in score_all_partners(store)
+    assert brand.program_id not in score_all_partners(
+        store, organization_id=brand.caller.organization_id
+    )
     assert risk_by_partner(store, brand.caller, brand.program_id) == {}
     change_fraud_settings(store, brand.caller, brand.program_id, mode="shadow", level="strict")
-    score_all_partners(store)
+    score_all_partners(store, organization_id=brand.caller.organization_id)
     stranger = make_brand(store)
     with pytest.raises(NotFound):
         risk_by_partner(store, stranger.caller, brand.program_id)
@@ -152,7 +164,7 @@ def test_a_sub_id_with_many_reversals_is_named(store):
         reverse_conversion(
             store, brand.caller, conversion_id, ReversalRequest(reason_code="returned")
         )
-    score_all_partners(store)
+    score_all_partners(store, organization_id=brand.caller.organization_id)
     found = risk_by_partner(store, brand.caller, brand.program_id)[partner.id]
     signals = {s.code: s for s in found.signals}
     # 30 orders in its first days: a jump from nothing, too
@@ -191,7 +203,7 @@ def test_accounts_that_share_a_company_domain_or_a_website_are_one(store):
     assert found[site_a].others == (site_b,) and found[site_a].shared == ("website",)
     assert alice not in found and bob not in found
 
-    score_all_partners(store)
+    score_all_partners(store, organization_id=brand.caller.organization_id)
     scores = risk_by_partner(store, brand.caller, brand.program_id)
     assert [s.code for s in scores[ops].signals] == ["shared_account"]
     assert alice not in scores or scores[alice].score == 0

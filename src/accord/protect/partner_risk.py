@@ -281,14 +281,19 @@ def alert_mail(
 
 
 def score_all_partners(
-    store: Store, day: date | None = None, settings: Settings | None = None
+    store: Store,
+    day: date | None = None,
+    settings: Settings | None = None,
+    *,
+    organization_id: str | None = None,
 ) -> dict[str, int]:
-    """The daily pass over every program: score its partners, and e-mail its owners and
-    managers about the partners whose risk rose. Returns the alerts per program."""
+    """The daily pass over every program (or one brand's): score its partners, and e-mail
+    its owners and managers about the partners whose risk rose. Returns the alerts per
+    program."""
     settings = settings or get_settings()
     mailer = Mailer(settings)
     out: dict[str, int] = {}
-    for program in watched_programs(store):
+    for program in watched_programs(store, organization_id):
         with store.read() as session:
             if tuning_in(session, program.id).mode.value == "off":
                 continue

@@ -38,14 +38,13 @@ class WatchedProgram:
         return Caller(self.organization_id, OrganizationKind.BRAND, role="owner")
 
 
-def watched_programs(store: Store) -> list[WatchedProgram]:
-    """Every program of every brand, oldest first."""
+def watched_programs(store: Store, organization_id: str | None = None) -> list[WatchedProgram]:
+    """Every program of every brand (or of one), oldest first."""
+    query = select(Program.id, Program.organization_id, Program.name, Program.currency)
+    if organization_id is not None:
+        query = query.where(Program.organization_id == organization_id)
     with store.read() as session:
-        rows = session.execute(
-            select(Program.id, Program.organization_id, Program.name, Program.currency).order_by(
-                Program.created_at, Program.id
-            )
-        ).all()
+        rows = session.execute(query.order_by(Program.created_at, Program.id)).all()
     return [WatchedProgram(r.id, r.organization_id, r.name, r.currency) for r in rows]
 
 
