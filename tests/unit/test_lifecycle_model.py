@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -139,3 +140,22 @@ def test_every_converting_partner_gets_exactly_one_known_segment(series):
 def test_variation_is_never_negative(values):
     v = m.variation(values)
     assert v is None or v >= 0
+
+
+def _cv_by_definition(values):
+    mean = Fraction(sum(values), len(values))
+    var = sum((Fraction(v) - mean) ** 2 for v in values) / len(values)
+    return mean, var
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=12),
+    st.fractions(min_value=0, max_value=3, max_denominator=100),
+)
+def test_the_variation_in_integers_is_the_definition(values, limit):
+    mean, var = _cv_by_definition(values)
+    assert m.cv_at_most(values, limit) == (mean > 0 and var <= (limit * mean) ** 2)
+    if mean:
+        root = (Decimal(var.numerator) / Decimal(var.denominator)).sqrt()
+        exact = root / (Decimal(mean.numerator) / Decimal(mean.denominator))
+        assert abs(m.variation(values) - exact) <= Decimal("0.005")

@@ -75,8 +75,10 @@ class Span(NamedTuple):
     active_revenue: int
     attributed_amount: int
     attributed_revenue: int
-    first_at: datetime | None
-    last_at: datetime | None
+    #: As the database hands them back (SQLite: text in one format, which sorts as the
+    #: times do), compared as they are and read as UTC times (`_utc`) only when kept.
+    first_at: datetime | str | None
+    last_at: datetime | str | None
 
 
 @dataclass(frozen=True)
@@ -171,9 +173,7 @@ class SpanActivity(Report[PartnerSpans]):
             rows
         ):
             if index is not None:
-                spans.append(
-                    Span(int(index), *(int(v or 0) for v in sums), _utc(first), _utc(final))
-                )
+                spans.append(Span(int(index), *(int(v or 0) for v in sums), first, final))
             if i == last or rows[i + 1].partner_id != partner_id:
                 out.append(
                     PartnerSpans(partner_id, name, kind, status, _utc(joined), tuple(spans))  # type: ignore[arg-type]
@@ -226,12 +226,12 @@ def _activity(p: PartnerSpans, places: _Places) -> PartnerActivity:
         partner_type=p.partner_type,
         status=p.status,
         joined_at=p.joined_at,
-        first_at=first_at,
-        last_at=last_at,
+        first_at=_utc(first_at),
+        last_at=_utc(last_at),
         conversions=tuple(conversions),
         revenue=tuple(revenue),
-        first_recent_at=first_recent,
-        last_before_recent_at=last_before,
+        first_recent_at=_utc(first_recent),
+        last_before_recent_at=_utc(last_before),
         amount_minor=amount,
         reversed_minor=amount - net,
     )
@@ -260,6 +260,9 @@ def _wakeups(
                     and (first_in is None or s.first_at < first_in)
                 ):
                     first_in = s.first_at
+            if first_in is None:
+                continue
+            first_in, before = _utc(first_in), _utc(before)
             if rules.woke_in(starts_at, first_in, before):
                 woke.append((i, Wakeup(p.partner_id, first_in, before)))  # type: ignore[arg-type]
     return woke

@@ -147,28 +147,33 @@ class PartnerActivity:
         return Fraction(self.reversed_minor, self.amount_minor)
 
 
+def _spread(values: Sequence[int]) -> tuple[int, int]:
+    """(n * sum of squares - sum squared, sum): the coefficient of variation (population
+    standard deviation over the mean) is sqrt(first) / second, in integers throughout."""
+    total = sum(values)
+    return len(values) * sum(v * v for v in values) - total * total, total
+
+
 def variation(values: Sequence[int]) -> Decimal | None:
     """The coefficient of variation (population standard deviation over the mean), to two
     places, for display; None when the mean is zero."""
     if not values:
         return None
-    mean = Fraction(sum(values), len(values))
-    if mean == 0:
+    spread, total = _spread(values)
+    if total == 0:
         return None
-    var = sum((Fraction(v) - mean) ** 2 for v in values) / len(values)
-    root = (Decimal(var.numerator) / Decimal(var.denominator)).sqrt()
-    return (root / (Decimal(mean.numerator) / Decimal(mean.denominator))).quantize(Decimal("0.01"))
+    return (Decimal(spread).sqrt() / Decimal(total)).quantize(Decimal("0.01"))
 
 
 def cv_at_most(values: Sequence[int], limit: Fraction) -> bool:
-    """Whether the coefficient of variation is at most `limit`, exactly (compared squared)."""
+    """Whether the coefficient of variation is at most `limit`, exactly (compared squared,
+    in integers: spread * q^2 <= p^2 * total^2 for limit = p/q)."""
     if not values:
         return False
-    mean = Fraction(sum(values), len(values))
-    if mean <= 0:
+    spread, total = _spread(values)
+    if total <= 0:
         return False
-    var = sum((Fraction(v) - mean) ** 2 for v in values) / len(values)
-    return var <= (limit * mean) ** 2
+    return spread * limit.denominator**2 <= limit.numerator**2 * total * total
 
 
 def _end_of_today(now: datetime) -> datetime:
