@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from statistics import median
 
 #: One period: the activity series are counted in periods of this many days.
@@ -189,6 +190,11 @@ def period_bounds(now: datetime) -> list[datetime]:
     return [now, *(end - timedelta(days=PERIOD_DAYS * k) for k in range(1, PERIODS + 1))]
 
 
+@lru_cache(maxsize=8)
+def _recent_since(now: datetime) -> datetime:
+    return recent_since(now)
+
+
 def recent_since(now: datetime) -> datetime:
     """The start of "the last `NEW_DAYS` days": today and the days before it, whole."""
     return _end_of_today(now) - timedelta(days=NEW_DAYS)
@@ -203,7 +209,7 @@ def segment(p: PartnerActivity, now: datetime) -> str:
         return CHURNED
     if p.last_at is not None and now - p.last_at >= timedelta(days=DORMANT_DAYS):
         return DORMANT
-    recent = recent_since(now)
+    recent = _recent_since(now)
     if p.first_at is None:
         return NEW if p.joined_at >= recent else NOT_STARTED
     if p.first_at >= recent:
@@ -214,13 +220,19 @@ def segment(p: PartnerActivity, now: datetime) -> str:
         and p.first_recent_at - p.last_before_recent_at >= timedelta(days=REACTIVATED_GAP_DAYS)
     ):
         return REACTIVATED
+    # in integers: c[i] >= c[i + 1] * (1 + g) and c[0] <= mean(base) * (1 - d), exactly
+    grow, drop = RAMP_GROWTH, DECLINE_DROP
     if all(
-        c[i + 1] > 0 and c[i] >= c[i + 1] * (1 + RAMP_GROWTH) and c[i] > c[i + 1]
+        c[i + 1] > 0
+        and c[i] * grow.denominator >= c[i + 1] * (grow.denominator + grow.numerator)
+        and c[i] > c[i + 1]
         for i in range(RAMP_PERIODS)
     ):
         return RAMPING
-    base = Fraction(sum(c[1 : 1 + DECLINE_BASE]), DECLINE_BASE)
-    if base > 0 and c[0] <= base * (1 - DECLINE_DROP):
+    base = sum(c[1 : 1 + DECLINE_BASE])
+    if base > 0 and c[0] * DECLINE_BASE * drop.denominator <= base * (
+        drop.denominator - drop.numerator
+    ):
         return DECLINING
     if all(v > 0 for v in c[:STEADY_PERIODS]) and cv_at_most(c[:STEADY_PERIODS], STEADY_MAX_CV):
         return STEADY
