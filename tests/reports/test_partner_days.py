@@ -46,6 +46,18 @@ def _reports(brand, now: datetime) -> list:
     return [
         Performance(p, group_by=("partner", "day"), period=whole, page=Page(500)),
         Performance(p, group_by=("partner", "day"), period=edges, page=Page(500)),
+        # short pages, forwards and backwards: read only up to the day of their last row
+        Performance(p, group_by=("partner", "day"), period=whole, page=Page(2)),
+        Performance(p, group_by=("partner", "day"), period=edges, page=Page(3, offset=4)),
+        Performance(p, group_by=("partner", "day"), page=Page(3, offset=2), sort="-bucket"),
+        Performance(
+            p,
+            group_by=("partner", "day"),
+            period=whole,
+            page=Page(2, offset=1),
+            sort=("-bucket", "-revenue"),
+            count_clicks=False,
+        ),
         Performance(p, group_by=("partner_type", "week"), page=Page(500)),
         Performance(p, group_by=("month",), period=edges, page=Page(500)),
         Performance(p, group_by=(), period=whole, page=None),
@@ -62,7 +74,8 @@ def _run(store, caller, report, *, cover: bool):
         ctx = context_for(session, caller, report.program_id, store.clock.now(), days=True)
         if not cover:
             ctx = replace(ctx, cover=DayCover())
-        return ctx.cover, execute(session, ctx, report).rows
+        result = execute(session, ctx, report)
+        return ctx.cover, (result.rows, result.total)
 
 
 def _lifecycle(store, caller, program_id, *, cover: bool):

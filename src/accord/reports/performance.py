@@ -600,6 +600,57 @@ class Performance(Report[PerformanceRow]):
     def counts_apart(self, ctx: ReportContext) -> bool:
         return self._one_row_each(ctx)
 
+    def _program_wide(self, ctx: ReportContext) -> bool:
+        """Rows by partner and day from the daily sums, for every enrolled partner: no
+        filter on the partners, and a brand asking (a partner sees only its own)."""
+        return (
+            self._one_row_each(ctx)
+            and (ctx.caller is None or ctx.caller.is_brand)
+            and not (self.filters.partner_id or self.filters.partner_type
+                     or self.filters.status or self.filters.search.strip())
+        )  # fmt: skip
+
+    def count(self, ctx: ReportContext) -> Select | None:
+        """Program-wide rows by partner and day are the facts of enrolled partners: counted
+        without joining each row to its partner."""
+        if not self._program_wide(ctx):
+            return None
+        facts = self._facts(ctx, None)
+        enrolled = select(Enrollment.partner_id).where(Enrollment.program_id == ctx.program_id)
+        return select(func.count()).select_from(facts).where(facts.c.partner_id.in_(enrolled))
+
+    def _page_cut(self, ctx: ReportContext):
+        """For a program-wide page by partner and day sorted by day first: the day of the
+        page's last row among the daily sums, read along their index and stopping there,
+        with whether the days run backwards. The page cannot reach past that day (the
+        facts outside the sums only add rows), so only the days up to it are joined to
+        their partners and sorted. None when the report is not such a page."""
+        assert isinstance(self.sort, Sort)
+        first = self.sort.keys[0] if self.sort.keys else ""
+        if self.page is None or first.lstrip("-") != "bucket" or not self._program_wide(ctx):
+            return None
+        cover = self._cover(ctx)
+        backwards = first.startswith("-")
+        conditions = [
+            PartnerDay.program_id == ctx.program_id,
+            cover.holds(PartnerDay.day),
+            *self.period.where(PartnerDay.day),
+            PartnerDay.partner_id.in_(
+                select(Enrollment.partner_id).where(Enrollment.program_id == ctx.program_id)
+            ),
+        ]
+        if not self.counts_clicks:
+            conditions.append((PartnerDay.conversions > 0) | (PartnerDay.commission_rows > 0))
+        cut = (
+            select(utc_bucket(PartnerDay.day, Grain.DAY))
+            .where(*conditions)
+            .order_by(PartnerDay.day.desc() if backwards else PartnerDay.day)
+            .offset(self.page.offset + self.page.limit - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        return cut, backwards
+
     def build(self, ctx: ReportContext) -> Select:
         partner_id = self.filters.partner_id
         if ctx.caller is not None and not ctx.caller.is_brand:
@@ -642,6 +693,13 @@ class Performance(Report[PerformanceRow]):
         )
         if not one_each:
             statement = statement.group_by(*(c for c in keys.values() if not isinstance(c, Null)))
+        cutting = self._page_cut(ctx)
+        if cutting is not None:
+            cut, backwards = cutting
+            bound = func.coalesce(cut, facts.c.bucket)
+            statement = statement.where(
+                facts.c.bucket >= bound if backwards else facts.c.bucket <= bound
+            )
         if self.cap is not None and self.page is None:
             statement = statement.limit(self.cap + 1)
         return statement
