@@ -12,6 +12,7 @@ partner's spans: no span straddles a cut.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -243,25 +244,33 @@ def _wakeups(
     places: _Places,
 ) -> list[tuple[int, Wakeup]]:
     """Partners dormant for `PROMOTION_DORMANT_DAYS` days before a period that converted
-    inside it: (the period's index, the wake-up), by `lifecycle_model.woke_in`."""
+    inside it: (the period's index, the wake-up), by `lifecycle_model.woke_in`.
+
+    A partner's spans come in index order: the last conversion up to each span is a
+    running maximum, and the spans inside a period are found by bisection, so a period
+    costs the spans inside it, not all of the partner's."""
     indexes = [(places.at[starts_at], places.at[ends_at]) for starts_at, ends_at in periods]
     woke = []
     for p in partners:
+        if not p.spans:
+            continue
+        at = [s.index for s in p.spans]
+        latest: list = []  # latest[j]: the last conversion in spans[: j + 1]
+        for s in p.spans:
+            previous = latest[-1] if latest else None
+            last = s.last_at
+            latest.append(last if previous is None or (last is not None and last > previous)
+                          else previous)  # fmt: skip
         for i, (starts_at, _) in enumerate(periods):
             start, end = indexes[i]
-            first_in = before = None
-            for s in p.spans:
-                if s.index <= start:
-                    if s.last_at is not None and (before is None or s.last_at > before):
-                        before = s.last_at
-                elif (
-                    s.index <= end
-                    and s.first_at is not None
-                    and (first_in is None or s.first_at < first_in)
-                ):
+            inside = bisect_right(at, start)  # the first span after the period's start
+            first_in = None
+            for s in p.spans[inside : bisect_right(at, end)]:
+                if s.first_at is not None and (first_in is None or s.first_at < first_in):
                     first_in = s.first_at
             if first_in is None:
                 continue
+            before = latest[inside - 1] if inside else None
             first_in, before = _utc(first_in), _utc(before)
             if rules.woke_in(starts_at, first_in, before):
                 woke.append((i, Wakeup(p.partner_id, first_in, before)))  # type: ignore[arg-type]
