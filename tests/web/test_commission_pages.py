@@ -298,3 +298,27 @@ def test_a_manager_adds_a_partner_with_a_portal_sign_in(client, store, manager):
     signed = sign_in(client, email, password)
     assert signed.status_code == 303
     assert "Deal Hub" in client.get("/portal/settings").text
+
+
+def test_a_bonus_says_which_target_it_paid_for_in_the_readers_language(client, store):
+    from accord.tenancy.service import create_user
+
+    bonus = {"name": "Two sales", "metric": "conversions", "threshold": "2", "amount": "25"}
+    brand = make_brand(store, terms={"rules": [{"event_type": "sale", "percent": "10"}],
+                                     "bonuses": [bonus]})  # fmt: skip
+    email = unique_email("pm")
+    create_user(store, brand.caller.organization_id, email, PASSWORD)
+    partner = add_partner(brand)
+    made = [convert(brand, order_id=f"B-{n}", amount="50.00", click_id=click(brand, partner))
+            for n in range(2)]  # fmt: skip
+    ids = {i for r in made for i in r.commission_ids}
+    sign_in(client, email)
+    listed = client.get(f"/console/commissions?program={brand.program_id}").text
+    found = set(re.findall(r"/console/commissions/(com_[0-9A-Z]+)", listed)) - ids
+    assert len(found) == 1, found  # the bonus, beside the two sales' commissions
+    url = f"/console/commissions/{found.pop()}"
+    english = client.get(url).text
+    assert "Monthly bonus" in english and ": 2 conversions reached" in english
+    assert "target 2 conversions reached" not in english  # the English-only arithmetic
+    chinese = client.get(url, headers={"accept-language": "zh-CN"}).text
+    assert "月度奖金" in chinese and "转化达到 2 笔" in chinese and "reached" not in chinese
