@@ -155,11 +155,16 @@ def test_a_commission_past_the_largest_order_is_refused_not_owed(brand):
     assert moved.rows[0].status == "created"
     text = ("Action Id,Partner Id,Event Date,Oid,Sale Amount,Payout,Currency,State\n"
             "big-1,4410221,2026-10-01,BIG-1,10.00,99999999999.00,USD,PENDING\n"
-            "big-2,4410221,2026-10-01,BIG-2,10.00,1.005,USD,PENDING\n")  # fmt: skip
+            "big-2,4410221,2026-10-01,BIG-2,10.00,1.005,USD,PENDING\n"
+            "lead-0,4410221,2026-10-02,LEAD-0,0,5.00,USD,REVERSED\n")  # fmt: skip
     report = import_history(brand.store, brand.caller, brand.program_id, text)
-    assert [(r.status, r.error["field"]) for r in report.rows] == [
-        ("rejected", "commission"), ("rejected", "commission")
+    assert [(r.status, (r.error or {}).get("field")) for r in report.rows] == [
+        ("rejected", "commission"), ("rejected", "commission"), ("created", None)
     ]  # fmt: skip
+    # a lead of no amount reversed there is recorded as reversed, owing nothing
+    lead = get_conversion(brand.store, brand.caller, report.rows[2].conversion_id)
+    assert (lead.event_type, lead.commission_note) == ("sale", "reversed_before_import")
+    assert report.rows[2].commission_id is None
     assert "largest order" in report.rows[0].error["message"]
 
 

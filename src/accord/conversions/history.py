@@ -21,8 +21,6 @@ a file uploaded again finds its conversions (duplicates) and adds no second comm
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,14 +34,16 @@ from accord.conversions.model import ConversionReport, ReversalRequest
 from accord.conversions.reversals import reverse_conversion
 from accord.conversions.service import record_conversion
 from accord.errors import AccordError, InvalidInput
-from accord.money import Money
-from accord.partners.imports import PLATFORMS, imported_partners, norm
+from accord.money import Money, check_currency
+from accord.partners.imports import PLATFORMS, ExportLine, imported_partners, norm, read_export
+from accord.partners.imports import detect as detect_platform
 from accord.programs.service import get_program, max_order_amount
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
 
 MAX_ROWS = 100_000
+WHAT = "an actions or commissions export"
 #: The kind of a commission the old platform owed when the program moved.
 KIND = "imported"
 
@@ -179,6 +179,15 @@ class Action:
     customer: str = ""
     promo_code: str = ""
     problem: tuple[str, str] | None = None  # (field, message) found while reading
+    #: The amounts ("sale", "commission") written in the currency's minor units.
+    minor: set[str] = field(default_factory=set)
+
+    def decimal(self, name: str, currency: str) -> Decimal | None:
+        """The sale or the commission in `currency`'s major unit."""
+        value = getattr(self, name)
+        if value is None or name not in self.minor:
+            return value
+        return Money.from_minor(int(value), currency).amount
 
     @property
     def event_type(self) -> str:
@@ -212,19 +221,6 @@ class HistoryReport:
     def owed(self) -> Money:
         """What the rows' commissions owe, those the old platform had not paid."""
         return Money.from_minor(sum(r.owed_minor for r in self.rows), self.currency)
-
-
-def detect(headers: list[str]) -> str:
-    """The platform whose actions or commissions export has these headers."""
-    have = {norm(h) for h in headers}
-    for platform, signatures in SIGNATURES:
-        if any(sig <= have for sig in signatures):
-            return platform
-    known = ", ".join(PLATFORMS.values())
-    raise InvalidInput(
-        "file", f"this is not an actions or commissions export of {known} that Accord "
-        f"recognises; its columns are: {', '.join(h for h in headers if h)[:300]}"
-    )  # fmt: skip
 
 
 _SYMBOLS = re.compile(r"[\s$€£¥\u00a0]|^[A-Z]{3}|[A-Z]{3}$")
@@ -273,51 +269,39 @@ def moment(text: str) -> datetime:
 
 def read(text: str) -> tuple[str, list[Action]]:
     """The platform and the rows of an export, each with the fields it has."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    try:
-        header = next(reader, None)
-        if not header:
-            raise InvalidInput("file", "is empty: the first line must name the columns")
-        platform = detect(header)
-        where = {norm(h): i for i, h in reversed(list(enumerate(header)))}
-        columns = COLUMNS[platform]
-        rows: list[Action] = []
-        for line, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise InvalidInput("file", f"import at most {MAX_ROWS:,} rows per file")
-            rows.append(_action(line, values, where, columns))
-    except csv.Error as error:
-        raise InvalidInput("file", f"line {reader.line_num}: {error}") from None
-    return platform, rows
+    platform, lines = read_export(text, SIGNATURES, WHAT, MAX_ROWS, "rows")
+    return platform, [_action(each, COLUMNS[platform]) for each in lines]
 
 
-def _action(line: int, values: list[str], where: dict[str, int], columns) -> Action:
-    def cell(column: str) -> str:
-        i = where.get(column)
-        return values[i].strip() if i is not None and i < len(values) else ""
+def detect(headers: list[str]) -> str:
+    """The platform whose actions or commissions export has these headers."""
+    return detect_platform(headers, SIGNATURES, WHAT)
 
+
+def _action(each: ExportLine, columns: dict[str, tuple[str, ...]]) -> Action:
     def get(name: str) -> str:
-        return next((v for c in columns.get(name, ()) if (v := cell(c))), "")
+        return each.first(columns.get(name, ()))
 
-    row = Action(line, action_id=get("action_id"), partner=get("partner"), email=get("email"),
-                 order_id=get("order_id"), raw_type=get("type"),
+    row = Action(each.line, action_id=get("action_id"), partner=get("partner"),
+                 email=get("email"), order_id=get("order_id"), raw_type=get("type"),
                  currency=get("currency").upper(), date=get("date"), customer=get("customer"),
                  promo_code=get("promo_code"))  # fmt: skip
     for name in ("sale", "commission"):
         for column in columns[name]:
-            written, cents = cell(column), cell(column + "cents")
+            written, cents = each.cell(column), each.cell(column + "cents")
             if not (written or cents):
                 continue
             try:
-                number = amount(written) if written else amount(cents)
+                number = amount(written or cents)
             except ValueError as error:
                 row.problem = row.problem or (name, str(error))
                 break
-            if not written:  # minor units: the currency says how many places
-                number = number.scaleb(-2) if not row.currency else Money.from_minor(
-                    int(number), _currency_or(row.currency)).amount  # fmt: skip
+            if not written:  # in minor units: read once the row's currency is known
+                if number != number.to_integral_value():
+                    row.problem = row.problem or (name, f"{cents!r} is not a whole number of "
+                                                  "cents")  # fmt: skip
+                    break
+                row.minor.add(name)
             setattr(row, name, number)
             break
     row.raw_status = get("status")
@@ -328,10 +312,6 @@ def _action(line: int, values: list[str], where: dict[str, int], columns) -> Act
         "owed" if state in OWED or not state else "unknown"
     )  # fmt: skip
     return row
-
-
-def _currency_or(code: str) -> str:
-    return code if re.fullmatch(r"[A-Z]{3}", code) else "USD"
 
 
 def import_history(
@@ -367,13 +347,13 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
          result: RowResult) -> None:  # fmt: skip
     if row.problem is not None:
         raise InvalidInput(*row.problem)
+    if not (row.partner or row.email):
+        raise InvalidInput("partner", "the row names no partner (an id or an e-mail address)")
     partner_id = by_id.get(row.partner) or by_email.get(row.email.lower())
     if partner_id is None:
-        who = f"{label} partner {row.partner}" if row.partner else row.email or "the partner"
-        if not (row.partner or row.email):
-            raise InvalidInput("partner", "the row names no partner (an id or an e-mail address)")
+        who = f"{label} partner {row.partner}" if row.partner else row.email
         raise InvalidInput("partner", f"{who} is not a partner of this program: import the "
-                      f"partner export of {label} first")  # fmt: skip
+                           f"partner export of {label} first")  # fmt: skip
     if row.status == "unknown":
         raise InvalidInput("status", f"{row.raw_status!r} is not a state Accord knows: paid, "
                       "pending, approved or reversed")  # fmt: skip
@@ -388,15 +368,18 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
     currency = row.currency or program.currency
     if not row.currency:
         result.notes.append(f"no currency: read as the program's {program.currency}")
+    check_currency(currency)
+    sale, paid_out = row.decimal("sale", currency), row.decimal("commission", currency)
     commission = Money.zero(program.currency)
-    if row.commission:
-        if row.commission < 0:
-            raise InvalidInput("commission", f"{row.commission} is negative: a reversal is a row "
-                          "with a reversed status")  # fmt: skip
+    if paid_out:
+        if paid_out < 0:
+            raise InvalidInput("commission", f"{paid_out} is negative: a reversal is a row "
+                               "with a reversed status")  # fmt: skip
         if currency != program.currency:
-            raise InvalidInput("currency", f"the commission is in {currency}; the program pays in "
-                          f"{program.currency}: convert the file's commissions first")  # fmt: skip
-        commission = Money.parse(row.commission, currency, field="commission")
+            raise InvalidInput("currency", f"the commission is in {currency}; the program "
+                               f"pays in {program.currency}: convert the file's commissions "
+                               "first")  # fmt: skip
+        commission = Money.parse(paid_out, currency, field="commission")
         if commission.minor > max_order_amount(program).minor:
             raise InvalidInput("commission", f"{commission} is more than the largest order "
                                f"this program accepts ({max_order_amount(program)})")  # fmt: skip
@@ -410,14 +393,14 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
                                     commission, when)  # fmt: skip
         result.status, result.owed_minor = "created", commission.minor
         return
-    if row.sale is not None and row.sale < 0:
-        raise InvalidInput("amount", f"{row.sale} is negative: a reversal is a row with a "
-                      "reversed status")  # fmt: skip
+    if sale is not None and sale < 0:
+        raise InvalidInput("amount", f"{sale} is negative: a reversal is a row with a "
+                           "reversed status")  # fmt: skip
     owed = row.status == "owed" and commission.minor > 0
     note = NOTES["none" if row.status == "owed" and not owed else row.status]
     order_id = row.order_id or f"{platform}-{row.action_id}"
     fields = {"program_id": program.id, "event_type": row.event_type,
-              "order_id": order_id[:200], "amount": row.sale or Decimal(0),
+              "order_id": order_id[:200], "amount": sale or Decimal(0),
               "currency": currency, "occurred_at": when, "customer_id": row.customer[:200] or None,
               "promo_code": row.promo_code or None}  # fmt: skip
     try:

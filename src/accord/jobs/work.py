@@ -293,25 +293,25 @@ def terms_what_if(store: Store, caller: Caller, args: dict, context: Context) ->
     return result
 
 
+def _platform_import(file: str | None, report, **extra) -> dict:
+    """A platform import's result: its counts and every row's status, ids and message."""
+    from accord.partners.imports import PLATFORMS, said
+
+    rows = [{"row": r.row, "status": r.status, **{k: get(r) for k, get in extra.items()},
+             **said(r)} for r in report.rows]  # fmt: skip
+    return {"file": file, "platform": PLATFORMS[report.platform],
+            "counts": dict(Counter(r.status for r in report.rows)), "rows": rows}  # fmt: skip
+
+
 @kind("import_partners")
 def partners_import(store: Store, caller: Caller, args: dict, context: Context) -> dict:
     """A partner export of another platform (the payload): a partner per row, or why not."""
-    from accord.partners.imports import PLATFORMS, import_partners
+    from accord.partners.imports import import_partners
 
     report = import_partners(store, caller, args["program_id"], _text(context),
                              partner_type=args.get("partner_type") or "affiliate",
                              progress=context.progress)  # fmt: skip
-    return {
-        "file": args.get("file"),
-        "platform": PLATFORMS[report.platform],
-        "counts": dict(Counter(r.status for r in report.rows)),
-        "rows": [
-            {"row": r.row, "status": r.status, "id": r.partner_id,
-             "field": (r.error or {}).get("field"),
-             "message": (r.error or {}).get("message") or "; ".join(r.notes) or None}
-            for r in report.rows
-        ],
-    }  # fmt: skip
+    return _platform_import(args.get("file"), report, id=lambda r: r.partner_id)
 
 
 @kind("import_history")
@@ -319,20 +319,13 @@ def history_import(store: Store, caller: Caller, args: dict, context: Context) -
     """An actions or commissions export of another platform (the payload): a conversion per
     row, its commission owed, settled or reversed as the old platform left it, or why not."""
     from accord.conversions.history import import_history
-    from accord.partners.imports import PLATFORMS
 
     report = import_history(store, caller, args["program_id"], _text(context),
                             progress=context.progress)  # fmt: skip
+    owed = report.owed
     return {
-        "file": args.get("file"),
-        "platform": PLATFORMS[report.platform],
-        "counts": dict(Counter(r.status for r in report.rows)),
-        "owed": {"count": sum(1 for r in report.rows if r.owed_minor),
-                 "minor": report.owed.minor, "currency": report.owed.currency},
-        "rows": [
-            {"row": r.row, "status": r.status, "id": r.conversion_id,
-             "commission_id": r.commission_id, "field": (r.error or {}).get("field"),
-             "message": (r.error or {}).get("message") or "; ".join(r.notes) or None}
-            for r in report.rows
-        ],
+        **_platform_import(args.get("file"), report, id=lambda r: r.conversion_id,
+                           commission_id=lambda r: r.commission_id),
+        "owed": {"count": sum(1 for r in report.rows if r.owed_minor), "minor": owed.minor,
+                 "currency": owed.currency},
     }  # fmt: skip

@@ -152,17 +152,59 @@ def norm(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", (header or "").lower())
 
 
-def detect(headers: list[str]) -> str:
-    """The platform whose export has these headers, or InvalidInput naming what is known."""
+def detect(headers: list[str], signatures=SIGNATURES, what: str = "a partner export") -> str:
+    """The platform whose export (`what`) has these headers: the first whose `signatures`
+    has a set of names all among them; else InvalidInput naming the file's columns."""
     have = {norm(h) for h in headers}
-    for platform, signatures in SIGNATURES:
-        if any(sig <= have for sig in signatures):
+    for platform, sets in signatures:
+        if any(sig <= have for sig in sets):
             return platform
     known = ", ".join(PLATFORMS.values())
     raise InvalidInput(
-        "file", f"this is not a partner export of {known} that Accord recognises; its "
-        f"columns are: {', '.join(h for h in headers if h)[:300]}"
+        "file", f"this is not {what} of {known} that Accord recognises; its columns are: "
+        f"{', '.join(h for h in headers if h)[:300]}"
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExportLine:
+    """A non-blank line of a platform's export, its cells found by normalised header."""
+
+    line: int
+    values: list[str]
+    where: dict[str, int]
+
+    def cell(self, column: str) -> str:
+        i = self.where.get(column)
+        return self.values[i].strip() if i is not None and i < len(self.values) else ""
+
+    def first(self, columns: tuple[str, ...]) -> str:
+        """The first of `columns` the line has a value in."""
+        return next((v for c in columns if (v := self.cell(c))), "")
+
+
+def read_export(
+    text: str, signatures, what: str, max_rows: int, noun: str
+) -> tuple[str, list[ExportLine]]:
+    """The platform of a CSV export (recognised by its header row, `detect`) and its
+    non-blank lines; at most `max_rows` of them (`noun`: what a line is, for the error)."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        header = next(reader, None)
+        if not header:
+            raise InvalidInput("file", "is empty: the first line must name the columns")
+        platform = detect(header, signatures, what)
+        where = {norm(h): i for i, h in reversed(list(enumerate(header)))}
+        lines: list[ExportLine] = []
+        for line, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            if len(lines) >= max_rows:
+                raise InvalidInput("file", f"import at most {max_rows:,} {noun} per file")
+            lines.append(ExportLine(line, values, where))
+    except csv.Error as error:
+        raise InvalidInput("file", f"line {reader.line_num}: {error}") from None
+    return platform, lines
 
 
 def country_code(value: str) -> str | None:
@@ -198,6 +240,14 @@ class RowResult:
     notes: list[str] = field(default_factory=list)
 
 
+def said(result) -> dict[str, str | None]:
+    """What a platform import's row result says: the field and message of its error, else
+    its notes."""
+    error = result.error or {}
+    return {"field": error.get("field"),
+            "message": error.get("message") or "; ".join(result.notes) or None}  # fmt: skip
+
+
 @dataclass
 class ImportReport:
     platform: str
@@ -206,65 +256,27 @@ class ImportReport:
 
 def read(text: str) -> tuple[str, list[Row]]:
     """The platform and the rows of an export, each with the fields it has."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    try:
-        header = next(reader, None)
-        if not header:
-            raise InvalidInput("file", "is empty: the first line must name the columns")
-        platform = detect(header)
-        where = {norm(h): i for i, h in reversed(list(enumerate(header)))}
-        columns = COLUMNS[platform]
-        rows: list[Row] = []
-        for line, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise InvalidInput("file", f"import at most {MAX_ROWS:,} partners per file")
+    platform, lines = read_export(text, SIGNATURES, "a partner export", MAX_ROWS, "partners")
+    columns = COLUMNS[platform]
+    rows: list[Row] = []
+    for each in lines:
 
-            def get(name: str, values=values) -> str:
-                for column in columns.get(name, ()):
-                    i = where.get(column)
-                    if i is not None and i < len(values) and values[i].strip():
-                        return values[i].strip()
-                return ""
+        def get(name: str, each=each) -> str:
+            return each.first(columns.get(name, ()))
 
-            raw = get("status")
-            state = norm(raw)
-            person = " ".join(p for p in (get("first_name"), get("last_name")) if p)
-            rows.append(Row(
-                line=line, external_id=get("external_id"), name=get("name") or person,
-                email=get("email"), website=get("website"), country=country_code(get("country")),
-                status=("approved" if not state or state in APPROVED else
-                        "applied" if state in WAITING else
-                        "declined" if state in STOPPED else "unknown"),
-                raw_status=raw, group=get("group"), link_token=get("link_token"),
-                promo_code=get("promo_code"),
-            ))  # fmt: skip
-    except csv.Error as error:
-        raise InvalidInput("file", f"line {reader.line_num}: {error}") from None
+        raw = get("status")
+        state = norm(raw)
+        person = " ".join(p for p in (get("first_name"), get("last_name")) if p)
+        rows.append(Row(
+            line=each.line, external_id=get("external_id"), name=get("name") or person,
+            email=get("email"), website=get("website"), country=country_code(get("country")),
+            status=("approved" if not state or state in APPROVED else
+                    "applied" if state in WAITING else
+                    "declined" if state in STOPPED else "unknown"),
+            raw_status=raw, group=get("group"), link_token=get("link_token"),
+            promo_code=get("promo_code"),
+        ))  # fmt: skip
     return platform, rows
-
-
-def _known(store: Store, program_id: str, platform: str) -> tuple[set[str], set[str]]:
-    """E-mail addresses of the program's partners, and the platform's ids imported before."""
-    with store.read() as session:
-        emails = {
-            e.lower()
-            for e in session.scalars(
-                select(func.lower(Partner.email))
-                .join(Enrollment, Enrollment.partner_id == Partner.id)
-                .where(Enrollment.program_id == program_id, Partner.email.is_not(None))
-            )
-        }
-        ids = set(
-            session.scalars(
-                select(PartnerImportKey.external_id).where(
-                    PartnerImportKey.program_id == program_id,
-                    PartnerImportKey.platform == platform,
-                )
-            )
-        )
-    return emails, ids
 
 
 def imported_partners(
@@ -319,10 +331,8 @@ def import_partners(
     with store.read() as session:
         partner_type = check_type(partner_type, own_types(session, caller.organization_id))
     platform, rows = read(text)
-    from accord.programs.service import get_program
-
-    get_program(store, caller, program_id)  # the brand's own, else not found
-    emails, ids = _known(store, program_id, platform)
+    by_id, by_email = imported_partners(store, caller, program_id, platform)  # checks the program
+    emails, ids = set(by_email), set(by_id)
     label = PLATFORMS[platform]
     results: list[RowResult] = []
     members: dict[str, list[str]] = {}

@@ -524,15 +524,9 @@ class Performance(Report[PerformanceRow]):
             if self.grain is not None:
                 keys.append(utc_bucket(PartnerDay.day, self.grain).label("bucket"))
             counted = SUMS if self.counts_clicks else SUMS[2:]
-            conditions = [
-                PartnerDay.program_id == ctx.program_id,
-                cover.holds(PartnerDay.day),
-                *self.period.where(PartnerDay.day),
-            ]
+            conditions = self._summed_days(ctx, cover)
             if partner_id is not None:
                 conditions.append(PartnerDay.partner_id == partner_id)
-            if not self.counts_clicks:  # a day of clicks alone makes no row then
-                conditions.append((PartnerDay.conversions > 0) | (PartnerDay.commission_rows > 0))
             if self.grain is Grain.DAY:  # a row per partner and day already
                 summed = select(
                     *keys,
@@ -578,6 +572,18 @@ class Performance(Report[PerformanceRow]):
         # Materialized once on PostgreSQL: a planner without fresh statistics would run it
         # again for every partner (a nested loop over the enrollments).
         return union_all(*selects).cte("facts").prefix_with("MATERIALIZED", dialect="postgresql")
+
+    def _summed_days(self, ctx: ReportContext, cover: DayCover) -> list:
+        """Which rows of the daily sums the report reads: the program's, the cover's days in
+        the period, and without clicks counted, none of clicks alone."""
+        conditions = [
+            PartnerDay.program_id == ctx.program_id,
+            cover.holds(PartnerDay.day),
+            *self.period.where(PartnerDay.day),
+        ]
+        if not self.counts_clicks:  # a day of clicks alone makes no row then
+            conditions.append((PartnerDay.conversions > 0) | (PartnerDay.commission_rows > 0))
+        return conditions
 
     def _cover(self, ctx: ReportContext) -> DayCover:
         """The whole clean days of the period the daily sums stand for (`reports.days`):
@@ -629,18 +635,13 @@ class Performance(Report[PerformanceRow]):
         first = self.sort.keys[0] if self.sort.keys else ""
         if self.page is None or first.lstrip("-") != "bucket" or not self._program_wide(ctx):
             return None
-        cover = self._cover(ctx)
         backwards = first.startswith("-")
         conditions = [
-            PartnerDay.program_id == ctx.program_id,
-            cover.holds(PartnerDay.day),
-            *self.period.where(PartnerDay.day),
+            *self._summed_days(ctx, self._cover(ctx)),
             PartnerDay.partner_id.in_(
                 select(Enrollment.partner_id).where(Enrollment.program_id == ctx.program_id)
             ),
         ]
-        if not self.counts_clicks:
-            conditions.append((PartnerDay.conversions > 0) | (PartnerDay.commission_rows > 0))
         cut = (
             select(utc_bucket(PartnerDay.day, Grain.DAY))
             .where(*conditions)

@@ -152,12 +152,12 @@ def job_status(job_id: str, request: Request, visitor: SignedIn):
 @router.get("/console/jobs/{job_id}/results.csv")
 def job_results(job_id: str, request: Request, visitor: SignedIn):
     """An import's result for every row, to fix the rejected ones and upload them again."""
-    rows = (job_context(request, visitor, job_id)["job"].result or {}).get("rows", [])
-    table = [(r["row"], r["status"], r["id"] or "", r.get("commission_id") or "",
-              r["field"] or "", r["message"] or "") for r in rows]  # fmt: skip
-    columns = ("row", "status", "id", "commission_id", "field", "message")
-    if not any(r.get("commission_id") for r in rows):  # only history imports owe any
-        columns, table = columns[:3] + columns[4:], [t[:3] + t[4:] for t in table]
+    job = job_context(request, visitor, job_id)["job"]
+    owing = job.kind == "import_history"  # its rows may name the commission owed
+    columns = ("row", "status", "id", *(("commission_id",) if owing else ()), "field", "message")
+    table = [(r["row"], r["status"], r["id"] or "",
+              *((r["commission_id"] or "",) if owing else ()), r["field"] or "",
+              r["message"] or "") for r in (job.result or {}).get("rows", [])]  # fmt: skip
     return exports_table.download(f"{job_id}-results", "csv", columns, table)
 
 

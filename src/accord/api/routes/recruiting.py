@@ -346,22 +346,17 @@ async def import_platform_partners(
     from starlette.concurrency import run_in_threadpool
 
     from accord.api import bodies
-    from accord.partners.imports import import_partners
+    from accord.partners.imports import import_partners, said
 
     text = bodies.csv_text(await bodies.read_body(request))
     report = await run_in_threadpool(
         lambda: import_partners(store, caller, program_id, text, partner_type=partner_type)
     )
     rows = [
-        PartnerImportRowOut(
-            row=r.row,
-            status=r.status,
-            partner_id=r.partner_id,
-            field=(r.error or {}).get("field"),
-            message=(r.error or {}).get("message") or "; ".join(r.notes) or None,
-        )
+        PartnerImportRowOut(row=r.row, status=r.status, partner_id=r.partner_id,
+                            **said(r))
         for r in report.rows
-    ]
+    ]  # fmt: skip
     counts = dict(Counter(r.status for r in report.rows))
     return PartnerImportOut(platform=report.platform, counts=counts, rows=rows)
 
@@ -416,19 +411,15 @@ async def import_platform_history(
 
     from accord.api import bodies
     from accord.conversions.history import import_history
+    from accord.partners.imports import said
 
     text = bodies.csv_text(await bodies.read_body(request))
     report = await run_in_threadpool(lambda: import_history(store, caller, program_id, text))
     rows = [
-        HistoryImportRowOut(
-            row=r.row,
-            status=r.status,
-            conversion_id=r.conversion_id,
-            commission_id=r.commission_id,
-            field=(r.error or {}).get("field"),
-            message=(r.error or {}).get("message") or "; ".join(r.notes) or None,
-        )
+        HistoryImportRowOut(row=r.row, status=r.status, conversion_id=r.conversion_id,
+                            commission_id=r.commission_id,
+                            **said(r))
         for r in report.rows
-    ]
+    ]  # fmt: skip
     counts = dict(Counter(r.status for r in report.rows))
     return HistoryImportOut(platform=report.platform, counts=counts, rows=rows)
