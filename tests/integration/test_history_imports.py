@@ -161,7 +161,7 @@ def test_a_commission_past_the_largest_order_is_refused_not_owed(brand):
     assert [(r.status, (r.error or {}).get("field")) for r in report.rows] == [
         ("rejected", "commission"), ("rejected", "commission"), ("created", None)
     ]  # fmt: skip
-    # a lead of no amount reversed there is recorded as reversed, owing nothing
+    # an order of no amount reversed there is recorded as reversed, owing nothing
     lead = get_conversion(brand.store, brand.caller, report.rows[2].conversion_id)
     assert (lead.event_type, lead.commission_note) == ("sale", "reversed_before_import")
     assert report.rows[2].commission_id is None
