@@ -196,3 +196,17 @@ def _owed_by_partner(brand, report) -> dict[str, int]:
             commission, _ = get_commission(brand.store, brand.caller, row.commission_id)
             owed[commission.partner_id] = owed.get(commission.partner_id, 0) + row.owed_minor
     return owed
+
+
+def test_a_long_id_is_refused_whole_never_cut(brand):
+    import_partners(brand.store, brand.caller, brand.program_id,
+                    (FILES / "impact_partners.csv").read_text())  # fmt: skip
+    long = "O" * 141
+    text = ("Action Id,Partner Id,Event Date,Oid,Sale Amount,Payout,Currency,State\n"
+            f"a-{long},4410221,2026-10-01,L-1,10.00,1.00,USD,PENDING\n"
+            f"a-2,4410221,2026-10-01,{long},10.00,1.00,USD,PENDING\n")  # fmt: skip
+    report = import_history(brand.store, brand.caller, brand.program_id, text)
+    assert [(r.status, r.error["field"]) for r in report.rows] == [
+        ("rejected", "action_id"), ("rejected", "order_id")
+    ]  # fmt: skip
+    assert "at most 140" in report.rows[1].error["message"]

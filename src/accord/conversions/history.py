@@ -44,6 +44,8 @@ from accord.tenancy.service import require_brand
 
 MAX_ROWS = 100_000
 WHAT = "an actions or commissions export"
+#: The longest id (action, order, customer) a row may have: the commission's key holds it.
+MAX_ID = 140
 #: The kind of a commission the old platform owed when the program moved.
 KIND = "imported"
 
@@ -359,6 +361,10 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
                       "pending, approved or reversed")  # fmt: skip
     if not (row.action_id or row.order_id):
         raise InvalidInput("order_id", "the row has neither an id nor an order id")
+    for name, value in (("action_id", row.action_id), ("order_id", row.order_id),
+                        ("customer_id", row.customer)):  # fmt: skip
+        if len(value) > MAX_ID:  # an id is kept whole or the row is refused, never cut
+            raise InvalidInput(name, f"is {len(value):,} characters long; at most {MAX_ID}")
     if not row.date:
         raise InvalidInput("occurred_at", "the row has no date")
     try:
@@ -400,8 +406,8 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
     note = NOTES["none" if row.status == "owed" and not owed else row.status]
     order_id = row.order_id or f"{platform}-{row.action_id}"
     fields = {"program_id": program.id, "event_type": row.event_type,
-              "order_id": order_id[:200], "amount": sale or Decimal(0),
-              "currency": currency, "occurred_at": when, "customer_id": row.customer[:200] or None,
+              "order_id": order_id, "amount": sale or Decimal(0),
+              "currency": currency, "occurred_at": when, "customer_id": row.customer or None,
               "promo_code": row.promo_code or None}  # fmt: skip
     try:
         report = ConversionReport(**fields)
@@ -439,7 +445,7 @@ def _owe(store, program, partner_id, platform, label, row: Action, conversion_id
     ref = row.action_id or row.order_id
     with store.unit() as session:
         made = award_fixed(
-            session, program.id, partner_id, key=f"import:{program.id}:{platform}:{ref}"[:200],
+            session, program.id, partner_id, key=f"import:{program.id}:{platform}:{ref}",
             kind=KIND, amount=commission,
             reason=f"owed on {label} when the program moved ({ref}, {row.raw_status or 'unpaid'})",
             explanation={"imported": f"{label} {ref}", "platform": label,
