@@ -250,6 +250,26 @@ def test_runs_leave_out_marked_days_and_cut_days():
     assert not DayCover().without([d0])
 
 
+@given(
+    marked=st.sets(st.integers(0, 30), max_size=12),
+    since=st.none() | st.integers(-3, 33),
+    until=st.none() | st.integers(-3, 33),
+)
+def test_a_clipped_cover_holds_the_days_of_the_cover_inside_the_range(marked, since, until):
+    d0 = datetime(2026, 1, 1, tzinfo=UTC)
+    cover = runs_of(d0, d0 + 30 * DAY, [d0 + n * DAY for n in marked])
+
+    def days(c: DayCover) -> set[int]:
+        return {n for n in range(-5, 36) for a, b in c.runs if a <= d0 + n * DAY < b}
+
+    clipped = cover.clipped(
+        None if since is None else d0 + since * DAY, None if until is None else d0 + until * DAY
+    )
+    low, high = -99 if since is None else since, 99 if until is None else until
+    assert days(clipped) == {n for n in days(cover) if low <= n < high}
+    assert all(a < b for a, b in clipped.runs)
+
+
 def test_a_broken_cover_is_not_used(store, monkeypatch, program):
     brand = program[0]
     store.clock.set(START + 8 * DAY)

@@ -122,6 +122,16 @@ class DayCover:
             runs = split
         return DayCover(tuple(runs))
 
+    def clipped(self, since: datetime | None, until: datetime | None) -> DayCover:
+        """The cover's days within [since, until) (midnights, or None: open)."""
+        runs = []
+        for start, end in self.runs:
+            start = start if since is None else max(start, since)
+            end = end if until is None else min(end, until)
+            if start < end:
+                runs.append((start, end))
+        return DayCover(tuple(runs))
+
     def __bool__(self) -> bool:
         return bool(self.runs)
 
@@ -221,6 +231,13 @@ def conversion_facts(program_id: str, cover: DayCover, partner_id: str | None = 
 def conversion_arms(program_id: str, cover: DayCover, partner_id: str | None = None):
     """`conversion_facts` as the SELECTs it stacks (the conversions one index range at a
     time, then the daily sums): a caller that groups them can group each arm first."""
+    facts = fact_conversions(program_id, cover, partner_id)
+    return [*facts, summed_conversions(program_id, cover, partner_id)] if cover else facts
+
+
+def fact_conversions(program_id: str, cover: DayCover, partner_id: str | None = None):
+    """The arms of `conversion_facts` that read the conversions outside `cover`, one index
+    range each (all of them, for an empty cover)."""
     active = Conversion.status != "reversed"
     revenue = net_revenue()
     raw = select(
@@ -241,7 +258,12 @@ def conversion_arms(program_id: str, cover: DayCover, partner_id: str | None = N
         raw = raw.where(Conversion.partner_id == partner_id)
     if not cover:
         return [raw]
-    raws = [raw.where(*where) for where in cover.facts_where(Conversion.occurred_at)]
+    return [raw.where(*where) for where in cover.facts_where(Conversion.occurred_at)]
+
+
+def summed_conversions(program_id: str, cover: DayCover, partner_id: str | None = None):
+    """The arm of `conversion_facts` that reads the daily sums of the days in `cover` (not
+    empty): one index range, from its first day to its last."""
     summed = select(
         PartnerDay.partner_id.label("partner_id"),
         PartnerDay.day.label("at"),
@@ -260,7 +282,7 @@ def conversion_arms(program_id: str, cover: DayCover, partner_id: str | None = N
     )
     if partner_id is not None:
         summed = summed.where(PartnerDay.partner_id == partner_id)
-    return [*raws, summed]
+    return summed
 
 
 # Summing ------------------------------------------------------------------------------------

@@ -2,12 +2,12 @@
 aggregated in SQL, then sorted into segments by the rules of `lifecycle_model`; partners a
 promotion period woke up; steady performers worth a deeper deal; time to first conversion.
 
-One statement (`SpanActivity`): every enrolled partner's attributed conversions summed
-between consecutive cuts (the 30-day periods' bounds and the promotion periods' starts and
-ends), read from the daily sums for whole days between cuts and from the conversions for the
-rest (`reports.days`). Each figure, a period's count, the first conversion inside a
-promotion, the last one before it, is then a sum, minimum or maximum over some of a
-partner's spans: no span straddles a cut.
+One statement (`SpanActivity`): every partner's attributed conversions summed between
+consecutive cuts (the 30-day periods' bounds and the promotion periods' starts and ends),
+read from the daily sums for whole days between cuts and from the conversions for the rest
+(`reports.days`); one more reads the enrolled partners. Each figure, a period's count, the
+first conversion inside a promotion, the last one before it, is then a sum, minimum or
+maximum over some of a partner's spans: no span straddles a cut.
 """
 
 from __future__ import annotations
@@ -19,13 +19,24 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import Row, Select, String, case, func, literal, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Row,
+    Select,
+    String,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 
 from accord.money import Money
 from accord.partners.tables import Enrollment, Partner
 from accord.programs.promotions import Promotion, list_promotions
 from accord.reports import lifecycle_model as rules
-from accord.reports.days import conversion_arms, day_of
+from accord.reports.days import day_of, fact_conversions, summed_conversions
 from accord.reports.lifecycle_model import PartnerActivity, Segmented, Wakeup
 from accord.reports.runner import Report, ReportContext, context_for, execute
 from accord.store.engine import Store
@@ -92,95 +103,111 @@ class PartnerSpans:
     spans: tuple[Span, ...]
 
 
+def _summed(f, span) -> Select:
+    """A partner's figures in a span, from rows of `reports.days.conversion_facts`."""
+    return select(
+        f.c.partner_id,
+        span.label("span"),
+        func.sum(f.c.active_conversions).label("active_conversions"),
+        func.sum(f.c.active_revenue).label("active_revenue"),
+        func.sum(f.c.attributed_amount).label("attributed_amount"),
+        func.sum(f.c.attributed_revenue).label("attributed_revenue"),
+        # as stored (SQLite: text), read by _utc: cheaper than the driver's parsing
+        func.min(f.c.first_at, type_=String()).label("first_at"),
+        func.max(f.c.last_at, type_=String()).label("last_at"),
+    )
+
+
+def _merged(a: Span, b: Span) -> Span:
+    """One span's figures from two arms of `SpanActivity` (the daily sums, the facts)."""
+    return Span(
+        a.index,
+        a.active_conversions + b.active_conversions,
+        a.active_revenue + b.active_revenue,
+        a.attributed_amount + b.attributed_amount,
+        a.attributed_revenue + b.attributed_revenue,
+        a.first_at if b.first_at is None or (a.first_at is not None and a.first_at <= b.first_at)
+        else b.first_at,
+        a.last_at if b.last_at is None or (a.last_at is not None and a.last_at >= b.last_at)
+        else b.last_at,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
-class SpanActivity(Report[PartnerSpans]):
-    """Every partner enrolled in the program (approved or suspended), with its attributed
-    conversions up to now summed between consecutive `cuts` (the lifecycle's 30-day periods,
-    the promotion periods' starts and ends): one pass over the conversions, or over the
-    daily sums for the whole days between cuts, grouped by partner and span. Every figure
-    of the lifecycle is a sum, minimum or maximum over some of a partner's spans."""
+class SpanActivity(Report[tuple[str, tuple[Span, ...]]]):
+    """The program's attributed conversions up to now, per partner, summed between
+    consecutive `cuts` (the lifecycle's 30-day periods, the promotion periods' starts and
+    ends): one pass over the conversions, or over the daily sums for the whole days between
+    cuts. Every figure of the lifecycle is a sum, minimum or maximum over some of a
+    partner's spans.
+
+    Each arm is grouped in the database: the conversions of a range outside the daily sums
+    by partner and span, the daily sums one span at a time (one index range each, grouped
+    by partner alone: many small sorts rather than one of every row by partner and span).
+    The arms come back merged in (partner, span) order, so a span two arms hold (a day
+    marked changed inside it, read from the conversions) comes as adjacent rows, added up in
+    `reshape`; no grouped row is sorted, grouped or joined again in the database."""
 
     name = "lifecycle_spans"
     program_id: str
     cuts: tuple[datetime, ...] = ()
 
-    def build(self, ctx: ReportContext) -> Select:
+    def build(self, ctx: ReportContext) -> CompoundSelect:
         cuts = sorted({*self.cuts, ctx.now})
         # A day a cut splits is read from the conversions, so a summed day lies wholly
         # inside one span (a cut at midnight splits none); so is today, whatever the hour,
-        # for the one inclusive bound, `at <= now`. Each arm (the daily sums, the
-        # conversions of a range) is grouped by partner and span first.
+        # for the one inclusive bound, `at <= now`.
         cover = ctx.cover.without([*(c for c in cuts if c != day_of(c)), ctx.now])
         grouped = []
-        for arm in conversion_arms(ctx.program_id, cover):
-            f = arm.subquery()
-            span = _span_of(f.c.at, cuts).label("span")
-            grouped.append(
-                select(
-                    f.c.partner_id,
-                    span,
-                    func.sum(f.c.active_conversions).label("active_conversions"),
-                    func.sum(f.c.active_revenue).label("active_revenue"),
-                    func.sum(f.c.attributed_amount).label("attributed_amount"),
-                    func.sum(f.c.attributed_revenue).label("attributed_revenue"),
-                    func.min(f.c.first_at).label("first_at"),
-                    func.max(f.c.last_at).label("last_at"),
-                )
-                .where(f.c.at <= ctx.now)
-                .group_by(f.c.partner_id, span)
-            )
-        g = union_all(*grouped).subquery("grouped")
-        facts = (
-            select(
-                g.c.partner_id,
-                g.c.span,
-                func.sum(g.c.active_conversions).label("active_conversions"),
-                func.sum(g.c.active_revenue).label("active_revenue"),
-                func.sum(g.c.attributed_amount).label("attributed_amount"),
-                func.sum(g.c.attributed_revenue).label("attributed_revenue"),
-                # as stored (SQLite: text), read by _utc: cheaper than the driver's parsing
-                func.min(g.c.first_at, type_=String()).label("first_at"),
-                func.max(g.c.last_at, type_=String()).label("last_at"),
-            )
-            .group_by(g.c.partner_id, g.c.span)
-            .subquery("facts")
-        )
-        return (
-            select(
-                Partner.id.label("partner_id"),
-                Partner.name.label("name"),
-                Partner.partner_type.label("partner_type"),
-                Enrollment.status.label("status"),
-                func.coalesce(Enrollment.decided_at, Enrollment.applied_at, type_=String()).label(
-                    "joined_at"
-                ),
-                *(c for c in facts.c if c.name != "partner_id"),
-            )
-            .select_from(Enrollment)
-            .join(Partner, Partner.id == Enrollment.partner_id)
-            .outerjoin(facts, facts.c.partner_id == Enrollment.partner_id)
-            .where(
-                Enrollment.program_id == ctx.program_id,
-                Enrollment.status.in_(COVERED_STATUSES),
-            )
-            .order_by(Partner.id, facts.c.span)
-        )
+        for arm in fact_conversions(ctx.program_id, cover):
+            f = arm.where(arm.selected_columns.at <= ctx.now).subquery()
+            span = _span_of(f.c.at, cuts)
+            grouped.append(_summed(f, span).group_by(f.c.partner_id, span))
+        # The daily sums span by span: each arm one index range, grouped by partner alone.
+        for index, (since, until) in enumerate(zip([None, *cuts], [*cuts, None], strict=True)):
+            days = cover.clipped(since, until)
+            if days:
+                f = summed_conversions(ctx.program_id, days).subquery()
+                grouped.append(_summed(f, literal_column(str(index))).group_by(f.c.partner_id))
+        both = union_all(*grouped)
+        return both.order_by(both.selected_columns.partner_id, both.selected_columns.span)
 
-    def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[PartnerSpans]:
-        out: list[PartnerSpans] = []
+    def reshape(
+        self, rows: Sequence[Row], ctx: ReportContext
+    ) -> list[tuple[str, tuple[Span, ...]]]:
+        out: list[tuple[str, tuple[Span, ...]]] = []
         spans: list[Span] = []
-        last = len(rows) - 1
-        for i, (partner_id, name, kind, status, joined, index, *sums, first, final) in enumerate(
-            rows
-        ):
-            if index is not None:
-                spans.append(Span(int(index), *(int(v or 0) for v in sums), first, final))
-            if i == last or rows[i + 1].partner_id != partner_id:
-                out.append(
-                    PartnerSpans(partner_id, name, kind, status, _utc(joined), tuple(spans))  # type: ignore[arg-type]
-                )
-                spans = []
+        current = None
+        for partner_id, index, conversions, revenue, amount, net, first, final in rows:
+            if partner_id != current:
+                if spans:
+                    out.append((current, tuple(spans)))  # type: ignore[arg-type]
+                current, spans = partner_id, []
+            # (int: PostgreSQL sums integers as numerics)
+            span = Span(index, int(conversions), int(revenue), int(amount), int(net), first, final)
+            if spans and spans[-1].index == index:
+                spans[-1] = _merged(spans[-1], span)
+            else:
+                spans.append(span)
+        if spans:
+            out.append((current, tuple(spans)))  # type: ignore[arg-type]
         return out
+
+
+def _enrolled(program_id: str) -> Select:
+    """The partners the lifecycle covers, by id: id, name, type, status, joined (as stored)."""
+    return (
+        select(
+            Partner.id,
+            Partner.name,
+            Partner.partner_type,
+            Enrollment.status,
+            func.coalesce(Enrollment.decided_at, Enrollment.applied_at, type_=String()),
+        )
+        .join(Partner, Partner.id == Enrollment.partner_id)
+        .where(Enrollment.program_id == program_id, Enrollment.status.in_(COVERED_STATUSES))
+        .order_by(Partner.id)
+    )
 
 
 class _Places:
@@ -410,7 +437,12 @@ def lifecycle_report(store: Store, caller: Caller, program_id: str) -> Lifecycle
     cuts = (*bounds, recent, *(moment for period in periods for moment in period))
     with store.read() as session:
         ctx = context_for(session, caller, program_id, now, days=True)
-        spans = execute(session, ctx, SpanActivity(program_id, cuts)).rows
+        enrolled = session.execute(_enrolled(ctx.program_id)).all()
+        activity = dict(execute(session, ctx, SpanActivity(program_id, cuts)).rows)
+    spans = [
+        PartnerSpans(partner_id, name, kind, status, _utc(joined), activity.get(partner_id, ()))  # type: ignore[arg-type]
+        for partner_id, name, kind, status, joined in enrolled
+    ]
     places = _Places(sorted({*cuts, now}), bounds, recent)
     partners = [_activity(p, places) for p in spans]
     woke = _wakeups(spans, periods, places)

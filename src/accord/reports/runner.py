@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import CompoundSelect, Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from accord.errors import InvalidInput
@@ -161,8 +161,9 @@ class Report(ABC, Generic[RowT]):
     page: Page | None = None
 
     @abstractmethod
-    def build(self, ctx: ReportContext) -> Select:
-        """The report's one SQL statement, ordered if it is paged."""
+    def build(self, ctx: ReportContext) -> Select | CompoundSelect:
+        """The report's one SQL statement, ordered if it is paged (a paged report's is a
+        SELECT, which the runner adds its page and count to)."""
 
     @abstractmethod
     def reshape(self, rows: Sequence[Row], ctx: ReportContext) -> list[RowT]:
