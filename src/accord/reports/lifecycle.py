@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -216,6 +216,7 @@ class _Places:
 
     def __init__(self, cuts: Sequence[datetime], bounds: Sequence[datetime], recent: datetime):
         at = {cut: i for i, cut in enumerate(cuts)}
+        self.cuts = cuts
         self.at = at
         #: the 30-day period (0: the last) span j falls in, or -1
         self.period = [-1] * (len(cuts) + 1)
@@ -274,30 +275,38 @@ def _wakeups(
     inside it: (the period's index, the wake-up), by `lifecycle_model.woke_in`.
 
     A partner's spans come in index order: the last conversion up to each span is a
-    running maximum, and the spans inside a period are found by bisection, so a period
-    costs the spans inside it, not all of the partner's."""
+    running maximum (with the span it lies in), and the spans inside a period are found by
+    bisection, so a period costs the spans inside it, not all of the partner's. A last
+    conversion in a span that starts after the period's dormancy threshold rules the
+    partner out without reading its time."""
+    cuts = places.cuts
     indexes = [(places.at[starts_at], places.at[ends_at]) for starts_at, ends_at in periods]
+    thresholds = [starts_at - timedelta(days=rules.PROMOTION_DORMANT_DAYS)
+                  for starts_at, _ in periods]  # fmt: skip
     woke = []
     for p in partners:
         if not p.spans:
             continue
         at = [s.index for s in p.spans]
-        latest: list = []  # latest[j]: the last conversion in spans[: j + 1]
+        # latest[j]: the last conversion in spans[: j + 1] and the index of its span
+        latest: list[tuple[datetime | str | None, int]] = []
         for s in p.spans:
-            previous = latest[-1] if latest else None
+            previous = latest[-1] if latest else (None, 0)
             last = s.last_at
-            latest.append(last if previous is None or (last is not None and last > previous)
-                          else previous)  # fmt: skip
+            latest.append((last, s.index) if last is not None
+                          and (previous[0] is None or last > previous[0]) else previous)  # fmt: skip
         for i, (starts_at, _) in enumerate(periods):
             start, end = indexes[i]
             inside = bisect_right(at, start)  # the first span after the period's start
+            before, where = latest[inside - 1] if inside else (None, 0)
+            if before is None or (where > 0 and cuts[where - 1] > thresholds[i]):
+                continue
             first_in = None
             for s in p.spans[inside : bisect_right(at, end)]:
                 if s.first_at is not None and (first_in is None or s.first_at < first_in):
                     first_in = s.first_at
             if first_in is None:
                 continue
-            before = latest[inside - 1] if inside else None
             first_in, before = _utc(first_in), _utc(before)
             if rules.woke_in(starts_at, first_in, before):
                 woke.append((i, Wakeup(p.partner_id, first_in, before)))  # type: ignore[arg-type]
