@@ -5,6 +5,8 @@ CRM's columns; and outcomes come back in the CRM's own words, each row with its 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -189,6 +191,21 @@ def test_a_csv_in_salesforces_columns(store, brand):
     assert row.startswith("伟,李,li@acme.example,,Acme Software,CTO")
     with pytest.raises(InvalidInput):
         handoff_csv(store, brand.caller, "pipedrive")
+
+
+def test_a_csv_defuses_what_a_visitor_typed_as_a_formula(store, brand):
+    """A form's visitor writes a formula as their name and company: a sales rep who opens
+    the export in a spreadsheet sees the text, and nothing runs."""
+    done = capture(store, brand.caller, Capture(
+        email="eve@acme.example", name='=HYPERLINK("http://evil.example","x") Eve',
+        company="@SUM(1+1)", title="CTO", industry="software", company_size=2000,
+        type="demo_request", channel="web", source="+google"))  # fmt: skip
+    assert contact_view(store, brand.caller, done.contact_id).stage == "mql"
+    for shape in ("salesforce", "hubspot"):
+        rows = list(csv.reader(io.StringIO(handoff_csv(store, brand.caller, shape))))
+        eve = next(r for r in rows if "eve@acme.example" in r)
+        assert all(not cell.startswith(("=", "+", "-", "@")) for cell in eve), eve
+        assert "'@SUM(1+1)" in eve
 
 
 def test_outcomes_come_back_by_csv_each_row_with_its_result(store, brand):

@@ -16,8 +16,8 @@ from accord.payouts.files import (
     PayoutInstruction,
     PayoutMethod,
     payouts_csv,
-    spreadsheet_safe,
 )
+from accord.spreadsheets import spreadsheet_safe
 from tests.payout_files.support import payout
 
 

@@ -33,7 +33,9 @@ def _reference(partners, periods, at):
 
 
 span_days = st.dictionaries(
-    st.integers(0, len(CUTS)), st.tuples(st.integers(0, STEP - 1), st.integers(0, STEP - 1)), max_size=12
+    st.integers(0, len(CUTS)),
+    st.tuples(st.integers(0, STEP - 1), st.integers(0, STEP - 1)),
+    max_size=12,
 )
 
 

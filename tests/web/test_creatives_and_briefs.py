@@ -4,6 +4,7 @@ misses a requirement, then one that passes and is approved (its fee paid once)."
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import timedelta
@@ -12,8 +13,10 @@ from urllib.parse import urlencode
 from PIL import Image
 
 from accord.engage import briefs as br
+from accord.engage import pools as pl
 from accord.partners.service import create_partner
 from accord.reports.service import program_summary
+from accord.tenancy.service import authenticate
 from tests.web.conftest import csrf_of, sign_in, unique_email
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -285,3 +288,19 @@ def test_a_fee_commission_says_which_brief_paid_it(store, client, manager):
     assert mine.status_code == 200 and "The fee of a post approved" in mine.text
     listed = client.get(f"/portal/commissions?program={brand.program_id}").text
     assert "60.00" in listed
+
+
+def test_the_taken_codes_file_defuses_a_partners_name_written_as_a_formula(store, client, manager):
+    """A partner names itself as a spreadsheet formula and takes a code: the manager's file
+    of taken codes shows the name as text."""
+    brand, user = manager
+    partner = create_partner(store, brand.caller, brand.program_id, name="=1+2 Sneaky",
+                             country="CN", partner_type="creator_douyin",
+                             email=unique_email("sneaky"), with_login=True)  # fmt: skip
+    pool, _ = pl.create_pool(store, brand.caller, brand.program_id, name="Winter", codes="WIN-1")
+    assert pl.take_code(store, authenticate(store, partner.api_key), pool.id) == "WIN-1"
+    assert sign_in(client, user.email).status_code == 303
+    got = client.get(f"/console/code-pools/{pool.id}/taken.csv")
+    assert got.status_code == 200
+    [_, row] = list(csv.reader(io.StringIO(got.text)))
+    assert row[:3] == ["WIN-1", partner.partner.id, "'=1+2 Sneaky"]

@@ -24,6 +24,7 @@ from accord.money import Money
 from accord.partners.groups import require_approved
 from accord.programs.model import check_url
 from accord.programs.service import load_program
+from accord.spreadsheets import spreadsheet_safe
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand
@@ -154,9 +155,10 @@ def partner_feed(store: Store, caller: Caller, program_id: str, links_base: str,
         writer.writerow(["sku", "title", "description", "price", "currency", "link",
                          "image_url", "category", "availability"])  # fmt: skip
         for p in rows:
-            writer.writerow([_safe(p.sku), _safe(p.title), _safe(p.description),
+            safe = spreadsheet_safe
+            writer.writerow([safe(p.sku), safe(p.title), safe(p.description),
                              str(Money.from_minor(p.price_minor, p.currency).amount), p.currency,
-                             link(p), p.image_url or "", _safe(p.category),
+                             link(p), p.image_url or "", safe(p.category),
                              "in stock" if p.in_stock else "out of stock"])  # fmt: skip
         return out.getvalue(), "text/csv; charset=utf-8"
     items = []
@@ -174,8 +176,3 @@ def partner_feed(store: Store, caller: Caller, program_id: str, links_base: str,
             'xmlns:g="http://base.google.com/ns/1.0"><channel><title>Products</title>'
             + "".join(items) + "</channel></rss>\n")  # fmt: skip
     return body, "application/xml; charset=utf-8"
-
-
-def _safe(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

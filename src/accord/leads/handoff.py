@@ -58,6 +58,7 @@ from accord.postbacks.model import (
     retry_at,
     signed_headers,
 )
+from accord.spreadsheets import spreadsheet_safe
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
 from accord.tenancy.service import require_brand, users_in
@@ -357,7 +358,10 @@ def handoff_csv(store: Store, caller: Caller, shape: str, stage: str = "mql") ->
             )
             .order_by(Contact.behaviour.desc(), Contact.id)
         ):
-            writer.writerow(csv_row(lead_of(session, contact), shape))
+            row = csv_row(lead_of(session, contact), shape)
+            # what a form's visitor typed must not run as a formula in the rep's spreadsheet
+            writer.writerow({k: spreadsheet_safe(v) if isinstance(v, str) else v
+                             for k, v in row.items()})  # fmt: skip
     return out.getvalue()
 
 

@@ -24,6 +24,7 @@ from schwifty.exceptions import SchwiftyException
 
 from accord.errors import InvalidInput, InvalidRequest
 from accord.money import Money, exponent
+from accord.spreadsheets import spreadsheet_safe
 
 PAIN_001_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 
@@ -156,15 +157,6 @@ CSV_COLUMNS = (
     "bank_country",
     "intermediary_bic",
 )
-
-#: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: str | None) -> str:
-    """Text a spreadsheet shows as text: a leading apostrophe defuses formula characters."""
-    text = value or ""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def payouts_csv(instructions: Iterable[PayoutInstruction]) -> str:

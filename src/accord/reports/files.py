@@ -15,13 +15,12 @@ from decimal import Decimal
 
 from xlsxwriter import Workbook
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from accord.spreadsheets import spreadsheet_safe
 
 
 def _cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value  # a spreadsheet must not run a partner's name as a formula
-    return value
+    # a spreadsheet must not run a partner's name as a formula
+    return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
 def to_csv(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

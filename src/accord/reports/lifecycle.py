@@ -293,8 +293,8 @@ def _wakeups(
         for s in p.spans:
             previous = latest[-1] if latest else (None, 0)
             last = s.last_at
-            latest.append((last, s.index) if last is not None
-                          and (previous[0] is None or last > previous[0]) else previous)  # fmt: skip
+            later = last is not None and (previous[0] is None or last > previous[0])
+            latest.append((last, s.index) if later else previous)
         for i, (starts_at, _) in enumerate(periods):
             start, end = indexes[i]
             inside = bisect_right(at, start)  # the first span after the period's start

@@ -18,6 +18,7 @@ from accord.errors import InvalidInput
 from accord.partners import recruiting as rc
 from accord.partners.service import partner_names
 from accord.programs.promotions import program_promotions
+from accord.spreadsheets import spreadsheet_safe
 from accord.web.pages import (
     Form,
     SignedIn,
@@ -157,8 +158,9 @@ def taken_csv(request: Request, visitor: SignedIn, pool_id: str):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["code", "partner_id", "partner", "taken_at"])
-    for code, partner_id, at in rows:
-        writer.writerow([code, partner_id, names.get(partner_id, ""), at.isoformat()])
+    for code, partner_id, at in rows:  # a partner's name must not run as a formula
+        writer.writerow([spreadsheet_safe(code), partner_id,
+                         spreadsheet_safe(names.get(partner_id)), at.isoformat()])  # fmt: skip
     disposition = f'attachment; filename="{pool_id}-taken.csv"'
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": disposition})  # fmt: skip
