@@ -7,16 +7,49 @@ message in one place. Anything else is an internal error and shows as a generic 
 from __future__ import annotations
 
 
+class Text(str):
+    """Words for people that a page may say in its reader's language: the English text
+    (what the API, the command line and the logs show), with its message id and values
+    kept, so the console and portal look it up in their catalog and fill the values in
+    (`accord.web.i18n.say`). `Text("at most %(most)s rows", most=50000)` reads
+    "at most 50000 rows"."""
+
+    msgid: str
+    values: dict[str, str | int]
+
+    def __new__(cls, msgid: str, /, **values: object) -> Text:
+        kept = {k: v if isinstance(v, int | str) else str(v) for k, v in values.items()}
+        self = super().__new__(cls, msgid % kept if kept else msgid)
+        self.msgid, self.values = msgid, kept
+        return self
+
+
+def words_of(message: str) -> dict[str, object]:
+    """How a message can be said again in another language: its message id and values (a
+    plain message is its own id), as stored with a job's rows."""
+    if isinstance(message, Text):
+        return {"id": message.msgid, "values": dict(message.values)}
+    return {"id": str(message)}
+
+
 class AccordError(Exception):
-    """Base of every error shown to a user: a stable code, a message, an HTTP status."""
+    """Base of every error shown to a user: a stable code, a message, an HTTP status.
+
+    `said` is the message without the field it names (a `Text` when written as one), what
+    the console and portal translate."""
 
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, said: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.said = message if said is None else said
+
+    def words(self) -> dict[str, object]:
+        """`words_of` the message, with the field it names."""
+        return {**words_of(self.said), "field": self.field}
 
     def as_dict(self) -> dict[str, object]:
         body: dict[str, object] = {"code": self.code, "message": self.message}
@@ -32,7 +65,7 @@ class InvalidInput(AccordError):
     status = 422
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}", field=field)
+        super().__init__(f"{field}: {message}", field=field, said=message)
 
 
 class NotFound(AccordError):
@@ -40,7 +73,8 @@ class NotFound(AccordError):
     status = 404
 
     def __init__(self, kind: str, ident: str, *, field: str | None = None) -> None:
-        super().__init__(f"{kind} {ident!r} not found", field=field)
+        super().__init__(Text("%(kind)s %(ident)s not found", kind=kind, ident=repr(ident)),
+                         field=field)  # fmt: skip
         self.kind = kind
 
 

@@ -5,6 +5,7 @@ puts partners in a group with its own contract."""
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import urlencode, urlsplit
 
@@ -171,6 +172,11 @@ def test_moving_partners_from_partnerstack_in_the_console(store, client, manager
     done = wait_for_job(client, started.headers["location"])
     assert "Recognised as a partner export of PartnerStack." in done
     assert "is in the program already" in done and "not an e-mail address" in done
+    client.cookies.set("accord_lang", "zh_Hans")
+    zh = client.get(started.headers["location"]).text
+    assert "已在此计划中" in zh and "不是电子邮件地址" in zh
+    assert "is in the program already" not in zh and "not an e-mail address" not in zh
+    client.cookies.set("accord_lang", "en")
     results = client.get(started.headers["location"] + "/results.csv").text.splitlines()
     assert [line.split(",")[1] for line in results[1:]] == [
         "created", "created", "created", "duplicate", "rejected"
@@ -211,3 +217,10 @@ def test_moving_past_conversions_from_impact_in_the_console(store, client, manag
     assert "ORD-5002" in shown.text and "8.00" in shown.text
     paid = client.get(f"/console/conversions/{results[1].split(',')[2]}")
     assert "paid on the platform the program moved from" in paid.text
+
+    # the same rows' reasons in Chinese: the page says them in its reader's language
+    client.cookies.set("accord_lang", "zh_Hans")
+    zh = html.unescape(client.get(started.headers["location"]).text)
+    assert "不是此计划的合作伙伴\uff1a请先导入 impact.com 的合作伙伴导出文件" in zh
+    assert "Accord 无法识别状态 'DISPUTED'" in zh
+    assert "is not a partner of this program" not in zh and "not a state" not in zh

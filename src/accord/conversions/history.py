@@ -33,7 +33,7 @@ from accord.commissions.service import award_fixed
 from accord.conversions.model import ConversionReport, ReversalRequest
 from accord.conversions.reversals import reverse_conversion
 from accord.conversions.service import record_conversion
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidInput, Text
 from accord.money import Money, check_currency
 from accord.partners.imports import PLATFORMS, ExportLine, imported_partners, norm, read_export
 from accord.partners.imports import detect as detect_platform
@@ -242,9 +242,9 @@ def amount(text: str) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount") from None
+        raise ValueError(Text("%(text)s is not an amount", text=repr(text))) from None
     if not number.is_finite():
-        raise ValueError(f"{text!r} is not an amount")
+        raise ValueError(Text("%(text)s is not an amount", text=repr(text)))
     return number
 
 
@@ -264,7 +264,8 @@ def moment(text: str) -> datetime:
         else:
             when = datetime.fromisoformat(value.replace(" UTC", "").replace("/", "-"))
     except ValueError:
-        message = f"{text!r} is not a date (write 2025-09-01 or 2025-09-01T10:00:00Z)"
+        message = Text("%(text)s is not a date (write 2025-09-01 or 2025-09-01T10:00:00Z)",
+                       text=repr(text))  # fmt: skip
         raise ValueError(message) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
@@ -296,12 +297,12 @@ def _action(each: ExportLine, columns: dict[str, tuple[str, ...]]) -> Action:
             try:
                 number = amount(written or cents)
             except ValueError as error:
-                row.problem = row.problem or (name, str(error))
+                row.problem = row.problem or (name, error.args[0])
                 break
             if not written:  # in minor units: read once the row's currency is known
                 if number != number.to_integral_value():
-                    row.problem = row.problem or (name, f"{cents!r} is not a whole number of "
-                                                  "cents")  # fmt: skip
+                    whole = Text("%(cents)s is not a whole number of cents", cents=repr(cents))
+                    row.problem = row.problem or (name, whole)
                     break
                 row.minor.add(name)
             setattr(row, name, number)
@@ -338,7 +339,7 @@ def import_history(
             _one(store, caller, program, platform, label, row, by_id, by_email, result)
         except AccordError as error:
             result.status = "rejected"
-            result.error = {"field": error.field, "message": error.message}
+            result.error = {"field": error.field, "message": error.message, "said": error.said}
         results.append(result)
         if progress is not None and (done % 25 == 0 or done == len(rows)):
             progress(done, len(rows))
@@ -353,55 +354,63 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
         raise InvalidInput("partner", "the row names no partner (an id or an e-mail address)")
     partner_id = by_id.get(row.partner) or by_email.get(row.email.lower())
     if partner_id is None:
-        who = f"{label} partner {row.partner}" if row.partner else row.email
-        raise InvalidInput("partner", f"{who} is not a partner of this program: import the "
-                           f"partner export of {label} first")  # fmt: skip
+        raise InvalidInput("partner", Text(
+            "%(platform)s partner %(partner)s is not a partner of this program: import the "
+            "partner export of %(platform)s first", platform=label, partner=row.partner)
+            if row.partner else Text(
+            "%(email)s is not a partner of this program: import the partner export of "
+            "%(platform)s first", platform=label, email=row.email))  # fmt: skip
     if row.status == "unknown":
-        raise InvalidInput("status", f"{row.raw_status!r} is not a state Accord knows: paid, "
-                      "pending, approved or reversed")  # fmt: skip
+        raise InvalidInput("status", Text(
+            "%(state)s is not a state Accord knows: paid, pending, approved or reversed",
+            state=repr(row.raw_status)))  # fmt: skip
     if not (row.action_id or row.order_id):
         raise InvalidInput("order_id", "the row has neither an id nor an order id")
     for name, value in (("action_id", row.action_id), ("order_id", row.order_id),
                         ("customer_id", row.customer)):  # fmt: skip
         if len(value) > MAX_ID:  # an id is kept whole or the row is refused, never cut
-            raise InvalidInput(name, f"is {len(value):,} characters long; at most {MAX_ID}")
+            raise InvalidInput(name, Text("is %(length)s characters long; at most %(most)s",
+                                          length=f"{len(value):,}", most=MAX_ID))  # fmt: skip
     if not row.date:
         raise InvalidInput("occurred_at", "the row has no date")
     try:
         when = moment(row.date)
     except ValueError as error:
-        raise InvalidInput("occurred_at", str(error)) from None
+        raise InvalidInput("occurred_at", error.args[0]) from None
     currency = row.currency or program.currency
     if not row.currency:
-        result.notes.append(f"no currency: read as the program's {program.currency}")
+        result.notes.append(Text("no currency: read as the program's %(currency)s",
+                                 currency=program.currency))  # fmt: skip
     check_currency(currency)
     sale, paid_out = row.decimal("sale", currency), row.decimal("commission", currency)
     commission = Money.zero(program.currency)
     if paid_out:
         if paid_out < 0:
-            raise InvalidInput("commission", f"{paid_out} is negative: a reversal is a row "
-                               "with a reversed status")  # fmt: skip
+            raise InvalidInput("commission", Text("%(amount)s is negative: a reversal is a "
+                               "row with a reversed status", amount=paid_out))  # fmt: skip
         if currency != program.currency:
-            raise InvalidInput("currency", f"the commission is in {currency}; the program "
-                               f"pays in {program.currency}: convert the file's commissions "
-                               "first")  # fmt: skip
+            raise InvalidInput("currency", Text(
+                "the commission is in %(currency)s; the program pays in %(pays)s: convert the "
+                "file's commissions first", currency=currency, pays=program.currency))  # fmt: skip
         commission = Money.parse(paid_out, currency, field="commission")
         if commission.minor > max_order_amount(program).minor:
-            raise InvalidInput("commission", f"{commission} is more than the largest order "
-                               f"this program accepts ({max_order_amount(program)})")  # fmt: skip
+            raise InvalidInput("commission", Text(
+                "%(amount)s is more than the largest order this program accepts (%(most)s)",
+                amount=commission, most=max_order_amount(program)))  # fmt: skip
     if row.event_type == "click":  # a click reward: a commission with no order behind it
         if row.status != "owed" or not commission.minor:
             result.status = "skipped"
-            result.notes.append(f"a click reward {row.raw_status or 'settled'} on {label}: "
-                                "nothing is owed")  # fmt: skip
+            result.notes.append(Text("a click reward %(state)s on %(platform)s: nothing is "
+                                     "owed", state=row.raw_status or "settled",
+                                     platform=label))  # fmt: skip
             return
         result.commission_id = _owe(store, program, partner_id, platform, label, row, None,
                                     commission, when)  # fmt: skip
         result.status, result.owed_minor = "created", commission.minor
         return
     if sale is not None and sale < 0:
-        raise InvalidInput("amount", f"{sale} is negative: a reversal is a row with a "
-                           "reversed status")  # fmt: skip
+        raise InvalidInput("amount", Text("%(amount)s is negative: a reversal is a row with "
+                           "a reversed status", amount=sale))  # fmt: skip
     owed = row.status == "owed" and commission.minor > 0
     note = NOTES["none" if row.status == "owed" and not owed else row.status]
     order_id = row.order_id or f"{platform}-{row.action_id}"
@@ -416,14 +425,16 @@ def _one(store, caller, program, platform, label, row: Action, by_id, by_email,
         where = str(first["loc"][0]) if first["loc"] else "row"
         if where != "promo_code":
             raise InvalidInput(where, first["msg"]) from None
-        result.notes.append(f"promo code {row.promo_code!r} left out: {first['msg']}")
+        result.notes.append(Text("promo code %(code)s left out: %(why)s",
+                                 code=repr(row.promo_code), why=first["msg"]))  # fmt: skip
         report = ConversionReport(**{**fields, "promo_code": None})
     recorded = record_conversion(store, caller, report, source="import",
                                  credit_partner_id=partner_id, imported=note)  # fmt: skip
     conversion = recorded.conversion
     if conversion.partner_id != partner_id:
-        raise InvalidInput("order_id", f"order {order_id!r} is recorded already as conversion "
-                      f"{conversion.id}, credited to another partner")  # fmt: skip
+        raise InvalidInput("order_id", Text(
+            "order %(order)s is recorded already as conversion %(conversion)s, credited to "
+            "another partner", order=repr(order_id), conversion=conversion.id))  # fmt: skip
     result.conversion_id = conversion.id
     result.status = "created" if recorded.created else "duplicate"
     if row.status == "reversed":

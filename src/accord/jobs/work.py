@@ -295,10 +295,10 @@ def terms_what_if(store: Store, caller: Caller, args: dict, context: Context) ->
 
 def _platform_import(file: str | None, report, **extra) -> dict:
     """A platform import's result: its counts and every row's status, ids and message."""
-    from accord.partners.imports import PLATFORMS, said
+    from accord.partners.imports import PLATFORMS, said, words_said
 
     rows = [{"row": r.row, "status": r.status, **{k: get(r) for k, get in extra.items()},
-             **said(r)} for r in report.rows]  # fmt: skip
+             **said(r), "words": words_said(r)} for r in report.rows]  # fmt: skip
     return {"file": file, "platform": PLATFORMS[report.platform],
             "counts": dict(Counter(r.status for r in report.rows)), "rows": rows}  # fmt: skip
 

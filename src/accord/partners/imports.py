@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from babel import Locale
 from sqlalchemy import func, select
 
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidInput, Text, words_of
 from accord.partners.groups import set_members
 from accord.partners.recruiting import add_group, groups
 from accord.partners.service import check_website, create_partner, set_enrollment_status
@@ -160,10 +160,10 @@ def detect(headers: list[str], signatures=SIGNATURES, what: str = "a partner exp
         if any(sig <= have for sig in sets):
             return platform
     known = ", ".join(PLATFORMS.values())
-    raise InvalidInput(
-        "file", f"this is not {what} of {known} that Accord recognises; its columns are: "
-        f"{', '.join(h for h in headers if h)[:300]}"
-    )  # fmt: skip
+    raise InvalidInput("file", Text(
+        "this is not %(what)s of %(platforms)s that Accord recognises; its columns are: "
+        "%(columns)s", what=what, platforms=known,
+        columns=", ".join(h for h in headers if h)[:300]))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -200,10 +200,12 @@ def read_export(
             if not any(v.strip() for v in values):
                 continue
             if len(lines) >= max_rows:
-                raise InvalidInput("file", f"import at most {max_rows:,} {noun} per file")
+                raise InvalidInput("file", Text("import at most %(most)s %(noun)s per file",
+                                                most=f"{max_rows:,}", noun=noun))  # fmt: skip
             lines.append(ExportLine(line, values, where))
     except csv.Error as error:
-        raise InvalidInput("file", f"line {reader.line_num}: {error}") from None
+        raise InvalidInput("file", Text("line %(line)s: %(error)s", line=reader.line_num,
+                                        error=error)) from None  # fmt: skip
     return platform, lines
 
 
@@ -246,6 +248,15 @@ def said(result) -> dict[str, str | None]:
     error = result.error or {}
     return {"field": error.get("field"),
             "message": error.get("message") or "; ".join(result.notes) or None}  # fmt: skip
+
+
+def words_said(result) -> list[dict[str, object]]:
+    """What `said` says, as words a page says in its reader's language (`words_of`): the
+    error's message (without its field) and field, else each note."""
+    if result.error:
+        message = result.error.get("said") or result.error["message"]
+        return [{**words_of(message), "field": result.error.get("field")}]
+    return [words_of(note) for note in result.notes]
 
 
 @dataclass
@@ -361,19 +372,23 @@ def _one(store, caller, program_id, platform, label, partner_type, row: Row, ema
     email = row.email.lower()
     if row.external_id and row.external_id in ids:
         result.status = "duplicate"
-        message = f"{label} id {row.external_id} was imported already"
+        message = Text("%(platform)s id %(id)s was imported already", platform=label,
+                       id=row.external_id)  # fmt: skip
         result.error = {"field": "external_id", "message": message}
         return result
     if email and email in emails:
         result.status = "duplicate"
-        result.error = {"field": "email", "message": f"{row.email} is in the program already"}
+        result.error = {"field": "email", "message": Text("%(email)s is in the program "
+                                                          "already", email=row.email)}  # fmt: skip
         return result
     if row.status == "unknown":
-        result.error = {"field": "status", "message": f"{row.raw_status!r} is not a standing "
-                        "Accord knows: approved, pending or declined"}  # fmt: skip
+        result.error = {"field": "status", "message": Text(
+            "%(state)s is not a standing Accord knows: approved, pending or declined",
+            state=repr(row.raw_status))}  # fmt: skip
         return result
     if row.email and not _EMAIL.fullmatch(row.email):
-        result.error = {"field": "email", "message": f"{row.email!r} is not an e-mail address"}
+        result.error = {"field": "email", "message": Text(
+            "%(email)s is not an e-mail address", email=repr(row.email))}  # fmt: skip
         return result
     name = row.name or (row.email.split("@")[0] if row.email else "")
     if not name:
@@ -384,7 +399,8 @@ def _one(store, caller, program_id, platform, label, partner_type, row: Row, ema
         try:
             website = check_website(row.website)
         except InvalidInput:
-            result.notes.append(f"website {row.website!r} is not a web address: left out")
+            result.notes.append(Text("website %(url)s is not a web address: left out",
+                                     url=repr(row.website)))  # fmt: skip
     try:
         made = create_partner(store, caller, program_id, name=name[:200],
                               partner_type=partner_type, country=row.country,
@@ -392,7 +408,7 @@ def _one(store, caller, program_id, platform, label, partner_type, row: Row, ema
                               import_key=(platform, row.external_id or f"line-{row.line}"),
                               approved=row.status == "approved")  # fmt: skip
     except AccordError as error:
-        result.error = {"field": error.field, "message": error.message}
+        result.error = {"field": error.field, "message": error.message, "said": error.said}
         return result
     partner_id = made.partner.id
     result.status, result.partner_id = "created", partner_id

@@ -190,6 +190,75 @@ def taxonomy_words() -> dict[str, tuple[str, str]]:
 _ENGLISH.update({code: en for code, (en, _zh) in taxonomy_words().items()})
 
 
+#: What a field a message names is called on a page (the message ids of the catalog).
+FIELD_LABELS = {
+    "amount": "Amount",
+    "body": "Message",
+    "code": "Code",
+    "codes": "Codes",
+    "commission": "Commission",
+    "country": "Country",
+    "currency": "Currency",
+    "days": "Days",
+    "description": "Description",
+    "email": "Email",
+    "emails": "Email addresses",
+    "ends_at": "Ends",
+    "file": "File",
+    "image": "Image",
+    "kind": "Kind",
+    "language": "Language",
+    "name": "Name",
+    "note": "Note",
+    "occurred_at": "Date",
+    "order_id": "Order ID",
+    "partner": "Partner",
+    "partner_id": "Partner",
+    "password": "Password",
+    "program": "Program",
+    "reason": "Reason",
+    "since": "From",
+    "stage": "Stage",
+    "starts_at": "Starts",
+    "status": "Status",
+    "title": "Title",
+    "until": "To",
+    "url": "URL",
+    "website": "Website",
+}
+
+
+def say(locale: str, message: str, words: dict | None = None) -> str:
+    """A message for people (an error, an import row's result) in the page's language:
+    English as it was; in another language its words (`accord.errors.words_of`: a message
+    id, values, the field it names) looked up in the catalog and filled in, after the
+    field's name. A message the catalog does not hold yet stays as it was."""
+    if locale == "en" or not words:
+        return message
+    catalog = translations(locale)
+    msgid = str(words.get("id") or "")
+    said = catalog.gettext(msgid)
+    if not msgid or said == msgid:
+        return message
+    values = words.get("values")
+    if values:
+        try:
+            said = said % values
+        except (KeyError, TypeError, ValueError):  # a catalog entry out of step: as it was
+            return message
+    label = FIELD_LABELS.get(str(words.get("field") or ""))
+    return f"{catalog.gettext(label)}\uff1a{said}" if label else said
+
+
+def say_all(locale: str, message: str, words: list | None) -> str:
+    """`say` for a message made of several (an import row's notes): each said in the
+    page's language, or all of `message` as it was when one is not in the catalog yet."""
+    if locale == "en" or not words:
+        return message
+    said = [say(locale, "", w) for w in words]
+    return "\uff1b".join(said) if all(said) else message
+
+
 def english(word: str) -> str:
     """A data code as English text shows it (b2b_referral -> B2B referral)."""
     return _ENGLISH.get(word, word)

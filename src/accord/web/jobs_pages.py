@@ -32,7 +32,7 @@ MAX_UPLOAD = 50 * 1024 * 1024
 IMPORTS = ("conversions", "reversals", "leads", "outcomes", "partners", "history")
 #: What a leads upload may say once for every row.
 LEAD_DEFAULTS = ("type", "channel", "source", "campaign", "subject")
-TOO_BIG = f"file: larger than {MAX_UPLOAD // (1024 * 1024)} MB; split it into smaller files"
+TOO_BIG = "file: larger than %(mb)s MB; split it into smaller files"
 
 
 @router.get("/console/imports")
@@ -59,7 +59,7 @@ async def start_import(kind: str, request: Request, visitor: SignedIn):
     back_to(request, "/console/imports")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_UPLOAD + 64 * 1024:
-        raise refuse(TOO_BIG, 413)
+        raise refuse(TOO_BIG, 413, mb=MAX_UPLOAD // (1024 * 1024))
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     if forged(visitor, fields, request):
@@ -77,7 +77,7 @@ async def start_import(kind: str, request: Request, visitor: SignedIn):
     raw = await upload.read(MAX_UPLOAD + 1)  # a file sent without a length stops here too
     await upload.close()
     if len(raw) > MAX_UPLOAD:
-        raise refuse(TOO_BIG, 413)
+        raise refuse(TOO_BIG, 413, mb=MAX_UPLOAD // (1024 * 1024))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

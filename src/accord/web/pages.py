@@ -30,12 +30,13 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import escape
 
 from accord.api import bodies
 from accord.audit.context import Actor, act_as
 from accord.commissions.service import earned_by_status
 from accord.conversions.service import partner_conversion_count
-from accord.errors import AccordError, Unauthenticated
+from accord.errors import AccordError, Text, Unauthenticated
 from accord.money import Money
 from accord.partners import taxonomy
 from accord.partners.service import Enrolled
@@ -99,8 +100,32 @@ def locale_of(request: Request) -> str:
 Language = Annotated[str, Depends(locale_of)]
 
 
+class SaidError:
+    """An `AccordError` as a page shows it: printed in the page's language (`i18n.say`),
+    its code, field and English message as they are."""
+
+    def __init__(self, error: AccordError, text: str) -> None:
+        self.error, self.text = error, text
+
+    def __getattr__(self, name: str):
+        return getattr(self.error, name)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __html__(self) -> str:
+        return str(escape(self.text))
+
+
+def said(request: Request, error: AccordError) -> str:
+    """What `error` says, in the visitor's language."""
+    return i18n.say(locale_of(request), error.message, error.words())
+
+
 def render(request: Request, name: str, http_status: int = 200, **context) -> HTMLResponse:
     locale = locale_of(request)
+    if isinstance(context.get("error"), AccordError):  # printed in the page's language
+        context["error"] = SaidError(context["error"], said(request, context["error"]))
     page = environment(locale).get_template(name)
     html = page.render(
         type_name=_type_namer(request, locale),
@@ -108,6 +133,7 @@ def render(request: Request, name: str, http_status: int = 200, **context) -> HT
         html_lang="zh-Hans" if locale == "zh_Hans" else "en",
         languages=i18n.LANGUAGE_NAMES,
         fmt=i18n.Formatter(locale),
+        say=lambda message, words=None: i18n.say_all(locale, message, words),
         path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     )
@@ -383,7 +409,7 @@ def ask_again_for(request: Request, visitor, back: str, field: str) -> None:
         if error.field == field:
             joiner = "&" if "?" in back else "?"
             return RedirectResponse(f"{back}{joiner}missing={field}", status_code=303)
-        return problem_page(request, visitor, error.message, back, error.status)
+        return problem_page(request, visitor, said(request, error), back, error.status)
 
     retry_with(request, again)
 
@@ -408,12 +434,13 @@ def problem_response(request: Request, error: AccordError) -> Response:
         referer = request.headers.get("referer") or ""
         back = referer if referer.startswith(str(request.base_url).rstrip("/") + here) else here
     visitor = getattr(request.state, "visitor", None) or signed_in(request)
-    return problem_page(request, visitor, error.message, back, error.status)
+    return problem_page(request, visitor, said(request, error), back, error.status)
 
 
-def refuse(message: str, status: int) -> AccordError:
-    """An `AccordError` with a status of its own, for a page's own checks."""
-    error = AccordError(message)
+def refuse(message: str, status: int, **values: object) -> AccordError:
+    """An `AccordError` with a status of its own, for a page's own checks: `message` is a
+    message id of the catalog, with `values` to fill in."""
+    error = AccordError(Text(message, **values))
     error.status = status
     return error
 

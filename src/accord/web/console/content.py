@@ -99,7 +99,7 @@ async def upload(content_id: str, request: Request, visitor: SignedIn):
     back_to(request, f"/console/content/{content_id}")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > library.MAX_FILE + 64 * 1024:
-        raise refuse(f"file: at most {library.MAX_FILE // (1024 * 1024)} MiB", 413)
+        raise refuse("file: at most %(mib)s MiB", 413, mib=library.MAX_FILE // (1024 * 1024))
     sent = await request.form()
     fields = {k: v for k, v in sent.items() if isinstance(v, str)}
     if forged(visitor, fields, request):

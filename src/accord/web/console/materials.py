@@ -80,7 +80,7 @@ async def add_creative(request: Request, visitor: SignedIn):
     """A banner (multipart, field `image`) or a piece of copy."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > cr.MAX_IMAGE + 256 * 1024:
-        raise refuse(f"image: at most {cr.MAX_IMAGE // (1024 * 1024)} MiB", 413)
+        raise refuse("image: at most %(mib)s MiB", 413, mib=cr.MAX_IMAGE // (1024 * 1024))
     sent = await request.form()
     form = {k: v for k, v in sent.items() if isinstance(v, str)}
     if forged(visitor, form, request):
