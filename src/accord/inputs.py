@@ -13,7 +13,7 @@ import re
 from functools import cache
 from itertools import accumulate
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 
 #: The deepest nesting of arrays and objects a JSON body may have.
 MAX_DEPTH = 32
@@ -43,7 +43,10 @@ def check_depth(raw: bytes | str, limit: int = MAX_DEPTH, field: str = "body") -
         return
     deltas = _STRING.sub(b"", raw).translate(_DELTAS, _NOT_BRACKETS)
     if deltas and max(accumulate(memoryview(deltas).cast("b"))) > limit:
-        raise InvalidInput(field, f"is nested deeper than {limit} levels of arrays and objects")
+        raise InvalidInput(
+            field,
+            Text("is nested deeper than %(limit)s levels of arrays and objects", limit=limit),
+        )
 
 
 # Text ---------------------------------------------------------------------------------------
@@ -57,13 +60,24 @@ def refused_characters(allow: str) -> re.Pattern[str]:
     return re.compile("[" + re.escape(controls) + "\ud800-\udfff]")
 
 
-def why_refused(found: str) -> str:
-    """Why the character `refused_characters` found is refused, as an error's message."""
+def why_refused(found: str, *, in_name: bool = False) -> Text:
+    """Why the character `refused_characters` found is refused, as an error's message (of a
+    field's name when `in_name`)."""
     code = ord(found)
     if 0xD800 <= code <= 0xDFFF:
-        return f"is not valid Unicode text (a lone surrogate U+{code:04X})"
-    name = " (NUL)" if code == 0 else ""
-    return f"contains the control character U+{code:04X}{name}; remove it"
+        char = f"U+{code:04X}"
+        if in_name:
+            return Text(
+                "has a field name that is not valid Unicode text (a lone surrogate %(char)s)",
+                char=char,
+            )
+        return Text("is not valid Unicode text (a lone surrogate %(char)s)", char=char)
+    char = f"U+{code:04X}" + (" (NUL)" if code == 0 else "")
+    if in_name:
+        return Text(
+            "has a field name that contains the control character %(char)s; remove it", char=char
+        )
+    return Text("contains the control character %(char)s; remove it", char=char)
 
 
 def check_text(value: object, allow: str = STRICT, root: str = "") -> None:
@@ -83,8 +97,7 @@ def check_text(value: object, allow: str = STRICT, root: str = "") -> None:
                 name = str(key)
                 found = pattern.search(name)
                 if found:
-                    why = "has a field name that " + why_refused(found.group())
-                    raise InvalidInput(path or "body", why)
+                    raise InvalidInput(path or "body", why_refused(found.group(), in_name=True))
                 children.append((f"{path}.{name}" if path else name, child))
             stack.extend(reversed(children))
         elif isinstance(item, list | tuple):
@@ -103,5 +116,12 @@ def free_text(
             raise InvalidInput(field, "is required")
         return None
     if len(text) > max_length:
-        raise InvalidInput(field, f"is {len(text)} characters; at most {max_length} are allowed")
+        raise InvalidInput(
+            field,
+            Text(
+                "is %(length)s characters; at most %(most)s are allowed",
+                length=len(text),
+                most=max_length,
+            ),
+        )
     return text

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 from iso4217 import Currency
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 
 #: ISO 4217 minor units of every current currency that has one (not XAU, XXX and the like).
 _EXPONENTS: dict[str, int] = {
@@ -31,10 +31,14 @@ _PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 def check_currency(code: str, *, field: str = "currency") -> str:
     """Return the ISO 4217 code in upper case, or raise naming the field."""
     if not isinstance(code, str) or len(code) != 3 or not code.isalpha():
-        raise InvalidInput(field, f"{code!r} is not a three-letter ISO 4217 currency code")
+        raise InvalidInput(
+            field, Text("%(code)s is not a three-letter ISO 4217 currency code", code=repr(code))
+        )
     upper = code.upper()
     if upper not in _EXPONENTS:
-        raise InvalidInput(field, f"{code!r} is not an ISO 4217 currency with a minor unit")
+        raise InvalidInput(
+            field, Text("%(code)s is not an ISO 4217 currency with a minor unit", code=repr(code))
+        )
     return upper
 
 
@@ -55,17 +59,26 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
         raise InvalidInput(field, "is not a number")
     if isinstance(value, str) and not _PLAIN.fullmatch(value):
         raise InvalidInput(
-            field, f"{value[:40]!r} is not a decimal number written with 0-9 and a point"
+            field,
+            Text(
+                "%(value)s is not a decimal number written with 0-9 and a point",
+                value=repr(value[:40]),
+            ),
         )
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value))
     except InvalidOperation:
-        raise InvalidInput(field, f"{str(value)[:40]!r} is not a decimal number") from None
+        raise InvalidInput(
+            field, Text("%(value)s is not a decimal number", value=repr(str(value)[:40]))
+        ) from None
     if not number.is_finite():
         raise InvalidInput(field, "must be a finite number")
     if number.adjusted() >= MAX_MAJOR_DIGITS:
         raise InvalidInput(
-            field, f"is too large: at most {MAX_MAJOR_DIGITS} digits before the point"
+            field,
+            Text(
+                "is too large: at most %(digits)s digits before the point", digits=MAX_MAJOR_DIGITS
+            ),
         )
     return number
 
@@ -74,8 +87,24 @@ def check_places(number: Decimal, currency: str, *, field: str = "amount") -> De
     """Refuse a number with more significant decimals than the currency's minor unit."""
     places = exponent(currency)
     if number.is_finite() and number != number.quantize(_quantum(currency), context=_WIDE):
-        unit = "no decimals" if places == 0 else f"at most {places} decimals"
-        raise InvalidInput(field, f"{number} cannot be paid in {currency}: it takes {unit}")
+        if places == 0:
+            raise InvalidInput(
+                field,
+                Text(
+                    "%(number)s cannot be paid in %(currency)s: it takes no decimals",
+                    number=number,
+                    currency=currency,
+                ),
+            )
+        raise InvalidInput(
+            field,
+            Text(
+                "%(number)s cannot be paid in %(currency)s: it takes at most %(places)s decimals",
+                number=number,
+                currency=currency,
+                places=places,
+            ),
+        )
     return number
 
 

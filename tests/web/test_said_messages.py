@@ -25,6 +25,29 @@ def _catalog():
         return {m.id: m.string for m in read_po(handle) if isinstance(m.id, str)}
 
 
+#: Errors whose message a page shows (the message of `InvalidInput` is its second argument).
+ERRORS = {"InvalidInput": 1, "Conflict": 0, "Forbidden": 0, "Gone": 0, "InvalidTransition": 0,
+          "AccordError": 0}  # fmt: skip
+#: Read by API clients and the command line only, or another party's own words.
+NOT_SHOWN = ("api/", "cli/", "payouts/providers/")
+
+
+def _static_errors() -> dict[str, str]:
+    """Every error message the stages and pages raise as a plain literal, with where."""
+    found = {}
+    for path in SRC.rglob("*.py"):
+        where = str(path.relative_to(SRC))
+        if where.startswith(NOT_SHOWN):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            at = ERRORS.get(getattr(node.func, "id", ""), -1) if isinstance(node, ast.Call) else -1
+            if 0 <= at < len(node.args):
+                message = node.args[at]
+                if isinstance(message, ast.Constant) and isinstance(message.value, str):
+                    found[message.value] = f"{where}:{node.lineno}"
+    return found
+
+
 def _written_as_text() -> dict[str, str]:
     """Every message id the code writes as `Text(...)` or `refuse(...)`, with where."""
     found = {}
@@ -42,7 +65,7 @@ def _written_as_text() -> dict[str, str]:
                     found[first.value] = where
                 elif isinstance(first, ast.Name) and first.id in constants:
                     found[constants[first.id]] = where
-                elif not (isinstance(first, ast.Name) and first.id == "message"):  # refuse's
+                elif not isinstance(first, ast.Name):  # a name passes a message id along
                     found[f"<not a literal at {where}>"] = ""
     return found
 
@@ -59,6 +82,18 @@ def test_every_message_written_as_text_is_in_chinese_with_the_same_values():
                                "zh_Hans"), msgid  # fmt: skip
     for label in FIELD_LABELS.values():
         assert catalog.get(label), f"no Chinese for the field name {label!r}"
+
+
+def test_every_error_a_page_shows_is_in_chinese():
+    """A plain message is its own message id: the console says it in Chinese once the
+    catalog has it, and every one a page can show has it."""
+    catalog = _catalog()
+    missing = {m: w for m, w in _static_errors().items() if not catalog.get(m)}
+    assert not missing, (
+        f"{len(missing)} messages have no Chinese, such as {list(missing.items())[:5]}"
+    )
+    for msgid in _static_errors():
+        assert not problems_of(catalog[msgid], "zh_Hans"), msgid
 
 
 def test_a_message_is_said_in_the_pages_language_with_its_values():

@@ -248,7 +248,7 @@ def models_report(
     try:
         fitted = dd.fit_all(grouped, order=order, timed=decay)
     except dd.TooManyStates as error:
-        raise InvalidInput("order", f"{error}") from None
+        raise InvalidInput("order", error.args[0]) from None
     currency = program.currency
     roles = fitted.roles
     names = partner_names(store, caller, roles) if by == "partner" else {k: k for k in roles}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from accord.attribution.policy import CodePolicy, Model, Policy
 from accord.attribution.tables import AttributionPolicyRow
 from accord.contracts.model import is_valid_event_type
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.ids import new_id
 from accord.partners.types import check_selectors, own_types
 from accord.programs.service import load_program
@@ -159,7 +159,10 @@ def set_policy(
         )
         program = load_program(session, caller, program_id, for_update=True)
         if len(_rows(session, program.id)) >= MAX_VERSIONS:
-            raise InvalidInput("effective_from", f"a program keeps at most {MAX_VERSIONS} versions")
+            raise InvalidInput(
+                "effective_from",
+                Text("a program keeps at most %(most)s versions", most=MAX_VERSIONS),
+            )
         row = AttributionPolicyRow(
             id=new_id("apl"),
             organization_id=program.organization_id,

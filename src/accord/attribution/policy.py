@@ -29,7 +29,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from accord.attribution.model import Credit, Decision, Touchpoint, TouchpointKind
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.partners import taxonomy
 
 #: Digits kept in a stored share (the commission split itself is exact: see split_minor).
@@ -84,7 +84,12 @@ class Policy:
                 object.__setattr__(self, name, enum(value))
             except ValueError:
                 allowed = ", ".join(enum)
-                raise InvalidInput(name, f"{value!r} is not one of: {allowed}") from None
+                raise InvalidInput(
+                    name,
+                    Text(
+                        "%(value)s is not one of: %(allowed)s", value=repr(value), allowed=allowed
+                    ),
+                ) from None
         for name in ("first_weight", "last_weight"):
             value = getattr(self, name)
             try:
@@ -97,14 +102,19 @@ class Policy:
         if self.first_weight + self.last_weight > 1:
             raise InvalidInput("last_weight", "the first and last weights add up to more than 1")
         if self.window_days is not None and not 1 <= self.window_days <= MAX_WINDOW_DAYS:
-            raise InvalidInput("window_days", f"give a number of days from 1 to {MAX_WINDOW_DAYS}")
+            raise InvalidInput(
+                "window_days",
+                Text("give a number of days from 1 to %(most)s", most=MAX_WINDOW_DAYS),
+            )
         if not 1 <= self.half_life_hours <= MAX_HALF_LIFE_HOURS:
             raise InvalidInput(
-                "half_life_hours", f"give a number of hours from 1 to {MAX_HALF_LIFE_HOURS}"
+                "half_life_hours",
+                Text("give a number of hours from 1 to %(most)s", most=MAX_HALF_LIFE_HOURS),
             )
         if not 0 <= self.priority_hours <= MAX_PRIORITY_HOURS:
             raise InvalidInput(
-                "priority_hours", f"give a number of hours from 0 to {MAX_PRIORITY_HOURS}"
+                "priority_hours",
+                Text("give a number of hours from 0 to %(most)s", most=MAX_PRIORITY_HOURS),
             )
         types = tuple(str(t) for t in self.type_priority)
         if len(set(types)) != len(types):

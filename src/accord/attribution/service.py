@@ -40,7 +40,7 @@ from accord.attribution.model import (
 from accord.attribution.policies import policy_at
 from accord.attribution.policy import Policy, decide
 from accord.attribution.tables import Journey, JourneyStep
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.partners.service import partner_types
 from accord.programs.service import load_program
@@ -564,7 +564,7 @@ def program_journeys(
     and data-driven models read."""
     require_brand(caller)
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput("limit", f"must be between 1 and {MAX_PAGE}")
+        raise InvalidInput("limit", Text("must be between 1 and %(most)s", most=MAX_PAGE))
     if since.tzinfo is None or until.tzinfo is None:
         raise InvalidInput("since", "since and until must carry a time zone")
     if until <= since:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Select, or_, select
 
 from accord.audit.tables import AuditEvent
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.store.engine import Store
 from accord.store.paging import Slice, read_page
 from accord.tenancy.model import Caller
@@ -35,7 +35,9 @@ def events_query(
     query = select(AuditEvent).where(AuditEvent.organization_id == caller.organization_id)
     if object_type:
         if object_type not in OBJECT_TYPES:
-            raise InvalidInput("object_type", f"use one of {', '.join(OBJECT_TYPES)}")
+            raise InvalidInput(
+                "object_type", Text("use one of %(choices)s", choices=", ".join(OBJECT_TYPES))
+            )
         query = query.where(AuditEvent.object_type == object_type)
     if object_id:
         query = query.where(AuditEvent.object_id == object_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from accord.errors import InvalidTransition
+from accord.errors import InvalidTransition, Text
 
 
 class CommissionStatus(StrEnum):
@@ -54,7 +54,12 @@ def check_transition(current: str, target: CommissionStatus, commission_id: str)
     """Raise unless the lifecycle allows moving from `current` to `target`."""
     if target not in _NEXT[CommissionStatus(current)]:
         raise InvalidTransition(
-            f"commission {commission_id} is {current}; it cannot become {target.value}"
+            Text(
+                "commission %(commission)s is %(current)s; it cannot become %(target)s",
+                commission=commission_id,
+                current=current,
+                target=target.value,
+            )
         )
 
 

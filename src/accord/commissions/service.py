@@ -23,7 +23,7 @@ from accord.commissions.tables import Commission, CommissionAdjustment
 from accord.contracts.engine import SCALE, Facts, Item, rescale, round_half_up, stored_lines
 from accord.contracts.service import Terms, terms_at
 from accord.conversions.tables import Attribution, Conversion, ConversionReversal
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.events.model import (
     CommissionAdjusted,
     CommissionApproved,
@@ -481,7 +481,10 @@ def award_fixed(session: Session, program_id: str, partner_id: str, *, key: str,
     if program is None:
         raise NotFound("program", program_id, field="program_id")
     if amount.currency != program.currency:
-        raise InvalidInput("amount", f"pay it in the program's currency, {program.currency}")
+        raise InvalidInput(
+            "amount",
+            Text("pay it in the program's currency, %(currency)s", currency=program.currency),
+        )
     if amount.minor <= 0:
         raise InvalidInput("amount", "must be more than zero")
     enrollment = session.scalar(
@@ -829,7 +832,10 @@ def parse_status(value: str | None) -> CommissionStatus | None:
         return CommissionStatus(value)
     except ValueError:
         allowed = ", ".join(s.value for s in CommissionStatus)
-        raise InvalidInput("status", f"{value!r} is not one of: {allowed}") from None
+        raise InvalidInput(
+            "status",
+            Text("%(status)s is not one of: %(allowed)s", status=repr(value), allowed=allowed),
+        ) from None
 
 
 def explain(store: Store, caller: Caller, commission_id: str) -> dict[str, object]:
@@ -1108,9 +1114,24 @@ def hold(store: Store, caller: Caller, commission_id: str, note: str) -> Commiss
     with store.unit() as session:
         commission = _own_commission(session, caller, commission_id)
         if commission.status != CommissionStatus.PENDING.value or commission.hold_reason:
-            held = f" ({commission.hold_reason})" if commission.hold_reason else ""
-            why = "only a pending commission that nothing holds yet can be held; this one is "
-            raise InvalidInput("commission_id", f"{why}{commission.status}{held}")
+            if commission.hold_reason:
+                raise InvalidInput(
+                    "commission_id",
+                    Text(
+                        "only a pending commission that nothing holds yet can be held; this "
+                        "one is %(status)s (%(reason)s)",
+                        status=commission.status,
+                        reason=commission.hold_reason,
+                    ),
+                )
+            raise InvalidInput(
+                "commission_id",
+                Text(
+                    "only a pending commission that nothing holds yet can be held; this one "
+                    "is %(status)s",
+                    status=commission.status,
+                ),
+            )
         commission.hold_reason, commission.hold_note = HELD_BY_BRAND, note
         return commission
 
@@ -1151,9 +1172,26 @@ def lock_now(store: Store, caller: Caller, program_id: str, commission_ids: Sequ
             raise NotFound("commission", missing[0], field="id")
         for commission in rows:
             if commission.status != CommissionStatus.PENDING.value or commission.hold_reason:
-                held = f" and held ({commission.hold_reason})" if commission.hold_reason else ""
-                why = f"{held}; only pending ones that nothing holds lock early"
-                raise InvalidInput("id", f"commission {commission.id} is {commission.status}{why}")
+                if commission.hold_reason:
+                    raise InvalidInput(
+                        "id",
+                        Text(
+                            "commission %(commission)s is %(status)s and held (%(reason)s); "
+                            "only pending ones that nothing holds lock early",
+                            commission=commission.id,
+                            status=commission.status,
+                            reason=commission.hold_reason,
+                        ),
+                    )
+                raise InvalidInput(
+                    "id",
+                    Text(
+                        "commission %(commission)s is %(status)s; only pending ones that "
+                        "nothing holds lock early",
+                        commission=commission.id,
+                        status=commission.status,
+                    ),
+                )
             commission.status, commission.locked_at = CommissionStatus.LOCKED.value, now
         session.flush()
         record_many(session, commission_changes(session, CommissionLocked, wanted, now))

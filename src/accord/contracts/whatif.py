@@ -26,7 +26,7 @@ from accord.contracts.engine import stored_lines as lines_of
 from accord.contracts.service import terms_at
 from accord.contracts.terms import TermsSpec
 from accord.conversions.tables import Attribution, Conversion
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.money import Money
 from accord.partners.enrollments import contract_at, load_enrollment
 from accord.programs.service import load_program
@@ -131,7 +131,10 @@ def what_if(
             .limit(MAX_CONVERSIONS + 1)
         ).all()
         if len(rows) > MAX_CONVERSIONS:
-            raise InvalidInput("until", f"more than {MAX_CONVERSIONS:,} conversions: shorten it")
+            raise InvalidInput(
+                "until",
+                Text("more than %(most)s conversions: shorten it", most=f"{MAX_CONVERSIONS:,}"),
+            )
         actual = dict(
             session.execute(
                 select(Commission.attribution_id, Commission.amount_minor).where(
@@ -197,7 +200,9 @@ def _replay_policy(
         .limit(MAX_CONVERSIONS + 1)
     ).all()
     if len(conversions) > MAX_CONVERSIONS:
-        raise InvalidInput("until", f"more than {MAX_CONVERSIONS:,} conversions: shorten it")
+        raise InvalidInput(
+            "until", Text("more than %(most)s conversions: shorten it", most=f"{MAX_CONVERSIONS:,}")
+        )
     actual: dict[str, int] = defaultdict(int)
     for partner_id, amount in session.execute(
         select(Commission.partner_id, Commission.amount_minor).where(

@@ -32,7 +32,7 @@ from accord.commissions.tables import Commission
 from accord.conversions.model import ConversionReport, ReversalRequest, parse_report
 from accord.conversions.reversals import reverse_conversion
 from accord.conversions.tables import Conversion
-from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, Text
 from accord.money import Money
 from accord.programs.tables import Program
 from accord.store.engine import Store
@@ -77,8 +77,11 @@ def admit(program: Program, data: dict, now) -> tuple[ConversionReport, str]:
     if report.occurred_at is not None and report.occurred_at < oldest:
         raise InvalidInput(
             "occurred_at",
-            f"a browser event may be at most {program.browser_event_max_age_minutes} "
-            "minutes old; report older orders from the brand's server",
+            Text(
+                "a browser event may be at most %(most)s minutes old; report older orders from "
+                "the brand's server",
+                most=program.browser_event_max_age_minutes,
+            ),
         )
     if token is None:
         if program.browser_events == "signed":
@@ -115,7 +118,11 @@ def confirm(
         left = conversion.amount_minor - conversion.reversed_minor
     if state is None:
         raise Conflict(
-            f"conversion {conversion_id} came from the brand's server: there is nothing to confirm"
+            Text(
+                "conversion %(conversion)s came from the brand's server: there is nothing to "
+                "confirm",
+                conversion=conversion_id,
+            )
         )
     if amount is not None:
         confirmed = Money.parse(amount, currency)
@@ -124,8 +131,12 @@ def confirm(
         if confirmed.minor > left:
             raise InvalidInput(
                 "amount",
-                f"{confirmed} is more than the browser reported "
-                f"({Money.from_minor(left, currency)}); a confirmation can only lower it",
+                Text(
+                    "%(confirmed)s is more than the browser reported (%(left)s); a confirmation "
+                    "can only lower it",
+                    confirmed=confirmed,
+                    left=Money.from_minor(left, currency),
+                ),
             )
         if confirmed.minor < left:
             reverse_conversion(

@@ -15,7 +15,7 @@ from accord.conversions.service import (
     keep_rejected_many,
     record_batch,
 )
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidInput, Text
 from accord.inputs import STRICT, TEXT, check_depth, check_text
 from accord.store.engine import Store
 from accord.tenancy.model import Caller
@@ -70,7 +70,9 @@ def read_rows(
     try:
         return _rows(reader, columns, required)
     except csv.Error as error:
-        raise InvalidInput("file", f"line {reader.line_num}: {error}") from None
+        raise InvalidInput(
+            "file", Text("line %(line)s: %(error)s", line=reader.line_num, error=str(error))
+        ) from None
 
 
 def _rows(
@@ -83,16 +85,24 @@ def _rows(
     if unknown:
         raise InvalidInput(
             "columns",
-            f"unknown column(s): {', '.join(unknown)}; known: " + ", ".join(sorted(columns)),
+            Text(
+                "unknown column(s): %(unknown)s; known: %(known)s",
+                unknown=", ".join(unknown),
+                known=", ".join(sorted(columns)),
+            ),
         )
     missing = [c for c in required if c not in header]
     if missing:
-        raise InvalidInput("columns", f"missing column(s): {', '.join(missing)}")
+        raise InvalidInput(
+            "columns", Text("missing column(s): %(missing)s", missing=", ".join(missing))
+        )
     reader.fieldnames = header
     rows = []
     for row in reader:
         if len(rows) >= MAX_ROWS:
-            raise InvalidInput("file", f"has more than {MAX_ROWS:,} rows; split it")
+            raise InvalidInput(
+                "file", Text("has more than %(most)s rows; split it", most=f"{MAX_ROWS:,}")
+            )
         rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
     return rows
 
@@ -220,7 +230,9 @@ def _returned_items(text: str) -> list[dict[str, object]]:
     for part in filter(None, (p.strip() for p in text.split(";"))):
         sku, _, quantity = part.rpartition(":")
         if not sku or not quantity.isdigit():
-            raise InvalidInput("items", f"{part!r}: write SKU:quantity, e.g. TV-55:1;HDMI:2")
+            raise InvalidInput(
+                "items", Text("%(part)s: write SKU:quantity, e.g. TV-55:1;HDMI:2", part=repr(part))
+            )
         items.append({"sku": sku, "quantity": int(quantity)})
     return items
 
@@ -269,7 +281,10 @@ def import_reversals(
                         )
                     )
                 if conversion_id is None:
-                    raise InvalidInput("order_id", f"no conversion {row['order_id']!r} found")
+                    raise InvalidInput(
+                        "order_id",
+                        Text("no conversion %(order)s found", order=repr(row["order_id"])),
+                    )
             data: dict[str, object] = {"reason_code": row["reason_code"]}
             for key in ("amount", "note", "idempotency_key"):
                 if row.get(key):

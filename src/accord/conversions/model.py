@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from accord.contracts.model import is_valid_event_type
-from accord.errors import InvalidInput, InvalidRequest, describe_validation
+from accord.errors import InvalidInput, InvalidRequest, Text, describe_validation
 from accord.money import (
     MAX_MAJOR_DIGITS,
     Money,
@@ -222,7 +222,12 @@ class ConversionReport(BaseModel):
             or parts.scheme not in ("http", "https", "android-app", "ios-app")
             or ("." not in host and host != "localhost")
         ):
-            raise ValueError(f"{value[:100]!r} is not a page address such as https://example.com/")
+            raise ValueError(
+                Text(
+                    "%(value)s is not a page address such as https://example.com/",
+                    value=repr(value[:100]),
+                )
+            )
         return value
 
     def referrer_host(self) -> str | None:
@@ -247,7 +252,9 @@ class ConversionReport(BaseModel):
         try:
             return str(ipaddress.ip_address(value.strip()))
         except ValueError:
-            raise ValueError(f"{value!r} is not an IPv4 or IPv6 address") from None
+            raise ValueError(
+                Text("%(value)s is not an IPv4 or IPv6 address", value=repr(value))
+            ) from None
 
     def identities(self) -> dict[str, str]:
         """Device and WeChat identifiers, by kind; the mini-program's OpenID is scoped to
@@ -311,7 +318,11 @@ class ConversionReport(BaseModel):
         if not value.is_finite():
             raise ValueError("must be a finite number")
         if value.adjusted() >= MAX_MAJOR_DIGITS:
-            raise ValueError(f"is too large: at most {MAX_MAJOR_DIGITS} digits before the point")
+            raise ValueError(
+                Text(
+                    "is too large: at most %(most)s digits before the point", most=MAX_MAJOR_DIGITS
+                )
+            )
         return value
 
     @field_validator("occurred_at")
@@ -357,9 +368,15 @@ def check_order_total(report: ConversionReport, tolerance_percent: Decimal) -> N
     if abs(total - report.amount) > allowed:
         raise InvalidInput(
             "items",
-            f"the lines, shipping and tax less the discount come to {total} "
-            f"{report.currency}, not the order's amount {report.amount} (tolerance "
-            f"{tolerance_percent}%); send shipping, tax and discount as their own fields",
+            Text(
+                "the lines, shipping and tax less the discount come to %(total)s %(currency)s, "
+                "not the order's amount %(amount)s (tolerance %(tolerance)s%%); send shipping, "
+                "tax and discount as their own fields",
+                total=total,
+                currency=report.currency,
+                amount=report.amount,
+                tolerance=tolerance_percent,
+            ),
         )
 
 

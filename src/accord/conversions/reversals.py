@@ -13,7 +13,7 @@ from accord.commissions.service import adjust_for_reversal
 from accord.commissions.tables import Commission, CommissionAdjustment
 from accord.conversions.model import ReversalRequest
 from accord.conversions.tables import Conversion, ConversionReversal
-from accord.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound
+from accord.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.money import Money
 from accord.store.engine import Store
@@ -48,7 +48,12 @@ def reverse_in(
     except ValueError:
         allowed = ", ".join(r.value for r in ReasonCode)
         raise InvalidInput(
-            "reason_code", f"{request.reason_code!r} is not one of: {allowed}"
+            "reason_code",
+            Text(
+                "%(value)s is not one of: %(allowed)s",
+                value=repr(request.reason_code),
+                allowed=allowed,
+            ),
         ) from None
     conversion = session.scalar(
         select(Conversion)
@@ -72,7 +77,9 @@ def reverse_in(
             return _replay(session, earlier, conversion, asked)
     left = conversion.amount_minor - conversion.reversed_minor
     if left <= 0 and conversion.status == "reversed":
-        raise Conflict(f"conversion {conversion.id} is already fully reversed")
+        raise Conflict(
+            Text("conversion %(conversion)s is already fully reversed", conversion=conversion.id)
+        )
     returned_before = returned_items(session, conversion.id)
     items_value = None
     if request.items:
@@ -88,8 +95,11 @@ def reverse_in(
         if amount.minor > left:
             raise InvalidInput(
                 "amount",
-                f"{amount} exceeds the unreversed amount "
-                f"{Money.from_minor(left, conversion.currency)}",
+                Text(
+                    "%(amount)s exceeds the unreversed amount %(left)s",
+                    amount=amount,
+                    left=Money.from_minor(left, conversion.currency),
+                ),
             )
         if amount.minor <= 0:
             raise InvalidInput("amount", "must be at least one minor unit")
@@ -151,7 +161,12 @@ def _returned_value(conversion: Conversion, items, returned_before: dict[str, in
         if item.sku not in lines:
             known = ", ".join(sorted(lines)) or "none"
             raise InvalidInput(
-                f"items[{i}].sku", f"{item.sku!r} is not in the order (its SKUs: {known})"
+                f"items[{i}].sku",
+                Text(
+                    "%(sku)s is not in the order (its SKUs: %(known)s)",
+                    sku=repr(item.sku),
+                    known=known,
+                ),
             )
         asked[item.sku] = asked.get(item.sku, 0) + item.quantity
         bought, price = lines[item.sku]
@@ -159,7 +174,12 @@ def _returned_value(conversion: Conversion, items, returned_before: dict[str, in
         if asked[item.sku] > still:
             raise InvalidInput(
                 f"items[{i}].quantity",
-                f"only {still} of {item.sku!r} are left to return (bought {bought})",
+                Text(
+                    "only %(still)s of %(sku)s are left to return (bought %(bought)s)",
+                    still=still,
+                    sku=repr(item.sku),
+                    bought=bought,
+                ),
             )
         value += price * item.quantity
     return value
@@ -187,8 +207,12 @@ def _replay(
     )
     if changed:
         raise IdempotencyConflict(
-            f"idempotency_key {earlier.idempotency_key!r} was used for a reversal with "
-            f"different values for: {', '.join(changed)}",
+            Text(
+                "idempotency_key %(key)s was used for a reversal with different values for: "
+                "%(changed)s",
+                key=repr(earlier.idempotency_key),
+                changed=", ".join(changed),
+            ),
             field=changed[0],
         )
     delta = session.scalar(

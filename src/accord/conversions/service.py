@@ -32,7 +32,7 @@ from accord.commissions.tables import Commission
 from accord.conversions.browser import AWAITING, release, same_order
 from accord.conversions.model import ConversionReport, check_order_total, parse_report
 from accord.conversions.tables import Attribution, Conversion, ConversionReversal, RejectedEvent
-from accord.errors import AccordError, IdempotencyConflict, InvalidInput, NotFound
+from accord.errors import AccordError, IdempotencyConflict, InvalidInput, NotFound, Text
 from accord.events.model import ConversionRecorded
 from accord.events.service import record
 from accord.fx.service import convert_minor, rate_at
@@ -360,8 +360,11 @@ def _record_in(
     if program_amount_minor > largest.minor:
         raise InvalidInput(
             "amount",
-            f"is more than the largest order this program accepts ({largest}); the brand "
-            "can raise max_order_amount in the program's settings",
+            Text(
+                "is more than the largest order this program accepts (%(most)s); the brand "
+                "can raise max_order_amount in the program's settings",
+                most=largest,
+            ),
         )
     promo = normalize_promo_code(report.promo_code) if report.promo_code else None
     status, status_source = _customer_status(session, program.id, report)
@@ -446,9 +449,15 @@ def _confirm_by_server(
     differ = same_order(existing, report)
     if differ:
         raise IdempotencyConflict(
-            f"order {existing.order_id!r} ({existing.event_type}) was reported by a browser "
-            f"with other values for: {', '.join(differ)}; confirm it with POST "
-            f"/api/v1/conversions/{existing.id}/confirm and the order's real amount",
+            Text(
+                "order %(order)s (%(event_type)s) was reported by a browser with other values "
+                "for: %(differ)s; confirm it with POST /api/v1/conversions/%(conversion)s/confirm "
+                "and the order's real amount",
+                order=repr(existing.order_id),
+                event_type=existing.event_type,
+                differ=", ".join(differ),
+                conversion=existing.id,
+            ),
             field=differ[0],
         )
     release(session, existing, now)
@@ -495,9 +504,13 @@ def _replay(session: Session, existing: Conversion, report: ConversionReport) ->
         after = report.canonical()
         changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         raise IdempotencyConflict(
-            f"order {existing.order_id!r} ({existing.event_type}) was already recorded with "
-            f"different values for: {', '.join(changed)}; use a new order_id, or reverse the "
-            "conversion and send it again",
+            Text(
+                "order %(order)s (%(event_type)s) was already recorded with different values "
+                "for: %(changed)s; use a new order_id, or reverse the conversion and send it again",
+                order=repr(existing.order_id),
+                event_type=existing.event_type,
+                changed=", ".join(changed),
+            ),
             field=changed[0] if changed else "order_id",
         )
     commissions = session.scalars(
@@ -711,7 +724,12 @@ def conversions_page(
     if status:
         if status not in CONVERSION_STATUSES:
             raise InvalidInput(
-                "status", f"{status!r} is not one of: " + ", ".join(CONVERSION_STATUSES)
+                "status",
+                Text(
+                    "%(value)s is not one of: %(allowed)s",
+                    value=repr(status),
+                    allowed=", ".join(CONVERSION_STATUSES),
+                ),
             )
         query = query.where(Conversion.status == status)
     if order_id:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from accord.commissions.service import award_fixed
 from accord.engage import checks as ck
 from accord.engage.tables import Brief, BriefSubmission
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import Conflict, InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.money import Money
 from accord.partners.enrollments import load_enrollment
@@ -73,7 +73,8 @@ def create_brief(store: Store, caller: Caller, program_id: str, data: BriefIn) -
     forbidden = ck.terms(data.forbidden, "forbidden")
     clash = {ck.fold(k) for k in keywords} & {ck.fold(f) for f in forbidden}
     if clash:
-        raise InvalidInput("forbidden", f"{sorted(clash)[0]!r} is both required and forbidden")
+        raise InvalidInput("forbidden", Text("%(term)s is both required and forbidden",
+                                             term=repr(sorted(clash)[0])))  # fmt: skip
     promotion = check_promotion_key(store, caller, program_id, data.promotion)
     with store.unit() as session:
         program = load_program(session, caller, program_id)
@@ -182,7 +183,7 @@ def submit(store: Store, caller: Caller, brief_id: str, *, url: str | None = Non
     if not text:
         raise InvalidInput("text", "paste the post's text (its caption) to check it")
     if len(text) > MAX_TEXT:
-        raise InvalidInput("text", f"at most {MAX_TEXT:,} characters")
+        raise InvalidInput("text", Text("at most %(most)s characters", most=f"{MAX_TEXT:,}"))
     now = store.clock.now()
     with store.unit() as session:
         brief = session.get(Brief, brief_id)
@@ -214,7 +215,7 @@ def decide(store: Store, caller: Caller, submission_id: str, approve: bool,
         if row is None or brief is None or brief.organization_id != caller.organization_id:
             raise NotFound("submission", submission_id, field="submission_id")
         if row.status != SUBMITTED:
-            raise Conflict(f"this post was {row.status} already")
+            raise Conflict(Text("this post was %(status)s already", status=row.status))
         if approve and not ck.passes(row.checks):
             raise Conflict("the post misses a requirement of the brief; reject it with a note")
         row.status = APPROVED if approve else REJECTED

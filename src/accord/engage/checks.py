@@ -95,7 +95,7 @@ def _tag(value: str) -> str:
 def terms(values, field: str, *, hashtag: bool = False) -> list[str]:
     """A brief's list of terms as given (a list, or text split on commas, new lines and the
     Chinese list signs), cleaned, without repeats; a clear error for what cannot be used."""
-    from accord.errors import InvalidInput
+    from accord.errors import InvalidInput, Text
 
     if isinstance(values, str):
         values = re.split(r"[,\n\u3001\uff0c;]+", values)
@@ -108,13 +108,14 @@ def terms(values, field: str, *, hashtag: bool = False) -> list[str]:
         if not value:
             continue
         if len(value) > MAX_TERM:
-            raise InvalidInput(field, f"{value[:20]!r}…: at most {MAX_TERM} characters a term")
+            raise InvalidInput(field, Text("%(term)s…: at most %(most)s characters a term",
+                                           term=repr(value[:20]), most=MAX_TERM))  # fmt: skip
         if hashtag and re.search(r"\s|#", value):
-            raise InvalidInput(field, f"{value!r}: a hashtag has no spaces")
+            raise InvalidInput(field, Text("%(term)s: a hashtag has no spaces", term=repr(value)))
         key = fold(value)
         if key not in seen:
             seen.add(key)
             out.append(("#" + value) if hashtag else value)
     if len(out) > MAX_TERMS:
-        raise InvalidInput(field, f"at most {MAX_TERMS} terms")
+        raise InvalidInput(field, Text("at most %(most)s terms", most=MAX_TERMS))
     return out

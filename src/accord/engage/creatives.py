@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from accord.engage.tables import IMAGE_EXTENSIONS, CodePool, Creative, PoolCode
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.partners.groups import group_in_program, require_approved
 from accord.programs.model import check_url
@@ -62,7 +62,7 @@ def image_facts(data: bytes) -> tuple[str, int, int]:
     if not data:
         raise InvalidInput("image", "choose an image file for the banner")
     if len(data) > MAX_IMAGE:
-        raise InvalidInput("image", f"at most {MAX_IMAGE // (1024 * 1024)} MiB")
+        raise InvalidInput("image", Text("at most %(mib)s MiB", mib=MAX_IMAGE // (1024 * 1024)))
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind, (width, height) = image.format, image.size
@@ -72,9 +72,10 @@ def image_facts(data: bytes) -> tuple[str, int, int]:
             "image", "not an image Accord can read (PNG, JPEG, GIF or WebP)"
         ) from error
     if kind not in FORMATS:
-        raise InvalidInput("image", f"{kind} images are not taken: use PNG, JPEG, GIF or WebP")
+        raise InvalidInput("image", Text("%(kind)s images are not taken: use PNG, JPEG, GIF or "
+                                          "WebP", kind=kind))  # fmt: skip
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        raise InvalidInput("image", f"at most {MAX_SIDE} pixels a side")
+        raise InvalidInput("image", Text("at most %(most)s pixels a side", most=MAX_SIDE))
     return FORMATS[kind][0], width, height
 
 
@@ -90,7 +91,7 @@ def create_creative(store: Store, caller: Caller, program_id: str, *, kind: str,
         raise InvalidInput("name", "give the creative a name of 1 to 200 characters")
     body = (body or "").strip()
     if len(body) > MAX_BODY:
-        raise InvalidInput("body", f"at most {MAX_BODY:,} characters")
+        raise InvalidInput("body", Text("at most %(most)s characters", most=f"{MAX_BODY:,}"))
     if kind == "copy" and not body:
         raise InvalidInput("body", "write the copy partners will use")
     media = width = height = None

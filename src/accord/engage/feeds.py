@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import delete, select
 
 from accord.engage.tables import FeedProduct
-from accord.errors import AccordError, InvalidInput, NotFound
+from accord.errors import AccordError, InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.money import Money
 from accord.partners.groups import require_approved
@@ -57,9 +57,10 @@ def load_feed(store: Store, caller: Caller, program_id: str, text: str) -> FeedL
     header = [_header(h) for h in rows[0]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise InvalidInput("file", f"the header row lacks {', '.join(missing)}")
+        raise InvalidInput("file", Text("the header row lacks %(missing)s",
+                                        missing=", ".join(missing)))  # fmt: skip
     if len(rows) - 1 > MAX_PRODUCTS:
-        raise InvalidInput("file", f"at most {MAX_PRODUCTS:,} products")
+        raise InvalidInput("file", Text("at most %(most)s products", most=f"{MAX_PRODUCTS:,}"))
     result = FeedLoad()
     now = store.clock.now()
     with store.unit() as session:

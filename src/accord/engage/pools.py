@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accord.engage.tables import CodePool, PoolCode
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import Conflict, InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.partners.enrollments import load_enrollment
 from accord.partners.groups import group_in_program, require_approved
@@ -80,7 +80,7 @@ def _load(session: Session, pool: CodePool, text: str) -> Loaded:
     result = Loaded()
     lines = _codes_in(text)
     if len(lines) > MAX_CODES:
-        raise InvalidInput("codes", f"at most {MAX_CODES:,} codes at a time")
+        raise InvalidInput("codes", Text("at most %(most)s codes at a time", most=f"{MAX_CODES:,}"))
     wanted: dict[str, int] = {}
     for number, raw in lines:
         try:
@@ -128,7 +128,8 @@ def create_pool(store: Store, caller: Caller, program_id: str, *, name: str, cod
     require_brand(caller)
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput("name", f"give the pool a name of 1 to {MAX_NAME} characters")
+        raise InvalidInput("name", Text("give the pool a name of 1 to %(most)s characters",
+                                        most=MAX_NAME))  # fmt: skip
     promotion = check_promotion_key(store, caller, program_id, promotion)
     with store.unit() as session:
         program = load_program(session, caller, program_id)

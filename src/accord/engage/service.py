@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 
 from accord.engage.tables import Announcement, AnnouncementRead, PartnerMessage
-from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.errors import Forbidden, InvalidInput, NotFound, Text
 from accord.events.model import AnnouncementPublished, MessagePosted
 from accord.events.service import record
 from accord.ids import new_id
@@ -65,7 +65,8 @@ def post(store: Store, caller: Caller, program_id: str, body: str, *,
     if not body:
         raise InvalidInput("body", "write the message")
     if len(body) > MAX_BODY:
-        raise InvalidInput("body", f"keep a message under {MAX_BODY:,} characters")
+        raise InvalidInput("body", Text("keep a message under %(most)s characters",
+                                        most=f"{MAX_BODY:,}"))  # fmt: skip
     _in_thread(store, caller, program_id, partner)
     now = store.clock.now()
     with store.unit() as session:
@@ -78,7 +79,8 @@ def post(store: Store, caller: Caller, program_id: str, body: str, *,
             )
         )
         if recent >= PER_HOUR:
-            raise InvalidInput("body", f"at most {PER_HOUR} messages an hour; write again later")
+            raise InvalidInput("body", Text("at most %(most)s messages an hour; write again "
+                                            "later", most=PER_HOUR))  # fmt: skip
         program = program_by_id(session, program_id)
         row = PartnerMessage(
             id=new_id("msg"),

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.fx.tables import ExchangeRate
 from accord.ids import new_id
 from accord.money import Money, check_currency, exponent, to_decimal
@@ -106,8 +106,13 @@ def rate_at(
         return Rate(base, quote, value, inverse.effective_from)
     raise InvalidInput(
         field,
-        f"no exchange rate from {base} to {quote} in force at {at.isoformat()}; "
-        "enter one under Settings, Exchange rates",
+        Text(
+            "no exchange rate from %(base)s to %(quote)s in force at %(at)s; "
+            "enter one under Settings, Exchange rates",
+            base=base,
+            quote=quote,
+            at=at.isoformat(),
+        ),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from accord.contracts.model import is_valid_event_type
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.inputs import free_text
 
 #: How far back a partner may ask about an order.
@@ -32,7 +32,10 @@ def parse_status(value: str | None) -> InquiryStatus | None:
         return InquiryStatus(value)
     except ValueError:
         allowed = ", ".join(s.value for s in InquiryStatus)
-        raise InvalidInput("status", f"{value!r} is not one of: {allowed}") from None
+        raise InvalidInput(
+            "status",
+            Text("%(status)s is not one of: %(allowed)s", status=repr(value), allowed=allowed),
+        ) from None
 
 
 def check_occurred_at(occurred_at: datetime, now: datetime) -> datetime:
@@ -44,7 +47,8 @@ def check_occurred_at(occurred_at: datetime, now: datetime) -> datetime:
         raise InvalidInput("occurred_at", "is in the future")
     if now - occurred_at > MAX_AGE:
         raise InvalidInput(
-            "occurred_at", f"is more than {MAX_AGE.days} days ago; inquiries must be recent"
+            "occurred_at",
+            Text("is more than %(days)s days ago; inquiries must be recent", days=MAX_AGE.days),
         )
     return occurred_at
 
@@ -59,10 +63,16 @@ def check_order(order_id: str, event_type: str) -> tuple[str, str]:
     if not order_id or not order_id.strip():
         raise InvalidInput("order_id", "is required")
     if len(order_id) > MAX_ORDER_ID:
-        raise InvalidInput("order_id", f"is longer than {MAX_ORDER_ID} characters")
+        raise InvalidInput(
+            "order_id", Text("is longer than %(most)s characters", most=MAX_ORDER_ID)
+        )
     if not is_valid_event_type(event_type):
         raise InvalidInput(
             "event_type",
-            f"{event_type!r} is not sale, lead, signup, install, first_purchase or custom:<name>",
+            Text(
+                "%(event_type)s is not sale, lead, signup, install, first_purchase or "
+                "custom:<name>",
+                event_type=repr(event_type),
+            ),
         )
     return order_id, event_type

@@ -18,7 +18,14 @@ from accord.commissions.tables import Commission
 from accord.conversions.model import ConversionReport
 from accord.conversions.service import record_conversion
 from accord.conversions.tables import Attribution, Conversion
-from accord.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
+from accord.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    Text,
+)
 from accord.ids import new_id
 from accord.inputs import free_text
 from accord.inquiries.model import (
@@ -79,14 +86,21 @@ def open_inquiry(
             if enrollment is None or enrollment.status != EnrollmentStatus.APPROVED:
                 status = enrollment.status if enrollment else "missing"
                 raise Forbidden(
-                    f"your enrollment in program {program.id} is {status}; "
-                    "only approved partners can open inquiries"
+                    Text(
+                        "your enrollment in program %(program)s is %(status)s; "
+                        "only approved partners can open inquiries",
+                        program=program.id,
+                        status=status,
+                    )
                 )
             if value.currency != program.currency:
                 raise InvalidInput(
                     "currency",
-                    f"{value.currency} is not the program's currency; send the amount in "
-                    f"{program.currency}",
+                    Text(
+                        "%(currency)s is not the program's currency; send the amount in %(pays)s",
+                        currency=value.currency,
+                        pays=program.currency,
+                    ),
                 )
             earlier = _earlier(session, program.id, partner_id, order_id)
             if earlier is not None:
@@ -129,8 +143,13 @@ def _earlier(session: Session, program_id: str, partner_id: str, order_id: str) 
 
 def _duplicate(earlier: Inquiry) -> Conflict:
     return Conflict(
-        f"order {earlier.order_id!r} already has inquiry {earlier.id} ({earlier.status}); "
-        "follow that one instead of opening another",
+        Text(
+            "order %(order)s already has inquiry %(inquiry)s (%(status)s); "
+            "follow that one instead of opening another",
+            order=repr(earlier.order_id),
+            inquiry=earlier.id,
+            status=earlier.status,
+        ),
         field="order_id",
     )
 
@@ -163,8 +182,14 @@ def _refuse_if_credited(
         )
     )
     raise Conflict(
-        f"order {order_id!r} ({event_type}) is already credited to you as conversion "
-        f"{conversion.id}; commissions: {', '.join(ids) or 'none'}",
+        Text(
+            "order %(order)s (%(event_type)s) is already credited to you as conversion "
+            "%(conversion)s; commissions: %(commissions)s",
+            order=repr(order_id),
+            event_type=event_type,
+            conversion=conversion.id,
+            commissions=", ".join(ids) or "none",
+        ),
         field="order_id",
     )
 
@@ -218,7 +243,11 @@ def _load(session: Session, caller: Caller, inquiry_id: str, *, lock: bool = Fal
 def _require_open(inquiry: Inquiry) -> None:
     if inquiry.status != InquiryStatus.OPEN.value:
         raise Conflict(
-            f"inquiry {inquiry.id} is already {inquiry.status}; only open inquiries can be decided",
+            Text(
+                "inquiry %(inquiry)s is already %(status)s; only open inquiries can be decided",
+                inquiry=inquiry.id,
+                status=inquiry.status,
+            ),
             field="status",
         )
 
@@ -261,14 +290,23 @@ def accept_inquiry(
         )
     except IdempotencyConflict as error:
         raise IdempotencyConflict(
-            f"cannot accept inquiry {inquiry.id}: {error.message}; or decline the inquiry",
+            Text(
+                "cannot accept inquiry %(inquiry)s: %(why)s; or decline the inquiry",
+                inquiry=inquiry.id,
+                why=error.message,
+            ),
             field=error.field,
         ) from None
     if recorded.conversion.partner_id != inquiry.partner_id:
         raise Conflict(
-            f"order {inquiry.order_id!r} was already recorded as conversion "
-            f"{recorded.conversion.id}, not credited to partner {inquiry.partner_id}; reverse "
-            "that conversion first, or decline the inquiry",
+            Text(
+                "order %(order)s was already recorded as conversion %(conversion)s, not "
+                "credited to partner %(partner)s; reverse that conversion first, or decline "
+                "the inquiry",
+                order=repr(inquiry.order_id),
+                conversion=recorded.conversion.id,
+                partner=inquiry.partner_id,
+            ),
             field="order_id",
         )
     with store.unit() as session:

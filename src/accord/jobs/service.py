@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from accord.audit.context import Actor, acting, current
-from accord.errors import AccordError, Conflict, InvalidInput, NotFound
+from accord.errors import AccordError, Conflict, InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.jobs import queue as job_queue
 from accord.jobs import work
@@ -65,7 +65,14 @@ def start(
     """Record a job of `kind` with its JSON `args` (and `payload`) and put it on the queue;
     a worker runs `work.KINDS[kind]` and its returned dict becomes the job's result."""
     if kind not in work.KINDS:
-        raise InvalidInput("kind", f"no job is called {kind!r}; use one of {sorted(work.KINDS)}")
+        raise InvalidInput(
+            "kind",
+            Text(
+                "no job is called %(kind)s; use one of %(kinds)s",
+                kind=repr(kind),
+                kinds=str(sorted(work.KINDS)),
+            ),
+        )
     now = store.clock.now()
     with store.read() as session:
         busy = session.scalar(
@@ -79,8 +86,11 @@ def start(
         )
     if busy >= PER_ORGANIZATION:
         raise Conflict(
-            f"{busy} of your jobs are still waiting or running; "
-            "start this one when one of them has finished"
+            Text(
+                "%(busy)s of your jobs are still waiting or running; "
+                "start this one when one of them has finished",
+                busy=busy,
+            )
         )
     job = Job(
         id=new_id("job"),
@@ -213,7 +223,9 @@ class _Runner:
         beat.start()
         try:
             if function is None:
-                raise InvalidInput("kind", f"this worker knows no job called {job.kind!r}")
+                raise InvalidInput(
+                    "kind", Text("this worker knows no job called %(kind)s", kind=repr(job.kind))
+                )
             caller, actor = _caller_of(job.caller or {})
             with acting(actor):
                 result = function(

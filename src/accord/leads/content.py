@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.leads.tables import LeadContent, LeadContentGrant, LeadForm
 from accord.leads.visits import Seen, check_vid, record_for, record_visit
@@ -84,14 +84,14 @@ def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str |
             raise InvalidInput(name, "is required")
         return None
     if len(text) > limit:
-        raise InvalidInput(name, f"at most {limit:,} characters")
+        raise InvalidInput(name, Text("at most %(most)s characters", most=f"{limit:,}"))
     return text
 
 
 def check_spec(session: Session, caller: Caller, spec: Mapping[str, Any]) -> dict[str, Any]:
     kind = spec.get("kind")
     if kind not in KINDS:
-        raise InvalidInput("kind", f"use one of: {', '.join(KINDS)}")
+        raise InvalidInput("kind", Text("use one of: %(choices)s", choices=", ".join(KINDS)))
     url = _text(spec.get("url"), "url", 2000)
     if url and not re.match(r"^https?://[^\s/]+\.[^\s]+$", url):
         raise InvalidInput("url", "give a full address starting with https://")
@@ -104,8 +104,8 @@ def check_spec(session: Session, caller: Caller, spec: Mapping[str, Any]) -> dic
         if not tag:
             continue
         if not _TAG.match(tag):
-            raise InvalidInput("tags", f"{tag[:40]!r}: a tag is up to 40 letters, digits, "
-                               "spaces or .&+-")  # fmt: skip
+            raise InvalidInput("tags", Text("%(tag)s: a tag is up to 40 letters, digits, "
+                                            "spaces or .&+-", tag=repr(tag[:40])))  # fmt: skip
         if tag not in tags:
             tags.append(tag)
     if len(tags) > 20:
@@ -158,7 +158,7 @@ def put_file(
     if not data:
         raise InvalidInput("file", "is empty")
     if len(data) > MAX_FILE:
-        raise InvalidInput("file", f"at most {MAX_FILE // (1024 * 1024)} MiB")
+        raise InvalidInput("file", Text("at most %(mib)s MiB", mib=MAX_FILE // (1024 * 1024)))
     if media_type == "application/pdf" and not data.startswith(b"%PDF-"):
         raise InvalidInput("file", "is not a PDF")
     clean = re.sub(r"[^\w.\- ]", "_", os.path.basename(name or ""))[:150].strip() or "file"

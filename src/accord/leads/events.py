@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.errors import AccordError, InvalidInput, NotFound
+from accord.errors import AccordError, InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.leads.model import Capture
 from accord.leads.tables import LeadEvent, LeadEventRegistration
@@ -118,7 +118,7 @@ def _when(value: Any, name: str, zone: ZoneInfo, *, required: bool) -> datetime 
 def check_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     kind = spec.get("kind")
     if kind not in KINDS:
-        raise InvalidInput("kind", f"use one of: {', '.join(KINDS)}")
+        raise InvalidInput("kind", Text("use one of: %(choices)s", choices=", ".join(KINDS)))
     name = " ".join(str(spec.get("name") or "").split())
     if not name:
         raise InvalidInput("name", "is required")
@@ -167,10 +167,11 @@ def check_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
                          "required": bool(item.get("required"))})  # fmt: skip
     status = spec.get("status") or "open"
     if status not in STATUSES:
-        raise InvalidInput("status", f"use one of: {', '.join(STATUSES)}")
+        raise InvalidInput("status", Text("use one of: %(choices)s", choices=", ".join(STATUSES)))
     language = spec.get("language") or "en"
     if language not in LANGUAGES:
-        raise InvalidInput("language", f"use one of: {', '.join(LANGUAGES)}")
+        raise InvalidInput("language", Text("use one of: %(choices)s",
+                                            choices=", ".join(LANGUAGES)))  # fmt: skip
     summary = str(spec.get("summary") or "").strip()[:5000] or None
     place = " ".join(str(spec.get("place") or "").split())[:500] or None
     return {"kind": kind, "name": name, "summary": summary, "starts_at": starts,
@@ -398,7 +399,8 @@ def import_attendance(store: Store, caller: Caller, event_id: str, text: str) ->
     now = store.clock.now()
     for n, raw in enumerate(reader, start=2):
         if len(out) >= MAX_IMPORT:
-            raise InvalidInput("file", f"at most {MAX_IMPORT:,} rows at once")
+            raise InvalidInput("file", Text("at most %(most)s rows at once",
+                                            most=f"{MAX_IMPORT:,}"))  # fmt: skip
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         given = {k: row[k][:200] for k in ("email", "phone", "name", "company", "title")
                  if row.get(k)}  # fmt: skip

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.leads.model import Capture, check_activity_type
 from accord.leads.service import Captured, capture
@@ -79,7 +79,7 @@ def _text(value: Any, field: str, limit: int, *, required: bool = False) -> str 
             raise InvalidInput(field, "is required")
         return None
     if len(text) > limit:
-        raise InvalidInput(field, f"at most {limit} characters")
+        raise InvalidInput(field, Text("at most %(most)s characters", most=limit))
     return text
 
 
@@ -88,13 +88,15 @@ def _checked(spec: Mapping[str, Any]) -> dict[str, Any]:
     name = _text(spec.get("name"), "name", 200, required=True)
     activity = spec.get("activity") or "form_submit"
     if activity not in FORM_ACTIVITIES:
-        raise InvalidInput("activity", f"use one of: {', '.join(FORM_ACTIVITIES)}")
+        raise InvalidInput("activity", Text("use one of: %(choices)s",
+                                            choices=", ".join(FORM_ACTIVITIES)))  # fmt: skip
     check_activity_type(activity)
     fields = []
     for item in spec.get("fields") or []:
         field_name = item.get("name")
         if field_name not in FORM_FIELDS:
-            raise InvalidInput("fields", f"{field_name!r} is not a field a form may ask")
+            raise InvalidInput("fields", Text("%(field)s is not a field a form may ask",
+                                              field=repr(field_name)))  # fmt: skip
         if any(f["name"] == field_name for f in fields):
             continue
         fields.append({"name": field_name, "required": bool(item.get("required"))})
@@ -114,7 +116,7 @@ def _checked(spec: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidInput(f"consents[{index}].text", "give the text the person agrees to")
         consents.append({"purpose": purpose, "text": text, "required": bool(item.get("required"))})
     if len(consents) > MAX_CONSENTS:
-        raise InvalidInput("consents", f"at most {MAX_CONSENTS}")
+        raise InvalidInput("consents", Text("at most %(consents)s", consents=MAX_CONSENTS))
     download = _text(spec.get("download_url"), "download_url", 2000)
     if download and urlsplit(download).scheme not in ("http", "https"):
         raise InvalidInput("download_url", "must be an http(s) address")

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidInput, Text
 from accord.ids import new_id
 from accord.leads.handoff_model import (
     CSV_COLUMNS,
@@ -105,7 +105,7 @@ def change_handoff(
     with the first URL (or on request) and returned this once."""
     require_brand(caller)
     if format not in FORMATS:
-        raise InvalidInput("format", f"use one of: {', '.join(FORMATS)}")
+        raise InvalidInput("format", Text("use one of: %(formats)s", formats=", ".join(FORMATS)))
     target = (url or "").strip() or None
     if target is not None:
         if not target.lower().startswith(("https://", "http://")) or len(target) > 2000:
@@ -340,11 +340,11 @@ def handoff_csv(store: Store, caller: Caller, shape: str, stage: str = "mql") ->
     """Every contact of a stage, in the CRM's import columns."""
     require_brand(caller)
     if shape not in FORMATS:
-        raise InvalidInput("format", f"use one of: {', '.join(FORMATS)}")
+        raise InvalidInput("format", Text("use one of: %(formats)s", formats=", ".join(FORMATS)))
     try:
         Stage(stage)
     except ValueError:
-        raise InvalidInput("stage", f"{stage!r} is not a stage") from None
+        raise InvalidInput("stage", Text("%(stage)s is not a stage", stage=repr(stage))) from None
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS[shape], extrasaction="ignore")
     writer.writeheader()
@@ -391,7 +391,8 @@ def record_outcomes(
     results: list[OutcomeResult] = []
     for number, row in enumerate(rows, start=first_row):
         if len(results) >= MAX_OUTCOMES:
-            raise InvalidInput("rows", f"at most {MAX_OUTCOMES:,} outcomes at once")
+            raise InvalidInput("rows", Text("at most %(most)s outcomes at once",
+                                            most=f"{MAX_OUTCOMES:,}"))  # fmt: skip
         try:
             outcome = outcome_of(row)
             contact_id = outcome.contact_id or _by_email(store, caller, outcome.email or "")
@@ -400,7 +401,8 @@ def record_outcomes(
                 try:
                     value = Decimal(outcome.amount.replace(",", ""))
                 except InvalidOperation:
-                    raise BadOutcome("amount", f"{outcome.amount!r} is not an amount") from None
+                    said = Text("%(text)s is not an amount", text=repr(outcome.amount))
+                    raise BadOutcome("amount", said) from None
                 if not outcome.currency:
                     raise BadOutcome("currency", "give the amount's currency (USD, CNY, ...)")
                 amount = Money.of(value, outcome.currency)

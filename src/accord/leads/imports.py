@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from accord.conversions.imports import read_rows
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidInput, Text
 from accord.leads.model import Capture, erasure_marks
 from accord.leads.service import capture
 from accord.store.engine import Store
@@ -66,14 +66,15 @@ def capture_of(row: Mapping[str, str], defaults: Mapping[str, str]) -> Capture:
                 data[name] = int(value.replace(",", "").replace(" ", ""))
             except ValueError:
                 raise InvalidInput(
-                    "company_size", f"{value[:40]!r} is not a whole number"
+                    "company_size", Text("%(text)s is not a whole number", text=repr(value[:40]))
                 ) from None
         elif name == "occurred_at":
             try:
                 data[name] = datetime.fromisoformat(value)
             except ValueError:
                 raise InvalidInput(
-                    "occurred_at", f"{value[:40]!r} is not an ISO 8601 time with a timezone"
+                    "occurred_at",
+                    Text("%(text)s is not an ISO 8601 time with a timezone", text=repr(value[:40])),
                 ) from None
         else:
             data[name] = value

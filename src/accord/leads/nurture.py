@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.leads.model import STAGES
 from accord.leads.nurture_model import (
@@ -139,20 +139,21 @@ def check_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidInput("name", "at most 200 characters")
     status = spec.get("status") or "draft"
     if status not in STATUSES:
-        raise InvalidInput("status", f"use one of: {', '.join(STATUSES)}")
+        raise InvalidInput("status", Text("use one of: %(choices)s", choices=", ".join(STATUSES)))
     try:
         steps = check_steps(spec.get("steps"))
     except BadStep as error:
         raise InvalidInput(error.field, error.message) from None
     stages = spec.get("stages") or ["new"]
     if not isinstance(stages, list) or any(s not in STAGES for s in stages):
-        raise InvalidInput("stages", f"use some of: {', '.join(STAGES)}")
+        raise InvalidInput("stages", Text("use some of: %(stages)s", stages=", ".join(STAGES)))
     purpose = str(spec.get("purpose") or "marketing").strip()
     if not purpose.replace("_", "").isalnum() or not purpose.islower() or len(purpose) > 40:
         raise InvalidInput("purpose", "name a consent purpose in lower case, e.g. marketing")
     language = spec.get("language") or "en"
     if language not in LANGUAGES:
-        raise InvalidInput("language", f"use one of: {', '.join(LANGUAGES)}")
+        raise InvalidInput("language", Text("use one of: %(choices)s",
+                                            choices=", ".join(LANGUAGES)))  # fmt: skip
     from_name = " ".join(str(spec.get("from_name") or "").split())[:200] or None
     per_hour = spec.get("per_hour", DEFAULT_PER_HOUR)
     if isinstance(per_hour, str) and per_hour.strip().isdigit():
@@ -160,7 +161,7 @@ def check_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(per_hour, bool) or not isinstance(per_hour, int):
         raise InvalidInput("per_hour", "give a whole number of mails an hour")
     if not 1 <= per_hour <= MAX_PER_HOUR:
-        raise InvalidInput("per_hour", f"must be from 1 to {MAX_PER_HOUR:,}")
+        raise InvalidInput("per_hour", Text("must be from 1 to %(most)s", most=f"{MAX_PER_HOUR:,}"))
     return {
         "name": name, "status": status, "steps": [s.as_dict() for s in steps],
         "stages": [s for s in STAGES if s in stages], "purpose": purpose,
@@ -290,7 +291,8 @@ def enrol(
     if not contact_ids:
         raise InvalidInput("contact_ids", "name at least one contact")
     if len(contact_ids) > MAX_ENROL:
-        raise InvalidInput("contact_ids", f"at most {MAX_ENROL:,} at once")
+        raise InvalidInput("contact_ids", Text("at most %(contacts)s at once",
+                                               contacts=f"{MAX_ENROL:,}"))  # fmt: skip
     now = store.clock.now()
     out: dict[str, str] = {}
     with store.unit() as session:

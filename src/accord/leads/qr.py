@@ -15,7 +15,7 @@ import segno
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.leads.tables import LeadForm, LeadQrCode
 from accord.store.engine import Store
@@ -46,7 +46,7 @@ def _code(row: LeadQrCode) -> QrCode:
 def make_code(store: Store, caller: Caller, form_id: str, place: str, label: str) -> QrCode:
     require_brand(caller)
     if place not in PLACES:
-        raise InvalidInput("place", f"use one of: {', '.join(PLACES)}")
+        raise InvalidInput("place", Text("use one of: %(choices)s", choices=", ".join(PLACES)))
     text = " ".join((label or "").split())[:200]
     if not text:
         raise InvalidInput("label", "name the place: the store, the event, the person")

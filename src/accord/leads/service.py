@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import Conflict, InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.leads.model import (
     IDENTITY_KINDS,
@@ -588,7 +588,9 @@ def set_stage(
     try:
         chosen = Stage(stage)
     except ValueError:
-        raise InvalidInput("stage", f"use one of: {', '.join(s.value for s in STAGES)}") from None
+        raise InvalidInput(
+            "stage", Text("use one of: %(choices)s", choices=", ".join(s.value for s in STAGES))
+        ) from None
     if amount is not None and chosen not in (Stage.OPPORTUNITY, Stage.CUSTOMER):
         raise InvalidInput("amount", "only an opportunity or a won deal (customer) has an amount")
     if amount is not None and amount.amount < 0:
@@ -653,9 +655,11 @@ def contacts_page(
     time after the cursor `after`."""
     require_brand(caller)
     if sort not in SORTS:
-        raise InvalidInput("sort", f"use one of: {', '.join(SORTS)}")
+        raise InvalidInput("sort", Text("use one of: %(choices)s", choices=", ".join(SORTS)))
     if stage and stage not in {s.value for s in STAGES}:
-        raise InvalidInput("stage", f"use one of: {', '.join(s.value for s in STAGES)}")
+        raise InvalidInput(
+            "stage", Text("use one of: %(choices)s", choices=", ".join(s.value for s in STAGES))
+        )
     limit = max(1, min(limit, 500))
     with store.read() as session:
         query = select(Contact).where(

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.leads.tables import Activity, Contact, StageChange
 from accord.money import Money
 from accord.store.engine import Store
@@ -50,7 +50,7 @@ def sources(
     won revenue first, then most leads."""
     require_brand(caller)
     if by not in DIMENSIONS:
-        raise InvalidInput("by", f"use one of: {', '.join(DIMENSIONS)}")
+        raise InvalidInput("by", Text("use one of: %(choices)s", choices=", ".join(DIMENSIONS)))
     if until <= since:
         raise InvalidInput("until", "must be after since")
     column = getattr(Activity, by)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.mail import Mail, Mailer, render
 from accord.money import Money
@@ -244,7 +244,12 @@ def revenue_forecast(
     `months` whole months (6 at least), with 95 % prediction intervals."""
     program = _program(store, caller, program_id)
     if not model.MIN_MONTHS <= months <= model.MAX_MONTHS:
-        raise InvalidInput("months", f"give {model.MIN_MONTHS} to {model.MAX_MONTHS} months")
+        raise InvalidInput(
+            "months",
+            Text(
+                "give %(least)s to %(most)s months", least=model.MIN_MONTHS, most=model.MAX_MONTHS
+            ),
+        )
     today = store.clock.now().date()
     starts, by_type = figures.monthly_revenue_by_type(store, caller, program_id, today, months)
     types = [
@@ -286,7 +291,9 @@ def set_digest(
     """Turn the user's weekly digest on or off, in `language` (en or zh_Hans)."""
     require_brand(caller)
     if language not in LANGUAGES:
-        raise InvalidInput("language", f"use one of: {', '.join(LANGUAGES)}")
+        raise InvalidInput(
+            "language", Text("use one of: %(choices)s", choices=", ".join(LANGUAGES))
+        )
     if user_id not in {u.id for u in list_users(store, caller)}:
         raise NotFound("user", user_id, field="user_id")
     with store.unit() as session:
@@ -401,7 +408,7 @@ def send_digest(
     """Write last week's digest and send it to `to` now."""
     settings = settings or get_settings()
     if "@" not in to or " " in to.strip():
-        raise InvalidInput("to", f"{to!r} is not an e-mail address")
+        raise InvalidInput("to", Text("%(email)s is not an e-mail address", email=repr(to)))
     digest = weekly_digest(store, caller, program_id, settings=settings)
     Mailer(settings).send(digest_mail(digest, to.strip(), language))
     return digest

@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, delete, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from accord.commissions.service import track_records
-from accord.errors import Forbidden, InvalidInput, NotFound
+from accord.errors import Forbidden, InvalidInput, NotFound, Text
 from accord.partners import taxonomy
 from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import Enrollment, Partner, PartnerProfile, ProfileTag
@@ -148,7 +148,9 @@ class ProfileIn:
     contact_email: str = ""
 
 
-def _codes(values, allowed: set[str], field_name: str, what: str, upper: bool) -> list[str]:
+def _codes(values, allowed: set[str], field_name: str, wrong: str, upper: bool) -> list[str]:
+    """The codes among `allowed`, each once; `wrong`: the message id of the error for one
+    that is not, with its `%(value)s`."""
     out: list[str] = []
     for value in values:
         code = str(value).strip()
@@ -156,11 +158,11 @@ def _codes(values, allowed: set[str], field_name: str, what: str, upper: bool) -
         if not code:
             continue
         if code not in allowed:
-            raise InvalidInput(field_name, f"{value!r} is not {what}")
+            raise InvalidInput(field_name, Text(wrong, value=repr(value)))
         if code not in out:
             out.append(code)
     if len(out) > MAX_LIST:
-        raise InvalidInput(field_name, f"name at most {MAX_LIST}")
+        raise InvalidInput(field_name, Text("name at most %(most)s", most=MAX_LIST))
     return out
 
 
@@ -170,9 +172,12 @@ def _count(value, field_name: str, lowest: int = 0) -> int | None:
     try:
         number = int(str(value).replace(",", "").replace("_", "").strip())
     except ValueError:
-        raise InvalidInput(field_name, f"{value!r} is not a whole number") from None
+        raise InvalidInput(
+            field_name, Text("%(value)s is not a whole number", value=repr(value))
+        ) from None
     if not lowest <= number <= 10**11:
-        raise InvalidInput(field_name, f"give a whole number from {lowest} to 100,000,000,000")
+        raise InvalidInput(field_name, Text("give a whole number from %(lowest)s to "
+                                            "100,000,000,000", lowest=lowest))  # fmt: skip
     return number
 
 
@@ -184,20 +189,25 @@ def check_profile(data: ProfileIn) -> ProfileIn:
     about = data.about.strip()
     if len(about) > 4000:
         raise InvalidInput("about", "keep the description under 4,000 characters")
-    countries = _codes(data.countries, _COUNTRIES, "countries", "a country code (ISO 3166)", True)
-    languages = _codes(data.languages, _LANGUAGES, "languages", "a language code (ISO 639)", False)
-    verticals = _codes(data.verticals, VERTICAL_CODES, "verticals", "a vertical", False)
+    countries = _codes(data.countries, _COUNTRIES, "countries",
+                       "%(value)s is not a country code (ISO 3166)", True)  # fmt: skip
+    languages = _codes(data.languages, _LANGUAGES, "languages",
+                       "%(value)s is not a language code (ISO 639)", False)  # fmt: skip
+    verticals = _codes(data.verticals, VERTICAL_CODES, "verticals",
+                       "%(value)s is not a vertical", False)  # fmt: skip
     audience: dict[str, int] = {}
     for platform, size in data.audience.items():
         if platform not in PLATFORM_CODES:
-            raise InvalidInput("audience", f"{platform!r} is not a platform")
+            raise InvalidInput(
+                "audience", Text("%(value)s is not a platform", value=repr(platform))
+            )
         number = _count(size, f"audience.{platform}")
         if number:
             audience[platform] = number
     social: dict[str, str] = {}
     for platform, handle in data.social.items():
         if platform not in PLATFORM_CODES:
-            raise InvalidInput("social", f"{platform!r} is not a platform")
+            raise InvalidInput("social", Text("%(value)s is not a platform", value=repr(platform)))
         handle = str(handle or "").strip()
         if len(handle) > 200:
             raise InvalidInput(f"social.{platform}", "keep a handle under 200 characters")
@@ -205,7 +215,9 @@ def check_profile(data: ProfileIn) -> ProfileIn:
             social[platform] = handle
     contact_email = data.contact_email.strip()
     if contact_email and (len(contact_email) > 320 or not _EMAIL.fullmatch(contact_email)):
-        raise InvalidInput("contact_email", f"{contact_email!r} is not an e-mail address")
+        raise InvalidInput(
+            "contact_email", Text("%(email)s is not an e-mail address", email=repr(contact_email))
+        )
     contact_name = data.contact_name.strip()
     if len(contact_name) > 200:
         raise InvalidInput("contact_name", "keep the name under 200 characters")
@@ -293,9 +305,9 @@ def save_profile(
     if partner_type is not None:
         partner_type = partner_type.strip()
         if partner_type not in taxonomy.BY_CODE:
-            raise InvalidInput(
-                "partner_type", f"{partner_type!r} is not a partner type (GET /v1/partner-types)"
-            )
+            raise InvalidInput("partner_type", Text(
+                "%(value)s is not a partner type (GET /v1/partner-types)",
+                value=repr(partner_type)))  # fmt: skip
     now = store.clock.now()
     with store.unit() as session:
         partner = session.get(Partner, caller.partner_id)
@@ -442,13 +454,16 @@ class DirectoryQuery:
         if len(text) > 200:
             raise InvalidInput("q", "search with at most 200 characters")
         if self.partner_type and not taxonomy.is_selector(self.partner_type):
-            raise InvalidInput("type", f"{self.partner_type!r} is not a partner type or group")
+            raise InvalidInput("type", Text("%(value)s is not a partner type or group",
+                                            value=repr(self.partner_type)))  # fmt: skip
         if self.audience and self.audience not in AUDIENCE_CODES:
-            raise InvalidInput(
-                "audience", f"{self.audience!r} is not one of: {', '.join(AUDIENCE_CODES)}"
-            )
+            raise InvalidInput("audience", Text("%(value)s is not one of: %(choices)s",
+                                                value=repr(self.audience),
+                                                choices=", ".join(AUDIENCE_CODES)))  # fmt: skip
         if self.sort and self.sort not in SORTS:
-            raise InvalidInput("sort", f"{self.sort!r} is not one of: {', '.join(SORTS)}")
+            raise InvalidInput("sort", Text("%(value)s is not one of: %(choices)s",
+                                            value=repr(self.sort),
+                                            choices=", ".join(SORTS)))  # fmt: skip
         for name, value, limit in (
             ("country", self.country, 2),
             ("language", self.language, 2),
@@ -457,7 +472,9 @@ class DirectoryQuery:
             ("badge", self.badge, 40),
         ):
             if len(value) > limit:
-                raise InvalidInput(name, f"{value!r} is not a value of this filter")
+                raise InvalidInput(
+                    name, Text("%(value)s is not a value of this filter", value=repr(value))
+                )
         if self.page < 1 or self.page > 10_000:
             raise InvalidInput("page", "give a page from 1")
         return DirectoryQuery(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import Conflict, InvalidInput, NotFound, Text
 from accord.partners.enrollments import load_enrollment
 from accord.partners.model import EnrollmentStatus
 from accord.partners.service import move_to_contract
@@ -38,7 +38,9 @@ def set_members(store: Store, caller: Caller, group_id: str, partner_ids: list[s
         )
         missing = [p for p in wanted if p not in enrolled]
         if missing:
-            raise InvalidInput("partner_id", f"{missing[0]!r} is not in the program")
+            raise InvalidInput(
+                "partner_id", Text("%(partner)s is not in the program", partner=repr(missing[0]))
+            )
         before = set(
             session.scalars(
                 select(PartnerGroupMember.partner_id).where(PartnerGroupMember.group_id == group.id)
@@ -75,7 +77,9 @@ def group_in_program(session: Session, program_id: str, group_id: str | None) ->
         return None
     group = session.get(PartnerGroup, group_id)
     if group is None or group.program_id != program_id:
-        raise InvalidInput("group_id", f"{group_id!r} is not a group of this program")
+        raise InvalidInput(
+            "group_id", Text("%(group)s is not a group of this program", group=repr(group_id))
+        )
     return group.id
 
 
@@ -112,5 +116,5 @@ def require_approved(session: Session, caller: Caller, program_id: str, what: st
     if standing is None:
         raise NotFound("program", program_id, field="program_id")
     if not standing.approved:
-        raise Conflict(f"{what} are for approved partners of the program")
+        raise Conflict(Text("%(what)s are for approved partners of the program", what=what))
     return standing

@@ -434,9 +434,11 @@ def _link_and_code(store, caller, program_id, partner_id, row: Row, result: RowR
         create_link(store, caller, program_id, partner_id=partner_id, code=code)
     except AccordError:
         create_link(store, caller, program_id, partner_id=partner_id)
-        result.notes.append(f"the link token {row.link_token!r} is taken: a new code was made")
+        result.notes.append(Text("the link token %(token)s is taken: a new code was made",
+                                 token=repr(row.link_token)))  # fmt: skip
     if row.promo_code:
         try:
             create_promo_code(store, caller, program_id, row.promo_code, partner_id=partner_id)
         except AccordError as error:
-            result.notes.append(f"promo code {row.promo_code!r} left out: {error.message}")
+            result.notes.append(Text("promo code %(code)s left out: %(why)s",
+                                     code=repr(row.promo_code), why=error.message))  # fmt: skip

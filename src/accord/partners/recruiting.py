@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from accord.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, Text
 from accord.events.model import PartnerApproved, PartnerDeclined
 from accord.events.service import record
 from accord.ids import new_id
@@ -53,9 +53,9 @@ def set_questions(store: Store, caller: Caller, program_id: str, raw: list[dict]
         for rule in _rule_rows(session, program.id):  # a rule may not name a question gone
             for qid in (rule.conditions or {}).get("answers", {}):
                 if qid not in kept:
-                    raise InvalidInput(
-                        "questions", f"the rule {rule.name!r} reads the answer to {qid!r}"
-                    )
+                    raise InvalidInput("questions", Text(
+                        "the rule %(rule)s reads the answer to %(question)s",
+                        rule=repr(rule.name), question=repr(qid)))  # fmt: skip
         program.application_questions = questions or None
     return questions
 
@@ -128,7 +128,9 @@ def add_rule(store: Store, caller: Caller, program_id: str, *, name: str, action
             )  # fmt: skip
         rows = _rule_rows(session, program.id)
         if len(rows) >= r.MAX_RULES:
-            raise InvalidInput("name", f"a program keeps at most {r.MAX_RULES} rules")
+            raise InvalidInput(
+                "name", Text("a program keeps at most %(most)s rules", most=r.MAX_RULES)
+            )
         row = ApplicationRule(
             id=new_id("arl"),
             program_id=program.id,
@@ -264,9 +266,11 @@ def invite(
     require_brand(caller)
     message = (message or "").strip() or None
     if message is not None and len(message) > MAX_MESSAGE:
-        raise InvalidInput("message", f"keep the message under {MAX_MESSAGE:,} characters")
+        raise InvalidInput("message", Text("keep the message under %(most)s characters",
+                                           most=f"{MAX_MESSAGE:,}"))  # fmt: skip
     if not 1 <= days <= MAX_INVITATION_DAYS:
-        raise InvalidInput("days", f"an invitation stays open 1 to {MAX_INVITATION_DAYS} days")
+        raise InvalidInput("days", Text("an invitation stays open 1 to %(most)s days",
+                                        most=MAX_INVITATION_DAYS))  # fmt: skip
     given = sum(bool(x) for x in (email, partner_id, link))
     if given != 1:
         raise InvalidInput("email", "invite one partner of the directory, one e-mail address, "
@@ -308,7 +312,8 @@ def invite(
                 )
             )
         if already is not None:
-            raise Conflict(f"this partner is in the program already: {already}")
+            raise Conflict(Text("this partner is in the program already: %(status)s",
+                                status=already))  # fmt: skip
         row = Invitation(
             id=new_id("inv"),
             organization_id=program.organization_id,
@@ -494,7 +499,7 @@ def add_group(
             )
         )
         if taken is not None:
-            raise Conflict(f"the program has a group named {name!r} already")
+            raise Conflict(Text("the program has a group named %(name)s already", name=repr(name)))
         row = PartnerGroup(
             id=new_id("pgr"),
             program_id=program.id,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.partners import taxonomy
 
 QUESTION_KINDS = ("text", "yes_no", "choice", "number", "url")
@@ -32,7 +32,7 @@ def check_questions(raw: Sequence[Mapping]) -> list[dict]:
     """The questions as stored: each with an id (q1, q2... when not given), its text, kind,
     choices (for choice) and whether an answer is required."""
     if len(raw) > MAX_QUESTIONS:
-        raise InvalidInput("questions", f"ask at most {MAX_QUESTIONS} questions")
+        raise InvalidInput("questions", Text("ask at most %(most)s questions", most=MAX_QUESTIONS))
     out: list[dict] = []
     ids: set[str] = set()
     for n, item in enumerate(raw, 1):
@@ -44,7 +44,9 @@ def check_questions(raw: Sequence[Mapping]) -> list[dict]:
             raise InvalidInput(f"{field_name}.text", "keep a question under 500 characters")
         kind = str(item.get("kind") or "text")
         if kind not in QUESTION_KINDS:
-            raise InvalidInput(f"{field_name}.kind", f"use one of: {', '.join(QUESTION_KINDS)}")
+            raise InvalidInput(
+                f"{field_name}.kind", Text("use one of: %(kinds)s", kinds=", ".join(QUESTION_KINDS))
+            )
         qid = str(item.get("id") or "").strip() or f"q{n}"
         while qid in ids:
             qid = f"{qid}_{n}"
@@ -72,26 +74,31 @@ def check_answers(questions: Sequence[Mapping], answers: Mapping[str, object]) -
         where = f"answers.{qid}"
         if not value:
             if q.get("required"):
-                raise InvalidInput(where, f"answer: {q['text']}")
+                raise InvalidInput(where, Text("answer: %(question)s", question=q["text"]))
             continue
         if len(value) > MAX_ANSWER:
-            raise InvalidInput(where, f"keep an answer under {MAX_ANSWER} characters")
+            raise InvalidInput(
+                where, Text("keep an answer under %(most)s characters", most=MAX_ANSWER)
+            )
         kind = q.get("kind", "text")
         if kind == "yes_no" and value not in ("yes", "no"):
             raise InvalidInput(where, "answer yes or no")
         if kind == "choice" and value not in q.get("choices", []):
-            raise InvalidInput(where, f"choose one of: {', '.join(q.get('choices', []))}")
+            choices = ", ".join(q.get("choices", []))
+            raise InvalidInput(where, Text("choose one of: %(choices)s", choices=choices))
         if kind == "number":
             try:
                 Decimal(value.replace(",", ""))
             except InvalidOperation:
-                raise InvalidInput(where, f"{value!r} is not a number") from None
+                raise InvalidInput(
+                    where, Text("%(value)s is not a number", value=repr(value))
+                ) from None
         if kind == "url":
             if "://" not in value:
                 value = f"https://{value}"
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or "." not in (parts.hostname or ""):
-                raise InvalidInput(where, f"{value!r} is not a web address")
+                raise InvalidInput(where, Text("%(value)s is not a web address", value=repr(value)))
         out[qid] = value
     return out
 
@@ -102,7 +109,9 @@ def _whole(value, where: str) -> int | None:
     try:
         number = int(str(value).replace(",", "").strip())
     except ValueError:
-        raise InvalidInput(where, f"{value!r} is not a whole number") from None
+        raise InvalidInput(
+            where, Text("%(value)s is not a whole number", value=repr(value))
+        ) from None
     if number < 0:
         raise InvalidInput(where, "give a number of 0 or more")
     return number
@@ -114,18 +123,26 @@ def check_conditions(
     """A rule's conditions as stored; InvalidInput names the condition that is wrong."""
     unknown = [k for k in raw if k not in CONDITIONS]
     if unknown:
-        raise InvalidInput(f"conditions.{unknown[0]}", f"use: {', '.join(CONDITIONS)}")
+        raise InvalidInput(
+            f"conditions.{unknown[0]}",
+            Text("use: %(conditions)s", conditions=", ".join(CONDITIONS)),
+        )
     out: dict = {}
     types = [str(t).strip() for t in raw.get("types") or [] if str(t).strip()]
     for t in types:
         if not taxonomy.is_selector(t, dict(own or {})):
-            raise InvalidInput("conditions.types", f"{t!r} is not a partner type or group")
+            raise InvalidInput(
+                "conditions.types", Text("%(value)s is not a partner type or group", value=repr(t))
+            )
     if types:
         out["types"] = types
     countries = [str(c).strip().upper() for c in raw.get("countries") or [] if str(c).strip()]
     for c in countries:
         if not re.fullmatch(r"[A-Z]{2}", c):
-            raise InvalidInput("conditions.countries", f"{c!r} is not a two-letter country code")
+            raise InvalidInput(
+                "conditions.countries",
+                Text("%(value)s is not a two-letter country code", value=repr(c)),
+            )
     if countries:
         out["countries"] = countries
     for name in ("min_audience", "max_audience", "max_risk"):
@@ -142,12 +159,16 @@ def check_conditions(
     known = {q["id"]: q for q in questions}
     for qid, value in answers.items():
         if qid not in known:
-            raise InvalidInput("conditions.answers", f"{qid!r} is not one of the questions")
+            raise InvalidInput(
+                "conditions.answers", Text("%(value)s is not one of the questions", value=repr(qid))
+            )
         q = known[qid]
         if q["kind"] == "yes_no" and value not in ("yes", "no"):
             raise InvalidInput("conditions.answers", "a yes-or-no question is answered yes or no")
         if q["kind"] == "choice" and value not in q["choices"]:
-            raise InvalidInput("conditions.answers", f"{value!r} is not one of its choices")
+            raise InvalidInput(
+                "conditions.answers", Text("%(value)s is not one of its choices", value=repr(value))
+            )
     if answers:
         out["answers"] = answers
     return out

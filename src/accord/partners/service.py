@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from accord.contracts.service import contract_for_type, load_contract
-from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, Text
 from accord.events.model import (
     EnrollmentChange,
     PartnerApplied,
@@ -223,12 +223,13 @@ def _email_or_none(value: str) -> str | None:
     return value if local and "." in domain and " " not in value else None
 
 
-def _required(data: dict[str, str], field: str, what: str, longest: int = 200) -> str:
+def _required(data: dict[str, str], field: str, ask: str, longest: int = 200) -> str:
+    """The field's value, trimmed; else InvalidInput saying `ask` ("give the bank's name")."""
     value = (data.get(field) or "").strip()
     if not value:
-        raise InvalidInput(field, f"give {what}")
+        raise InvalidInput(field, ask)
     if len(value) > longest:
-        raise InvalidInput(field, f"keep it under {longest} characters")
+        raise InvalidInput(field, Text("keep it under %(longest)s characters", longest=longest))
     return value
 
 
@@ -236,38 +237,48 @@ def _payment_app_details(method: str, data: dict[str, str]) -> dict[str, str]:
     """Alipay, WeChat Pay, Payoneer and SWIFT wires: what each needs to pay a partner."""
     details: dict[str, str] = {}
     if method == "alipay":
-        account = _required(data, "alipay_account", "the Alipay account (e-mail or phone)")
+        account = _required(data, "alipay_account", "give the Alipay account (e-mail or phone)")
         compact = account.replace(" ", "").replace("-", "")
         if not (_email_or_none(account) or _PHONE.fullmatch(compact)):
             raise InvalidInput("alipay_account", "give the e-mail or phone of the Alipay account")
         details["alipay_account"] = _email_or_none(account) or compact
-        details["account_name"] = _required(data, "account_name", "the account holder's real name")
+        details["account_name"] = _required(
+            data, "account_name", "give the account holder's real name"
+        )
     elif method == "wechat_pay":
-        wechat = _required(data, "wechat_id", "the WeChat ID or phone")
+        wechat = _required(data, "wechat_id", "give the WeChat ID or phone")
         compact = wechat.replace(" ", "").replace("-", "")
         if not (_WECHAT_ID.fullmatch(wechat) or _PHONE.fullmatch(compact)):
             raise InvalidInput("wechat_id", "give a WeChat ID (6 to 20 letters and digits, "
                                "starting with a letter) or a phone number")  # fmt: skip
         details["wechat_id"] = wechat if _WECHAT_ID.fullmatch(wechat) else compact
-        details["account_name"] = _required(data, "account_name", "the account holder's real name")
+        details["account_name"] = _required(
+            data, "account_name", "give the account holder's real name"
+        )
     elif method == "payoneer":
-        email = _email_or_none(_required(data, "payoneer_email", "the Payoneer account's e-mail"))
+        email = _email_or_none(
+            _required(data, "payoneer_email", "give the Payoneer account's e-mail")
+        )
         if email is None:
             raise InvalidInput("payoneer_email", "give the e-mail of the Payoneer account")
         details["payoneer_email"] = email
     elif method == "swift":
-        details["account_name"] = _required(data, "account_name", "the account holder's name")
-        number = _required(data, "account_number", "the account number or IBAN").replace(" ", "")
+        details["account_name"] = _required(data, "account_name", "give the account holder's name")
+        number = _required(data, "account_number", "give the account number or IBAN")
+        number = number.replace(" ", "")
         if not _ACCOUNT.fullmatch(number):
             raise InvalidInput("account_number", "give 4 to 34 letters and digits")
         details["account_number"] = number.upper()
         try:
-            details["swift_bic"] = str(BIC(_required(data, "swift_bic", "the bank's SWIFT code")))
+            bic = _required(data, "swift_bic", "give the bank's SWIFT code")
+            details["swift_bic"] = str(BIC(bic))
         except SchwiftyException as error:
-            raise InvalidInput("swift_bic", f"is not a valid SWIFT code: {error}") from None
-        details["bank_name"] = _required(data, "bank_name", "the bank's name")
-        details["bank_address"] = _required(data, "bank_address", "the bank's address", 400)
-        country = _required(data, "bank_country", "the bank's country").upper()
+            raise InvalidInput(
+                "swift_bic", Text("is not a valid SWIFT code: %(error)s", error=error)
+            ) from None
+        details["bank_name"] = _required(data, "bank_name", "give the bank's name")
+        details["bank_address"] = _required(data, "bank_address", "give the bank's address", 400)
+        country = _required(data, "bank_country", "give the bank's country").upper()
         if len(country) != 2 or not country.isalpha():
             raise InvalidInput("bank_country", "use a two-letter ISO 3166 code such as 'HK'")
         details["bank_country"] = country
@@ -276,7 +287,7 @@ def _payment_app_details(method: str, data: dict[str, str]) -> dict[str, str]:
                 details["intermediary_bic"] = str(BIC(data["intermediary_bic"].strip()))
             except SchwiftyException as error:
                 raise InvalidInput(
-                    "intermediary_bic", f"is not a valid SWIFT code: {error}"
+                    "intermediary_bic", Text("is not a valid SWIFT code: %(error)s", error=error)
                 ) from None
     return details
 
@@ -288,7 +299,9 @@ def set_payout_method(store: Store, caller: Caller, data: dict[str, str]) -> Par
         raise InvalidInput("method", "only a partner sets its payout method")
     method = data.get("method", "")
     if method not in PAYOUT_METHODS:
-        raise InvalidInput("method", f"use one of: {', '.join(PAYOUT_METHODS)}")
+        raise InvalidInput(
+            "method", Text("use one of: %(methods)s", methods=", ".join(PAYOUT_METHODS))
+        )
     details: dict[str, str] = {}
     if data.get("account_name"):
         details["account_name"] = data["account_name"].strip()
@@ -296,12 +309,16 @@ def set_payout_method(store: Store, caller: Caller, data: dict[str, str]) -> Par
         try:
             details["iban"] = IBAN(data.get("iban") or "").compact
         except SchwiftyException as error:
-            raise InvalidInput("iban", f"is not a valid IBAN: {error}") from None
+            raise InvalidInput(
+                "iban", Text("is not a valid IBAN: %(error)s", error=error)
+            ) from None
         if data.get("bic"):
             try:
                 details["bic"] = str(BIC(data["bic"]))
             except SchwiftyException as error:
-                raise InvalidInput("bic", f"is not a valid BIC: {error}") from None
+                raise InvalidInput(
+                    "bic", Text("is not a valid BIC: %(error)s", error=error)
+                ) from None
     elif method == "paypal":
         email = (data.get("paypal_email") or "").strip()
         local, _, domain = email.partition("@")
@@ -373,7 +390,8 @@ def check_website(value: str | None) -> str | None:
         value = f"https://{value}"
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or "." not in (parts.hostname or ""):
-        raise InvalidInput("website", f"{value!r} is not a web address such as https://example.com")
+        raise InvalidInput("website", Text("%(value)s is not a web address such as "
+                                           "https://example.com", value=repr(value)))  # fmt: skip
     if len(value) > 2000:
         raise InvalidInput("website", "keep it under 2,000 characters")
     return value
@@ -500,7 +518,8 @@ def apply_to_program(
                 raise NotFound("program", program_id, field="program_id")
         existing = load_enrollment(session, program.id, caller.partner_id)
         if existing is not None:
-            raise Conflict(f"you have already applied to this program: {existing.status}")
+            raise Conflict(Text("you have already applied to this program: %(status)s",
+                                status=existing.status))  # fmt: skip
         checked = check_answers(program.application_questions or [], answers or {})
         partner = session.get(Partner, caller.partner_id)
         contract_id = invitation.contract_id if invitation and invitation.contract_id else None

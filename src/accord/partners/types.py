@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import Conflict, InvalidInput
+from accord.errors import Conflict, InvalidInput, Text
 from accord.ids import new_id
 from accord.partners import taxonomy
 from accord.partners.tables import PartnerTypeDef
@@ -19,8 +19,6 @@ from accord.tenancy.service import require_brand
 
 #: The most types of its own a brand keeps.
 MAX_OWN_TYPES = 100
-
-HELP = "see GET /v1/partner-types for the types and groups"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +57,12 @@ def check_type(value: str | None, own: OwnTypes = NO_OWN_TYPES, field: str = "pa
     if value in taxonomy.BY_CODE or value in own.groups:
         return value
     if value in taxonomy.GROUP_BY_CODE:
-        raise InvalidInput(field, f"{value!r} is a group of types; choose one type in it ({HELP})")
-    raise InvalidInput(field, f"{value!r} is not a partner type ({HELP})")
+        raise InvalidInput(field, Text(
+            "%(value)s is a group of types; choose one type in it (see GET /v1/partner-types for "
+            "the types and groups)", value=repr(value)))  # fmt: skip
+    raise InvalidInput(field, Text(
+        "%(value)s is not a partner type (see GET /v1/partner-types for the types and groups)",
+        value=repr(value)))  # fmt: skip
 
 
 def check_selectors(values, own: OwnTypes = NO_OWN_TYPES, field: str = "partner_types"):
@@ -69,7 +71,9 @@ def check_selectors(values, own: OwnTypes = NO_OWN_TYPES, field: str = "partner_
     for value in values:
         value = str(value).strip()
         if not taxonomy.is_selector(value, own.groups):
-            raise InvalidInput(field, f"{value!r} is not a partner type or group ({HELP})")
+            raise InvalidInput(field, Text(
+                "%(value)s is not a partner type or group (see GET /v1/partner-types for the "
+                "types and groups)", value=repr(value)))  # fmt: skip
         if value not in seen:
             seen.append(value)
     return seen
@@ -86,9 +90,13 @@ def add_type(
             "code", "use 2 to 32 lowercase letters, digits or underscores, starting with a letter"
         )
     if code in taxonomy.BY_CODE or code in taxonomy.GROUP_BY_CODE:
-        raise InvalidInput("code", f"{code!r} is already a built-in type or group")
+        raise InvalidInput(
+            "code", Text("%(code)s is already a built-in type or group", code=repr(code))
+        )
     if group not in taxonomy.GROUP_BY_CODE:
-        raise InvalidInput("group", f"{group!r} is not a group ({HELP})")
+        raise InvalidInput("group", Text(
+            "%(group)s is not a group (see GET /v1/partner-types for the types and groups)",
+            group=repr(group)))  # fmt: skip
     name_en, name_zh = (name_en or "").strip(), (name_zh or "").strip()
     if not 1 <= len(name_en) <= 80:
         raise InvalidInput("name_en", "give an English name of 1 to 80 characters")
@@ -97,9 +105,10 @@ def add_type(
     with store.unit() as session:
         own = own_types(session, caller.organization_id)
         if code in own.groups:
-            raise Conflict(f"the type {code!r} exists already")
+            raise Conflict(Text("the type %(code)s exists already", code=repr(code)))
         if len(own.groups) >= MAX_OWN_TYPES:
-            raise InvalidInput("code", f"a brand keeps at most {MAX_OWN_TYPES} types of its own")
+            raise InvalidInput("code", Text("a brand keeps at most %(most)s types of its own",
+                                            most=MAX_OWN_TYPES))  # fmt: skip
         row = PartnerTypeDef(
             id=new_id("pty"),
             organization_id=caller.organization_id,

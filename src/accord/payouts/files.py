@@ -22,7 +22,7 @@ from lxml import etree
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from accord.errors import InvalidInput, InvalidRequest
+from accord.errors import InvalidInput, InvalidRequest, Text
 from accord.money import Money, exponent
 from accord.spreadsheets import spreadsheet_safe
 
@@ -88,20 +88,39 @@ class PayoutInstruction:
         if self.payee.partner_id != self.partner_id:
             raise InvalidInput(
                 "payee.partner_id",
-                f"payout {self.payout_id!r} is for partner {self.partner_id!r} "
-                f"but its payee belongs to {self.payee.partner_id!r}",
+                Text(
+                    "payout %(payout)s is for partner %(partner)s but its payee belongs to "
+                    "%(payee)s",
+                    payout=repr(self.payout_id),
+                    partner=repr(self.partner_id),
+                    payee=repr(self.payee.partner_id),
+                ),
             )
         if not isinstance(self.amount, Money):
-            raise InvalidInput("amount", f"payout {self.payout_id!r}: amount must be Money")
+            raise InvalidInput(
+                "amount",
+                Text("payout %(payout)s: amount must be Money", payout=repr(self.payout_id)),
+            )
         if self.amount.amount <= 0:
             raise InvalidInput(
-                "amount", f"payout {self.payout_id!r}: {self.amount} is not a positive amount"
+                "amount",
+                Text(
+                    "payout %(payout)s: %(amount)s is not a positive amount",
+                    payout=repr(self.payout_id),
+                    amount=self.amount,
+                ),
             )
         if self.amount.quantized().amount != self.amount.amount:
             raise InvalidInput(
                 "amount",
-                f"payout {self.payout_id!r}: {self.amount.amount} has more decimals than "
-                f"{self.amount.currency} allows ({exponent(self.amount.currency)})",
+                Text(
+                    "payout %(payout)s: %(amount)s has more decimals than %(currency)s allows "
+                    "(%(places)s)",
+                    payout=repr(self.payout_id),
+                    amount=self.amount.amount,
+                    currency=self.amount.currency,
+                    places=exponent(self.amount.currency),
+                ),
             )
 
     @property

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import quote, urlsplit
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.money import Money
 
 
@@ -65,7 +65,7 @@ def check_template(template: str, field: str = "url") -> str:
     if not template:
         raise InvalidInput(field, "is required")
     if len(template) > MAX_URL:
-        raise InvalidInput(field, f"is longer than {MAX_URL} characters")
+        raise InvalidInput(field, Text("is longer than %(most)s characters", most=MAX_URL))
     if any(ord(ch) <= 32 or ord(ch) == 127 for ch in template):
         raise InvalidInput(field, "contains spaces or control characters; URL-encode them")
     names = _MACRO.findall(template)
@@ -73,13 +73,22 @@ def check_template(template: str, field: str = "url") -> str:
     if unknown:
         listed = ", ".join("{" + name + "}" for name in unknown)
         known = ", ".join("{" + name + "}" for name in MACROS)
-        raise InvalidInput(field, f"unknown macros {listed}; the known macros are {known}")
+        raise InvalidInput(
+            field,
+            Text(
+                "unknown macros %(listed)s; the known macros are %(known)s",
+                listed=listed,
+                known=known,
+            ),
+        )
     rest = _MACRO.sub("", template)
     if "{" in rest or "}" in rest:
         raise InvalidInput(field, "has an unmatched brace; macros look like {click_id}")
     parts = urlsplit(template)
     if parts.scheme.lower() not in ("http", "https"):
-        raise InvalidInput(field, f"{template!r} is not an absolute http(s) URL")
+        raise InvalidInput(
+            field, Text("%(url)s is not an absolute http(s) URL", url=repr(template))
+        )
     if "{" in parts.netloc:
         raise InvalidInput(field, "macros are allowed in the path and query, not in the host")
     if parts.username is not None or parts.password is not None:
@@ -91,7 +100,9 @@ def check_template(template: str, field: str = "url") -> str:
             raise ValueError
         host.encode("idna")
     except (UnicodeError, ValueError):
-        raise InvalidInput(field, f"{parts.netloc!r} is not a valid host and port") from None
+        raise InvalidInput(
+            field, Text("%(host)s is not a valid host and port", host=repr(parts.netloc))
+        ) from None
     return template
 
 
@@ -176,8 +187,11 @@ def check_events(events: Iterable[str] | None, field: str = "events") -> list[st
     if unknown:
         raise InvalidInput(
             field,
-            f"unknown events {', '.join(map(repr, unknown))}; "
-            f"use any of: {', '.join(e.value for e in PostbackEventType)}",
+            Text(
+                "unknown events %(unknown)s; use any of: %(known)s",
+                unknown=", ".join(map(repr, unknown)),
+                known=", ".join(e.value for e in PostbackEventType),
+            ),
         )
     return wanted
 
@@ -334,8 +348,13 @@ def check_destination(url: str, resolve: Resolver, field: str = "url") -> list[A
         if reason:
             raise InvalidInput(
                 field,
-                f"{host} resolves to {address}, a {reason} address; "
-                "postbacks are sent to public addresses only",
+                Text(
+                    "%(host)s resolves to %(address)s, a %(reason)s address; "
+                    "postbacks are sent to public addresses only",
+                    host=host,
+                    address=address,
+                    reason=reason,
+                ),
             )
     return addresses
 
@@ -352,5 +371,7 @@ def _addresses(host: str, resolve: Resolver, field: str) -> list[Address]:
     except (OSError, UnicodeError, ValueError):
         addresses = []
     if not addresses:
-        raise InvalidInput(field, f"the host {host!r} does not resolve to an IP address")
+        raise InvalidInput(
+            field, Text("the host %(host)s does not resolve to an IP address", host=repr(host))
+        )
     return addresses

@@ -20,7 +20,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from accord.conversions.tables import Conversion
-from accord.errors import Conflict, Forbidden, IdempotencyConflict, InvalidInput, NotFound
+from accord.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    Text,
+)
 from accord.events.model import CommissionChange, PostbackFailed
 from accord.events.service import record
 from accord.ids import new_id
@@ -106,8 +113,12 @@ def register_endpoint(
                 asked = (template, program_id, list(wanted))
                 if (earlier.url_template, earlier.program_id, list(earlier.events)) != asked:
                     raise IdempotencyConflict(
-                        f"Idempotency-Key {idempotency_key!r} registered another postback "
-                        f"({earlier.id}); use a new key for a different URL, program or events",
+                        Text(
+                            "Idempotency-Key %(key)s registered another postback "
+                            "(%(postback)s); use a new key for a different URL, program or events",
+                            key=repr(idempotency_key),
+                            postback=earlier.id,
+                        ),
                         field="idempotency_key",
                     )
                 return earlier
@@ -118,7 +129,10 @@ def register_endpoint(
         )
         if active >= MAX_ENDPOINTS:
             raise Conflict(
-                f"a partner may have {MAX_ENDPOINTS} active postback endpoints; delete one first"
+                Text(
+                    "a partner may have %(most)s active postback endpoints; delete one first",
+                    most=MAX_ENDPOINTS,
+                )
             )
         endpoint = PostbackEndpoint(
             id=new_id("pbk"),
@@ -474,7 +488,10 @@ def deliveries_page(
     if status is not None:
         if status not in {s.value for s in DeliveryStatus}:
             allowed = ", ".join(s.value for s in DeliveryStatus)
-            raise InvalidInput("status", f"{status!r} is not one of: {allowed}")
+            raise InvalidInput(
+                "status",
+                Text("%(status)s is not one of: %(allowed)s", status=repr(status), allowed=allowed),
+            )
         query = query.where(PostbackDelivery.status == status)
     return read_page(store, query, PostbackDelivery.id, limit, starting_after)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.money import Money
 
 
@@ -61,11 +61,18 @@ class ProgramTerms:
         if len(self.description) > 10_000:
             raise InvalidInput("description", "keep it under 10,000 characters")
         if self.lock_policy not in LOCK_POLICIES:
-            raise InvalidInput("lock_policy", f"use one of: {', '.join(LOCK_POLICIES)}")
+            raise InvalidInput(
+                "lock_policy", Text("use one of: %(choices)s", choices=", ".join(LOCK_POLICIES))
+            )
         if self.payout_schedule not in PAYOUT_SCHEDULES:
-            raise InvalidInput("payout_schedule", f"use one of: {', '.join(PAYOUT_SCHEDULES)}")
+            raise InvalidInput(
+                "payout_schedule",
+                Text("use one of: %(choices)s", choices=", ".join(PAYOUT_SCHEDULES)),
+            )
         if self.browser_events not in BROWSER_EVENTS:
-            raise InvalidInput("browser_events", f"use one of: {', '.join(BROWSER_EVENTS)}")
+            raise InvalidInput(
+                "browser_events", Text("use one of: %(choices)s", choices=", ".join(BROWSER_EVENTS))
+            )
         if not 1 <= self.browser_event_max_age_minutes <= 7 * 24 * 60:
             raise InvalidInput(
                 "browser_event_max_age_minutes", "must be between 1 and 10080 (a week)"
@@ -107,13 +114,18 @@ def check_domain(domain: str, field: str) -> str:
     try:
         ascii_name = name.encode("idna").decode("ascii")
     except UnicodeError:
-        raise InvalidInput(field, f"{domain!r} is not a host name") from None
+        raise InvalidInput(
+            field, Text("%(domain)s is not a host name", domain=repr(domain))
+        ) from None
     labels = ascii_name.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
         raise InvalidInput(
             field,
-            f"{domain!r} is not a host name such as shop.example or "
-            ".shop.example (with subdomains)",
+            Text(
+                "%(domain)s is not a host name such as shop.example or "
+                ".shop.example (with subdomains)",
+                domain=repr(domain),
+            ),
         )
     return ("." if wildcard else "") + ascii_name
 
@@ -133,12 +145,14 @@ def check_url(url: str, field: str) -> str:
         raise InvalidInput(field, "contains control characters (such as a line break)")
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(field, f"{url!r} is not an absolute http(s) URL")
+        raise InvalidInput(field, Text("%(url)s is not an absolute http(s) URL", url=repr(url)))
     try:
         host = parts.hostname.encode("idna").decode("ascii")
         port = f":{parts.port}" if parts.port else ""
     except (UnicodeError, ValueError):
-        raise InvalidInput(field, f"{parts.hostname!r} is not a valid host name") from None
+        raise InvalidInput(
+            field, Text("%(host)s is not a valid host name", host=repr(parts.hostname))
+        ) from None
     if parts.username or parts.password:
         raise InvalidInput(field, "must not contain a user name or password")
     result = urlunsplit(

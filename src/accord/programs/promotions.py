@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.programs.promotion_tables import PromotionPeriod
 from accord.programs.service import load_program
@@ -130,14 +130,14 @@ def check_period(name: str, starts_at: datetime, ends_at: datetime) -> str:
     if not cleaned:
         raise InvalidInput("name", "give the period a name")
     if len(cleaned) > MAX_NAME:
-        raise InvalidInput("name", f"use at most {MAX_NAME} characters")
+        raise InvalidInput("name", Text("use at most %(most)s characters", most=MAX_NAME))
     for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if value.tzinfo is None or value.utcoffset() is None:
             raise InvalidInput(field, "give a time with its timezone (times are UTC-aware)")
     if ends_at <= starts_at:
         raise InvalidInput("ends_at", "must be after the start")
     if ends_at - starts_at > timedelta(days=MAX_DAYS):
-        raise InvalidInput("ends_at", f"a period lasts at most {MAX_DAYS} days")
+        raise InvalidInput("ends_at", Text("a period lasts at most %(days)s days", days=MAX_DAYS))
     return cleaned
 
 
@@ -173,7 +173,9 @@ def check_promotion_key(store: Store, caller: Caller, program_id: str, key: str 
     if not key:
         return None
     if key not in promotion_names(store, caller, program_id):
-        raise InvalidInput("promotion", f"{key!r} is not a promotion of this program")
+        raise InvalidInput(
+            "promotion", Text("%(key)s is not a promotion of this program", key=repr(key))
+        )
     return key
 
 

@@ -10,7 +10,7 @@ from email.utils import parseaddr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.money import Money, check_currency
 from accord.partners.tables import Enrollment
@@ -233,11 +233,15 @@ def set_mail_from(store: Store, caller: Caller, program_id: str, value: str | No
         name, addr = parseaddr(text)
         local, _, domain = addr.partition("@")
         if not local or "." not in domain or " " in addr:
-            raise InvalidInput("mail_from", f"{text!r} is not an e-mail address")
+            raise InvalidInput(
+                "mail_from", Text("%(email)s is not an e-mail address", email=repr(text))
+            )
         try:
             text = str(Address(display_name=name, addr_spec=addr)) if name else addr
         except (ValueError, IndexError) as bad:
-            raise InvalidInput("mail_from", f"{text!r} is not an e-mail address") from bad
+            raise InvalidInput(
+                "mail_from", Text("%(email)s is not an e-mail address", email=repr(text))
+            ) from bad
     with store.unit() as session:
         program = load_program(session, caller, program_id, for_update=True)
         program.mail_from = text or None

@@ -20,7 +20,7 @@ from typing import Any
 
 from accord.commissions.service import commission_totals
 from accord.conversions.service import PastConversion, count_conversions, past_conversions
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.programs.service import load_program
 from accord.protect.clicks import NOT_VISITS, bot_of, claims_fetch_metadata, geo, scorer
 from accord.protect.coupons import coupon_site
@@ -294,7 +294,7 @@ def period_of(args: dict[str, Any]) -> tuple[datetime, datetime]:
     if until <= since:
         raise InvalidInput("until", "must be after since")
     if until - since > timedelta(days=MAX_DAYS):
-        raise InvalidInput("until", f"a backtest covers at most {MAX_DAYS} days")
+        raise InvalidInput("until", Text("a backtest covers at most %(days)s days", days=MAX_DAYS))
     return since, until
 
 

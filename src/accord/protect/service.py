@@ -26,7 +26,7 @@ from accord.clock import from_store
 from accord.commissions.service import held_commissions, hold_for_review, release_held
 from accord.conversions.model import ReversalRequest
 from accord.conversions.reversals import reverse_in
-from accord.errors import Conflict, InvalidInput, NotFound
+from accord.errors import Conflict, InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.money import Money
 from accord.programs.service import load_program
@@ -129,7 +129,9 @@ def _overrides(given: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     for code, values in (given or {}).items():
         if code not in RULES:
             known = ", ".join(RULES)
-            raise InvalidInput(f"rules.{code}", f"is not a rule; the rules are: {known}")
+            raise InvalidInput(
+                f"rules.{code}", Text("is not a rule; the rules are: %(known)s", known=known)
+            )
         if not isinstance(values, Mapping):
             raise InvalidInput(f"rules.{code}", "give an object with threshold, weight, enabled")
         kept: dict[str, Any] = {}
@@ -571,7 +573,7 @@ def queue_page(
     mode, or below the hold threshold), or reviewed."""
     require_brand(caller)
     if show not in SHOWN:
-        raise InvalidInput("show", f"must be one of: {', '.join(SHOWN)}")
+        raise InvalidInput("show", Text("must be one of: %(choices)s", choices=", ".join(SHOWN)))
     with store.read() as session:
         load_program(session, caller, program_id)
     query = _visible(caller).where(RiskScore.program_id == program_id)
@@ -717,16 +719,24 @@ def _waiting_row(session: Session, caller: Caller, conversion_id: str) -> RiskSc
     if row is None:
         raise NotFound("conversion", conversion_id, field="conversion_id")
     if row.action != Action.HELD.value:
-        raise Conflict(f"conversion {conversion_id} is not held for a review")
+        raise Conflict(
+            Text("conversion %(conversion)s is not held for a review", conversion=conversion_id)
+        )
     if row.review is not None:
-        raise Conflict(f"conversion {conversion_id} was already {row.review}")
+        raise Conflict(
+            Text(
+                "conversion %(conversion)s was already %(review)s",
+                conversion=conversion_id,
+                review=row.review,
+            )
+        )
     return row
 
 
 def _note(note: str | None) -> str | None:
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise InvalidInput("note", f"is longer than {MAX_NOTE} characters")
+        raise InvalidInput("note", Text("is longer than %(most)s characters", most=MAX_NOTE))
     return note or None
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Row, Select, func, select
 from accord.commissions.model import CommissionStatus
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion, ConversionReversal, RejectedEvent
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.inquiries.tables import Inquiry
 from accord.money import Money
 from accord.partners.tables import Enrollment
@@ -48,7 +48,7 @@ def daily_series(
     """Clicks, conversions, revenue and commissions per UTC day, the last `days` days: the
     program's, or one partner's in it. A partner's caller always gets only its own."""
     if not 1 <= days <= MAX_LIMIT:
-        raise InvalidInput("days", f"give a number of days from 1 to {MAX_LIMIT}")
+        raise InvalidInput("days", Text("give a number of days from 1 to %(most)s", most=MAX_LIMIT))
     if not caller.is_brand:
         partner_id = caller.partner_id
     today = store.clock.now().date()

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Row, Select, and_, case, func, literal, or_, select
 
 from accord.conversions.tables import Conversion
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.money import Money
 from accord.partners.tables import Partner
 from accord.programs.promotions import list_promotions
@@ -36,7 +36,9 @@ def _check(period: Period, name: str) -> Period:
     if period.since is None or period.until is None:
         raise InvalidInput(f"{name}_since", "give both ends of the period")
     if period.until - period.since > timedelta(days=MAX_PERIOD_DAYS):
-        raise InvalidInput(f"{name}_until", f"a period spans at most {MAX_PERIOD_DAYS} days")
+        raise InvalidInput(
+            f"{name}_until", Text("a period spans at most %(most)s days", most=MAX_PERIOD_DAYS)
+        )
     return period
 
 

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.partners import taxonomy
 
 # --- Promotion days ---------------------------------------------------------------------
@@ -60,7 +60,12 @@ def promotion_days(first: date, last: date, extra: Iterable[DayRange] = ()) -> l
         periods.extend(default_promotion_days(year))
     for start, end in extra:
         if end < start:
-            raise InvalidInput("promotions", f"a promotion ends ({end}) before it starts ({start})")
+            raise InvalidInput(
+                "promotions",
+                Text(
+                    "a promotion ends (%(end)s) before it starts (%(start)s)", end=end, start=start
+                ),
+            )
         periods.append((start, end))
     return periods
 
@@ -214,7 +219,7 @@ def decompose(
     no_partner = [0, 0]
     for cell in cells:
         if cell.side not in ("previous", "current"):
-            raise ValueError(f"unknown side {cell.side!r}")
+            raise ValueError(Text("unknown side %(side)s", side=repr(cell.side)))
         i = 1 if cell.side == "current" else 0
         amount = int(cell.revenue_minor)
         totals[i] += amount

@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from accord.conversions.tables import Conversion
-from accord.errors import InvalidInput, NotFound
+from accord.errors import InvalidInput, NotFound, Text
 from accord.ids import new_id
 from accord.money import Money
 from accord.partners import taxonomy
@@ -71,9 +71,23 @@ def _check(session: Session, program_id: str, spec: HoldoutSpec) -> HoldoutSpec:
     if not 1 <= len(name) <= 200:
         raise InvalidInput("name", "give the test a name of 1 to 200 characters")
     if spec.design not in DESIGNS:
-        raise InvalidInput("design", f"{spec.design!r} is not one of: {', '.join(DESIGNS)}")
+        raise InvalidInput(
+            "design",
+            Text(
+                "%(value)s is not one of: %(allowed)s",
+                value=repr(spec.design),
+                allowed=", ".join(DESIGNS),
+            ),
+        )
     if spec.scope_kind not in SCOPES:
-        raise InvalidInput("scope_kind", f"{spec.scope_kind!r} is not one of: {', '.join(SCOPES)}")
+        raise InvalidInput(
+            "scope_kind",
+            Text(
+                "%(value)s is not one of: %(allowed)s",
+                value=repr(spec.scope_kind),
+                allowed=", ".join(SCOPES),
+            ),
+        )
     if spec.scope_kind == "partner_type":
         org = session.scalar(select(Program.organization_id).where(Program.id == program_id))
         check_selectors([spec.scope], own_types(session, org), "scope")
@@ -130,7 +144,7 @@ def parse_share(text: str | None) -> Decimal | None:
             return Decimal(raw[:-1].strip()) / 100
         return Decimal(raw)
     except InvalidOperation:
-        raise InvalidInput("share", f"{raw[:20]!r} is not a number") from None
+        raise InvalidInput("share", Text("%(raw)s is not a number", raw=repr(raw[:20]))) from None
 
 
 def define_holdout(store: Store, caller: Caller, program_id: str, spec: HoldoutSpec) -> Holdout:
@@ -143,7 +157,9 @@ def define_holdout(store: Store, caller: Caller, program_id: str, spec: HoldoutS
             select(func.count()).select_from(Holdout).where(Holdout.program_id == program.id)
         )
         if (count or 0) >= MAX_TESTS:
-            raise InvalidInput("name", f"a program keeps at most {MAX_TESTS} tests")
+            raise InvalidInput(
+                "name", Text("a program keeps at most %(most)s tests", most=MAX_TESTS)
+            )
         row = Holdout(
             id=new_id("hld"),
             organization_id=program.organization_id,

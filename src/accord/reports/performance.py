@@ -47,7 +47,7 @@ from sqlalchemy.sql.elements import Null
 
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.money import Money
 from accord.partners import taxonomy
 from accord.partners.model import EnrollmentStatus
@@ -158,7 +158,7 @@ def _text(name: str, value: str | None, longest: int) -> str | None:
     if not value:
         return None
     if len(value) > longest:
-        raise InvalidInput(name, f"give at most {longest} characters")
+        raise InvalidInput(name, Text("give at most %(most)s characters", most=longest))
     return value
 
 
@@ -186,11 +186,19 @@ class PerformanceFilters:
             taxonomy.is_selector(self.partner_type) or taxonomy.CODE.fullmatch(self.partner_type)
         ):  # a built-in type or group, or the code of a brand's own type
             raise InvalidInput(
-                "partner_type", f"{self.partner_type!r} is not a partner type or group"
+                "partner_type",
+                Text("%(type)s is not a partner type or group", type=repr(self.partner_type)),
             )
         if self.status is not None and self.status not in set(EnrollmentStatus):
             allowed = ", ".join(EnrollmentStatus)
-            raise InvalidInput("status", f"{self.status!r} is not one of: {allowed}")
+            raise InvalidInput(
+                "status",
+                Text(
+                    "%(value)s is not one of: %(allowed)s",
+                    value=repr(self.status),
+                    allowed=allowed,
+                ),
+            )
         if len(self.search) > 200:
             raise InvalidInput("search", "search with at most 200 characters")
         country = _text("country", self.country, 2)
@@ -201,7 +209,14 @@ class PerformanceFilters:
         object.__setattr__(self, "country", country.upper() if country else None)
         device = _text("device", self.device, 16)
         if device is not None and device not in DEVICES:
-            raise InvalidInput("device", f"{device!r} is not one of: {', '.join(DEVICES)}")
+            raise InvalidInput(
+                "device",
+                Text(
+                    "%(value)s is not one of: %(allowed)s",
+                    value=repr(device),
+                    allowed=", ".join(DEVICES),
+                ),
+            )
         object.__setattr__(self, "device", device)
         object.__setattr__(self, "event_type", _text("event_type", self.event_type, 64))
         object.__setattr__(self, "promo_code", _text("promo_code", self.promo_code, 64))
@@ -340,7 +355,9 @@ def _dimensions(group_by: str | Sequence[str]) -> tuple[Dimension, ...]:
         dims = tuple(Dimension(n) for n in names)
     except ValueError:
         allowed = ", ".join(Dimension)
-        raise InvalidInput("group_by", f"group by one or two of: {allowed}") from None
+        raise InvalidInput(
+            "group_by", Text("group by one or two of: %(allowed)s", allowed=allowed)
+        ) from None
     if len(set(dims)) != len(dims):
         raise InvalidInput("group_by", "name each grouping once")
     if sum(d in _TIME for d in dims) > 1 or sum(d in _WHO for d in dims) > 1:
@@ -895,8 +912,11 @@ def whole_report(
     if len(result.rows) > EXPORT_MAX_ROWS:
         raise InvalidInput(
             "export",
-            f"the report has more than {EXPORT_MAX_ROWS:,} rows, the most a file holds: "
-            "choose a shorter period, a coarser time grain or more filters",
+            Text(
+                "the report has more than %(most)s rows, the most a file holds: "
+                "choose a shorter period, a coarser time grain or more filters",
+                most=f"{EXPORT_MAX_ROWS:,}",
+            ),
         )
     columns = file_columns(report)
     return columns, [file_row(r, columns) for r in result.rows], result.currency

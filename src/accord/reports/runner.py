@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from sqlalchemy import CompoundSelect, Row, Select, func, select
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.programs.service import load_program
 from accord.reports.days import DayCover, load_cover
 from accord.store.engine import Store
@@ -80,7 +80,7 @@ class Page:
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
-            raise InvalidInput("limit", f"give a number from 1 to {MAX_LIMIT}")
+            raise InvalidInput("limit", Text("give a number from 1 to %(most)s", most=MAX_LIMIT))
         if self.offset < 0:
             raise InvalidInput("offset", "must not be negative")
 
@@ -104,11 +104,16 @@ class Sort:
         keys = tuple(k.strip() for k in ([spec] if isinstance(spec, str) else spec))
         keys = tuple(k for part in keys for k in part.split(",") if k)
         if not keys:
-            raise InvalidInput("sort", f"name one of: {', '.join(allowed)}")
+            raise InvalidInput("sort", Text("name one of: %(allowed)s", allowed=", ".join(allowed)))
         for key in keys:
             if key.removeprefix("-") not in allowed:
                 raise InvalidInput(
-                    "sort", f"{key.removeprefix('-')!r} is not one of: {', '.join(allowed)}"
+                    "sort",
+                    Text(
+                        "%(value)s is not one of: %(allowed)s",
+                        value=repr(key.removeprefix("-")),
+                        allowed=", ".join(allowed),
+                    ),
                 )
         return cls(keys)
 

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from accord.errors import Forbidden, Unauthenticated
+from accord.errors import Forbidden, Text, Unauthenticated
 from accord.tenancy.permissions import ALL, allows, describe
 
 KEY_PREFIX = "acc"
@@ -44,9 +44,14 @@ class Caller:
         if not self.may(permission):
             if self.role is not None:
                 raise Forbidden(
-                    f"your role ({self.role}) lacks {permission} ({describe(permission)})"
+                    Text(
+                        "your role (%(role)s) lacks %(permission)s (%(described)s)",
+                        role=self.role,
+                        permission=permission,
+                        described=describe(permission),
+                    )
                 )
-            raise Forbidden(f"this key lacks {permission}")
+            raise Forbidden(Text("this key lacks %(permission)s", permission=permission))
 
 
 @dataclass(frozen=True, slots=True)

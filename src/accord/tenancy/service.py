@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, or_, select, update
 
-from accord.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from accord.errors import Forbidden, InvalidInput, NotFound, Text, Unauthenticated
 from accord.ids import new_id
 from accord.partners.tables import Partner
 from accord.signin.tables import WebSession
@@ -189,9 +189,11 @@ def check_credentials(email: str, password: str) -> str:
     email = email.strip().lower()
     local, _, domain = email.partition("@")
     if not local or "." not in domain or " " in email:
-        raise InvalidInput("email", f"{email!r} is not an email address")
+        raise InvalidInput("email", Text("%(email)s is not an email address", email=repr(email)))
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput("password", f"use at least {MIN_PASSWORD} characters")
+        raise InvalidInput(
+            "password", Text("use at least %(least)s characters", least=MIN_PASSWORD)
+        )
     return email
 
 
@@ -220,7 +222,14 @@ def roles_for(kind: str) -> tuple[Role, ...]:
 def check_role(kind: str | None, role: str) -> str:
     allowed = [r.value for r in roles_for(kind or OrganizationKind.BRAND)]
     if role not in allowed:
-        raise InvalidInput("role", f"{role!r} is not a role here: use {', '.join(allowed)}")
+        raise InvalidInput(
+            "role",
+            Text(
+                "%(role)s is not a role here: use %(allowed)s",
+                role=repr(role),
+                allowed=", ".join(allowed),
+            ),
+        )
     return role
 
 
@@ -292,7 +301,9 @@ def _keep_a_manager(session, caller: Caller, user: User, new_role: str | None) -
         )
     )
     if not others:
-        raise InvalidInput("role", f"the organization must keep at least one {user.role}")
+        raise InvalidInput(
+            "role", Text("the organization must keep at least one %(role)s", role=user.role)
+        )
 
 
 def change_role(store: Store, caller: Caller, user_id: str, role: str) -> User:
@@ -362,7 +373,9 @@ def organization_of(session, user_id: str) -> str | None:
 def set_password(session, user_id: str, password: str) -> None:
     """A new password for a user (inside the caller's unit), long enough or InvalidInput."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput("password", f"use at least {MIN_PASSWORD} characters")
+        raise InvalidInput(
+            "password", Text("use at least %(least)s characters", least=MIN_PASSWORD)
+        )
     if len(password) > 1000:
         raise InvalidInput("password", "use at most 1000 characters")
     user = session.get(User, user_id)

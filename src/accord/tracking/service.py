@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from accord.errors import Conflict, Forbidden, InvalidInput, NotFound
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, Text
 from accord.events.model import ClicksStored
 from accord.events.service import record_many
 from accord.ids import new_id, short_code
@@ -45,7 +45,13 @@ def _partner_for(session: Session, caller: Caller, program_id: str, partner_id: 
     if enrollment is None:
         raise NotFound("partner", partner_id, field="partner_id")
     if enrollment.status != EnrollmentStatus.APPROVED:
-        raise Conflict(f"partner {partner_id} is {enrollment.status} in this program, not approved")
+        raise Conflict(
+            Text(
+                "partner %(partner)s is %(status)s in this program, not approved",
+                partner=partner_id,
+                status=enrollment.status,
+            )
+        )
     return partner_id
 
 
@@ -71,7 +77,7 @@ def create_link(
         if code is not None:
             check_link_code(code)
             if session.scalar(select(Link.id).where(Link.code == code)):
-                raise Conflict(f"link code {code!r} is taken; choose another")
+                raise Conflict(Text("link code %(code)s is taken; choose another", code=repr(code)))
         link = Link(
             id=new_id("lnk"),
             code=code or short_code(8),
@@ -104,8 +110,12 @@ def on_program_sites(program, url: str, field: str = "destination_url") -> str:
     if not host_permitted(host, tuple(s for s in sites if s)):
         raise InvalidInput(
             field,
-            f"{host!r} is not one of the program's sites ({', '.join(s for s in sites if s)}); "
-            "the brand adds it to the program's permitted_domains first",
+            Text(
+                "%(host)s is not one of the program's sites (%(sites)s); "
+                "the brand adds it to the program's permitted_domains first",
+                host=repr(host),
+                sites=", ".join(s for s in sites if s),
+            ),
         )
     return url
 
@@ -125,7 +135,9 @@ def create_promo_code(
             )
         )
         if taken:
-            raise Conflict(f"promo code {normalized!r} already exists in this program")
+            raise Conflict(
+                Text("promo code %(code)s already exists in this program", code=repr(normalized))
+            )
         promo = PromoCode(
             id=new_id("pmc"),
             program_id=program.id,
@@ -281,7 +293,7 @@ def give_promo_code(session: Session, program_id: str, partner_id: str, code: st
     """A (normalized) code becomes the partner's promo code in the program, in the caller's
     unit of work (a code a partner took from a pool); Conflict if the program uses it."""
     if promo_codes_taken(session, program_id, [code]):
-        raise Conflict(f"promo code {code!r} already exists in this program")
+        raise Conflict(Text("promo code %(code)s already exists in this program", code=repr(code)))
     promo = PromoCode(id=new_id("pmc"), program_id=program_id, partner_id=partner_id,
                       code=code, active=True, created_at=now)  # fmt: skip
     session.add(promo)

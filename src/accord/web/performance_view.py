@@ -15,7 +15,7 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.money import Money
 from accord.reports.performance import (
     Dimension,
@@ -44,7 +44,7 @@ def _day(name: str, text: str) -> date | None:
 def period_for(preset: str, since: str, until: str, today: date) -> tuple[Period, date, date]:
     """The preset's whole UTC days up to today, or the custom days (both included)."""
     if preset not in PRESETS:
-        raise InvalidInput("period", f"choose one of: {', '.join(PRESETS)}")
+        raise InvalidInput("period", Text("choose one of: %(choices)s", choices=", ".join(PRESETS)))
     if preset == "custom":
         first = _day("since", since) or today - timedelta(days=29)
         last = _day("until", until) or today

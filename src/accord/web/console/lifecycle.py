@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.programs import promotions
 from accord.reports import engagement, lifecycle_model
 from accord.reports.concentration import CONCENTRATION_COLUMNS, concentration_report, share
@@ -93,7 +93,8 @@ def remove_promotion(
 
 def _since(store, days: int) -> datetime:
     if days not in CONCENTRATION_DAYS:
-        raise InvalidInput("days", f"choose one of {', '.join(map(str, CONCENTRATION_DAYS))}")
+        choices = ", ".join(map(str, CONCENTRATION_DAYS))
+        raise InvalidInput("days", Text("choose one of %(choices)s", choices=choices))
     return store.clock.now() - timedelta(days=days)
 
 

@@ -14,7 +14,7 @@ from accord.engage import creatives as cr
 from accord.engage import feeds
 from accord.engage import pools as pl
 from accord.engage.calendar import calendar
-from accord.errors import InvalidInput
+from accord.errors import InvalidInput, Text
 from accord.partners import recruiting as rc
 from accord.partners.service import partner_names
 from accord.programs.promotions import program_promotions
@@ -352,7 +352,7 @@ async def upload_feed(request: Request, visitor: SignedIn):
     data = await upload.read(FEED_BYTES + 1)
     await upload.close()
     if len(data) > FEED_BYTES:
-        raise InvalidInput("file", f"at most {FEED_BYTES // (1024 * 1024)} MiB")
+        raise InvalidInput("file", Text("at most %(mib)s MiB", mib=FEED_BYTES // (1024 * 1024)))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

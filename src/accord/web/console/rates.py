@@ -74,7 +74,7 @@ def add_rate(request: Request, visitor: SignedIn, form: Form):
         try:
             day = date.fromisoformat(typed)
         except ValueError:
-            return again(_invalid("effective_from", "a date like 2026-12-01"))
+            return again(InvalidInput("effective_from", "expected a date like 2026-12-01"))
         effective = datetime(day.year, day.month, day.day, tzinfo=UTC)
     rate = (form.get("rate") or "").strip().replace(",", ".")
     row = set_rate(request.app.state.store, visitor.caller, (form.get("base") or "").strip(),
@@ -83,7 +83,3 @@ def add_rate(request: Request, visitor: SignedIn, form: Form):
     if program:
         target += f"&program={program}"
     return RedirectResponse(target, status_code=303)
-
-
-def _invalid(field: str, expected: str) -> AccordError:
-    return InvalidInput(field, f"expected {expected}")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from accord.contracts.service import list_contracts
-from accord.errors import AccordError, InvalidInput
+from accord.errors import AccordError, InvalidInput, Text
 from accord.notices.subscribers import program_invitation
 from accord.partners import recruiting as rc
 from accord.partners.groups import set_members as set_members_of
@@ -178,7 +178,9 @@ def _int(value: str | None, field: str, default: int | None) -> int | None:
     try:
         return int(value.strip())
     except ValueError:
-        raise InvalidInput(field, f"{value!r} is not a whole number") from None
+        raise InvalidInput(
+            field, Text("%(value)s is not a whole number", value=repr(value))
+        ) from None
 
 
 @router.post("/console/invitations")
@@ -221,10 +223,12 @@ def invite(request: Request, visitor: SignedIn, form: Form):
     if not addresses:
         raise InvalidInput("emails", "write at least one e-mail address")
     if len(addresses) > MAX_ADDRESSES:
-        raise InvalidInput("emails", f"invite at most {MAX_ADDRESSES} addresses at a time")
+        raise InvalidInput("emails", Text("invite at most %(most)s addresses at a time",
+                                          most=MAX_ADDRESSES))  # fmt: skip
     for address in addresses:  # each checked before any is sent
         if "@" not in address or len(address) > 320:
-            raise InvalidInput("emails", f"{address!r} is not an e-mail address")
+            raise InvalidInput("emails", Text("%(address)s is not an e-mail address",
+                                              address=repr(address)))  # fmt: skip
     for address in addresses:
         rc.invite(store, visitor.caller, current.id, email=address, **common)
     return RedirectResponse(
