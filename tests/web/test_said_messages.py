@@ -6,6 +6,7 @@ a message the catalog does not hold yet stays as it was, never a broken sentence
 from __future__ import annotations
 
 import ast
+import html
 import re
 from pathlib import Path
 
@@ -142,3 +143,25 @@ def test_a_refused_upload_is_explained_in_chinese(client, manager):
         assert refused.status_code == 422
         assert expected in refused.text
     assert not problems_of(re.sub(r"<[^>]+>", " ", refused.text), "zh_Hans")
+
+
+def test_a_form_refused_by_a_service_says_why_in_chinese(store, client, manager):
+    """A sales rep in the Chinese console writes an amount the money service refuses: the
+    contact's page comes back with the reason in Chinese, naming the field."""
+    from accord.leads.model import Capture
+    from accord.leads.service import capture
+
+    brand, user = manager
+    person = capture(store, brand.caller, Capture(email="wu@acme.example", name="Wu Lei",
+                                                  type="demo_request", channel="web"))  # fmt: skip
+    assert sign_in(client, user.email).status_code == 303
+    client.cookies.set("accord_lang", "zh_Hans")
+    page = client.get(f"/console/contacts/{person.contact_id}")
+    refused = client.post(f"/console/contacts/{person.contact_id}/stage",
+                          data={"csrf": csrf_of(page.text), "stage": "won", "amount": "abc",
+                                "currency": "USD"})  # fmt: skip
+    assert refused.status_code == 422
+    msgid = "%(value)s is not a decimal number written with 0-9 and a point"
+    expected = f"金额\uff1a{_catalog()[msgid] % {'value': repr('abc')}}"
+    assert expected in html.unescape(refused.text)
+    assert "decimal number" not in refused.text

@@ -25,6 +25,7 @@ from accord.web.pages import (
     program_or_first,
     render,
     retry_with,
+    said,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -110,7 +111,13 @@ def save_attribution_policy(request: Request, visitor: SignedIn, form: Form):
     retry_with(
         request,
         lambda error: policy_page(
-            request, visitor, program, error.status, saved=None, error=error.message, form=form
+            request,
+            visitor,
+            program,
+            error.status,
+            saved=None,
+            error=said(request, error),
+            form=form,
         ),
     )
     event_type = form.get("event_type", "").strip() or None

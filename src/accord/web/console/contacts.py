@@ -24,7 +24,7 @@ from accord.leads import nurture as lead_nurture
 from accord.leads import service as leads
 from accord.leads.model import STAGES, Capture
 from accord.money import Money
-from accord.web.pages import Form, SignedIn, back_to, render, retry_with
+from accord.web.pages import Form, SignedIn, back_to, render, retry_with, said
 
 router = APIRouter(include_in_schema=False)
 
@@ -107,7 +107,7 @@ def add_contact(request: Request, visitor: SignedIn, form: Form):
 
     def again(error: AccordError):
         return contacts_page_for(
-            request, visitor, status=422, error=error.message,
+            request, visitor, status=422, error=said(request, error),
             error_field=getattr(error, "field", None), typed=typed,
         )  # fmt: skip
 
@@ -189,7 +189,9 @@ def contact(
 @router.post("/console/contacts/{contact_id}/stage")
 def move_stage(contact_id: str, request: Request, visitor: SignedIn, form: Form):
     def again(error: AccordError):
-        return contact_page_for(request, visitor, contact_id, status=422, error=error.message)
+        return contact_page_for(
+            request, visitor, contact_id, status=422, error=said(request, error)
+        )
 
     retry_with(request, again)
     amount = None
@@ -272,7 +274,9 @@ def erase(contact_id: str, request: Request, visitor: SignedIn, form: Form):
 
 def _on_contact(request: Request, visitor, contact_id: str):
     def again(error: AccordError):
-        return contact_page_for(request, visitor, contact_id, status=422, error=error.message)
+        return contact_page_for(
+            request, visitor, contact_id, status=422, error=said(request, error)
+        )
 
     retry_with(request, again)
 

@@ -27,6 +27,7 @@ from accord.web.pages import (
     refuse,
     render,
     retry_with,
+    said,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +75,7 @@ def _save(request: Request, visitor, form, content_id: str | None):
     spec["published"] = form.get("published") == "yes"
 
     def again(error: AccordError):
-        return page_for(request, visitor, content_id, status=422, error=error.message,
+        return page_for(request, visitor, content_id, status=422, error=said(request, error),
                         error_field=getattr(error, "field", None), spec=spec)  # fmt: skip
 
     retry_with(request, again)

@@ -40,6 +40,7 @@ from accord.web.pages import (
     program_or_first,
     render,
     retry_with,
+    said,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -250,7 +251,7 @@ def build(request: Request, visitor: SignedIn, form: Form):
         if error.field in ("name", "effective_from") or (error.field or "").startswith(
             ("whatif_", "sample_")
         ):
-            errors = {error.field: error.message}
+            errors = {error.field: said(request, error)}
         return builder_page(request, visitor, program, contract_id, rows=rows, form=form,
                             errors=errors, status=error.status)  # fmt: skip
 

@@ -29,6 +29,7 @@ from accord.web.pages import (
     refuse,
     render,
     retry_with,
+    said,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +89,7 @@ def _save(request: Request, visitor, form, event_id: str | None):
                          "required": form.get("consent.required") == "yes"}]  # fmt: skip
 
     def again(error: AccordError):
-        return page_for(request, visitor, event_id, status=422, error=error.message,
+        return page_for(request, visitor, event_id, status=422, error=said(request, error),
                         error_field=getattr(error, "field", None), spec=spec)  # fmt: skip
 
     retry_with(request, again)
@@ -156,7 +157,7 @@ async def attendance(event_id: str, request: Request, visitor: SignedIn):
         raise refuse("file: is not UTF-8 text; save it as CSV UTF-8", 422) from None
 
     def again(error: AccordError):
-        return page_for(request, visitor, event_id, status=422, error=error.message,
+        return page_for(request, visitor, event_id, status=422, error=said(request, error),
                         error_field=getattr(error, "field", None))  # fmt: skip
 
     retry_with(request, again)

@@ -14,7 +14,16 @@ from fastapi.responses import RedirectResponse, Response
 from accord.errors import AccordError
 from accord.leads import forms as lead_forms
 from accord.leads import qr
-from accord.web.pages import Form, FormPairs, SignedIn, back_to, public_base, render, retry_with
+from accord.web.pages import (
+    Form,
+    FormPairs,
+    SignedIn,
+    back_to,
+    public_base,
+    render,
+    retry_with,
+    said,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -71,7 +80,7 @@ def _save(request: Request, visitor, pairs, form_id: str | None):
 
     def again(error: AccordError):
         return page_for(
-            request, visitor, form_id, status=422, error=error.message,
+            request, visitor, form_id, status=422, error=said(request, error),
             error_field=getattr(error, "field", None), spec=spec,
         )  # fmt: skip
 
@@ -94,7 +103,7 @@ def change_form(form_id: str, request: Request, visitor: SignedIn, pairs: FormPa
 @router.post("/console/forms/{form_id}/qr-codes")
 def add_code(form_id: str, request: Request, visitor: SignedIn, form: Form):
     def again(error: AccordError):
-        return page_for(request, visitor, form_id, status=422, error=error.message,
+        return page_for(request, visitor, form_id, status=422, error=said(request, error),
                         error_field=getattr(error, "field", None))  # fmt: skip
 
     retry_with(request, again)

@@ -18,7 +18,7 @@ from accord.jobs import service as jobs
 from accord.leads import handoff
 from accord.leads.handoff_model import FORMATS
 from accord.leads.model import STAGES
-from accord.web.pages import Form, SignedIn, back_to, render, retry_with
+from accord.web.pages import Form, SignedIn, back_to, render, retry_with, said
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,7 +46,7 @@ def handoff_page(request: Request, visitor: SignedIn, saved: str | None = None):
 @router.post("/console/lead-handoff")
 def save_handoff(request: Request, visitor: SignedIn, form: Form):
     def again(error: AccordError):
-        return handoff_page_for(request, visitor, status=422, error=error.message,
+        return handoff_page_for(request, visitor, status=422, error=said(request, error),
                                 error_field=getattr(error, "field", None), typed=form)  # fmt: skip
 
     retry_with(request, again)

@@ -21,7 +21,7 @@ from accord.errors import AccordError, InvalidInput
 from accord.leads import nurture
 from accord.leads.model import STAGES
 from accord.leads.nurture_model import CONDITIONS, KINDS, LANGUAGES, MAX_STEPS
-from accord.web.pages import Form, FormPairs, SignedIn, back_to, render, retry_with
+from accord.web.pages import Form, FormPairs, SignedIn, back_to, render, retry_with, said
 
 router = APIRouter(include_in_schema=False)
 
@@ -140,7 +140,7 @@ def _save(request: Request, visitor, pairs, sequence_id: str | None):
     spec = spec_from_form(list(pairs))
 
     def again(error: AccordError):
-        return page_for(request, visitor, sequence_id, status=422, error=error.message,
+        return page_for(request, visitor, sequence_id, status=422, error=said(request, error),
                         error_field=getattr(error, "field", None), spec=spec)  # fmt: skip
 
     retry_with(request, again)
@@ -164,7 +164,9 @@ def _back_to_person(request: Request, visitor, contact_id: str) -> None:
     from accord.web.console.contacts import contact_page_for
 
     def again(error: AccordError):
-        return contact_page_for(request, visitor, contact_id, status=422, error=error.message)
+        return contact_page_for(
+            request, visitor, contact_id, status=422, error=said(request, error)
+        )
 
     retry_with(request, again)
 

@@ -17,7 +17,7 @@ from accord.notices.service import (
     send_again,
 )
 from accord.programs.service import set_mail_from
-from accord.web.pages import Form, SignedIn, program_or_first, render, retry_with
+from accord.web.pages import Form, SignedIn, program_or_first, render, retry_with, said
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -64,7 +64,7 @@ def save_sender(request: Request, visitor: SignedIn, form: Form):
     program = form.get("program") or None
 
     def again(error: AccordError):
-        return mail_page(request, visitor, program, form=form, error=error.message,
+        return mail_page(request, visitor, program, form=form, error=said(request, error),
                          http_status=error.status)  # fmt: skip
 
     retry_with(request, again)

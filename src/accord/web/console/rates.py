@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from accord.errors import AccordError, InvalidInput
 from accord.fx.service import list_rates, set_rate
-from accord.web.pages import Form, SignedIn, program_or_first, render, retry_with
+from accord.web.pages import Form, SignedIn, program_or_first, render, retry_with, said
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,7 +64,7 @@ def add_rate(request: Request, visitor: SignedIn, form: Form):
     program = form.get("program") or None
 
     def again(error: AccordError):
-        return rates_page(request, visitor, program, form=form, error=error.message,
+        return rates_page(request, visitor, program, form=form, error=said(request, error),
                           field=error.field, status=error.status)  # fmt: skip
 
     retry_with(request, again)

@@ -12,7 +12,7 @@ from accord.conversions.browser import SIGNING_RECIPE
 from accord.errors import InvalidInput
 from accord.money import Money, to_decimal
 from accord.programs.service import max_order_amount, new_browser_secret, update_program
-from accord.web.pages import Form, SignedIn, back_to, program_or_first, render, retry_with
+from accord.web.pages import Form, SignedIn, back_to, program_or_first, render, retry_with, said
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,7 +91,7 @@ def save_settings(request: Request, visitor: SignedIn, form: Form):
     retry_with(
         request,
         lambda error: settings_page_for(
-            request, visitor, program, error.status, saved=None, error=error.message
+            request, visitor, program, error.status, saved=None, error=said(request, error)
         ),
     )
     update_program(request.app.state.store, visitor.caller, program, changes_of(form))

@@ -20,6 +20,7 @@ from accord.web.pages import (
     render,
     retry_with,
     safe_next,
+    said,
     set_session_cookie,
 )
 from accord.web.throttle import SIGN_UP
@@ -84,7 +85,7 @@ def signup(request: Request, form: OpenForm):
         return again("throttled", None, 429)
     # Failures count too: guessing which emails exist is slow.
     SIGN_UP.hit(peer(request))
-    retry_with(request, lambda error: again(error.message, error.field, error.status))
+    retry_with(request, lambda error: again(said(request, error), error.field, error.status))
     store = request.app.state.store
     sign_up_partner(
         store,
