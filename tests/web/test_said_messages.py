@@ -13,7 +13,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from accord.errors import InvalidInput, NotFound, Text, words_of
-from accord.web.i18n import CATALOGS, FIELD_LABELS, say, say_all
+from accord.web.i18n import CATALOGS, FIELD_LABELS, field_name, say, say_all
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.test_words_on_every_page import problems_of
 
@@ -165,3 +165,16 @@ def test_a_form_refused_by_a_service_says_why_in_chinese(store, client, manager)
     expected = f"金额\uff1a{_catalog()[msgid] % {'value': repr('abc')}}"
     assert expected in html.unescape(refused.text)
     assert "decimal number" not in refused.text
+
+
+def test_a_table_that_names_the_field_gets_the_words_alone():
+    error = InvalidInput("email", Text("%(email)s is in the program already", email="a@b.example"))
+    assert say("en", error.message, error.words(), with_field=False) == (
+        "a@b.example is in the program already"
+    )
+    assert (
+        say("zh_Hans", error.message, error.words(), with_field=False) == "a@b.example 已在此计划中"
+    )
+    assert field_name("zh_Hans", "email") == "邮箱" and field_name("en", "email") == "Email"
+    assert field_name("zh_Hans", "zone") is None
+    assert say_all("en", "as stored", [words_of("a"), words_of("b")], False) == "a; b"

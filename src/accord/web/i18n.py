@@ -192,6 +192,7 @@ _ENGLISH.update({code: en for code, (en, _zh) in taxonomy_words().items()})
 
 #: What a field a message names is called on a page (the message ids of the catalog).
 FIELD_LABELS = {
+    "action_id": "Action ID",
     "amount": "Amount",
     "body": "Message",
     "code": "Code",
@@ -199,11 +200,14 @@ FIELD_LABELS = {
     "commission": "Commission",
     "country": "Country",
     "currency": "Currency",
+    "customer_id": "Customer ID",
     "days": "Days",
     "description": "Description",
     "email": "Email",
     "emails": "Email addresses",
     "ends_at": "Ends",
+    "event_type": "Event type",
+    "external_id": "ID on the other platform",
     "file": "File",
     "image": "Image",
     "kind": "Kind",
@@ -216,6 +220,7 @@ FIELD_LABELS = {
     "partner_id": "Partner",
     "password": "Password",
     "program": "Program",
+    "promo_code": "Promo code",
     "reason": "Reason",
     "since": "From",
     "stage": "Stage",
@@ -228,35 +233,55 @@ FIELD_LABELS = {
 }
 
 
-def say(locale: str, message: str, words: dict | None = None) -> str:
+def say(locale: str, message: str, words: dict | None = None, with_field: bool = True) -> str:
     """A message for people (an error, an import row's result) in the page's language:
     English as it was; in another language its words (`accord.errors.words_of`: a message
     id, values, the field it names) looked up in the catalog and filled in, after the
-    field's name. A message the catalog does not hold yet stays as it was."""
-    if locale == "en" or not words:
+    field's name. A message the catalog does not hold yet stays as it was. Without
+    `with_field` (a table that names the field in a column of its own), the words alone."""
+    if not words:
+        return message
+    msgid = str(words.get("id") or "")
+    values = words.get("values")
+    if not with_field and msgid:
+        message = _filled(msgid, values) or message  # the English words alone
+    if locale == "en":
         return message
     catalog = translations(locale)
-    msgid = str(words.get("id") or "")
-    said = catalog.gettext(msgid)
-    if not msgid or said == msgid:
+    said = (
+        _filled(catalog.gettext(msgid), values)
+        if msgid and catalog.gettext(msgid) != msgid
+        else None
+    )
+    if said is None:  # not in the catalog yet, or its entry out of step: as it was
         return message
-    values = words.get("values")
-    if values:
-        try:
-            said = said % values
-        except (KeyError, TypeError, ValueError):  # a catalog entry out of step: as it was
-            return message
-    label = FIELD_LABELS.get(str(words.get("field") or ""))
+    label = FIELD_LABELS.get(str(words.get("field") or "")) if with_field else None
     return f"{catalog.gettext(label)}\uff1a{said}" if label else said
 
 
-def say_all(locale: str, message: str, words: list | None) -> str:
+def _filled(text: str, values) -> str | None:
+    if not values:
+        return text
+    try:
+        return text % values
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def field_name(locale: str, field: str | None) -> str | None:
+    """What a field is called on a page in `locale`, or None for a field without a name."""
+    label = FIELD_LABELS.get(field or "")
+    return translations(locale).gettext(label) if label else None
+
+
+def say_all(locale: str, message: str, words: list | None, with_field: bool = True) -> str:
     """`say` for a message made of several (an import row's notes): each said in the
     page's language, or all of `message` as it was when one is not in the catalog yet."""
-    if locale == "en" or not words:
+    if not words:
         return message
-    said = [say(locale, "", w) for w in words]
-    return "\uff1b".join(said) if all(said) else message
+    said = [say(locale, "", w, with_field) for w in words]
+    joiner = "; " if locale == "en" else "\uff1b"
+    return joiner.join(said) if all(said) else message
 
 
 def english(word: str) -> str:

@@ -133,7 +133,8 @@ def render(request: Request, name: str, http_status: int = 200, **context) -> HT
         html_lang="zh-Hans" if locale == "zh_Hans" else "en",
         languages=i18n.LANGUAGE_NAMES,
         fmt=i18n.Formatter(locale),
-        say=lambda message, words=None: i18n.say_all(locale, message, words),
+        say=lambda message, words=None, field=True: i18n.say_all(locale, message, words, field),
+        field_name=lambda field: i18n.field_name(locale, field),
         path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     )
