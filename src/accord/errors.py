@@ -6,6 +6,8 @@ message in one place. Anything else is an internal error and shows as a generic 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class Text(str):
     """Words for people that a page may say in its reader's language: the English text
@@ -66,6 +68,13 @@ class InvalidInput(AccordError):
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}", field=field, said=message)
+
+
+def not_one_of(field: str, value: object, allowed: Iterable[str]) -> InvalidInput:
+    """The error for `value`, which is none of `allowed`: "'x' is not one of: a, b" (one
+    message id for every such choice)."""
+    return InvalidInput(field, Text("%(value)s is not one of: %(allowed)s", value=repr(value),
+                                    allowed=", ".join(allowed)))  # fmt: skip
 
 
 class NotFound(AccordError):

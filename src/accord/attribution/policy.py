@@ -29,7 +29,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from accord.attribution.model import Credit, Decision, Touchpoint, TouchpointKind
-from accord.errors import InvalidInput, Text
+from accord.errors import InvalidInput, Text, not_one_of
 from accord.partners import taxonomy
 
 #: Digits kept in a stored share (the commission split itself is exact: see split_minor).
@@ -83,13 +83,7 @@ class Policy:
             try:
                 object.__setattr__(self, name, enum(value))
             except ValueError:
-                allowed = ", ".join(enum)
-                raise InvalidInput(
-                    name,
-                    Text(
-                        "%(value)s is not one of: %(allowed)s", value=repr(value), allowed=allowed
-                    ),
-                ) from None
+                raise not_one_of(name, value, enum) from None
         for name in ("first_weight", "last_weight"):
             value = getattr(self, name)
             try:

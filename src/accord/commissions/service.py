@@ -23,7 +23,7 @@ from accord.commissions.tables import Commission, CommissionAdjustment
 from accord.contracts.engine import SCALE, Facts, Item, rescale, round_half_up, stored_lines
 from accord.contracts.service import Terms, terms_at
 from accord.conversions.tables import Attribution, Conversion, ConversionReversal
-from accord.errors import InvalidInput, NotFound, Text
+from accord.errors import InvalidInput, NotFound, Text, not_one_of
 from accord.events.model import (
     CommissionAdjusted,
     CommissionApproved,
@@ -831,11 +831,7 @@ def parse_status(value: str | None) -> CommissionStatus | None:
     try:
         return CommissionStatus(value)
     except ValueError:
-        allowed = ", ".join(s.value for s in CommissionStatus)
-        raise InvalidInput(
-            "status",
-            Text("%(status)s is not one of: %(allowed)s", status=repr(value), allowed=allowed),
-        ) from None
+        raise not_one_of("status", value, (s.value for s in CommissionStatus)) from None
 
 
 def explain(store: Store, caller: Caller, commission_id: str) -> dict[str, object]:

@@ -13,7 +13,7 @@ from accord.commissions.service import adjust_for_reversal
 from accord.commissions.tables import Commission, CommissionAdjustment
 from accord.conversions.model import ReversalRequest
 from accord.conversions.tables import Conversion, ConversionReversal
-from accord.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound, Text
+from accord.errors import Conflict, IdempotencyConflict, InvalidInput, NotFound, Text, not_one_of
 from accord.ids import new_id
 from accord.money import Money
 from accord.store.engine import Store
@@ -46,14 +46,8 @@ def reverse_in(
     try:
         reason = ReasonCode(request.reason_code)
     except ValueError:
-        allowed = ", ".join(r.value for r in ReasonCode)
-        raise InvalidInput(
-            "reason_code",
-            Text(
-                "%(value)s is not one of: %(allowed)s",
-                value=repr(request.reason_code),
-                allowed=allowed,
-            ),
+        raise not_one_of(
+            "reason_code", request.reason_code, (r.value for r in ReasonCode)
         ) from None
     conversion = session.scalar(
         select(Conversion)

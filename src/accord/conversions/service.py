@@ -32,7 +32,7 @@ from accord.commissions.tables import Commission
 from accord.conversions.browser import AWAITING, release, same_order
 from accord.conversions.model import ConversionReport, check_order_total, parse_report
 from accord.conversions.tables import Attribution, Conversion, ConversionReversal, RejectedEvent
-from accord.errors import AccordError, IdempotencyConflict, InvalidInput, NotFound, Text
+from accord.errors import AccordError, IdempotencyConflict, InvalidInput, NotFound, Text, not_one_of
 from accord.events.model import ConversionRecorded
 from accord.events.service import record
 from accord.fx.service import convert_minor, rate_at
@@ -723,14 +723,7 @@ def conversions_page(
         query = query.where(Conversion.program_id == program_id)
     if status:
         if status not in CONVERSION_STATUSES:
-            raise InvalidInput(
-                "status",
-                Text(
-                    "%(value)s is not one of: %(allowed)s",
-                    value=repr(status),
-                    allowed=", ".join(CONVERSION_STATUSES),
-                ),
-            )
+            raise not_one_of("status", status, CONVERSION_STATUSES)
         query = query.where(Conversion.status == status)
     if order_id:
         query = query.where(Conversion.order_id == order_id)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from accord.contracts.model import is_valid_event_type
-from accord.errors import InvalidInput, Text
+from accord.errors import InvalidInput, Text, not_one_of
 from accord.inputs import free_text
 
 #: How far back a partner may ask about an order.
@@ -31,11 +31,7 @@ def parse_status(value: str | None) -> InquiryStatus | None:
     try:
         return InquiryStatus(value)
     except ValueError:
-        allowed = ", ".join(s.value for s in InquiryStatus)
-        raise InvalidInput(
-            "status",
-            Text("%(status)s is not one of: %(allowed)s", status=repr(value), allowed=allowed),
-        ) from None
+        raise not_one_of("status", value, (s.value for s in InquiryStatus)) from None
 
 
 def check_occurred_at(occurred_at: datetime, now: datetime) -> datetime:

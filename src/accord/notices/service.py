@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput, NotFound, Text
+from accord.errors import InvalidInput, NotFound, not_one_of
 from accord.ids import new_id
 from accord.mail import Mail, Mailer, render
 from accord.mail.render import language_of
@@ -190,14 +190,7 @@ def send_due(
 # reading the outbox -----------------------------------------------------------------------
 def _check_status(status: str | None) -> None:
     if status is not None and status not in STATUSES:
-        raise InvalidInput(
-            "status",
-            Text(
-                "%(status)s is not one of: %(allowed)s",
-                status=repr(status),
-                allowed=", ".join(STATUSES),
-            ),
-        )
+        raise not_one_of("status", status, STATUSES)
 
 
 def outbox_page(

@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, delete, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from accord.commissions.service import track_records
-from accord.errors import Forbidden, InvalidInput, NotFound, Text
+from accord.errors import Forbidden, InvalidInput, NotFound, Text, not_one_of
 from accord.partners import taxonomy
 from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import Enrollment, Partner, PartnerProfile, ProfileTag
@@ -457,13 +457,9 @@ class DirectoryQuery:
             raise InvalidInput("type", Text("%(value)s is not a partner type or group",
                                             value=repr(self.partner_type)))  # fmt: skip
         if self.audience and self.audience not in AUDIENCE_CODES:
-            raise InvalidInput("audience", Text("%(value)s is not one of: %(choices)s",
-                                                value=repr(self.audience),
-                                                choices=", ".join(AUDIENCE_CODES)))  # fmt: skip
+            raise not_one_of("audience", self.audience, AUDIENCE_CODES)
         if self.sort and self.sort not in SORTS:
-            raise InvalidInput("sort", Text("%(value)s is not one of: %(choices)s",
-                                            value=repr(self.sort),
-                                            choices=", ".join(SORTS)))  # fmt: skip
+            raise not_one_of("sort", self.sort, SORTS)
         for name, value, limit in (
             ("country", self.country, 2),
             ("language", self.language, 2),

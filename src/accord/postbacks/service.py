@@ -27,6 +27,7 @@ from accord.errors import (
     InvalidInput,
     NotFound,
     Text,
+    not_one_of,
 )
 from accord.events.model import CommissionChange, PostbackFailed
 from accord.events.service import record
@@ -487,11 +488,7 @@ def deliveries_page(
     query = deliveries_of(endpoint_id)
     if status is not None:
         if status not in {s.value for s in DeliveryStatus}:
-            allowed = ", ".join(s.value for s in DeliveryStatus)
-            raise InvalidInput(
-                "status",
-                Text("%(status)s is not one of: %(allowed)s", status=repr(status), allowed=allowed),
-            )
+            raise not_one_of("status", status, (s.value for s in DeliveryStatus))
         query = query.where(PostbackDelivery.status == status)
     return read_page(store, query, PostbackDelivery.id, limit, starting_after)
 

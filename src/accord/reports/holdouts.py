@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from accord.conversions.tables import Conversion
-from accord.errors import InvalidInput, NotFound, Text
+from accord.errors import InvalidInput, NotFound, Text, not_one_of
 from accord.ids import new_id
 from accord.money import Money
 from accord.partners import taxonomy
@@ -71,23 +71,9 @@ def _check(session: Session, program_id: str, spec: HoldoutSpec) -> HoldoutSpec:
     if not 1 <= len(name) <= 200:
         raise InvalidInput("name", "give the test a name of 1 to 200 characters")
     if spec.design not in DESIGNS:
-        raise InvalidInput(
-            "design",
-            Text(
-                "%(value)s is not one of: %(allowed)s",
-                value=repr(spec.design),
-                allowed=", ".join(DESIGNS),
-            ),
-        )
+        raise not_one_of("design", spec.design, DESIGNS)
     if spec.scope_kind not in SCOPES:
-        raise InvalidInput(
-            "scope_kind",
-            Text(
-                "%(value)s is not one of: %(allowed)s",
-                value=repr(spec.scope_kind),
-                allowed=", ".join(SCOPES),
-            ),
-        )
+        raise not_one_of("scope_kind", spec.scope_kind, SCOPES)
     if spec.scope_kind == "partner_type":
         org = session.scalar(select(Program.organization_id).where(Program.id == program_id))
         check_selectors([spec.scope], own_types(session, org), "scope")

@@ -20,7 +20,7 @@ from accord.attribution.tables import Journey, JourneyStep
 from accord.clock import from_store
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
-from accord.errors import InvalidInput, Text
+from accord.errors import not_one_of
 from accord.partners import taxonomy
 from accord.partners.model import EnrollmentStatus
 from accord.partners.tables import Enrollment, Partner
@@ -170,19 +170,9 @@ def partner_mix(
     stage is the one given, else the one the program's age and partners suggest; with a
     recruiting goal (`accord.partners.taxonomy.GOALS`), the groups it lacks for it."""
     if stage is not None and stage not in set(gm.Stage):
-        raise InvalidInput(
-            "stage",
-            Text(
-                "%(value)s is not one of: %(allowed)s",
-                value=repr(stage),
-                allowed=", ".join(gm.Stage),
-            ),
-        )
+        raise not_one_of("stage", stage, gm.Stage)
     if goal is not None and goal not in taxonomy.GOAL_BY_CODE:
-        goals = ", ".join(taxonomy.GOAL_BY_CODE)
-        raise InvalidInput(
-            "goal", Text("%(value)s is not one of: %(allowed)s", value=repr(goal), allowed=goals)
-        )
+        raise not_one_of("goal", goal, taxonomy.GOAL_BY_CODE)
     period = period or default_period(store)
     with store.read() as session:
         ctx = context_for(session, caller, program_id, store.clock.now())

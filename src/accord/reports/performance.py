@@ -47,7 +47,7 @@ from sqlalchemy.sql.elements import Null
 
 from accord.commissions.tables import Commission
 from accord.conversions.tables import Conversion
-from accord.errors import InvalidInput, Text
+from accord.errors import InvalidInput, Text, not_one_of
 from accord.money import Money
 from accord.partners import taxonomy
 from accord.partners.model import EnrollmentStatus
@@ -190,15 +190,7 @@ class PerformanceFilters:
                 Text("%(type)s is not a partner type or group", type=repr(self.partner_type)),
             )
         if self.status is not None and self.status not in set(EnrollmentStatus):
-            allowed = ", ".join(EnrollmentStatus)
-            raise InvalidInput(
-                "status",
-                Text(
-                    "%(value)s is not one of: %(allowed)s",
-                    value=repr(self.status),
-                    allowed=allowed,
-                ),
-            )
+            raise not_one_of("status", self.status, EnrollmentStatus)
         if len(self.search) > 200:
             raise InvalidInput("search", "search with at most 200 characters")
         country = _text("country", self.country, 2)
@@ -209,14 +201,7 @@ class PerformanceFilters:
         object.__setattr__(self, "country", country.upper() if country else None)
         device = _text("device", self.device, 16)
         if device is not None and device not in DEVICES:
-            raise InvalidInput(
-                "device",
-                Text(
-                    "%(value)s is not one of: %(allowed)s",
-                    value=repr(device),
-                    allowed=", ".join(DEVICES),
-                ),
-            )
+            raise not_one_of("device", device, DEVICES)
         object.__setattr__(self, "device", device)
         object.__setattr__(self, "event_type", _text("event_type", self.event_type, 64))
         object.__setattr__(self, "promo_code", _text("promo_code", self.promo_code, 64))

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from sqlalchemy import CompoundSelect, Row, Select, func, select
 from sqlalchemy.orm import Session
 
-from accord.errors import InvalidInput, Text
+from accord.errors import InvalidInput, Text, not_one_of
 from accord.programs.service import load_program
 from accord.reports.days import DayCover, load_cover
 from accord.store.engine import Store
@@ -107,14 +107,7 @@ class Sort:
             raise InvalidInput("sort", Text("name one of: %(allowed)s", allowed=", ".join(allowed)))
         for key in keys:
             if key.removeprefix("-") not in allowed:
-                raise InvalidInput(
-                    "sort",
-                    Text(
-                        "%(value)s is not one of: %(allowed)s",
-                        value=repr(key.removeprefix("-")),
-                        allowed=", ".join(allowed),
-                    ),
-                )
+                raise not_one_of("sort", key.removeprefix("-"), allowed)
         return cls(keys)
 
     def order_by(self, columns: dict[str, Any]) -> list:

@@ -248,11 +248,8 @@ def say(locale: str, message: str, words: dict | None = None, with_field: bool =
     if locale == "en":
         return message
     catalog = translations(locale)
-    said = (
-        _filled(catalog.gettext(msgid), values)
-        if msgid and catalog.gettext(msgid) != msgid
-        else None
-    )
+    translated = catalog.gettext(msgid) if msgid else msgid
+    said = _filled(translated, values) if translated != msgid else None
     if said is None:  # not in the catalog yet, or its entry out of step: as it was
         return message
     label = FIELD_LABELS.get(str(words.get("field") or "")) if with_field else None
